@@ -1,0 +1,112 @@
+// SSTable: an immutable sorted file of internal keys (docs/format/sstable.md).
+//
+//   [data block]* [filter block] [properties block] [index block] [footer]
+//
+// Data and index blocks hold prefix-compressed keys with restart points;
+// each block is LZ4-compressed when that saves at least 1/8 of its size, and
+// carries a trailer (compression type + XXH3-64 checksum). The filter is a
+// bloom filter over user keys (XXH3, bits_per_key). The footer holds the
+// handles of the meta blocks, the format version and the magic number.
+//
+// Thread safety: TableBuilder is single-threaded. Table is immutable after
+// Open and safe for concurrent use; each iterator is single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/base/status.h"
+#include "engine/io/env.h"
+#include "engine/lsm/iterator.h"
+
+namespace basalt::lsm {
+
+struct TableOptions {
+  // Target uncompressed size of a data block. Default: 4 KiB.
+  size_t block_size = 4096;
+  // Keys between restart points in a block (full key stored at a restart). Default: 16.
+  int block_restart_interval = 16;
+  // Bloom filter bits per user key; 0 disables the filter. Default: 10 (~1% false positives).
+  int bloom_bits_per_key = 10;
+  // LZ4 per block (stored raw when it saves < 1/8). Default: on.
+  bool compression = true;
+};
+
+// Summary written into the properties block.
+struct TableProperties {
+  uint64_t num_entries = 0;
+  uint64_t num_deletions = 0;
+  uint64_t num_data_blocks = 0;
+  uint64_t raw_key_bytes = 0;
+  uint64_t raw_value_bytes = 0;
+  uint64_t data_bytes = 0;    // on disk, after compression, with trailers
+  uint64_t index_bytes = 0;
+  uint64_t filter_bytes = 0;
+  std::string smallest_key;   // internal keys
+  std::string largest_key;
+};
+
+class TableBuilder {
+ public:
+  // file: not owned; must outlive the builder. The builder appends only.
+  TableBuilder(const TableOptions& options, io::WritableFile* file);
+  ~TableBuilder();
+  TableBuilder(const TableBuilder&) = delete;
+  TableBuilder& operator=(const TableBuilder&) = delete;
+
+  // REQUIRES: internal_key > every key added before (CompareInternalKey); not finished.
+  void Add(std::string_view internal_key, std::string_view value);
+  // First error seen while writing, if any.
+  Status status() const;
+  // Writes the remaining blocks and the footer. Does not Sync or Close the file.
+  Status Finish();
+  // Stops building; the caller deletes the file.
+  void Abandon();
+
+  uint64_t NumEntries() const;
+  // Bytes written so far (the final file size after Finish).
+  uint64_t FileSize() const;
+  const TableProperties& properties() const;
+
+ private:
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+class Table {
+ public:
+  // Reads the footer, index, filter and properties; checks magic, version and
+  // checksums (Corruption on mismatch, naming the file). file is owned by the Table.
+  static Status Open(const TableOptions& options, std::unique_ptr<io::RandomAccessFile> file,
+                     uint64_t file_size, std::unique_ptr<Table>* table);
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // False only if the bloom filter proves user_key is absent.
+  bool KeyMayMatch(std::string_view user_key) const;
+
+  // Point lookup: finds the first entry with internal key >= lookup_ikey. If
+  // the bloom filter excludes the user key, or no such entry exists, or its
+  // user key differs, *found = false. Otherwise copies it out, *found = true.
+  Status Get(std::string_view lookup_ikey, bool* found, std::string* ikey,
+             std::string* value) const;
+
+  // Iterator over internal keys. May outlive nothing: the Table must outlive it.
+  std::unique_ptr<Iterator> NewIterator() const;
+
+  // Reads every block and checks every checksum (for `basalt-admin verify`).
+  Status VerifyChecksums() const;
+
+  const TableProperties& properties() const;
+  uint64_t file_size() const;
+
+ private:
+  Table() = default;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace basalt::lsm
