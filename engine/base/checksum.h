@@ -1,6 +1,9 @@
 // Checksums for every on-disk record: XXH3-64 (xxHash), stored as 8 bytes LE.
 #pragma once
 
+#ifndef XXH_STATIC_LINKING_ONLY
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack (Checksum2)
+#endif
 #include <xxhash.h>
 
 #include <cstdint>

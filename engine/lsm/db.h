@@ -1,0 +1,104 @@
+// Basalt LSM engine — start here.
+//
+// A DB is a directory holding many independent LSM trees ("trees", like
+// RocksDB's column families; the table layer makes one per partition). All
+// trees share one write-ahead log, so a WriteBatch spanning trees is atomic,
+// and one background thread for flushes and compactions. Tree 0, "default",
+// always exists.
+//
+// Durability: a write that returned OK survives kill -9 in every mode, and
+// power loss in Durability::kSync (the default). See options.h.
+// Errors: every call returns Status. An I/O error while writing the WAL or a
+// table puts the DB in a failed state: later writes return the error
+// (Aborted/IOError) until the DB is reopened; nothing acknowledged is lost.
+// Thread safety: all methods are safe to call concurrently. Iterators and
+// snapshots must be destroyed/released before the DB.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/lsm/dbformat.h"
+#include "engine/lsm/iterator.h"
+#include "engine/lsm/options.h"
+#include "engine/lsm/write_batch.h"
+
+namespace basalt::lsm {
+
+inline constexpr TreeId kDefaultTree = 0;
+
+// A consistent point-in-time view; obtained from DB::GetSnapshot.
+class Snapshot {
+ public:
+  virtual ~Snapshot() = default;
+  virtual SequenceNumber sequence() const = 0;
+};
+
+struct TreeInfo {
+  TreeId id;
+  std::string name;
+};
+
+// Per-level shape of one tree, for stats and tests.
+struct LevelStats {
+  int files = 0;
+  uint64_t bytes = 0;
+};
+struct TreeStats {
+  std::vector<LevelStats> levels;  // kNumLevels entries
+  uint64_t memtable_bytes = 0;
+  uint64_t immutable_memtables = 0;
+};
+
+class DB {
+ public:
+  // Opens (or creates, per options) the DB in dir, recovering from the
+  // manifest and replaying the WAL. Fails with Busy if another process holds
+  // the directory, Corruption if a checksum fails anywhere but in the WAL's
+  // torn tail (which is truncated: those bytes were never acknowledged).
+  static Status Open(const Options& options, const std::string& dir, std::unique_ptr<DB>* db);
+  virtual ~DB() = default;
+
+  // Waits for background work, syncs the WAL, releases the directory.
+  // Further calls return Aborted. Called by the destructor if needed.
+  virtual Status Close() = 0;
+
+  // Trees. Names are unique; ids are never reused.
+  virtual Status CreateTree(std::string_view name, TreeId* id) = 0;
+  // Drops the tree and deletes its files. NotFound if absent; kDefaultTree cannot be dropped.
+  virtual Status DropTree(TreeId id) = 0;
+  // NotFound if no tree has that name.
+  virtual Status FindTree(std::string_view name, TreeId* id) = 0;
+  virtual std::vector<TreeInfo> ListTrees() = 0;
+
+  virtual Status Put(const WriteOptions& options, TreeId tree, std::string_view key,
+                     std::string_view value) = 0;
+  virtual Status Delete(const WriteOptions& options, TreeId tree, std::string_view key) = 0;
+  // Applies batch atomically. InvalidArgument if it names a tree that does not exist.
+  virtual Status Write(const WriteOptions& options, WriteBatch* batch) = 0;
+
+  // Stores the newest value of key (as of options.snapshot) in *value; NotFound if none.
+  virtual Status Get(const ReadOptions& options, TreeId tree, std::string_view key,
+                     std::string* value) = 0;
+  // Iterator over user keys and values of one tree as of options.snapshot (or now).
+  virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options, TreeId tree) = 0;
+
+  virtual const Snapshot* GetSnapshot() = 0;
+  virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+
+  // Writes the tree's memtable (kAllTrees: every tree's) to L0 and waits until it is durable.
+  static constexpr TreeId kAllTrees = ~TreeId{0};
+  virtual Status Flush(TreeId tree) = 0;
+  // Compacts until no level of the tree needs compaction; waits.
+  virtual Status CompactAll(TreeId tree) = 0;
+
+  virtual Status GetTreeStats(TreeId tree, TreeStats* stats) = 0;
+  // Human-readable description of levels, files and counters.
+  virtual std::string DebugString() = 0;
+};
+
+}  // namespace basalt::lsm

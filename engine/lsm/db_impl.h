@@ -1,0 +1,161 @@
+// DBImpl: the engine behind db.h. Internal header.
+//
+// Concurrency (LevelDB's model, extended to many trees):
+//  - mu_ guards the tree map, versions, sequence numbers, the writer queue
+//    and background state. It is never held across file I/O.
+//  - Writes queue as Writers; the front writer ("leader") takes a group of
+//    queued batches, assigns sequence numbers, appends them to the WAL with
+//    one write (and one fdatasync when any of them asked for sync), inserts
+//    them into the memtables with mu_ released, then wakes the group.
+//  - wal_mu_ serialises WAL appends, syncs and segment rolls between the
+//    leader and the periodic-sync thread. manifest_mu_ serialises manifest
+//    writes. Lock order: manifest_mu_ -> mu_; wal_mu_ is never held with mu_.
+//  - One flush thread and one compaction thread. Memtable switches happen
+//    only while holding the leader position, so an immutable memtable holds
+//    exactly the entries with sequence <= its boundary.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/io/env.h"
+#include "engine/lsm/db.h"
+#include "engine/lsm/memtable/memtable.h"
+#include "engine/lsm/version/version.h"
+#include "engine/lsm/wal/log_writer.h"
+
+namespace basalt::lsm {
+
+class DBImpl : public DB {
+ public:
+  DBImpl(const Options& options, std::string dir);
+  ~DBImpl() override;
+
+  Status Open();
+
+  Status Close() override;
+  Status CreateTree(std::string_view name, TreeId* id) override;
+  Status DropTree(TreeId id) override;
+  Status FindTree(std::string_view name, TreeId* id) override;
+  std::vector<TreeInfo> ListTrees() override;
+  Status Put(const WriteOptions& o, TreeId tree, std::string_view key,
+             std::string_view value) override;
+  Status Delete(const WriteOptions& o, TreeId tree, std::string_view key) override;
+  Status Write(const WriteOptions& o, WriteBatch* batch) override;
+  Status Get(const ReadOptions& o, TreeId tree, std::string_view key, std::string* value) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& o, TreeId tree) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  Status Flush(TreeId tree) override;
+  Status CompactAll(TreeId tree) override;
+  Status GetTreeStats(TreeId tree, TreeStats* stats) override;
+  std::string DebugString() override;
+
+ private:
+  struct Tree {
+    TreeId id = 0;
+    std::string name;
+    std::shared_ptr<MemTable> mem;
+    std::shared_ptr<MemTable> imm;     // being flushed, or null
+    SequenceNumber imm_boundary = 0;   // imm holds exactly this tree's entries <= boundary
+    SequenceNumber flushed_seq = 0;    // durable in SSTables up to here
+    std::shared_ptr<const Version> version;
+    bool compacting = false;
+    std::string compact_pointer[kNumLevels];  // round-robin position per level
+  };
+  struct Writer;
+  struct SnapshotImpl;
+  struct CompactionTask;
+  struct WalSegment {
+    uint64_t number;
+    SequenceNumber last_seq;
+  };
+
+  // --- open/recovery ---
+  Status NewDB();
+  Status RecoverManifest(uint64_t* manifest_number);
+  Status ReplayWal(const std::vector<uint64_t>& segments);
+  Status WriteManifestSnapshot();  // REQUIRES: manifest_mu_ held
+  Status SetCurrent(uint64_t manifest_number);
+  Status OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile>* out);
+  void DeleteOrphans();
+
+  // --- write path ---
+  Status WriteImpl(const WriteOptions& o, WriteBatch* batch, std::shared_ptr<Tree> flush_tree);
+  Status MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shared_ptr<Tree>& t,
+                          bool force, bool* waited);
+  void SwitchMemtable(Tree* t);  // REQUIRES: mu_ held, leader position, t->imm == null
+  Status RollWal(uint64_t new_number);  // REQUIRES: wal_mu_ held
+  void DeleteObsoleteWals();
+  SequenceNumber WalFloor();  // REQUIRES: mu_ held
+
+  // --- background ---
+  void FlushThread();
+  void CompactionThread();
+  void PeriodicSyncThread();
+  Status FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_ptr<Tree>& t);
+  std::unique_ptr<CompactionTask> PickCompaction(const std::shared_ptr<Tree>& t);
+  Status RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* task);
+  bool NeedsCompaction(const Tree& t) const;
+  Status BuildTable(Iterator* input, uint64_t number, FileMetaData* meta);
+  // Writes edit to the manifest (synced), then installs it. new_tables holds the opened
+  // files the edit adds. REQUIRES: mu_ NOT held.
+  Status LogAndApply(const VersionEdit& edit,
+                     const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
+  void ApplyToState(const VersionEdit& edit,
+                    const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
+  void SetBgError(const Status& s);  // REQUIRES: mu_ held
+  uint64_t NewFileNumber() { return next_file_number_++; }  // REQUIRES: mu_ held
+  std::shared_ptr<Tree> FindTreeLocked(TreeId id);
+
+  const Options options_;
+  io::Env* const env_;
+  const std::string dir_;
+  std::unique_ptr<io::FileLock> lock_;
+
+  std::mutex mu_;
+  std::condition_variable bg_cv_;    // background progress (flush/compaction done, errors)
+  std::condition_variable work_cv_;  // work for the background threads
+  std::deque<Writer*> writers_;
+  std::map<TreeId, std::shared_ptr<Tree>> trees_;
+  SequenceNumber last_seq_ = 0;
+  uint64_t next_file_number_ = 2;
+  TreeId next_tree_id_ = 1;
+  std::multiset<SequenceNumber> snapshots_;
+  std::set<uint64_t> pending_outputs_;
+  Status bg_error_;
+  std::atomic<bool> shutting_down_{false};  // written under mu_, read anywhere
+  bool closed_ = false;
+  bool opened_ = false;
+  int running_compactions_ = 0;
+
+  // WAL (wal_mu_).
+  std::mutex wal_mu_;
+  std::unique_ptr<log::Writer> wal_;
+  uint64_t wal_number_ = 0;
+  SequenceNumber wal_last_seq_ = 0;
+  bool wal_unsynced_ = false;
+  std::deque<WalSegment> old_wals_;
+
+  // Manifest (manifest_mu_).
+  std::mutex manifest_mu_;
+  std::unique_ptr<log::Writer> manifest_;
+  uint64_t manifest_number_ = 0;
+
+  // Counters (mu_).
+  uint64_t flushes_ = 0, compactions_ = 0;
+  uint64_t bytes_flushed_ = 0, bytes_compacted_read_ = 0, bytes_compacted_written_ = 0;
+  uint64_t user_bytes_written_ = 0;
+
+  std::thread flush_thread_, compaction_thread_, sync_thread_;
+};
+
+}  // namespace basalt::lsm

@@ -1,0 +1,171 @@
+#include "engine/lsm/db_iter.h"
+
+#include <string>
+
+namespace basalt::lsm {
+namespace {
+
+// Direction invariants (as in LevelDB's DBIter):
+//  kForward: internal iterator is at the entry that yields key()/value().
+//  kReverse: internal iterator is just before all entries of key(); the
+//            current entry is held in saved_key_/saved_value_.
+class DBIter : public Iterator {
+ public:
+  DBIter(std::unique_ptr<Iterator> iter, SequenceNumber seq, std::function<void()> cleanup)
+      : iter_(std::move(iter)), sequence_(seq), cleanup_(std::move(cleanup)) {}
+  ~DBIter() override {
+    iter_.reset();
+    if (cleanup_) cleanup_();
+  }
+
+  bool Valid() const override { return valid_; }
+  std::string_view key() const override {
+    return direction_ == kForward ? ExtractUserKey(iter_->key()) : std::string_view(saved_key_);
+  }
+  std::string_view value() const override {
+    return direction_ == kForward ? iter_->value() : std::string_view(saved_value_);
+  }
+  Status status() const override { return status_.ok() ? iter_->status() : status_; }
+
+  void Next() override {
+    if (direction_ == kReverse) {
+      direction_ = kForward;
+      // iter_ is before the current key's entries; step onto them, then skip them.
+      if (!iter_->Valid()) {
+        iter_->SeekToFirst();
+      } else {
+        iter_->Next();
+      }
+      if (!iter_->Valid()) {
+        valid_ = false;
+        saved_key_.clear();
+        return;
+      }
+      // saved_key_ already holds the current key: skip its entries.
+    } else {
+      saved_key_.assign(ExtractUserKey(iter_->key()));
+      iter_->Next();
+    }
+    FindNextUserEntry(true);
+  }
+
+  void Prev() override {
+    if (direction_ == kForward) {
+      // Move iter_ before all entries of the current key.
+      saved_key_.assign(ExtractUserKey(iter_->key()));
+      while (true) {
+        iter_->Prev();
+        if (!iter_->Valid()) {
+          valid_ = false;
+          saved_key_.clear();
+          saved_value_.clear();
+          return;
+        }
+        if (ExtractUserKey(iter_->key()) < std::string_view(saved_key_)) break;
+      }
+      direction_ = kReverse;
+    }
+    FindPrevUserEntry();
+  }
+
+  void Seek(std::string_view target) override {
+    direction_ = kForward;
+    saved_value_.clear();
+    saved_key_.clear();
+    AppendInternalKey(&saved_key_, target, sequence_, kValueKindForSeek);
+    iter_->Seek(saved_key_);
+    FindNextUserEntry(false);
+  }
+  void SeekToFirst() override {
+    direction_ = kForward;
+    saved_value_.clear();
+    iter_->SeekToFirst();
+    FindNextUserEntry(false);
+  }
+  void SeekToLast() override {
+    direction_ = kReverse;
+    saved_value_.clear();
+    iter_->SeekToLast();
+    FindPrevUserEntry();
+  }
+
+ private:
+  enum Direction { kForward, kReverse };
+
+  bool Parse(ParsedInternalKey* p) {
+    if (!ParseInternalKey(iter_->key(), p)) {
+      status_ = Status::Corruption("malformed internal key in iterator");
+      return false;
+    }
+    return true;
+  }
+
+  // Advances to the first visible entry at or after iter_; with skipping,
+  // entries of user key saved_key_ are hidden.
+  void FindNextUserEntry(bool skipping) {
+    while (iter_->Valid()) {
+      ParsedInternalKey p;
+      if (!Parse(&p)) break;
+      if (p.sequence <= sequence_) {
+        if (p.kind == ValueKind::kDelete) {
+          saved_key_.assign(p.user_key);
+          skipping = true;
+        } else if (!(skipping && p.user_key <= std::string_view(saved_key_))) {
+          valid_ = true;
+          saved_key_.clear();
+          return;
+        }
+      }
+      iter_->Next();
+    }
+    saved_key_.clear();
+    valid_ = false;
+  }
+
+  void FindPrevUserEntry() {
+    bool found_value = false;  // saved_key_/saved_value_ hold a live entry
+    while (iter_->Valid()) {
+      ParsedInternalKey p;
+      if (!Parse(&p)) break;
+      if (p.sequence <= sequence_) {
+        if (found_value && p.user_key < std::string_view(saved_key_)) break;  // key complete
+        if (p.kind == ValueKind::kDelete) {
+          found_value = false;
+          saved_key_.clear();
+          saved_value_.clear();
+        } else {
+          found_value = true;
+          saved_key_.assign(p.user_key);
+          saved_value_.assign(iter_->value());
+        }
+      }
+      iter_->Prev();
+    }
+    if (!found_value) {
+      valid_ = false;
+      saved_key_.clear();
+      saved_value_.clear();
+      direction_ = kForward;
+    } else {
+      valid_ = true;
+    }
+  }
+
+  std::unique_ptr<Iterator> iter_;
+  const SequenceNumber sequence_;
+  std::function<void()> cleanup_;
+  Status status_;
+  std::string saved_key_;    // see direction invariants
+  std::string saved_value_;
+  Direction direction_ = kForward;
+  bool valid_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<Iterator> internal, SequenceNumber sequence,
+                                        std::function<void()> cleanup) {
+  return std::make_unique<DBIter>(std::move(internal), sequence, std::move(cleanup));
+}
+
+}  // namespace basalt::lsm

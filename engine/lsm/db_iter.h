@@ -1,0 +1,19 @@
+// DBIter: turns an internal-key iterator (merged memtables and SSTables) into
+// the user view at a sequence number: one entry per user key, its newest
+// version <= sequence, keys whose newest version is a deletion hidden.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "engine/lsm/dbformat.h"
+#include "engine/lsm/iterator.h"
+
+namespace basalt::lsm {
+
+// cleanup runs when the iterator is destroyed (releases pinned memtables/versions).
+std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<Iterator> internal,
+                                        SequenceNumber sequence,
+                                        std::function<void()> cleanup = nullptr);
+
+}  // namespace basalt::lsm

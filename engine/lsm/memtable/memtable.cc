@@ -1,0 +1,114 @@
+#include "engine/lsm/memtable/memtable.h"
+
+#include <cstring>
+
+#include "engine/base/coding.h"
+#include "engine/lsm/memtable/skiplist.h"
+
+namespace basalt::lsm {
+namespace {
+
+// Entry layout in the arena: varint32 ikey_len | ikey | varint32 value_len | value.
+std::string_view GetLengthPrefixedAt(const char* p) {
+  uint32_t len;
+  const char* q = DecodeVarint32(p, p + 5, &len);
+  return std::string_view(q, len);
+}
+
+struct EntryCompare {
+  int operator()(const char* a, const char* b) const {
+    return CompareInternalKey(GetLengthPrefixedAt(a), GetLengthPrefixedAt(b));
+  }
+};
+
+using Table = SkipList<const char*, EntryCompare>;
+
+}  // namespace
+
+struct MemTable::Rep {
+  Arena arena;
+  Table table{EntryCompare(), &arena};
+};
+
+MemTable::MemTable() : rep_(std::make_unique<Rep>()) {}
+MemTable::~MemTable() = default;
+
+void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view user_key,
+                   std::string_view value) {
+  const size_t ikey_len = user_key.size() + 8;
+  const size_t len = VarintLength(ikey_len) + ikey_len + VarintLength(value.size()) + value.size();
+  char* buf = rep_->arena.Allocate(len);
+  char* p = EncodeVarint64(buf, ikey_len);
+  if (!user_key.empty()) std::memcpy(p, user_key.data(), user_key.size());
+  p += user_key.size();
+  EncodeFixed64(p, PackTrailer(seq, kind));
+  p += 8;
+  p = EncodeVarint64(p, value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  rep_->table.Insert(buf);
+  num_entries_.fetch_add(1, std::memory_order_relaxed);
+  if (first_seq_.load(std::memory_order_relaxed) == 0) {
+    first_seq_.store(seq, std::memory_order_relaxed);
+  }
+  if (seq > last_seq_.load(std::memory_order_relaxed)) {
+    last_seq_.store(seq, std::memory_order_relaxed);
+  }
+}
+
+MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) const {
+  std::string seek;
+  PutVarint32(&seek, static_cast<uint32_t>(key.internal_key().size()));
+  seek.append(key.internal_key());
+  Table::Iterator it(&rep_->table);
+  it.Seek(seek.data());
+  if (!it.Valid()) return GetResult::kNotPresent;
+  std::string_view ikey = GetLengthPrefixedAt(it.key());
+  if (ExtractUserKey(ikey) != key.user_key()) return GetResult::kNotPresent;
+  ParsedInternalKey p;
+  ParseInternalKey(ikey, &p);
+  if (p.kind == ValueKind::kDelete) return GetResult::kDeleted;
+  std::string_view v = GetLengthPrefixedAt(ikey.data() + ikey.size());
+  value->assign(v.data(), v.size());
+  return GetResult::kFound;
+}
+
+size_t MemTable::ApproximateMemoryUsage() const { return rep_->arena.MemoryUsage(); }
+
+namespace {
+
+class MemTableIterator : public Iterator {
+ public:
+  explicit MemTableIterator(std::shared_ptr<const MemTable> mem, const Table* table)
+      : mem_(std::move(mem)), it_(table) {}
+  bool Valid() const override { return it_.Valid(); }
+  void SeekToFirst() override { it_.SeekToFirst(); }
+  void SeekToLast() override { it_.SeekToLast(); }
+  void Seek(std::string_view target) override {
+    buf_.clear();
+    PutVarint32(&buf_, static_cast<uint32_t>(target.size()));
+    buf_.append(target);
+    it_.Seek(buf_.data());
+  }
+  void Next() override { it_.Next(); }
+  void Prev() override { it_.Prev(); }
+  std::string_view key() const override { return GetLengthPrefixedAt(it_.key()); }
+  std::string_view value() const override {
+    std::string_view k = key();
+    return GetLengthPrefixedAt(k.data() + k.size());
+  }
+  Status status() const override { return Status::OK(); }
+
+ private:
+  std::shared_ptr<const MemTable> mem_;  // keeps the arena alive
+  Table::Iterator it_;
+  std::string buf_;
+};
+
+}  // namespace
+
+std::unique_ptr<Iterator> MemTable::NewIterator() const {
+  // When not owned by a shared_ptr (tests), the caller keeps it alive.
+  return std::make_unique<MemTableIterator>(weak_from_this().lock(), &rep_->table);
+}
+
+}  // namespace basalt::lsm

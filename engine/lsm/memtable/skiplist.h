@@ -1,0 +1,185 @@
+// SkipList: the memtable's ordered set of entries, allocated in an Arena.
+//
+// Thread safety
+//   Writes (Insert) require external synchronisation: one writer at a time.
+//   Reads (Contains, iterators) need no lock and run concurrently with the
+//   writer: a node is fully initialised before it is published with a
+//   release store, and readers load links with acquire.
+// Invariants
+//   Nodes are never deleted while the list lives (the arena frees them all
+//   at once). Entries are unique and never modified after insertion.
+#pragma once
+
+#include <atomic>
+#include <cassert>
+#include <cstdint>
+
+#include "engine/base/arena.h"
+#include "engine/base/random.h"
+
+namespace basalt::lsm {
+
+// Key is a trivially copyable handle (e.g. const char*); Cmp(a, b) returns <0, 0, >0.
+template <typename Key, class Cmp>
+class SkipList {
+ private:
+  struct Node;
+
+ public:
+  SkipList(Cmp cmp, Arena* arena);
+  SkipList(const SkipList&) = delete;
+  SkipList& operator=(const SkipList&) = delete;
+
+  // REQUIRES: nothing equal to key is in the list; external synchronisation.
+  void Insert(const Key& key);
+  bool Contains(const Key& key) const;
+
+  class Iterator {
+   public:
+    explicit Iterator(const SkipList* list) : list_(list), node_(nullptr) {}
+    bool Valid() const { return node_ != nullptr; }
+    const Key& key() const { return node_->key; }
+    void Next() { node_ = node_->Next(0); }
+    void Prev() {
+      node_ = list_->FindLessThan(node_->key);
+      if (node_ == list_->head_) node_ = nullptr;
+    }
+    // First entry >= target.
+    void Seek(const Key& target) { node_ = list_->FindGreaterOrEqual(target, nullptr); }
+    void SeekToFirst() { node_ = list_->head_->Next(0); }
+    void SeekToLast() {
+      node_ = list_->FindLast();
+      if (node_ == list_->head_) node_ = nullptr;
+    }
+
+   private:
+    const SkipList* list_;
+    Node* node_;
+  };
+
+ private:
+  static constexpr int kMaxHeight = 12;
+
+  int MaxHeight() const { return max_height_.load(std::memory_order_relaxed); }
+  Node* NewNode(const Key& key, int height);
+  int RandomHeight();
+  bool KeyIsAfterNode(const Key& key, Node* n) const { return n != nullptr && cmp_(n->key, key) < 0; }
+  Node* FindGreaterOrEqual(const Key& key, Node** prev) const;
+  Node* FindLessThan(const Key& key) const;
+  Node* FindLast() const;
+
+  Cmp const cmp_;
+  Arena* const arena_;
+  Node* const head_;
+  std::atomic<int> max_height_;
+  Random rnd_;
+};
+
+template <typename Key, class Cmp>
+struct SkipList<Key, Cmp>::Node {
+  explicit Node(const Key& k) : key(k) {}
+  Key const key;
+  Node* Next(int n) { return next_[n].load(std::memory_order_acquire); }
+  void SetNext(int n, Node* x) { next_[n].store(x, std::memory_order_release); }
+  Node* NoBarrierNext(int n) { return next_[n].load(std::memory_order_relaxed); }
+  void NoBarrierSetNext(int n, Node* x) { next_[n].store(x, std::memory_order_relaxed); }
+
+ private:
+  // Length is the node's height; allocated past the struct.
+  std::atomic<Node*> next_[1];
+};
+
+template <typename Key, class Cmp>
+typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::NewNode(const Key& key, int height) {
+  char* mem =
+      arena_->AllocateAligned(sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1));
+  return new (mem) Node(key);
+}
+
+template <typename Key, class Cmp>
+int SkipList<Key, Cmp>::RandomHeight() {
+  int h = 1;
+  while (h < kMaxHeight && rnd_.OneIn(4)) h++;  // branching factor 4
+  return h;
+}
+
+template <typename Key, class Cmp>
+typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::FindGreaterOrEqual(const Key& key,
+                                                                          Node** prev) const {
+  Node* x = head_;
+  int level = MaxHeight() - 1;
+  while (true) {
+    Node* next = x->Next(level);
+    if (KeyIsAfterNode(key, next)) {
+      x = next;
+    } else {
+      if (prev != nullptr) prev[level] = x;
+      if (level == 0) return next;
+      level--;
+    }
+  }
+}
+
+template <typename Key, class Cmp>
+typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::FindLessThan(const Key& key) const {
+  Node* x = head_;
+  int level = MaxHeight() - 1;
+  while (true) {
+    Node* next = x->Next(level);
+    if (next == nullptr || cmp_(next->key, key) >= 0) {
+      if (level == 0) return x;
+      level--;
+    } else {
+      x = next;
+    }
+  }
+}
+
+template <typename Key, class Cmp>
+typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::FindLast() const {
+  Node* x = head_;
+  int level = MaxHeight() - 1;
+  while (true) {
+    Node* next = x->Next(level);
+    if (next == nullptr) {
+      if (level == 0) return x;
+      level--;
+    } else {
+      x = next;
+    }
+  }
+}
+
+template <typename Key, class Cmp>
+SkipList<Key, Cmp>::SkipList(Cmp cmp, Arena* arena)
+    : cmp_(cmp), arena_(arena), head_(NewNode(Key(), kMaxHeight)), max_height_(1), rnd_(0xdeadbeef) {
+  for (int i = 0; i < kMaxHeight; i++) head_->SetNext(i, nullptr);
+}
+
+template <typename Key, class Cmp>
+void SkipList<Key, Cmp>::Insert(const Key& key) {
+  Node* prev[kMaxHeight];
+  Node* x = FindGreaterOrEqual(key, prev);
+  assert(x == nullptr || cmp_(key, x->key) != 0);
+  (void)x;
+  int height = RandomHeight();
+  if (height > MaxHeight()) {
+    for (int i = MaxHeight(); i < height; i++) prev[i] = head_;
+    // Readers that see the new height before the node see nullptr links from
+    // head_ at the new levels and simply drop down: safe without a barrier.
+    max_height_.store(height, std::memory_order_relaxed);
+  }
+  x = NewNode(key, height);
+  for (int i = 0; i < height; i++) {
+    x->NoBarrierSetNext(i, prev[i]->NoBarrierNext(i));
+    prev[i]->SetNext(i, x);  // publish
+  }
+}
+
+template <typename Key, class Cmp>
+bool SkipList<Key, Cmp>::Contains(const Key& key) const {
+  Node* x = FindGreaterOrEqual(key, nullptr);
+  return x != nullptr && cmp_(key, x->key) == 0;
+}
+
+}  // namespace basalt::lsm

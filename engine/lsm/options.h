@@ -1,0 +1,79 @@
+// Options of the LSM engine. Each knob says what it trades and its default.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "engine/lsm/sstable/table.h"
+
+namespace basalt::io {
+class Env;
+}
+
+namespace basalt::lsm {
+
+// When an acknowledged write is durable. Printed by every tool that opens a DB.
+enum class Durability {
+  // fdatasync before a write returns (group commit shares one sync among the
+  // writers waiting at that moment). Survives kill -9 and power loss. Default.
+  kSync,
+  // Writes return after the OS has the bytes; a background thread syncs every
+  // periodic_sync_interval_ms. Survives kill -9; power loss may lose the last interval.
+  kPeriodic,
+  // Never sync the WAL except at Close. Survives kill -9 (the page cache
+  // outlives the process); power loss may lose anything not yet flushed.
+  kNone,
+};
+const char* DurabilityName(Durability d);
+
+struct Options {
+  // I/O implementation. Default (nullptr): io::Env::Default() (io_uring, or pread/pwrite).
+  io::Env* env = nullptr;
+  // Create the directory and an empty DB when missing. Default: true.
+  bool create_if_missing = true;
+  // Fail Open if a DB already exists. Default: false.
+  bool error_if_exists = false;
+
+  // Default durability of writes (WriteOptions::sync overrides per write). Default: kSync.
+  Durability durability = Durability::kSync;
+  // Sync interval for Durability::kPeriodic. Default: 100 ms.
+  uint32_t periodic_sync_interval_ms = 100;
+
+  // Size at which a tree's memtable becomes immutable and is flushed to an L0
+  // SSTable. Larger: fewer, bigger L0 files, more memory, longer recovery. Default: 64 MiB.
+  size_t write_buffer_size = 64 << 20;
+  // A WAL segment is closed (and synced) once it passes this size. Default: 64 MiB.
+  uint64_t wal_segment_size = 64 << 20;
+
+  // SSTable block size, restart interval, bloom bits per key, LZ4 on/off.
+  TableOptions table;
+
+  // Compaction of L0 into L1 starts at this many L0 files. Default: 4.
+  int level0_compaction_trigger = 4;
+  // Writes to a tree are delayed by 1 ms each at this many L0 files. Default: 8.
+  int level0_slowdown_trigger = 8;
+  // Writes to a tree wait for compaction at this many L0 files. Default: 12.
+  int level0_stop_trigger = 12;
+  // Target size of one SSTable written by compaction. Default: 64 MiB.
+  uint64_t target_file_size = 64 << 20;
+  // Target size of L1; each deeper level is level_size_multiplier times larger. Default: 256 MiB.
+  uint64_t max_bytes_for_level_base = 256 << 20;
+  int level_size_multiplier = 10;
+  // Turn background compaction off (tests of flush alone; L0 then grows). Default: false.
+  bool disable_compaction = false;
+};
+
+struct WriteOptions {
+  // true: durable before return; false: not synced by this write. Unset: per Options::durability.
+  std::optional<bool> sync;
+};
+
+class Snapshot;
+
+struct ReadOptions {
+  // Read as of this snapshot (from DB::GetSnapshot). Default: the latest state.
+  const Snapshot* snapshot = nullptr;
+};
+
+}  // namespace basalt::lsm

@@ -1,0 +1,96 @@
+// SSTable on-disk constants, block handles, the footer and block I/O.
+// See docs/format/sstable.md (format version 1) for the byte layouts; every
+// constant marked "frozen" is written to disk and must not change without a
+// new format version.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/base/status.h"
+#include "engine/io/env.h"
+
+namespace basalt::lsm {
+
+// Frozen: the last 8 bytes of every sstable ("BASALTST" read as a LE fixed64:
+// the file ends with the bytes 42 41 53 41 4c 54 53 54 = "BASALTST").
+inline constexpr uint64_t kTableMagic = 0x5453544c41534142ull;
+
+// The format version this build writes, and the only one it reads.
+inline constexpr uint32_t kTableFormatVersion = 1;
+
+// Written to disk in every block trailer: DO NOT CHANGE THESE VALUES.
+enum class CompressionType : uint8_t {
+  kNone = 0,
+  kLz4 = 1,
+};
+
+// Block trailer: u8 compression type + fixed64 XXH3-64(contents | type byte).
+inline constexpr size_t kBlockTrailerSize = 1 + 8;
+
+// Largest uncompressed block a reader accepts (and the largest block the
+// writer tries to compress). A compressed block claiming more is corrupt.
+inline constexpr size_t kMaxUncompressedBlockSize = size_t{64} << 20;
+
+// Location of a block in the file: offset of its first byte and the size of
+// its (possibly compressed) contents, excluding the trailer.
+// Encoded as varint64 offset + varint64 size (in index entries).
+struct BlockHandle {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+
+  static constexpr size_t kMaxEncodedLength = 10 + 10;
+
+  void EncodeTo(std::string* dst) const;
+  // Consumes a handle from *input; false if truncated or malformed.
+  bool DecodeFrom(std::string_view* input);
+};
+
+// Fixed 64 bytes at the end of the file:
+//   [0,16)  filter handle      fixed64 offset, fixed64 size (size 0 = no filter)
+//   [16,32) properties handle  fixed64 offset, fixed64 size
+//   [32,48) index handle       fixed64 offset, fixed64 size
+//   [48,52) fixed32 format version
+//   [52,56) fixed32 low 32 bits of XXH3-64 over bytes [0,52)
+//   [56,64) fixed64 kTableMagic
+struct Footer {
+  static constexpr size_t kEncodedLength = 64;
+
+  BlockHandle filter;
+  BlockHandle properties;
+  BlockHandle index;
+  uint32_t format_version = kTableFormatVersion;
+
+  // Appends exactly kEncodedLength bytes.
+  void EncodeTo(std::string* dst) const;
+  // Checks, in order: length, magic, version, checksum. Corruption names
+  // the check that failed.
+  Status DecodeFrom(std::string_view input);
+};
+
+// Index keys. The index entry of a data block may be any internal key k with
+// last_key <= k < next block's first key (or any k >= last_key for the last
+// block); shorter keys make a smaller index. Both functions only shorten the
+// user-key part and then append the trailer (kMaxSequenceNumber,
+// kValueKindForSeek), the smallest internal key with that user key; when
+// no shorter user key exists they leave *key unchanged.
+//
+// REQUIRES: *key < limit (CompareInternalKey); both are internal keys.
+void ShortenIndexSeparator(std::string* key, std::string_view limit);
+// REQUIRES: *key is an internal key.
+void ShortenIndexSuccessor(std::string* key);
+
+// Appends contents and its trailer to file at *offset; sets *handle and
+// advances *offset by contents.size() + kBlockTrailerSize.
+Status WriteRawBlock(io::WritableFile* file, std::string_view contents, CompressionType type,
+                     uint64_t* offset, BlockHandle* handle);
+
+// Reads the block at handle, verifies its checksum and decompresses it.
+// file_limit: the block and its trailer must end at or before this offset
+// (the start of the footer). Corruption messages name the block offset.
+Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
+                 std::string* contents);
+
+}  // namespace basalt::lsm

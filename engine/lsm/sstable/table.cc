@@ -1,0 +1,567 @@
+// TableBuilder and Table (table.h). Byte layouts: docs/format/sstable.md.
+
+#include "engine/lsm/sstable/table.h"
+
+#include <fmt/format.h>
+
+#include <cassert>
+#include <optional>
+#include <vector>
+
+#include "engine/base/coding.h"
+#include "engine/lsm/dbformat.h"
+#include "engine/lsm/sstable/block.h"
+#include "engine/lsm/sstable/block_builder.h"
+#include "engine/lsm/sstable/bloom.h"
+#include "engine/lsm/sstable/compression.h"
+#include "engine/lsm/sstable/format.h"
+
+namespace basalt::lsm {
+
+namespace {
+
+// Properties block contents (format version 1): eight varint64 counters in
+// TableProperties order, then the smallest and largest internal keys, each
+// length-prefixed. Trailing bytes are ignored (room for later fields).
+void EncodeProperties(const TableProperties& p, std::string* dst) {
+  PutVarint64(dst, p.num_entries);
+  PutVarint64(dst, p.num_deletions);
+  PutVarint64(dst, p.num_data_blocks);
+  PutVarint64(dst, p.raw_key_bytes);
+  PutVarint64(dst, p.raw_value_bytes);
+  PutVarint64(dst, p.data_bytes);
+  PutVarint64(dst, p.index_bytes);
+  PutVarint64(dst, p.filter_bytes);
+  PutLengthPrefixed(dst, p.smallest_key);
+  PutLengthPrefixed(dst, p.largest_key);
+}
+
+bool DecodeProperties(std::string_view in, TableProperties* p) {
+  std::string_view smallest, largest;
+  if (!GetVarint64(&in, &p->num_entries) || !GetVarint64(&in, &p->num_deletions) ||
+      !GetVarint64(&in, &p->num_data_blocks) || !GetVarint64(&in, &p->raw_key_bytes) ||
+      !GetVarint64(&in, &p->raw_value_bytes) || !GetVarint64(&in, &p->data_bytes) ||
+      !GetVarint64(&in, &p->index_bytes) || !GetVarint64(&in, &p->filter_bytes) ||
+      !GetLengthPrefixed(&in, &smallest) || !GetLengthPrefixed(&in, &largest)) {
+    return false;
+  }
+  p->smallest_key.assign(smallest);
+  p->largest_key.assign(largest);
+  return true;
+}
+
+// Adds "(what)" to a Corruption from a block iterator, whose offsets are
+// relative to the block; other statuses pass unchanged.
+Status WithContext(const Status& s, std::string_view what) {
+  if (!s.IsCorruption()) return s;
+  return Status::Corruption(fmt::format("{} ({})", s.message(), what));
+}
+
+std::string DataBlockContext(const BlockHandle& h) {
+  return fmt::format("data block at offset {}", h.offset);
+}
+
+// Reads and parses a data block.
+Status ReadDataBlock(const io::RandomAccessFile* file, uint64_t limit, const BlockHandle& handle,
+                     std::unique_ptr<Block>* block) {
+  std::string contents;
+  Status s = ReadBlock(file, limit, handle, &contents);
+  if (!s.ok()) return s;
+  auto b = std::make_unique<Block>(std::move(contents));
+  if (!b->status().ok()) return WithContext(b->status(), DataBlockContext(handle));
+  *block = std::move(b);
+  return Status::OK();
+}
+
+Status DecodeIndexValue(std::string_view value, BlockHandle* handle) {
+  if (!handle->DecodeFrom(&value) || !value.empty()) {
+    return Status::Corruption("sstable: bad block handle in index block");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// TableBuilder
+
+struct TableBuilder::Rep {
+  Rep(const TableOptions& o, io::WritableFile* f)
+      : options(o),
+        file(f),
+        data_block(o.block_restart_interval),
+        index_block(1),
+        bloom(o.bloom_bits_per_key) {}
+
+  TableOptions options;
+  io::WritableFile* file;
+  uint64_t offset = 0;
+  Status status;
+  BlockBuilder data_block;
+  BlockBuilder index_block;
+  BloomFilterPolicy bloom;
+  std::vector<uint64_t> key_hashes;  // one per distinct user key, for the filter
+  std::string last_key;
+  uint64_t num_entries = 0;
+  bool closed = false;
+
+  // After a data block is written, its index entry waits for the next key
+  // so the separator can be shortened against it. Invariant: true only
+  // while data_block is empty.
+  bool pending_index_entry = false;
+  BlockHandle pending_handle;
+
+  std::string compressed;  // scratch
+  TableProperties props;
+
+  // Writes the pending data block, if any.
+  void Flush();
+};
+
+TableBuilder::TableBuilder(const TableOptions& options, io::WritableFile* file)
+    : rep_(std::make_unique<Rep>(options, file)) {}
+
+TableBuilder::~TableBuilder() = default;
+
+namespace {
+
+// Compresses (if enabled and worth it) and writes one block.
+Status WriteBlock(std::string_view raw, bool compression, io::WritableFile* file,
+                  std::string* scratch, uint64_t* offset, BlockHandle* handle) {
+  std::string_view contents;
+  const CompressionType type = CompressBlock(raw, compression, scratch, &contents);
+  return WriteRawBlock(file, contents, type, offset, handle);
+}
+
+}  // namespace
+
+void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
+  Rep* r = rep_.get();
+  assert(!r->closed);
+  assert(internal_key.size() >= 8);
+  assert(r->num_entries == 0 || CompareInternalKey(r->last_key, internal_key) < 0);
+  if (!r->status.ok()) return;
+
+  if (r->pending_index_entry) {
+    assert(r->data_block.empty());
+    std::string separator = r->last_key;
+    ShortenIndexSeparator(&separator, internal_key);
+    std::string handle_encoding;
+    r->pending_handle.EncodeTo(&handle_encoding);
+    r->index_block.Add(separator, handle_encoding);
+    r->pending_index_entry = false;
+  }
+
+  const std::string_view user_key = ExtractUserKey(internal_key);
+  if (r->options.bloom_bits_per_key > 0 &&
+      (r->num_entries == 0 || ExtractUserKey(r->last_key) != user_key)) {
+    r->key_hashes.push_back(BloomFilterPolicy::KeyHash(user_key));
+  }
+
+  TableProperties& p = r->props;
+  if (r->num_entries == 0) p.smallest_key.assign(internal_key);
+  p.num_entries++;
+  if ((ExtractTrailer(internal_key) & 0xff) == static_cast<uint8_t>(ValueKind::kDelete)) {
+    p.num_deletions++;
+  }
+  p.raw_key_bytes += internal_key.size();
+  p.raw_value_bytes += value.size();
+
+  r->last_key.assign(internal_key);
+  r->num_entries++;
+  r->data_block.Add(internal_key, value);
+  if (r->data_block.CurrentSizeEstimate() >= r->options.block_size) r->Flush();
+}
+
+void TableBuilder::Rep::Flush() {
+  Rep* r = this;
+  if (!r->status.ok() || r->data_block.empty()) return;
+  assert(!r->pending_index_entry);
+  r->status = WriteBlock(r->data_block.Finish(), r->options.compression, r->file, &r->compressed,
+                         &r->offset, &r->pending_handle);
+  if (!r->status.ok()) return;
+  r->data_block.Reset();
+  r->pending_index_entry = true;
+  r->props.num_data_blocks++;
+  r->props.data_bytes += r->pending_handle.size + kBlockTrailerSize;
+}
+
+Status TableBuilder::status() const { return rep_->status; }
+
+Status TableBuilder::Finish() {
+  Rep* r = rep_.get();
+  assert(!r->closed);
+  r->Flush();
+  r->closed = true;
+  if (!r->status.ok()) return r->status;
+
+  Footer footer;
+
+  // Filter block (always stored uncompressed: bloom bits do not compress).
+  if (r->options.bloom_bits_per_key > 0) {
+    const std::string filter = r->bloom.CreateFilterFromHashes(r->key_hashes);
+    r->status = WriteRawBlock(r->file, filter, CompressionType::kNone, &r->offset, &footer.filter);
+    if (!r->status.ok()) return r->status;
+    r->props.filter_bytes = filter.size() + kBlockTrailerSize;
+  }
+
+  // Index block: finished first so the properties can state its size.
+  if (r->pending_index_entry) {
+    std::string successor = r->last_key;
+    ShortenIndexSuccessor(&successor);
+    std::string handle_encoding;
+    r->pending_handle.EncodeTo(&handle_encoding);
+    r->index_block.Add(successor, handle_encoding);
+    r->pending_index_entry = false;
+  }
+  std::string index_scratch;
+  std::string_view index_contents;
+  const CompressionType index_type = CompressBlock(r->index_block.Finish(), r->options.compression,
+                                                   &index_scratch, &index_contents);
+  r->props.index_bytes = index_contents.size() + kBlockTrailerSize;
+  r->props.largest_key = r->last_key;
+
+  // Properties block.
+  std::string props;
+  EncodeProperties(r->props, &props);
+  r->status = WriteBlock(props, r->options.compression, r->file, &r->compressed, &r->offset,
+                         &footer.properties);
+  if (!r->status.ok()) return r->status;
+
+  // Index block, then the footer.
+  r->status = WriteRawBlock(r->file, index_contents, index_type, &r->offset, &footer.index);
+  if (!r->status.ok()) return r->status;
+  std::string footer_encoding;
+  footer.EncodeTo(&footer_encoding);
+  r->status = r->file->Append(footer_encoding);
+  if (!r->status.ok()) return r->status;
+  r->offset += footer_encoding.size();
+  return Status::OK();
+}
+
+void TableBuilder::Abandon() {
+  assert(!rep_->closed);
+  rep_->closed = true;
+}
+
+uint64_t TableBuilder::NumEntries() const { return rep_->num_entries; }
+uint64_t TableBuilder::FileSize() const { return rep_->offset; }
+const TableProperties& TableBuilder::properties() const { return rep_->props; }
+
+// ---------------------------------------------------------------------------
+// Table
+
+struct Table::Rep {
+  TableOptions options;
+  std::unique_ptr<io::RandomAccessFile> file;
+  uint64_t file_size = 0;
+  uint64_t data_limit = 0;  // start of the footer: no block extends past it
+  Footer footer;
+  TableProperties props;
+  bool has_filter = false;
+  std::string filter;
+  std::unique_ptr<Block> index_block;  // whole, parsed, in memory
+};
+
+namespace {
+
+// Reads a meta block (filter, properties, index); Corruption names it.
+Status ReadMetaBlock(const io::RandomAccessFile* file, uint64_t limit, const BlockHandle& handle,
+                     std::string_view name, std::string* contents) {
+  Status s = ReadBlock(file, limit, handle, contents);
+  return WithContext(s, fmt::format("{} block", name));
+}
+
+// Two-level iterator: the index block's iterator picks a data block, read on
+// demand, whose iterator yields the entries. Errors are sticky and end
+// iteration.
+class TableIterator final : public Iterator {
+ public:
+  TableIterator(const io::RandomAccessFile* file, uint64_t data_limit, const Block* index)
+      : file_(file), data_limit_(data_limit), index_iter_(index, KeyOrder::kInternal) {}
+
+  bool Valid() const override { return data_iter_.has_value() && data_iter_->Valid(); }
+  void SeekToFirst() override {
+    if (!status_.ok()) return;
+    index_iter_.SeekToFirst();
+    if (InitDataBlock()) data_iter_->SeekToFirst();
+    SkipEmptyDataBlocksForward();
+  }
+  void SeekToLast() override {
+    if (!status_.ok()) return;
+    index_iter_.SeekToLast();
+    if (InitDataBlock()) data_iter_->SeekToLast();
+    SkipEmptyDataBlocksBackward();
+  }
+  void Seek(std::string_view target) override {
+    if (!status_.ok()) return;
+    index_iter_.Seek(target);
+    if (InitDataBlock()) data_iter_->Seek(target);
+    SkipEmptyDataBlocksForward();
+  }
+  void Next() override {
+    assert(Valid());
+    data_iter_->Next();
+    SkipEmptyDataBlocksForward();
+  }
+  void Prev() override {
+    assert(Valid());
+    data_iter_->Prev();
+    SkipEmptyDataBlocksBackward();
+  }
+  std::string_view key() const override { return data_iter_->key(); }
+  std::string_view value() const override { return data_iter_->value(); }
+  Status status() const override {
+    if (!status_.ok()) return status_;
+    if (!index_iter_.status().ok()) return WithContext(index_iter_.status(), "index block");
+    if (data_iter_.has_value() && !data_iter_->status().ok()) {
+      return WithContext(data_iter_->status(), DataBlockContext(data_handle_));
+    }
+    return Status::OK();
+  }
+
+ private:
+  void SetError(Status s) {
+    if (status_.ok()) status_ = std::move(s);
+    ResetData();
+  }
+  void ResetData() {
+    data_iter_.reset();
+    data_block_.reset();
+  }
+
+  // Points data_iter_ at the block index_iter_ is on (unpositioned). False
+  // if index_iter_ is exhausted or on error (then data_iter_ is empty).
+  bool InitDataBlock() {
+    if (!index_iter_.Valid()) {
+      if (!index_iter_.status().ok()) {
+        SetError(WithContext(index_iter_.status(), "index block"));
+      }
+      ResetData();
+      return false;
+    }
+    BlockHandle handle;
+    Status s = DecodeIndexValue(index_iter_.value(), &handle);
+    if (!s.ok()) {
+      SetError(std::move(s));
+      return false;
+    }
+    if (data_iter_.has_value() && handle.offset == data_handle_.offset &&
+        handle.size == data_handle_.size) {
+      return true;  // already loaded
+    }
+    ResetData();
+    s = ReadDataBlock(file_, data_limit_, handle, &data_block_);
+    if (!s.ok()) {
+      SetError(std::move(s));
+      return false;
+    }
+    data_handle_ = handle;
+    data_iter_.emplace(data_block_.get(), KeyOrder::kInternal);
+    return true;
+  }
+
+  // True if data_iter_ has no error; otherwise records it and returns false.
+  bool CheckDataStatus() {
+    if (data_iter_.has_value() && !data_iter_->status().ok()) {
+      SetError(WithContext(data_iter_->status(), DataBlockContext(data_handle_)));
+      return false;
+    }
+    return true;
+  }
+
+  void SkipEmptyDataBlocksForward() {
+    while (!Valid()) {
+      if (!status_.ok() || !CheckDataStatus()) return;
+      if (!index_iter_.Valid()) {
+        InitDataBlock();  // records an index error, if any, and clears the data
+        return;
+      }
+      index_iter_.Next();
+      if (!InitDataBlock()) return;
+      data_iter_->SeekToFirst();
+    }
+  }
+
+  void SkipEmptyDataBlocksBackward() {
+    while (!Valid()) {
+      if (!status_.ok() || !CheckDataStatus()) return;
+      if (!index_iter_.Valid()) {
+        InitDataBlock();
+        return;
+      }
+      index_iter_.Prev();
+      if (!InitDataBlock()) return;
+      data_iter_->SeekToLast();
+    }
+  }
+
+  const io::RandomAccessFile* const file_;
+  const uint64_t data_limit_;
+  BlockIterator index_iter_;
+  std::unique_ptr<Block> data_block_;
+  std::optional<BlockIterator> data_iter_;  // over *data_block_
+  BlockHandle data_handle_;
+  Status status_;
+};
+
+}  // namespace
+
+Status Table::Open(const TableOptions& options, std::unique_ptr<io::RandomAccessFile> file,
+                   uint64_t file_size, std::unique_ptr<Table>* table) {
+  table->reset();
+  if (file == nullptr) return Status::InvalidArgument("sstable: no file");
+  if (file_size < Footer::kEncodedLength) {
+    return Status::Corruption(
+        fmt::format("sstable: file is {} bytes, shorter than the {}-byte footer (truncated?)",
+                    file_size, Footer::kEncodedLength));
+  }
+
+  auto rep = std::make_unique<Rep>();
+  rep->options = options;
+  rep->file_size = file_size;
+  rep->data_limit = file_size - Footer::kEncodedLength;
+
+  char footer_buf[Footer::kEncodedLength];
+  std::string_view footer_input;
+  Status s = file->Read(rep->data_limit, Footer::kEncodedLength, footer_buf, &footer_input);
+  if (!s.ok()) return s;
+  if (footer_input.size() != Footer::kEncodedLength) {
+    return Status::Corruption(
+        fmt::format("sstable: short footer read ({} bytes; file truncated?)", footer_input.size()));
+  }
+  s = rep->footer.DecodeFrom(footer_input);
+  if (!s.ok()) return s;
+
+  std::string contents;
+  s = ReadMetaBlock(file.get(), rep->data_limit, rep->footer.index, "index", &contents);
+  if (!s.ok()) return s;
+  rep->index_block = std::make_unique<Block>(std::move(contents));
+  if (!rep->index_block->status().ok()) {
+    return WithContext(rep->index_block->status(), "index block");
+  }
+
+  s = ReadMetaBlock(file.get(), rep->data_limit, rep->footer.properties, "properties", &contents);
+  if (!s.ok()) return s;
+  if (!DecodeProperties(contents, &rep->props)) {
+    return Status::Corruption(
+        fmt::format("sstable: bad properties block at offset {}", rep->footer.properties.offset));
+  }
+
+  if (rep->footer.filter.size > 0) {
+    s = ReadMetaBlock(file.get(), rep->data_limit, rep->footer.filter, "filter", &rep->filter);
+    if (!s.ok()) return s;
+    rep->has_filter = true;
+  }
+
+  rep->file = std::move(file);
+  table->reset(new Table());
+  (*table)->rep_ = std::move(rep);
+  return Status::OK();
+}
+
+Table::~Table() = default;
+
+bool Table::KeyMayMatch(std::string_view user_key) const {
+  return !rep_->has_filter || BloomFilterPolicy::KeyMayMatch(user_key, rep_->filter);
+}
+
+Status Table::Get(std::string_view lookup_ikey, bool* found, std::string* ikey,
+                  std::string* value) const {
+  *found = false;
+  const std::string_view user_key = ExtractUserKey(lookup_ikey);
+  if (!KeyMayMatch(user_key)) return Status::OK();
+
+  BlockIterator index_iter(rep_->index_block.get(), KeyOrder::kInternal);
+  index_iter.Seek(lookup_ikey);
+  if (!index_iter.Valid()) return WithContext(index_iter.status(), "index block");
+  BlockHandle handle;
+  Status s = DecodeIndexValue(index_iter.value(), &handle);
+  if (!s.ok()) return s;
+
+  std::unique_ptr<Block> block;
+  s = ReadDataBlock(rep_->file.get(), rep_->data_limit, handle, &block);
+  if (!s.ok()) return s;
+  BlockIterator it(block.get(), KeyOrder::kInternal);
+  it.Seek(lookup_ikey);
+  // If the block holds no key >= lookup_ikey, neither does the next block
+  // hold one with this user key: the index key separates them (format.h).
+  if (!it.Valid()) return WithContext(it.status(), DataBlockContext(handle));
+  if (ExtractUserKey(it.key()) == user_key) {
+    ikey->assign(it.key());
+    value->assign(it.value());
+    *found = true;
+  }
+  return Status::OK();
+}
+
+std::unique_ptr<Iterator> Table::NewIterator() const {
+  return std::make_unique<TableIterator>(rep_->file.get(), rep_->data_limit,
+                                         rep_->index_block.get());
+}
+
+Status Table::VerifyChecksums() const {
+  const Rep* r = rep_.get();
+  const io::RandomAccessFile* file = r->file.get();
+
+  // Footer and meta blocks, re-read from the file.
+  char footer_buf[Footer::kEncodedLength];
+  std::string_view footer_input;
+  Status s = file->Read(r->data_limit, Footer::kEncodedLength, footer_buf, &footer_input);
+  if (!s.ok()) return s;
+  Footer footer;
+  s = footer.DecodeFrom(footer_input);
+  if (!s.ok()) return s;
+  std::string contents;
+  if (footer.filter.size > 0) {
+    s = ReadMetaBlock(file, r->data_limit, footer.filter, "filter", &contents);
+    if (!s.ok()) return s;
+  }
+  s = ReadMetaBlock(file, r->data_limit, footer.properties, "properties", &contents);
+  if (!s.ok()) return s;
+  s = ReadMetaBlock(file, r->data_limit, footer.index, "index", &contents);
+  if (!s.ok()) return s;
+  Block index(std::move(contents));
+  if (!index.status().ok()) return WithContext(index.status(), "index block");
+
+  // Every data block: checksum, decompression, entry structure, key order.
+  uint64_t entries = 0;
+  uint64_t blocks = 0;
+  std::string prev_key;
+  BlockIterator index_iter(&index, KeyOrder::kInternal);
+  for (index_iter.SeekToFirst(); index_iter.Valid(); index_iter.Next()) {
+    BlockHandle handle;
+    s = DecodeIndexValue(index_iter.value(), &handle);
+    if (!s.ok()) return s;
+    std::unique_ptr<Block> block;
+    s = ReadDataBlock(file, r->data_limit, handle, &block);
+    if (!s.ok()) return s;
+    blocks++;
+    BlockIterator it(block.get(), KeyOrder::kInternal);
+    for (it.SeekToFirst(); it.Valid(); it.Next()) {
+      if (entries > 0 && CompareInternalKey(prev_key, it.key()) >= 0) {
+        return Status::Corruption(
+            fmt::format("sstable: keys out of order in data block at offset {}", handle.offset));
+      }
+      if (CompareInternalKey(it.key(), index_iter.key()) > 0) {
+        return Status::Corruption(fmt::format(
+            "sstable: key beyond its index entry in data block at offset {}", handle.offset));
+      }
+      prev_key.assign(it.key());
+      entries++;
+    }
+    if (!it.status().ok()) return WithContext(it.status(), DataBlockContext(handle));
+  }
+  if (!index_iter.status().ok()) return WithContext(index_iter.status(), "index block");
+  if (entries != r->props.num_entries || blocks != r->props.num_data_blocks) {
+    return Status::Corruption(
+        fmt::format("sstable: properties say {} entries in {} blocks, data blocks hold {} in {}",
+                    r->props.num_entries, r->props.num_data_blocks, entries, blocks));
+  }
+  return Status::OK();
+}
+
+const TableProperties& Table::properties() const { return rep_->props; }
+uint64_t Table::file_size() const { return rep_->file_size; }
+
+}  // namespace basalt::lsm

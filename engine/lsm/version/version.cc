@@ -1,0 +1,31 @@
+#include "engine/lsm/version/version.h"
+
+#include "engine/base/logging.h"
+
+namespace basalt::lsm {
+
+TableFile::~TableFile() {
+  if (!obsolete.load()) return;
+  Status s = env->RemoveFile(path);
+  if (!s.ok() && !s.IsNotFound()) LogInfo("lsm: could not delete obsolete {}: {}", path, s.ToString());
+}
+
+uint64_t Version::LevelBytes(int level) const {
+  uint64_t n = 0;
+  for (const auto& f : levels[level]) n += f->meta.file_size;
+  return n;
+}
+
+std::vector<std::shared_ptr<TableFile>> Version::Overlapping(int level,
+                                                             std::string_view smallest_user,
+                                                             std::string_view largest_user) const {
+  std::vector<std::shared_ptr<TableFile>> r;
+  for (const auto& f : levels[level]) {
+    if (ExtractUserKey(f->meta.largest) < smallest_user) continue;
+    if (ExtractUserKey(f->meta.smallest) > largest_user) continue;
+    r.push_back(f);
+  }
+  return r;
+}
+
+}  // namespace basalt::lsm

@@ -1,0 +1,44 @@
+// Version: the immutable set of SSTables that forms one tree at one moment.
+// Readers pin a Version (shared_ptr) so a file is never deleted while in use:
+// a TableFile removed by a compaction is marked obsolete and its file is
+// unlinked when the last Version holding it goes away.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/io/env.h"
+#include "engine/lsm/sstable/table.h"
+#include "engine/lsm/version/version_edit.h"
+
+namespace basalt::lsm {
+
+struct TableFile {
+  TableFile(FileMetaData m, std::shared_ptr<Table> t, io::Env* e, std::string p)
+      : meta(std::move(m)), table(std::move(t)), env(e), path(std::move(p)) {}
+  ~TableFile();
+  TableFile(const TableFile&) = delete;
+  TableFile& operator=(const TableFile&) = delete;
+
+  const FileMetaData meta;
+  const std::shared_ptr<Table> table;
+  io::Env* const env;
+  const std::string path;
+  // Set when an edit removed the file from its tree; the file is deleted with the last reference.
+  std::atomic<bool> obsolete{false};
+};
+
+struct Version {
+  // Level 0: newest file first (files may overlap). Levels >= 1: sorted by
+  // smallest key, non-overlapping.
+  std::vector<std::shared_ptr<TableFile>> levels[kNumLevels];
+
+  uint64_t LevelBytes(int level) const;
+  // Files in level whose user-key range intersects [smallest_user, largest_user].
+  std::vector<std::shared_ptr<TableFile>> Overlapping(int level, std::string_view smallest_user,
+                                                       std::string_view largest_user) const;
+};
+
+}  // namespace basalt::lsm

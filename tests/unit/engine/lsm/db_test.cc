@@ -1,0 +1,371 @@
+#include "engine/lsm/db.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "engine/base/logging.h"
+#include "engine/base/random.h"
+#include "engine/io/fault_env.h"
+#include "engine/lsm/filename.h"
+#include "tests/testutil/temp_dir.h"
+
+using namespace basalt;
+using namespace basalt::lsm;
+
+namespace {
+
+struct Fixture {
+  test::TempDir dir;
+  Options options;
+  std::unique_ptr<DB> db;
+
+  Fixture() {
+    options.write_buffer_size = 64 << 10;
+    options.table.block_size = 1024;
+    options.target_file_size = 128 << 10;
+    options.max_bytes_for_level_base = 512 << 10;
+  }
+  void Open() { REQUIRE_MESSAGE(TryOpen().ok(), TryOpenMessage()); }
+  Status TryOpen() {
+    db.reset();
+    last_ = DB::Open(options, dir.path(), &db);
+    return last_;
+  }
+  std::string TryOpenMessage() const { return last_.ToString(); }
+  void Reopen() {
+    if (db) REQUIRE(db->Close().ok());
+    Open();
+  }
+  std::string Get(std::string_view k, TreeId tree = kDefaultTree, const Snapshot* snap = nullptr) {
+    std::string v;
+    ReadOptions ro;
+    ro.snapshot = snap;
+    Status s = db->Get(ro, tree, k, &v);
+    if (s.IsNotFound()) return "NOT_FOUND";
+    if (!s.ok()) return "ERROR: " + s.ToString();
+    return v;
+  }
+  std::string Contents(TreeId tree = kDefaultTree, bool backward = false) {
+    auto it = db->NewIterator(ReadOptions(), tree);
+    std::string r;
+    if (backward) {
+      for (it->SeekToLast(); it->Valid(); it->Prev()) {
+        r += std::string(it->key()) + "=" + std::string(it->value()) + ";";
+      }
+    } else {
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        r += std::string(it->key()) + "=" + std::string(it->value()) + ";";
+      }
+    }
+    REQUIRE(it->status().ok());
+    return r;
+  }
+  int CountFiles(FileType type) {
+    int n = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir.path())) {
+      uint64_t num;
+      if (ParseFileName(e.path().filename().string(), &num) == type) n++;
+    }
+    return n;
+  }
+
+ private:
+  Status last_;
+};
+
+std::string Key(int i) {
+  char b[32];
+  std::snprintf(b, sizeof(b), "key%08d", i);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("db: put, get, delete, overwrite") {
+  Fixture f;
+  f.Open();
+  CHECK(f.Get("a") == "NOT_FOUND");
+  REQUIRE(f.db->Put(WriteOptions(), kDefaultTree, "a", "1").ok());
+  REQUIRE(f.db->Put(WriteOptions(), kDefaultTree, "b", "2").ok());
+  CHECK(f.Get("a") == "1");
+  REQUIRE(f.db->Put(WriteOptions(), kDefaultTree, "a", "3").ok());
+  CHECK(f.Get("a") == "3");
+  REQUIRE(f.db->Delete(WriteOptions(), kDefaultTree, "a").ok());
+  CHECK(f.Get("a") == "NOT_FOUND");
+  CHECK(f.Contents() == "b=2;");
+  REQUIRE(f.db->Put(WriteOptions(), kDefaultTree, "", "empty-key").ok());
+  CHECK(f.Get("") == "empty-key");
+}
+
+TEST_CASE("db: data survives reopen from WAL and from SSTables") {
+  Fixture f;
+  f.Open();
+  for (int i = 0; i < 2000; i++) REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), "v" + std::to_string(i)).ok());
+  f.Reopen();  // WAL replay (and flushed tables)
+  for (int i = 0; i < 2000; i += 7) CHECK(f.Get(Key(i)) == "v" + std::to_string(i));
+  REQUIRE(f.db->Flush(DB::kAllTrees).ok());
+  f.Reopen();
+  for (int i = 0; i < 2000; i += 7) CHECK(f.Get(Key(i)) == "v" + std::to_string(i));
+  for (int i = 0; i < 2000; i += 2) REQUIRE(f.db->Delete(WriteOptions(), 0, Key(i)).ok());
+  f.Reopen();
+  for (int i = 0; i < 20; i++) CHECK(f.Get(Key(i)) == (i % 2 == 0 ? "NOT_FOUND" : "v" + std::to_string(i)));
+}
+
+TEST_CASE("db: iterators forward, backward, seek across memtable and tables") {
+  Fixture f;
+  f.Open();
+  std::map<std::string, std::string> model;
+  Random rnd(7);
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 300; i++) {
+      std::string k = Key(static_cast<int>(rnd.Uniform(500)));
+      if (rnd.OneIn(4)) {
+        REQUIRE(f.db->Delete(WriteOptions(), 0, k).ok());
+        model.erase(k);
+      } else {
+        std::string v = "r" + std::to_string(round) + "_" + std::to_string(i);
+        REQUIRE(f.db->Put(WriteOptions(), 0, k, v).ok());
+        model[k] = v;
+      }
+    }
+    if (round < 2) REQUIRE(f.db->Flush(0).ok());
+  }
+  std::string expect, expect_back;
+  for (auto& [k, v] : model) expect += k + "=" + v + ";";
+  for (auto it = model.rbegin(); it != model.rend(); ++it) expect_back += it->first + "=" + it->second + ";";
+  CHECK(f.Contents() == expect);
+  CHECK(f.Contents(0, true) == expect_back);
+  auto it = f.db->NewIterator(ReadOptions(), 0);
+  for (int i = 0; i < 500; i += 13) {
+    it->Seek(Key(i));
+    auto m = model.lower_bound(Key(i));
+    if (m == model.end()) {
+      CHECK_FALSE(it->Valid());
+      continue;
+    }
+    REQUIRE(it->Valid());
+    CHECK(it->key() == m->first);
+    // Direction changes.
+    it->Prev();
+    if (m == model.begin()) {
+      CHECK_FALSE(it->Valid());
+    } else {
+      REQUIRE(it->Valid());
+      CHECK(it->key() == std::prev(m)->first);
+      it->Next();
+      REQUIRE(it->Valid());
+      CHECK(it->key() == m->first);
+    }
+  }
+}
+
+TEST_CASE("db: snapshots see the past across flushes and compactions") {
+  Fixture f;
+  f.Open();
+  REQUIRE(f.db->Put(WriteOptions(), 0, "k", "v1").ok());
+  const Snapshot* s1 = f.db->GetSnapshot();
+  REQUIRE(f.db->Put(WriteOptions(), 0, "k", "v2").ok());
+  REQUIRE(f.db->Delete(WriteOptions(), 0, "gone").ok());
+  const Snapshot* s2 = f.db->GetSnapshot();
+  REQUIRE(f.db->Delete(WriteOptions(), 0, "k").ok());
+  for (int i = 0; i < 6; i++) {
+    REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), std::string(1000, 'x')).ok());
+    REQUIRE(f.db->Flush(0).ok());
+  }
+  REQUIRE(f.db->CompactAll(0).ok());
+  CHECK(f.Get("k", 0, s1) == "v1");
+  CHECK(f.Get("k", 0, s2) == "v2");
+  CHECK(f.Get("k") == "NOT_FOUND");
+  f.db->ReleaseSnapshot(s1);
+  f.db->ReleaseSnapshot(s2);
+}
+
+TEST_CASE("db: trees are independent; a batch across trees is atomic; drop frees files") {
+  Fixture f;
+  f.Open();
+  TreeId a, b;
+  REQUIRE(f.db->CreateTree("a", &a).ok());
+  REQUIRE(f.db->CreateTree("b", &b).ok());
+  CHECK(f.db->CreateTree("a", &a).IsInvalidArgument());
+  WriteBatch batch;
+  batch.Put(a, "k", "in-a");
+  batch.Put(b, "k", "in-b");
+  batch.Delete(kDefaultTree, "k");
+  REQUIRE(f.db->Write(WriteOptions(), &batch).ok());
+  CHECK(f.Get("k", a) == "in-a");
+  CHECK(f.Get("k", b) == "in-b");
+  WriteBatch bad;
+  bad.Put(a, "x", "1");
+  bad.Put(999, "x", "1");
+  CHECK(f.db->Write(WriteOptions(), &bad).IsInvalidArgument());
+  CHECK(f.Get("x", a) == "NOT_FOUND");
+  for (int i = 0; i < 500; i++) REQUIRE(f.db->Put(WriteOptions(), b, Key(i), std::string(200, 'b')).ok());
+  REQUIRE(f.db->Flush(b).ok());
+  f.Reopen();
+  TreeId found;
+  REQUIRE(f.db->FindTree("b", &found).ok());
+  CHECK(found == b);
+  CHECK(f.Get("k", a) == "in-a");
+  CHECK(f.Get(Key(3), b) == std::string(200, 'b'));
+  int tables_before = f.CountFiles(FileType::kTable);
+  CHECK(tables_before > 0);
+  REQUIRE(f.db->DropTree(b).ok());
+  CHECK(f.CountFiles(FileType::kTable) < tables_before);
+  f.Reopen();
+  CHECK(f.db->FindTree("b", &found).IsNotFound());
+  CHECK(f.Get("k", a) == "in-a");
+  TreeId c;
+  REQUIRE(f.db->CreateTree("c", &c).ok());
+  CHECK(c > b);  // ids are never reused
+}
+
+TEST_CASE("db: compaction keeps L0 bounded and drops overwritten data") {
+  Fixture f;
+  f.Open();
+  Random rnd(3);
+  for (int i = 0; i < 30000; i++) {
+    REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(static_cast<int>(rnd.Uniform(2000))),
+                      std::string(100, static_cast<char>('a' + i % 26)))
+                .ok());
+  }
+  REQUIRE(f.db->Flush(0).ok());
+  REQUIRE(f.db->CompactAll(0).ok());
+  TreeStats st;
+  REQUIRE(f.db->GetTreeStats(0, &st).ok());
+  CHECK(st.levels[0].files < f.options.level0_compaction_trigger);
+  uint64_t total = 0;
+  for (auto& l : st.levels) total += l.bytes;
+  // 2000 live keys x ~110 bytes; overwritten versions were dropped.
+  CHECK(total < 2000 * 300);
+  MESSAGE(f.db->DebugString());
+  f.Reopen();
+  CHECK(f.Get(Key(5)).size() == 100);
+}
+
+TEST_CASE("db: an fsync error reaches the writer and the DB refuses writes until reopened") {
+  io::FaultEnv fenv(io::Env::Default());  // outlives the DB
+  Fixture f;
+  f.options.env = &fenv;
+  f.Open();
+  REQUIRE(f.db->Put(WriteOptions(), 0, "before", "1").ok());
+  fenv.FailNthSync(1);
+  Status s = f.db->Put(WriteOptions(), 0, "failed", "1");
+  CHECK(s.IsIOError());
+  CHECK_FALSE(f.db->Put(WriteOptions(), 0, "after", "1").ok());
+  CHECK(f.Get("before") == "1");
+  f.Reopen();
+  CHECK(f.Get("before") == "1");
+  REQUIRE(f.db->Put(WriteOptions(), 0, "after", "1").ok());
+  CHECK(f.Get("after") == "1");
+}
+
+TEST_CASE("db: a write error on the WAL is reported, nothing acknowledged is lost") {
+  io::FaultEnv fenv(io::Env::Default());  // outlives the DB
+  Fixture f;
+  f.options.env = &fenv;
+  f.Open();
+  REQUIRE(f.db->Put(WriteOptions(), 0, "a", "1").ok());
+  fenv.SetFailPathSubstring(".log");
+  fenv.FailNthWrite(1);
+  CHECK_FALSE(f.db->Put(WriteOptions(), 0, "b", "2").ok());
+  fenv.SetFailPathSubstring("");
+  f.Reopen();
+  CHECK(f.Get("a") == "1");
+}
+
+TEST_CASE("db: simulated power loss keeps every synced write") {
+  io::FaultEnv fenv(io::Env::Default());  // outlives the DB
+  Fixture f;
+  f.options.env = &fenv;
+  f.Open();
+  for (int i = 0; i < 300; i++) REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), "synced").ok());
+  for (int i = 300; i < 400; i++) REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), "unsynced").ok());
+  REQUIRE(fenv.DropUnsyncedData().ok());
+  f.db.reset();  // the process "died"; the handle is abandoned
+  f.Open();
+  for (int i = 0; i < 300; i++) REQUIRE(f.Get(Key(i)) == "synced");
+}
+
+TEST_CASE("db: a flipped byte in an SSTable is reported") {
+  Fixture f;
+  f.Open();
+  for (int i = 0; i < 1000; i++) REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), std::string(50, 'v')).ok());
+  REQUIRE(f.db->Flush(0).ok());
+  REQUIRE(f.db->Close().ok());
+  f.db.reset();
+  std::string sst;
+  for (auto& e : std::filesystem::directory_iterator(f.dir.path())) {
+    if (e.path().extension() == ".sst") sst = e.path().string();
+  }
+  REQUIRE(!sst.empty());
+  uint64_t size = std::filesystem::file_size(sst);
+  REQUIRE(io::FaultEnv::CorruptByte(io::Env::Default(), sst, size / 3).ok());
+  Status s = f.TryOpen();
+  if (s.ok()) {
+    // Data blocks are checked when read.
+    auto it = f.db->NewIterator(ReadOptions(), 0);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    }
+    s = it->status();
+  }
+  CHECK(s.IsCorruption());
+}
+
+TEST_CASE("db: a flipped byte in the middle of the WAL fails open with a clear message") {
+  Fixture f;
+  f.Open();
+  for (int i = 0; i < 200; i++) REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), std::string(50, 'v')).ok());
+  REQUIRE(f.db->Close().ok());
+  f.db.reset();
+  std::string wal;
+  uint64_t best = 0;
+  for (auto& e : std::filesystem::directory_iterator(f.dir.path())) {
+    uint64_t n;
+    if (ParseFileName(e.path().filename().string(), &n) == FileType::kWal &&
+        std::filesystem::file_size(e.path()) > best) {
+      best = std::filesystem::file_size(e.path());
+      wal = e.path().string();
+    }
+  }
+  REQUIRE(!wal.empty());
+  REQUIRE(io::FaultEnv::CorruptByte(io::Env::Default(), wal, best / 2).ok());
+  Status s = f.TryOpen();
+  CHECK(s.IsCorruption());
+  MESSAGE(s.ToString());
+}
+
+TEST_CASE("db: directory lock, create_if_missing and error_if_exists") {
+  Fixture f;
+  f.Open();
+  std::unique_ptr<DB> other;
+  CHECK(DB::Open(f.options, f.dir.path(), &other).IsBusy());
+  REQUIRE(f.db->Close().ok());
+  f.db.reset();
+  Options o = f.options;
+  o.error_if_exists = true;
+  CHECK(DB::Open(o, f.dir.path(), &other).IsInvalidArgument());
+  o = f.options;
+  o.create_if_missing = false;
+  CHECK(DB::Open(o, f.dir.Sub("missing"), &other).IsInvalidArgument());
+}
+
+TEST_CASE("db: concurrent writers share group commits and lose nothing") {
+  Fixture f;
+  f.Open();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; i++) {
+        REQUIRE(f.db->Put(WriteOptions(), 0, Key(t * 1000 + i), std::to_string(t)).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  f.Reopen();
+  for (int t = 0; t < 4; t++) {
+    for (int i = 0; i < 500; i += 50) CHECK(f.Get(Key(t * 1000 + i)) == std::to_string(t));
+  }
+}
