@@ -833,6 +833,7 @@ Status DBImpl::Get(const ReadOptions& o, TreeId tree, std::string_view key, std:
   SequenceNumber seq;
   {
     std::lock_guard<std::mutex> l(mu_);
+    if (closed_) return Status::Aborted("DB is closed");
     auto t = FindTreeLocked(tree);
     if (!t) return Status::InvalidArgument(fmt::format("no tree {}", tree));
     mem = t->mem;
@@ -1111,7 +1112,11 @@ void DBImpl::ApplyToState(const VersionEdit& e,
   for (const auto& f : e.new_files) {
     Version* v = version_of(f.tree);
     auto it = new_tables.find(f.meta.number);
-    if (v == nullptr || it == new_tables.end()) continue;
+    if (it == new_tables.end()) continue;
+    if (v == nullptr) {  // tree dropped while the file was being written
+      it->second->obsolete = true;
+      continue;
+    }
     auto& files = v->levels[f.level];
     files.push_back(it->second);
     if (f.level == 0) {

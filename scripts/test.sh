@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the Debug build with AddressSanitizer and
+# UndefinedBehaviorSanitizer, and runs the whole test suite with ctest.
+# Long runs: BASALT_CRASH_ROUNDS=200 BASALT_MODEL_RUNS=20 bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build/debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBASALT_SANITIZE=ON -DBASALT_BENCH=OFF >/dev/null
+cmake --build build/debug -j2
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd build/debug
+ctest --output-on-failure -j2 --timeout 1200
