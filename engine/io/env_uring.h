@@ -4,8 +4,11 @@
 // What goes through io_uring: the data path. RandomAccessFile::Read and
 // MultiRead (IORING_OP_READ; a MultiRead submits up to kUringQueueDepth reads
 // with one io_uring_enter and keeps that many in flight for larger batches),
-// WritableFile::Append/WriteAt (IORING_OP_WRITE) and Sync (IORING_OP_FSYNC
-// with IORING_FSYNC_DATASYNC). Short reads and writes are resubmitted for the
+// and, with BASALT_URING_WRITES=1, WritableFile::Append/WriteAt
+// (IORING_OP_WRITE) and Sync (IORING_OP_FSYNC with IORING_FSYNC_DATASYNC).
+// By default writes and syncs use pwrite(2)/fdatasync(2): io_uring punts
+// buffered file writes to a kernel worker, measured 6-8x slower per small WAL
+// append (see env_uring.cc). Short reads and writes are resubmitted for the
 // remainder. Metadata (open, rename, unlink, listing, locks, SyncDir) and
 // SequentialFile use plain system calls, as in Env::Posix().
 //

@@ -92,6 +92,9 @@ DBImpl::~DBImpl() {
 // Open and recovery
 
 Status DBImpl::Open() {
+  if (!options_.create_if_missing && !env_->FileExists(CurrentFileName(dir_))) {
+    return Status::InvalidArgument(dir_, "does not exist (create_if_missing is false)");
+  }
   Status s = env_->CreateDirIfMissing(dir_);
   if (!s.ok()) return s;
   s = env_->LockFile(LockFileName(dir_), &lock_);
@@ -127,6 +130,10 @@ Status DBImpl::Open() {
   std::sort(wals.begin(), wals.end());
   s = ReplayWal(wals);
   if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> wl(wal_mu_);
+    NoteOldWalsChanged();
+  }
 
   {
     std::lock_guard<std::mutex> wl(wal_mu_);
@@ -251,6 +258,11 @@ Status DBImpl::RecoverManifest(uint64_t* manifest_number) {
     LogInfo("lsm: manifest {} has a torn tail at offset {}; ignored", name, reader->valid_end());
   }
 
+  if (recs.count(kDefaultTree) == 0) {
+    // Every DB has tree 0 from its first manifest record on; without it the
+    // manifest lost its beginning, and opening would discard every file.
+    return Status::Corruption(name, "manifest does not describe the default tree");
+  }
   for (auto& [id, rec] : recs) {
     auto t = std::make_shared<Tree>();
     t->id = id;
@@ -332,6 +344,17 @@ Status DBImpl::ReplayWal(const std::vector<uint64_t>& segments) {
     std::unique_ptr<log::Reader> reader;
     Status s = log::Reader::Open(env_, path, log::kWalMagic, &reader);
     if (!s.ok()) return s;
+    if (!reader->has_header()) {
+      // Cut while being created: it never held a record.
+      if (!last) return Status::Corruption(path, "WAL segment without a header is not the last one");
+      LogInfo("lsm: removing WAL segment {} cut before its header was written", path);
+      s = env_->RemoveFile(path);
+      if (!s.ok()) return s;
+      continue;
+    }
+    if (reader->file_number() != segments[i]) {
+      return Status::Corruption(path, fmt::format("header names file {}", reader->file_number()));
+    }
     SequenceNumber seg_last = 0;
     std::string_view payload;
     uint64_t records = 0;
@@ -360,9 +383,17 @@ Status DBImpl::ReplayWal(const std::vector<uint64_t>& segments) {
       LogInfo("lsm: WAL {} has a torn tail: truncating {} bytes at offset {} (never acknowledged)",
               path, size - reader->valid_end(), reader->valid_end());
       s = env_->TruncateFile(path, reader->valid_end());
+      if (s.ok()) {
+        // Make the new length durable, so the torn bytes cannot come back
+        // after a power loss in what will no longer be the last segment.
+        std::unique_ptr<io::WritableFile> f;
+        s = env_->NewAppendableFile(path, &f);
+        if (s.ok()) s = f->Sync();
+        if (s.ok()) s = f->Close();
+      }
       if (!s.ok()) return s;
     }
-    old_wals_.push_back({segments[i], seg_last});
+    old_wals_.push_back({segments[i], seg_last, reader->valid_end()});
     (void)records;
   }
   return Status::OK();
@@ -396,7 +427,9 @@ Status DBImpl::WriteManifestSnapshot() {
   if (s.ok()) s = w->Sync();
   if (s.ok()) s = SetCurrent(number);
   if (!s.ok()) {
-    env_->RemoveFile(ManifestFileName(dir_, number)).PermitUnchecked();
+    // CURRENT may already name the new manifest (the rename happened but the
+    // directory sync failed), so keep it; the next open removes whichever
+    // manifest CURRENT does not name.
     return s;
   }
   uint64_t old = manifest_number_;
@@ -581,6 +614,7 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch,
 
   // Leader. Build the group and make room in every memtable it touches;
   // waiting releases mu_, so rebuild the group after a wait.
+  if (bg_error_.ok()) MaybeFlushForWalSize();
   std::vector<Writer*> group;
   std::map<TreeId, std::shared_ptr<MemTable>> mems;
   Status s;
@@ -766,7 +800,8 @@ Status DBImpl::RollWal(uint64_t new_number) {
     Status s = wal_->Sync();
     if (s.ok()) s = wal_->Close();
     if (!s.ok()) return s;
-    old_wals_.push_back({wal_number_, wal_last_seq_});
+    old_wals_.push_back({wal_number_, wal_last_seq_, wal_->Size()});
+    NoteOldWalsChanged();
     wal_.reset();
   }
   std::unique_ptr<io::WritableFile> f;
@@ -809,10 +844,30 @@ void DBImpl::DeleteObsoleteWals() {
       dead.push_back(old_wals_.front().number);
       old_wals_.pop_front();
     }
+    NoteOldWalsChanged();
   }
   for (uint64_t n : dead) {
     Status s = env_->RemoveFile(WalFileName(dir_, n));
     if (!s.ok()) LogInfo("lsm: could not delete WAL segment {}: {}", n, s.ToString());
+  }
+}
+
+void DBImpl::NoteOldWalsChanged() {
+  uint64_t bytes = 0;
+  for (const auto& w : old_wals_) bytes += w.bytes;
+  old_wal_bytes_.store(bytes);
+  oldest_wal_last_seq_.store(old_wals_.empty() ? 0 : old_wals_.front().last_seq);
+}
+
+void DBImpl::MaybeFlushForWalSize() {
+  const uint64_t limit = options_.max_total_wal_size != 0 ? options_.max_total_wal_size
+                                                          : 4 * uint64_t{options_.write_buffer_size};
+  if (old_wal_bytes_.load() + wal_->Size() <= limit || old_wal_bytes_.load() == 0) return;
+  const SequenceNumber oldest = oldest_wal_last_seq_.load();
+  for (auto& [id, t] : trees_) {
+    if (!t->imm && t->mem->NumEntries() > 0 && t->mem->FirstSequence() <= oldest) {
+      SwitchMemtable(t.get());
+    }
   }
 }
 

@@ -77,6 +77,7 @@ class DBImpl : public DB {
   struct WalSegment {
     uint64_t number;
     SequenceNumber last_seq;
+    uint64_t bytes;
   };
 
   // --- open/recovery ---
@@ -95,6 +96,10 @@ class DBImpl : public DB {
   void SwitchMemtable(Tree* t);  // REQUIRES: mu_ held, leader position, t->imm == null
   Status RollWal(uint64_t new_number);  // REQUIRES: wal_mu_ held
   void DeleteObsoleteWals();
+  void NoteOldWalsChanged();  // REQUIRES: wal_mu_ held
+  // Switches memtables that pin the oldest WAL segment once the kept WAL
+  // passes max_total_wal_size. REQUIRES: mu_ held, leader position.
+  void MaybeFlushForWalSize();
   SequenceNumber WalFloor();  // REQUIRES: mu_ held
 
   // --- background ---
@@ -144,6 +149,9 @@ class DBImpl : public DB {
   SequenceNumber wal_last_seq_ = 0;
   bool wal_unsynced_ = false;
   std::deque<WalSegment> old_wals_;
+  // Summary of old_wals_ for the leader, which holds mu_ but not wal_mu_.
+  std::atomic<uint64_t> old_wal_bytes_{0};
+  std::atomic<SequenceNumber> oldest_wal_last_seq_{0};
 
   // Manifest (manifest_mu_).
   std::mutex manifest_mu_;

@@ -35,13 +35,17 @@ FileType ParseFileName(std::string_view name, uint64_t* number) {
   if (name == "CURRENT") return FileType::kCurrent;
   if (name == "LOCK") return FileType::kLock;
   if (name.starts_with("MANIFEST-")) {
-    return ParseNumber(name.substr(9), number) ? FileType::kManifest : FileType::kUnknown;
+    return ParseNumber(name.substr(9), number) && fmt::format("{:06}", *number) == name.substr(9)
+               ? FileType::kManifest
+               : FileType::kUnknown;
   }
   auto dot = name.rfind('.');
   if (dot == std::string_view::npos || !ParseNumber(name.substr(0, dot), number)) {
     return FileType::kUnknown;
   }
   std::string_view ext = name.substr(dot + 1);
+  // Only canonical names (what the *FileName functions produce) are ours.
+  if (fmt::format("{:06}", *number) != name.substr(0, dot)) return FileType::kUnknown;
   if (ext == "log") return FileType::kWal;
   if (ext == "sst") return FileType::kTable;
   if (ext == "tmp") return FileType::kTemp;

@@ -45,6 +45,10 @@ struct Options {
   size_t write_buffer_size = 64 << 20;
   // A WAL segment is closed (and synced) once it passes this size. Default: 64 MiB.
   uint64_t wal_segment_size = 64 << 20;
+  // When the WAL segments kept for unflushed data pass this size, the trees
+  // holding the oldest segment are flushed, so a rarely written tree cannot
+  // pin the WAL forever. 0: 4 x write_buffer_size. Default: 0.
+  uint64_t max_total_wal_size = 0;
 
   // SSTable block size, restart interval, bloom bits per key, LZ4 on/off.
   TableOptions table;

@@ -1,5 +1,6 @@
 #include "engine/lsm/memtable/memtable.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "engine/base/coding.h"
@@ -9,9 +10,11 @@ namespace basalt::lsm {
 namespace {
 
 // Entry layout in the arena: varint32 ikey_len | ikey | varint32 value_len | value.
+// Entries are written by Add, so the varint is always well formed.
 std::string_view GetLengthPrefixedAt(const char* p) {
-  uint32_t len;
+  uint32_t len = 0;
   const char* q = DecodeVarint32(p, p + 5, &len);
+  assert(q != nullptr);
   return std::string_view(q, len);
 }
 
@@ -35,6 +38,8 @@ MemTable::~MemTable() = default;
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view user_key,
                    std::string_view value) {
+  // Lengths are stored as varint32 (the WAL and SSTables cap them the same way).
+  assert(user_key.size() + 8 <= UINT32_MAX && value.size() <= UINT32_MAX);
   const size_t ikey_len = user_key.size() + 8;
   const size_t len = VarintLength(ikey_len) + ikey_len + VarintLength(value.size()) + value.size();
   char* buf = rep_->arena.Allocate(len);

@@ -41,7 +41,8 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   // Bytes allocated (arena + skiplist), for the flush trigger.
   size_t ApproximateMemoryUsage() const;
   uint64_t NumEntries() const { return num_entries_.load(std::memory_order_relaxed); }
-  // Smallest and largest sequence added (0 when empty).
+  // Sequence of the first and of the largest entry added (0 when empty). The
+  // DB adds entries in increasing sequence order starting at 1.
   SequenceNumber FirstSequence() const { return first_seq_.load(std::memory_order_relaxed); }
   SequenceNumber LastSequence() const { return last_seq_.load(std::memory_order_relaxed); }
 

@@ -1,6 +1,8 @@
 // VersionEdit: one manifest record — a change to the set of trees and files.
 // Encoding: docs/format/manifest.md. Tag numbers are written to disk: DO NOT
-// CHANGE THEM; add new tags instead.
+// CHANGE THEM. Readers reject unknown tags (a tag's length is implied by its
+// type), so a new tag needs a manifest format version bump. An edit has no
+// count of its own: its integrity rests on the record checksum.
 #pragma once
 
 #include <cstdint>

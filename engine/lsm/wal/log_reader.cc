@@ -14,19 +14,22 @@ Status Reader::Open(io::Env* env, const std::string& path, uint64_t expected_mag
   r->path_ = path;
   Status s = io::ReadFileToString(env, path, &r->data_);
   if (!s.ok()) return s;
-  uint8_t type;
-  std::string_view payload;
-  uint64_t next;
-  const char* why;
-  if (!r->ParseAt(0, &type, &payload, &next, &why)) {
-    // The header itself is damaged. Decide between torn-at-creation and corruption.
-    r->HandleBadRecord(0, why);
-    if (!r->status_.ok()) return r->status_;
+  if (r->data_.size() < static_cast<size_t>(kFileHeaderRecordSize)) {
+    // Cut while being created (the header is synced before any record).
+    r->done_ = true;
+    r->torn_tail_ = true;
+    r->valid_end_ = 0;
     *reader = std::move(r);
     return Status::OK();
   }
-  if (static_cast<RecordType>(type) != RecordType::kFileHeader || payload.size() < 20) {
-    return Status::Corruption(fmt::format("{}: missing file header record", path));
+  uint8_t type;
+  std::string_view payload;
+  uint64_t next;
+  Damage d = r->ParseAt(0, &type, &payload, &next);
+  if (d != Damage::kNone || static_cast<RecordType>(type) != RecordType::kFileHeader ||
+      payload.size() != static_cast<size_t>(kFileHeaderPayloadSize)) {
+    return Status::Corruption(fmt::format("{}: damaged file header ({})", path,
+                                          d != Damage::kNone ? DamageName(d) : "not a header"));
   }
   uint64_t magic = DecodeFixed64(payload.data());
   uint32_t version = DecodeFixed32(payload.data() + 8);
@@ -44,49 +47,77 @@ Status Reader::Open(io::Env* env, const std::string& path, uint64_t expected_mag
   return Status::OK();
 }
 
-bool Reader::ParseAt(uint64_t pos, uint8_t* type, std::string_view* payload, uint64_t* next,
-                     const char** why) const {
-  if (data_.size() - pos < static_cast<uint64_t>(kHeaderSize)) {
-    *why = "truncated record header";
-    return false;
+const char* Reader::DamageName(Damage d) {
+  switch (d) {
+    case Damage::kNone:
+      return "intact";
+    case Damage::kTruncatedHeader:
+      return "truncated record header";
+    case Damage::kBadHeader:
+      return "record header check mismatch";
+    case Damage::kTruncatedPayload:
+      return "truncated record";
+    case Damage::kBadType:
+      return "unknown record type";
+    case Damage::kBadChecksum:
+      return "checksum mismatch";
   }
+  return "?";
+}
+
+Reader::Damage Reader::ParseAt(uint64_t pos, uint8_t* type, std::string_view* payload,
+                               uint64_t* next) const {
+  if (data_.size() - pos < static_cast<uint64_t>(kHeaderSize)) return Damage::kTruncatedHeader;
   const char* p = data_.data() + pos;
-  uint32_t len = DecodeFixed32(p + 8);
-  uint8_t t = static_cast<uint8_t>(p[12]);
-  if (len > kMaxRecordSize || data_.size() - pos - kHeaderSize < len) {
-    *why = "truncated record";
-    return false;
+  if (static_cast<uint32_t>(Checksum(std::string_view(p, 5))) != DecodeFixed32(p + 5)) {
+    return Damage::kBadHeader;
   }
+  uint32_t len = DecodeFixed32(p);
+  uint8_t t = static_cast<uint8_t>(p[4]);
+  if (len > kMaxRecordSize) return Damage::kBadHeader;
+  if (data_.size() - pos - kHeaderSize < len) return Damage::kTruncatedPayload;
   if (t != static_cast<uint8_t>(RecordType::kFileHeader) &&
       t != static_cast<uint8_t>(RecordType::kData)) {
-    *why = "unknown record type";
-    return false;
+    return Damage::kBadType;
   }
   std::string_view body(p + kHeaderSize, len);
-  if (Checksum2(std::string_view(p + 8, 5), body) != DecodeFixed64(p)) {
-    *why = "checksum mismatch";
-    return false;
+  if (Checksum2(std::string_view(p + 4, 1), body) != DecodeFixed64(p + 9)) {
+    return Damage::kBadChecksum;
   }
   *type = t;
   *payload = body;
   *next = pos + kHeaderSize + len;
-  return true;
+  return Damage::kNone;
 }
 
-void Reader::HandleBadRecord(uint64_t pos, const char* why) {
+void Reader::HandleDamage(uint64_t pos, Damage d) {
   done_ = true;
-  // Look for any intact record after the damage. A record type byte and a
-  // fitting length are cheap filters before the checksum.
-  for (uint64_t q = pos + 1; q + kHeaderSize <= data_.size(); q++) {
+  uint64_t scan_from;
+  switch (d) {
+    case Damage::kTruncatedHeader:
+    case Damage::kTruncatedPayload:
+      // Cut by the end of the file: nothing after it.
+      torn_tail_ = true;
+      valid_end_ = pos;
+      return;
+    case Damage::kBadType:
+    case Damage::kBadChecksum:
+      // The header is intact, so its length is trusted: look after the record.
+      scan_from = pos + kHeaderSize + DecodeFixed32(data_.data() + pos);
+      break;
+    default:
+      scan_from = pos + 1;
+      break;
+  }
+  for (uint64_t q = scan_from; q + kHeaderSize <= data_.size(); q++) {
     uint8_t type;
     std::string_view payload;
     uint64_t next;
-    const char* ignored;
-    if (ParseAt(q, &type, &payload, &next, &ignored)) {
+    if (ParseAt(q, &type, &payload, &next) == Damage::kNone) {
       status_ = Status::Corruption(
           fmt::format("{}: damaged record at offset {} ({}) followed by an intact record at "
                       "offset {}; refusing to drop data",
-                      path_, pos, why, q));
+                      path_, pos, DamageName(d), q));
       return;
     }
   }
@@ -103,9 +134,9 @@ bool Reader::ReadRecord(std::string_view* payload, uint64_t* offset) {
     }
     uint8_t type;
     uint64_t next;
-    const char* why;
-    if (!ParseAt(pos_, &type, payload, &next, &why)) {
-      HandleBadRecord(pos_, why);
+    Damage d = ParseAt(pos_, &type, payload, &next);
+    if (d != Damage::kNone) {
+      HandleDamage(pos_, d);
       return false;
     }
     uint64_t at = pos_;

@@ -1,13 +1,14 @@
 // LogReader: reads framed records (log_format.h) from a WAL segment or a manifest.
 //
 // Damage handling (docs/format/wal.md, "Recovery"):
-//  - A record that fails its checksum (or is cut short) with no valid record
-//    anywhere after it is a torn tail: reading stops, torn_tail() is true and
-//    valid_end() is where the intact prefix ends. Such bytes were never
-//    acknowledged as durable (a sync covers every byte before it).
-//  - A bad record followed by a valid one is corruption in the middle of the
-//    log: status() is Corruption naming the file and offsets. Data is never
-//    skipped silently.
+//  - A record cut short by the end of the file (its header incomplete, or an
+//    intact header whose length runs past the end) is a torn tail: reading
+//    stops, torn_tail() is true and valid_end() is where the intact prefix
+//    ends. Such bytes were never acknowledged (a sync covers every byte
+//    before it).
+//  - A damaged record (bad header check, bad checksum, unknown type) is a
+//    torn tail only if no intact record follows it; otherwise status() is
+//    Corruption naming the file and the offsets. Data is never skipped silently.
 #pragma once
 
 #include <cstdint>
@@ -22,9 +23,10 @@ namespace basalt::lsm::log {
 
 class Reader {
  public:
-  // Reads the whole file. A file whose header record is missing or torn is
-  // treated as empty with a torn tail at 0. A valid header with another magic
-  // or an unknown version is Corruption.
+  // Reads the whole file. A file shorter than its header record was cut while
+  // being created: has_header() is false and it reads as empty with a torn
+  // tail at 0. A damaged header record, another magic or an unknown version is
+  // Corruption.
   static Status Open(io::Env* env, const std::string& path, uint64_t expected_magic,
                      std::unique_ptr<Reader>* reader);
 
@@ -40,10 +42,12 @@ class Reader {
 
  private:
   Reader() = default;
-  // Checks the record at pos; on success sets *type/*payload and returns the next pos.
-  bool ParseAt(uint64_t pos, uint8_t* type, std::string_view* payload, uint64_t* next,
-               const char** why) const;
-  void HandleBadRecord(uint64_t pos, const char* why);
+  enum class Damage { kNone, kTruncatedHeader, kBadHeader, kTruncatedPayload, kBadType, kBadChecksum };
+  static const char* DamageName(Damage d);
+  // Checks the record at pos; on kNone sets *type/*payload/*next.
+  Damage ParseAt(uint64_t pos, uint8_t* type, std::string_view* payload, uint64_t* next) const;
+  // Classifies damage at pos as a torn tail or as corruption.
+  void HandleDamage(uint64_t pos, Damage d);
 
   std::string path_;
   std::string data_;

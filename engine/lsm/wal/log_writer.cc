@@ -7,10 +7,10 @@ namespace basalt::lsm::log {
 
 void EncodeRecord(std::string* dst, RecordType type, std::string_view payload) {
   char hdr[kHeaderSize];
-  EncodeFixed32(hdr + 8, static_cast<uint32_t>(payload.size()));
-  hdr[12] = static_cast<char>(type);
-  uint64_t crc = Checksum2(std::string_view(hdr + 8, 5), payload);
-  EncodeFixed64(hdr, crc);
+  EncodeFixed32(hdr, static_cast<uint32_t>(payload.size()));
+  hdr[4] = static_cast<char>(type);
+  EncodeFixed32(hdr + 5, static_cast<uint32_t>(Checksum(std::string_view(hdr, 5))));
+  EncodeFixed64(hdr + 9, Checksum2(std::string_view(hdr + 4, 1), payload));
   dst->append(hdr, kHeaderSize);
   dst->append(payload.data(), payload.size());
 }

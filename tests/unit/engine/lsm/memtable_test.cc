@@ -138,9 +138,8 @@ TEST_CASE("memtable: iterator order equals CompareInternalKey order") {
   };
   std::vector<Entry> entries;
   // A small key space with binary bytes so keys repeat at many sequences.
-  const std::vector<std::string> user_keys = {"",   "a",  "ab", std::string("a\0", 2),
-                                              "b",  "\xff", std::string("\0", 1), "zz",
-                                              "aa", "b\xff"};
+  const std::vector<std::string> user_keys = {
+      "", "a", "ab", std::string("a\0", 2), "b", "\xff", std::string("\0", 1), "zz", "aa", "b\xff"};
   for (SequenceNumber seq = 1; seq <= 2000; seq++) {
     const std::string& uk = user_keys[rnd.Uniform(user_keys.size())];
     const ValueKind kind = rnd.OneIn(5) ? ValueKind::kDelete : ValueKind::kValue;
@@ -149,9 +148,8 @@ TEST_CASE("memtable: iterator order equals CompareInternalKey order") {
     mem.Add(seq, kind, uk, value);
     entries.push_back({IKey(uk, seq, kind), value});
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return CompareInternalKey(a.ikey, b.ikey) < 0;
-  });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return CompareInternalKey(a.ikey, b.ikey) < 0; });
 
   auto it = mem.NewIterator();
   size_t i = 0;

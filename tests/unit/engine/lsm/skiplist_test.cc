@@ -214,16 +214,15 @@ class ConcurrentState {
     Key pos = RandomTarget(rnd);
     List::Iterator it(&list_);
     it.Seek(pos);
-    bool have_prev = false;
+    bool moved = false;  // the iterator advanced since prev was recorded
     Key prev = 0;
     for (int steps = 0; steps < 200; steps++) {
       const Key current = it.Valid() ? it.key() : MakeKey(kK, 0);
       if (!IsValidKey(current)) return "malformed key " + std::to_string(current);
       if (pos > current) return "iterator went backwards past the seek target";
       if (it.Valid()) {
-        if (have_prev && !(prev < current)) return "iteration not strictly sorted";
+        if (moved && !(prev < current)) return "iteration not strictly sorted";
         prev = current;
-        have_prev = true;
       }
       // Everything in [pos, current) was skipped: it must not have been
       // present (published) when this round started.
@@ -243,12 +242,16 @@ class ConcurrentState {
       if (!it.Valid()) break;
       if (rnd->OneIn(2)) {
         it.Next();
+        moved = true;
         pos = MakeKey(KeyRow(pos), KeyGen(pos) + 1);
       } else {
         const Key target = RandomTarget(rnd);
         if (target > pos) {
           pos = target;
-          it.Seek(target);  // forward only: current > prev still holds
+          it.Seek(target);  // forward only: the new current > prev
+          moved = true;
+        } else {
+          moved = false;  // stays put
         }
       }
     }
