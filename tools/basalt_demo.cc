@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   }
   s = db->Put(WriteOptions(), kDefaultTree, "demo:runs", std::to_string(run));
   if (!s.ok()) return Die("put", s);
-  double write_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  double write_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   fmt::print("basalt-demo: wrote {} keys in 20 synced batches ({:.1f} ms)\n", kKeys, write_ms);
 
   s = db->Flush(DB::kAllTrees);

@@ -21,8 +21,8 @@ class [[nodiscard]] Status {
     kNotSupported = 3,
     kInvalidArgument = 4,
     kIOError = 5,
-    kBusy = 6,      // resource locked (e.g. DB directory held by another process)
-    kAborted = 7,   // operation refused, e.g. DB in a failed state after an I/O error
+    kBusy = 6,     // resource locked (e.g. DB directory held by another process)
+    kAborted = 7,  // operation refused, e.g. DB in a failed state after an I/O error
   };
 
   Status() noexcept = default;

@@ -10,6 +10,7 @@
 #include "engine/lsm/db_iter.h"
 #include "engine/lsm/filename.h"
 #include "engine/lsm/merging_iterator.h"
+#include "engine/lsm/version/manifest.h"
 #include "engine/lsm/wal/log_format.h"
 #include "engine/lsm/wal/log_reader.h"
 
@@ -65,7 +66,7 @@ struct DBImpl::SnapshotImpl : Snapshot {
 struct DBImpl::CompactionTask {
   std::shared_ptr<Tree> tree;
   std::shared_ptr<const Version> version;
-  int level = 0;         // input level
+  int level = 0;  // input level
   int output_level = 1;
   std::vector<std::shared_ptr<TableFile>> inputs[2];  // level, level+1
   SequenceNumber smallest_snapshot = 0;
@@ -148,11 +149,12 @@ Status DBImpl::Open() {
   DeleteOrphans();
   opened_ = true;
 
-  LogInfo("lsm: opened {} (env {}, durability {}, {} trees, last sequence {})", dir_,
-          env_->Name(), DurabilityName(options_.durability), trees_.size(), last_seq_);
+  LogInfo("lsm: opened {} (env {}, durability {}, {} trees, last sequence {})", dir_, env_->Name(),
+          DurabilityName(options_.durability), trees_.size(), last_seq_);
 
   flush_thread_ = std::thread([this] { FlushThread(); });
-  if (!options_.disable_compaction) compaction_thread_ = std::thread([this] { CompactionThread(); });
+  if (!options_.disable_compaction)
+    compaction_thread_ = std::thread([this] { CompactionThread(); });
   if (options_.durability == Durability::kPeriodic) {
     sync_thread_ = std::thread([this] { PeriodicSyncThread(); });
   }
@@ -199,65 +201,22 @@ Status DBImpl::SetCurrent(uint64_t manifest_number) {
 }
 
 Status DBImpl::RecoverManifest(uint64_t* manifest_number) {
-  std::string current;
-  Status s = io::ReadFileToString(env_, CurrentFileName(dir_), &current);
+  std::string name;
+  Status s = ReadCurrentFile(env_, dir_, &name);
   if (!s.ok()) return s;
-  auto space = current.find(' ');
-  if (current.empty() || current.back() != '\n' || space == std::string::npos) {
-    return Status::Corruption("CURRENT file is malformed", dir_);
-  }
-  std::string name = current.substr(0, space);
-  std::string sum = current.substr(space + 1, current.size() - space - 2);
-  if (sum != fmt::format("{:016x}", Checksum(name))) {
-    return Status::Corruption("CURRENT file checksum mismatch", dir_);
-  }
-  uint64_t number;
-  if (ParseFileName(name, &number) != FileType::kManifest) {
-    return Status::Corruption("CURRENT names no manifest", name);
-  }
-  *manifest_number = number;
-
-  std::unique_ptr<log::Reader> reader;
-  s = log::Reader::Open(env_, dir_ + "/" + name, log::kManifestMagic, &reader);
+  ParseFileName(name, manifest_number);
+  ManifestState state;
+  ManifestReplayInfo info;
+  s = ReplayManifest(env_, dir_ + "/" + name, &state, &info);
   if (!s.ok()) return s;
-  if (!reader->has_header()) return Status::Corruption("manifest has no header", name);
-
-  // Replay edits into plain state first; open tables afterwards.
-  struct TreeRec {
-    std::string name;
-    SequenceNumber flushed = 0;
-    std::map<uint64_t, std::pair<int, FileMetaData>> files;
-  };
-  std::map<TreeId, TreeRec> recs;
-  std::string_view payload;
-  while (reader->ReadRecord(&payload)) {
-    VersionEdit e;
-    s = e.DecodeFrom(payload);
-    if (!s.ok()) return Status::Corruption(name, s.ToString());
-    if (e.next_file_number) next_file_number_ = std::max(next_file_number_, *e.next_file_number);
-    if (e.last_sequence) last_seq_ = std::max(last_seq_, *e.last_sequence);
-    if (e.next_tree_id) next_tree_id_ = std::max(next_tree_id_, *e.next_tree_id);
-    for (auto& [id, n] : e.created_trees) recs[id].name = n;
-    for (TreeId id : e.dropped_trees) recs.erase(id);
-    for (auto& [id, seq] : e.flushed_seqs) {
-      auto it = recs.find(id);
-      if (it != recs.end()) it->second.flushed = std::max(it->second.flushed, seq);
-    }
-    for (auto& d : e.deleted_files) {
-      auto it = recs.find(d.tree);
-      if (it != recs.end()) it->second.files.erase(d.number);
-    }
-    for (auto& f : e.new_files) {
-      auto it = recs.find(f.tree);
-      if (it != recs.end()) it->second.files[f.meta.number] = {f.level, f.meta};
-    }
-  }
-  if (!reader->status().ok()) return reader->status();
-  if (reader->torn_tail()) {
+  if (info.torn_tail) {
     // A manifest record is synced before it takes effect, so a torn one never did.
-    LogInfo("lsm: manifest {} has a torn tail at offset {}; ignored", name, reader->valid_end());
+    LogInfo("lsm: manifest {} has a torn tail at offset {}; ignored", name, info.valid_end);
   }
-
+  next_file_number_ = std::max(next_file_number_, state.next_file_number);
+  last_seq_ = std::max(last_seq_, state.last_sequence);
+  next_tree_id_ = std::max(next_tree_id_, state.next_tree_id);
+  auto& recs = state.trees;
   if (recs.count(kDefaultTree) == 0) {
     // Every DB has tree 0 from its first manifest record on; without it the
     // manifest lost its beginning, and opening would discard every file.
@@ -267,7 +226,7 @@ Status DBImpl::RecoverManifest(uint64_t* manifest_number) {
     auto t = std::make_shared<Tree>();
     t->id = id;
     t->name = rec.name;
-    t->flushed_seq = rec.flushed;
+    t->flushed_seq = rec.flushed_seq;
     t->mem = std::make_shared<MemTable>();
     auto v = std::make_shared<Version>();
     for (auto& [num, lf] : rec.files) {
@@ -295,8 +254,8 @@ Status DBImpl::OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile
   Status s = env_->NewRandomAccessFile(path, &file);
   if (!s.ok()) return s;
   if (file->Size() != meta.file_size) {
-    return Status::Corruption(path, fmt::format("size {} but manifest says {}", file->Size(),
-                                                meta.file_size));
+    return Status::Corruption(
+        path, fmt::format("size {} but manifest says {}", file->Size(), meta.file_size));
   }
   std::unique_ptr<Table> table;
   s = Table::Open(options_.table, std::move(file), meta.file_size, &table);
@@ -321,8 +280,8 @@ class ReplayInserter : public WriteBatch::Handler {
   void Add(TreeId t, ValueKind kind, std::string_view k, std::string_view v) {
     SequenceNumber seq = seq_++;
     auto it = mems_->find(t);
-    if (it == mems_->end()) return;             // tree dropped since
-    if (seq <= flushed_->at(t)) return;        // already in an SSTable
+    if (it == mems_->end()) return;      // tree dropped since
+    if (seq <= flushed_->at(t)) return;  // already in an SSTable
     it->second->Add(seq, kind, k, v);
   }
   std::map<TreeId, std::shared_ptr<MemTable>>* mems_;
@@ -346,7 +305,8 @@ Status DBImpl::ReplayWal(const std::vector<uint64_t>& segments) {
     if (!s.ok()) return s;
     if (!reader->has_header()) {
       // Cut while being created: it never held a record.
-      if (!last) return Status::Corruption(path, "WAL segment without a header is not the last one");
+      if (!last)
+        return Status::Corruption(path, "WAL segment without a header is not the last one");
       LogInfo("lsm: removing WAL segment {} cut before its header was written", path);
       s = env_->RemoveFile(path);
       if (!s.ok()) return s;
@@ -636,8 +596,8 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch,
     size_t bytes = 0;
     bool waited = false;
     for (Writer* x : writers_) {
-      if (x->batch == nullptr) break;           // flush requests lead their own group
-      if (!w.sync && x->sync) break;            // a non-sync leader does not carry sync writers
+      if (x->batch == nullptr) break;  // flush requests lead their own group
+      if (!w.sync && x->sync) break;   // a non-sync leader does not carry sync writers
       if (!group.empty() && bytes + x->batch->ApproximateSize() > kMaxGroupBytes) break;
       bool ok = true;
       for (TreeId id : x->trees) {
@@ -769,7 +729,8 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shar
       *waited = true;
       continue;
     }
-    if (!force && t->mem->ApproximateMemoryUsage() < options_.write_buffer_size) return Status::OK();
+    if (!force && t->mem->ApproximateMemoryUsage() < options_.write_buffer_size)
+      return Status::OK();
     if (t->imm) {
       *waited = true;
       bg_cv_.wait(l);  // previous memtable still being flushed
@@ -860,8 +821,9 @@ void DBImpl::NoteOldWalsChanged() {
 }
 
 void DBImpl::MaybeFlushForWalSize() {
-  const uint64_t limit = options_.max_total_wal_size != 0 ? options_.max_total_wal_size
-                                                          : 4 * uint64_t{options_.write_buffer_size};
+  const uint64_t limit = options_.max_total_wal_size != 0
+                             ? options_.max_total_wal_size
+                             : 4 * uint64_t{options_.write_buffer_size};
   if (old_wal_bytes_.load() + wal_->Size() <= limit || old_wal_bytes_.load() == 0) return;
   const SequenceNumber oldest = oldest_wal_last_seq_.load();
   for (auto& [id, t] : trees_) {
@@ -1394,7 +1356,8 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
   if (s.ok()) {
     for (int i = 0; i < 2; i++) {
       int lv = i == 0 ? task->level : task->output_level;
-      for (const auto& f : task->inputs[i]) edit.deleted_files.push_back({t->id, lv, f->meta.number});
+      for (const auto& f : task->inputs[i])
+        edit.deleted_files.push_back({t->id, lv, f->meta.number});
     }
     s = LogAndApply(edit, outputs);
   }
@@ -1412,7 +1375,8 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
     for (const auto& [num, tf] : outputs) tf->obsolete = true;  // delete with last ref
     if (file || meta.number != 0) {
       l.unlock();
-      if (!outputs.count(meta.number)) env_->RemoveFile(TableFileName(dir_, meta.number)).PermitUnchecked();
+      if (!outputs.count(meta.number))
+        env_->RemoveFile(TableFileName(dir_, meta.number)).PermitUnchecked();
       l.lock();
     }
     if (s.IsAborted() && shutting_down_) s = Status::OK();  // clean shutdown, not an error

@@ -64,9 +64,9 @@ class DBImpl : public DB {
     TreeId id = 0;
     std::string name;
     std::shared_ptr<MemTable> mem;
-    std::shared_ptr<MemTable> imm;     // being flushed, or null
-    SequenceNumber imm_boundary = 0;   // imm holds exactly this tree's entries <= boundary
-    SequenceNumber flushed_seq = 0;    // durable in SSTables up to here
+    std::shared_ptr<MemTable> imm;    // being flushed, or null
+    SequenceNumber imm_boundary = 0;  // imm holds exactly this tree's entries <= boundary
+    SequenceNumber flushed_seq = 0;   // durable in SSTables up to here
     std::shared_ptr<const Version> version;
     bool compacting = false;
     std::string compact_pointer[kNumLevels];  // round-robin position per level
@@ -93,7 +93,7 @@ class DBImpl : public DB {
   Status WriteImpl(const WriteOptions& o, WriteBatch* batch, std::shared_ptr<Tree> flush_tree);
   Status MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shared_ptr<Tree>& t,
                           bool force, bool* waited);
-  void SwitchMemtable(Tree* t);  // REQUIRES: mu_ held, leader position, t->imm == null
+  void SwitchMemtable(Tree* t);         // REQUIRES: mu_ held, leader position, t->imm == null
   Status RollWal(uint64_t new_number);  // REQUIRES: wal_mu_ held
   void DeleteObsoleteWals();
   void NoteOldWalsChanged();  // REQUIRES: wal_mu_ held
@@ -117,7 +117,7 @@ class DBImpl : public DB {
                      const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
   void ApplyToState(const VersionEdit& edit,
                     const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
-  void SetBgError(const Status& s);  // REQUIRES: mu_ held
+  void SetBgError(const Status& s);                         // REQUIRES: mu_ held
   uint64_t NewFileNumber() { return next_file_number_++; }  // REQUIRES: mu_ held
   std::shared_ptr<Tree> FindTreeLocked(TreeId id);
 

@@ -155,7 +155,7 @@ class DBIter : public Iterator {
   const SequenceNumber sequence_;
   std::function<void()> cleanup_;
   Status status_;
-  std::string saved_key_;    // see direction invariants
+  std::string saved_key_;  // see direction invariants
   std::string saved_value_;
   Direction direction_ = kForward;
   bool valid_ = false;

@@ -12,8 +12,7 @@
 namespace basalt::lsm {
 
 // cleanup runs when the iterator is destroyed (releases pinned memtables/versions).
-std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<Iterator> internal,
-                                        SequenceNumber sequence,
+std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<Iterator> internal, SequenceNumber sequence,
                                         std::function<void()> cleanup = nullptr);
 
 }  // namespace basalt::lsm

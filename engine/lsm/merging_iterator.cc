@@ -79,7 +79,8 @@ class MergingIterator : public Iterator {
   void FindSmallest() {
     current_ = nullptr;
     for (auto& c : children_) {
-      if (c->Valid() && (current_ == nullptr || CompareInternalKey(c->key(), current_->key()) < 0)) {
+      if (c->Valid() &&
+          (current_ == nullptr || CompareInternalKey(c->key(), current_->key()) < 0)) {
         current_ = c.get();
       }
     }
@@ -87,7 +88,8 @@ class MergingIterator : public Iterator {
   void FindLargest() {
     current_ = nullptr;
     for (auto& c : children_) {
-      if (c->Valid() && (current_ == nullptr || CompareInternalKey(c->key(), current_->key()) > 0)) {
+      if (c->Valid() &&
+          (current_ == nullptr || CompareInternalKey(c->key(), current_->key()) > 0)) {
         current_ = c.get();
       }
     }

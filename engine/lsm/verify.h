@@ -7,14 +7,11 @@
 // deleted by a concurrent compaction shows up as missing, the live WAL
 // segment as a torn tail. For a definitive answer run them on a closed DB.
 //
-// The rules mirror DB::Open (engine/lsm/db_impl.cc: RecoverManifest,
-// ReplayWal, DeleteOrphans): what Open would refuse is reported as a problem,
+// The manifest is read with the same functions DB::Open uses
+// (version/manifest.h); the WAL and file rules mirror DB::Open (ReplayWal,
+// DeleteOrphans): what Open would refuse is reported as a problem,
 // what Open would repair silently (torn WAL tail in the last segment, torn
-// manifest tail, orphan files) as a note. Two checks are stricter than Open,
-// because no crash can produce what they find: a manifest whose state lacks
-// the default tree (edits lost), and a WAL segment at least one header record
-// long without a valid header (the header is synced before any record is
-// written). Formats: docs/format/wal.md, docs/format/manifest.md,
+// manifest tail, orphan files) as a note. Formats: docs/format/wal.md, docs/format/manifest.md,
 // docs/format/sstable.md.
 //
 // Thread safety: the functions share no state; safe to call concurrently.
@@ -30,54 +27,10 @@
 #include "engine/base/status.h"
 #include "engine/io/env.h"
 #include "engine/lsm/dbformat.h"
-#include "engine/lsm/version/version_edit.h"
+#include "engine/lsm/version/manifest.h"
 #include "engine/lsm/write_batch.h"
 
 namespace basalt::lsm {
-
-// The trees and files a manifest describes after all its edits, replayed with
-// the rules of DB::Open. Defaults are DBImpl's initial values.
-struct ManifestState {
-  uint64_t next_file_number = 2;
-  SequenceNumber last_sequence = 0;
-  TreeId next_tree_id = 1;
-  struct Tree {
-    std::string name;
-    SequenceNumber flushed_seq = 0;
-    // By file number: (level, metadata).
-    std::map<uint64_t, std::pair<int, FileMetaData>> files;
-  };
-  std::map<TreeId, Tree> trees;
-
-  // Applies one edit (same order and rules as DBImpl::RecoverManifest).
-  void Apply(const VersionEdit& edit);
-};
-
-// What ReplayManifest saw besides the state.
-struct ManifestReplayInfo {
-  bool has_header = false;
-  uint64_t header_file_number = 0;  // from the kFileHeader record
-  uint64_t edits = 0;               // records decoded and applied
-  bool torn_tail = false;           // the engine ignores a torn manifest tail
-  uint64_t valid_end = 0;           // end of the intact prefix
-  uint64_t file_size = 0;
-};
-
-// Reads dir/CURRENT: "MANIFEST-NNNNNN <16 lowercase hex digits of XXH3-64 of
-// the name>\n". Sets *manifest_name (a name, not a path). Corruption if the
-// file is malformed, its checksum does not match or it names no manifest;
-// the Env's error if it cannot be read. Does not check that the manifest exists.
-Status ReadCurrentFile(io::Env* env, const std::string& dir, std::string* manifest_name);
-
-// Reads the manifest at path and applies every edit to *state. on_edit, if
-// set, is called with each edit and its record offset before it is applied.
-// Corruption if the file has no valid header (the engine refuses such a
-// manifest), a bad magic/version, damage followed by intact records, or an
-// edit that does not decode; edits before the damage have been applied then.
-// A torn tail is not an error (info->torn_tail). info may be null.
-Status ReplayManifest(io::Env* env, const std::string& path, ManifestState* state,
-                      ManifestReplayInfo* info,
-                      const std::function<void(uint64_t offset, const VersionEdit&)>& on_edit = {});
 
 // Checks a DB directory without modifying it and without the lock:
 //  - CURRENT: well formed, checksum, names an existing manifest;
@@ -86,7 +39,7 @@ Status ReplayManifest(io::Env* env, const std::string& path, ManifestState* stat
 //  - every SSTable the manifest references: exists, has the recorded size,
 //    opens, passes Table::VerifyChecksums, and its properties agree with the
 //    manifest (entry count, smallest and largest key);
-//  - every WAL segment: header (required once the file is 33 bytes long),
+//  - every WAL segment: header (required once the file is a header record long),
 //    every record, every WriteBatch decodes; a torn tail only in the
 //    highest-numbered segment;
 //  - notes (not problems): torn tail of the last WAL segment or of the

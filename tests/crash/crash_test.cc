@@ -65,13 +65,13 @@ int main(int argc, char** argv) {
   const char* r = std::getenv("BASALT_CRASH_ROUNDS");
   const int rounds = r != nullptr ? std::atoi(r) : 20;
   const char* sd = std::getenv("BASALT_CRASH_SEED");
-  const uint64_t seed = sd != nullptr ? std::strtoull(sd, nullptr, 10)
-                                      : static_cast<uint64_t>(::time(nullptr));
+  const uint64_t seed =
+      sd != nullptr ? std::strtoull(sd, nullptr, 10) : static_cast<uint64_t>(::time(nullptr));
   std::printf("crash_test: %d rounds, seed %llu\n", rounds, static_cast<unsigned long long>(seed));
   Random rnd(seed);
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     ("basalt_crash_" + std::to_string(getpid())))
-                        .string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("basalt_crash_" + std::to_string(getpid())))
+          .string();
   std::filesystem::remove_all(dir);
 
   struct Quiet : Logger {
@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
     close(fds[1]);
     // Read acknowledgements until a random deadline, then kill.
     const int kill_after_ms = 150 + static_cast<int>(rnd.Uniform(900));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kill_after_ms);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kill_after_ms);
     std::string buf;
     bool killed = false;
     char chunk[65536];
@@ -107,10 +108,12 @@ int main(int argc, char** argv) {
         killed = true;
       }
       pollfd p{fds[0], POLLIN, 0};
-      int wait_ms = killed ? 1000 : static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                          deadline - now)
-                                                          .count()) +
-                                          1;
+      int wait_ms =
+          killed
+              ? 1000
+              : static_cast<int>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) +
+                    1;
       int pr = poll(&p, 1, wait_ms);
       if (pr <= 0) continue;
       ssize_t n = read(fds[0], chunk, sizeof(chunk));
@@ -154,7 +157,8 @@ int main(int argc, char** argv) {
     // 1. The files verify (a torn WAL tail is allowed).
     std::string cmd = admin + " verify " + dir + " > /dev/null";
     int vr = std::system(cmd.c_str());
-    if (vr != 0) return Fail("round " + std::to_string(round) + ": basalt-admin verify failed on " + dir);
+    if (vr != 0)
+      return Fail("round " + std::to_string(round) + ": basalt-admin verify failed on " + dir);
 
     // 2. Every acknowledged write is there.
     std::unique_ptr<DB> db;
@@ -177,13 +181,17 @@ int main(int argc, char** argv) {
       Status gs = read(e.tree, e.key, &v);
       auto exp_new = with_in_flight.find({e.tree, e.key});
       auto exp_old = acked.find({e.tree, e.key});
-      bool matches_new = exp_new == with_in_flight.end() ? gs.IsNotFound() : (gs.ok() && v == exp_new->second);
-      bool matches_old = exp_old == acked.end() ? gs.IsNotFound() : (gs.ok() && v == exp_old->second);
+      bool matches_new =
+          exp_new == with_in_flight.end() ? gs.IsNotFound() : (gs.ok() && v == exp_new->second);
+      bool matches_old =
+          exp_old == acked.end() ? gs.IsNotFound() : (gs.ok() && v == exp_old->second);
       if (matches_new && !matches_old) applied_votes++;
       if (matches_old && !matches_new) not_applied_votes++;
-      if (!matches_new && !matches_old) return Fail("in-flight key " + e.key + " has an unexpected value");
+      if (!matches_new && !matches_old)
+        return Fail("in-flight key " + e.key + " has an unexpected value");
     }
-    if (applied_votes > 0 && not_applied_votes > 0) return Fail("in-flight batch applied partially");
+    if (applied_votes > 0 && not_applied_votes > 0)
+      return Fail("in-flight batch applied partially");
     if (applied_votes > 0) {
       acked = with_in_flight;
       in_flight_applied++;
@@ -222,10 +230,11 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     if (lost > 0) return Fail("acknowledged writes lost; data dir kept at " + dir);
   }
-  std::printf("crash_test: %d rounds, %llu acknowledged writes, %llu lost, in-flight applied %llu times\n",
-              rounds, static_cast<unsigned long long>(total_acked),
-              static_cast<unsigned long long>(total_lost),
-              static_cast<unsigned long long>(in_flight_applied));
+  std::printf(
+      "crash_test: %d rounds, %llu acknowledged writes, %llu lost, in-flight applied %llu times\n",
+      rounds, static_cast<unsigned long long>(total_acked),
+      static_cast<unsigned long long>(total_lost),
+      static_cast<unsigned long long>(in_flight_applied));
   std::printf("%d passed, 0 failed\n", rounds);
   if (std::getenv("BASALT_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir);
   return 0;

@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
         std::string value = "v" + std::to_string(seed) + "_" + std::to_string(op) + "_" +
                             std::string(rnd.Uniform(300), 'x');
         b.Put(t, key, value);
-        intents += "I " + std::to_string(op) + " " + std::to_string(t) + " " + key + " " + value + "\n";
+        intents +=
+            "I " + std::to_string(op) + " " + std::to_string(t) + " " + key + " " + value + "\n";
       }
     }
     Emit(intents);

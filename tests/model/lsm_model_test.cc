@@ -176,12 +176,14 @@ struct Harness {
       model = std::move(next);
     } else if (op < 820) {
       TreeId t = RandomTree();
-      const Snap* s = (!snaps.empty() && rnd.OneIn(3)) ? &snaps[rnd.Uniform(snaps.size())] : nullptr;
+      const Snap* s =
+          (!snaps.empty() && rnd.OneIn(3)) ? &snaps[rnd.Uniform(snaps.size())] : nullptr;
       if (s != nullptr && s->state.count(t) == 0) s = nullptr;
       CheckGet(t, RandomKey(), s);
     } else if (op < 850) {
       TreeId t = RandomTree();
-      const Snap* s = (!snaps.empty() && rnd.OneIn(3)) ? &snaps[rnd.Uniform(snaps.size())] : nullptr;
+      const Snap* s =
+          (!snaps.empty() && rnd.OneIn(3)) ? &snaps[rnd.Uniform(snaps.size())] : nullptr;
       if (s != nullptr && s->state.count(t) == 0) s = nullptr;
       CheckScan(t, s);
     } else if (op < 880) {

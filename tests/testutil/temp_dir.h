@@ -36,5 +36,4 @@ class TempDir {
   std::string path_;
 };
 
-
 }  // namespace basalt::test

@@ -63,7 +63,9 @@ class SkipList {
   int MaxHeight() const { return max_height_.load(std::memory_order_relaxed); }
   Node* NewNode(const Key& key, int height);
   int RandomHeight();
-  bool KeyIsAfterNode(const Key& key, Node* n) const { return n != nullptr && cmp_(n->key, key) < 0; }
+  bool KeyIsAfterNode(const Key& key, Node* n) const {
+    return n != nullptr && cmp_(n->key, key) < 0;
+  }
   Node* FindGreaterOrEqual(const Key& key, Node** prev) const;
   Node* FindLessThan(const Key& key) const;
   Node* FindLast() const;
@@ -91,8 +93,7 @@ struct SkipList<Key, Cmp>::Node {
 
 template <typename Key, class Cmp>
 typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::NewNode(const Key& key, int height) {
-  char* mem =
-      arena_->AllocateAligned(sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1));
+  char* mem = arena_->AllocateAligned(sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1));
   return new (mem) Node(key);
 }
 
@@ -152,7 +153,11 @@ typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::FindLast() const {
 
 template <typename Key, class Cmp>
 SkipList<Key, Cmp>::SkipList(Cmp cmp, Arena* arena)
-    : cmp_(cmp), arena_(arena), head_(NewNode(Key(), kMaxHeight)), max_height_(1), rnd_(0xdeadbeef) {
+    : cmp_(cmp),
+      arena_(arena),
+      head_(NewNode(Key(), kMaxHeight)),
+      max_height_(1),
+      rnd_(0xdeadbeef) {
   for (int i = 0; i < kMaxHeight; i++) head_->SetNext(i, nullptr);
 }
 

@@ -7,7 +7,8 @@ namespace basalt::lsm {
 TableFile::~TableFile() {
   if (!obsolete.load()) return;
   Status s = env->RemoveFile(path);
-  if (!s.ok() && !s.IsNotFound()) LogInfo("lsm: could not delete obsolete {}: {}", path, s.ToString());
+  if (!s.ok() && !s.IsNotFound())
+    LogInfo("lsm: could not delete obsolete {}: {}", path, s.ToString());
 }
 
 uint64_t Version::LevelBytes(int level) const {

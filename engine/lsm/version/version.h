@@ -38,7 +38,7 @@ struct Version {
   uint64_t LevelBytes(int level) const;
   // Files in level whose user-key range intersects [smallest_user, largest_user].
   std::vector<std::shared_ptr<TableFile>> Overlapping(int level, std::string_view smallest_user,
-                                                       std::string_view largest_user) const;
+                                                      std::string_view largest_user) const;
 };
 
 }  // namespace basalt::lsm

@@ -160,9 +160,10 @@ std::string VersionEdit::DebugString() const {
     r += fmt::format(" delete_file=tree{}/L{}/#{}", d.tree, d.level, d.number);
   }
   for (const auto& f : new_files) {
-    r += fmt::format(" add_file=tree{}/L{}/#{} size={} entries={} seq=[{},{}] keys=[{} .. {}]", f.tree,
-                     f.level, f.meta.number, f.meta.file_size, f.meta.num_entries,
-                     f.meta.smallest_seq, f.meta.largest_seq, InternalKeyDebugString(f.meta.smallest),
+    r += fmt::format(" add_file=tree{}/L{}/#{} size={} entries={} seq=[{},{}] keys=[{} .. {}]",
+                     f.tree, f.level, f.meta.number, f.meta.file_size, f.meta.num_entries,
+                     f.meta.smallest_seq, f.meta.largest_seq,
+                     InternalKeyDebugString(f.meta.smallest),
                      InternalKeyDebugString(f.meta.largest));
   }
   r += " }";

@@ -143,7 +143,8 @@ bool Reader::ReadRecord(std::string_view* payload, uint64_t* offset) {
     pos_ = next;
     valid_end_ = next;
     if (static_cast<RecordType>(type) != RecordType::kData) {
-      status_ = Status::Corruption(fmt::format("{}: unexpected header record at offset {}", path_, at));
+      status_ =
+          Status::Corruption(fmt::format("{}: unexpected header record at offset {}", path_, at));
       done_ = true;
       return false;
     }

@@ -42,7 +42,14 @@ class Reader {
 
  private:
   Reader() = default;
-  enum class Damage { kNone, kTruncatedHeader, kBadHeader, kTruncatedPayload, kBadType, kBadChecksum };
+  enum class Damage {
+    kNone,
+    kTruncatedHeader,
+    kBadHeader,
+    kTruncatedPayload,
+    kBadType,
+    kBadChecksum
+  };
   static const char* DamageName(Damage d);
   // Checks the record at pos; on kNone sets *type/*payload/*next.
   Damage ParseAt(uint64_t pos, uint8_t* type, std::string_view* payload, uint64_t* next) const;

@@ -103,7 +103,8 @@ TEST_CASE("db: put, get, delete, overwrite") {
 TEST_CASE("db: data survives reopen from WAL and from SSTables") {
   Fixture f;
   f.Open();
-  for (int i = 0; i < 2000; i++) REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), "v" + std::to_string(i)).ok());
+  for (int i = 0; i < 2000; i++)
+    REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), "v" + std::to_string(i)).ok());
   f.Reopen();  // WAL replay (and flushed tables)
   for (int i = 0; i < 2000; i += 7) CHECK(f.Get(Key(i)) == "v" + std::to_string(i));
   REQUIRE(f.db->Flush(DB::kAllTrees).ok());
@@ -111,7 +112,8 @@ TEST_CASE("db: data survives reopen from WAL and from SSTables") {
   for (int i = 0; i < 2000; i += 7) CHECK(f.Get(Key(i)) == "v" + std::to_string(i));
   for (int i = 0; i < 2000; i += 2) REQUIRE(f.db->Delete(WriteOptions(), 0, Key(i)).ok());
   f.Reopen();
-  for (int i = 0; i < 20; i++) CHECK(f.Get(Key(i)) == (i % 2 == 0 ? "NOT_FOUND" : "v" + std::to_string(i)));
+  for (int i = 0; i < 20; i++)
+    CHECK(f.Get(Key(i)) == (i % 2 == 0 ? "NOT_FOUND" : "v" + std::to_string(i)));
 }
 
 TEST_CASE("db: iterators forward, backward, seek across memtable and tables") {
@@ -135,7 +137,8 @@ TEST_CASE("db: iterators forward, backward, seek across memtable and tables") {
   }
   std::string expect, expect_back;
   for (auto& [k, v] : model) expect += k + "=" + v + ";";
-  for (auto it = model.rbegin(); it != model.rend(); ++it) expect_back += it->first + "=" + it->second + ";";
+  for (auto it = model.rbegin(); it != model.rend(); ++it)
+    expect_back += it->first + "=" + it->second + ";";
   CHECK(f.Contents() == expect);
   CHECK(f.Contents(0, true) == expect_back);
   auto it = f.db->NewIterator(ReadOptions(), 0);
@@ -202,7 +205,8 @@ TEST_CASE("db: trees are independent; a batch across trees is atomic; drop frees
   bad.Put(999, "x", "1");
   CHECK(f.db->Write(WriteOptions(), &bad).IsInvalidArgument());
   CHECK(f.Get("x", a) == "NOT_FOUND");
-  for (int i = 0; i < 500; i++) REQUIRE(f.db->Put(WriteOptions(), b, Key(i), std::string(200, 'b')).ok());
+  for (int i = 0; i < 500; i++)
+    REQUIRE(f.db->Put(WriteOptions(), b, Key(i), std::string(200, 'b')).ok());
   REQUIRE(f.db->Flush(b).ok());
   f.Reopen();
   TreeId found;
@@ -282,7 +286,8 @@ TEST_CASE("db: simulated power loss keeps every synced write") {
   f.options.env = &fenv;
   f.Open();
   for (int i = 0; i < 300; i++) REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), "synced").ok());
-  for (int i = 300; i < 400; i++) REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), "unsynced").ok());
+  for (int i = 300; i < 400; i++)
+    REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), "unsynced").ok());
   REQUIRE(fenv.DropUnsyncedData().ok());
   f.db.reset();  // the process "died"; the handle is abandoned
   f.Open();
@@ -292,7 +297,8 @@ TEST_CASE("db: simulated power loss keeps every synced write") {
 TEST_CASE("db: a flipped byte in an SSTable is reported") {
   Fixture f;
   f.Open();
-  for (int i = 0; i < 1000; i++) REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), std::string(50, 'v')).ok());
+  for (int i = 0; i < 1000; i++)
+    REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), std::string(50, 'v')).ok());
   REQUIRE(f.db->Flush(0).ok());
   REQUIRE(f.db->Close().ok());
   f.db.reset();
@@ -317,7 +323,8 @@ TEST_CASE("db: a flipped byte in an SSTable is reported") {
 TEST_CASE("db: a flipped byte in the middle of the WAL fails open with a clear message") {
   Fixture f;
   f.Open();
-  for (int i = 0; i < 200; i++) REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), std::string(50, 'v')).ok());
+  for (int i = 0; i < 200; i++)
+    REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), std::string(50, 'v')).ok());
   REQUIRE(f.db->Close().ok());
   f.db.reset();
   std::string wal;

@@ -12,7 +12,9 @@ using namespace basalt::lsm;
 
 namespace {
 
-std::string Payload(int i) { return std::string(static_cast<size_t>(i % 300), 'a' + i % 26) + std::to_string(i); }
+std::string Payload(int i) {
+  return std::string(static_cast<size_t>(i % 300), 'a' + i % 26) + std::to_string(i);
+}
 
 uint64_t WriteLog(io::Env* env, const std::string& path, int n) {
   std::unique_ptr<io::WritableFile> f;
