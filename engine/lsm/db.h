@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,9 @@ class Snapshot {
 struct TreeInfo {
   TreeId id;
   std::string name;
+  // Key range [lower, upper) of a tree made by SplitTree; unbounded otherwise.
+  std::string lower;
+  std::optional<std::string> upper;
 };
 
 // Per-level shape of one tree, for stats and tests.
@@ -71,6 +75,19 @@ class DB {
   virtual Status CreateTree(std::string_view name, TreeId* id) = 0;
   // Drops the tree and deletes its files. NotFound if absent; kDefaultTree cannot be dropped.
   virtual Status DropTree(TreeId id) = 0;
+  // Splits a tree at split_key into a left tree (keys < split_key) and a right
+  // tree (keys >= split_key), within the parent's own key range, and drops the
+  // parent — one atomic manifest edit. The children take over the parent's
+  // SSTables (shared, not copied; compaction later rewrites each child's part
+  // and drops keys outside its range); the parent's unflushed entries are
+  // flushed first. Reads of other trees never wait; writes wait only for the
+  // final flush of what the parent received since the split began (ms).
+  // After it returns, the parent id is gone (writes to it fail with
+  // InvalidArgument); snapshots taken before still read the children.
+  // InvalidArgument if split_key is not strictly inside the parent's range or a
+  // name is taken; NotFound if the parent is absent. kDefaultTree cannot be split.
+  virtual Status SplitTree(TreeId parent, std::string_view split_key, std::string_view left_name,
+                           std::string_view right_name, TreeId* left, TreeId* right) = 0;
   // NotFound if no tree has that name.
   virtual Status FindTree(std::string_view name, TreeId* id) = 0;
   virtual std::vector<TreeInfo> ListTrees() = 0;

@@ -48,9 +48,10 @@ const char* DurabilityName(Durability d) {
 }
 
 struct DBImpl::Writer {
-  WriteBatch* batch = nullptr;  // null: a memtable-switch request (Flush)
-  std::shared_ptr<Tree> flush_tree;
+  WriteBatch* batch = nullptr;  // null: run *exclusive instead
+  const Exclusive* exclusive = nullptr;
   std::vector<TreeId> trees;
+  bool fits = true;  // every tree exists and every key is in its tree's range
   bool sync = false;
   bool done = false;
   Status status;
@@ -222,18 +223,24 @@ Status DBImpl::RecoverManifest(uint64_t* manifest_number) {
     // manifest lost its beginning, and opening would discard every file.
     return Status::Corruption(name, "manifest does not describe the default tree");
   }
+  std::map<uint64_t, std::shared_ptr<TableFile>> opened;  // split children share files
   for (auto& [id, rec] : recs) {
     auto t = std::make_shared<Tree>();
     t->id = id;
     t->name = rec.name;
     t->flushed_seq = rec.flushed_seq;
+    t->lower = rec.lower;
+    t->upper = rec.upper;
     t->mem = std::make_shared<MemTable>();
     auto v = std::make_shared<Version>();
     for (auto& [num, lf] : rec.files) {
-      std::shared_ptr<TableFile> tf;
-      s = OpenTableFile(lf.second, &tf);
-      if (!s.ok()) return s;
-      v->levels[lf.first].push_back(std::move(tf));
+      std::shared_ptr<TableFile>& tf = opened[num];
+      if (!tf) {
+        s = OpenTableFile(lf.second, &tf);
+        if (!s.ok()) return s;
+      }
+      tf->tree_refs++;
+      v->levels[lf.first].push_back(tf);
     }
     std::sort(v->levels[0].begin(), v->levels[0].end(),
               [](const auto& a, const auto& b) { return a->meta.number > b->meta.number; });
@@ -371,6 +378,7 @@ Status DBImpl::WriteManifestSnapshot() {
     for (auto& [id, t] : trees_) {
       snap.created_trees.emplace_back(id, t->name);
       snap.flushed_seqs.emplace_back(id, t->flushed_seq);
+      if (!t->lower.empty() || t->upper) snap.tree_bounds.push_back({id, t->lower, t->upper});
       for (int lv = 0; lv < kNumLevels; lv++) {
         for (auto& f : t->version->levels[lv]) snap.new_files.push_back({id, lv, f->meta});
       }
@@ -472,7 +480,8 @@ std::shared_ptr<DBImpl::Tree> DBImpl::FindTreeLocked(TreeId id) {
 
 Status DBImpl::CreateTree(std::string_view name, TreeId* id) {
   if (name.empty()) return Status::InvalidArgument("tree name must not be empty");
-  std::lock_guard<std::mutex> ml(manifest_mu_);
+  // Holding manifest_mu_ across the check and the edit keeps names unique.
+  std::unique_lock<std::mutex> ml(manifest_mu_);
   VersionEdit edit;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -485,24 +494,7 @@ Status DBImpl::CreateTree(std::string_view name, TreeId* id) {
     edit.next_tree_id = next_tree_id_ + 1;
     edit.created_trees.emplace_back(*id, std::string(name));
   }
-  std::string rec;
-  edit.EncodeTo(&rec);
-  Status s = manifest_->AddRecord(rec);
-  if (s.ok()) s = manifest_->Sync();
-  std::lock_guard<std::mutex> l(mu_);
-  if (!s.ok()) {
-    SetBgError(s);
-    return s;
-  }
-  next_tree_id_ = *id + 1;
-  auto t = std::make_shared<Tree>();
-  t->id = *id;
-  t->name = std::string(name);
-  t->flushed_seq = last_seq_;
-  t->mem = std::make_shared<MemTable>();
-  t->version = std::make_shared<Version>();
-  trees_[*id] = std::move(t);
-  return Status::OK();
+  return LogAndApplyLocked(edit, {});
 }
 
 Status DBImpl::DropTree(TreeId id) {
@@ -514,6 +506,80 @@ Status DBImpl::DropTree(TreeId id) {
     if (!FindTreeLocked(id)) return Status::NotFound(fmt::format("tree {}", id));
   }
   return LogAndApply(edit, {});
+}
+
+Status DBImpl::SplitTree(TreeId parent, std::string_view split_key, std::string_view left_name,
+                         std::string_view right_name, TreeId* left, TreeId* right) {
+  if (parent == kDefaultTree) return Status::InvalidArgument("the default tree cannot be split");
+  if (left_name.empty() || right_name.empty() || left_name == right_name) {
+    return Status::InvalidArgument("split needs two distinct, non-empty tree names");
+  }
+  // Flush first, so that the final step (which holds back writes) only has
+  // to flush what arrives in the meantime.
+  Status s = Flush(parent);
+  if (!s.ok()) return s;
+
+  std::string split(split_key);
+  Exclusive do_split = [&](std::unique_lock<std::mutex>& l) -> Status {
+    std::shared_ptr<Tree> t;
+    while (true) {
+      if (!bg_error_.ok()) return bg_error_;
+      if (shutting_down_) return Status::Aborted("DB is closing");
+      t = FindTreeLocked(parent);
+      if (!t) return Status::NotFound(fmt::format("tree {}", parent));
+      if (!(split > t->lower) || (t->upper && !(split < *t->upper))) {
+        return Status::InvalidArgument("split key is not strictly inside the tree's range");
+      }
+      for (auto& [id, other] : trees_) {
+        if (other->name == left_name || other->name == right_name) {
+          return Status::InvalidArgument("tree already exists", other->name);
+        }
+      }
+      if (t->imm || t->compacting) {
+        bg_cv_.wait(l);  // a flush or compaction of the parent is running
+        continue;
+      }
+      if (t->mem->NumEntries() > 0) {
+        SwitchMemtable(t.get());  // no leader is active: the boundary is exact
+        continue;
+      }
+      break;
+    }
+    // The parent's entries are all in SSTables and nothing changes its file
+    // set (compacting keeps the compaction thread away while mu_ is released).
+    t->compacting = true;
+    VersionEdit edit;
+    *left = next_tree_id_;
+    *right = next_tree_id_ + 1;
+    edit.next_tree_id = next_tree_id_ + 2;
+    edit.created_trees.emplace_back(*left, std::string(left_name));
+    edit.created_trees.emplace_back(*right, std::string(right_name));
+    edit.tree_bounds.push_back({*left, t->lower, split});
+    edit.tree_bounds.push_back({*right, split, t->upper});
+    edit.flushed_seqs.emplace_back(*left, last_seq_);
+    edit.flushed_seqs.emplace_back(*right, last_seq_);
+    std::map<uint64_t, std::shared_ptr<TableFile>> shared;
+    for (int lv = 0; lv < kNumLevels; lv++) {
+      for (const auto& f : t->version->levels[lv]) {
+        shared[f->meta.number] = f;
+        if (ExtractUserKey(f->meta.smallest) < std::string_view(split)) {
+          edit.new_files.push_back({*left, lv, f->meta});
+        }
+        if (ExtractUserKey(f->meta.largest) >= std::string_view(split)) {
+          edit.new_files.push_back({*right, lv, f->meta});
+        }
+      }
+    }
+    edit.dropped_trees.push_back(parent);
+    l.unlock();
+    Status es = LogAndApply(edit, shared);
+    l.lock();
+    t->compacting = false;
+    bg_cv_.notify_all();
+    work_cv_.notify_all();
+    return es;
+  };
+  return WriteImpl(WriteOptions(), nullptr, &do_split);
 }
 
 Status DBImpl::FindTree(std::string_view name, TreeId* id) {
@@ -530,7 +596,7 @@ Status DBImpl::FindTree(std::string_view name, TreeId* id) {
 std::vector<TreeInfo> DBImpl::ListTrees() {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<TreeInfo> r;
-  for (auto& [id, t] : trees_) r.push_back({id, t->name});
+  for (auto& [id, t] : trees_) r.push_back({id, t->name, t->lower, t->upper});
   return r;
 }
 
@@ -555,11 +621,32 @@ Status DBImpl::Write(const WriteOptions& o, WriteBatch* batch) {
   return WriteImpl(o, batch, nullptr);
 }
 
-Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch,
-                         std::shared_ptr<Tree> flush_tree) {
+bool DBImpl::BatchFitsTrees(const Writer& w) {
+  bool bounded = false;
+  for (TreeId id : w.trees) {
+    auto t = FindTreeLocked(id);
+    if (!t) return false;
+    bounded = bounded || !t->lower.empty() || t->upper;
+  }
+  if (!bounded) return true;
+  struct Checker : WriteBatch::Handler {
+    DBImpl* db;
+    bool fits = true;
+    void Check(TreeId t, std::string_view k) {
+      if (!db->FindTreeLocked(t)->InRange(k)) fits = false;
+    }
+    void Put(TreeId t, std::string_view k, std::string_view) override { Check(t, k); }
+    void Delete(TreeId t, std::string_view k) override { Check(t, k); }
+  } c;
+  c.db = this;
+  w.batch->Iterate(&c).PermitUnchecked();
+  return c.fits;
+}
+
+Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive) {
   Writer w;
   w.batch = batch;
-  w.flush_tree = std::move(flush_tree);
+  w.exclusive = exclusive;
   w.sync = o.sync.value_or(options_.durability == Durability::kSync);
   if (batch != nullptr) {
     if (batch->Empty()) return Status::OK();
@@ -583,29 +670,21 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch,
     mems.clear();
     s = bg_error_;
     if (!s.ok()) break;
-    if (w.batch == nullptr) {  // Flush request: switch the memtable here, as leader.
+    if (w.batch == nullptr) {  // exclusive work (memtable switch, split) as leader
       group.push_back(&w);
-      auto& t = w.flush_tree;
-      if (t->mem->NumEntries() > 0) {
-        bool waited = false;
-        s = MakeRoomForWrite(l, t, /*force=*/true, &waited);
-        if (waited) continue;
-      }
+      s = (*w.exclusive)(l);
       break;
     }
     size_t bytes = 0;
     bool waited = false;
     for (Writer* x : writers_) {
-      if (x->batch == nullptr) break;  // flush requests lead their own group
+      if (x->batch == nullptr) break;  // exclusive requests lead their own group
       if (!w.sync && x->sync) break;   // a non-sync leader does not carry sync writers
       if (!group.empty() && bytes + x->batch->ApproximateSize() > kMaxGroupBytes) break;
-      bool ok = true;
-      for (TreeId id : x->trees) {
-        if (!FindTreeLocked(id)) ok = false;
-      }
+      x->fits = BatchFitsTrees(*x);
       group.push_back(x);
       bytes += x->batch->ApproximateSize();
-      if (!ok) continue;  // reported below
+      if (!x->fits) continue;  // reported below
       for (TreeId id : x->trees) {
         if (mems.count(id)) continue;
         auto t = FindTreeLocked(id);
@@ -627,12 +706,9 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch,
     bool need_sync = false;
     std::vector<Writer*> valid;
     for (Writer* x : group) {
-      bool ok = true;
-      for (TreeId id : x->trees) {
-        if (!mems.count(id)) ok = false;
-      }
-      if (!ok) {
-        x->status = Status::InvalidArgument("write batch names a tree that does not exist");
+      if (!x->fits) {
+        x->status = Status::InvalidArgument(
+            "write batch names a tree that does not exist or a key outside its tree's range");
         continue;
       }
       x->batch->SetSequence(seq);
@@ -853,6 +929,7 @@ Status DBImpl::Get(const ReadOptions& o, TreeId tree, std::string_view key, std:
     if (closed_) return Status::Aborted("DB is closed");
     auto t = FindTreeLocked(tree);
     if (!t) return Status::InvalidArgument(fmt::format("no tree {}", tree));
+    if (!t->InRange(key)) return Status::InvalidArgument("key outside the tree's range");
     mem = t->mem;
     imm = t->imm;
     v = t->version;
@@ -910,10 +987,14 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
   std::shared_ptr<MemTable> mem, imm;
   std::shared_ptr<const Version> v;
   SequenceNumber seq;
+  std::string lower;
+  std::optional<std::string> upper;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto t = FindTreeLocked(tree);
     if (!t) return NewEmptyIterator(Status::InvalidArgument(fmt::format("no tree {}", tree)));
+    lower = t->lower;
+    upper = t->upper;
     mem = t->mem;
     imm = t->imm;
     v = t->version;
@@ -926,7 +1007,8 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
     for (const auto& f : lv) children.push_back(f->table->NewIterator());
   }
   // The cleanup keeps the version (and so its tables) alive with the iterator.
-  return NewDBIterator(NewMergingIterator(std::move(children)), seq, [v] {});
+  return NewBoundedIterator(NewDBIterator(NewMergingIterator(std::move(children)), seq, [v] {}),
+                            std::move(lower), std::move(upper));
 }
 
 const Snapshot* DBImpl::GetSnapshot() {
@@ -961,7 +1043,12 @@ Status DBImpl::Flush(TreeId tree) {
     }
   }
   for (auto& t : targets) {
-    Status s = WriteImpl(WriteOptions(), nullptr, t);
+    Exclusive switch_memtable = [&](std::unique_lock<std::mutex>& lk) {
+      if (t->mem->NumEntries() == 0) return Status::OK();
+      bool waited = false;
+      return MakeRoomForWrite(lk, t, /*force=*/true, &waited);
+    };
+    Status s = WriteImpl(WriteOptions(), nullptr, &switch_memtable);
     if (!s.ok()) return s;
   }
   // Wait until every switched memtable is durable in L0.
@@ -1079,6 +1166,11 @@ Status DBImpl::BuildTable(Iterator* input, uint64_t number, FileMetaData* meta) 
 Status DBImpl::LogAndApply(const VersionEdit& edit,
                            const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables) {
   std::lock_guard<std::mutex> ml(manifest_mu_);
+  return LogAndApplyLocked(edit, new_tables);
+}
+
+Status DBImpl::LogAndApplyLocked(const VersionEdit& edit,
+                                 const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables) {
   Status s;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -1098,14 +1190,37 @@ Status DBImpl::LogAndApply(const VersionEdit& edit,
   e.EncodeTo(&rec);
   s = manifest_->AddRecord(rec);
   if (s.ok()) s = manifest_->Sync();
-  if (!s.ok()) return s;
   std::lock_guard<std::mutex> l(mu_);
+  if (!s.ok()) {
+    SetBgError(s);
+    return s;
+  }
   ApplyToState(e, new_tables);
   return Status::OK();
 }
 
 void DBImpl::ApplyToState(const VersionEdit& e,
                           const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables) {
+  if (e.next_tree_id) next_tree_id_ = std::max(next_tree_id_, *e.next_tree_id);
+  for (const auto& [id, name] : e.created_trees) {
+    auto t = std::make_shared<Tree>();
+    t->id = id;
+    t->name = name;
+    t->flushed_seq = last_seq_;  // nothing of it is in the WAL yet
+    t->mem = std::make_shared<MemTable>();
+    t->version = std::make_shared<Version>();
+    trees_[id] = std::move(t);
+  }
+  for (const auto& b : e.tree_bounds) {
+    if (auto t = FindTreeLocked(b.tree)) {
+      t->lower = b.lower;
+      t->upper = b.upper;
+    }
+  }
+  // A file leaves the disk when no tree holds it any more (split children share files).
+  auto release = [](const std::shared_ptr<TableFile>& f) {
+    if (--f->tree_refs <= 0) f->obsolete = true;
+  };
   std::map<TreeId, std::shared_ptr<Version>> changed;
   auto version_of = [&](TreeId id) -> Version* {
     auto t = FindTreeLocked(id);
@@ -1120,7 +1235,7 @@ void DBImpl::ApplyToState(const VersionEdit& e,
     auto& files = v->levels[d.level];
     for (auto it = files.begin(); it != files.end(); ++it) {
       if ((*it)->meta.number == d.number) {
-        (*it)->obsolete = true;
+        release(*it);
         files.erase(it);
         break;
       }
@@ -1135,6 +1250,7 @@ void DBImpl::ApplyToState(const VersionEdit& e,
       continue;
     }
     auto& files = v->levels[f.level];
+    it->second->tree_refs++;
     files.push_back(it->second);
     if (f.level == 0) {
       std::sort(files.begin(), files.end(),
@@ -1153,7 +1269,7 @@ void DBImpl::ApplyToState(const VersionEdit& e,
     auto t = FindTreeLocked(id);
     if (!t) continue;
     for (auto& lv : t->version->levels) {
-      for (auto& f : lv) f->obsolete = true;
+      for (auto& f : lv) release(f);
     }
     trees_.erase(id);
   }
@@ -1322,6 +1438,8 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
       drop = true;  // tombstone with nothing below to hide
     }
     last_seq_for_key = p.sequence;
+    // A split child's inherited files hold the sibling's keys too.
+    if (!t->InRange(p.user_key)) drop = true;
     if (drop) continue;
 
     // Start a new output at a user-key boundary once the current one is full,

@@ -18,9 +18,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -44,6 +46,8 @@ class DBImpl : public DB {
   Status Close() override;
   Status CreateTree(std::string_view name, TreeId* id) override;
   Status DropTree(TreeId id) override;
+  Status SplitTree(TreeId parent, std::string_view split_key, std::string_view left_name,
+                   std::string_view right_name, TreeId* left, TreeId* right) override;
   Status FindTree(std::string_view name, TreeId* id) override;
   std::vector<TreeInfo> ListTrees() override;
   Status Put(const WriteOptions& o, TreeId tree, std::string_view key,
@@ -68,7 +72,10 @@ class DBImpl : public DB {
     SequenceNumber imm_boundary = 0;  // imm holds exactly this tree's entries <= boundary
     SequenceNumber flushed_seq = 0;   // durable in SSTables up to here
     std::shared_ptr<const Version> version;
-    bool compacting = false;
+    bool compacting = false;  // a compaction or a split owns the tree's file set
+    std::string lower;        // key range [lower, upper); see DB::SplitTree
+    std::optional<std::string> upper;
+    bool InRange(std::string_view k) const { return k >= lower && (!upper || k < *upper); }
     std::string compact_pointer[kNumLevels];  // round-robin position per level
   };
   struct Writer;
@@ -90,7 +97,12 @@ class DBImpl : public DB {
   void DeleteOrphans();
 
   // --- write path ---
-  Status WriteImpl(const WriteOptions& o, WriteBatch* batch, std::shared_ptr<Tree> flush_tree);
+  // batch == nullptr: run exclusive (with mu_ held, in the leader position,
+  // so no write is in flight) instead of writing.
+  using Exclusive = std::function<Status(std::unique_lock<std::mutex>&)>;
+  Status WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive);
+  // Checks the batch names only existing trees and keys inside their ranges. REQUIRES: mu_ held.
+  bool BatchFitsTrees(const Writer& w);
   Status MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shared_ptr<Tree>& t,
                           bool force, bool* waited);
   void SwitchMemtable(Tree* t);         // REQUIRES: mu_ held, leader position, t->imm == null
@@ -115,6 +127,9 @@ class DBImpl : public DB {
   // files the edit adds. REQUIRES: mu_ NOT held.
   Status LogAndApply(const VersionEdit& edit,
                      const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
+  // The same with manifest_mu_ already held.
+  Status LogAndApplyLocked(const VersionEdit& edit,
+                           const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
   void ApplyToState(const VersionEdit& edit,
                     const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
   void SetBgError(const Status& s);                         // REQUIRES: mu_ held

@@ -161,7 +161,56 @@ class DBIter : public Iterator {
   bool valid_ = false;
 };
 
+class BoundedIterator : public Iterator {
+ public:
+  BoundedIterator(std::unique_ptr<Iterator> it, std::string lower, std::optional<std::string> upper)
+      : it_(std::move(it)), lower_(std::move(lower)), upper_(std::move(upper)) {}
+  bool Valid() const override {
+    if (!it_->Valid()) return false;
+    std::string_view k = it_->key();
+    return k >= std::string_view(lower_) && (!upper_ || k < std::string_view(*upper_));
+  }
+  void SeekToFirst() override {
+    if (lower_.empty()) {
+      it_->SeekToFirst();
+    } else {
+      it_->Seek(lower_);
+    }
+  }
+  void SeekToLast() override {
+    if (!upper_) {
+      it_->SeekToLast();
+      return;
+    }
+    it_->Seek(*upper_);
+    if (it_->Valid()) {
+      it_->Prev();
+    } else if (it_->status().ok()) {
+      it_->SeekToLast();
+    }
+  }
+  void Seek(std::string_view target) override {
+    it_->Seek(target < std::string_view(lower_) ? std::string_view(lower_) : target);
+  }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  std::string_view key() const override { return it_->key(); }
+  std::string_view value() const override { return it_->value(); }
+  Status status() const override { return it_->status(); }
+
+ private:
+  std::unique_ptr<Iterator> it_;
+  const std::string lower_;
+  const std::optional<std::string> upper_;
+};
+
 }  // namespace
+
+std::unique_ptr<Iterator> NewBoundedIterator(std::unique_ptr<Iterator> iter, std::string lower,
+                                             std::optional<std::string> upper) {
+  if (lower.empty() && !upper) return iter;
+  return std::make_unique<BoundedIterator>(std::move(iter), std::move(lower), std::move(upper));
+}
 
 std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<Iterator> internal, SequenceNumber sequence,
                                         std::function<void()> cleanup) {

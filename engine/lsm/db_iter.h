@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/iterator.h"
@@ -14,5 +16,9 @@ namespace basalt::lsm {
 // cleanup runs when the iterator is destroyed (releases pinned memtables/versions).
 std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<Iterator> internal, SequenceNumber sequence,
                                         std::function<void()> cleanup = nullptr);
+
+// Restricts a user-key iterator to [lower, upper) (upper unset: unbounded).
+std::unique_ptr<Iterator> NewBoundedIterator(std::unique_ptr<Iterator> iter, std::string lower,
+                                             std::optional<std::string> upper);
 
 }  // namespace basalt::lsm

@@ -17,6 +17,12 @@ void ManifestState::Apply(const VersionEdit& e) {
   if (e.last_sequence) last_sequence = std::max(last_sequence, *e.last_sequence);
   if (e.next_tree_id) next_tree_id = std::max(next_tree_id, *e.next_tree_id);
   for (const auto& [id, n] : e.created_trees) trees[id].name = n;
+  for (const auto& b : e.tree_bounds) {
+    auto it = trees.find(b.tree);
+    if (it == trees.end()) continue;
+    it->second.lower = b.lower;
+    it->second.upper = b.upper;
+  }
   for (TreeId id : e.dropped_trees) trees.erase(id);
   for (const auto& [id, seq] : e.flushed_seqs) {
     auto it = trees.find(id);

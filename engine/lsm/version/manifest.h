@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -26,6 +27,8 @@ struct ManifestState {
   struct Tree {
     std::string name;
     SequenceNumber flushed_seq = 0;
+    std::string lower;  // key range [lower, upper) (split children)
+    std::optional<std::string> upper;
     // By file number: (level, metadata).
     std::map<uint64_t, std::pair<int, FileMetaData>> files;
   };

@@ -26,7 +26,11 @@ struct TableFile {
   const std::shared_ptr<Table> table;
   io::Env* const env;
   const std::string path;
-  // Set when an edit removed the file from its tree; the file is deleted with the last reference.
+  // How many trees' current versions hold the file (split children share
+  // files). Changed under the DB mutex when edits are applied.
+  int tree_refs = 0;
+  // Set when no tree holds the file any more (tree_refs fell to 0) or it was
+  // never installed; the file is deleted with the last reference.
   std::atomic<bool> obsolete{false};
 };
 

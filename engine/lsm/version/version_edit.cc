@@ -17,6 +17,7 @@ enum Tag : uint32_t {
   kFlushedSeq = 6,
   kNewFile = 7,
   kDeletedFile = 8,
+  kTreeBounds = 9,
 };
 
 }  // namespace
@@ -38,6 +39,13 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     PutVarint32(dst, kCreateTree);
     PutVarint32(dst, id);
     PutLengthPrefixed(dst, name);
+  }
+  for (const auto& b : tree_bounds) {
+    PutVarint32(dst, kTreeBounds);
+    PutVarint32(dst, b.tree);
+    PutLengthPrefixed(dst, b.lower);
+    dst->push_back(b.upper ? 1 : 0);
+    if (b.upper) PutLengthPrefixed(dst, *b.upper);
   }
   for (TreeId id : dropped_trees) {
     PutVarint32(dst, kDropTree);
@@ -106,6 +114,22 @@ Status VersionEdit::DecodeFrom(std::string_view in) {
         dropped_trees.push_back(id);
         break;
       }
+      case kTreeBounds: {
+        TreeBounds b;
+        std::string_view lower, upper;
+        if (!GetVarint32(&in, &b.tree) || !GetLengthPrefixed(&in, &lower) || in.empty()) {
+          return bad("tree bounds");
+        }
+        const char has_upper = in[0];
+        in.remove_prefix(1);
+        if (has_upper > 1 || (has_upper == 1 && !GetLengthPrefixed(&in, &upper))) {
+          return bad("tree bounds");
+        }
+        b.lower.assign(lower);
+        if (has_upper == 1) b.upper = std::string(upper);
+        tree_bounds.push_back(std::move(b));
+        break;
+      }
       case kFlushedSeq: {
         uint32_t id;
         uint64_t seq;
@@ -154,6 +178,10 @@ std::string VersionEdit::DebugString() const {
   if (last_sequence) r += fmt::format(" last_seq={}", *last_sequence);
   if (next_tree_id) r += fmt::format(" next_tree={}", *next_tree_id);
   for (const auto& [id, name] : created_trees) r += fmt::format(" create_tree={}:'{}'", id, name);
+  for (const auto& b : tree_bounds) {
+    r += fmt::format(" bounds={}:['{}', {})", b.tree, EscapeBytes(b.lower),
+                     b.upper ? "'" + EscapeBytes(*b.upper) + "'" : std::string("+inf"));
+  }
   for (TreeId id : dropped_trees) r += fmt::format(" drop_tree={}", id);
   for (const auto& [id, seq] : flushed_seqs) r += fmt::format(" flushed_seq={}:{}", id, seq);
   for (const auto& d : deleted_files) {

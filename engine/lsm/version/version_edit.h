@@ -37,6 +37,14 @@ struct VersionEdit {
   std::optional<TreeId> next_tree_id;
   std::vector<std::pair<TreeId, std::string>> created_trees;
   std::vector<TreeId> dropped_trees;
+  // Key range [lower, upper) of a tree made by a split; keys outside it in
+  // the tree's (shared) files are invisible and dropped by compaction.
+  struct TreeBounds {
+    TreeId tree;
+    std::string lower;
+    std::optional<std::string> upper;  // none: unbounded
+  };
+  std::vector<TreeBounds> tree_bounds;
   // Every entry of the tree with a sequence <= the value is in its SSTables.
   std::vector<std::pair<TreeId, SequenceNumber>> flushed_seqs;
   struct NewFile {

@@ -2,14 +2,18 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "engine/base/logging.h"
 #include "engine/base/random.h"
 #include "engine/io/fault_env.h"
 #include "engine/lsm/filename.h"
+#include "engine/lsm/verify.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -412,4 +416,168 @@ TEST_CASE("db: manifest replay restores trees, files per level and sequence numb
   CHECK(f.Get(Key(0), t) == "newest");
   // Only one manifest remains, and CURRENT names it.
   CHECK(f.CountFiles(FileType::kManifest) == 1);
+}
+
+TEST_CASE("db: split hands a tree's data to two children without copying files") {
+  Fixture f;
+  f.Open();
+  TreeId p;
+  REQUIRE(f.db->CreateTree("p", &p).ok());
+  std::map<std::string, std::string> model;
+  for (int i = 0; i < 3000; i++) {
+    std::string v = "v" + std::to_string(i) + std::string(50, 'x');
+    REQUIRE(f.db->Put(WriteOptions{false}, p, Key(i), v).ok());
+    model[Key(i)] = v;
+    if (i == 1000) REQUIRE(f.db->Flush(p).ok());
+  }
+  for (int i = 0; i < 3000; i += 3) {
+    REQUIRE(f.db->Delete(WriteOptions{false}, p, Key(i)).ok());
+    model.erase(Key(i));
+  }
+  const Snapshot* before = f.db->GetSnapshot();
+  const int tables_before = f.CountFiles(FileType::kTable);
+  TreeId l, r;
+  CHECK(f.db->SplitTree(p, "", "l", "r", &l, &r).IsInvalidArgument());  // not inside the range
+  REQUIRE(f.db->SplitTree(p, Key(1500), "l", "r", &l, &r).ok());
+  // Only the parent's memtable was written out; nothing was copied.
+  CHECK(f.CountFiles(FileType::kTable) <= tables_before + 1);
+  std::string v;
+  CHECK(f.db->Get(ReadOptions(), p, Key(1), &v).IsInvalidArgument());
+  CHECK(f.db->Put(WriteOptions(), p, Key(1), "x").IsInvalidArgument());
+  CHECK(f.db->Put(WriteOptions(), l, Key(2000), "x").IsInvalidArgument());  // outside l's range
+  CHECK(f.db->Get(ReadOptions(), r, Key(1), &v).IsInvalidArgument());
+
+  auto expect = [&](TreeId, bool lower_half) {
+    std::string e;
+    for (auto& [k, val] : model) {
+      if ((k < Key(1500)) == lower_half) e += k + "=" + val + ";";
+    }
+    return e;
+  };
+  CHECK(f.Contents(l) == expect(l, true));
+  CHECK(f.Contents(r) == expect(r, false));
+  std::string back;
+  for (auto it = model.rbegin(); it != model.rend(); ++it) {
+    if (it->first >= Key(1500)) back += it->first + "=" + it->second + ";";
+  }
+  CHECK(f.Contents(r, true) == back);
+  // A snapshot from before the split reads the children.
+  CHECK(f.Get(Key(1), l, before) == model[Key(1)]);
+  f.db->ReleaseSnapshot(before);
+
+  // Writes go on in the children; the split survives reopen and compaction.
+  REQUIRE(f.db->Put(WriteOptions(), l, Key(5), "new-left").ok());
+  REQUIRE(f.db->Put(WriteOptions(), r, Key(2500), "new-right").ok());
+  model[Key(5)] = "new-left";
+  model[Key(2500)] = "new-right";
+  f.Reopen();
+  auto trees = f.db->ListTrees();
+  bool found_l = false;
+  for (auto& ti : trees) {
+    if (ti.id == l) {
+      found_l = true;
+      CHECK(ti.lower.empty());
+      REQUIRE(ti.upper.has_value());
+      CHECK(*ti.upper == Key(1500));
+    }
+    CHECK(ti.id != p);
+  }
+  CHECK(found_l);
+  CHECK(f.Contents(l) == expect(l, true));
+  CHECK(f.Contents(r) == expect(r, false));
+  for (int i = 0; i < 4; i++) {
+    for (int k = 0; k < 200; k++) {
+      REQUIRE(f.db->Put(WriteOptions{false}, l, Key(k * 7 % 1500),
+                        model[Key(k * 7 % 1500)] = "c" + std::to_string(i))
+                  .ok());
+    }
+    REQUIRE(f.db->Flush(l).ok());
+  }
+  REQUIRE(f.db->CompactAll(l).ok());
+  CHECK(f.Contents(l) == expect(l, true));
+  CHECK(f.Contents(r) == expect(r, false));
+  // Split a child again: ranges nest.
+  TreeId rl, rr;
+  REQUIRE(f.db->SplitTree(r, Key(2000), "rl", "rr", &rl, &rr).ok());
+  CHECK(f.db->SplitTree(rl, Key(2500), "x", "y", &rl, &rr).IsInvalidArgument());
+  f.Reopen();
+  CHECK(f.Contents(l) + f.Contents(rl) + f.Contents(rr) == expect(l, true) + expect(r, false));
+  REQUIRE(f.db->Close().ok());
+  f.db.reset();
+  std::vector<std::string> lines;
+  bool intact = false;
+  REQUIRE(VerifyDbDirectory(io::Env::Default(), f.dir.path(), &lines, &intact).ok());
+  for (auto& line : lines) {
+    if (line.find("CORRUPT") != std::string::npos || line.find("MISSING") != std::string::npos) {
+      MESSAGE(line);
+    }
+  }
+  CHECK(intact);
+}
+
+TEST_CASE("db: split under concurrent writes and reads loses nothing") {
+  Fixture f;
+  f.Open();
+  TreeId root;
+  REQUIRE(f.db->CreateTree("root", &root).ok());
+  // Routing table: split points -> tree, as the table layer keeps it.
+  std::mutex mu;
+  std::map<std::string, TreeId> route = {{"", root}};  // lower bound -> tree
+  auto owner = [&](const std::string& k) {
+    std::lock_guard<std::mutex> g(mu);
+    return std::prev(route.upper_bound(k))->second;
+  };
+  std::atomic<bool> stop{false};
+  std::vector<std::map<std::string, std::string>> acked(2);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; w++) {
+    threads.emplace_back([&, w] {
+      Random rnd(w + 1);
+      for (int i = 0; !stop && i < 20000; i++) {
+        std::string k =
+            Key(static_cast<int>(rnd.Uniform(4000)) * 2 + w);  // disjoint keys per writer
+        std::string v = "w" + std::to_string(w) + "_" + std::to_string(i);
+        while (true) {
+          Status s = f.db->Put(WriteOptions{false}, owner(k), k, v);
+          if (s.ok()) break;
+          REQUIRE(s.IsInvalidArgument());  // the tree was split under us: route again
+        }
+        acked[w][k] = v;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    Random rnd(99);
+    while (!stop) {
+      std::string k = Key(static_cast<int>(rnd.Uniform(8000)));
+      std::string v;
+      Status s = f.db->Get(ReadOptions(), owner(k), k, &v);
+      CHECK((s.ok() || s.IsNotFound() || s.IsInvalidArgument()));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int split = 1; split <= 3; split++) {
+    std::string at = Key(split * 2000);
+    TreeId parent = owner(at), l, r;
+    std::string lower;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      lower = std::prev(route.upper_bound(at))->first;
+    }
+    REQUIRE(f.db->SplitTree(parent, at, "l" + std::to_string(split), "r" + std::to_string(split),
+                            &l, &r)
+                .ok());
+    {
+      std::lock_guard<std::mutex> g(mu);
+      route[lower] = l;
+      route[at] = r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop = true;
+  for (auto& th : threads) th.join();
+  f.Reopen();
+  for (int w = 0; w < 2; w++) {
+    for (auto& [k, v] : acked[w]) REQUIRE(f.Get(k, owner(k)) == v);
+  }
 }

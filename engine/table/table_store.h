@@ -1,0 +1,284 @@
+// TableStore: DynamoDB tables on one node's lsm::DB — the catalog, hash
+// partitions, key validation, point reads, conditional read-modify-write,
+// atomic multi-item writes, Query within one partition key and Scan of a hash
+// range. Knows nothing of JSON or HTTP; the server maps Status to DynamoDB
+// errors (see "Errors").
+//
+// Layout. One lsm::DB per node (TableStoreOptions::dir). The system tree
+// "__catalog" holds one entry per table (key "table:" + name, value
+// EncodeTableDef, catalog.h) and the next table id (key "next_table_id",
+// fixed64). Every catalog change is one synced WriteBatch, so it is durable on
+// return and recovered at Open. Each table is a set of partitions, each a hash
+// range [lo, hi) of the uint64 space and its own lsm tree named
+// "t<table_id>.p<partition_id>". An item lives in the partition whose range
+// holds PartitionHash(partition key), under the key EncodeItemKey(pk, sk)
+// (key_codec.h), with value EncodeItem(item) (item_codec.h). Partition splits
+// are not implemented yet (docs/table.md has the design).
+//
+// Errors (Status codes and messages; the server maps them in one place):
+//   - NotFound "Requested resource not found: Table: <name> not found": no
+//     such table (ResourceNotFoundException). A missing ITEM is not an
+//     error: GetItem stores nullopt.
+//   - InvalidArgument "Table already exists: <name>" from CreateTable
+//     (ResourceInUseException; IsTableInUse() recognises it).
+//   - InvalidArgument with DynamoDB's ValidationException texts for bad keys
+//     and items (see ValidateItemKey / ValidateKeyOnly below, and
+//     ValidateItem in value.h for the 400 KB limit and set rules).
+//   - A failed condition is NOT an error: Update returns OK with
+//     result->outcome == Outcome::kConditionFailed (the server sends
+//     ConditionalCheckFailedException with result->old_item).
+//   - Anything else (IOError, Corruption, Aborted) comes from the LSM.
+//
+// Thread safety: every method may be called concurrently. Writes to one item
+// key are serialised by a striped latch (kLatchStripes mutexes hashed on the
+// encoded item key), so concurrent Updates of one key never lose an update.
+// Catalog changes are serialised by an internal mutex. An operation racing
+// with DeleteTable of its table may fail with an LSM error.
+//
+// Ownership: the TableStore owns its lsm::DB. Snapshots come from
+// GetSnapshot() and must be released (ReleaseSnapshot) before Close/destruction.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/lsm/db.h"
+#include "engine/table/catalog.h"
+#include "engine/table/key_codec.h"
+#include "engine/table/value.h"
+
+namespace basalt::table {
+
+inline constexpr std::string_view kCatalogTreeName = "__catalog";
+inline constexpr size_t kLatchStripes = 4096;
+inline constexpr size_t kMaxPartitionKeyBytes = 2048;
+inline constexpr size_t kMaxSortKeyBytes = 1024;
+
+// DynamoDB's message texts (ValidationException unless noted).
+inline constexpr std::string_view kKeySchemaMismatchMessage =
+    "The provided key element does not match the schema";
+inline constexpr std::string_view kDuplicateKeysMessage =
+    "Provided list of item keys contains duplicates";
+inline constexpr std::string_view kTableInUsePrefix = "Table already exists: ";
+
+// True for the status CreateTable returns when the name is taken.
+bool IsTableInUse(const Status& s);
+
+struct TableStoreOptions {
+  std::string dir;
+  lsm::Options lsm;
+  // Partitions of a new table, splitting the hash space evenly. >= 1.
+  uint32_t initial_partitions = 1;
+};
+
+// What an Update callback decides after seeing the old item.
+struct Decision {
+  enum class Kind {
+    kPut,              // store `item` (must carry the same key attributes)
+    kDelete,           // delete the item (no-op write if absent)
+    kConditionFailed,  // write nothing; Update reports kConditionFailed
+    kNoChange,         // write nothing; Update reports kNoChange
+  };
+  Kind kind = Kind::kNoChange;
+  Item item;  // kPut only
+
+  static Decision Put(Item item) { return {Kind::kPut, std::move(item)}; }
+  static Decision Delete() { return {Kind::kDelete, {}}; }
+  static Decision ConditionFailed() { return {Kind::kConditionFailed, {}}; }
+  static Decision NoChange() { return {Kind::kNoChange, {}}; }
+};
+
+struct UpdateResult {
+  // What happened: the Decision's kind (kPut/kDelete were committed).
+  Decision::Kind outcome = Decision::Kind::kNoChange;
+  // The item before (nullopt if none); set for every outcome.
+  std::optional<Item> old_item;
+  // The item after: the stored (canonicalised) item for kPut, nullopt for
+  // kDelete, old_item for kConditionFailed/kNoChange.
+  std::optional<Item> new_item;
+};
+
+struct WriteOp {
+  enum class Kind { kPut, kDelete };
+  Kind kind = Kind::kPut;
+  std::string table;
+  // kPut: the whole item. kDelete: the key attributes only.
+  Item item;
+  // Optional: evaluated on the old item (nullptr if none) under the latches;
+  // false fails the whole batch with nothing written.
+  std::function<bool(const Item* old)> condition;
+};
+
+struct WriteAtomicallyResult {
+  // Index of the first op whose condition failed; nullopt when committed.
+  std::optional<size_t> failed_op;
+  // Old item of each op (nullopt if none), in op order.
+  std::vector<std::optional<Item>> old_items;
+};
+
+struct SortKeyCondition {
+  SortKeyOp op = SortKeyOp::kAll;
+  Value a;                 // unused for kAll
+  std::optional<Value> b;  // kBetween only
+};
+
+// One page of a Query or Scan.
+struct Page {
+  std::vector<Item> items;
+  // Items read (== items.size(); filters are applied above this layer).
+  size_t count = 0;
+  // Sum of ItemSize over the items read.
+  size_t bytes = 0;
+  // Key attributes of the last item read when the page stopped early (limit
+  // or byte budget reached) and more items may follow; resume by passing it
+  // as exclusive_start_key. nullopt when the range is exhausted.
+  std::optional<Item> last_evaluated_key;
+};
+using QueryPage = Page;
+using ScanPage = Page;
+
+class TableStore {
+ public:
+  // Opens (creating if missing, per options.lsm) the DB in options.dir,
+  // creates or finds "__catalog", loads every table, and drops trees named
+  // "t<id>.p<n>" that no catalog entry references (left by a crash inside
+  // CreateTable/DeleteTable).
+  static Status Open(const TableStoreOptions& options, std::unique_ptr<TableStore>* store);
+  ~TableStore();
+  TableStore(const TableStore&) = delete;
+  TableStore& operator=(const TableStore&) = delete;
+
+  // Persists the approximate statistics into the catalog and closes the DB.
+  // Idempotent; called by the destructor. Must not race other calls; later
+  // calls fail (Aborted from the closed DB).
+  Status Close();
+
+  // ---- catalog ----
+  // Creates the table with options.initial_partitions partitions. Assigns
+  // table_id and partitions; sets creation_time_ms (if 0) and status (if
+  // empty, "ACTIVE"). *created (optional) receives the stored definition.
+  // IsTableInUse() if the name exists; InvalidArgument if the key schema is
+  // malformed (empty names, non-key types, sort key named like the partition key).
+  Status CreateTable(const TableDef& def, TableDef* created = nullptr);
+  // NotFound if absent. Fills the approximate statistics: item count and
+  // total ItemSize, adjusted in memory by every committed write (exact while
+  // the process runs, persisted at Close; after a crash they are as of the
+  // last Close or table creation, like DynamoDB's figures they are approximate).
+  Status DescribeTable(const std::string& name, TableDef* def);
+  // Names in ascending byte order.
+  std::vector<std::string> ListTables();
+  // Removes the catalog entry (synced), then drops the table's trees, which
+  // deletes their files. NotFound if absent.
+  Status DeleteTable(const std::string& name);
+
+  // ---- items ----
+  // `key` holds exactly the key attributes. *out = the item or nullopt.
+  Status GetItem(const std::string& table, const Item& key, const lsm::Snapshot* snapshot,
+                 std::optional<Item>* out);
+  // Unconditional put of a whole item; *old (optional) receives the old item.
+  Status PutItem(const std::string& table, const Item& item, std::optional<Item>* old = nullptr);
+  // Unconditional delete; OK if absent. *old (optional) receives the old item.
+  Status DeleteItem(const std::string& table, const Item& key, std::optional<Item>* old = nullptr);
+  // Conditional read-modify-write of one item: under the key's latch, reads
+  // the latest item, calls fn(old or nullptr) exactly once, and commits its
+  // Decision as one WriteBatch. A kPut item must have the same key attributes
+  // as `key` (else InvalidArgument, nothing written) and pass ValidateItem;
+  // it is canonicalised (CanonicalizeItem) before it is stored. fn runs under
+  // the latch: it must be quick and must not call this TableStore's write
+  // methods (a latch stripe may be shared with another key: deadlock); reads
+  // are fine. An error return means nothing was written.
+  Status Update(const std::string& table, const Item& key,
+                const std::function<Decision(const Item* old)>& fn, UpdateResult* result);
+
+  // Puts/deletes across partitions and tables as ONE WriteBatch: all or
+  // nothing. Latches every key in a fixed (sorted) order first, reads the old
+  // items, checks the optional conditions, then commits. InvalidArgument
+  // kDuplicateKeysMessage if two ops name the same item; the validation
+  // errors of PutItem/DeleteItem; NotFound for a missing table.
+  Status WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomicallyResult* result = nullptr);
+
+  // ---- reads of many items ----
+  // Items with partition key `pk` whose sort key satisfies `cond`, in sort
+  // key order (forward) or reverse, starting after exclusive_start_key (key
+  // attributes of an item; must have partition key pk). Stops after `limit`
+  // items (0 = no limit) or once the items read reach `byte_budget` bytes
+  // (0 = no budget; at least one item is read per page). InvalidArgument if
+  // pk or the operands have the wrong type, or the table has no sort key and
+  // cond.op != kAll.
+  Status Query(const std::string& table, const Value& pk, const SortKeyCondition& cond,
+               bool forward, const std::optional<Item>& exclusive_start_key, size_t byte_budget,
+               size_t limit, const lsm::Snapshot* snapshot, QueryPage* out);
+  // Items whose partition hash h satisfies lo <= h < hi (hi == 0 means 2^64),
+  // in hash order (then partition key, sort key), across the partitions
+  // overlapping the range; resumable after exclusive_start_key. Same
+  // limit/budget rules as Query.
+  Status Scan(const std::string& table, uint64_t lo, uint64_t hi,
+              const std::optional<Item>& exclusive_start_key, size_t byte_budget, size_t limit,
+              const lsm::Snapshot* snapshot, ScanPage* out);
+
+  // Snapshots for consistent multi-call reads. Release before Close.
+  const lsm::Snapshot* GetSnapshot() { return db_->GetSnapshot(); }
+  void ReleaseSnapshot(const lsm::Snapshot* s) { db_->ReleaseSnapshot(s); }
+  // The underlying DB (for stats, tools and tests).
+  lsm::DB* db() { return db_.get(); }
+
+  // Key validation, exposed for the server (e.g. to validate before a batch).
+  // ValidateItemKey: the key attributes of a whole item, with DynamoDB's
+  // PutItem messages ("One or more parameter values were invalid: Missing the
+  // key <name> in the item", "...Type mismatch for key <name> expected: S
+  // actual: N", "...The AttributeValue for a key attribute cannot contain an
+  // empty string value. Key: <name>", the 2048/1024 byte key size limits).
+  static Status ValidateItemKey(const TableDef& def, const Item& item);
+  // ValidateKeyOnly: a Key parameter (GetItem/DeleteItem/UpdateItem): exactly
+  // the key attributes; missing, extra or mistyped -> kKeySchemaMismatchMessage;
+  // empty S/B -> "One or more parameter values are not valid. The
+  // AttributeValue for a key attribute cannot contain an empty string value.
+  // Key: <name>"; the same size limits.
+  static Status ValidateKeyOnly(const TableDef& def, const Item& key);
+
+ private:
+  struct TableState;
+  struct Latch;
+
+  TableStore() = default;
+  Status Load();
+  Status FindTable(const std::string& name, std::shared_ptr<TableState>* t);
+  Status WriteCatalog(lsm::WriteBatch* batch);
+  static const PartitionDef& Route(const TableState& t, uint64_t hash);
+  // The item key of `key` (key-only form) and its tree.
+  static Status LocateKey(const TableState& t, const Item& key, bool key_only, std::string* ikey,
+                          lsm::TreeId* tree);
+  Status ReadItem(const lsm::ReadOptions& ro, lsm::TreeId tree, const std::string& ikey,
+                  std::optional<Item>* out);
+  Status ReadRange(const TableState& t, lsm::TreeId tree, const KeyRange& range, bool forward,
+                   size_t byte_budget, size_t limit, const lsm::Snapshot* snapshot, Page* out,
+                   bool* full);
+  std::mutex& LatchFor(std::string_view ikey);
+
+  TableStoreOptions options_;
+  std::unique_ptr<lsm::DB> db_;
+  lsm::TreeId catalog_tree_ = 0;
+  bool closed_ = false;
+
+  std::mutex catalog_mu_;  // serialises catalog changes (held before mu_)
+  std::shared_mutex mu_;   // guards tables_ and next_table_id_
+  std::map<std::string, std::shared_ptr<TableState>> tables_;
+  uint64_t next_table_id_ = 1;
+
+  std::unique_ptr<std::array<std::mutex, kLatchStripes>> latches_ =
+      std::make_unique<std::array<std::mutex, kLatchStripes>>();
+};
+
+}  // namespace basalt::table
