@@ -114,6 +114,11 @@ class DB {
   virtual Status CompactAll(TreeId tree) = 0;
 
   virtual Status GetTreeStats(TreeId tree, TreeStats* stats) = 0;
+  // Approximate bytes of the tree's data within its own key range: memtables
+  // plus, per SSTable, the share of its data blocks inside the range (from the
+  // index, no I/O) — so split children do not count their sibling's half of
+  // the files they share. For split decisions and DescribeTable-style stats.
+  virtual Status GetApproximateSize(TreeId tree, uint64_t* bytes) = 0;
   // Human-readable description of levels, files and counters.
   virtual std::string DebugString() = 0;
 };

@@ -1551,6 +1551,46 @@ Status DBImpl::GetTreeStats(TreeId tree, TreeStats* stats) {
   return Status::OK();
 }
 
+Status DBImpl::GetApproximateSize(TreeId tree, uint64_t* bytes) {
+  std::shared_ptr<const Version> v;
+  std::string lower;
+  std::optional<std::string> upper;
+  uint64_t total = 0;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto t = FindTreeLocked(tree);
+    if (!t) return Status::NotFound(fmt::format("tree {}", tree));
+    v = t->version;
+    lower = t->lower;
+    upper = t->upper;
+    total = t->mem->ApproximateMemoryUsage() + (t->imm ? t->imm->ApproximateMemoryUsage() : 0);
+  }
+  std::string lo_key, hi_key;
+  AppendInternalKey(&lo_key, lower, kMaxSequenceNumber, kValueKindForSeek);
+  if (upper) AppendInternalKey(&hi_key, *upper, kMaxSequenceNumber, kValueKindForSeek);
+  for (const auto& lv : v->levels) {
+    for (const auto& f : lv) {
+      const bool inside = ExtractUserKey(f->meta.smallest) >= std::string_view(lower) &&
+                          (!upper || ExtractUserKey(f->meta.largest) < std::string_view(*upper));
+      if (inside) {
+        total += f->meta.file_size;
+        continue;
+      }
+      const uint64_t begin = f->table->ApproximateOffsetOf(lo_key);
+      std::string past_end;  // sorts after every key of the file
+      if (!upper) {
+        std::string k(ExtractUserKey(f->meta.largest));
+        k.push_back('\0');
+        AppendInternalKey(&past_end, k, kMaxSequenceNumber, kValueKindForSeek);
+      }
+      const uint64_t end = f->table->ApproximateOffsetOf(upper ? hi_key : past_end);
+      total += end > begin ? end - begin : 0;
+    }
+  }
+  *bytes = total;
+  return Status::OK();
+}
+
 std::string DBImpl::DebugString() {
   std::lock_guard<std::mutex> l(mu_);
   std::string r = fmt::format(

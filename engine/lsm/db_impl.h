@@ -61,6 +61,7 @@ class DBImpl : public DB {
   Status Flush(TreeId tree) override;
   Status CompactAll(TreeId tree) override;
   Status GetTreeStats(TreeId tree, TreeStats* stats) override;
+  Status GetApproximateSize(TreeId tree, uint64_t* bytes) override;
   std::string DebugString() override;
 
  private:

@@ -495,6 +495,16 @@ Status Table::Get(std::string_view lookup_ikey, bool* found, std::string* ikey,
   return Status::OK();
 }
 
+uint64_t Table::ApproximateOffsetOf(std::string_view ikey) const {
+  BlockIterator index_iter(rep_->index_block.get(), KeyOrder::kInternal);
+  index_iter.Seek(ikey);
+  BlockHandle handle;
+  if (index_iter.Valid() && DecodeIndexValue(index_iter.value(), &handle).ok()) {
+    return handle.offset;
+  }
+  return rep_->data_limit;  // past the last key (or an unreadable index entry)
+}
+
 std::unique_ptr<Iterator> Table::NewIterator() const {
   return std::make_unique<TableIterator>(rep_->file.get(), rep_->data_limit,
                                          rep_->index_block.get());

@@ -41,10 +41,10 @@ struct TableProperties {
   uint64_t num_data_blocks = 0;
   uint64_t raw_key_bytes = 0;
   uint64_t raw_value_bytes = 0;
-  uint64_t data_bytes = 0;    // on disk, after compression, with trailers
+  uint64_t data_bytes = 0;  // on disk, after compression, with trailers
   uint64_t index_bytes = 0;
   uint64_t filter_bytes = 0;
-  std::string smallest_key;   // internal keys
+  std::string smallest_key;  // internal keys
   std::string largest_key;
 };
 
@@ -96,6 +96,11 @@ class Table {
 
   // Iterator over internal keys. May outlive nothing: the Table must outlive it.
   std::unique_ptr<Iterator> NewIterator() const;
+
+  // Approximate file offset where entries >= ikey begin (from the in-memory
+  // index; no I/O): 0 before the first block, the end of the data blocks
+  // after the last key.
+  uint64_t ApproximateOffsetOf(std::string_view ikey) const;
 
   // Reads every block and checks every checksum (for `basalt-admin verify`).
   Status VerifyChecksums() const;

@@ -581,3 +581,26 @@ TEST_CASE("db: split under concurrent writes and reads loses nothing") {
     for (auto& [k, v] : acked[w]) REQUIRE(f.Get(k, owner(k)) == v);
   }
 }
+
+TEST_CASE("db: approximate size counts only a split child's own half of shared files") {
+  Fixture f;
+  f.options.write_buffer_size = 1 << 20;
+  f.Open();
+  TreeId p, l, r;
+  REQUIRE(f.db->CreateTree("p", &p).ok());
+  for (int i = 0; i < 4000; i++) {
+    REQUIRE(f.db->Put(WriteOptions{false}, p, Key(i), std::string(200, 'a' + i % 26)).ok());
+  }
+  REQUIRE(f.db->Flush(p).ok());
+  uint64_t whole = 0, left = 0, right = 0;
+  REQUIRE(f.db->GetApproximateSize(p, &whole).ok());
+  REQUIRE(f.db->SplitTree(p, Key(1000), "l", "r", &l, &r).ok());
+  REQUIRE(f.db->GetApproximateSize(l, &left).ok());
+  REQUIRE(f.db->GetApproximateSize(r, &right).ok());
+  MESSAGE("whole ", whole, " left ", left, " right ", right);
+  // A quarter and three quarters of the keys, within a block or two per file.
+  CHECK(left < whole / 2);
+  CHECK(right > whole / 2);
+  CHECK(left + right <= whole + 16 * 1024);
+  CHECK(left + right + 16 * 1024 >= whole);
+}
