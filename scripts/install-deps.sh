@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   liburing-dev libxxhash-dev liblz4-dev libfmt-dev
   doctest-dev libbenchmark-dev
+  librocksdb-dev libleveldb-dev
 )
 
 missing=()

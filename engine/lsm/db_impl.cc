@@ -1052,11 +1052,34 @@ Status DBImpl::Flush(TreeId tree) {
     if (!s.ok()) return s;
   }
   // Wait until every switched memtable is durable in L0.
-  std::unique_lock<std::mutex> l(mu_);
-  for (auto& t : targets) {
-    while (t->imm && bg_error_.ok() && !shutting_down_) bg_cv_.wait(l);
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    for (auto& t : targets) {
+      while (t->imm && bg_error_.ok() && !shutting_down_) bg_cv_.wait(l);
+    }
+    if (!bg_error_.ok()) return bg_error_;
   }
-  return bg_error_;
+  // If nothing in the current WAL segment is unflushed any more, start a new
+  // one so the old one can be deleted now rather than when it fills up.
+  Exclusive roll_if_flushed = [&](std::unique_lock<std::mutex>& l) -> Status {
+    if (WalFloor() < last_seq_ ||
+        wal_->Size() <= static_cast<uint64_t>(log::kFileHeaderRecordSize)) {
+      return Status::OK();
+    }
+    const uint64_t number = NewFileNumber();
+    l.unlock();  // still the leader: no write can touch the WAL meanwhile
+    Status rs;
+    {
+      std::lock_guard<std::mutex> wl(wal_mu_);
+      rs = RollWal(number);
+    }
+    l.lock();
+    if (!rs.ok()) SetBgError(rs);
+    return rs;
+  };
+  Status s = WriteImpl(WriteOptions(), nullptr, &roll_if_flushed);
+  if (s.ok()) DeleteObsoleteWals();
+  return s;
 }
 
 void DBImpl::FlushThread() {

@@ -72,7 +72,9 @@ struct TableDef {
   // Opaque bytes reserved for later layers (indexes, streams).
   std::string index_definitions;
   std::string stream_settings;
-  // Assigned by CreateTable (ignored on input), sorted by lo.
+  // Assigned by CreateTable (ignored on input), sorted by lo. Informational
+  // in the stored catalog: TableStore rebuilds the live list from the LSM
+  // trees' bounds at Open (DescribeTable returns the live list).
   std::vector<PartitionDef> partitions;
   // Approximate statistics (see TableStore::DescribeTable).
   uint64_t approx_item_count = 0;

@@ -31,7 +31,7 @@ std::string TreeName(uint64_t table_id, uint32_t partition_id) {
 }
 
 // Parses "t<id>.p<n>"; false for any other name.
-bool ParseTreeName(std::string_view name, uint64_t* table_id) {
+bool ParseTreeName(std::string_view name, uint64_t* table_id, uint32_t* partition_id) {
   if (name.size() < 4 || name[0] != 't') return false;
   size_t dot = name.find(".p");
   if (dot == std::string_view::npos || dot == 1 || dot + 2 >= name.size()) return false;
@@ -40,11 +40,43 @@ bool ParseTreeName(std::string_view name, uint64_t* table_id) {
     if (name[i] < '0' || name[i] > '9') return false;
     id = id * 10 + static_cast<uint64_t>(name[i] - '0');
   }
+  uint64_t pid = 0;
+  if (name.size() - (dot + 2) > 10) return false;
   for (size_t i = dot + 2; i < name.size(); i++) {
     if (name[i] < '0' || name[i] > '9') return false;
+    pid = pid * 10 + static_cast<uint64_t>(name[i] - '0');
   }
+  if (pid > UINT32_MAX) return false;
   *table_id = id;
+  *partition_id = static_cast<uint32_t>(pid);
   return true;
+}
+
+uint64_t DecodeBigEndian64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; i++) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+using PartitionList = std::vector<PartitionDef>;
+
+// OK if the partitions (sorted by lo) cover [0, 2^64) exactly, no overlap.
+Status CheckCoverage(const TableDef& def, const PartitionList& parts) {
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption("table " + def.name + ": partitions " + what);
+  };
+  if (parts.empty()) return bad("missing");
+  if (parts.front().lo != 0) return bad("do not start at hash 0");
+  for (size_t i = 0; i < parts.size(); i++) {
+    const PartitionDef& p = parts[i];
+    if (p.hi != 0 && p.hi <= p.lo) return bad("have an empty range");
+    if (i + 1 < parts.size()) {
+      if (p.hi == 0 || parts[i + 1].lo != p.hi) return bad("overlap or leave a gap");
+    } else if (p.hi != 0) {
+      return bad("do not reach the end of the hash space");
+    }
+  }
+  return Status::OK();
 }
 
 std::string BigEndian64(uint64_t v) {
@@ -121,7 +153,14 @@ bool IsTableInUse(const Status& s) {
 }
 
 struct TableStore::TableState {
-  TableDef def;  // immutable while in tables_, except the statistics below
+  // Immutable while in tables_, except the statistics below; def.partitions
+  // is stale (the current list is `parts`).
+  TableDef def;
+  // The partition map, sorted by lo; replaced (never modified) by a split.
+  mutable std::shared_mutex parts_mu;
+  std::shared_ptr<const PartitionList> parts;  // guarded by parts_mu
+  std::optional<lsm::TreeId> splitting;        // guarded by parts_mu
+  std::atomic<bool> dropped{false};            // set by DeleteTable
   std::atomic<int64_t> item_count{0};
   std::atomic<int64_t> size_bytes{0};
 
@@ -130,6 +169,10 @@ struct TableStore::TableState {
     size_bytes.fetch_add(static_cast<int64_t>(MaybeItemSize(new_item)) -
                              static_cast<int64_t>(MaybeItemSize(old_item)),
                          std::memory_order_relaxed);
+  }
+  std::shared_ptr<const PartitionList> Parts() const {
+    std::shared_lock<std::shared_mutex> l(parts_mu);
+    return parts;
   }
   void FillStats(TableDef* d) const {
     d->approx_item_count = static_cast<uint64_t>(std::max<int64_t>(0, item_count.load()));
@@ -201,12 +244,15 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
     ts->db_->Close().PermitUnchecked();
     return s;
   }
+  if (options.split_threshold_bytes != 0) {
+    ts->split_thread_ = std::thread([p = ts.get()] { p->SplitLoop(); });
+  }
   *store = std::move(ts);
   return Status::OK();
 }
 
 Status TableStore::Load() {
-  std::set<lsm::TreeId> referenced;
+  std::map<uint64_t, std::shared_ptr<TableState>> by_id;
   {
     auto it = db_->NewIterator(lsm::ReadOptions(), catalog_tree_);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -220,8 +266,8 @@ Status TableStore::Load() {
         if (!s.ok()) return s;
         t->item_count = static_cast<int64_t>(t->def.approx_item_count);
         t->size_bytes = static_cast<int64_t>(t->def.approx_size_bytes);
-        for (const auto& p : t->def.partitions) referenced.insert(p.tree);
         next_table_id_ = std::max(next_table_id_, t->def.table_id + 1);
+        by_id[t->def.table_id] = t;
         tables_[t->def.name] = std::move(t);
       } else {
         return Status::Corruption("catalog: unknown key");
@@ -229,13 +275,45 @@ Status TableStore::Load() {
     }
     if (!it->status().ok()) return it->status();
   }
-  // Trees of tables whose creation or deletion a crash interrupted.
+  // The partitions are the trees "t<id>.p<n>" with their engine-kept bounds.
+  // Trees of a table id the catalog does not know were left by a crash inside
+  // CreateTable (before its catalog write) or DeleteTable (after it): drop.
+  std::map<uint64_t, PartitionList> parts;
   for (const auto& info : db_->ListTrees()) {
     uint64_t table_id;
-    if (ParseTreeName(info.name, &table_id) && referenced.count(info.id) == 0) {
+    uint32_t pid;
+    if (!ParseTreeName(info.name, &table_id, &pid)) continue;
+    if (by_id.count(table_id) == 0) {
       Status s = db_->DropTree(info.id);
       if (!s.ok()) return s;
+      continue;
     }
+    if ((!info.lower.empty() && info.lower.size() != 8) ||
+        (info.upper && info.upper->size() != 8)) {
+      return Status::Corruption("partition tree " + info.name + " has malformed bounds");
+    }
+    PartitionDef p;
+    p.id = pid;
+    p.tree = info.id;
+    p.lo = info.lower.empty() ? 0 : DecodeBigEndian64(info.lower);
+    p.hi = info.upper ? DecodeBigEndian64(*info.upper) : 0;
+    parts[table_id].push_back(p);
+  }
+  for (auto& [id, t] : by_id) {
+    PartitionList& list = parts[id];
+    if (list.empty()) {
+      // Defensive: a table without trees gets one unbounded partition.
+      PartitionDef p;
+      Status s = db_->CreateTree(TreeName(id, 0), &p.tree);
+      if (!s.ok()) return s;
+      list.push_back(p);
+    }
+    std::sort(list.begin(), list.end(),
+              [](const PartitionDef& a, const PartitionDef& b) { return a.lo < b.lo; });
+    Status s = CheckCoverage(t->def, list);
+    if (!s.ok()) return s;
+    t->def.partitions = list;
+    t->parts = std::make_shared<const PartitionList>(std::move(list));
   }
   return Status::OK();
 }
@@ -243,6 +321,12 @@ Status TableStore::Load() {
 TableStore::~TableStore() { Close().PermitUnchecked(); }
 
 Status TableStore::Close() {
+  {
+    std::lock_guard<std::mutex> l(split_mu_);
+    split_stop_ = true;
+  }
+  split_cv_.notify_all();
+  if (split_thread_.joinable()) split_thread_.join();
   std::lock_guard<std::mutex> cl(catalog_mu_);
   if (closed_ || db_ == nullptr) return Status::OK();
   closed_ = true;
@@ -252,6 +336,7 @@ Status TableStore::Close() {
     for (const auto& [name, t] : tables_) {
       TableDef def = t->def;
       t->FillStats(&def);
+      def.partitions = *t->Parts();  // informational
       std::string enc;
       EncodeTableDef(def, &enc);
       batch.Put(catalog_tree_, TableKey(name), enc);
@@ -271,6 +356,20 @@ Status TableStore::FindTable(const std::string& name, std::shared_ptr<TableState
     return Status::NotFound("Requested resource not found: Table: " + name + " not found");
   }
   *t = it->second;
+  return Status::OK();
+}
+
+Status TableStore::SplitAt(uint64_t table_id, PartitionList* parts, size_t index, uint64_t mid) {
+  uint32_t next = 0;
+  for (const auto& p : *parts) next = std::max(next, p.id + 1);
+  const PartitionDef parent = (*parts)[index];
+  PartitionDef left{next, 0, parent.lo, mid};
+  PartitionDef right{next + 1, 0, mid, parent.hi};
+  Status s = db_->SplitTree(parent.tree, BigEndian64(mid), TreeName(table_id, left.id),
+                            TreeName(table_id, right.id), &left.tree, &right.tree);
+  if (!s.ok()) return s;
+  (*parts)[index] = left;
+  parts->insert(parts->begin() + static_cast<ptrdiff_t>(index) + 1, right);
   return Status::OK();
 }
 
@@ -299,24 +398,30 @@ Status TableStore::CreateTable(const TableDef& in, TableDef* created) {
   if (def.creation_time_ms == 0) def.creation_time_ms = NowMs();
   if (def.status.empty()) def.status = "ACTIVE";
 
+  // p0 unbounded, then split the last partition at each boundary
+  // floor(i * 2^64 / n): after every step the partitions cover the space.
+  // A crash before the catalog write leaves trees of an unknown table id,
+  // which Open drops.
   const uint32_t n = options_.initial_partitions;
+  PartitionList parts;
   auto drop_created = [&] {
-    for (const auto& p : def.partitions) db_->DropTree(p.tree).PermitUnchecked();
+    for (const auto& p : parts) db_->DropTree(p.tree).PermitUnchecked();
   };
-  for (uint32_t i = 0; i < n; i++) {
-    PartitionDef p;
-    p.id = i;
-    // lo = floor(i * 2^64 / n); the last partition ends at 2^64 (hi = 0).
-    p.lo = static_cast<uint64_t>((static_cast<unsigned __int128>(i) << 64) / n);
-    p.hi =
-        i + 1 == n ? 0 : static_cast<uint64_t>((static_cast<unsigned __int128>(i + 1) << 64) / n);
-    Status s = db_->CreateTree(TreeName(def.table_id, i), &p.tree);
+  {
+    PartitionDef p0;
+    Status s = db_->CreateTree(TreeName(def.table_id, 0), &p0.tree);
+    if (!s.ok()) return s;
+    parts.push_back(p0);
+  }
+  for (uint32_t i = 1; i < n; i++) {
+    uint64_t b = static_cast<uint64_t>((static_cast<unsigned __int128>(i) << 64) / n);
+    Status s = SplitAt(def.table_id, &parts, parts.size() - 1, b);
     if (!s.ok()) {
       drop_created();
       return s;
     }
-    def.partitions.push_back(p);
   }
+  def.partitions = parts;  // informational copy in the catalog
   std::string enc;
   EncodeTableDef(def, &enc);
   std::string next;
@@ -330,10 +435,42 @@ Status TableStore::CreateTable(const TableDef& in, TableDef* created) {
     return s;
   }
   if (created != nullptr) *created = def;
+  t->parts = std::make_shared<const PartitionList>(std::move(parts));
   std::unique_lock<std::shared_mutex> l(mu_);
   next_table_id_ = def.table_id + 1;
   tables_[def.name] = std::move(t);
   return Status::OK();
+}
+
+Status TableStore::SplitPartition(const std::string& table, uint32_t partition_id) {
+  std::lock_guard<std::mutex> cl(catalog_mu_);  // one split / DDL at a time
+  if (closed_) return Status::Aborted("table store closed");
+  std::shared_ptr<TableState> t;
+  Status s = FindTable(table, &t);
+  if (!s.ok()) return s;
+  PartitionList parts = *t->Parts();
+  size_t index = parts.size();
+  for (size_t i = 0; i < parts.size(); i++) {
+    if (parts[i].id == partition_id) index = i;
+  }
+  if (index == parts.size()) {
+    return Status::NotFound("table " + table + " has no partition " + std::to_string(partition_id));
+  }
+  const PartitionDef parent = parts[index];
+  const unsigned __int128 hi =
+      parent.hi == 0 ? (static_cast<unsigned __int128>(1) << 64) : parent.hi;
+  const unsigned __int128 span = hi - parent.lo;
+  if (span < 2) return Status::InvalidArgument("partition holds a single hash");
+  const uint64_t mid = parent.lo + static_cast<uint64_t>(span / 2);
+  {
+    std::unique_lock<std::shared_mutex> l(t->parts_mu);
+    t->splitting = parent.tree;
+  }
+  s = SplitAt(t->def.table_id, &parts, index, mid);
+  std::unique_lock<std::shared_mutex> l(t->parts_mu);
+  if (s.ok()) t->parts = std::make_shared<const PartitionList>(std::move(parts));
+  t->splitting.reset();
+  return s;
 }
 
 Status TableStore::DescribeTable(const std::string& name, TableDef* def) {
@@ -341,6 +478,7 @@ Status TableStore::DescribeTable(const std::string& name, TableDef* def) {
   Status s = FindTable(name, &t);
   if (!s.ok()) return s;
   *def = t->def;
+  def->partitions = *t->Parts();
   t->FillStats(def);
   return Status::OK();
 }
@@ -366,25 +504,82 @@ Status TableStore::DeleteTable(const std::string& name) {
     std::unique_lock<std::shared_mutex> l(mu_);
     tables_.erase(name);
   }
-  // A crash before this point leaves trees that Open drops.
-  for (const auto& p : t->def.partitions) {
+  t->dropped = true;
+  // A crash before this point leaves trees of an unknown table id: Open drops them.
+  for (const auto& p : *t->Parts()) {
     s = db_->DropTree(p.tree);
     if (!s.ok()) return s;
   }
   return Status::OK();
 }
 
+// ---- automatic splits ----
+
+void TableStore::SplitLoop() {
+  std::unique_lock<std::mutex> lk(split_mu_);
+  while (!split_stop_) {
+    split_cv_.wait_for(lk, std::chrono::milliseconds(options_.split_check_interval_ms),
+                       [&] { return split_stop_.load(); });
+    if (split_stop_) break;
+    lk.unlock();
+    CheckSplits();
+    lk.lock();
+  }
+}
+
+void TableStore::CheckSplits() {
+  std::vector<std::pair<std::string, std::shared_ptr<TableState>>> tables;
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    tables.assign(tables_.begin(), tables_.end());
+  }
+  for (const auto& [name, t] : tables) {
+    auto parts = t->Parts();
+    for (const PartitionDef& p : *parts) {
+      if (split_stop_) return;
+      uint64_t bytes = 0;
+      Status s = db_->GetApproximateSize(p.tree, &bytes);
+      if (!s.ok() || bytes <= options_.split_threshold_bytes) continue;
+      // Errors (table deleted meanwhile, single-hash partition) are retried
+      // or ignored at the next check.
+      SplitPartition(name, p.id).PermitUnchecked();
+    }
+  }
+}
+
 // ---- items ----
 
-const PartitionDef& TableStore::Route(const TableState& t, uint64_t hash) {
-  const auto& parts = t.def.partitions;
-  auto it = std::upper_bound(parts.begin(), parts.end(), hash,
+lsm::TreeId TableStore::RouteTree(const TableState& t, uint64_t hash) {
+  auto parts = t.Parts();
+  auto it = std::upper_bound(parts->begin(), parts->end(), hash,
                              [](uint64_t h, const PartitionDef& p) { return h < p.lo; });
-  return *(it - 1);  // parts[0].lo == 0
+  return (it - 1)->tree;  // parts[0].lo == 0
+}
+
+bool TableStore::ShouldReroute(const TableState& t, const std::vector<lsm::TreeId>& used) {
+  // SplitPartition sets `splitting` before DB::SplitTree drops the parent and
+  // clears it when it installs the children, so a dropped parent is always
+  // either marked splitting or absent from the map.
+  for (;;) {
+    if (t.dropped) return false;
+    bool gone = false, splitting = false;
+    {
+      std::shared_lock<std::shared_mutex> l(t.parts_mu);
+      for (lsm::TreeId tree : used) {
+        bool present = std::any_of(t.parts->begin(), t.parts->end(),
+                                   [&](const PartitionDef& p) { return p.tree == tree; });
+        if (!present) gone = true;
+        if (t.splitting == tree) splitting = true;
+      }
+    }
+    if (gone) return true;
+    if (!splitting) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
 }
 
 Status TableStore::LocateKey(const TableState& t, const Item& key, bool key_only, std::string* ikey,
-                             lsm::TreeId* tree) {
+                             uint64_t* hash) {
   Status s = key_only ? ValidateKeyOnly(t.def, key) : ValidateItemKey(t.def, key);
   if (!s.ok()) return s;
   const Value* pk = key.Find(t.def.partition_key.name);
@@ -392,8 +587,18 @@ Status TableStore::LocateKey(const TableState& t, const Item& key, bool key_only
   ikey->clear();
   s = EncodeItemKey(*pk, sk, ikey);
   if (!s.ok()) return s;
-  *tree = Route(t, PartitionHash(*pk)).tree;
+  *hash = PartitionHash(*pk);
   return Status::OK();
+}
+
+Status TableStore::ReadRouted(const TableState& t, const lsm::ReadOptions& ro, uint64_t hash,
+                              const std::string& ikey, std::optional<Item>* out) {
+  for (;;) {
+    lsm::TreeId tree = RouteTree(t, hash);
+    Status s = ReadItem(ro, tree, ikey, out);
+    if (s.IsInvalidArgument() && ShouldReroute(t, {tree})) continue;
+    return s;
+  }
 }
 
 Status TableStore::ReadItem(const lsm::ReadOptions& ro, lsm::TreeId tree, const std::string& ikey,
@@ -422,12 +627,12 @@ Status TableStore::GetItem(const std::string& table, const Item& key, const lsm:
   Status s = FindTable(table, &t);
   if (!s.ok()) return s;
   std::string ikey;
-  lsm::TreeId tree;
-  s = LocateKey(*t, key, /*key_only=*/true, &ikey, &tree);
+  uint64_t hash;
+  s = LocateKey(*t, key, /*key_only=*/true, &ikey, &hash);
   if (!s.ok()) return s;
   lsm::ReadOptions ro;
   ro.snapshot = snapshot;
-  return ReadItem(ro, tree, ikey, out);
+  return ReadRouted(*t, ro, hash, ikey, out);
 }
 
 Status TableStore::PutItem(const std::string& table, const Item& item, std::optional<Item>* old) {
@@ -458,17 +663,18 @@ Status TableStore::Update(const std::string& table, const Item& key,
   Status s = FindTable(table, &t);
   if (!s.ok()) return s;
   std::string ikey;
-  lsm::TreeId tree;
-  s = LocateKey(*t, key, /*key_only=*/true, &ikey, &tree);
+  uint64_t hash;
+  s = LocateKey(*t, key, /*key_only=*/true, &ikey, &hash);
   if (!s.ok()) return s;
 
   std::lock_guard<std::mutex> latch(LatchFor(ikey));
   std::optional<Item> old;
-  s = ReadItem(lsm::ReadOptions(), tree, ikey, &old);
+  s = ReadRouted(*t, lsm::ReadOptions(), hash, ikey, &old);
   if (!s.ok()) return s;
   Decision d = fn(old ? &*old : nullptr);
   std::optional<Item> next;
-  lsm::WriteBatch batch;
+  bool write = false, is_put = false;
+  std::string enc;
   switch (d.kind) {
     case Decision::Kind::kConditionFailed:
     case Decision::Kind::kNoChange:
@@ -477,7 +683,7 @@ Status TableStore::Update(const std::string& table, const Item& key,
       result->old_item = std::move(old);
       return Status::OK();
     case Decision::Kind::kDelete:
-      if (old) batch.Delete(tree, ikey);
+      write = old.has_value();
       break;
     case Decision::Kind::kPut: {
       s = ValidateItemKey(t->def, d.item);
@@ -494,16 +700,27 @@ Status TableStore::Update(const std::string& table, const Item& key,
       s = ValidateItem(d.item);
       if (!s.ok()) return s;
       CanonicalizeItem(&d.item);
-      std::string enc;
       EncodeItem(d.item, &enc);
-      batch.Put(tree, ikey, enc);
+      write = is_put = true;
       next = std::move(d.item);
       break;
     }
   }
-  if (!batch.Empty()) {
+  // The latch keeps every other writer of this key out, so if a split moved
+  // the key since the read, the child holds the same old item: re-route the
+  // write without calling fn again.
+  while (write) {
+    lsm::TreeId tree = RouteTree(*t, hash);
+    lsm::WriteBatch batch;
+    if (is_put) {
+      batch.Put(tree, ikey, enc);
+    } else {
+      batch.Delete(tree, ikey);
+    }
     s = db_->Write(lsm::WriteOptions(), &batch);
+    if (s.IsInvalidArgument() && ShouldReroute(*t, {tree})) continue;
     if (!s.ok()) return s;
+    break;
   }
   t->Account(old, next);
   result->outcome = d.kind;
@@ -516,7 +733,7 @@ Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomica
   struct Prepared {
     std::shared_ptr<TableState> t;
     std::string ikey;
-    lsm::TreeId tree = 0;
+    uint64_t hash = 0;
     Item item;  // kPut: canonicalised item
   };
   std::vector<Prepared> prep(ops.size());
@@ -528,13 +745,13 @@ Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomica
     Status s = FindTable(op.table, &p.t);
     if (!s.ok()) return s;
     if (op.kind == WriteOp::Kind::kPut) {
-      s = LocateKey(*p.t, op.item, /*key_only=*/false, &p.ikey, &p.tree);
+      s = LocateKey(*p.t, op.item, /*key_only=*/false, &p.ikey, &p.hash);
       if (s.ok()) s = ValidateItem(op.item);
       if (!s.ok()) return s;
       p.item = op.item;
       CanonicalizeItem(&p.item);
     } else {
-      s = LocateKey(*p.t, op.item, /*key_only=*/true, &p.ikey, &p.tree);
+      s = LocateKey(*p.t, op.item, /*key_only=*/true, &p.ikey, &p.hash);
       if (!s.ok()) return s;
     }
     if (!seen.emplace(p.t->def.table_id, p.ikey).second) {
@@ -552,9 +769,10 @@ Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomica
   WriteAtomicallyResult* r = result != nullptr ? result : &local;
   r->failed_op.reset();
   r->old_items.assign(ops.size(), std::nullopt);
-  lsm::WriteBatch batch;
+  std::vector<std::pair<size_t, std::string>> writes;  // op index, encoded item (puts)
   for (size_t i = 0; i < ops.size(); i++) {
-    Status s = ReadItem(lsm::ReadOptions(), prep[i].tree, prep[i].ikey, &r->old_items[i]);
+    Status s =
+        ReadRouted(*prep[i].t, lsm::ReadOptions(), prep[i].hash, prep[i].ikey, &r->old_items[i]);
     if (!s.ok()) return s;
     if (ops[i].condition && !ops[i].condition(r->old_items[i] ? &*r->old_items[i] : nullptr)) {
       r->failed_op = i;
@@ -563,14 +781,34 @@ Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomica
     if (ops[i].kind == WriteOp::Kind::kPut) {
       std::string enc;
       EncodeItem(prep[i].item, &enc);
-      batch.Put(prep[i].tree, prep[i].ikey, enc);
+      writes.emplace_back(i, std::move(enc));
     } else if (r->old_items[i]) {
-      batch.Delete(prep[i].tree, prep[i].ikey);
+      writes.emplace_back(i, std::string());
     }
   }
-  if (!batch.Empty()) {
+  // Under the latches the old items stay valid across a split: re-route only.
+  while (!writes.empty()) {
+    lsm::WriteBatch batch;
+    std::vector<lsm::TreeId> used;
+    for (const auto& [i, enc] : writes) {
+      lsm::TreeId tree = RouteTree(*prep[i].t, prep[i].hash);
+      used.push_back(tree);
+      if (ops[i].kind == WriteOp::Kind::kPut) {
+        batch.Put(tree, prep[i].ikey, enc);
+      } else {
+        batch.Delete(tree, prep[i].ikey);
+      }
+    }
     Status s = db_->Write(lsm::WriteOptions(), &batch);
+    if (s.IsInvalidArgument()) {
+      bool retry = false;
+      for (size_t j = 0; j < writes.size() && !retry; j++) {
+        retry = ShouldReroute(*prep[writes[j].first].t, {used[j]});
+      }
+      if (retry) continue;
+    }
     if (!s.ok()) return s;
+    break;
   }
   for (size_t i = 0; i < ops.size(); i++) {
     std::optional<Item> next;
@@ -584,7 +822,8 @@ Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomica
 
 Status TableStore::ReadRange(const TableState& t, lsm::TreeId tree, const KeyRange& range,
                              bool forward, size_t byte_budget, size_t limit,
-                             const lsm::Snapshot* snapshot, Page* out, bool* full) {
+                             const lsm::Snapshot* snapshot, Page* out, bool* full,
+                             std::string* last_key) {
   lsm::ReadOptions ro;
   ro.snapshot = snapshot;
   auto it = db_->NewIterator(ro, tree);
@@ -614,6 +853,7 @@ Status TableStore::ReadRange(const TableState& t, lsm::TreeId tree, const KeyRan
     out->bytes += ItemSize(item);
     out->count++;
     out->items.push_back(std::move(item));
+    last_key->assign(k);
     if (forward) {
       it->Next();
     } else {
@@ -673,9 +913,18 @@ Status TableStore::Query(const std::string& table, const Value& pk, const SortKe
     }
   }
   if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
-  bool full;
-  return ReadRange(*t, Route(*t, PartitionHash(pk)).tree, range, forward, byte_budget, limit,
-                   snapshot, out, &full);
+  const uint64_t hash = PartitionHash(pk);
+  for (;;) {
+    bool full;
+    std::string last;
+    lsm::TreeId tree = RouteTree(*t, hash);
+    s = ReadRange(*t, tree, range, forward, byte_budget, limit, snapshot, out, &full, &last);
+    if (s.IsInvalidArgument() && ShouldReroute(*t, {tree})) {
+      *out = QueryPage();
+      continue;
+    }
+    return s;
+  }
 }
 
 Status TableStore::Scan(const std::string& table, uint64_t lo, uint64_t hi,
@@ -691,20 +940,37 @@ Status TableStore::Scan(const std::string& table, uint64_t lo, uint64_t hi,
   if (hi != 0) range.limit = BigEndian64(hi);
   if (exclusive_start_key) {
     std::string ek;
-    lsm::TreeId unused;
+    uint64_t unused;
     s = LocateKey(*t, *exclusive_start_key, /*key_only=*/true, &ek, &unused);
     if (!s.ok()) return s;
     ek.push_back('\0');
     if (ek > range.start) range.start = std::move(ek);
   }
   if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
-  for (const PartitionDef& p : t->def.partitions) {
-    if (p.hi != 0 && p.hi <= lo) continue;
-    if (hi != 0 && p.lo >= hi) break;
-    if (p.hi != 0 && BigEndian64(p.hi) <= range.start) continue;
-    bool full;
-    s = ReadRange(*t, p.tree, range, /*forward=*/true, byte_budget, limit, snapshot, out, &full);
-    if (!s.ok() || full) return s;
+  // Key order within the table does not change with a split, so a partition
+  // split away under us is resumed on the children after the last key read.
+  std::string last;
+  bool restart = true;
+  while (restart) {
+    restart = false;
+    if (!last.empty()) {
+      std::string after = last + '\0';
+      if (after > range.start) range.start = std::move(after);
+    }
+    auto parts = t->Parts();
+    for (const PartitionDef& p : *parts) {
+      if (p.hi != 0 && p.hi <= lo) continue;
+      if (hi != 0 && p.lo >= hi) break;
+      if (p.hi != 0 && BigEndian64(p.hi) <= range.start) continue;
+      bool full;
+      s = ReadRange(*t, p.tree, range, /*forward=*/true, byte_budget, limit, snapshot, out, &full,
+                    &last);
+      if (s.IsInvalidArgument() && ShouldReroute(*t, {p.tree})) {
+        restart = true;
+        break;
+      }
+      if (!s.ok() || full) return s;
+    }
   }
   return Status::OK();
 }

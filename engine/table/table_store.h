@@ -12,8 +12,18 @@
 // range [lo, hi) of the uint64 space and its own lsm tree named
 // "t<table_id>.p<partition_id>". An item lives in the partition whose range
 // holds PartitionHash(partition key), under the key EncodeItemKey(pk, sk)
-// (key_codec.h), with value EncodeItem(item) (item_codec.h). Partition splits
-// are not implemented yet (docs/table.md has the design).
+// (key_codec.h), with value EncodeItem(item) (item_codec.h).
+//
+// Partitions: the LSM is the source of truth. Each partition tree carries its
+// key bounds [BE64(lo), BE64(hi)) in the engine's manifest (DB::ListTrees);
+// Open rebuilds every table's partition list from the trees, so a split (one
+// DB::SplitTree call = one manifest edit) is atomic by construction. The
+// TableDef's partition list in the catalog is informational only (written at
+// CreateTable and Close, ignored at Open). A partition splits at the middle of
+// its hash range, by SplitPartition or automatically when its data exceeds
+// TableStoreOptions::split_threshold_bytes; the children share the parent's
+// SSTables until compaction rewrites them. Operations racing a split re-route
+// and retry, so reads and writes never stop (docs/table.md).
 //
 // Errors (Status codes and messages; the server maps them in one place):
 //   - NotFound "Requested resource not found: Table: <name> not found": no
@@ -33,7 +43,9 @@
 // key are serialised by a striped latch (kLatchStripes mutexes hashed on the
 // encoded item key), so concurrent Updates of one key never lose an update.
 // Catalog changes are serialised by an internal mutex. An operation racing
-// with DeleteTable of its table may fail with an LSM error.
+// with DeleteTable of its table may fail with an LSM error. An operation
+// racing a split of its partition retries on the children (it never fails
+// because of the split, and a Scan page still returns each item once).
 //
 // Ownership: the TableStore owns its lsm::DB. Snapshots come from
 // GetSnapshot() and must be released (ReleaseSnapshot) before Close/destruction.
@@ -41,6 +53,7 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -51,6 +64,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "engine/base/status.h"
@@ -81,6 +95,12 @@ struct TableStoreOptions {
   lsm::Options lsm;
   // Partitions of a new table, splitting the hash space evenly. >= 1.
   uint32_t initial_partitions = 1;
+  // A partition whose data (DB::GetApproximateSize of its tree) exceeds this
+  // splits in two at the middle of its hash range. DynamoDB's is 10 GB.
+  // 0 = never split automatically.
+  uint64_t split_threshold_bytes = uint64_t{10} << 30;
+  // How often the background thread checks partition sizes.
+  uint32_t split_check_interval_ms = 1000;
 };
 
 // What an Update callback decides after seeing the old item.
@@ -152,23 +172,28 @@ using ScanPage = Page;
 class TableStore {
  public:
   // Opens (creating if missing, per options.lsm) the DB in options.dir,
-  // creates or finds "__catalog", loads every table, and drops trees named
-  // "t<id>.p<n>" that no catalog entry references (left by a crash inside
-  // CreateTable/DeleteTable).
+  // creates or finds "__catalog", loads every table, rebuilds each table's
+  // partitions from its trees "t<id>.p<n>" and their key bounds, drops trees
+  // "t<id>.p<n>" whose table id is not in the catalog (left by a crash inside
+  // CreateTable/DeleteTable), creates "t<id>.p0" for a table without trees.
+  // Corruption if a table's partitions do not exactly cover [0, 2^64).
+  // Starts the automatic split thread when split_threshold_bytes != 0.
   static Status Open(const TableStoreOptions& options, std::unique_ptr<TableStore>* store);
   ~TableStore();
   TableStore(const TableStore&) = delete;
   TableStore& operator=(const TableStore&) = delete;
 
-  // Persists the approximate statistics into the catalog and closes the DB.
+  // Stops the split thread, persists the approximate statistics (and the
+  // current partition list, informational) into the catalog, closes the DB.
   // Idempotent; called by the destructor. Must not race other calls; later
   // calls fail (Aborted from the closed DB).
   Status Close();
 
   // ---- catalog ----
-  // Creates the table with options.initial_partitions partitions. Assigns
-  // table_id and partitions; sets creation_time_ms (if 0) and status (if
-  // empty, "ACTIVE"). *created (optional) receives the stored definition.
+  // Creates the table with options.initial_partitions partitions (tree p0
+  // unbounded, then split successively at i * 2^64 / n, so every prefix of
+  // the process covers the hash space). Assigns table_id and partitions; sets creation_time_ms (if
+  // 0) and status (if empty, "ACTIVE"). *created (optional) receives the stored definition.
   // IsTableInUse() if the name exists; InvalidArgument if the key schema is
   // malformed (empty names, non-key types, sort key named like the partition key).
   Status CreateTable(const TableDef& def, TableDef* created = nullptr);
@@ -179,6 +204,11 @@ class TableStore {
   Status DescribeTable(const std::string& name, TableDef* def);
   // Names in ascending byte order.
   std::vector<std::string> ListTables();
+  // Splits the partition `partition_id` of `table` at the middle of its hash
+  // range into two new partitions (ids max existing + 1 and + 2), atomically
+  // (DB::SplitTree); reads and writes continue. NotFound for a missing table
+  // or partition; InvalidArgument if its range holds a single hash.
+  Status SplitPartition(const std::string& table, uint32_t partition_id);
   // Removes the catalog entry (synced), then drops the table's trees, which
   // deletes their files. NotFound if absent.
   Status DeleteTable(const std::string& name);
@@ -255,17 +285,30 @@ class TableStore {
   TableStore() = default;
   Status Load();
   Status FindTable(const std::string& name, std::shared_ptr<TableState>* t);
-  Status WriteCatalog(lsm::WriteBatch* batch);
-  static const PartitionDef& Route(const TableState& t, uint64_t hash);
-  // The item key of `key` (key-only form) and its tree.
+  // The tree of the partition holding `hash`, per the current partition map.
+  static lsm::TreeId RouteTree(const TableState& t, uint64_t hash);
+  // After an LSM call on `used` trees failed with InvalidArgument: true if one
+  // of them was split away (waits while a split of one is in flight), so the
+  // caller should route again and retry; false to report the error.
+  static bool ShouldReroute(const TableState& t, const std::vector<lsm::TreeId>& used);
+  // Splits parts[index] of table `table_id` at hash `mid` (DB::SplitTree) and
+  // replaces it by the two children in *parts.
+  Status SplitAt(uint64_t table_id, std::vector<PartitionDef>* parts, size_t index, uint64_t mid);
+  // The item key of `key` (key-only form) and its partition hash.
   static Status LocateKey(const TableState& t, const Item& key, bool key_only, std::string* ikey,
-                          lsm::TreeId* tree);
+                          uint64_t* hash);
   Status ReadItem(const lsm::ReadOptions& ro, lsm::TreeId tree, const std::string& ikey,
                   std::optional<Item>* out);
+  // ReadItem on the partition of `hash`, re-routing across splits.
+  Status ReadRouted(const TableState& t, const lsm::ReadOptions& ro, uint64_t hash,
+                    const std::string& ikey, std::optional<Item>* out);
+  // *last_key receives the key of the last item appended.
   Status ReadRange(const TableState& t, lsm::TreeId tree, const KeyRange& range, bool forward,
                    size_t byte_budget, size_t limit, const lsm::Snapshot* snapshot, Page* out,
-                   bool* full);
+                   bool* full, std::string* last_key);
   std::mutex& LatchFor(std::string_view ikey);
+  void SplitLoop();
+  void CheckSplits();
 
   TableStoreOptions options_;
   std::unique_ptr<lsm::DB> db_;
@@ -279,6 +322,12 @@ class TableStore {
 
   std::unique_ptr<std::array<std::mutex, kLatchStripes>> latches_ =
       std::make_unique<std::array<std::mutex, kLatchStripes>>();
+
+  // Automatic splits.
+  std::thread split_thread_;
+  std::mutex split_mu_;
+  std::condition_variable split_cv_;
+  std::atomic<bool> split_stop_{false};
 };
 
 }  // namespace basalt::table

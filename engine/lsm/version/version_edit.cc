@@ -180,7 +180,7 @@ std::string VersionEdit::DebugString() const {
   for (const auto& [id, name] : created_trees) r += fmt::format(" create_tree={}:'{}'", id, name);
   for (const auto& b : tree_bounds) {
     r += fmt::format(" bounds={}:['{}', {})", b.tree, EscapeBytes(b.lower),
-                     b.upper ? "'" + EscapeBytes(*b.upper) + "'" : std::string("+inf"));
+                     b.upper ? fmt::format("'{}'", EscapeBytes(*b.upper)) : std::string("+inf"));
   }
   for (TreeId id : dropped_trees) r += fmt::format(" drop_tree={}", id);
   for (const auto& [id, seq] : flushed_seqs) r += fmt::format(" flushed_seq={}:{}", id, seq);

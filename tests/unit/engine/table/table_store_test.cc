@@ -637,9 +637,11 @@ TEST_CASE("table_store: DeleteTable frees its trees and reopen keeps everything"
     size_t files_before = CountFiles(dir.path());
     Check(ts->DeleteTable("drop"));
     names = TreeNames(ts.get());
-    CHECK(names.count("t" + std::to_string(drop.table_id) + ".p0") == 0);
+    // Two initial partitions: p0 split into p1 and p2.
     CHECK(names.count("t" + std::to_string(drop.table_id) + ".p1") == 0);
-    CHECK(names.count("t" + std::to_string(keep.table_id) + ".p0") == 1);
+    CHECK(names.count("t" + std::to_string(drop.table_id) + ".p2") == 0);
+    CHECK(names.count("t" + std::to_string(keep.table_id) + ".p1") == 1);
+    CHECK(names.count("t" + std::to_string(keep.table_id) + ".p2") == 1);
     CHECK(CountFiles(dir.path()) < files_before);
     Check(ts->Close());
   }

@@ -1,0 +1,93 @@
+// The storage engines basalt_db_bench drives: one Backend per engine, all
+// configured from the same BackendConfig (see db_bench.cc for the flags).
+//
+// A backend states in Describe() exactly what it was given and where it
+// differs (LevelDB has no LZ4; Basalt has no block cache yet), so the header of
+// every run is honest about the settings.
+//
+// Errors: every call that can fail returns false (or GetResult::kError) and
+// fills *err; the harness stops the run, as LevelDB's db_bench does.
+// Thread safety: Put/Delete/Get/NewCursor may be called from many threads at
+// once; Open/Close/Settle only while no other call runs. A Cursor is used by
+// one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace basalt::bench {
+
+struct BackendConfig {
+  std::string dir;                 // the DB directory (created by Open)
+  uint64_t cache_size = 0;         // block cache bytes
+  int bloom_bits = 10;             // bloom filter bits per key (0: none)
+  bool compression = true;         // lz4 (or the backend's nearest: see Describe)
+  uint64_t write_buffer_size = 0;  // memtable bytes
+  uint64_t block_size = 4096;      // data block bytes (uncompressed target)
+  bool sync = false;               // default durability: fsync every write
+};
+
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  virtual void SeekToFirst() = 0;
+  virtual void Seek(std::string_view target) = 0;
+  virtual bool Valid() const = 0;
+  // REQUIRES: Valid().
+  virtual void Next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  // Empty when the cursor saw no error.
+  virtual std::string Error() const = 0;
+};
+
+enum class GetResult { kFound, kNotFound, kError };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* Name() const = 0;
+  // Header lines: version and the effective settings, including what the
+  // backend cannot match and what it uses instead.
+  virtual std::vector<std::string> Describe() const = 0;
+
+  // Opens or creates the DB in config.dir.
+  virtual bool Open(std::string* err) = 0;
+  // Closes the DB (waits for background work). No-op when not open.
+  virtual void Close() = 0;
+
+  // sync: fsync (fdatasync) before returning; false: no sync for this write.
+  virtual bool Put(std::string_view key, std::string_view value, bool sync, std::string* err) = 0;
+  virtual bool Delete(std::string_view key, bool sync, std::string* err) = 0;
+  virtual GetResult Get(std::string_view key, std::string* value, std::string* err) = 0;
+  virtual std::unique_ptr<Cursor> NewCursor() = 0;
+
+  // Writes the memtable to disk and waits until no flush or compaction is
+  // running or pending.
+  virtual bool Settle(std::string* err) = 0;
+  // How Settle does that (for the header).
+  virtual std::string SettleMethod() const = 0;
+
+  // Bytes written to table files (flush + compaction output) since Open, or
+  // nullopt when the backend cannot tell. WAL bytes are not included.
+  virtual std::optional<uint64_t> TableBytesWritten() = 0;
+  // Where TableBytesWritten comes from (for the header).
+  virtual std::string WriteAmpSource() const = 0;
+  // Non-empty: a warning that the backend's own counters disagree with what
+  // the harness measured (checked after each benchmark).
+  virtual std::string CrossCheck() { return {}; }
+  // The backend's own statistics text (--stats=1).
+  virtual std::string StatsText() = 0;
+};
+
+// Factories; each exists only when that backend is compiled in
+// (BASALT_DB_BENCH_ROCKSDB, BASALT_DB_BENCH_LEVELDB).
+std::unique_ptr<Backend> NewBasaltBackend(const BackendConfig& config);
+std::unique_ptr<Backend> NewRocksDBBackend(const BackendConfig& config);
+std::unique_ptr<Backend> NewLevelDBBackend(const BackendConfig& config);
+
+}  // namespace basalt::bench

@@ -1,0 +1,229 @@
+// basalt_db_bench backend for RocksDB (Debian librocksdb-dev), default column
+// family, block-based tables. Built only when CMake finds the library
+// (BASALT_DB_BENCH_ROCKSDB).
+//
+// Write amplification: an EventListener sums TableFileCreationInfo::file_size
+// of every table file created by a flush or a compaction (exact bytes).
+// Settle: RocksDB 7.8 has no DB::WaitForCompact, so Settle flushes and then
+// polls the pending/running flush and compaction properties until all are 0.
+
+#include <fmt/format.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/version.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "bench/db_bench/backend.h"
+
+namespace basalt::bench {
+namespace {
+
+class TableBytesListener : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "basalt_db_bench.TableBytesListener"; }
+  void OnTableFileCreated(const rocksdb::TableFileCreationInfo& info) override {
+    if (!info.status.ok()) return;
+    if (info.reason == rocksdb::TableFileCreationReason::kFlush ||
+        info.reason == rocksdb::TableFileCreationReason::kCompaction) {
+      bytes_.fetch_add(info.file_size, std::memory_order_relaxed);
+    }
+  }
+  uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  void Reset() { bytes_.store(0, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> bytes_{0};
+};
+
+class RocksDBCursor : public Cursor {
+ public:
+  explicit RocksDBCursor(rocksdb::Iterator* it) : it_(it) {}
+  void SeekToFirst() override { it_->SeekToFirst(); }
+  void Seek(std::string_view target) override {
+    it_->Seek(rocksdb::Slice(target.data(), target.size()));
+  }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  std::string_view key() const override {
+    rocksdb::Slice k = it_->key();
+    return {k.data(), k.size()};
+  }
+  std::string_view value() const override {
+    rocksdb::Slice v = it_->value();
+    return {v.data(), v.size()};
+  }
+  std::string Error() const override {
+    rocksdb::Status s = it_->status();
+    return s.ok() ? std::string() : s.ToString();
+  }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+class RocksDBBackend : public Backend {
+ public:
+  explicit RocksDBBackend(const BackendConfig& config)
+      : config_(config), listener_(std::make_shared<TableBytesListener>()) {
+    options_.create_if_missing = true;
+    options_.write_buffer_size = config.write_buffer_size;
+    options_.compression = config.compression ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+    table_options_.block_cache = rocksdb::NewLRUCache(config.cache_size);
+    if (config.bloom_bits > 0) {
+      table_options_.filter_policy.reset(rocksdb::NewBloomFilterPolicy(config.bloom_bits));
+    }
+    table_options_.block_size = config.block_size;
+    options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options_));
+    options_.listeners.push_back(listener_);
+  }
+  ~RocksDBBackend() override { Close(); }
+
+  const char* Name() const override { return "rocksdb"; }
+
+  std::vector<std::string> Describe() const override {
+    const rocksdb::Options& o = options_;
+    const rocksdb::BlockBasedTableOptions& t = table_options_;
+    return {
+        fmt::format("rocksdb {}.{}.{} (Debian librocksdb, shared library), block-based table "
+                    "format_version {}",
+                    ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH, t.format_version),
+        fmt::format("  compression: {}", config_.compression
+                                             ? "kLZ4Compression (stored raw if it saves < 1/8)"
+                                             : "kNoCompression"),
+        fmt::format("  cache: LRU block cache {} MiB (index and filter blocks held by the table "
+                    "readers, outside the cache: cache_index_and_filter_blocks={})",
+                    config_.cache_size >> 20, t.cache_index_and_filter_blocks),
+        fmt::format("  bloom: NewBloomFilterPolicy({}) (full filter); block size {} B; write "
+                    "buffer {} MiB x max_write_buffer_number {}",
+                    config_.bloom_bits, t.block_size, o.write_buffer_size >> 20,
+                    o.max_write_buffer_number),
+        "  durability: WAL on; WriteOptions::sync=false for non-sync writes, true (fsync of the "
+        "WAL) for sync writes",
+        fmt::format("  shape (RocksDB defaults): L0 compaction/slowdown/stop at {}/{}/{} files, "
+                    "target file {} MiB, L1 {} MiB, x{} per level, dynamic level bytes {}, "
+                    "max_background_jobs {}",
+                    o.level0_file_num_compaction_trigger, o.level0_slowdown_writes_trigger,
+                    o.level0_stop_writes_trigger, o.target_file_size_base >> 20,
+                    o.max_bytes_for_level_base >> 20, o.max_bytes_for_level_multiplier,
+                    o.level_compaction_dynamic_level_bytes, o.max_background_jobs),
+    };
+  }
+
+  bool Open(std::string* err) override {
+    listener_->Reset();
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(options_, config_.dir, &db);
+    if (!s.ok()) {
+      *err = s.ToString();
+      return false;
+    }
+    db_.reset(db);
+    return true;
+  }
+
+  void Close() override {
+    if (db_) {
+      db_->Close().PermitUncheckedError();
+      db_.reset();
+    }
+  }
+
+  bool Put(std::string_view key, std::string_view value, bool sync, std::string* err) override {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    rocksdb::Status s = db_->Put(wo, ToSlice(key), ToSlice(value));
+    if (!s.ok()) *err = s.ToString();
+    return s.ok();
+  }
+
+  bool Delete(std::string_view key, bool sync, std::string* err) override {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    rocksdb::Status s = db_->Delete(wo, ToSlice(key));
+    if (!s.ok()) *err = s.ToString();
+    return s.ok();
+  }
+
+  GetResult Get(std::string_view key, std::string* value, std::string* err) override {
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), value);
+    if (s.ok()) return GetResult::kFound;
+    if (s.IsNotFound()) return GetResult::kNotFound;
+    *err = s.ToString();
+    return GetResult::kError;
+  }
+
+  std::unique_ptr<Cursor> NewCursor() override {
+    return std::make_unique<RocksDBCursor>(db_->NewIterator(rocksdb::ReadOptions()));
+  }
+
+  bool Settle(std::string* err) override {
+    rocksdb::Status s = db_->Flush(rocksdb::FlushOptions());
+    if (!s.ok()) {
+      *err = s.ToString();
+      return false;
+    }
+    const std::string props[] = {
+        rocksdb::DB::Properties::kMemTableFlushPending,
+        rocksdb::DB::Properties::kNumRunningFlushes,
+        rocksdb::DB::Properties::kCompactionPending,
+        rocksdb::DB::Properties::kNumRunningCompactions,
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
+    for (;;) {
+      bool busy = false;
+      for (const std::string& p : props) {
+        uint64_t v = 0;
+        if (!db_->GetIntProperty(p, &v)) {
+          *err = "GetIntProperty(" + p + ") failed";
+          return false;
+        }
+        busy |= v != 0;
+      }
+      if (!busy) return true;
+      if (std::chrono::steady_clock::now() > deadline) {
+        *err = "flushes/compactions still pending after 1 hour";
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  std::string SettleMethod() const override {
+    return "DB::Flush + poll rocksdb.mem-table-flush-pending, num-running-flushes, "
+           "compaction-pending, num-running-compactions until all 0 (7.8 has no WaitForCompact)";
+  }
+
+  std::optional<uint64_t> TableBytesWritten() override { return listener_->bytes(); }
+  std::string WriteAmpSource() const override {
+    return "EventListener::OnTableFileCreated file_size, reasons kFlush + kCompaction";
+  }
+
+  std::string StatsText() override {
+    std::string s;
+    db_->GetProperty("rocksdb.stats", &s);
+    return s;
+  }
+
+ private:
+  BackendConfig config_;
+  std::shared_ptr<TableBytesListener> listener_;
+  rocksdb::Options options_;
+  rocksdb::BlockBasedTableOptions table_options_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> NewRocksDBBackend(const BackendConfig& config) {
+  return std::make_unique<RocksDBBackend>(config);
+}
+
+}  // namespace basalt::bench

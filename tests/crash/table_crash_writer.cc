@@ -1,0 +1,114 @@
+// table_crash_writer DIR SEED: opens a TableStore with sync durability and a
+// tiny split threshold (so partitions split while it runs), creates table "t"
+// if missing, and does conditional increments ("c<n>" items) and puts ("p<n>"
+// items) until killed (or 120 s pass). Protocol on stdout, written with
+// write(2) so nothing is buffered in-process:
+//   T                      table "t" exists (created or found)
+//   I <key> <value>        intent: the write about to commit sets key to value
+//   A                      the last intent was acknowledged (returned OK)
+// The parent (table_crash_test) kills it at a random moment and checks.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "engine/base/logging.h"
+#include "engine/base/random.h"
+#include "engine/table/table_store.h"
+
+using namespace basalt;
+using namespace basalt::table;
+
+namespace {
+
+void Emit(const std::string& line) {
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(STDOUT_FILENO, p, left);
+    if (n < 0) std::_Exit(3);  // parent gone
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+Item MakeItem(const std::string& pk, int64_t v, const std::string& pad) {
+  return AttributeMap::FromUnsorted({{"pk", Value::MakeS(pk)},
+                                     {"v", Value::MakeN(Decimal::FromInt64(v))},
+                                     {"pad", Value::MakeS(pad)}});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: table_crash_writer DIR SEED\n");
+    return 2;
+  }
+  struct Quiet : Logger {
+    void Log(std::string_view) override {}
+  } quiet;
+  SetLogger(&quiet);
+  TableStoreOptions options;
+  options.dir = argv[1];
+  options.lsm.durability = lsm::Durability::kSync;
+  options.lsm.write_buffer_size = 32 << 10;
+  options.lsm.target_file_size = 64 << 10;
+  options.lsm.max_bytes_for_level_base = 256 << 10;
+  options.split_threshold_bytes = 48 << 10;
+  options.split_check_interval_ms = 10;
+  std::unique_ptr<TableStore> ts;
+  Status s = TableStore::Open(options, &ts);
+  if (!s.ok()) {
+    std::fprintf(stderr, "table_crash_writer: open failed: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  TableDef def;
+  def.name = "t";
+  def.partition_key = {"pk", ValueType::kS};
+  def.attribute_definitions.push_back(def.partition_key);
+  s = ts->CreateTable(def);
+  if (!s.ok() && !IsTableInUse(s)) {
+    std::fprintf(stderr, "table_crash_writer: create table: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  Emit("T\n");
+  const uint64_t seed = std::strtoull(argv[2], nullptr, 10);
+  Random rnd(seed);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (uint64_t op = 0; std::chrono::steady_clock::now() < deadline; op++) {
+    std::string pad(100 + rnd.Uniform(400), '\0');
+    for (auto& c : pad) c = static_cast<char>('a' + rnd.Uniform(26));
+    if (rnd.OneIn(2)) {
+      std::string pk = "c" + std::to_string(rnd.Uniform(300));
+      UpdateResult r;
+      s = ts->Update(
+          "t", AttributeMap::FromUnsorted({{"pk", Value::MakeS(pk)}}),
+          [&](const Item* old) {
+            int64_t v = 0;
+            if (old != nullptr && !old->Find("v")->n().ToInt64(&v))
+              return Decision::ConditionFailed();
+            Emit("I " + pk + " " + std::to_string(v + 1) + "\n");
+            return Decision::Put(MakeItem(pk, v + 1, pad));
+          },
+          &r);
+      if (s.ok() && r.outcome != Decision::Kind::kPut) {
+        std::fprintf(stderr, "table_crash_writer: bad counter %s\n", pk.c_str());
+        return 1;
+      }
+    } else {
+      std::string pk = "p" + std::to_string(rnd.Uniform(3000));
+      int64_t v = static_cast<int64_t>(seed % 1000000) * 1000000 + static_cast<int64_t>(op);
+      Emit("I " + pk + " " + std::to_string(v) + "\n");
+      s = ts->PutItem("t", MakeItem(pk, v, pad));
+    }
+    if (!s.ok()) {
+      std::fprintf(stderr, "table_crash_writer: write failed: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    Emit("A\n");
+  }
+  return 0;
+}
