@@ -995,6 +995,8 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
     if (!t) return NewEmptyIterator(Status::InvalidArgument(fmt::format("no tree {}", tree)));
     lower = t->lower;
     upper = t->upper;
+    if (o.lower_bound && *o.lower_bound > lower) lower = *o.lower_bound;
+    if (o.upper_bound && (!upper || *o.upper_bound < *upper)) upper = o.upper_bound;
     mem = t->mem;
     imm = t->imm;
     v = t->version;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "engine/lsm/sstable/table.h"
 
@@ -78,6 +79,10 @@ class Snapshot;
 struct ReadOptions {
   // Read as of this snapshot (from DB::GetSnapshot). Default: the latest state.
   const Snapshot* snapshot = nullptr;
+  // Iterators only: keys in [lower_bound, upper_bound) (intersected with the
+  // tree's own range). Unset: unbounded.
+  std::optional<std::string> lower_bound;
+  std::optional<std::string> upper_bound;
 };
 
 }  // namespace basalt::lsm

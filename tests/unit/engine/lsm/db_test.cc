@@ -625,3 +625,30 @@ TEST_CASE("db: an explicit flush frees the WAL it covered") {
   f.Reopen();
   CHECK(f.Get(Key(4999)) == std::string(100, 'w'));
 }
+
+TEST_CASE("db: iterator bounds from ReadOptions") {
+  Fixture f;
+  f.Open();
+  for (int i = 0; i < 100; i++) REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), "v").ok());
+  REQUIRE(f.db->Flush(0).ok());
+  ReadOptions ro;
+  ro.lower_bound = Key(10);
+  ro.upper_bound = Key(20);
+  auto it = f.db->NewIterator(ro, 0);
+  int n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    CHECK(it->key() >= Key(10));
+    CHECK(it->key() < Key(20));
+    n++;
+  }
+  CHECK(n == 10);
+  it->SeekToLast();
+  REQUIRE(it->Valid());
+  CHECK(it->key() == Key(19));
+  it->Seek(Key(5));
+  REQUIRE(it->Valid());
+  CHECK(it->key() == Key(10));
+  it->Seek(Key(25));
+  CHECK_FALSE(it->Valid());
+  REQUIRE(it->status().ok());
+}
