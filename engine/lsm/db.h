@@ -48,14 +48,26 @@ struct TreeInfo {
 };
 
 // Per-level shape of one tree, for stats and tests.
+// Compaction counters are per tree and in memory only (since Open).
 struct LevelStats {
   int files = 0;
   uint64_t bytes = 0;
+  int compactions = 0;                       // compactions whose output went into this level
+  uint64_t bytes_read_by_compaction = 0;     // input bytes of those compactions (both levels)
+  uint64_t bytes_written_by_compaction = 0;  // bytes they wrote into this level
 };
 struct TreeStats {
   std::vector<LevelStats> levels;  // kNumLevels entries
   uint64_t memtable_bytes = 0;
   uint64_t immutable_memtables = 0;
+  const char* compaction_policy = "";  // CompactionPolicy::Name()
+  // DB-wide (all trees) since Open: bytes of user batches written, of L0
+  // files flushed, and of compaction outputs; write_amplification is
+  // (flushed + compaction written) / user bytes, 0 before any write.
+  uint64_t db_user_bytes_written = 0;
+  uint64_t db_bytes_flushed = 0;
+  uint64_t db_bytes_compacted_written = 0;
+  double db_write_amplification = 0;
 };
 
 class DB {

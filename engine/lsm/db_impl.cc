@@ -7,6 +7,7 @@
 
 #include "engine/base/checksum.h"
 #include "engine/base/logging.h"
+#include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/db_iter.h"
 #include "engine/lsm/filename.h"
 #include "engine/lsm/merging_iterator.h"
@@ -69,8 +70,9 @@ struct DBImpl::CompactionTask {
   std::shared_ptr<const Version> version;
   int level = 0;  // input level
   int output_level = 1;
-  std::vector<std::shared_ptr<TableFile>> inputs[2];  // level, level+1
+  std::vector<std::shared_ptr<TableFile>> inputs[2];  // level, output_level
   SequenceNumber smallest_snapshot = 0;
+  CompactionPick pick;  // what the policy chose (committed to its state on success)
 };
 
 Status DB::Open(const Options& options, const std::string& dir, std::unique_ptr<DB>* db) {
@@ -82,7 +84,12 @@ Status DB::Open(const Options& options, const std::string& dir, std::unique_ptr<
 }
 
 DBImpl::DBImpl(const Options& options, std::string dir)
-    : options_(options),
+    : options_([&options] {
+        Options o = options;  // one block cache per DB: its keys are file numbers
+        o.table.block_cache =
+            o.block_cache_size > 0 ? std::make_shared<BlockCache>(o.block_cache_size) : nullptr;
+        return o;
+      }()),
       env_(options.env != nullptr ? options.env : io::Env::Default()),
       dir_(std::move(dir)) {}
 
@@ -265,7 +272,7 @@ Status DBImpl::OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile
         path, fmt::format("size {} but manifest says {}", file->Size(), meta.file_size));
   }
   std::unique_ptr<Table> table;
-  s = Table::Open(options_.table, std::move(file), meta.file_size, &table);
+  s = Table::Open(options_.table, std::move(file), meta.file_size, &table, meta.number);
   if (!s.ok()) return Status(s.IsCorruption() ? Status::Corruption(path, s.message()) : s);
   *out = std::make_shared<TableFile>(meta, std::shared_ptr<Table>(std::move(table)), env_, path);
   return Status::OK();
@@ -1301,60 +1308,33 @@ void DBImpl::ApplyToState(const VersionEdit& e,
 }
 
 // ----------------------------------------------------------------------------
-// Compaction (leveled)
+// Compaction (the policy picks: engine/lsm/compaction/)
 
 bool DBImpl::NeedsCompaction(const Tree& t) const {
-  if (static_cast<int>(t.version->levels[0].size()) >= options_.level0_compaction_trigger) {
-    return true;
-  }
-  double max_bytes = static_cast<double>(options_.max_bytes_for_level_base);
-  for (int level = 1; level < kNumLevels - 1; level++) {
-    if (static_cast<double>(t.version->LevelBytes(level)) > max_bytes) return true;
-    max_bytes *= options_.level_size_multiplier;
-  }
-  return false;
+  return compaction_policy_->NeedsCompaction(*t.version);
 }
 
 std::unique_ptr<DBImpl::CompactionTask> DBImpl::PickCompaction(const std::shared_ptr<Tree>& t) {
+  std::optional<CompactionPick> pick = compaction_policy_->Pick(*t->version, t->policy_state);
+  if (!pick) return nullptr;
   auto task = std::make_unique<CompactionTask>();
   task->tree = t;
   task->version = t->version;
+  task->level = pick->level;
+  task->output_level = pick->output_level;
   const Version& v = *t->version;
-  if (static_cast<int>(v.levels[0].size()) >= options_.level0_compaction_trigger) {
-    task->level = 0;
-    task->inputs[0] = v.levels[0];
-  } else {
-    double max_bytes = static_cast<double>(options_.max_bytes_for_level_base);
-    int chosen = -1;
-    for (int level = 1; level < kNumLevels - 1; level++) {
-      if (static_cast<double>(v.LevelBytes(level)) > max_bytes) {
-        chosen = level;
-        break;
-      }
-      max_bytes *= options_.level_size_multiplier;
-    }
-    if (chosen < 0) return nullptr;
-    task->level = chosen;
-    // Round-robin: the first file after the last compacted key.
-    const auto& files = v.levels[chosen];
-    std::shared_ptr<TableFile> pick = files.front();
-    for (const auto& f : files) {
-      if (t->compact_pointer[chosen].empty() ||
-          CompareInternalKey(f->meta.largest, t->compact_pointer[chosen]) > 0) {
-        pick = f;
-        break;
+  for (int i = 0; i < 2; i++) {
+    const int lv = i == 0 ? pick->level : pick->output_level;
+    for (uint64_t number : pick->input_numbers[i]) {
+      for (const auto& f : v.levels[lv]) {
+        if (f->meta.number == number) {
+          task->inputs[i].push_back(f);
+          break;
+        }
       }
     }
-    task->inputs[0].push_back(pick);
   }
-  task->output_level = task->level + 1;
-  std::string_view lo, hi;
-  for (const auto& f : task->inputs[0]) {
-    std::string_view s = ExtractUserKey(f->meta.smallest), l = ExtractUserKey(f->meta.largest);
-    if (lo.data() == nullptr || s < lo) lo = s;
-    if (hi.data() == nullptr || l > hi) hi = l;
-  }
-  task->inputs[1] = v.Overlapping(task->output_level, lo, hi);
+  task->pick = std::move(*pick);
   task->smallest_snapshot = snapshots_.empty() ? last_seq_ : *snapshots_.begin();
   return task;
 }
@@ -1511,9 +1491,11 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
     compactions_++;
     bytes_compacted_read_ += bytes_read;
     bytes_compacted_written_ += bytes_written;
-    if (task->level > 0 && !task->inputs[0].empty()) {
-      t->compact_pointer[task->level] = task->inputs[0].back()->meta.largest;
-    }
+    CompactionPolicy::Commit(task->pick, &t->policy_state);
+    LevelStats& ls = t->compaction_stats[task->output_level];
+    ls.compactions++;
+    ls.bytes_read_by_compaction += bytes_read;
+    ls.bytes_written_by_compaction += bytes_written;
   } else {
     for (const auto& [num, tf] : outputs) tf->obsolete = true;  // delete with last ref
     if (file || meta.number != 0) {
@@ -1571,8 +1553,22 @@ Status DBImpl::GetTreeStats(TreeId tree, TreeStats* stats) {
     stats->levels[lv].files = static_cast<int>(t->version->levels[lv].size());
     stats->levels[lv].bytes = t->version->LevelBytes(lv);
   }
+  for (int lv = 0; lv < kNumLevels; lv++) {
+    const LevelStats& c = t->compaction_stats[lv];
+    stats->levels[lv].compactions = c.compactions;
+    stats->levels[lv].bytes_read_by_compaction = c.bytes_read_by_compaction;
+    stats->levels[lv].bytes_written_by_compaction = c.bytes_written_by_compaction;
+  }
   stats->memtable_bytes = t->mem->ApproximateMemoryUsage();
   stats->immutable_memtables = t->imm ? 1 : 0;
+  stats->compaction_policy = compaction_policy_->Name();
+  stats->db_user_bytes_written = user_bytes_written_;
+  stats->db_bytes_flushed = bytes_flushed_;
+  stats->db_bytes_compacted_written = bytes_compacted_written_;
+  stats->db_write_amplification =
+      user_bytes_written_ == 0 ? 0
+                               : static_cast<double>(bytes_flushed_ + bytes_compacted_written_) /
+                                     static_cast<double>(user_bytes_written_);
   return Status::OK();
 }
 
@@ -1623,6 +1619,15 @@ std::string DBImpl::DebugString() {
       "compaction_read={} compaction_written={}\n",
       last_seq_, next_file_number_, flushes_, compactions_, user_bytes_written_, bytes_flushed_,
       bytes_compacted_read_, bytes_compacted_written_);
+  if (options_.table.block_cache != nullptr) {
+    const BlockCache::Stats c = options_.table.block_cache->GetStats();
+    r += fmt::format(
+        "block_cache: usage={}B capacity={}B entries={} hits={} misses={} inserts={} "
+        "evictions={}\n",
+        c.usage, c.capacity, c.entries, c.hits, c.misses, c.inserts, c.evictions);
+  } else {
+    r += "block_cache: disabled\n";
+  }
   for (auto& [id, t] : trees_) {
     r += fmt::format("tree {} '{}': mem={}B imm={} flushed_seq={}\n", id, t->name,
                      t->mem->ApproximateMemoryUsage(), t->imm ? "yes" : "no", t->flushed_seq);

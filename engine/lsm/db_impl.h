@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "engine/io/env.h"
+#include "engine/lsm/compaction/policy.h"
 #include "engine/lsm/db.h"
 #include "engine/lsm/memtable/memtable.h"
 #include "engine/lsm/version/version.h"
@@ -77,7 +78,8 @@ class DBImpl : public DB {
     std::string lower;        // key range [lower, upper); see DB::SplitTree
     std::optional<std::string> upper;
     bool InRange(std::string_view k) const { return k >= lower && (!upper || k < *upper); }
-    std::string compact_pointer[kNumLevels];  // round-robin position per level
+    PolicyState policy_state;  // the compaction policy's memory (round-robin pointers)
+    LevelStats compaction_stats[kNumLevels];  // compaction counters by output level
   };
   struct Writer;
   struct SnapshotImpl;
@@ -138,6 +140,8 @@ class DBImpl : public DB {
   std::shared_ptr<Tree> FindTreeLocked(TreeId id);
 
   const Options options_;
+  // From options_.compaction_style (initialised here, after options_).
+  const std::unique_ptr<CompactionPolicy> compaction_policy_ = NewCompactionPolicy(options_);
   io::Env* const env_;
   const std::string dir_;
   std::unique_ptr<io::FileLock> lock_;

@@ -28,6 +28,18 @@ enum class Durability {
 };
 const char* DurabilityName(Durability d);
 
+// How a tree's SSTables are compacted (engine/lsm/compaction/*_policy.h).
+enum class CompactionStyle {
+  // L0 -> L1 -> ... -> L6, each level level_size_multiplier times larger.
+  // Bounded space and read amplification, write amplification ~multiplier
+  // per level. Default.
+  kLeveled,
+  // L0 runs plus one sorted run in L1: all of L0 and L1 merge once L0 has
+  // level0_compaction_trigger files. Lowest read amplification; write
+  // amplification grows with the tree's size. For small trees.
+  kTiered,
+};
+
 struct Options {
   // I/O implementation. Default (nullptr): io::Env::Default() (io_uring, or pread/pwrite).
   io::Env* env = nullptr;
@@ -52,7 +64,12 @@ struct Options {
   uint64_t max_total_wal_size = 0;
 
   // SSTable block size, restart interval, bloom bits per key, LZ4 on/off.
+  // table.block_cache is ignored: the DB sets it from block_cache_size.
   TableOptions table;
+  // Byte budget of the block cache of parsed data blocks, one cache shared by
+  // every tree's SSTables (engine/lsm/cache/block_cache.h). Filters and index
+  // blocks are pinned per open table and not counted. Default: 64 MiB; 0 disables.
+  size_t block_cache_size = 64 << 20;
 
   // Compaction of L0 into L1 starts at this many L0 files. Default: 4.
   int level0_compaction_trigger = 4;
@@ -65,6 +82,8 @@ struct Options {
   // Target size of L1; each deeper level is level_size_multiplier times larger. Default: 256 MiB.
   uint64_t max_bytes_for_level_base = 256 << 20;
   int level_size_multiplier = 10;
+  // Compaction policy. Default: kLeveled.
+  CompactionStyle compaction_style = CompactionStyle::kLeveled;
   // Turn background compaction off (tests of flush alone; L0 then grows). Default: false.
   bool disable_compaction = false;
 };

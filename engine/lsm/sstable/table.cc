@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/base/coding.h"
+#include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/sstable/block.h"
 #include "engine/lsm/sstable/block_builder.h"
@@ -70,6 +71,23 @@ Status ReadDataBlock(const io::RandomAccessFile* file, uint64_t limit, const Blo
   auto b = std::make_unique<Block>(std::move(contents));
   if (!b->status().ok()) return WithContext(b->status(), DataBlockContext(handle));
   *block = std::move(b);
+  return Status::OK();
+}
+
+// Reads a data block through the cache, if any: a hit returns the cached
+// block; a miss reads, parses and inserts it. Failed reads are not cached.
+Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit, BlockCache* cache,
+                           uint64_t cache_id, const BlockHandle& handle,
+                           std::shared_ptr<const Block>* block) {
+  if (cache != nullptr) {
+    *block = cache->Lookup(cache_id, handle.offset);
+    if (*block != nullptr) return Status::OK();
+  }
+  std::unique_ptr<Block> b;
+  Status s = ReadDataBlock(file, limit, handle, &b);
+  if (!s.ok()) return s;
+  *block = std::shared_ptr<const Block>(std::move(b));
+  if (cache != nullptr) cache->Insert(cache_id, handle.offset, *block);
   return Status::OK();
 }
 
@@ -261,6 +279,7 @@ struct Table::Rep {
   bool has_filter = false;
   std::string filter;
   std::unique_ptr<Block> index_block;  // whole, parsed, in memory
+  uint64_t cache_id = 0;
 };
 
 namespace {
@@ -277,8 +296,13 @@ Status ReadMetaBlock(const io::RandomAccessFile* file, uint64_t limit, const Blo
 // iteration.
 class TableIterator final : public Iterator {
  public:
-  TableIterator(const io::RandomAccessFile* file, uint64_t data_limit, const Block* index)
-      : file_(file), data_limit_(data_limit), index_iter_(index, KeyOrder::kInternal) {}
+  TableIterator(const io::RandomAccessFile* file, uint64_t data_limit, const Block* index,
+                BlockCache* cache, uint64_t cache_id)
+      : file_(file),
+        data_limit_(data_limit),
+        cache_(cache),
+        cache_id_(cache_id),
+        index_iter_(index, KeyOrder::kInternal) {}
 
   bool Valid() const override { return data_iter_.has_value() && data_iter_->Valid(); }
   void SeekToFirst() override {
@@ -351,7 +375,7 @@ class TableIterator final : public Iterator {
       return true;  // already loaded
     }
     ResetData();
-    s = ReadDataBlock(file_, data_limit_, handle, &data_block_);
+    s = ReadDataBlockCached(file_, data_limit_, cache_, cache_id_, handle, &data_block_);
     if (!s.ok()) {
       SetError(std::move(s));
       return false;
@@ -398,9 +422,11 @@ class TableIterator final : public Iterator {
 
   const io::RandomAccessFile* const file_;
   const uint64_t data_limit_;
+  BlockCache* const cache_;  // may be null
+  const uint64_t cache_id_;
   BlockIterator index_iter_;
-  std::unique_ptr<Block> data_block_;
-  std::optional<BlockIterator> data_iter_;  // over *data_block_
+  std::shared_ptr<const Block> data_block_;  // keeps the block alive past eviction
+  std::optional<BlockIterator> data_iter_;   // over *data_block_
   BlockHandle data_handle_;
   Status status_;
 };
@@ -408,7 +434,7 @@ class TableIterator final : public Iterator {
 }  // namespace
 
 Status Table::Open(const TableOptions& options, std::unique_ptr<io::RandomAccessFile> file,
-                   uint64_t file_size, std::unique_ptr<Table>* table) {
+                   uint64_t file_size, std::unique_ptr<Table>* table, uint64_t cache_id) {
   table->reset();
   if (file == nullptr) return Status::InvalidArgument("sstable: no file");
   if (file_size < Footer::kEncodedLength) {
@@ -421,6 +447,10 @@ Status Table::Open(const TableOptions& options, std::unique_ptr<io::RandomAccess
   rep->options = options;
   rep->file_size = file_size;
   rep->data_limit = file_size - Footer::kEncodedLength;
+  rep->cache_id = cache_id;
+  if (cache_id == kNewCacheId && options.block_cache != nullptr) {
+    rep->cache_id = options.block_cache->NewId();
+  }
 
   char footer_buf[Footer::kEncodedLength];
   std::string_view footer_input;
@@ -479,8 +509,9 @@ Status Table::Get(std::string_view lookup_ikey, bool* found, std::string* ikey,
   Status s = DecodeIndexValue(index_iter.value(), &handle);
   if (!s.ok()) return s;
 
-  std::unique_ptr<Block> block;
-  s = ReadDataBlock(rep_->file.get(), rep_->data_limit, handle, &block);
+  std::shared_ptr<const Block> block;
+  s = ReadDataBlockCached(rep_->file.get(), rep_->data_limit, rep_->options.block_cache.get(),
+                          rep_->cache_id, handle, &block);
   if (!s.ok()) return s;
   BlockIterator it(block.get(), KeyOrder::kInternal);
   it.Seek(lookup_ikey);
@@ -507,7 +538,8 @@ uint64_t Table::ApproximateOffsetOf(std::string_view ikey) const {
 
 std::unique_ptr<Iterator> Table::NewIterator() const {
   return std::make_unique<TableIterator>(rep_->file.get(), rep_->data_limit,
-                                         rep_->index_block.get());
+                                         rep_->index_block.get(), rep_->options.block_cache.get(),
+                                         rep_->cache_id);
 }
 
 Status Table::VerifyChecksums() const {
@@ -573,5 +605,6 @@ Status Table::VerifyChecksums() const {
 
 const TableProperties& Table::properties() const { return rep_->props; }
 uint64_t Table::file_size() const { return rep_->file_size; }
+uint64_t Table::cache_id() const { return rep_->cache_id; }
 
 }  // namespace basalt::lsm

@@ -8,6 +8,12 @@
 // bloom filter over user keys (XXH3, bits_per_key). The footer holds the
 // handles of the meta blocks, the format version and the magic number.
 //
+// Caching: a Table holds its index block, filter and properties in memory
+// (pinned) from Open until it is destroyed. Data blocks are read on demand;
+// with TableOptions::block_cache set, Get and iterators look them up in (and
+// add them to) that cache under (cache id, block offset). VerifyChecksums
+// always reads from the file and bypasses the cache.
+//
 // Thread safety: TableBuilder is single-threaded. Table is immutable after
 // Open and safe for concurrent use; each iterator is single-threaded.
 #pragma once
@@ -23,6 +29,8 @@
 
 namespace basalt::lsm {
 
+class BlockCache;
+
 struct TableOptions {
   // Target uncompressed size of a data block. Default: 4 KiB.
   size_t block_size = 4096;
@@ -32,6 +40,11 @@ struct TableOptions {
   int bloom_bits_per_key = 10;
   // LZ4 per block (stored raw when it saves < 1/8). Default: on.
   bool compression = true;
+  // Cache of parsed data blocks shared by readers (block_cache.h); ignored by
+  // TableBuilder. nullptr: every data block read goes to the file. DBImpl
+  // replaces this with its own cache of Options::block_cache_size bytes.
+  // Default: nullptr.
+  std::shared_ptr<BlockCache> block_cache;
 };
 
 // Summary written into the properties block.
@@ -79,8 +92,13 @@ class Table {
  public:
   // Reads the footer, index, filter and properties; checks magic, version and
   // checksums (Corruption on mismatch, naming the file). file is owned by the Table.
+  // cache_id: this table's key in options.block_cache, unique among the tables
+  // sharing it (DBImpl passes the file number); kNewCacheId takes a fresh one
+  // from BlockCache::NewId(). Unused without a cache.
+  static constexpr uint64_t kNewCacheId = ~uint64_t{0};
   static Status Open(const TableOptions& options, std::unique_ptr<io::RandomAccessFile> file,
-                     uint64_t file_size, std::unique_ptr<Table>* table);
+                     uint64_t file_size, std::unique_ptr<Table>* table,
+                     uint64_t cache_id = kNewCacheId);
   ~Table();
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
@@ -107,6 +125,8 @@ class Table {
 
   const TableProperties& properties() const;
   uint64_t file_size() const;
+  // Key of this table's blocks in options.block_cache.
+  uint64_t cache_id() const;
 
  private:
   Table() = default;

@@ -1,0 +1,92 @@
+// BlockCache: a sharded LRU cache of parsed, decompressed SSTable data blocks
+// with a fixed byte budget.
+//
+// Keys are (cache id, block offset). The cache id names one table file and
+// must be unique among the tables sharing a cache: DBImpl uses the file
+// number (never reused within a DB, and each DB owns its own cache); other
+// callers may take a fresh one from NewId(). Values are
+// std::shared_ptr<const Block>: a reader that got a block keeps it alive after
+// the cache evicts or erases it, so eviction can never free a block in use.
+//
+// Budget: each entry is charged Block::contents().size() (the uncompressed
+// block) + kEntryOverhead (list node, hash node, control block). The
+// capacity is split evenly over the shards; a shard evicts its least
+// recently used entries before an insert so its usage never exceeds its
+// share, and an entry larger than a shard's share is not cached. So usage()
+// <= capacity() at all times. Only data blocks are cached: filter and index
+// blocks are held (pinned) by each open Table for its lifetime and are not
+// counted here.
+//
+// Capacity 0 disables the cache: Lookup always misses, Insert does nothing.
+//
+// Thread safety: all methods are safe to call concurrently. Each shard has
+// its own mutex; the statistics are relaxed atomics (each counter is exact,
+// a Stats snapshot is not atomic across counters).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "engine/lsm/sstable/block.h"
+
+namespace basalt::lsm {
+
+class BlockCache {
+ public:
+  // Bytes charged per entry besides the block contents.
+  static constexpr size_t kEntryOverhead = 128;
+
+  // capacity_bytes: the byte budget (0 disables). 2^num_shard_bits shards
+  // (0..8). Default: 16 shards.
+  explicit BlockCache(size_t capacity_bytes, int num_shard_bits = 4);
+  ~BlockCache();
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+
+  // The cached block, now most recently used; nullptr on a miss.
+  std::shared_ptr<const Block> Lookup(uint64_t cache_id, uint64_t offset);
+  // Inserts (or replaces) the block as most recently used, evicting LRU
+  // entries of its shard to stay within budget. No-op when disabled or the
+  // block is larger than a shard's share of the budget.
+  void Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<const Block> block);
+  // Drops every entry of one table (e.g. after its file is deleted). Returns
+  // how many. Walks every shard: O(entries).
+  size_t EraseFile(uint64_t cache_id);
+
+  // A cache id no other NewId() call returns (from 2^63 up, clear of file numbers).
+  uint64_t NewId();
+
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t inserts = 0;
+    uint64_t evictions = 0;  // removed to make room (not EraseFile or replacement)
+    size_t usage = 0;        // bytes charged now
+    size_t capacity = 0;
+    size_t entries = 0;
+  };
+  Stats GetStats() const;
+  size_t usage() const { return usage_.load(std::memory_order_relaxed); }
+  size_t capacity() const { return capacity_; }
+  // Charge of one block (contents + kEntryOverhead).
+  static size_t Charge(const Block& block) { return block.contents().size() + kEntryOverhead; }
+
+ private:
+  struct Shard;
+  Shard& ShardFor(uint64_t hash);
+
+  const size_t capacity_;
+  const int num_shard_bits_;
+  std::unique_ptr<Shard[]> shards_;
+  std::atomic<size_t> usage_{0};
+  std::atomic<size_t> entries_{0};
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
+  std::atomic<uint64_t> inserts_{0};
+  std::atomic<uint64_t> evictions_{0};
+  std::atomic<uint64_t> next_id_{uint64_t{1} << 63};
+};
+
+}  // namespace basalt::lsm

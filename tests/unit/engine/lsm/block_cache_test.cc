@@ -1,0 +1,264 @@
+#include "engine/lsm/cache/block_cache.h"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/base/random.h"
+#include "engine/io/env.h"
+#include "engine/lsm/db.h"
+#include "engine/lsm/dbformat.h"
+#include "engine/lsm/sstable/block_builder.h"
+#include "engine/lsm/sstable/table.h"
+#include "tests/testutil/temp_dir.h"
+
+using namespace basalt;
+using namespace basalt::lsm;
+
+namespace {
+
+// A block with one bytewise entry: key `key`, value of value_size bytes.
+std::shared_ptr<const Block> MakeBlock(const std::string& key, size_t value_size) {
+  BlockBuilder b(16);
+  b.Add(key, std::string(value_size, 'v'));
+  auto block = std::make_shared<const Block>(std::string(b.Finish()));
+  REQUIRE(block->status().ok());
+  return block;
+}
+
+std::string FirstKey(const Block& block) {
+  BlockIterator it(&block, KeyOrder::kBytewise);
+  it.SeekToFirst();
+  REQUIRE(it.Valid());
+  return std::string(it.key());
+}
+
+}  // namespace
+
+TEST_CASE("block_cache: LRU eviction order within the budget") {
+  const size_t charge = BlockCache::Charge(*MakeBlock("k", 1000));
+  BlockCache cache(3 * charge, /*num_shard_bits=*/0);  // room for exactly three
+  for (uint64_t i = 0; i < 3; i++) cache.Insert(1, i, MakeBlock("k", 1000));
+  CHECK(cache.usage() == 3 * charge);
+  CHECK(cache.GetStats().entries == 3);
+  // Touch 0: 1 is now the least recently used.
+  CHECK(cache.Lookup(1, 0) != nullptr);
+  cache.Insert(1, 3, MakeBlock("k", 1000));
+  CHECK(cache.Lookup(1, 1) == nullptr);
+  CHECK(cache.Lookup(1, 0) != nullptr);
+  CHECK(cache.Lookup(1, 2) != nullptr);
+  CHECK(cache.Lookup(1, 3) != nullptr);
+  // Order now (LRU first): 0, 2, 3. Two more inserts evict 0 then 2.
+  cache.Insert(1, 4, MakeBlock("k", 1000));
+  CHECK(cache.Lookup(1, 0) == nullptr);
+  cache.Insert(1, 5, MakeBlock("k", 1000));
+  CHECK(cache.Lookup(1, 2) == nullptr);
+  CHECK(cache.Lookup(1, 3) != nullptr);
+  const BlockCache::Stats st = cache.GetStats();
+  CHECK(st.evictions == 3);
+  CHECK(st.inserts == 6);
+  CHECK(st.entries == 3);
+  CHECK(st.usage == 3 * charge);
+  // Different cache ids are different keys; EraseFile drops only its own.
+  cache.Insert(2, 3, MakeBlock("o", 1000));
+  CHECK(FirstKey(*cache.Lookup(2, 3)) == "o");
+  CHECK(FirstKey(*cache.Lookup(1, 3)) == "k");
+  CHECK(cache.EraseFile(2) == 1);
+  CHECK(cache.Lookup(2, 3) == nullptr);
+  // Too big for the budget: not cached.
+  cache.Insert(1, 99, MakeBlock("big", 10 * charge));
+  CHECK(cache.Lookup(1, 99) == nullptr);
+  CHECK(cache.usage() <= cache.capacity());
+}
+
+TEST_CASE("block_cache: usage never exceeds capacity; capacity 0 disables") {
+  Random rnd(301);
+  BlockCache cache(64 << 10);  // 16 shards of 4 KiB
+  for (int i = 0; i < 5000; i++) {
+    cache.Insert(rnd.Uniform(8), rnd.Uniform(200) * 4096, MakeBlock("k", rnd.Uniform(3000)));
+    REQUIRE(cache.usage() <= cache.capacity());
+  }
+  const BlockCache::Stats st = cache.GetStats();
+  CHECK(st.evictions > 0);
+  CHECK(st.usage > 0);
+
+  BlockCache off(0);
+  off.Insert(1, 0, MakeBlock("k", 10));
+  CHECK(off.Lookup(1, 0) == nullptr);
+  CHECK(off.usage() == 0);
+  CHECK(off.GetStats().entries == 0);
+}
+
+TEST_CASE("block_cache: blocks held by readers survive eviction and erase") {
+  const size_t charge = BlockCache::Charge(*MakeBlock("held", 500));
+  BlockCache cache(charge, 0);
+  cache.Insert(7, 0, MakeBlock("held", 500));
+  std::shared_ptr<const Block> held = cache.Lookup(7, 0);
+  REQUIRE(held != nullptr);
+  cache.Insert(7, 1, MakeBlock("next", 500));  // evicts the held block
+  CHECK(cache.Lookup(7, 0) == nullptr);
+  CHECK(cache.GetStats().evictions == 1);
+  CHECK(FirstKey(*held) == "held");  // ASan would flag a freed block
+  std::shared_ptr<const Block> held2 = cache.Lookup(7, 1);
+  CHECK(cache.EraseFile(7) == 1);
+  CHECK(cache.usage() == 0);
+  CHECK(FirstKey(*held2) == "next");
+}
+
+TEST_CASE("block_cache: concurrent lookups and inserts from 4 threads") {
+  BlockCache cache(256 << 10);
+  std::atomic<uint64_t> found{0};
+  std::atomic<bool> bad{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([&, t] {
+      Random rnd(1000 + t);
+      for (int i = 0; i < 20000; i++) {
+        const uint64_t id = rnd.Uniform(4);
+        const uint64_t off = rnd.Uniform(300);
+        const std::string key = std::to_string(id) + ":" + std::to_string(off);
+        if (auto b = cache.Lookup(id, off)) {
+          found++;
+          if (FirstKey(*b) != key) bad = true;
+        } else {
+          cache.Insert(id, off, MakeBlock(key, rnd.Uniform(2000)));
+        }
+        if (i % 5000 == 4999 && t == 0) cache.EraseFile(rnd.Uniform(4));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(!bad);
+  const BlockCache::Stats st = cache.GetStats();
+  CHECK(st.hits == found.load());
+  CHECK(st.hits + st.misses == 80000);
+  CHECK(st.usage <= st.capacity);
+  CHECK(found.load() > 0);
+}
+
+TEST_CASE("block_cache: a table read twice hits the cache") {
+  test::TempDir dir;
+  const std::string path = dir.Sub("000001.sst");
+  io::Env* env = io::Env::Posix();
+  TableOptions options;
+  options.block_size = 256;
+  {
+    std::unique_ptr<io::WritableFile> file;
+    REQUIRE(env->NewWritableFile(path, &file).ok());
+    TableBuilder builder(options, file.get());
+    for (int i = 0; i < 500; i++) {
+      std::string ikey;
+      AppendInternalKey(&ikey, fmt::format("key{:05}", i), 100, ValueKind::kValue);
+      builder.Add(ikey, fmt::format("value{}", i));
+    }
+    REQUIRE(builder.Finish().ok());
+    REQUIRE(file->Close().ok());
+  }
+  auto cache = std::make_shared<BlockCache>(1 << 20);
+  options.block_cache = cache;
+  std::unique_ptr<io::RandomAccessFile> file;
+  REQUIRE(env->NewRandomAccessFile(path, &file).ok());
+  uint64_t size = 0;
+  REQUIRE(env->GetFileSize(path, &size).ok());
+  std::unique_ptr<Table> table;
+  REQUIRE(Table::Open(options, std::move(file), size, &table, 1).ok());
+  CHECK(table->cache_id() == 1);
+
+  auto get = [&](int i) {
+    LookupKey lk(fmt::format("key{:05}", i), kMaxSequenceNumber);
+    bool found = false;
+    std::string ikey, value;
+    REQUIRE(table->Get(lk.internal_key(), &found, &ikey, &value).ok());
+    CHECK(found);
+    CHECK(value == fmt::format("value{}", i));
+  };
+  get(123);
+  BlockCache::Stats st = cache->GetStats();
+  CHECK(st.hits == 0);
+  CHECK(st.misses == 1);
+  CHECK(st.inserts == 1);
+  get(123);
+  st = cache->GetStats();
+  CHECK(st.hits == 1);
+  CHECK(st.misses == 1);
+
+  // A full scan misses once per block (the block of 123 is cached), then hits.
+  auto scan = [&] {
+    auto it = table->NewIterator();
+    int n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) n++;
+    CHECK(it->status().ok());
+    CHECK(n == 500);
+  };
+  scan();
+  const uint64_t blocks = table->properties().num_data_blocks;
+  REQUIRE(blocks > 2);
+  st = cache->GetStats();
+  CHECK(st.misses == blocks);
+  CHECK(st.entries == blocks);
+  scan();
+  CHECK(cache->GetStats().misses == blocks);
+  CHECK(cache->GetStats().hits > st.hits);
+  // VerifyChecksums reads the file, not the cache.
+  st = cache->GetStats();
+  CHECK(table->VerifyChecksums().ok());
+  CHECK(cache->GetStats().hits == st.hits);
+  CHECK(cache->GetStats().misses == st.misses);
+
+  // Without an explicit id, each table gets a fresh one.
+  REQUIRE(env->NewRandomAccessFile(path, &file).ok());
+  std::unique_ptr<Table> table2;
+  REQUIRE(Table::Open(options, std::move(file), size, &table2).ok());
+  CHECK(table2->cache_id() != 1);
+}
+
+TEST_CASE("block_cache: a DB with a block cache reads correctly") {
+  test::TempDir dir;
+  Options options;
+  options.durability = Durability::kNone;
+  options.block_cache_size = 256 << 10;  // smaller than the data: evictions happen
+  options.table.block_size = 1024;
+  std::unique_ptr<DB> db;
+  REQUIRE(DB::Open(options, dir.path(), &db).ok());
+  const int n = 3000;
+  auto value_of = [](int i) { return fmt::format("value-{}-{}", i, std::string(i % 200, 'x')); };
+  for (int i = 0; i < n; i++) {
+    REQUIRE(db->Put(WriteOptions(), kDefaultTree, fmt::format("k{:06}", i), value_of(i)).ok());
+  }
+  REQUIRE(db->Flush(DB::kAllTrees).ok());
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < n; i += 7) {
+      std::string v;
+      REQUIRE(db->Get(ReadOptions(), kDefaultTree, fmt::format("k{:06}", i), &v).ok());
+      CHECK(v == value_of(i));
+    }
+    std::string v;
+    CHECK(db->Get(ReadOptions(), kDefaultTree, "k999999", &v).IsNotFound());
+    auto it = db->NewIterator(ReadOptions(), kDefaultTree);
+    int count = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (count % 100 == 0) CHECK(it->value() == value_of(count));
+      count++;
+    }
+    CHECK(it->status().ok());
+    CHECK(count == n);
+  }
+  const std::string debug = db->DebugString();
+  CHECK(debug.find("block_cache: usage=") != std::string::npos);
+  CHECK(debug.find("hits=0 ") == std::string::npos);  // the second round hit
+  REQUIRE(db->Close().ok());
+  db.reset();
+
+  // Disabled cache: same answers.
+  options.block_cache_size = 0;
+  REQUIRE(DB::Open(options, dir.path(), &db).ok());
+  std::string v;
+  REQUIRE(db->Get(ReadOptions(), kDefaultTree, "k000042", &v).ok());
+  CHECK(v == value_of(42));
+  CHECK(db->DebugString().find("block_cache: disabled") != std::string::npos);
+}

@@ -1,0 +1,222 @@
+// Golden tests of the compaction policies on hand-built Versions (TableFiles
+// with a null table: the policies only read metadata), and DB-level runs of
+// each CompactionStyle.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/lsm/compaction/leveled_policy.h"
+#include "engine/lsm/compaction/policy.h"
+#include "engine/lsm/compaction/tiered_policy.h"
+#include "engine/lsm/db.h"
+#include "tests/testutil/temp_dir.h"
+
+using namespace basalt;
+using namespace basalt::lsm;
+
+namespace {
+
+std::string IKey(std::string_view user, SequenceNumber seq = 1) {
+  std::string k;
+  AppendInternalKey(&k, user, seq, ValueKind::kValue);
+  return k;
+}
+
+struct VersionBuilder {
+  Version v;
+  // Adds a file [lo, hi] of size bytes to level (append: L0 callers add newest first).
+  VersionBuilder& Add(int level, uint64_t number, std::string_view lo, std::string_view hi,
+                      uint64_t size) {
+    FileMetaData m;
+    m.number = number;
+    m.file_size = size;
+    m.smallest = IKey(lo);
+    m.largest = IKey(hi);
+    v.levels[level].push_back(std::make_shared<TableFile>(m, nullptr, nullptr, ""));
+    return *this;
+  }
+};
+
+CompactionPolicyOptions SmallOptions() {
+  CompactionPolicyOptions o;
+  o.level0_compaction_trigger = 4;
+  o.max_bytes_for_level_base = 1000;
+  o.level_size_multiplier = 10;
+  return o;
+}
+
+// "L<level>:[n,n]->L<out>:[n,n]" or "none".
+std::string Describe(const std::optional<CompactionPick>& p) {
+  if (!p) return "none";
+  auto list = [](const std::vector<uint64_t>& v) {
+    std::string r;
+    for (uint64_t n : v) {
+      if (!r.empty()) r += ',';
+      r += std::to_string(n);
+    }
+    return r;
+  };
+  return fmt::format("L{}:[{}]->L{}:[{}]", p->level, list(p->input_numbers[0]), p->output_level,
+                     list(p->input_numbers[1]));
+}
+
+}  // namespace
+
+TEST_CASE("compaction_policy: leveled L0 trigger picks all L0 plus overlapping L1") {
+  LeveledPolicy policy(SmallOptions());
+  VersionBuilder b;
+  b.Add(0, 13, "c", "f", 10).Add(0, 12, "a", "b", 10).Add(0, 11, "b", "d", 10);
+  b.Add(1, 5, "a", "a", 100).Add(1, 6, "e", "g", 100).Add(1, 7, "h", "k", 100);
+  PolicyState st;
+  CHECK_FALSE(policy.NeedsCompaction(b.v));  // 3 < trigger
+  CHECK(Describe(policy.Pick(b.v, st)) == "none");
+  b.Add(0, 10, "a", "a", 10);
+  CHECK(policy.NeedsCompaction(b.v));
+  auto p = policy.Pick(b.v, st);
+  CHECK(Describe(p) == "L0:[13,12,11,10]->L1:[5,6]");
+  CHECK_FALSE(p->next_compact_pointer.has_value());
+}
+
+TEST_CASE("compaction_policy: leveled picks the shallowest level over target") {
+  LeveledPolicy policy(SmallOptions());
+  struct Row {
+    uint64_t l1_bytes, l2_bytes;
+    std::string want;
+  };
+  // L1 target 1000, L2 target 10000.
+  const Row rows[] = {
+      {1000, 10000, "none"},
+      {1001, 10000, "L1:[1]->L2:[3]"},
+      {1000, 10001, "L2:[3]->L3:[]"},
+      {2000, 20000, "L1:[1]->L2:[3]"},
+  };
+  for (const Row& r : rows) {
+    VersionBuilder b;
+    b.Add(1, 1, "a", "c", r.l1_bytes / 2).Add(1, 2, "d", "f", r.l1_bytes - r.l1_bytes / 2);
+    b.Add(2, 3, "a", "b", r.l2_bytes);
+    CAPTURE(r.l1_bytes);
+    CAPTURE(r.l2_bytes);
+    CHECK(Describe(LeveledPolicy(SmallOptions()).Pick(b.v, PolicyState())) == r.want);
+    CHECK(policy.NeedsCompaction(b.v) == (r.want != "none"));
+  }
+}
+
+TEST_CASE("compaction_policy: leveled round robin within a level") {
+  LeveledPolicy policy(SmallOptions());
+  VersionBuilder b;
+  b.Add(1, 1, "a", "b", 400).Add(1, 2, "c", "d", 400).Add(1, 3, "e", "f", 400);
+  b.Add(2, 8, "a", "c", 10).Add(2, 9, "f", "z", 10);
+  PolicyState st;
+  const std::vector<std::string> want = {"L1:[1]->L2:[8]", "L1:[2]->L2:[8]", "L1:[3]->L2:[9]",
+                                         "L1:[1]->L2:[8]"};  // wraps
+  for (const auto& w : want) {
+    auto p = policy.Pick(b.v, st);
+    CHECK(Describe(p) == w);
+    REQUIRE(p);
+    CompactionPolicy::Commit(*p, &st);
+  }
+  CHECK(st.compact_pointer[1] == IKey("b"));
+}
+
+TEST_CASE("compaction_policy: L0 trigger wins over an oversized level") {
+  LeveledPolicy policy(SmallOptions());
+  VersionBuilder b;
+  for (uint64_t n = 20; n > 16; n--) b.Add(0, n, "x", "y", 1);
+  b.Add(1, 1, "a", "b", 5000);
+  CHECK(Describe(policy.Pick(b.v, PolicyState())) == "L0:[20,19,18,17]->L1:[]");
+}
+
+TEST_CASE("compaction_policy: tiered merges all L0 with all of L1") {
+  TieredPolicy policy(SmallOptions());
+  VersionBuilder b;
+  b.Add(0, 30, "m", "n", 10).Add(0, 29, "a", "b", 10).Add(0, 28, "c", "d", 10);
+  b.Add(1, 1, "a", "b", 100000).Add(1, 2, "x", "z", 100000);  // far over leveled targets
+  b.Add(2, 3, "a", "z", 1000000);
+  CHECK(std::string(policy.Name()) == "tiered");
+  CHECK_FALSE(policy.NeedsCompaction(b.v));  // L1 size alone never triggers
+  CHECK(Describe(policy.Pick(b.v, PolicyState())) == "none");
+  b.Add(0, 27, "e", "e", 10);
+  CHECK(policy.NeedsCompaction(b.v));
+  CHECK(Describe(policy.Pick(b.v, PolicyState())) == "L0:[30,29,28,27]->L1:[1,2]");
+  VersionBuilder empty;
+  CHECK(Describe(policy.Pick(empty.v, PolicyState())) == "none");
+}
+
+TEST_CASE("compaction_policy: NewCompactionPolicy follows compaction_style") {
+  Options o;
+  CHECK(std::string(NewCompactionPolicy(o)->Name()) == "leveled");
+  o.compaction_style = CompactionStyle::kTiered;
+  CHECK(std::string(NewCompactionPolicy(o)->Name()) == "tiered");
+}
+
+TEST_CASE("compaction_policy: DB workload with each style") {
+  for (CompactionStyle style : {CompactionStyle::kLeveled, CompactionStyle::kTiered}) {
+    CAPTURE(static_cast<int>(style));
+    test::TempDir dir;
+    Options options;
+    options.durability = Durability::kNone;
+    options.write_buffer_size = 16 << 10;
+    options.table.block_size = 1024;
+    options.target_file_size = 32 << 10;
+    options.max_bytes_for_level_base = 64 << 10;
+    options.level_size_multiplier = 4;
+    options.compaction_style = style;
+    std::unique_ptr<DB> db;
+    REQUIRE(DB::Open(options, dir.path(), &db).ok());
+    std::map<std::string, std::string> model;
+    const std::string pad(100, 'v');
+    for (int i = 0; i < 4000; i++) {
+      std::string k = fmt::format("key{:05}", (i * 7919) % 1500);
+      std::string v = fmt::format("{}-{}", i, pad);
+      if (i % 13 == 0) {
+        REQUIRE(db->Delete(WriteOptions(), kDefaultTree, k).ok());
+        model.erase(k);
+      } else {
+        REQUIRE(db->Put(WriteOptions(), kDefaultTree, k, v).ok());
+        model[k] = v;
+      }
+    }
+    REQUIRE(db->Flush(kDefaultTree).ok());
+    REQUIRE(db->CompactAll(kDefaultTree).ok());
+    TreeStats st;
+    REQUIRE(db->GetTreeStats(kDefaultTree, &st).ok());
+    CHECK(st.levels[0].files < options.level0_compaction_trigger);
+    CHECK(st.levels[1].compactions > 0);
+    CHECK(st.levels[1].bytes_read_by_compaction > 0);
+    CHECK(st.levels[1].bytes_written_by_compaction > 0);
+    CHECK(st.db_user_bytes_written > 0);
+    CHECK(st.db_bytes_flushed > 0);
+    CHECK(st.db_write_amplification > 0);
+    if (style == CompactionStyle::kTiered) {
+      CHECK(std::string(st.compaction_policy) == "tiered");
+      for (int lv = 2; lv < kNumLevels; lv++) CHECK(st.levels[lv].files == 0);
+    } else {
+      CHECK(std::string(st.compaction_policy) == "leveled");
+    }
+    // Reads match the model, point and scan.
+    for (int i = 0; i < 1500; i++) {
+      std::string k = fmt::format("key{:05}", i);
+      std::string v;
+      Status s = db->Get(ReadOptions(), kDefaultTree, k, &v);
+      auto m = model.find(k);
+      if (m == model.end()) {
+        CHECK(s.IsNotFound());
+      } else {
+        REQUIRE(s.ok());
+        CHECK(v == m->second);
+      }
+    }
+    auto it = db->NewIterator(ReadOptions(), kDefaultTree);
+    auto m = model.begin();
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
+      REQUIRE(m != model.end());
+      CHECK(it->key() == m->first);
+      CHECK(it->value() == m->second);
+    }
+    CHECK(m == model.end());
+    REQUIRE(db->Close().ok());
+  }
+}
