@@ -23,6 +23,7 @@
 #include "engine/base/logging.h"
 #include "engine/base/random.h"
 #include "engine/lsm/db.h"
+#include "tests/crash/crash_harness.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
@@ -82,51 +83,15 @@ int main(int argc, char** argv) {
   State acked;
   uint64_t total_acked = 0, total_lost = 0, in_flight_applied = 0;
   for (int round = 0; round < rounds; round++) {
-    int fds[2];
-    if (pipe(fds) != 0) return Fail("pipe");
-    pid_t pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      std::string s = std::to_string(seed * 1000 + static_cast<uint64_t>(round));
-      execl(writer.c_str(), writer.c_str(), dir.c_str(), s.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
     // Read acknowledgements until a random deadline, then kill.
     const int kill_after_ms = 150 + static_cast<int>(rnd.Uniform(900));
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(kill_after_ms);
     std::string buf;
-    bool killed = false;
-    char chunk[65536];
-    while (true) {
-      auto now = std::chrono::steady_clock::now();
-      if (!killed && now >= deadline) {
-        kill(pid, SIGKILL);
-        killed = true;
-      }
-      pollfd p{fds[0], POLLIN, 0};
-      int wait_ms =
-          killed
-              ? 1000
-              : static_cast<int>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) +
-                    1;
-      int pr = poll(&p, 1, wait_ms);
-      if (pr <= 0) continue;
-      ssize_t n = read(fds[0], chunk, sizeof(chunk));
-      if (n <= 0) break;  // EOF: the child is gone
-      buf.append(chunk, static_cast<size_t>(n));
+    bool signaled = false;
+    if (!test::RunAndKill(writer, dir, std::to_string(seed * 1000 + static_cast<uint64_t>(round)),
+                          kill_after_ms, &buf, &signaled)) {
+      return Fail("could not start the writer");
     }
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFSIGNALED(status)) {
-      return Fail("writer exited on its own (status " + std::to_string(status) +
-                  "); see its stderr above");
-    }
+    if (!signaled) return Fail("writer exited on its own; see its stderr above");
 
     // Parse: committed ops apply in order; the trailing uncommitted op is in flight.
     std::map<uint64_t, std::vector<Entry>> pending;

@@ -24,6 +24,7 @@
 #include "engine/base/logging.h"
 #include "engine/base/random.h"
 #include "engine/table/table_store.h"
+#include "tests/crash/crash_harness.h"
 
 using namespace basalt;
 using namespace basalt::table;
@@ -64,48 +65,14 @@ int main(int argc, char** argv) {
   bool table_created = false;
   size_t max_partitions = 0;
   for (int round = 0; round < rounds; round++) {
-    int fds[2];
-    if (pipe(fds) != 0) return Fail("pipe");
-    pid_t pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      std::string s = std::to_string(seed * 1000 + static_cast<uint64_t>(round));
-      execl(writer.c_str(), writer.c_str(), dir.c_str(), s.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
     const int kill_after_ms = 200 + static_cast<int>(rnd.Uniform(1000));
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(kill_after_ms);
     std::string buf;
-    bool killed = false;
-    char chunk[65536];
-    while (true) {
-      auto now = std::chrono::steady_clock::now();
-      if (!killed && now >= deadline) {
-        kill(pid, SIGKILL);
-        killed = true;
-      }
-      pollfd p{fds[0], POLLIN, 0};
-      int wait_ms =
-          killed
-              ? 1000
-              : static_cast<int>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) +
-                    1;
-      if (poll(&p, 1, wait_ms) <= 0) continue;
-      ssize_t n = read(fds[0], chunk, sizeof(chunk));
-      if (n <= 0) break;
-      buf.append(chunk, static_cast<size_t>(n));
+    bool signaled = false;
+    if (!test::RunAndKill(writer, dir, std::to_string(seed * 1000 + static_cast<uint64_t>(round)),
+                          kill_after_ms, &buf, &signaled)) {
+      return Fail("could not start the writer");
     }
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFSIGNALED(status)) {
-      return Fail("writer exited on its own (status " + std::to_string(status) + ")");
-    }
+    if (!signaled) return Fail("writer exited on its own; see its stderr above");
 
     // Parse: an "A" acknowledges the preceding intent; a trailing intent is in flight.
     std::optional<std::pair<std::string, int64_t>> intent;

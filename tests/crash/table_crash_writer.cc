@@ -17,22 +17,14 @@
 #include "engine/base/logging.h"
 #include "engine/base/random.h"
 #include "engine/table/table_store.h"
+#include "tests/crash/crash_harness.h"
 
 using namespace basalt;
 using namespace basalt::table;
 
 namespace {
 
-void Emit(const std::string& line) {
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(STDOUT_FILENO, p, left);
-    if (n < 0) std::_Exit(3);  // parent gone
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-}
+void Emit(const std::string& line) { test::EmitLine(line); }
 
 Item MakeItem(const std::string& pk, int64_t v, const std::string& pad) {
   return AttributeMap::FromUnsorted({{"pk", Value::MakeS(pk)},
