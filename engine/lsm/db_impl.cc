@@ -943,8 +943,8 @@ Status DBImpl::Get(const ReadOptions& o, TreeId tree, std::string_view key, std:
     seq = o.snapshot != nullptr ? o.snapshot->sequence() : last_seq_;
   }
   LookupKey lk(key, seq);
-  for (const auto& m : {mem, imm}) {
-    if (!m) continue;
+  for (const MemTable* m : {mem.get(), imm.get()}) {
+    if (m == nullptr) continue;
     switch (m->Get(lk, value)) {
       case MemTable::GetResult::kFound:
         return Status::OK();
@@ -1385,7 +1385,7 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
   // for it has nothing left to hide.
   auto is_base_level_for = [&](std::string_view user_key) {
     for (int lv = task->output_level + 1; lv < kNumLevels; lv++) {
-      if (!v.Overlapping(lv, user_key, user_key).empty()) return false;
+      if (v.MayHold(lv, user_key)) return false;
     }
     return true;
   };

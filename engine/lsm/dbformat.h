@@ -75,17 +75,23 @@ inline int CompareInternalKey(std::string_view a, std::string_view b) {
   return 0;
 }
 
-// The key a point lookup seeks to: user key at snapshot seq.
+// The key a point lookup seeks to: user key at snapshot seq. Built once per
+// Get, in the two forms the read path needs (one allocation):
+//   memtable_key = varint32 length | internal key   (the skiplist's entry prefix)
 class LookupKey {
  public:
   LookupKey(std::string_view user_key, SequenceNumber seq) {
+    PutVarint32(&buf_, static_cast<uint32_t>(user_key.size() + 8));
+    start_ = buf_.size();
     AppendInternalKey(&buf_, user_key, seq, kValueKindForSeek);
   }
-  std::string_view internal_key() const { return buf_; }
-  std::string_view user_key() const { return ExtractUserKey(buf_); }
+  std::string_view memtable_key() const { return buf_; }
+  std::string_view internal_key() const { return std::string_view(buf_).substr(start_); }
+  std::string_view user_key() const { return ExtractUserKey(internal_key()); }
 
  private:
   std::string buf_;
+  size_t start_ = 0;
 };
 
 // Human-readable form for dumps: 'key' @ seq : kind (non-printable bytes hex-escaped).

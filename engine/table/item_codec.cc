@@ -262,9 +262,11 @@ Status ValueView::ToValue(Value* out) const {
   return Corrupt("unknown value type");
 }
 
-Status ValueView::FindMember(std::string_view name, ValueView* out) const {
-  if (type_ != ValueType::kM) return Status::NotFound("not a map");
-  ValueCursor c = Elements();
+namespace {
+
+// Finds name among the entries of a cursor over names in ascending order
+// (map members and item attributes are encoded sorted by name).
+Status FindByName(ValueCursor c, std::string_view name, ValueView* out) {
   while (c.Next()) {
     const int cmp = c.name().compare(name);
     if (cmp == 0) {
@@ -275,6 +277,13 @@ Status ValueView::FindMember(std::string_view name, ValueView* out) const {
   }
   if (!c.status().ok()) return c.status();
   return Status::NotFound(name);
+}
+
+}  // namespace
+
+Status ValueView::FindMember(std::string_view name, ValueView* out) const {
+  if (type_ != ValueType::kM) return Status::NotFound("not a map");
+  return FindByName(Elements(), name, out);
 }
 
 Status ValueView::ElementAt(uint32_t index, ValueView* out) const {
@@ -307,17 +316,7 @@ Status ItemView::Open(std::string_view data, ItemView* view) {
 ValueCursor ItemView::Attributes() const { return ValueCursor(body_, count_, true, 1); }
 
 Status ItemView::Find(std::string_view name, ValueView* out) const {
-  ValueCursor c = Attributes();
-  while (c.Next()) {
-    const int cmp = c.name().compare(name);
-    if (cmp == 0) {
-      *out = c.value();
-      return Status::OK();
-    }
-    if (cmp > 0) return Status::NotFound(name);
-  }
-  if (!c.status().ok()) return c.status();
-  return Status::NotFound(name);
+  return FindByName(Attributes(), name, out);
 }
 
 Status ItemView::GetAttribute(std::string_view name, Value* out) const {

@@ -61,11 +61,8 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view user_key
 }
 
 MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) const {
-  std::string seek;
-  PutVarint32(&seek, static_cast<uint32_t>(key.internal_key().size()));
-  seek.append(key.internal_key());
   Table::Iterator it(&rep_->table);
-  it.Seek(seek.data());
+  it.Seek(key.memtable_key().data());
   if (!it.Valid()) return GetResult::kNotPresent;
   std::string_view ikey = GetLengthPrefixedAt(it.key());
   if (ExtractUserKey(ikey) != key.user_key()) return GetResult::kNotPresent;

@@ -17,6 +17,16 @@ uint64_t Version::LevelBytes(int level) const {
   return n;
 }
 
+bool Version::MayHold(int level, std::string_view user_key) const {
+  for (const auto& f : levels[level]) {
+    if (ExtractUserKey(f->meta.smallest) <= user_key &&
+        user_key <= ExtractUserKey(f->meta.largest)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::shared_ptr<TableFile>> Version::Overlapping(int level,
                                                              std::string_view smallest_user,
                                                              std::string_view largest_user) const {

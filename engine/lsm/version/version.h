@@ -40,6 +40,8 @@ struct Version {
   std::vector<std::shared_ptr<TableFile>> levels[kNumLevels];
 
   uint64_t LevelBytes(int level) const;
+  // Whether some file in level may hold user_key (its range covers it); no allocation.
+  bool MayHold(int level, std::string_view user_key) const;
   // Files in level whose user-key range intersects [smallest_user, largest_user].
   std::vector<std::shared_ptr<TableFile>> Overlapping(int level, std::string_view smallest_user,
                                                       std::string_view largest_user) const;
