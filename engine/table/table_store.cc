@@ -153,9 +153,13 @@ bool IsTableInUse(const Status& s) {
 }
 
 struct TableStore::TableState {
-  // Immutable while in tables_, except the statistics below; def.partitions
-  // is stale (the current list is `parts`).
+  // Immutable while in tables_, except the statistics below and the metadata
+  // fields AlterTable may change (billing, throughput, status, tags, index and
+  // stream settings: written under catalog_mu_ + def_mu, read under def_mu;
+  // the data path reads only the key schema and table id, which never change).
+  // def.partitions is stale (the current list is `parts`).
   TableDef def;
+  mutable std::mutex def_mu;
   // The partition map, sorted by lo; replaced (never modified) by a split.
   mutable std::shared_mutex parts_mu;
   std::shared_ptr<const PartitionList> parts;  // guarded by parts_mu
@@ -334,7 +338,11 @@ Status TableStore::Close() {
   {
     std::shared_lock<std::shared_mutex> l(mu_);
     for (const auto& [name, t] : tables_) {
-      TableDef def = t->def;
+      TableDef def;
+      {
+        std::lock_guard<std::mutex> dl(t->def_mu);
+        def = t->def;
+      }
       t->FillStats(&def);
       def.partitions = *t->Parts();  // informational
       std::string enc;
@@ -477,9 +485,59 @@ Status TableStore::DescribeTable(const std::string& name, TableDef* def) {
   std::shared_ptr<TableState> t;
   Status s = FindTable(name, &t);
   if (!s.ok()) return s;
-  *def = t->def;
+  {
+    std::lock_guard<std::mutex> l(t->def_mu);
+    *def = t->def;
+  }
   def->partitions = *t->Parts();
   t->FillStats(def);
+  return Status::OK();
+}
+
+Status TableStore::AlterTable(const std::string& name, const std::function<Status(TableDef*)>& fn,
+                              TableDef* altered) {
+  std::lock_guard<std::mutex> cl(catalog_mu_);
+  if (closed_) return Status::Aborted("table store closed");
+  std::shared_ptr<TableState> t;
+  Status s = FindTable(name, &t);
+  if (!s.ok()) return s;
+  TableDef def;
+  {
+    std::lock_guard<std::mutex> l(t->def_mu);
+    def = t->def;
+  }
+  def.partitions = *t->Parts();
+  t->FillStats(&def);
+  const TableDef before = def;
+  s = fn(&def);
+  if (!s.ok()) return s;
+  if (def.name != before.name || def.table_id != before.table_id ||
+      def.partition_key.name != before.partition_key.name ||
+      def.partition_key.type != before.partition_key.type ||
+      def.sort_key.has_value() != before.sort_key.has_value() ||
+      (def.sort_key && (def.sort_key->name != before.sort_key->name ||
+                        def.sort_key->type != before.sort_key->type)) ||
+      def.creation_time_ms != before.creation_time_ms) {
+    return Status::InvalidArgument("AlterTable may not change the name, key schema or id");
+  }
+  std::string enc;
+  EncodeTableDef(def, &enc);
+  lsm::WriteBatch batch;
+  batch.Put(catalog_tree_, TableKey(name), enc);
+  s = db_->Write(SyncWrite(), &batch);
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> l(t->def_mu);
+    t->def.attribute_definitions = def.attribute_definitions;
+    t->def.billing_mode = def.billing_mode;
+    t->def.read_capacity_units = def.read_capacity_units;
+    t->def.write_capacity_units = def.write_capacity_units;
+    t->def.status = def.status;
+    t->def.tags = def.tags;
+    t->def.index_definitions = def.index_definitions;
+    t->def.stream_settings = def.stream_settings;
+  }
+  if (altered != nullptr) *altered = def;
   return Status::OK();
 }
 

@@ -202,6 +202,15 @@ class TableStore {
   // the process runs, persisted at Close; after a crash they are as of the
   // last Close or table creation, like DynamoDB's figures they are approximate).
   Status DescribeTable(const std::string& name, TableDef* def);
+  // Changes a table's metadata durably (one synced catalog write): fn edits a
+  // copy of the definition (as DescribeTable returns it); on OK the attribute
+  // definitions, billing mode, throughput, status, tags and index/stream
+  // settings are stored. The name, table id, key schema and creation time
+  // must stay unchanged (InvalidArgument). fn's error is returned unchanged
+  // and nothing is written. Serialised with other catalog changes; fn must
+  // not call this TableStore. *altered (optional) receives the stored def.
+  Status AlterTable(const std::string& name, const std::function<Status(TableDef*)>& fn,
+                    TableDef* altered = nullptr);
   // Names in ascending byte order.
   std::vector<std::string> ListTables();
   // Splits the partition `partition_id` of `table` at the middle of its hash

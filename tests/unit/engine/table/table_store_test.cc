@@ -750,3 +750,46 @@ TEST_CASE("table_store: Open drops partition trees no table references") {
   Check(ts->DescribeTable("t", &d));
   CHECK(names.count("t" + std::to_string(d.table_id) + ".p0") == 1);
 }
+
+TEST_CASE("AlterTable changes metadata durably and refuses key schema changes") {
+  test::TempDir dir;
+  {
+    auto ts = OpenStore(dir.path());
+    REQUIRE(ts->CreateTable(Def("t", ValueType::kS, ValueType::kN)).ok());
+    TableDef altered;
+    Status s = ts->AlterTable(
+        "t",
+        [](TableDef* d) {
+          d->billing_mode = BillingMode::kProvisioned;
+          d->read_capacity_units = 7;
+          d->tags.emplace_back("k", "v");
+          d->stream_settings = "stream";
+          return Status::OK();
+        },
+        &altered);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    CHECK(altered.read_capacity_units == 7);
+    // The callback's error comes back unchanged and nothing is written.
+    s = ts->AlterTable("t", [](TableDef* d) {
+      d->read_capacity_units = 99;
+      return Status::InvalidArgument("no");
+    });
+    CHECK(s.IsInvalidArgument());
+    CHECK(s.message() == "no");
+    s = ts->AlterTable("t", [](TableDef* d) {
+      d->sort_key->type = ValueType::kS;
+      return Status::OK();
+    });
+    CHECK(s.IsInvalidArgument());
+    CHECK(ts->AlterTable("missing", [](TableDef*) { return Status::OK(); }).IsNotFound());
+  }
+  auto ts = OpenStore(dir.path());
+  TableDef d;
+  REQUIRE(ts->DescribeTable("t", &d).ok());
+  CHECK(d.billing_mode == BillingMode::kProvisioned);
+  CHECK(d.read_capacity_units == 7);
+  CHECK(d.sort_key->type == ValueType::kN);
+  REQUIRE(d.tags.size() == 1);
+  CHECK(d.tags[0].second == "v");
+  CHECK(d.stream_settings == "stream");
+}

@@ -1,0 +1,80 @@
+#include "server/api/errors.h"
+
+#include <fmt/format.h>
+
+#include "engine/table/table_store.h"
+
+namespace basalt::server::api {
+
+boost::json::object ApiError::Body() const {
+  boost::json::object o = extra;
+  o["__type"] = ns + type;
+  o[capital_message ? "Message" : "message"] = message;
+  return o;
+}
+
+namespace {
+ApiError Make(std::string_view ns, std::string type, std::string message, int status = 400) {
+  ApiError e;
+  e.ns = std::string(ns);
+  e.type = std::move(type);
+  e.message = std::move(message);
+  e.http_status = status;
+  return e;
+}
+}  // namespace
+
+ApiError ValidationError(std::string message) {
+  return Make(kCoralValidateNs, "ValidationException", std::move(message));
+}
+ApiError SerializationError(std::string message) {
+  ApiError e = Make(kCoralServiceNs, "SerializationException", std::move(message));
+  e.capital_message = true;
+  return e;
+}
+ApiError ResourceNotFound(std::string message) {
+  return Make(kDynamoNs, "ResourceNotFoundException", std::move(message));
+}
+ApiError ResourceInUse(std::string message) {
+  return Make(kDynamoNs, "ResourceInUseException", std::move(message));
+}
+ApiError ConditionalCheckFailed(std::string message) {
+  return Make(kDynamoNs, "ConditionalCheckFailedException", std::move(message));
+}
+ApiError UnknownOperation() { return Make(kCoralServiceNs, "UnknownOperationException", ""); }
+ApiError InternalError(std::string message) {
+  return Make(kDynamoNs, "InternalServerError", std::move(message), 500);
+}
+
+ApiError FromStatus(const Status& s) {
+  std::string msg(s.message());
+  if (s.IsNotFound()) return ResourceNotFound(std::move(msg));
+  if (table::IsTableInUse(s)) return ResourceInUse(std::move(msg));
+  if (s.IsInvalidArgument()) return ValidationError(std::move(msg));
+  return InternalError(s.ToString());
+}
+
+void Check(const Status& s) {
+  if (!s.ok()) throw FromStatus(s);
+}
+
+void Constraints::Add(std::string_view value, std::string_view path, std::string_view constraint) {
+  messages_.push_back(
+      fmt::format("Value {} at '{}' failed to satisfy constraint: {}", value, path, constraint));
+}
+
+void Constraints::AddRaw(std::string message) { messages_.push_back(std::move(message)); }
+
+void Constraints::ThrowIfAny() const {
+  if (messages_.empty()) return;
+  std::string msg = messages_.size() == 1
+                        ? std::string("1 validation error detected: ")
+                        : fmt::format("{} validation errors detected: ", messages_.size());
+  for (size_t i = 0; i < messages_.size() && i < 10; i++) {
+    if (i > 0) msg += "; ";
+    msg += messages_[i];
+  }
+  throw ValidationError(std::move(msg));
+}
+
+}  // namespace basalt::server::api

@@ -1,0 +1,322 @@
+#include "server/api/json_value.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "server/api/errors.h"
+
+namespace basalt::server::api {
+
+namespace json = boost::json;
+
+namespace {
+
+// The JSON kind as DynamoDB's (Jackson-based) messages name it.
+const char* KindName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string:
+      return "STRING_VALUE";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+      return "NUMBER_VALUE";
+    case json::kind::bool_:
+      return v.get_bool() ? "TRUE_VALUE" : "FALSE_VALUE";
+    case json::kind::array:
+      return "START_ARRAY";
+    case json::kind::object:
+      return "START_OBJECT";
+    case json::kind::null:
+      return "VALUE_NULL";
+  }
+  return "UNKNOWN";
+}
+
+[[noreturn]] void WrongType(const json::value& v, const char* want) {
+  throw SerializationError(fmt::format("{} cannot be converted to {}", KindName(v), want));
+}
+
+std::string Str(const json::value& v) {
+  if (!v.is_string()) WrongType(v, "String");
+  const json::string& s = v.get_string();
+  return std::string(s.data(), s.size());
+}
+
+const json::array& Arr(const json::value& v) {
+  if (!v.is_array()) WrongType(v, "List");
+  return v.get_array();
+}
+
+Value ParseNumber(std::string_view text) {
+  Value out;
+  Status s = Value::ParseN(text, &out);
+  if (!s.ok()) throw ValidationError(std::string(s.message()));
+  return out;
+}
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+}  // namespace
+
+std::string Base64Encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += kB64[n >> 18];
+    out += kB64[(n >> 12) & 63];
+    out += kB64[(n >> 6) & 63];
+    out += kB64[n & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t n = uint8_t(in[i]) << 16;
+    out += kB64[n >> 18];
+    out += kB64[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += kB64[n >> 18];
+    out += kB64[(n >> 12) & 63];
+    out += kB64[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string Base64Decode(std::string_view in) {
+  static const std::array<int8_t, 256> table = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int i = 0; i < 64; i++) t[static_cast<uint8_t>(kB64[i])] = static_cast<int8_t>(i);
+    return t;
+  }();
+  if (in.size() % 4 != 0) {
+    throw SerializationError(fmt::format(
+        "Base64 encoded length is expected a multiple of 4 bytes but found: {}", in.size()));
+  }
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int j = 0; j < 4; j++) {
+      char c = in[i + j];
+      if (c == '=' && i + 4 == in.size() && j >= 2) {
+        v[j] = 0;
+        pad++;
+        continue;
+      }
+      if (pad > 0 || table[static_cast<uint8_t>(c)] < 0) {
+        throw SerializationError("Invalid Base64 character: '" + std::string(1, c) + "'");
+      }
+      v[j] = table[static_cast<uint8_t>(c)];
+    }
+    uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    out += static_cast<char>(n >> 16);
+    if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
+    if (pad < 1) out += static_cast<char>(n & 0xff);
+  }
+  return out;
+}
+
+Value ParseValue(const json::value& jv) {
+  if (!jv.is_object()) WrongType(jv, "AttributeValue");
+  const json::object& o = jv.get_object();
+  const json::value* found = nullptr;
+  std::string_view tag;
+  for (const auto& kv : o) {
+    if (kv.value().is_null()) continue;  // SDKs may send absent members as null
+    std::string_view k(kv.key().data(), kv.key().size());
+    if (k != "S" && k != "N" && k != "B" && k != "BOOL" && k != "NULL" && k != "L" && k != "M" &&
+        k != "SS" && k != "NS" && k != "BS") {
+      continue;  // unknown members are ignored, as DynamoDB does
+    }
+    if (found != nullptr) {
+      throw ValidationError(
+          "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
+          "the supported datatypes");
+    }
+    found = &kv.value();
+    tag = k;
+  }
+  if (found == nullptr) {
+    throw ValidationError(
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+  }
+  const json::value& v = *found;
+  if (tag == "S") return Value::MakeS(Str(v));
+  if (tag == "N") return ParseNumber(Str(v));
+  if (tag == "B") return Value::MakeB(Base64Decode(Str(v)));
+  if (tag == "BOOL") {
+    if (!v.is_bool()) WrongType(v, "Boolean");
+    return Value::MakeBool(v.get_bool());
+  }
+  if (tag == "NULL") {
+    if (!v.is_bool()) WrongType(v, "Boolean");
+    if (!v.get_bool()) {
+      throw ValidationError(
+          "One or more parameter values were invalid: Null attribute value types must have the "
+          "value of true");
+    }
+    return Value::MakeNull();
+  }
+  if (tag == "L") {
+    Value::List l;
+    for (const json::value& e : Arr(v)) l.push_back(ParseValue(e));
+    return Value::MakeL(std::move(l));
+  }
+  if (tag == "M") return Value::MakeM(ParseItem(v, "M"));
+  if (tag == "SS" || tag == "BS") {
+    Value::StringSet ss;
+    for (const json::value& e : Arr(v)) {
+      ss.push_back(tag == "SS" ? Str(e) : Base64Decode(Str(e)));
+    }
+    return tag == "SS" ? Value::MakeSS(std::move(ss)) : Value::MakeBS(std::move(ss));
+  }
+  // NS
+  Value::NumberSet ns;
+  for (const json::value& e : Arr(v)) ns.push_back(ParseNumber(Str(e)).n());
+  return Value::MakeNS(std::move(ns));
+}
+
+Item ParseItem(const json::value& v, std::string_view /*member*/) {
+  if (!v.is_object()) WrongType(v, "Map");
+  std::vector<Item::Entry> entries;
+  entries.reserve(v.get_object().size());
+  for (const auto& kv : v.get_object()) {
+    entries.emplace_back(std::string(kv.key().data(), kv.key().size()), ParseValue(kv.value()));
+  }
+  return Item::FromUnsorted(std::move(entries));
+}
+
+json::value ValueToJson(const Value& v) {
+  json::object o;
+  switch (v.type()) {
+    case table::ValueType::kS:
+      o["S"] = v.s();
+      break;
+    case table::ValueType::kN:
+      o["N"] = v.n().ToString();
+      break;
+    case table::ValueType::kB:
+      o["B"] = Base64Encode(v.b());
+      break;
+    case table::ValueType::kBool:
+      o["BOOL"] = v.boolean();
+      break;
+    case table::ValueType::kNull:
+      o["NULL"] = true;
+      break;
+    case table::ValueType::kL: {
+      json::array a;
+      a.reserve(v.l().size());
+      for (const Value& e : v.l()) a.push_back(ValueToJson(e));
+      o["L"] = std::move(a);
+      break;
+    }
+    case table::ValueType::kM:
+      o["M"] = ItemToJson(v.m());
+      break;
+    case table::ValueType::kSS: {
+      json::array a;
+      for (const std::string& s : v.ss()) a.emplace_back(s);
+      o["SS"] = std::move(a);
+      break;
+    }
+    case table::ValueType::kNS: {
+      json::array a;
+      for (const auto& d : v.ns()) a.emplace_back(d.ToString());
+      o["NS"] = std::move(a);
+      break;
+    }
+    case table::ValueType::kBS: {
+      json::array a;
+      for (const std::string& s : v.bs()) a.emplace_back(Base64Encode(s));
+      o["BS"] = std::move(a);
+      break;
+    }
+  }
+  return o;
+}
+
+json::object ItemToJson(const Item& item) {
+  json::object o;
+  o.reserve(item.size());
+  for (const auto& [name, value] : item) o[name] = ValueToJson(value);
+  return o;
+}
+
+std::optional<std::string> GetString(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::nullopt;
+  return Str(it->value());
+}
+
+std::optional<int64_t> GetInt(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::nullopt;
+  const json::value& v = it->value();
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) {
+    return v.get_uint64() > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(v.get_uint64());
+  }
+  if (v.is_double()) {
+    double d = v.get_double();
+    if (d >= 9.2e18) return INT64_MAX;
+    if (d <= -9.2e18) return INT64_MIN;
+    return static_cast<int64_t>(d);
+  }
+  WrongType(v, "Long");
+}
+
+std::optional<bool> GetBool(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::nullopt;
+  if (!it->value().is_bool()) WrongType(it->value(), "Boolean");
+  return it->value().get_bool();
+}
+
+const json::object* GetObject(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return nullptr;
+  if (!it->value().is_object()) WrongType(it->value(), "Map");
+  return &it->value().get_object();
+}
+
+const json::array* GetArray(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return nullptr;
+  if (!it->value().is_array()) WrongType(it->value(), "List");
+  return &it->value().get_array();
+}
+
+const json::object& AsObject(const json::value& v) {
+  if (!v.is_object()) WrongType(v, "Structure");
+  return v.get_object();
+}
+
+const std::string AsString(const json::value& v) { return Str(v); }
+
+std::optional<std::map<std::string, std::string>> GetNameMap(const json::object& o,
+                                                             std::string_view key) {
+  const json::object* m = GetObject(o, key);
+  if (m == nullptr) return std::nullopt;
+  std::map<std::string, std::string> out;
+  for (const auto& kv : *m) out[std::string(kv.key())] = Str(kv.value());
+  return out;
+}
+
+std::optional<std::map<std::string, Value>> GetValueMap(const json::object& o,
+                                                        std::string_view key) {
+  const json::object* m = GetObject(o, key);
+  if (m == nullptr) return std::nullopt;
+  std::map<std::string, Value> out;
+  for (const auto& kv : *m) out[std::string(kv.key())] = ParseValue(kv.value());
+  return out;
+}
+
+std::string Quote(std::string_view s) { return fmt::format("'{}'", s); }
+
+}  // namespace basalt::server::api

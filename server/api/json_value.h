@@ -1,0 +1,64 @@
+// DynamoDB JSON <-> table values, and typed readers of request members.
+//
+// Wire form of an AttributeValue: an object with exactly one type member,
+// {"S":"x"}, {"N":"1.5"} (numbers travel as strings), {"B":"<base64>"},
+// {"BOOL":true}, {"NULL":true}, {"L":[...]}, {"M":{...}}, {"SS":[...]},
+// {"NS":[...]}, {"BS":[...]}. Parsing throws ApiError with DynamoDB's type
+// and text: SerializationException for a JSON type that cannot be converted
+// (e.g. {"S": 5}, malformed base64), ValidationException for an empty or
+// multi-typed AttributeValue, NULL:false, bad numbers. Set and nesting rules
+// (empty sets, duplicates, depth) are table::ValidateValue's, applied by the
+// callers that store values.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/table/value.h"
+
+namespace basalt::server::api {
+
+using table::Item;
+using table::Value;
+
+// ---- AttributeValue ----
+Value ParseValue(const boost::json::value& v);
+// An attribute map ({"name": AttributeValue, ...}), e.g. Item or Key.
+Item ParseItem(const boost::json::value& v, std::string_view member);
+boost::json::value ValueToJson(const Value& v);
+boost::json::object ItemToJson(const Item& item);
+
+// ---- base64 (standard alphabet, padded) ----
+std::string Base64Encode(std::string_view bytes);
+// SerializationException on bad length, alphabet or padding.
+std::string Base64Decode(std::string_view text);
+
+// ---- request members ----
+// Each reader returns nullopt when the member is absent or JSON null, throws
+// SerializationException when it has the wrong JSON type (DynamoDB's texts,
+// e.g. "NUMBER_VALUE cannot be converted to String").
+std::optional<std::string> GetString(const boost::json::object& o, std::string_view key);
+std::optional<int64_t> GetInt(const boost::json::object& o, std::string_view key);
+std::optional<bool> GetBool(const boost::json::object& o, std::string_view key);
+const boost::json::object* GetObject(const boost::json::object& o, std::string_view key);
+const boost::json::array* GetArray(const boost::json::object& o, std::string_view key);
+// A JSON object member required to be an object (used for array elements).
+const boost::json::object& AsObject(const boost::json::value& v);
+const std::string AsString(const boost::json::value& v);
+
+// ExpressionAttributeNames / ExpressionAttributeValues (nullopt when absent).
+std::optional<std::map<std::string, std::string>> GetNameMap(const boost::json::object& o,
+                                                             std::string_view key);
+std::optional<std::map<std::string, Value>> GetValueMap(const boost::json::object& o,
+                                                        std::string_view key);
+
+// How DynamoDB quotes a string value inside a constraint message: 'x'.
+std::string Quote(std::string_view s);
+
+}  // namespace basalt::server::api

@@ -1,0 +1,80 @@
+#include "server/api/service.h"
+
+#include <fmt/format.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <exception>
+
+#include "engine/base/logging.h"
+#include "server/api/errors.h"
+
+namespace basalt::server::api {
+
+namespace json = boost::json;
+
+namespace {
+constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
+constexpr std::string_view kAmzJson = "application/x-amz-json-1.0";
+constexpr std::string_view kJson = "application/json";
+
+void WriteError(const ApiError& e, const std::string& content_type, HttpResponse* r) {
+  r->status = e.http_status;
+  r->content_type = content_type;
+  r->body = json::serialize(e.Body());
+  r->headers.emplace_back("x-amzn-ErrorType", e.type);
+}
+}  // namespace
+
+std::string Context::TableArn(const std::string& table) const {
+  return fmt::format("arn:aws:dynamodb:{}:{}:table/{}", options->region, options->account, table);
+}
+
+Service::Service(table::TableStore* store, ServiceOptions options) : options_(std::move(options)) {
+  ctx_.store = store;
+  ctx_.options = &options_;
+  RegisterTableOperations(&ops_);
+  RegisterItemOperations(&ops_);
+}
+
+void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
+  if (req.method == "GET" && (req.target == "/" || req.target.empty())) {
+    resp->status = 200;
+    resp->content_type = "text/plain";
+    resp->body = fmt::format("healthy: dynamodb.{}.amazonaws.com ", options_.region);
+    return;
+  }
+  // Content-Type may carry parameters ("application/json; charset=utf-8").
+  std::string_view ctype = req.Header("content-type");
+  ctype = ctype.substr(0, ctype.find(';'));
+  while (!ctype.empty() && ctype.back() == ' ') ctype.remove_suffix(1);
+  if (req.method != "POST" || (ctype != kAmzJson && ctype != kJson)) {
+    resp->status = 404;
+    resp->content_type = "application/xml";
+    resp->body = "<UnknownOperationException/>";
+    return;
+  }
+  const std::string content_type(ctype);
+  try {
+    json::error_code ec;
+    json::value body = json::parse(req.body, ec);
+    if (ec || !body.is_object())
+      throw SerializationError("Start of structure or map found where not expected.");
+    std::string_view target = req.Header("x-amz-target");
+    if (!target.starts_with(kTargetPrefix)) throw UnknownOperation();
+    auto it = ops_.find(target.substr(kTargetPrefix.size()));
+    if (it == ops_.end()) throw UnknownOperation();
+    Context ctx = ctx_;
+    json::object out = it->second(ctx, body.get_object());
+    resp->status = 200;
+    resp->content_type = content_type;
+    resp->body = json::serialize(out);
+  } catch (const ApiError& e) {
+    WriteError(e, content_type, resp);
+  } catch (const std::exception& e) {
+    LogInfo("internal error: {}", e.what());
+    WriteError(InternalError(e.what()), content_type, resp);
+  }
+}
+
+}  // namespace basalt::server::api

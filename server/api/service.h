@@ -1,0 +1,58 @@
+// Service: the DynamoDB JSON protocol over a TableStore. Turns one HTTP
+// request into one operation call and its JSON (or error) response.
+//
+// Request processing, in DynamoDB's order (DYNAMODB.md 4.1):
+//   GET /            -> 200 "healthy: dynamodb.<region>.amazonaws.com "
+//   other methods, or a POST whose Content-Type is neither
+//   application/x-amz-json-1.0 nor application/json -> 404 <UnknownOperationException/>
+//   body not a JSON object                         -> SerializationException
+//   X-Amz-Target not "DynamoDB_20120810.<Op>" of a known Op -> UnknownOperationException
+//   then the operation: JSON type checks (SerializationException), constraint
+//   checks (ValidationException, aggregated), semantic checks, execution.
+// Local mode: any credentials (or none) are accepted.
+//
+// Thread safety: Handle() may be called concurrently from many threads.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "engine/table/table_store.h"
+#include "server/http/http_server.h"
+
+namespace basalt::server::api {
+
+struct ServiceOptions {
+  // Shown in ARNs ("arn:aws:dynamodb:<region>:<account>:table/<name>") and the health check.
+  std::string region = "us-east-1";
+  std::string account = "000000000000";
+};
+
+// What every operation handler sees.
+struct Context {
+  table::TableStore* store = nullptr;
+  const ServiceOptions* options = nullptr;
+
+  std::string TableArn(const std::string& table) const;
+};
+
+using Operation = std::function<boost::json::object(Context&, const boost::json::object&)>;
+
+class Service {
+ public:
+  Service(table::TableStore* store, ServiceOptions options);
+  void Handle(const HttpRequest& request, HttpResponse* response);
+
+ private:
+  Context ctx_;
+  ServiceOptions options_;
+  std::map<std::string, Operation, std::less<>> ops_;
+};
+
+// Operation registration, one function per API family (tables.cc, items.cc).
+void RegisterTableOperations(std::map<std::string, Operation, std::less<>>* ops);
+void RegisterItemOperations(std::map<std::string, Operation, std::less<>>* ops);
+
+}  // namespace basalt::server::api

@@ -1,0 +1,121 @@
+// HttpServer: HTTP/1.1 with keep-alive on Boost.Beast/Asio, a fixed pool of
+// threads (no thread per connection), bounded request size and connection
+// count, header and idle timeouts. It knows nothing of DynamoDB: it parses a
+// request, hands it to a Handler, and frames the Handler's response with the
+// headers every DynamoDB response carries (x-amzn-RequestId, x-amz-crc32 over
+// the bytes sent, Content-Type, Content-Length, Date).
+//
+// Limits and what a client sees when it passes them:
+//   - body larger than max_body_bytes: HTTP 413, connection closed;
+//   - request line + headers larger than max_header_bytes: HTTP 431, closed;
+//   - a request whose headers do not arrive within header_timeout_ms, or a
+//     body that stalls longer than body_timeout_ms: the connection is closed;
+//   - an idle keep-alive connection is closed after idle_timeout_ms;
+//   - more than max_connections open at once: the new connection is accepted
+//     and closed at once (the OS backlog is never left to fill).
+// One slow or malicious client therefore holds at most one connection slot
+// and never blocks a thread: every read and write is asynchronous.
+//
+// Threading: Start() runs `threads` threads on one io_context. The Handler is
+// called on one of them, synchronously, and may block (storage calls do); it
+// must be thread-safe. Stop() stops accepting, lets requests in flight finish
+// and their responses be written (bounded by drain_timeout_ms), closes idle
+// connections, and joins the threads.
+//
+// Responses the server makes itself (400 malformed request, 413, 431, 500
+// when the Handler throws) carry the same framing headers and a JSON body
+// {"message":"..."}, which AWS SDKs parse into an error with that message.
+// After them the server stops sending, discards what the client still sends
+// for up to a second (so the client reads the response rather than a reset),
+// and closes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/base/status.h"
+
+namespace basalt::server {
+
+struct HttpRequest {
+  std::string method;  // "POST", "GET", ...
+  std::string target;  // request target, e.g. "/"
+  // Header values by lower-case name (the last one wins when repeated).
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // The x-amzn-RequestId the response will carry (for logs and error bodies).
+  std::string request_id;
+
+  // The value of header `lower_name`, or "" when absent.
+  const std::string& Header(const std::string& lower_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/x-amz-json-1.0";
+  std::string body;
+  // Extra headers (e.g. x-amzn-ErrorType). The server adds x-amzn-RequestId,
+  // x-amz-crc32, Content-Length, Date, Server, Connection and Content-Type
+  // itself and ignores extra headers with those names or with CR/LF in them.
+  // A status outside 200..999 is sent as 500; 204 and 304 are sent without
+  // a body.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpHandler = std::function<void(const HttpRequest&, HttpResponse*)>;
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8000;                        // 0 = pick a free port (see HttpServer::port())
+  int threads = 0;                             // 0 = std::thread::hardware_concurrency()
+  size_t max_body_bytes = size_t{16} << 20;    // DynamoDB's request limit
+  size_t max_header_bytes = size_t{16} << 10;  // request line + headers
+  size_t max_connections = 1024;
+  // From accept (first request) or from the first byte of a later request on
+  // a keep-alive connection until the end of the headers.
+  uint32_t header_timeout_ms = 10000;
+  // Longest wait for more body bytes (a stall, not the whole body); also
+  // bounds each response write to a client that does not read.
+  uint32_t body_timeout_ms = 30000;
+  // Keep-alive: longest wait for the first byte of the next request.
+  uint32_t idle_timeout_ms = 60000;
+  // Stop(): longest wait for requests in flight before connections are cut.
+  uint32_t drain_timeout_ms = 10000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();  // Stop()s if running
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the threads. IOError with the reason when the
+  // address cannot be bound (e.g. "bind 127.0.0.1:8000: Address already in
+  // use"); InvalidArgument when called twice. At most once per HttpServer.
+  Status Start();
+  // The bound port (useful with options.port == 0). Valid after Start().
+  uint16_t port() const;
+  // Graceful stop (see above). Idempotent and thread-safe; may be called
+  // from any thread except the server's own (a Handler must not call it, as
+  // it joins the threads) and not from inside a signal handler.
+  void Stop();
+
+  // Connections open now (for tests and stats).
+  size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// CRC-32 (the gzip / java.util.zip polynomial), as DynamoDB's x-amz-crc32.
+uint32_t Crc32(std::string_view data);
+
+}  // namespace basalt::server
