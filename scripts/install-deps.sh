@@ -8,7 +8,14 @@ packages=(
   liburing-dev libxxhash-dev liblz4-dev libfmt-dev
   doctest-dev libbenchmark-dev
   librocksdb-dev libleveldb-dev
+  libboost1.81-dev libboost-json1.81-dev
+  python3 python3-boto3 python3-pytest awscli
 )
+# node runs the tests that need a newer AWS SDK than Debian's boto3
+# (tests/integration/node); a machine that already has node keeps its own.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -198,10 +198,11 @@ Status TableStore::ValidateItemKey(const TableDef& def, const Item& item) {
                                          " actual: " + ValueTypeName(v->type()));
     }
     if (IsEmptyKeyValue(*v)) {
-      return Invalid(
-          kInvalidPrefix,
-          "The AttributeValue for a key attribute cannot contain an empty string value. Key: " +
-              a->name);
+      // "are not valid." (not "were invalid:") for PutItem too, as DynamoDB answers.
+      return Status::InvalidArgument(
+          "One or more parameter values are not valid. The AttributeValue for a key attribute "
+          "cannot contain an empty string value. Key: " +
+          a->name);
     }
     Status s = CheckKeySize(def, *a, *v);
     if (!s.ok()) return s;

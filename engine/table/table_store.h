@@ -277,8 +277,8 @@ class TableStore {
   // ValidateItemKey: the key attributes of a whole item, with DynamoDB's
   // PutItem messages ("One or more parameter values were invalid: Missing the
   // key <name> in the item", "...Type mismatch for key <name> expected: S
-  // actual: N", "...The AttributeValue for a key attribute cannot contain an
-  // empty string value. Key: <name>", the 2048/1024 byte key size limits).
+  // actual: N", "One or more parameter values are not valid. The AttributeValue
+  // for a key attribute cannot contain an empty string value. Key: <name>", the 2048/1024 byte key size limits).
   static Status ValidateItemKey(const TableDef& def, const Item& item);
   // ValidateKeyOnly: a Key parameter (GetItem/DeleteItem/UpdateItem): exactly
   // the key attributes; missing, extra or mistyped -> kKeySchemaMismatchMessage;

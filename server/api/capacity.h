@@ -8,7 +8,12 @@
 
 #include <boost/json/object.hpp>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "engine/table/catalog.h"
+#include "engine/table/value.h"
 
 namespace basalt::server::api {
 
@@ -21,10 +26,26 @@ ReturnCapacity ReturnCapacityFromName(const std::string& name);
 double ReadUnits(size_t bytes, bool strongly_consistent);
 double WriteUnits(size_t bytes);
 
-// {"TableName": t, "CapacityUnits": u} (+ "Table": {"CapacityUnits": u} with
-// INDEXES). `read` selects ReadCapacityUnits/WriteCapacityUnits in the
-// INDEXES detail.
+// Write units one item write costs an index (DYNAMODB.md 3.3): an index entry
+// exists when the item has all of the index's key attributes; its size is the
+// projected entry (table keys + index keys + projected attributes). A new entry
+// or a removed one costs its size in units, a changed index key costs both
+// (delete + put), a changed projection costs the larger entry, no change 0.
+struct IndexCapacity {
+  std::string name;
+  bool global = true;
+  double units = 0;
+};
+std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def,
+                                           const std::optional<table::Item>& old_item,
+                                           const std::optional<table::Item>& new_item);
+
+// {"TableName": t, "CapacityUnits": total} where total = table units + the
+// indexes' units; with INDEXES also "Table": {"CapacityUnits": ...} and
+// "GlobalSecondaryIndexes"/"LocalSecondaryIndexes": {name: {"CapacityUnits": u}}
+// for the indexes that were charged. `read` selects ReadCapacityUnits or
+// WriteCapacityUnits beside CapacityUnits in the INDEXES detail.
 boost::json::object CapacityJson(const std::string& table, double units, ReturnCapacity mode,
-                                 bool read);
+                                 bool read, const std::vector<IndexCapacity>& indexes = {});
 
 }  // namespace basalt::server::api

@@ -45,25 +45,7 @@ struct Common {
 // ReturnValues and ReturnValuesOnConditionCheckFailure with their enum checks.
 Common ParseCommon(const json::object& req, Constraints* c) {
   Common out;
-  auto name = GetString(req, "TableName");
-  if (!name) {
-    c->Add("null", "tableName", "Member must not be null");
-  } else {
-    if (name->size() < 3) {
-      c->Add(Quote(*name), "tableName", "Member must have length greater than or equal to 3");
-    }
-    if (name->size() > 255) {
-      c->Add(Quote(*name), "tableName", "Member must have length less than or equal to 255");
-    }
-    bool ok = std::all_of(name->begin(), name->end(), [](char ch) {
-      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-';
-    });
-    if (!ok) {
-      c->Add(Quote(*name), "tableName",
-             "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
-    }
-    out.table = *name;
-  }
+  out.table = RequireTableName(req);
   if (auto rcc = GetString(req, "ReturnConsumedCapacity")) {
     if (*rcc != "INDEXES" && *rcc != "TOTAL" && *rcc != "NONE") {
       c->Add(Quote(*rcc), "returnConsumedCapacity",
@@ -125,18 +107,28 @@ void CheckNoMixing(const json::object& req, std::initializer_list<const char*> l
 }
 
 // ExpressionAttributeNames/Values: present only with expressions, non-empty,
-// keys of the right form, values valid.
-void ParsePlaceholderMaps(const json::object& req, bool uses_expressions, Expressions* e) {
+// keys of the right form, values valid. `expressions`: the request's
+// expression parameters, named in DynamoDB's message for values sent without
+// any ("...: ConditionExpression is null", "...: UpdateExpression and
+// ConditionExpression are null").
+void ParsePlaceholderMaps(const json::object& req, std::initializer_list<const char*> expressions,
+                          Expressions* e) {
   e->names = GetNameMap(req, "ExpressionAttributeNames");
   e->values = GetValueMap(req, "ExpressionAttributeValues");
+  bool uses_expressions = false;
+  for (const char* x : expressions) {
+    if (req.contains(x) && !req.at(x).is_null()) uses_expressions = true;
+  }
   if (!uses_expressions) {
     if (e->names) {
       throw ValidationError(
           "ExpressionAttributeNames can only be specified when using expressions");
     }
     if (e->values) {
-      throw ValidationError(
-          "ExpressionAttributeValues can only be specified when using expressions");
+      std::vector<std::string> names(expressions.begin(), expressions.end());
+      throw ValidationError(fmt::format(
+          "ExpressionAttributeValues can only be specified when using expressions: {} {} null",
+          fmt::join(names, " and "), names.size() == 1 ? "is" : "are"));
     }
     return;
   }
@@ -294,9 +286,10 @@ bool Evaluate(const expr::Condition* c, const Item* item) {
   throw e;
 }
 
-void AddCapacity(json::object* resp, const Common& common, double units, bool read) {
+void AddCapacity(json::object* resp, const Common& common, double units, bool read,
+                 const std::vector<IndexCapacity>& indexes = {}) {
   if (common.capacity == ReturnCapacity::kNone) return;
-  (*resp)["ConsumedCapacity"] = CapacityJson(common.table, units, common.capacity, read);
+  (*resp)["ConsumedCapacity"] = CapacityJson(common.table, units, common.capacity, read, indexes);
 }
 
 size_t SizeOf(const std::optional<Item>& item) { return item ? table::ItemSize(*item) : 0; }
@@ -342,8 +335,7 @@ json::object PutItem(Context& ctx, const json::object& req) {
   }
   CheckNoMixing(req, {"Expected", "ConditionalOperator"}, {"ConditionExpression"});
   Expressions e;
-  const bool uses = req.contains("ConditionExpression") && !req.at("ConditionExpression").is_null();
-  ParsePlaceholderMaps(req, uses, &e);
+  ParsePlaceholderMaps(req, {"ConditionExpression"}, &e);
   ParseCondition(req, &e);
   CheckExpr(expr::CheckAllUsed(e.placeholders));
 
@@ -359,7 +351,8 @@ json::object PutItem(Context& ctx, const json::object& req) {
   if (common.return_values == "ALL_OLD" && r.old_item) {
     resp["Attributes"] = ItemToJson(*r.old_item);
   }
-  AddCapacity(&resp, common, WriteUnits(std::max(SizeOf(r.old_item), SizeOf(r.new_item))), false);
+  AddCapacity(&resp, common, WriteUnits(std::max(SizeOf(r.old_item), SizeOf(r.new_item))), false,
+              IndexWriteUnits(def, r.old_item, r.new_item));
   return resp;
 }
 
@@ -371,9 +364,7 @@ json::object GetItem(Context& ctx, const json::object& req) {
   c.ThrowIfAny();
   CheckNoMixing(req, {"AttributesToGet"}, {"ProjectionExpression"});
   Expressions e;
-  const bool uses =
-      req.contains("ProjectionExpression") && !req.at("ProjectionExpression").is_null();
-  ParsePlaceholderMaps(req, uses, &e);
+  ParsePlaceholderMaps(req, {"ProjectionExpression"}, &e);
   ParseProjection(req, &e);
   CheckExpr(expr::CheckAllUsed(e.placeholders));
 
@@ -401,8 +392,7 @@ json::object DeleteItem(Context& ctx, const json::object& req) {
   }
   CheckNoMixing(req, {"Expected", "ConditionalOperator"}, {"ConditionExpression"});
   Expressions e;
-  const bool uses = req.contains("ConditionExpression") && !req.at("ConditionExpression").is_null();
-  ParsePlaceholderMaps(req, uses, &e);
+  ParsePlaceholderMaps(req, {"ConditionExpression"}, &e);
   ParseCondition(req, &e);
   CheckExpr(expr::CheckAllUsed(e.placeholders));
 
@@ -417,7 +407,8 @@ json::object DeleteItem(Context& ctx, const json::object& req) {
   if (common.return_values == "ALL_OLD" && r.old_item) {
     resp["Attributes"] = ItemToJson(*r.old_item);
   }
-  AddCapacity(&resp, common, WriteUnits(SizeOf(r.old_item)), false);
+  AddCapacity(&resp, common, WriteUnits(SizeOf(r.old_item)), false,
+              IndexWriteUnits(def, r.old_item, r.new_item));
   return resp;
 }
 
@@ -429,10 +420,7 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
   CheckNoMixing(req, {"Expected", "ConditionalOperator", "AttributeUpdates"},
                 {"ConditionExpression", "UpdateExpression"});
   Expressions e;
-  const bool uses =
-      (req.contains("ConditionExpression") && !req.at("ConditionExpression").is_null()) ||
-      (req.contains("UpdateExpression") && !req.at("UpdateExpression").is_null());
-  ParsePlaceholderMaps(req, uses, &e);
+  ParsePlaceholderMaps(req, {"UpdateExpression", "ConditionExpression"}, &e);
   if (auto ue = GetString(req, "UpdateExpression")) {
     CheckExpr(expr::ParseUpdate(*ue, &e.placeholders, &e.update));
   } else if (const json::object* au = GetObject(req, "AttributeUpdates")) {
@@ -490,7 +478,8 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
     attrs = expr::Project(*r.new_item, updated);
   }
   if (attrs && !attrs->empty()) resp["Attributes"] = ItemToJson(*attrs);
-  AddCapacity(&resp, common, WriteUnits(std::max(SizeOf(r.old_item), SizeOf(r.new_item))), false);
+  AddCapacity(&resp, common, WriteUnits(std::max(SizeOf(r.old_item), SizeOf(r.new_item))), false,
+              IndexWriteUnits(def, r.old_item, r.new_item));
   return resp;
 }
 

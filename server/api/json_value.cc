@@ -317,6 +317,27 @@ std::optional<std::map<std::string, Value>> GetValueMap(const json::object& o,
   return out;
 }
 
+std::string RequireTableName(const json::object& req) {
+  auto name = GetString(req, "TableName");
+  if (!name) {
+    throw ValidationError(
+        "The parameter 'TableName' is required but was not present in the request");
+  }
+  if (name->size() < 3 || name->size() > 255) {
+    throw ValidationError(
+        "TableName must be at least 3 characters long and at most 255 characters long");
+  }
+  for (char c : *name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      throw ValidationError(
+          "1 validation error detected: Value " + Quote(*name) +
+          " at 'tableName' failed to satisfy constraint: Member must satisfy regular expression "
+          "pattern: [a-zA-Z0-9_.-]+");
+    }
+  }
+  return *name;
+}
+
 std::string Quote(std::string_view s) { return fmt::format("'{}'", s); }
 
 }  // namespace basalt::server::api

@@ -58,6 +58,13 @@ std::optional<std::map<std::string, std::string>> GetNameMap(const boost::json::
 std::optional<std::map<std::string, Value>> GetValueMap(const boost::json::object& o,
                                                         std::string_view key);
 
+// TableName of a request, checked as DynamoDB checks it first (before the
+// aggregated constraints): missing -> "The parameter 'TableName' is required
+// but was not present in the request"; length outside 3..255 -> "TableName
+// must be at least 3 characters long and at most 255 characters long"; other
+// characters -> the regular-expression constraint message.
+std::string RequireTableName(const boost::json::object& req);
+
 // How DynamoDB quotes a string value inside a constraint message: 'x'.
 std::string Quote(std::string_view s);
 

@@ -56,8 +56,12 @@ void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
   }
   const std::string content_type(ctype);
   try {
+    // Deep enough for DynamoDB's 32 nesting levels (each level is two JSON
+    // levels: the L/M value and its AttributeValue object).
+    json::parse_options po;
+    po.max_depth = 256;
     json::error_code ec;
-    json::value body = json::parse(req.body, ec);
+    json::value body = json::parse(req.body, ec, {}, po);
     if (ec || !body.is_object())
       throw SerializationError("Start of structure or map found where not expected.");
     std::string_view target = req.Header("x-amz-target");
@@ -68,7 +72,9 @@ void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
     json::object out = it->second(ctx, body.get_object());
     resp->status = 200;
     resp->content_type = content_type;
-    resp->body = json::serialize(out);
+    // TagResource and UntagResource answer with an empty body, as DynamoDB.
+    const bool empty_body = it->first == "TagResource" || it->first == "UntagResource";
+    resp->body = empty_body ? std::string() : json::serialize(out);
   } catch (const ApiError& e) {
     WriteError(e, content_type, resp);
   } catch (const std::exception& e) {

@@ -58,20 +58,10 @@ void CheckName(Constraints* c, const std::optional<std::string>& name, std::stri
   if (!ValidNameChars(*name)) {
     c->Add(Quote(*name), path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
   }
-  if (name->size() < 3) {
-    c->Add(Quote(*name), path, "Member must have length greater than or equal to 3");
+  if (name->size() < 3 || name->size() > 255) {
+    throw ValidationError(
+        "IndexName must be at least 3 characters long and at most 255 characters long");
   }
-  if (name->size() > 255) {
-    c->Add(Quote(*name), path, "Member must have length less than or equal to 255");
-  }
-}
-
-std::string RequireTableName(const json::object& req) {
-  auto name = GetString(req, "TableName");
-  Constraints c;
-  CheckName(&c, name, "tableName");
-  c.ThrowIfAny();
-  return *name;
 }
 
 std::optional<ValueType> KeyTypeFromName(std::string_view t) {
@@ -501,8 +491,7 @@ void MergeTags(std::vector<std::pair<std::string, std::string>>* tags,
 
 json::object CreateTable(Context& ctx, const json::object& req) {
   Constraints c;
-  auto name = GetString(req, "TableName");
-  CheckName(&c, name, "tableName");
+  std::optional<std::string> name = RequireTableName(req);
   std::vector<KeyAttribute> defs;
   const json::array* ad = GetArray(req, "AttributeDefinitions");
   if (ad == nullptr) {
@@ -543,6 +532,13 @@ json::object CreateTable(Context& ctx, const json::object& req) {
                           "BillingMode is PROVISIONED");
   }
   if (tp) CheckThroughputBounds(*tp);
+  std::set<std::string> seen;
+  for (const auto& d : defs) {
+    if (!seen.insert(d.name).second) {
+      throw ValidationError(
+          fmt::format("{}Duplicate AttributeName in AttributeDefinitions: {}", kInvalid, d.name));
+    }
+  }
   if (keys.size() > defs.size()) {
     throw ValidationError("Invalid KeySchema: Some index key attribute have no definition");
   }
@@ -553,13 +549,6 @@ json::object CreateTable(Context& ctx, const json::object& req) {
     throw ValidationError(std::string(kInvalid) +
                           "Number of attributes in KeySchema does not exactly match number of "
                           "attributes defined in AttributeDefinitions");
-  }
-  std::set<std::string> seen;
-  for (const auto& d : defs) {
-    if (!seen.insert(d.name).second) {
-      throw ValidationError(std::string(kInvalid) +
-                            "Cannot have two attributes with the same name");
-    }
   }
   json::object indexes = ParseIndexes(req, keys, defs, ppr);
   auto stream = ParseStreamSpec(req);

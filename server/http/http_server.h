@@ -3,7 +3,7 @@
 // count, header and idle timeouts. It knows nothing of DynamoDB: it parses a
 // request, hands it to a Handler, and frames the Handler's response with the
 // headers every DynamoDB response carries (x-amzn-RequestId, x-amz-crc32 over
-// the bytes sent, Content-Type, Content-Length, Date).
+// the bytes sent, Content-Type, Content-Length, Date; plus Server: basalt).
 //
 // Limits and what a client sees when it passes them:
 //   - body larger than max_body_bytes: HTTP 413, connection closed;
@@ -25,9 +25,10 @@
 // Responses the server makes itself (400 malformed request, 413, 431, 500
 // when the Handler throws) carry the same framing headers and a JSON body
 // {"message":"..."}, which AWS SDKs parse into an error with that message.
-// After them the server stops sending, discards what the client still sends
-// for up to a second (so the client reads the response rather than a reset),
-// and closes.
+// After a 400, 413 or 431 the server stops sending, discards what the client
+// still sends for up to a second (so the client reads the response rather
+// than a reset), and closes. "Expect: 100-continue" is answered before the
+// body is read; a HEAD request gets the response's headers without its body.
 #pragma once
 
 #include <cstddef>

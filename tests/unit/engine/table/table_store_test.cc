@@ -182,7 +182,8 @@ TEST_CASE("table_store: key validation messages") {
   CHECK(put(MakeItem({{"pk", S("a")}, {"sk", S("1")}})).message() ==
         p + "Type mismatch for key sk expected: N actual: S");
   CHECK(put(MakeItem({{"pk", S("")}, {"sk", N("1")}})).message() ==
-        p + "The AttributeValue for a key attribute cannot contain an empty string value. Key: pk");
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty string value. Key: pk");
   CHECK(put(MakeItem({{"pk", S(std::string(2049, 'x'))}, {"sk", N("1")}})).message() ==
         p + "Size of hashkey has exceeded the maximum size limit of2048 bytes");
   Check(put(MakeItem({{"pk", S(std::string(2048, 'x'))}, {"sk", N("1")}})));

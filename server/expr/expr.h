@@ -1,0 +1,202 @@
+// DynamoDB expressions over table values: ConditionExpression,
+// FilterExpression, UpdateExpression, ProjectionExpression,
+// KeyConditionExpression, and the legacy parameters (Expected, KeyConditions,
+// QueryFilter, ScanFilter, AttributeUpdates) converted to the same ASTs.
+// No JSON and no HTTP: the caller converts AttributeValues to table::Value.
+//
+// Model: parse once into an immutable AST (Condition, UpdatePlan), then
+// evaluate it against any number of items. Parsing resolves #name and :value
+// placeholders (values are copied into the AST), records which ones were used
+// in the request's Placeholders, and performs every check DynamoDB performs
+// before touching an item. Evaluation reports only the errors DynamoDB reports
+// at run time (e.g. "a + :v" on a missing or non-number attribute).
+//
+// Errors: every failure is Status::InvalidArgument whose message is DynamoDB's
+// exact ValidationException text, already prefixed the way DynamoDB prefixes it
+// ("Invalid ConditionExpression: Syntax error; token: \"=\", near: \"a ==\"",
+// "Invalid UpdateExpression: Two document paths overlap with each other; ...").
+// The caller sends the message unchanged as a ValidationException. Output
+// parameters are left unspecified on error.
+//
+// Thread safety: Condition and UpdatePlan are immutable after parsing and may be
+// shared by any number of threads (hence shared_ptr<const ...>); every function
+// here is reentrant. A Placeholders object belongs to one request (not shared).
+//
+// Sources for DynamoDB behaviour: the AWS developer guide (expression syntax,
+// ReservedWords), dynalite's db/*.pegjs and validations/*.js (messages checked
+// against live DynamoDB), Alternator's test/alternator/*.py.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/table/catalog.h"
+#include "engine/table/table_store.h"
+#include "engine/table/value.h"
+
+namespace basalt::server::expr {
+
+using table::Item;
+using table::Value;
+
+// DynamoDB's limits on expressions.
+inline constexpr size_t kMaxExpressionSize = 4096;  // bytes per expression string
+inline constexpr int kMaxOperators = 300;           // operators + functions per expression
+inline constexpr size_t kMaxInOperands = 100;       // right-hand side of IN
+inline constexpr size_t kMaxPathDepth = 32;         // elements of one document path
+
+// The placeholders of ONE request, shared by all of its expressions. Parsing
+// records which are used (in used_names / used_values) so that CheckAllUsed can
+// run after every expression of the request has been parsed.
+struct Placeholders {
+  const std::map<std::string, std::string>* names = nullptr;  // ExpressionAttributeNames
+  const std::map<std::string, Value>* values = nullptr;       // ExpressionAttributeValues
+  std::set<std::string> used_names, used_values;
+};
+
+// DynamoDB's unused-placeholder errors, names first:
+// "Value provided in ExpressionAttributeNames unused in expressions: keys: {#a, #b}"
+// (same for ExpressionAttributeValues). Keys in sorted order. Not prefixed.
+Status CheckAllUsed(const Placeholders& p);
+
+// One element of a document path: a map key / attribute name, or a list index.
+struct PathElement {
+  std::string name;
+  bool is_index = false;
+  uint32_t index = 0;
+  friend bool operator==(const PathElement&, const PathElement&) = default;
+};
+using Path = std::vector<PathElement>;  // a.b[2].c
+// "a.b[2].c" (names are written as they are, without quoting).
+std::string PathToString(const Path& path);
+
+// The value at `path` in `item`, or nullptr when any step is missing or has
+// the wrong type. Valid until the item is modified.
+const Value* FindPath(const Item& item, const Path& path);
+
+// True if `word` (any case) is one of DynamoDB's 573 reserved words.
+bool IsReservedWord(std::string_view word);
+
+// ---- conditions (ConditionExpression, FilterExpression) ----
+
+class Condition;  // immutable AST, defined in ast.h
+
+// Parses a condition. `param` names the parameter in messages
+// ("ConditionExpression", "FilterExpression"; "Invalid <param>: ..."). Checks,
+// in DynamoDB's order: empty expression, 4 KB size, syntax, redundant
+// parentheses, unknown function, misused function (size() as a condition, a
+// boolean function as an operand), reserved words, undefined placeholders,
+// operand counts and constant operand types (begins_with, attribute_type,
+// BETWEEN bounds), identical operands, IN list length, operator count, path depth.
+Status ParseCondition(std::string_view text, std::string_view param, Placeholders* p,
+                      std::shared_ptr<const Condition>* out);
+
+// Evaluates `c` against `item` (nullptr: no item, every path is missing).
+// Comparisons of different types are false, never errors; numbers compare by
+// value, strings and binaries bytewise unsigned. Always OK today (kept as a
+// Status for run-time errors DynamoDB might add).
+Status EvaluateCondition(const Condition& c, const Item* item, bool* result);
+
+// ---- updates (UpdateExpression, AttributeUpdates) ----
+
+class UpdatePlan;  // immutable AST, defined in ast.h
+
+// Parses an UpdateExpression: SET (=, +, -, list_append, if_not_exists),
+// REMOVE, ADD, DELETE, each clause at most once. Checks reserved words,
+// unknown functions, repeated clauses, undefined placeholders, overlapping or
+// conflicting paths, constant operand types, operator count, path depth.
+Status ParseUpdate(std::string_view text, Placeholders* p, std::shared_ptr<const UpdatePlan>* out);
+
+// Applies `plan` to a copy of *old (an empty item when old == nullptr) and
+// stores the result in *out. All right-hand sides are computed from the old
+// item, as DynamoDB does (SET a = b, b = a swaps), and list indexes refer to
+// the old list (REMOVE a[0], a[1] removes the first two elements). `key_names`
+// are the table's key attributes: touching one fails with "One or more parameter
+// values were invalid: Cannot update attribute <k>. This attribute is part of
+// the key". *updated (may be null) receives the paths the plan writes or
+// removes, in plan order. Run-time errors ("The provided expression refers to an
+// attribute that does not exist in the item", "An operand in the update
+// expression has an incorrect data type", "The document path provided in the
+// update expression is invalid for update", number overflow, nesting depth) are
+// returned unprefixed, as DynamoDB sends them. The 400 KB item size is the
+// caller's to check.
+Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
+                   const std::vector<std::string>& key_names, Item* out,
+                   std::vector<Path>* updated);
+
+// ---- projections ----
+
+// Parses a ProjectionExpression into its paths (in order). Checks reserved
+// words, undefined names, overlapping and conflicting paths, path depth.
+Status ParseProjection(std::string_view text, Placeholders* p, std::vector<Path>* out);
+
+// The item restricted to `paths`: nested maps keep only the projected keys,
+// projected list elements are kept in index order and compacted (a[1], a[3] of
+// [x, y, z, w] gives [y, w]); containers left empty are omitted.
+Item Project(const Item& item, const std::vector<Path>& paths);
+
+// ---- key conditions (Query) ----
+
+// A parsed KeyConditionExpression: the partition key value and the sort-key
+// condition (op kAll when there is none).
+struct KeyCondition {
+  Value pk;
+  table::SortKeyCondition sk;
+};
+
+// Parses a KeyConditionExpression against the table (or index) key schema in
+// `def`: the syntax and placeholder checks of ParseCondition, then the key rules
+// ("Invalid operator used in KeyConditionExpression: OR", "KeyConditionExpressions
+// must only contain one condition per key", "Query condition missed key schema
+// element: <k>", "Query key condition not supported", "One or more parameter
+// values were invalid: Condition parameter type does not match schema type").
+Status ParseKeyCondition(std::string_view text, Placeholders* p, const table::TableDef& def,
+                         KeyCondition* out);
+
+// ---- legacy parameters ----
+
+// One entry of Expected / KeyConditions / QueryFilter / ScanFilter.
+struct LegacyCondition {
+  std::string name;
+  std::optional<Value> value;                      // Expected's "Value"
+  std::optional<bool> exists;                      // Expected's "Exists"
+  std::optional<std::string> comparison_operator;  // EQ NE LE LT GE GT NOT_NULL NULL
+                                                   // CONTAINS NOT_CONTAINS BEGINS_WITH IN BETWEEN
+  std::optional<std::vector<Value>> attribute_value_list;  // AttributeValueList
+};
+
+// Builds a condition from legacy entries joined by `conditional_operator`
+// ("AND" when empty, or "OR"). `param` is "Expected", "QueryFilter",
+// "ScanFilter" or "KeyConditions"; Expected gets its Exists/Value rules. No
+// entries give a condition that is always true. Semantics as DynamoDB's: NE and
+// NULL are true on a missing attribute, NOT_CONTAINS is false on one.
+Status ConditionFromLegacy(const std::vector<LegacyCondition>& entries,
+                           std::string_view conditional_operator, std::string_view param,
+                           std::shared_ptr<const Condition>* out);
+
+// Legacy KeyConditions (EQ on the partition key; EQ LT LE GT GE BEGINS_WITH
+// BETWEEN on the sort key) with the same key-schema rules as ParseKeyCondition,
+// plus "Conditions can be of length 1 or 2 only" and "Attempted conditional
+// constraint is not an indexable operation".
+Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries,
+                              const table::TableDef& def, KeyCondition* out);
+
+// One entry of AttributeUpdates.
+struct AttributeUpdate {
+  std::string name;
+  std::string action = "PUT";  // PUT, DELETE, ADD
+  std::optional<Value> value;
+};
+// PUT -> SET, DELETE without value -> REMOVE, DELETE with a set -> set
+// difference, ADD -> number add / set union / list append (legacy only).
+Status UpdateFromLegacy(const std::vector<AttributeUpdate>& updates,
+                        std::shared_ptr<const UpdatePlan>* out);
+
+}  // namespace basalt::server::expr

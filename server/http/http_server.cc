@@ -1,0 +1,527 @@
+// The only translation unit that includes Beast/Asio (they dominate compile
+// time); everything Beast-free lives in framing.cc.
+//
+// Life of a connection (all on the connection's strand):
+//   WaitForRequest  first byte of a request (idle or header timeout)
+//   ReadHeader      request line + headers (header deadline, header limit)
+//   ReadBody        body in pieces, the body timeout restarting per piece
+//   Handle          the Handler, synchronously; then Write
+//   Write           framed response; then WaitForRequest, or close
+// Errors the client caused (400/413/431) end in LingerClose; timeouts and
+// resets end in Close without a response.
+#include "server/http/http_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "server/http/framing.h"
+
+namespace basalt::server {
+
+const std::string& HttpRequest::Header(const std::string& lower_name) const {
+  static const std::string kEmpty;
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return kEmpty;
+}
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using Ms = std::chrono::milliseconds;
+using ErrorCode = boost::system::error_code;
+
+// How long an error response's connection keeps discarding client bytes.
+constexpr Ms kLingerMax{1000};
+// Read size while waiting for the first byte of a request.
+constexpr size_t kFirstRead = 4096;
+// Larger read buffers (left by a big request) are freed when idle.
+constexpr size_t kKeepBuffer = 64 << 10;
+// Wait before accepting again after an accept error (e.g. out of fds), so
+// the loop does not spin while the condition lasts.
+constexpr Ms kAcceptRetry{50};
+
+std::string ErrorBody(std::string_view message) {
+  // The messages are ours and need no JSON escaping.
+  return "{\"message\":\"" + std::string(message) + "\"}";
+}
+
+// Names the server sets itself; a Handler's copies are dropped.
+bool ReservedHeader(std::string_view name) {
+  static constexpr std::string_view kReserved[] = {
+      "content-length", "transfer-encoding", "connection",      "content-type", "date",
+      "server",         "x-amz-crc32",       "x-amzn-requestid"};
+  for (std::string_view r : kReserved) {
+    if (beast::iequals(name, r)) return true;
+  }
+  return false;
+}
+
+class Session;
+
+// Everything behind HttpServer; Session needs to name it, and HttpServer::Impl
+// is private.
+class Core {
+ public:
+  Core(HttpServerOptions options, HttpHandler handler)
+      : opts_(std::move(options)), handler_(std::move(handler)) {}
+  ~Core() { Stop(); }
+
+  Status Start();
+  void Stop();
+  uint16_t port() const { return port_; }
+  size_t open_connections() const { return open_.load(std::memory_order_relaxed); }
+
+  const HttpServerOptions& opts() const { return opts_; }
+  const HttpHandler& handler() const { return handler_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  // Called by ~Session.
+  void SessionEnded(uint64_t id);
+
+ private:
+  void DoAccept();
+  void OnAccept(ErrorCode ec, tcp::socket socket);
+
+  const HttpServerOptions opts_;
+  const HttpHandler handler_;
+
+  std::mutex start_stop_mu_;  // serializes Start and Stop
+  enum class State { kNew, kRunning, kStopped } state_ = State::kNew;
+  // Outlives the acceptor, timer and Sessions that use it. Stop() resets it
+  // last: that destroys the handlers still pending and the Sessions they hold.
+  std::optional<net::io_context> ioc_;
+  std::optional<tcp::acceptor> acceptor_;         // on its own strand
+  std::optional<net::steady_timer> accept_wait_;  // same strand
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> open_{0};
+  std::mutex mu_;               // guards sessions_, next_id_
+  std::condition_variable cv_;  // a session ended
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;
+  uint64_t next_id_ = 0;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Core* core, uint64_t id, tcp::socket&& socket)
+      : core_(core), id_(id), stream_(std::move(socket)) {}
+  ~Session() { core_->SessionEnded(id_); }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->header_deadline_ = Clock::now() + Ms(self->core_->opts().header_timeout_ms);
+      self->WaitForRequest(/*first=*/true);
+    });
+  }
+
+  // From Stop(): a connection between requests closes now; one with a
+  // request in flight closes after its response.
+  void BeginShutdown() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->shutdown_ = true;
+      if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kLinger) self->Close();
+    });
+  }
+
+ private:
+  enum class Phase { kIdle, kRequest, kLinger, kClosed };
+
+  void WaitForRequest(bool first) {
+    phase_ = Phase::kIdle;
+    if (shutdown_ || core_->stopping()) return Close();
+    if (buffer_.size() == 0 && buffer_.capacity() > kKeepBuffer) {
+      buffer_.shrink_to_fit();  // idle connections should not pin big buffers
+    }
+    if (buffer_.size() > 0) {  // pipelined: the next request is here already
+      header_deadline_ = Clock::now() + Ms(core_->opts().header_timeout_ms);
+      return ReadHeader();
+    }
+    if (first) {
+      stream_.expires_at(header_deadline_);
+    } else {
+      stream_.expires_after(Ms(core_->opts().idle_timeout_ms));
+    }
+    stream_.async_read_some(
+        buffer_.prepare(kFirstRead), [self = shared_from_this(), first](ErrorCode ec, size_t n) {
+          if (ec) return self->Close();  // timeout, peer gone or Stop()
+          self->buffer_.commit(n);
+          if (!first) {
+            self->header_deadline_ = Clock::now() + Ms(self->core_->opts().header_timeout_ms);
+          }
+          self->ReadHeader();
+        });
+  }
+
+  void ReadHeader() {
+    phase_ = Phase::kRequest;
+    const HttpServerOptions& o = core_->opts();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(
+        std::min<size_t>(o.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+    parser_->body_limit(o.max_body_bytes);
+    stream_.expires_at(header_deadline_);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](ErrorCode ec, size_t) {
+                              if (ec) return self->OnReadError(ec);
+                              self->OnHeader();
+                            });
+  }
+
+  void OnHeader() {
+    if (parser_->is_done()) return Handle();
+    const auto& req = parser_->get();
+    if (req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
+      // The client waits for this before it sends the body.
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(Ms(core_->opts().body_timeout_ms));
+      return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                              [self = shared_from_this()](ErrorCode ec, size_t) {
+                                if (ec) return self->Close();
+                                self->ReadBody();
+                              });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(Ms(core_->opts().body_timeout_ms));
+    http::async_read_some(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](ErrorCode ec, size_t) {
+                            if (ec) return self->OnReadError(ec);
+                            if (self->parser_->is_done()) return self->Handle();
+                            self->ReadBody();
+                          });
+  }
+
+  void OnReadError(ErrorCode ec) {
+    if (ec == http::error::body_limit) {
+      return SendError(
+          413, "Request body exceeds " + std::to_string(core_->opts().max_body_bytes) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      return SendError(431, "Request headers exceed " +
+                                std::to_string(core_->opts().max_header_bytes) + " bytes");
+    }
+    // The client went away (partial_message: closed mid-request) or was too
+    // slow: nobody to answer.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return Close();
+    if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+      return SendError(400, "Malformed HTTP request");
+    }
+    Close();  // timeout, reset, operation_aborted
+  }
+
+  void Handle() {
+    auto& msg = parser_->get();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    const size_t fields = static_cast<size_t>(std::distance(msg.begin(), msg.end()));
+    req.headers.reserve(fields);
+    // Finding repeats by linear search is fastest for the usual dozen headers
+    // but quadratic for the thousands that fit in max_header_bytes.
+    std::unordered_map<std::string, size_t> index;
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      for (char& c : name) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      size_t pos = req.headers.size();
+      if (fields <= 32) {
+        for (size_t i = 0; i < req.headers.size(); ++i) {
+          if (req.headers[i].first == name) pos = i;
+        }
+      } else {
+        pos = index.emplace(name, pos).first->second;
+      }
+      if (pos < req.headers.size()) {
+        req.headers[pos].second = std::string(field.value());  // the last one wins
+      } else {
+        req.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
+    }
+    req.body = std::move(msg.body());
+    req.request_id = NewRequestId();
+    const bool keep_alive = msg.keep_alive();
+    const unsigned version = msg.version();
+    const bool head = msg.method() == http::verb::head;
+
+    HttpResponse resp;
+    try {
+      core_->handler()(req, &resp);
+    } catch (...) {
+      // The engine does not throw, but a Handler may (bad_alloc); one bad
+      // request must not take the server down.
+      resp = HttpResponse();
+      resp.status = 500;
+      resp.body = ErrorBody("Internal server error");
+    }
+    Write(std::move(resp), req.request_id, keep_alive, version, /*linger=*/false, head);
+  }
+
+  void SendError(int status, const std::string& message) {
+    phase_ = Phase::kRequest;
+    HttpResponse resp;
+    resp.status = status;
+    resp.body = ErrorBody(message);
+    Write(std::move(resp), NewRequestId(), /*keep_alive=*/false, /*version=*/11, /*linger=*/true);
+  }
+
+  // Frames `resp` (see HttpResponse) and sends it; then the next request, or
+  // a close (lingering when the client may still be sending). `head`: the
+  // answer to HEAD, whose headers describe a body that is not sent.
+  void Write(HttpResponse&& resp, const std::string& request_id, bool keep_alive, unsigned version,
+             bool linger, bool head = false) {
+    keep_alive = keep_alive && !shutdown_ && !core_->stopping();
+    int status = resp.status;
+    if (status < 200 || status > 999) status = 500;
+    if (status == 204 || status == 304) resp.body.clear();
+
+    res_ = {};
+    res_.version(version == 10 ? 10 : 11);
+    res_.result(static_cast<unsigned>(status));
+    for (const auto& [name, value] : resp.headers) {
+      if (name.empty() || ReservedHeader(name) ||
+          name.find_first_of("\r\n: ") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        continue;
+      }
+      res_.insert(name, value);
+    }
+    res_.set(http::field::server, "basalt");
+    res_.set(http::field::date, HttpDate(std::time(nullptr)));
+    if (!resp.content_type.empty()) res_.set(http::field::content_type, resp.content_type);
+    res_.set("x-amzn-RequestId", request_id);
+    res_.set("x-amz-crc32", std::to_string(Crc32(resp.body)));
+    res_.keep_alive(keep_alive);
+    // RFC 9110: no Content-Length on a 204.
+    if (status != 204) res_.content_length(resp.body.size());
+    if (!head) res_.body() = std::move(resp.body);
+
+    stream_.expires_after(Ms(core_->opts().body_timeout_ms));
+    http::async_write(stream_, res_,
+                      [self = shared_from_this(), keep_alive, linger](ErrorCode ec, size_t) {
+                        self->res_ = {};
+                        if (ec) return self->Close();
+                        if (linger) return self->LingerClose();
+                        if (!keep_alive) return self->Close();
+                        self->parser_.reset();
+                        self->WaitForRequest(/*first=*/false);
+                      });
+  }
+
+  // Closing a socket with unread input makes the kernel send a reset, which
+  // can destroy the response before the client reads it. So: stop sending,
+  // discard input until the client closes or kLingerMax passes, then close.
+  void LingerClose() {
+    phase_ = Phase::kLinger;
+    if (shutdown_) return Close();
+    ErrorCode ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    linger_deadline_ = Clock::now() + kLingerMax;
+    Discard();
+  }
+
+  void Discard() {
+    stream_.expires_at(linger_deadline_);
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kKeepBuffer),
+                            [self = shared_from_this()](ErrorCode ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Discard();
+                            });
+  }
+
+  void Close() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    ErrorCode ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  Core* const core_;
+  const uint64_t id_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  Clock::time_point header_deadline_;
+  Clock::time_point linger_deadline_;
+  Phase phase_ = Phase::kIdle;
+  bool shutdown_ = false;
+};
+
+void Core::SessionEnded(uint64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(id);
+    open_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  cv_.notify_all();
+}
+
+Status Core::Start() {
+  std::lock_guard<std::mutex> guard(start_stop_mu_);
+  if (state_ != State::kNew) return Status::InvalidArgument("HttpServer::Start called twice");
+  const std::string where =
+      (opts_.address.find(':') != std::string::npos ? "[" + opts_.address + "]" : opts_.address) +
+      ":" + std::to_string(opts_.port);
+  ErrorCode ec;
+  const net::ip::address addr = net::ip::make_address(opts_.address, ec);
+  if (ec) return Status::IOError("bind " + where, "invalid address");
+  const tcp::endpoint endpoint(addr, opts_.port);
+
+  const int threads = opts_.threads > 0
+                          ? opts_.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ioc_.emplace(threads);
+  acceptor_.emplace(net::make_strand(*ioc_));
+  auto fail = [&](const char* what) {
+    Status s = Status::IOError(std::string(what) + " " + where, ec.message());
+    acceptor_.reset();
+    ioc_.reset();
+    return s;
+  };
+  if (acceptor_->open(endpoint.protocol(), ec)) return fail("open");
+  // Lets a restarted server bind while old connections sit in TIME_WAIT.
+  if (acceptor_->set_option(net::socket_base::reuse_address(true), ec)) return fail("setsockopt");
+  if (acceptor_->bind(endpoint, ec)) return fail("bind");
+  if (acceptor_->listen(net::socket_base::max_listen_connections, ec)) return fail("listen");
+  port_ = acceptor_->local_endpoint(ec).port();
+  if (ec) return fail("getsockname");
+  accept_wait_.emplace(acceptor_->get_executor());
+
+  net::post(acceptor_->get_executor(), [this] { DoAccept(); });
+  threads_.reserve(threads);
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_->run(); });
+  state_ = State::kRunning;
+  return Status::OK();
+}
+
+void Core::DoAccept() {
+  acceptor_->async_accept(net::make_strand(*ioc_), [this](ErrorCode ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
+}
+
+void Core::OnAccept(ErrorCode ec, tcp::socket socket) {
+  if (stopping() || !acceptor_->is_open()) return;
+  if (ec) {
+    // Out of fds or memory, or an aborted handshake: try again shortly.
+    accept_wait_->expires_after(kAcceptRetry);
+    accept_wait_->async_wait([this](ErrorCode wait_ec) {
+      if (!wait_ec && !stopping() && acceptor_->is_open()) DoAccept();
+    });
+    return;
+  }
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Under mu_ so that Stop() sees every session it must shut down.
+    if (!stopping() && open_.load(std::memory_order_relaxed) < opts_.max_connections) {
+      const uint64_t id = next_id_++;
+      open_.fetch_add(1, std::memory_order_relaxed);
+      session = std::make_shared<Session>(this, id, std::move(socket));
+      sessions_.emplace(id, session);
+    }
+  }
+  if (session) {
+    session->Run();
+  } else {
+    ErrorCode ignored;
+    socket.close(ignored);  // over the cap: the client sees the close at once
+  }
+  DoAccept();
+}
+
+void Core::Stop() {
+  std::lock_guard<std::mutex> guard(start_stop_mu_);
+  if (state_ != State::kRunning) {
+    state_ = State::kStopped;
+    return;
+  }
+  std::vector<std::weak_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_.store(true, std::memory_order_release);
+    sessions.reserve(sessions_.size());
+    for (const auto& entry : sessions_) sessions.push_back(entry.second);
+  }
+  net::post(acceptor_->get_executor(), [this] {
+    ErrorCode ignored;
+    acceptor_->close(ignored);
+    accept_wait_->cancel();
+  });
+  for (const auto& weak : sessions) {
+    if (auto s = weak.lock()) s->BeginShutdown();
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, Ms(opts_.drain_timeout_ms), [this] { return sessions_.empty(); });
+  }
+  // Past the drain deadline whatever is left is cut: stop() makes the threads
+  // return (a Handler still running finishes first), and destroying the
+  // io_context destroys the pending handlers, their Sessions and sockets.
+  ioc_->stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  accept_wait_.reset();
+  acceptor_.reset();
+  ioc_.reset();
+  state_ = State::kStopped;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(HttpServerOptions options, HttpHandler handler)
+      : core(std::move(options), std::move(handler)) {}
+  Core core;
+};
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() { return impl_->core.Start(); }
+
+uint16_t HttpServer::port() const { return impl_->core.port(); }
+
+void HttpServer::Stop() { impl_->core.Stop(); }
+
+size_t HttpServer::open_connections() const { return impl_->core.open_connections(); }
+
+}  // namespace basalt::server

@@ -1,0 +1,194 @@
+# The wire protocol: HTTP framing, headers, error bodies, JSON handling.
+# Sources: shared/DYNAMODB.md section 4; dynalite test/connection.js (built by
+# diffing against live DynamoDB); Alternator test/alternator/test_manual_requests.py.
+
+import json
+import re
+import zlib
+
+import pytest
+
+from conftest import send_oversized_body, unique_name
+
+
+def crc_of(body):
+    return str(zlib.crc32(body) & 0xFFFFFFFF)
+
+
+def test_health_check_get(raw):
+    r = raw(method="GET", path="/", sign=False, content_type=None)
+    assert r.status == 200
+    # AWS answers "healthy: dynamodb.<region>.amazonaws.com ", Alternator
+    # "healthy: <host>" (DYNAMODB.md 4.5): both start with "healthy:".
+    assert r.body.startswith(b"healthy:")
+
+
+def test_list_tables_over_raw_http(raw):
+    r = raw(target="ListTables", body=b"{}")
+    assert r.status == 200
+    body = r.json()
+    assert isinstance(body["TableNames"], list)
+    assert r.headers["content-type"].startswith("application/x-amz-json-1.0")
+
+
+def test_response_headers_request_id_and_crc(raw):
+    r = raw(target="ListTables", body=b"{}")
+    assert r.status == 200
+    assert r.headers.get("x-amzn-requestid")
+    assert r.headers.get("x-amz-crc32") == crc_of(r.body)
+    assert int(r.headers["content-length"]) == len(r.body)
+    assert r.headers.get("date")  # DYNAMODB.md 4.2
+
+
+def test_error_response_has_crc_and_request_id(raw):
+    r = raw(target="DescribeTable", body={"TableName": unique_name("missing")})
+    assert r.status == 400
+    assert r.headers.get("x-amzn-requestid")
+    assert r.headers.get("x-amz-crc32") == crc_of(r.body)
+
+
+def test_request_ids_differ(raw):
+    a = raw(target="ListTables", body=b"{}").headers["x-amzn-requestid"]
+    b = raw(target="ListTables", body=b"{}").headers["x-amzn-requestid"]
+    assert a != b
+
+
+def test_unknown_operation(raw):
+    r = raw(target="DynamoDB_20120810.NoSuchOperation", body=b"{}")
+    assert r.status == 400
+    # DYNAMODB.md 4.1/2.5 and dynalite connection.js: coral namespace, no message.
+    assert r.json()["__type"] == "com.amazon.coral.service#UnknownOperationException"
+    assert r.headers.get("x-amz-crc32") == crc_of(r.body)
+
+
+def test_unknown_operation_without_target(raw):
+    r = raw(body=b"{}")
+    assert r.status == 400
+    assert r.json()["__type"] == "com.amazon.coral.service#UnknownOperationException"
+
+
+def test_unknown_operation_bad_prefix(raw):
+    r = raw(target="Whatever.ListTables", body=b"{}")
+    assert r.status == 400
+    assert r.json()["__type"].endswith("#UnknownOperationException")
+
+
+@pytest.mark.parametrize("body", [b"{", b"hi", b'{"TableName": }', b"[1, 2", b"\xff\xfe"])
+def test_malformed_json_is_serialization_exception(raw, body):
+    r = raw(target="ListTables", body=body)
+    assert r.status == 400
+    # DYNAMODB.md 4.1: unparsable JSON -> com.amazon.coral.service#SerializationException.
+    assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
+
+
+def test_empty_body_is_serialization_exception(raw):
+    r = raw(target="ListTables", body=b"")
+    assert r.status == 400
+    assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
+
+
+def test_error_body_shape(raw):
+    name = unique_name("missing")
+    r = raw(target="DescribeTable", body={"TableName": name})
+    assert r.status == 400
+    body = r.json()
+    # DYNAMODB.md 4.3 and 2.5 (and dynalite db/index.js getTable).
+    assert body["__type"] == "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+    assert body["message"] == "Requested resource not found: Table: %s not found" % name
+    assert r.headers["content-type"].startswith("application/x-amz-json-1.0")
+
+
+def test_validation_error_namespace(raw):
+    r = raw(target="ListTables", body={"Limit": 101})
+    assert r.status == 400
+    body = r.json()
+    assert body["__type"] == "com.amazon.coral.validate#ValidationException"
+    # dynalite validations/listTables.js: Limit is 1..100 -> constraint error.
+    assert body["message"] == ("1 validation error detected: Value '101' at 'limit' failed to satisfy "
+                               "constraint: Member must have value less than or equal to 100")
+
+
+@pytest.mark.parametrize("op,body", [
+    ("DescribeTable", {"TableName": 5}),
+    ("DescribeTable", {"TableName": True}),
+    ("DescribeTable", {"TableName": ["abc"]}),
+    ("ListTables", {"Limit": "abc"}),
+    ("GetItem", {"TableName": "abc", "Key": []}),
+    ("GetItem", {"TableName": "abc", "Key": {"p": "notastructure"}}),
+])
+def test_wrong_json_types_are_serialization_exception(raw, op, body):
+    # dynalite validations/index.js checkTypes: a wrong JSON type for a member
+    # is a SerializationException (e.g. "class java.lang.Short can not be
+    # converted to an String"); DYNAMODB.md 2.5 agrees.
+    r = raw(target=op, body=body)
+    assert r.status == 400
+    assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
+
+
+def test_application_json_content_type_accepted(raw):
+    # DYNAMODB.md 4.1: application/json is accepted and echoed back.
+    r = raw(target="ListTables", body=b"{}", content_type="application/json")
+    assert r.status == 200
+    assert r.headers["content-type"].startswith("application/json")
+    assert "TableNames" in r.json()
+
+
+def test_non_post_method_is_404(raw):
+    # DYNAMODB.md 4.1: a non-POST (other than the health GET) gets 404.
+    r = raw(method="PUT", path="/", body=b"{}", sign=False)
+    assert r.status == 404
+
+
+def test_body_over_16mb_is_413(endpoint):
+    received = send_oversized_body(endpoint, 16 * 1024 * 1024 + 1)
+    status_line = received.split(b"\r\n", 1)[0]
+    assert re.match(rb"HTTP/1\.[01] 413 ", status_line), received[:300]
+
+
+def test_server_alive_after_oversized_body(endpoint, raw):
+    send_oversized_body(endpoint, 17 * 1024 * 1024)
+    r = raw(target="ListTables", body=b"{}")
+    assert r.status == 200
+
+
+def test_keep_alive_many_requests_one_connection(raw_connection):
+    port = None
+    for i in range(6):
+        r = raw_connection.request(target="ListTables", body=b"{}")
+        assert r.status == 200, r
+        assert r.headers.get("connection", "").lower() != "close"
+        if port is None:
+            port = raw_connection.local_port()
+        assert raw_connection.local_port() == port, "server closed the keep-alive connection"
+
+
+def test_keep_alive_survives_error_response(raw_connection):
+    r1 = raw_connection.request(target="DescribeTable", body={"TableName": unique_name("nope")})
+    assert r1.status == 400
+    port = raw_connection.local_port()
+    r2 = raw_connection.request(target="ListTables", body=b"{}")
+    assert r2.status == 200
+    assert raw_connection.local_port() == port
+
+
+def test_crc_matches_on_large_response(client, table_s, raw):
+    # A response of several KB: the CRC must cover the bytes actually sent.
+    client.put_item(TableName=table_s, Item={"p": {"S": "big"}, "v": {"S": "x" * 20000}})
+    r = raw(target="GetItem", body={"TableName": table_s, "Key": {"p": {"S": "big"}},
+                                    "ConsistentRead": True})
+    assert r.status == 200
+    assert r.headers["x-amz-crc32"] == crc_of(r.body)
+    assert r.json()["Item"]["v"]["S"] == "x" * 20000
+
+
+def test_operation_with_empty_object_output_returns_json_object(client, table_s, raw):
+    # Alternator test_manual_requests.py test_put_item_return_type: PutItem
+    # returns a JSON object ("{}"), never an empty body.
+    r = raw(target="PutItem", body={"TableName": table_s, "Item": {"p": {"S": "x"}}})
+    assert r.status == 200
+    assert json.loads(r.body) == {}
+
+
+def test_boto3_parses_errors(client):
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.describe_table(TableName=unique_name("missing"))

@@ -1,0 +1,251 @@
+// The DynamoDB service without HTTP: requests as HttpRequest values, answers
+// checked for status, error type and body.
+#include "server/api/service.h"
+
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "server/api/errors.h"
+#include "server/api/json_value.h"
+#include "tests/testutil/temp_dir.h"
+
+using namespace basalt;
+using namespace basalt::server;
+namespace json = boost::json;
+
+namespace {
+
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<table::TableStore> store;
+  std::unique_ptr<api::Service> service;
+
+  Fixture() {
+    table::TableStoreOptions o;
+    o.dir = dir.path();
+    o.lsm.durability = lsm::Durability::kNone;
+    Status s = table::TableStore::Open(o, &store);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    service = std::make_unique<api::Service>(store.get(), api::ServiceOptions{});
+  }
+  ~Fixture() {
+    service.reset();
+    store->Close().PermitUnchecked();
+  }
+
+  HttpResponse Raw(const std::string& op, const std::string& body,
+                   const std::string& ctype = "application/x-amz-json-1.0") {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/";
+    r.headers = {{"content-type", ctype}, {"x-amz-target", "DynamoDB_20120810." + op}};
+    r.body = body;
+    HttpResponse resp;
+    service->Handle(r, &resp);
+    return resp;
+  }
+  // The response body as JSON; *status receives the HTTP status.
+  json::object Call(const std::string& op, const std::string& body, int* status = nullptr) {
+    HttpResponse resp = Raw(op, body);
+    if (status != nullptr) *status = resp.status;
+    json::value v = json::parse(resp.body);
+    return v.as_object();
+  }
+  json::object Ok(const std::string& op, const std::string& body) {
+    int status = 0;
+    json::object o = Call(op, body, &status);
+    INFO(op, " ", body, " -> ", json::serialize(o));
+    REQUIRE(status == 200);
+    return o;
+  }
+  // Error type (after '#') and message.
+  std::pair<std::string, std::string> Err(const std::string& op, const std::string& body) {
+    int status = 0;
+    json::object o = Call(op, body, &status);
+    INFO(op, " ", body, " -> ", json::serialize(o));
+    REQUIRE(status == 400);
+    std::string type(o.at("__type").as_string());
+    std::string msg = o.contains("message") ? std::string(o.at("message").as_string())
+                                            : std::string(o.at("Message").as_string());
+    return {type.substr(type.find('#') + 1), msg};
+  }
+  void CreateTable(const std::string& name) {
+    Ok("CreateTable", R"({"TableName":")" + name +
+                          R"(","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+        "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+        "BillingMode":"PAY_PER_REQUEST"})");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("protocol: health check, unknown operation, bad JSON, content type") {
+  Fixture f;
+  HttpRequest get;
+  get.method = "GET";
+  get.target = "/";
+  HttpResponse resp;
+  f.service->Handle(get, &resp);
+  CHECK(resp.status == 200);
+  CHECK(resp.body == "healthy: dynamodb.us-east-1.amazonaws.com ");
+
+  CHECK(f.Err("NoSuchOp", "{}").first == "UnknownOperationException");
+  CHECK(f.Raw("ListTables", "{not json").status == 400);
+  CHECK(f.Err("ListTables", "[1]").first == "SerializationException");
+  CHECK(f.Err("ListTables", "").first == "SerializationException");
+  HttpResponse wrong = f.Raw("ListTables", "{}", "text/plain");
+  CHECK(wrong.status == 404);
+  CHECK(wrong.body == "<UnknownOperationException/>");
+  // application/json is accepted and echoed.
+  HttpResponse js = f.Raw("ListTables", "{}", "application/json");
+  CHECK(js.status == 200);
+  CHECK(js.content_type == "application/json");
+}
+
+TEST_CASE("CreateTable validation messages") {
+  Fixture f;
+  auto e = f.Err("CreateTable",
+                 R"({"TableName":"ab","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})");
+  CHECK(e.first == "ValidationException");
+  CHECK(e.second == "TableName must be at least 3 characters long and at most 255 characters long");
+  e = f.Err("CreateTable",
+            R"({"TableName":"abc","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"other","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})");
+  CHECK(e.second ==
+        "One or more parameter values were invalid: Some index key attributes are not defined in "
+        "AttributeDefinitions. Keys: [pk], AttributeDefinitions: [other]");
+  e = f.Err("CreateTable",
+            R"({"TableName":"abc","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}]})");
+  CHECK(e.second ==
+        "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must "
+        "both be specified when BillingMode is PROVISIONED");
+  e = f.Err("CreateTable", R"({"TableName":5})");
+  CHECK(e.first == "SerializationException");
+  f.CreateTable("dup");
+  e = f.Err("CreateTable",
+            R"({"TableName":"dup","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"})");
+  CHECK(e.first == "ResourceInUseException");
+  CHECK(e.second == "Table already exists: dup");
+  e = f.Err("DescribeTable", R"({"TableName":"missing"})");
+  CHECK(e.first == "ResourceNotFoundException");
+  CHECK(e.second == "Requested resource not found: Table: missing not found");
+}
+
+TEST_CASE("DescribeTable, ListTables paging, UpdateTable and tags") {
+  Fixture f;
+  for (const char* n : {"t1", "t2", "t3"}) f.CreateTable(std::string(n) + "xx");
+  json::object d = f.Ok("DescribeTable", R"({"TableName":"t2xx"})").at("Table").as_object();
+  CHECK(d.at("TableStatus").as_string() == "ACTIVE");
+  CHECK(d.at("TableArn").as_string() == "arn:aws:dynamodb:us-east-1:000000000000:table/t2xx");
+  CHECK(d.at("BillingModeSummary").at("BillingMode").as_string() == "PAY_PER_REQUEST");
+  CHECK(d.at("ItemCount").to_number<int64_t>() == 0);
+
+  json::object page = f.Ok("ListTables", R"({"Limit":2})");
+  CHECK(page.at("TableNames").as_array().size() == 2);
+  CHECK(page.at("LastEvaluatedTableName").as_string() == "t2xx");
+  page = f.Ok("ListTables", R"({"Limit":2,"ExclusiveStartTableName":"t2xx"})");
+  CHECK(page.at("TableNames").as_array().size() == 1);
+  CHECK(!page.contains("LastEvaluatedTableName"));
+
+  json::object u = f.Ok("UpdateTable", R"({"TableName":"t1xx","BillingMode":"PROVISIONED",
+      "ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":6}})");
+  CHECK(u.at("TableDescription")
+            .at("ProvisionedThroughput")
+            .at("WriteCapacityUnits")
+            .to_number<int64_t>() == 6);
+  auto e = f.Err("UpdateTable", R"({"TableName":"t1xx",
+      "ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":6}})");
+  CHECK(e.second.starts_with("The provisioned throughput for the table will not change."));
+
+  const std::string arn = "arn:aws:dynamodb:us-east-1:000000000000:table/t3xx";
+  // Tag/UntagResource answer 200 with an empty body.
+  HttpResponse tr =
+      f.Raw("TagResource", R"({"ResourceArn":")" + arn +
+                               R"(","Tags":[{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}]})");
+  CHECK(tr.status == 200);
+  CHECK(tr.body.empty());
+  CHECK(f.Raw("UntagResource", R"({"ResourceArn":")" + arn + R"(","TagKeys":["a"]})").status ==
+        200);
+  json::object tags = f.Ok("ListTagsOfResource", R"({"ResourceArn":")" + arn + R"("})");
+  REQUIRE(tags.at("Tags").as_array().size() == 1);
+  CHECK(tags.at("Tags").as_array()[0].at("Key").as_string() == "b");
+  e = f.Err("ListTagsOfResource",
+            R"({"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/nope"})");
+  CHECK(e.first == "ResourceNotFoundException");
+
+  json::object del = f.Ok("DeleteTable", R"({"TableName":"t3xx"})");
+  CHECK(del.at("TableDescription").at("TableStatus").as_string() == "DELETING");
+  CHECK(f.Err("DeleteTable", R"({"TableName":"t3xx"})").first == "ResourceNotFoundException");
+}
+
+TEST_CASE("items: put, get with projection, update, conditional delete, capacity") {
+  Fixture f;
+  f.CreateTable("items");
+  f.Ok("PutItem", R"({"TableName":"items","Item":{"pk":{"S":"k"},"n":{"N":"1.50"},
+      "m":{"M":{"a":{"L":[{"S":"x"},{"B":"AAE="}]}}},"ss":{"SS":["b","a"]}}})");
+  json::object g = f.Ok("GetItem", R"({"TableName":"items","Key":{"pk":{"S":"k"}},
+      "ProjectionExpression":"#m.a[1], n","ExpressionAttributeNames":{"#m":"m"},
+      "ReturnConsumedCapacity":"TOTAL"})");
+  CHECK(json::serialize(g.at("Item")) ==
+        R"({"m":{"M":{"a":{"L":[{"B":"AAE="}]}}},"n":{"N":"1.5"}})");
+  CHECK(g.at("ConsumedCapacity").at("CapacityUnits").as_double() == 0.5);
+
+  json::object u = f.Ok("UpdateItem", R"({"TableName":"items","Key":{"pk":{"S":"k"}},
+      "UpdateExpression":"SET n = n + :one","ExpressionAttributeValues":{":one":{"N":"1"}},
+      "ReturnValues":"UPDATED_NEW"})");
+  CHECK(json::serialize(u.at("Attributes")) == R"({"n":{"N":"2.5"}})");
+
+  auto e = f.Err("DeleteItem", R"({"TableName":"items","Key":{"pk":{"S":"k"}},
+      "ConditionExpression":"n > :v","ExpressionAttributeValues":{":v":{"N":"10"}},
+      "ReturnValuesOnConditionCheckFailure":"ALL_OLD"})");
+  CHECK(e.first == "ConditionalCheckFailedException");
+  CHECK(e.second == "The conditional request failed");
+  json::object d = f.Ok("DeleteItem", R"({"TableName":"items","Key":{"pk":{"S":"k"}},
+      "ReturnValues":"ALL_OLD","ReturnConsumedCapacity":"TOTAL"})");
+  CHECK(d.at("Attributes").at("n").at("N").as_string() == "2.5");
+  CHECK(d.at("ConsumedCapacity").at("CapacityUnits").as_double() == 1.0);
+  CHECK(!f.Ok("GetItem", R"({"TableName":"items","Key":{"pk":{"S":"k"}}})").contains("Item"));
+}
+
+TEST_CASE("items: validation errors") {
+  Fixture f;
+  f.CreateTable("items");
+  auto e = f.Err("PutItem", R"({"TableName":"items","Item":{"x":{"S":"k"}}})");
+  CHECK(e.second == "One or more parameter values were invalid: Missing the key pk in the item");
+  e = f.Err("GetItem", R"({"TableName":"items","Key":{"pk":{"N":"1"}}})");
+  CHECK(e.second == "The provided key element does not match the schema");
+  e = f.Err("PutItem", R"({"TableName":"nope","Item":{"pk":{"S":"k"}}})");
+  CHECK(e.first == "ResourceNotFoundException");
+  CHECK(e.second == "Requested resource not found");
+  e = f.Err("PutItem", R"({"TableName":"items","Item":{"pk":{"S":"k"},"a":{}}})");
+  CHECK(e.second ==
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+  e = f.Err("PutItem", R"({"TableName":"items","Item":{"pk":{"S":"k"}},"ReturnValues":"ALL_NEW"})");
+  CHECK(e.second == "ReturnValues can only be ALL_OLD or NONE");
+  e = f.Err("PutItem", R"J({"TableName":"items","Item":{"pk":{"S":"k"}},
+      "ConditionExpression":"attribute_exists(pk)","Expected":{"pk":{"Exists":false}}})J");
+  CHECK(e.second ==
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}");
+  e = f.Err("PutItem", R"({"TableName":"items","Item":{"pk":{"S":"k"}},
+      "ExpressionAttributeNames":{"#a":"a"}})");
+  CHECK(e.second == "ExpressionAttributeNames can only be specified when using expressions");
+  e = f.Err("PutItem", R"({"TableName":"items","Item":{"pk":{"S":"k"},"b":{"B":"abc"}}})");
+  CHECK(e.first == "SerializationException");
+}
+
+TEST_CASE("base64 round trip and strict decoding") {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+    CHECK(api::Base64Decode(api::Base64Encode(s)) == s);
+  }
+  CHECK(api::Base64Encode("ab") == "YWI=");
+  CHECK_THROWS_AS(api::Base64Decode("YWI"), api::ApiError);
+  CHECK_THROWS_AS(api::Base64Decode("Y=WI"), api::ApiError);
+  CHECK_THROWS_AS(api::Base64Decode("YW!="), api::ApiError);
+}
