@@ -1,0 +1,288 @@
+// Request helpers shared by the data-plane handlers (see request.h).
+#include "server/api/request.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "server/api/json_value.h"
+
+namespace basalt::server::api {
+
+namespace json = boost::json;
+using table::Decision;
+using table::TableDef;
+
+// Throws a ValidationException for an expression-module error.
+void CheckExpr(const Status& s) {
+  if (!s.ok()) throw ValidationError(std::string(s.message()));
+}
+
+
+Common ParseCommon(const json::object& req, Constraints* c) {
+  Common out;
+  out.table = RequireTableName(req);
+  if (auto rcc = GetString(req, "ReturnConsumedCapacity")) {
+    if (*rcc != "INDEXES" && *rcc != "TOTAL" && *rcc != "NONE") {
+      c->Add(Quote(*rcc), "returnConsumedCapacity",
+             "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+    }
+    out.capacity = ReturnCapacityFromName(*rcc);
+  }
+  if (auto ricm = GetString(req, "ReturnItemCollectionMetrics")) {
+    if (*ricm != "SIZE" && *ricm != "NONE") {
+      c->Add(Quote(*ricm), "returnItemCollectionMetrics",
+             "Member must satisfy enum value set: [SIZE, NONE]");
+    }
+  }
+  if (auto rv = GetString(req, "ReturnValues")) {
+    if (*rv != "NONE" && *rv != "ALL_OLD" && *rv != "UPDATED_OLD" && *rv != "ALL_NEW" &&
+        *rv != "UPDATED_NEW") {
+      c->Add(Quote(*rv), "returnValues",
+             "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, "
+             "UPDATED_NEW]");
+    }
+    out.return_values = *rv;
+  }
+  if (auto rf = GetString(req, "ReturnValuesOnConditionCheckFailure")) {
+    if (*rf != "ALL_OLD" && *rf != "NONE") {
+      c->Add(Quote(*rf), "returnValuesOnConditionCheckFailure",
+             "Member must satisfy enum value set: [ALL_OLD, NONE]");
+    }
+    out.return_old_on_failure = *rf == "ALL_OLD";
+  }
+  return out;
+}
+
+
+// Rejects a request mixing legacy and expression parameters, as DynamoDB.
+void CheckNoMixing(const json::object& req, std::initializer_list<const char*> legacy,
+                   std::initializer_list<const char*> modern) {
+  std::vector<std::string> l, m;
+  for (const char* k : legacy) {
+    if (req.contains(k) && !req.at(k).is_null()) l.emplace_back(k);
+  }
+  for (const char* k : modern) {
+    if (req.contains(k) && !req.at(k).is_null()) m.emplace_back(k);
+  }
+  if (!l.empty() && !m.empty()) {
+    throw ValidationError(fmt::format(
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+        fmt::join(l, ", "), fmt::join(m, ", ")));
+  }
+}
+
+// ExpressionAttributeNames/Values: present only with expressions, non-empty,
+// keys of the right form, values valid. `expressions`: the request's
+// expression parameters, named in DynamoDB's message for values sent without
+// any ("...: ConditionExpression is null", "...: UpdateExpression and
+// ConditionExpression are null").
+void ParsePlaceholderMaps(const json::object& req, std::initializer_list<const char*> expressions,
+                          Expressions* e) {
+  e->names = GetNameMap(req, "ExpressionAttributeNames");
+  e->values = GetValueMap(req, "ExpressionAttributeValues");
+  bool uses_expressions = false;
+  for (const char* x : expressions) {
+    if (req.contains(x) && !req.at(x).is_null()) uses_expressions = true;
+  }
+  if (!uses_expressions) {
+    if (e->names) {
+      throw ValidationError(
+          "ExpressionAttributeNames can only be specified when using expressions");
+    }
+    if (e->values) {
+      std::vector<std::string> names(expressions.begin(), expressions.end());
+      throw ValidationError(fmt::format(
+          "ExpressionAttributeValues can only be specified when using expressions: {} {} null",
+          fmt::join(names, " and "), names.size() == 1 ? "is" : "are"));
+    }
+    return;
+  }
+  if (e->names) {
+    if (e->names->empty()) throw ValidationError("ExpressionAttributeNames must not be empty");
+    for (const auto& [k, v] : *e->names) {
+      if (k.size() < 2 || k[0] != '#') {
+        throw ValidationError(fmt::format(
+            "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{}\"", k));
+      }
+    }
+  }
+  if (e->values) {
+    if (e->values->empty()) throw ValidationError("ExpressionAttributeValues must not be empty");
+    for (const auto& [k, v] : *e->values) {
+      if (k.size() < 2 || k[0] != ':') {
+        throw ValidationError(fmt::format(
+            "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{}\"", k));
+      }
+      Status s = table::ValidateValue(v);
+      if (!s.ok()) {
+        throw ValidationError(fmt::format(
+            "ExpressionAttributeValues contains invalid value: {} for key {}", s.message(), k));
+      }
+    }
+  }
+  e->placeholders.names = e->names ? &*e->names : nullptr;
+  e->placeholders.values = e->values ? &*e->values : nullptr;
+}
+
+// Expected (+ ConditionalOperator) -> a condition.
+std::shared_ptr<const expr::Condition> ParseExpected(const json::object& req) {
+  const json::object* expected = GetObject(req, "Expected");
+  auto op = GetString(req, "ConditionalOperator");
+  if (op && *op != "AND" && *op != "OR") {
+    Constraints c;
+    c.Add(Quote(*op), "conditionalOperator", "Member must satisfy enum value set: [OR, AND]");
+    c.ThrowIfAny();
+  }
+  if (expected == nullptr) {
+    if (op) {
+      throw ValidationError(
+          "ConditionalOperator can only be used when Filter or Expected has two or more elements");
+    }
+    return nullptr;
+  }
+  std::vector<expr::LegacyCondition> entries;
+  for (const auto& kv : *expected) {
+    const json::object& e = AsObject(kv.value());
+    expr::LegacyCondition lc;
+    lc.name = std::string(kv.key());
+    if (const auto it = e.find("Value"); it != e.end() && !it->value().is_null()) {
+      lc.value = ParseValue(it->value());
+    }
+    lc.exists = GetBool(e, "Exists");
+    lc.comparison_operator = GetString(e, "ComparisonOperator");
+    if (const json::array* list = GetArray(e, "AttributeValueList")) {
+      std::vector<table::Value> vals;
+      for (const auto& v : *list) vals.push_back(ParseValue(v));
+      lc.attribute_value_list = std::move(vals);
+    }
+    entries.push_back(std::move(lc));
+  }
+  std::shared_ptr<const expr::Condition> cond;
+  CheckExpr(expr::ConditionFromLegacy(entries, op.value_or(""), "Expected", &cond));
+  return cond;
+}
+
+// ConditionExpression or Expected.
+void ParseCondition(const json::object& req, Expressions* e) {
+  if (auto ce = GetString(req, "ConditionExpression")) {
+    CheckExpr(expr::ParseCondition(*ce, "ConditionExpression", &e->placeholders, &e->condition));
+  } else {
+    e->condition = ParseExpected(req);
+  }
+}
+
+// ProjectionExpression or AttributesToGet.
+void ParseProjection(const json::object& req, Expressions* e) {
+  if (auto pe = GetString(req, "ProjectionExpression")) {
+    std::vector<expr::Path> paths;
+    CheckExpr(expr::ParseProjection(*pe, &e->placeholders, &paths));
+    e->projection = std::move(paths);
+  } else if (const json::array* atg = GetArray(req, "AttributesToGet")) {
+    if (atg->empty()) {
+      Constraints c;
+      c.Add("[]", "attributesToGet", "Member must have length greater than or equal to 1");
+      c.ThrowIfAny();
+    }
+    std::vector<expr::Path> paths;
+    std::set<std::string> seen;
+    for (const auto& v : *atg) {
+      std::string name = AsString(v);
+      if (!seen.insert(name).second) {
+        throw ValidationError(fmt::format(
+            "One or more parameter values were invalid: Duplicate value in attribute name: {}",
+            name));
+      }
+      paths.push_back({expr::PathElement{name, false, 0}});
+    }
+    e->projection = std::move(paths);
+  }
+}
+
+TableDef LookupTable(Context& ctx, const std::string& name) {
+  TableDef def;
+  Status s = ctx.store->DescribeTable(name, &def);
+  if (s.IsNotFound()) throw ResourceNotFound(std::string(kDataNotFound));
+  Check(s);
+  return def;
+}
+
+std::vector<std::string> KeyNames(const TableDef& def) {
+  std::vector<std::string> k{def.partition_key.name};
+  if (def.sort_key) k.push_back(def.sort_key->name);
+  return k;
+}
+
+Item KeyOf(const TableDef& def, const Item& item) {
+  Item key;
+  for (const auto& n : KeyNames(def)) {
+    if (const table::Value* v = item.Find(n)) key.Set(n, *v);
+  }
+  return key;
+}
+
+Item RequireKey(const json::object& req, Constraints* c) {
+  auto it = req.find("Key");
+  if (it == req.end() || it->value().is_null()) {
+    c->Add("null", "key", "Member must not be null");
+    return {};
+  }
+  return ParseItem(it->value(), "Key");
+}
+
+void ValidateStoredItem(const Item& item, bool update) {
+  Status s = table::ValidateItem(item);
+  if (s.ok()) return;
+  std::string msg(s.message());
+  if (msg == table::kNestingTooDeepMessage) msg = "1 validation error detected: " + msg;
+  if (update && msg == table::kItemTooLargeMessage) msg = table::kUpdateItemTooLargeMessage;
+  throw ValidationError(std::move(msg));
+}
+
+bool Evaluate(const expr::Condition* c, const Item* item) {
+  if (c == nullptr) return true;
+  bool ok = false;
+  CheckExpr(expr::EvaluateCondition(*c, item, &ok));
+  return ok;
+}
+
+[[noreturn]] void ThrowConditionFailed(const Common& common, const std::optional<Item>& old) {
+  ApiError e = ConditionalCheckFailed();
+  if (common.return_old_on_failure && old) e.extra["Item"] = ItemToJson(*old);
+  throw e;
+}
+
+void AddCapacity(json::object* resp, const Common& common, double units, bool read,
+                 const std::vector<IndexCapacity>& indexes) {
+  if (common.capacity == ReturnCapacity::kNone) return;
+  (*resp)["ConsumedCapacity"] = CapacityJson(common.table, units, common.capacity, read, indexes);
+}
+
+size_t SizeOf(const std::optional<Item>& item) { return item ? table::ItemSize(*item) : 0; }
+
+// Runs fn under TableStore::Update, letting fn throw ApiError: the error is
+// carried out of the engine as a value and rethrown here.
+table::UpdateResult RunUpdate(Context& ctx, const std::string& table, const Item& key,
+                              const std::function<Decision(const Item*)>& fn) {
+  std::optional<ApiError> error;
+  table::UpdateResult r;
+  Status s = ctx.store->Update(
+      table, key,
+      [&](const Item* old) -> Decision {
+        try {
+          return fn(old);
+        } catch (const ApiError& e) {
+          error = e;
+          return Decision::NoChange();
+        }
+      },
+      &r);
+  if (error) throw *error;
+  if (s.IsNotFound()) throw ResourceNotFound(std::string(kDataNotFound));
+  Check(s);
+  return r;
+}
+
+}  // namespace basalt::server::api

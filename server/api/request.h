@@ -1,0 +1,98 @@
+// Pieces of request handling shared by the data-plane operations (items.cc,
+// and the query/scan/batch handlers): the common members, the expression
+// parameters, table lookup, key and item checks, capacity in responses, and
+// the bridge that lets a handler's decision function run under the table
+// layer's latch. Everything here throws ApiError (errors.h) on bad input.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/table/table_store.h"
+#include "server/api/capacity.h"
+#include "server/api/errors.h"
+#include "server/api/service.h"
+#include "server/expr/expr.h"
+
+namespace basalt::server::api {
+
+using table::Item;
+
+// DynamoDB's data-plane text for a missing table (the control plane names it).
+inline constexpr std::string_view kDataNotFound = "Requested resource not found";
+
+// Throws a ValidationException carrying an expression-module error.
+void CheckExpr(const Status& s);
+
+struct Common {
+  std::string table;
+  ReturnCapacity capacity = ReturnCapacity::kNone;
+  std::string return_values = "NONE";
+  bool return_old_on_failure = false;
+};
+
+// TableName (RequireTableName's checks), ReturnConsumedCapacity,
+// ReturnItemCollectionMetrics, ReturnValues and
+// ReturnValuesOnConditionCheckFailure; enum violations go to *c.
+Common ParseCommon(const boost::json::object& req, Constraints* c);
+
+// The expression parameters of one request and what they parse to.
+struct Expressions {
+  std::optional<std::map<std::string, std::string>> names;
+  std::optional<std::map<std::string, table::Value>> values;
+  expr::Placeholders placeholders;
+  std::shared_ptr<const expr::Condition> condition;
+  std::shared_ptr<const expr::UpdatePlan> update;
+  std::optional<std::vector<expr::Path>> projection;
+};
+
+// "Can not use both expression and non-expression parameters in the same
+// request: Non-expression parameters: {..} Expression parameters: {..}".
+void CheckNoMixing(const boost::json::object& req, std::initializer_list<const char*> legacy,
+                   std::initializer_list<const char*> modern);
+
+// ExpressionAttributeNames/Values: allowed only when one of `expressions` is
+// present, non-empty, keys starting with '#'/':', values valid. Sets
+// e->placeholders.
+void ParsePlaceholderMaps(const boost::json::object& req,
+                          std::initializer_list<const char*> expressions, Expressions* e);
+
+// Expected + ConditionalOperator -> a condition (nullptr when absent).
+std::shared_ptr<const expr::Condition> ParseExpected(const boost::json::object& req);
+// ConditionExpression, else Expected, into e->condition.
+void ParseCondition(const boost::json::object& req, Expressions* e);
+// ProjectionExpression, else AttributesToGet, into e->projection.
+void ParseProjection(const boost::json::object& req, Expressions* e);
+
+// The table's definition; ResourceNotFoundException kDataNotFound if absent.
+table::TableDef LookupTable(Context& ctx, const std::string& name);
+std::vector<std::string> KeyNames(const table::TableDef& def);
+// The key attributes of `item` (those it has).
+Item KeyOf(const table::TableDef& def, const Item& item);
+// The "Key" member (a constraint error into *c when missing).
+Item RequireKey(const boost::json::object& req, Constraints* c);
+// table::ValidateItem with DynamoDB's framing of its messages (UpdateItem's
+// size message when `update`).
+void ValidateStoredItem(const Item& item, bool update);
+
+// c == nullptr is true.
+bool Evaluate(const expr::Condition* c, const Item* item);
+// ConditionalCheckFailedException, with "Item" when ReturnValuesOnConditionCheckFailure=ALL_OLD.
+[[noreturn]] void ThrowConditionFailed(const Common& common, const std::optional<Item>& old);
+// Adds "ConsumedCapacity" unless the request asked for NONE.
+void AddCapacity(boost::json::object* resp, const Common& common, double units, bool read,
+                 const std::vector<IndexCapacity>& indexes = {});
+size_t SizeOf(const std::optional<Item>& item);
+
+// Runs fn under TableStore::Update; fn may throw ApiError, which is carried
+// out of the table layer as a value and rethrown here.
+table::UpdateResult RunUpdate(Context& ctx, const std::string& table, const Item& key,
+                              const std::function<table::Decision(const Item*)>& fn);
+
+}  // namespace basalt::server::api
