@@ -28,6 +28,19 @@ using table::TableDef;
 
 namespace {
 
+// PutItem and DeleteItem: ReturnValues NONE or ALL_OLD, and a condition
+// (ConditionExpression or Expected) with its placeholders. (An out-parameter:
+// e->placeholders points into *e, so Expressions must not be moved.)
+void ParseConditionalWrite(const json::object& req, const Common& common, Expressions* e) {
+  if (common.return_values != "NONE" && common.return_values != "ALL_OLD") {
+    throw ValidationError("ReturnValues can only be ALL_OLD or NONE");
+  }
+  CheckNoMixing(req, {"Expected", "ConditionalOperator"}, {"ConditionExpression"});
+  ParsePlaceholderMaps(req, {"ConditionExpression"}, e);
+  ParseCondition(req, e);
+  CheckExpr(expr::CheckAllUsed(e->placeholders));
+}
+
 // ---- operations ----
 
 json::object PutItem(Context& ctx, const json::object& req) {
@@ -41,14 +54,8 @@ json::object PutItem(Context& ctx, const json::object& req) {
     item = ParseItem(it->value(), "Item");
   }
   c.ThrowIfAny();
-  if (common.return_values != "NONE" && common.return_values != "ALL_OLD") {
-    throw ValidationError("ReturnValues can only be ALL_OLD or NONE");
-  }
-  CheckNoMixing(req, {"Expected", "ConditionalOperator"}, {"ConditionExpression"});
   Expressions e;
-  ParsePlaceholderMaps(req, {"ConditionExpression"}, &e);
-  ParseCondition(req, &e);
-  CheckExpr(expr::CheckAllUsed(e.placeholders));
+  ParseConditionalWrite(req, common, &e);
 
   TableDef def = LookupTable(ctx, common.table);
   Check(table::TableStore::ValidateItemKey(def, item));
@@ -98,14 +105,8 @@ json::object DeleteItem(Context& ctx, const json::object& req) {
   Common common = ParseCommon(req, &c);
   Item key = RequireKey(req, &c);
   c.ThrowIfAny();
-  if (common.return_values != "NONE" && common.return_values != "ALL_OLD") {
-    throw ValidationError("ReturnValues can only be ALL_OLD or NONE");
-  }
-  CheckNoMixing(req, {"Expected", "ConditionalOperator"}, {"ConditionExpression"});
   Expressions e;
-  ParsePlaceholderMaps(req, {"ConditionExpression"}, &e);
-  ParseCondition(req, &e);
-  CheckExpr(expr::CheckAllUsed(e.placeholders));
+  ParseConditionalWrite(req, common, &e);
 
   TableDef def = LookupTable(ctx, common.table);
   Check(table::TableStore::ValidateKeyOnly(def, key));
