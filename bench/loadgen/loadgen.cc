@@ -8,11 +8,18 @@
 //   update  100% UpdateItem: SET #v = :v, #c = if_not_exists(#c, :zero) + :one
 //   a       YCSB A: 50% GetItem, 50% UpdateItem
 //   b       YCSB B: 95% GetItem,  5% UpdateItem
-// Keys are "user" + a 12-digit key number in [0, --records); --load N first
-// writes keys [0, N) so that reads find their items. --distribution picks the
-// key number: uniform, or YCSB's scrambled zipfian (theta 0.99; the zipfian
-// rank is FNV-hashed, so the hot keys are scattered over the key space and
-// the server's hash partitions instead of being the lowest numbers).
+//   query   100% Query of --query-items consecutive sort keys of one partition
+//   scan    paged Scan (Limit --scan-limit) following LastEvaluatedKey to the
+//           end of the table, then again; --segments N: parallel scan, each
+//           connection scans segment (connection index mod N)
+//   e       YCSB E: 95% Query, 5% PutItem (of an existing key, not an insert)
+// Item number i in [0, --records) has pk = "user" + 12 digits of i, or with
+// --sort-keys N > 1 pk of i / N and sk = i % N (N items per partition key);
+// --load N first writes items [0, N) so that reads find them. --distribution
+// picks the item number (Query: the partition number): uniform, or YCSB's
+// scrambled zipfian (theta 0.99; the zipfian rank is FNV-hashed, so the hot
+// keys are scattered over the key space and the server's hash partitions
+// instead of being the lowest numbers).
 //
 // Every connection is one thread running one request at a time (closed loop),
 // so throughput = connections / latency. The run stops at --duration or after
@@ -28,6 +35,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -52,22 +61,33 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage = R"(usage: basalt_loadgen [options]
 
-Drives a DynamoDB-compatible server with PutItem/GetItem/UpdateItem over HTTP
-(DynamoDB JSON protocol, keep-alive, one thread per connection).
+Drives a DynamoDB-compatible server with PutItem/GetItem/UpdateItem/Query/Scan
+over HTTP (DynamoDB JSON protocol, keep-alive, one thread per connection).
 
   --endpoint HOST:PORT   server address (default 127.0.0.1:8000); must be
                          loopback unless --allow-remote
   --allow-remote         permit a non-loopback endpoint
-  --table NAME           table (default loadgen); hash key "pk" (S)
+  --table NAME           table (default loadgen); hash key "pk" (S), and with
+                         --sort-keys N > 1 range key "sk" (N)
+  --sort-keys N          items per partition key (default 1): item i is
+                         pk = key(i / N), sk = i % N; Query needs N > 1
   --create               create the table (PAY_PER_REQUEST) if missing and
                          wait until it is ACTIVE
-  --load N               first PutItem keys [0, N) over all connections
+  --load N               first PutItem items [0, N) over all connections
                          (default 0); not part of the measurement
-  --records N            key space size (default: --load if given, else 100000)
+  --records N            item count (default: --load if given, else 100000)
   --workload W           put | get | update | a (50% get / 50% update) |
-                         b (95% get / 5% update)   (default a)
-  --distribution D       uniform | zipfian (YCSB scrambled, theta 0.99)
-                         (default zipfian)
+                         b (95% get / 5% update) | query | scan |
+                         e (95% query / 5% put)   (default a)
+  --query-items N        a Query asks for N items: pk = :p AND sk BETWEEN
+                         :a AND :a+N-1, :a uniform so that the range stays
+                         within the partition (default 10)
+  --scan-limit N         Scan page size, the Limit parameter (default 100)
+  --segments N           scan: parallel scan with TotalSegments N, connection
+                         i scans Segment i mod N; N <= --connections
+                         (default 0: each connection scans the whole table)
+  --distribution D       uniform | zipfian (YCSB scrambled, theta 0.99) over
+                         items, for Query over partition keys (default zipfian)
   --connections N        concurrent connections = threads (default 4)
   --duration SECONDS     measured run time (default 10)
   --max-requests N       hard cap on measured requests (default 10000000)
@@ -78,19 +98,22 @@ Drives a DynamoDB-compatible server with PutItem/GetItem/UpdateItem over HTTP
   --help                 this text
 
 Output: settings, then per operation and total: requests, req/s, latency
-p50/p99/p99.9/max (microseconds), errors by DynamoDB error type and transport
-errors; last, two lines starting "tsv<TAB>": a header and the values.
+p50/p99/p99.9/max (microseconds; for Scan per page), errors by DynamoDB error
+type and transport errors; items returned by Query/Scan and items/s; complete
+scan passes; last, two lines starting "tsv<TAB>": a header and the values.
 Exit status: 0 no request failed, 2 some failed, 1 usage or setup error.
 )";
 
-enum Op { kGet = 0, kPut = 1, kUpdate = 2, kNumOps = 3 };
-constexpr std::array<const char*, kNumOps> kOpNames = {"GetItem", "PutItem", "UpdateItem"};
-constexpr std::array<const char*, kNumOps> kOpTsv = {"get", "put", "update"};
+enum Op { kGet = 0, kPut = 1, kUpdate = 2, kQuery = 3, kScan = 4, kNumOps = 5 };
+constexpr std::array<const char*, kNumOps> kOpNames = {"GetItem", "PutItem", "UpdateItem", "Query",
+                                                       "Scan"};
+constexpr std::array<const char*, kNumOps> kOpTsv = {"get", "put", "update", "query", "scan"};
 
 struct Options {
   std::string endpoint = "127.0.0.1:8000";
   bool allow_remote = false;
   std::string table = "loadgen";
+  uint64_t sort_keys = 1;
   bool create = false;
   uint64_t load = 0;
   uint64_t records = 0;  // 0: derived from --load
@@ -103,11 +126,15 @@ struct Options {
   uint64_t seed = 1;
   uint64_t timeout_ms = 5000;
   uint64_t load_timeout = 600;
+  uint64_t query_items = 10;
+  uint64_t scan_limit = 100;
+  uint64_t segments = 0;  // 0: plain Scan, no Segment/TotalSegments
 };
 
-// Percent of requests that are GetItem; the rest are the workload's write.
+// Percent of requests that are the workload's read; the rest are its write.
 struct Mix {
-  int get_percent;
+  Op read;
+  int read_percent;
   Op write;
 };
 
@@ -115,11 +142,10 @@ bool ParseMix(const std::string& w, Mix* mix) {
   static const struct {
     const char* name;
     Mix mix;
-  } kMixes[] = {{"put", {0, kPut}},
-                {"get", {100, kUpdate}},
-                {"update", {0, kUpdate}},
-                {"a", {50, kUpdate}},
-                {"b", {95, kUpdate}}};
+  } kMixes[] = {{"put", {kGet, 0, kPut}},       {"get", {kGet, 100, kUpdate}},
+                {"update", {kGet, 0, kUpdate}}, {"a", {kGet, 50, kUpdate}},
+                {"b", {kGet, 95, kUpdate}},     {"query", {kQuery, 100, kPut}},
+                {"scan", {kScan, 100, kPut}},   {"e", {kQuery, 95, kPut}}};
   for (const auto& m : kMixes) {
     if (w == m.name) {
       *mix = m.mix;
@@ -164,6 +190,10 @@ bool ParseArgs(int argc, char** argv, Options* o, bool* help) {
       {"seed", &o->seed, 0, UINT64_MAX},
       {"timeout-ms", &o->timeout_ms, 1, 600'000},
       {"load-timeout", &o->load_timeout, 1, 86400},
+      {"sort-keys", &o->sort_keys, 1, 1'000'000'000},
+      {"query-items", &o->query_items, 1, 1'000'000},
+      {"scan-limit", &o->scan_limit, 1, 1'000'000},
+      {"segments", &o->segments, 0, 1'000'000},  // DynamoDB's TotalSegments limit
   };
   for (int i = 1; i < argc; i++) {
     std::string_view arg = argv[i];
@@ -222,7 +252,16 @@ bool ParseArgs(int argc, char** argv, Options* o, bool* help) {
   }
   Mix mix;
   if (!ParseMix(o->workload, &mix)) {
-    fmt::print(stderr, "--workload must be put, get, update, a or b\n");
+    fmt::print(stderr, "--workload must be put, get, update, a, b, query, scan or e\n");
+    return false;
+  }
+  if (mix.read == kQuery && mix.read_percent > 0 && o->sort_keys < 2) {
+    fmt::print(stderr, "--workload {} queries a range of sort keys: needs --sort-keys >= 2\n",
+               o->workload);
+    return false;
+  }
+  if (o->segments > 0 && (mix.read != kScan || o->segments > o->connections)) {
+    fmt::print(stderr, "--segments applies to --workload scan and must be <= --connections\n");
     return false;
   }
   if (o->distribution != "uniform" && o->distribution != "zipfian") {
@@ -281,9 +320,16 @@ class ScrambledZipfian {
 
 // Request bodies. Keys, values and the table name are plain ASCII from a safe
 // alphabet, so they go into the JSON without escaping.
-void KeyString(uint64_t id, std::string* out) {
+// The key attributes of item number id (see --sort-keys), without braces.
+void KeyJson(uint64_t id, uint64_t sort_keys, std::string* out) {
   out->clear();
-  fmt::format_to(std::back_inserter(*out), "user{:012}", id);
+  auto o = std::back_inserter(*out);
+  if (sort_keys == 1) {
+    fmt::format_to(o, R"("pk":{{"S":"user{:012}"}})", id);
+  } else {
+    fmt::format_to(o, R"("pk":{{"S":"user{:012}"}},"sk":{{"N":"{}"}})", id / sort_keys,
+                   id % sort_keys);
+  }
 }
 
 void RandomValue(Random& rng, size_t size, std::string* out) {
@@ -296,21 +342,23 @@ void RandomValue(Random& rng, size_t size, std::string* out) {
   }
 }
 
+// GetItem, PutItem or UpdateItem of the item whose key attributes are key
+// (from KeyJson).
 void BuildBody(Op op, const std::string& table, const std::string& key, const std::string& value,
                std::string* body) {
   body->clear();
   auto out = std::back_inserter(*body);
   switch (op) {
     case kGet:
-      fmt::format_to(out, R"({{"TableName":"{}","Key":{{"pk":{{"S":"{}"}}}}}})", table, key);
+      fmt::format_to(out, R"({{"TableName":"{}","Key":{{{}}}}})", table, key);
       break;
     case kPut:
-      fmt::format_to(out, R"({{"TableName":"{}","Item":{{"pk":{{"S":"{}"}},"v":{{"S":"{}"}}}}}})",
-                     table, key, value);
+      fmt::format_to(out, R"({{"TableName":"{}","Item":{{{},"v":{{"S":"{}"}}}}}})", table, key,
+                     value);
       break;
     case kUpdate:
       fmt::format_to(out,
-                     R"({{"TableName":"{}","Key":{{"pk":{{"S":"{}"}}}},)"
+                     R"({{"TableName":"{}","Key":{{{}}},)"
                      R"("UpdateExpression":"SET #v = :v, #c = if_not_exists(#c, :zero) + :one",)"
                      R"("ExpressionAttributeNames":{{"#v":"v","#c":"c"}},)"
                      R"("ExpressionAttributeValues":{{":v":{{"S":"{}"}},)"
@@ -322,10 +370,39 @@ void BuildBody(Op op, const std::string& table, const std::string& key, const st
   }
 }
 
+// Query of sort keys [first, first + count) in partition number partition.
+void BuildQuery(const std::string& table, uint64_t partition, uint64_t first, uint64_t count,
+                std::string* body) {
+  body->clear();
+  fmt::format_to(
+      std::back_inserter(*body),
+      R"({{"TableName":"{}","KeyConditionExpression":"pk = :p AND sk BETWEEN :a AND :b",)"
+      R"("ExpressionAttributeValues":{{":p":{{"S":"user{:012}"}},)"
+      R"(":a":{{"N":"{}"}},":b":{{"N":"{}"}}}}}})",
+      table, partition, first, first + count - 1);
+}
+
+// One Scan page; start_key is the previous page's LastEvaluatedKey as JSON,
+// empty for the first page. segments == 0: not a parallel scan.
+void BuildScan(const Options& opts, uint64_t segment, const std::string& start_key,
+               std::string* body) {
+  body->clear();
+  auto out = std::back_inserter(*body);
+  fmt::format_to(out, R"({{"TableName":"{}","Limit":{})", opts.table, opts.scan_limit);
+  if (opts.segments > 0) {
+    fmt::format_to(out, R"(,"Segment":{},"TotalSegments":{})", segment, opts.segments);
+  }
+  if (!start_key.empty()) fmt::format_to(out, R"(,"ExclusiveStartKey":{})", start_key);
+  body->push_back('}');
+}
+
 struct OpStats {
   Histogram latency;
   uint64_t requests = 0;
-  uint64_t get_misses = 0;  // GetItem 200 without "Item": key never loaded
+  // GetItem 200 without "Item", Query 200 with fewer items than asked: not loaded.
+  uint64_t misses = 0;
+  uint64_t items = 0;   // Query/Scan: items returned
+  uint64_t passes = 0;  // Scan: pages without LastEvaluatedKey (end of table or segment)
   std::map<std::string, uint64_t> errors;
 
   uint64_t ErrorCount() const {
@@ -341,7 +418,9 @@ struct OpStats {
   void Merge(const OpStats& o) {
     latency.Merge(o.latency);
     requests += o.requests;
-    get_misses += o.get_misses;
+    misses += o.misses;
+    items += o.items;
+    passes += o.passes;
     for (const auto& [type, c] : o.errors) errors[type] += c;
   }
 };
@@ -351,12 +430,21 @@ struct Stats {
   Clock::time_point end;
 };
 
-// Sends one request, records its outcome. After a transport error it pauses
-// briefly (never past deadline), so a dead server costs few spins, not millions.
-void Issue(Connection& conn, Op op, const std::string& body, Clock::time_point deadline,
-           OpStats* st) {
+// The "Items" array of a Query or Scan reply; null if missing.
+const boost::json::array* ItemsOf(const Reply& r) {
+  const auto* obj = r.body.if_object();
+  const auto* items = obj ? obj->if_contains("Items") : nullptr;
+  return items ? items->if_array() : nullptr;
+}
+
+// Sends one request, records its outcome and returns the reply. After a
+// transport error it pauses briefly (never past deadline), so a dead server
+// costs few spins, not millions. A Query/Scan 200 without an Items array
+// counts as error "NoItems200": its item count is unknown.
+Reply Issue(Connection& conn, Op op, const std::string& body, Clock::time_point deadline,
+            OpStats* st) {
   const auto t0 = Clock::now();
-  const Reply r = conn.Call(kOpNames[op], body);
+  Reply r = conn.Call(kOpNames[op], body);
   const auto t1 = Clock::now();
   st->requests++;
   if (r.kind != Reply::Kind::kTransport) {
@@ -370,8 +458,16 @@ void Issue(Connection& conn, Op op, const std::string& body, Clock::time_point d
     }
   } else if (op == kGet) {
     const auto* obj = r.body.if_object();
-    if (obj == nullptr || !obj->contains("Item")) st->get_misses++;
+    if (obj == nullptr || !obj->contains("Item")) st->misses++;
+  } else if (op == kQuery || op == kScan) {
+    if (const auto* items = ItemsOf(r)) {
+      st->items += items->size();
+    } else {
+      st->errors["NoItems200"]++;
+      r.kind = Reply::Kind::kApiError;
+    }
   }
+  return r;
 }
 
 // Runs fn(thread index, connection, stats) on opts.connections threads, all
@@ -421,8 +517,27 @@ std::string TableStatus(const Reply& r) {
   return status && status->is_string() ? std::string(status->get_string()) : "";
 }
 
-// Checks the table exists; with --create makes it and waits (at most 60 s)
-// for ACTIVE.
+// Table.KeySchema as "pk HASH, sk RANGE", to compare with what --sort-keys needs.
+std::string KeySchema(const Reply& r) {
+  const auto* obj = r.body.if_object();
+  const auto* table = obj ? obj->if_contains("Table") : nullptr;
+  const auto* schema =
+      table && table->is_object() ? table->get_object().if_contains("KeySchema") : nullptr;
+  std::string out;
+  if (schema == nullptr || !schema->is_array()) return out;
+  for (const auto& e : schema->get_array()) {
+    const auto* k = e.if_object();
+    const auto* name = k ? k->if_contains("AttributeName") : nullptr;
+    const auto* type = k ? k->if_contains("KeyType") : nullptr;
+    if (!name || !name->is_string() || !type || !type->is_string()) return "?";
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", std::string_view(name->get_string()),
+                       std::string_view(type->get_string()));
+  }
+  return out;
+}
+
+// Checks the table exists with the key schema --sort-keys needs; with
+// --create makes it and waits (at most 60 s) for ACTIVE.
 bool PrepareTable(const Options& opts, const Endpoint& endpoint) {
   Connection conn(endpoint, std::chrono::milliseconds(opts.timeout_ms));
   const std::string describe = fmt::format(R"({{"TableName":"{}"}})", opts.table);
@@ -433,10 +548,13 @@ bool PrepareTable(const Options& opts, const Endpoint& endpoint) {
                  r.error == "ResourceNotFoundException" ? " (use --create)" : "");
       return false;
     }
+    const bool range = opts.sort_keys > 1;
     const std::string create = fmt::format(
-        R"({{"TableName":"{}","AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}}],)"
-        R"("KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}}],"BillingMode":"PAY_PER_REQUEST"}})",
-        opts.table);
+        R"({{"TableName":"{}","AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}})"
+        R"({}],"KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}}{}],)"
+        R"("BillingMode":"PAY_PER_REQUEST"}})",
+        opts.table, range ? R"(,{"AttributeName":"sk","AttributeType":"N"})" : "",
+        range ? R"(,{"AttributeName":"sk","KeyType":"RANGE"})" : "");
     // ResourceInUseException: someone else created it meanwhile; fine.
     if (!SetupCall(conn, "CreateTable", create, &r) && r.error != "ResourceInUseException") {
       fmt::print(stderr, "CreateTable {}: {}\n", opts.table, r.error);
@@ -451,7 +569,13 @@ bool PrepareTable(const Options& opts, const Endpoint& endpoint) {
       return false;
     }
     const std::string status = TableStatus(r);
-    if (status == "ACTIVE") return true;
+    if (status == "ACTIVE") {
+      const std::string want = opts.sort_keys > 1 ? "pk HASH, sk RANGE" : "pk HASH";
+      if (KeySchema(r) == want) return true;
+      fmt::print(stderr, "table {} has key schema [{}], --sort-keys {} needs [{}]\n", opts.table,
+                 KeySchema(r), opts.sort_keys, want);
+      return false;
+    }
     if (status.empty()) {
       fmt::print(stderr, "DescribeTable {}: no Table.TableStatus in the response\n", opts.table);
       return false;
@@ -501,12 +625,33 @@ int Main(int argc, char** argv) {
   fmt::print("basalt_loadgen\n");
   fmt::print("  endpoint      {}\n", opts.endpoint);
   fmt::print("  table         {}\n", opts.table);
-  if (mix.get_percent == 100 || mix.get_percent == 0) {
-    fmt::print("  workload      {} (100% {})\n", opts.workload,
-               kOpNames[mix.get_percent == 100 ? kGet : mix.write]);
+  if (opts.sort_keys > 1) {
+    fmt::print("  layout        pk (S) + sk (N), {} items per partition key\n", opts.sort_keys);
   } else {
-    fmt::print("  workload      {} ({}% GetItem, {}% {})\n", opts.workload, mix.get_percent,
-               100 - mix.get_percent, kOpNames[mix.write]);
+    fmt::print("  layout        pk (S) only\n");
+  }
+  if (mix.read_percent == 100 || mix.read_percent == 0) {
+    fmt::print("  workload      {} (100% {})\n", opts.workload,
+               kOpNames[mix.read_percent == 100 ? mix.read : mix.write]);
+  } else {
+    fmt::print("  workload      {} ({}% {}, {}% {})\n", opts.workload, mix.read_percent,
+               kOpNames[mix.read], 100 - mix.read_percent, kOpNames[mix.write]);
+  }
+  // A query asks for query_items sort keys from a uniform start that keeps
+  // the range inside the partition, so a loaded partition returns all of them.
+  const uint64_t partitions = (opts.records + opts.sort_keys - 1) / opts.sort_keys;
+  const uint64_t query_expect = std::min(opts.query_items, opts.sort_keys);
+  if (mix.read == kQuery && mix.read_percent > 0) {
+    fmt::print(
+        "  query         pk = :p AND sk BETWEEN :a AND :a+{} ({} items) over {} partitions\n",
+        opts.query_items - 1, query_expect, partitions);
+  }
+  if (mix.read == kScan) {
+    fmt::print("  scan          Limit {}, {}\n", opts.scan_limit,
+               opts.segments == 0
+                   ? std::string("each connection scans the whole table")
+                   : fmt::format("TotalSegments {}, Segment = connection index mod {}",
+                                 opts.segments, opts.segments));
   }
   fmt::print("  distribution  {}\n",
              opts.distribution == "zipfian" ? "zipfian (scrambled, theta 0.99)" : "uniform");
@@ -516,9 +661,9 @@ int Main(int argc, char** argv) {
   fmt::print("  records       {} (loaded now: {})\n", opts.records, opts.load);
   fmt::print("  seed          {}\n", opts.seed);
   fmt::print("  timeout       {} ms per request\n", opts.timeout_ms);
-  if (mix.get_percent > 0 && opts.load < opts.records) {
-    fmt::print(
-        "  note          --records > --load: GetItem on keys not loaded now finds nothing\n");
+  if (mix.read != kScan && mix.read_percent > 0 && opts.load < opts.records) {
+    fmt::print("  note          --records > --load: {} of items not loaded now finds nothing\n",
+               kOpNames[mix.read]);
   }
   std::fflush(stdout);
 
@@ -533,7 +678,7 @@ int Main(int argc, char** argv) {
       Random rng(opts.seed + 1'000'003 * (t + 1));  // not the run's streams
       std::string key, value, body;
       for (uint64_t id = next++; id < opts.load && Clock::now() < deadline; id = next++) {
-        KeyString(id, &key);
+        KeyJson(id, opts.sort_keys, &key);
         RandomValue(rng, opts.value_size, &value);
         BuildBody(kPut, opts.table, key, value, &body);
         Issue(conn, kPut, body, deadline, &st->ops[kPut]);
@@ -553,17 +698,46 @@ int Main(int argc, char** argv) {
   std::atomic<uint64_t> issued{0};
   const auto deadline = Clock::now() + std::chrono::seconds(opts.duration);
   double seconds = 0;
+  // Items of each connection's first complete scan pass (-1: none), to check
+  // that one pass over all segments returns every item.
+  std::vector<int64_t> first_pass(opts.connections, -1);
   Stats s = RunThreads(opts, endpoint, &seconds, [&](size_t t, Connection& conn, Stats* st) {
     Random rng(opts.seed + t);
-    ScrambledZipfian zipf(opts.records);
+    ScrambledZipfian zipf(opts.records), zipf_partition(partitions);
     const bool zipfian = opts.distribution == "zipfian";
     std::string key, value, body;
+    std::string scan_start;  // LastEvaluatedKey of the previous page; empty: start a pass
+    uint64_t pass_items = 0;
     while (Clock::now() < deadline && issued++ < opts.max_requests) {
-      const Op op = static_cast<int>(rng.Uniform(100)) < mix.get_percent ? kGet : mix.write;
-      KeyString(zipfian ? zipf.Next(rng) : rng.Uniform(opts.records), &key);
-      if (op != kGet) RandomValue(rng, opts.value_size, &value);
-      BuildBody(op, opts.table, key, value, &body);
-      Issue(conn, op, body, deadline, &st->ops[op]);
+      const Op op = static_cast<int>(rng.Uniform(100)) < mix.read_percent ? mix.read : mix.write;
+      if (op == kScan) {
+        BuildScan(opts, opts.segments > 0 ? t % opts.segments : 0, scan_start, &body);
+        const Reply r = Issue(conn, op, body, deadline, &st->ops[op]);
+        if (r.kind != Reply::Kind::kOk) continue;  // retry the same page
+        pass_items += ItemsOf(r)->size();
+        const auto* last = r.body.get_object().if_contains("LastEvaluatedKey");
+        if (last && last->is_object() && !last->get_object().empty()) {
+          scan_start = boost::json::serialize(*last);
+        } else {
+          scan_start.clear();
+          st->ops[op].passes++;
+          if (first_pass[t] < 0) first_pass[t] = static_cast<int64_t>(pass_items);
+          pass_items = 0;
+        }
+      } else if (op == kQuery) {
+        const uint64_t p = zipfian ? zipf_partition.Next(rng) : rng.Uniform(partitions);
+        const uint64_t first = opts.sort_keys > opts.query_items
+                                   ? rng.Uniform(opts.sort_keys - opts.query_items + 1)
+                                   : 0;
+        BuildQuery(opts.table, p, first, opts.query_items, &body);
+        const Reply r = Issue(conn, op, body, deadline, &st->ops[op]);
+        if (r.kind == Reply::Kind::kOk && ItemsOf(r)->size() < query_expect) st->ops[op].misses++;
+      } else {
+        KeyJson(zipfian ? zipf.Next(rng) : rng.Uniform(opts.records), opts.sort_keys, &key);
+        if (op != kGet) RandomValue(rng, opts.value_size, &value);
+        BuildBody(op, opts.table, key, value, &body);
+        Issue(conn, op, body, deadline, &st->ops[op]);
+      }
     }
   });
 
@@ -577,9 +751,34 @@ int Main(int argc, char** argv) {
     if (s.ops[op].requests > 0) PrintRow(kOpNames[op], s.ops[op], seconds);
   }
   PrintRow("total", total, seconds);
-  if (s.ops[kGet].get_misses > 0) {
+  if (s.ops[kGet].misses > 0) {
     fmt::print("GetItem found no item for {} of {} requests (not errors: keys never loaded)\n",
-               s.ops[kGet].get_misses, s.ops[kGet].requests);
+               s.ops[kGet].misses, s.ops[kGet].requests);
+  }
+  for (const Op op : {kQuery, kScan}) {
+    const OpStats& o = s.ops[op];
+    if (o.requests == 0) continue;
+    fmt::print("{}: {} items, {:.1f} items/s, {:.2f} items per {}\n", kOpNames[op], o.items,
+               o.items / seconds, o.requests ? double(o.items) / o.requests : 0.0,
+               op == kScan ? "page" : "request");
+  }
+  if (s.ops[kQuery].misses > 0) {
+    fmt::print(
+        "Query returned fewer than {} items for {} of {} requests (not errors: not loaded)\n",
+        query_expect, s.ops[kQuery].misses, s.ops[kQuery].requests);
+  }
+  if (s.ops[kScan].requests > 0) {
+    // Sum each segment's first complete pass (any connection scanning it).
+    const uint64_t n = std::max<uint64_t>(opts.segments, 1);
+    int64_t one_pass = 0;
+    for (uint64_t seg = 0; seg < n && one_pass >= 0; seg++) {
+      int64_t items = -1;
+      for (uint64_t t = seg; t < opts.connections && items < 0; t += n) items = first_pass[t];
+      one_pass = items < 0 ? -1 : one_pass + items;
+    }
+    fmt::print("Scan: {} complete passes{}; first pass over the whole table: {}\n",
+               s.ops[kScan].passes, opts.segments > 0 ? " of a segment" : "",
+               one_pass < 0 ? "not completed" : fmt::format("{} items", one_pass));
   }
   fmt::print("errors:\n");
   bool run_errors = false;
@@ -604,6 +803,15 @@ int Main(int argc, char** argv) {
     row += fmt::format("\t{}\t{}\t{}\t{}\t{}", o.requests, Micros(o, 50), Micros(o, 99),
                        Micros(o, 99.9), o.ErrorCount());
   }
+  // Columns added later go at the end (the query_* and scan_* ones above too),
+  // so parsers of older output keep working.
+  const uint64_t items = s.ops[kQuery].items + s.ops[kScan].items;
+  header +=
+      "\tsort_keys\tquery_items\tscan_limit\tsegments\titems\titems_per_s\tquery_items_returned"
+      "\tscan_items_returned\tscan_passes";
+  row += fmt::format("\t{}\t{}\t{}\t{}\t{}\t{:.1f}\t{}\t{}\t{}", opts.sort_keys, opts.query_items,
+                     opts.scan_limit, opts.segments, items, items / seconds, s.ops[kQuery].items,
+                     s.ops[kScan].items, s.ops[kScan].passes);
   fmt::print("{}\n{}\n", header, row);
   return any_error ? 2 : 0;
 }

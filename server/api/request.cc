@@ -19,7 +19,6 @@ void CheckExpr(const Status& s) {
   if (!s.ok()) throw ValidationError(std::string(s.message()));
 }
 
-
 Common ParseCommon(const json::object& req, Constraints* c) {
   Common out;
   out.table = RequireTableName(req);
@@ -54,7 +53,6 @@ Common ParseCommon(const json::object& req, Constraints* c) {
   }
   return out;
 }
-
 
 // Rejects a request mixing legacy and expression parameters, as DynamoDB.
 void CheckNoMixing(const json::object& req, std::initializer_list<const char*> legacy,
@@ -127,6 +125,57 @@ void ParsePlaceholderMaps(const json::object& req, std::initializer_list<const c
   e->placeholders.values = e->values ? &*e->values : nullptr;
 }
 
+std::vector<expr::LegacyCondition> ParseLegacyConditions(const json::object& conditions,
+                                                         std::string_view path, Constraints* c) {
+  static constexpr std::string_view kOperators[] = {
+      "IN",       "NULL", "BETWEEN", "LT",          "NOT_CONTAINS", "EQ",      "GT",
+      "NOT_NULL", "NE",   "LE",      "BEGINS_WITH", "GE",           "CONTAINS"};
+  std::vector<expr::LegacyCondition> entries;
+  for (const auto& kv : conditions) {
+    const json::object& e = AsObject(kv.value());
+    expr::LegacyCondition lc;
+    lc.name = std::string(kv.key());
+    if (const auto it = e.find("Value"); it != e.end() && !it->value().is_null()) {
+      lc.value = ParseValue(it->value());
+    }
+    lc.exists = GetBool(e, "Exists");
+    lc.comparison_operator = GetString(e, "ComparisonOperator");
+    if (const json::array* list = GetArray(e, "AttributeValueList")) {
+      std::vector<table::Value> vals;
+      for (const auto& v : *list) vals.push_back(ParseValue(v));
+      lc.attribute_value_list = std::move(vals);
+    }
+    if (c != nullptr) {
+      const std::string at = fmt::format("{}.{}.member.comparisonOperator", path, lc.name);
+      if (!lc.comparison_operator) {
+        c->Add("null", at, "Member must not be null");
+      } else if (std::find(std::begin(kOperators), std::end(kOperators), *lc.comparison_operator) ==
+                 std::end(kOperators)) {
+        c->Add(
+            Quote(*lc.comparison_operator), at,
+            fmt::format("Member must satisfy enum value set: [{}]", fmt::join(kOperators, ", ")));
+      }
+    }
+    entries.push_back(std::move(lc));
+  }
+  return entries;
+}
+
+ReturnCapacity ParseReturnCapacity(const json::object& req, Constraints* c) {
+  auto rcc = GetString(req, "ReturnConsumedCapacity");
+  if (!rcc) return ReturnCapacity::kNone;
+  if (*rcc != "INDEXES" && *rcc != "TOTAL" && *rcc != "NONE") {
+    c->Add(Quote(*rcc), "returnConsumedCapacity",
+           "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+  }
+  return ReturnCapacityFromName(*rcc);
+}
+
+void CheckData(const Status& s) {
+  if (s.IsNotFound()) throw ResourceNotFound(std::string(kDataNotFound));
+  Check(s);
+}
+
 // Expected (+ ConditionalOperator) -> a condition.
 std::shared_ptr<const expr::Condition> ParseExpected(const json::object& req) {
   const json::object* expected = GetObject(req, "Expected");
@@ -143,23 +192,8 @@ std::shared_ptr<const expr::Condition> ParseExpected(const json::object& req) {
     }
     return nullptr;
   }
-  std::vector<expr::LegacyCondition> entries;
-  for (const auto& kv : *expected) {
-    const json::object& e = AsObject(kv.value());
-    expr::LegacyCondition lc;
-    lc.name = std::string(kv.key());
-    if (const auto it = e.find("Value"); it != e.end() && !it->value().is_null()) {
-      lc.value = ParseValue(it->value());
-    }
-    lc.exists = GetBool(e, "Exists");
-    lc.comparison_operator = GetString(e, "ComparisonOperator");
-    if (const json::array* list = GetArray(e, "AttributeValueList")) {
-      std::vector<table::Value> vals;
-      for (const auto& v : *list) vals.push_back(ParseValue(v));
-      lc.attribute_value_list = std::move(vals);
-    }
-    entries.push_back(std::move(lc));
-  }
+  std::vector<expr::LegacyCondition> entries =
+      ParseLegacyConditions(*expected, "expected", nullptr);
   std::shared_ptr<const expr::Condition> cond;
   CheckExpr(expr::ConditionFromLegacy(entries, op.value_or(""), "Expected", &cond));
   return cond;

@@ -63,6 +63,20 @@ void CheckNoMixing(const boost::json::object& req, std::initializer_list<const c
 void ParsePlaceholderMaps(const boost::json::object& req,
                           std::initializer_list<const char*> expressions, Expressions* e);
 
+// The entries of a legacy condition map (Expected, KeyConditions,
+// QueryFilter, ScanFilter), in request order. With c != nullptr a missing or
+// unknown ComparisonOperator is a constraint error at
+// "<path>.<name>.member.comparisonOperator" (path: "keyConditions", ...).
+std::vector<expr::LegacyCondition> ParseLegacyConditions(const boost::json::object& conditions,
+                                                         std::string_view path, Constraints* c);
+
+// ReturnConsumedCapacity alone, for requests without a TableName (batches).
+ReturnCapacity ParseReturnCapacity(const boost::json::object& req, Constraints* c);
+
+// Check() for a table-layer call of the data plane: a missing table is
+// ResourceNotFoundException with the data-plane text (kDataNotFound).
+void CheckData(const Status& s);
+
 // Expected + ConditionalOperator -> a condition (nullptr when absent).
 std::shared_ptr<const expr::Condition> ParseExpected(const boost::json::object& req);
 // ConditionExpression, else Expected, into e->condition.

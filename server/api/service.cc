@@ -35,6 +35,8 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   ctx_.options = &options_;
   RegisterTableOperations(&ops_);
   RegisterItemOperations(&ops_);
+  RegisterReadOperations(&ops_);
+  RegisterBatchOperations(&ops_);
 }
 
 void Service::Handle(const HttpRequest& req, HttpResponse* resp) {

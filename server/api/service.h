@@ -51,8 +51,11 @@ class Service {
   std::map<std::string, Operation, std::less<>> ops_;
 };
 
-// Operation registration, one function per API family (tables.cc, items.cc).
+// Operation registration, one function per API family (tables.cc, items.cc,
+// reads.cc: Query and Scan, batch.cc: BatchGetItem and BatchWriteItem).
 void RegisterTableOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterItemOperations(std::map<std::string, Operation, std::less<>>* ops);
+void RegisterReadOperations(std::map<std::string, Operation, std::less<>>* ops);
+void RegisterBatchOperations(std::map<std::string, Operation, std::less<>>* ops);
 
 }  // namespace basalt::server::api

@@ -1,0 +1,467 @@
+// Read operations over many items: Query and Scan.
+//
+// Contract. One call reads one page from the table layer (TableStore::Query
+// within one partition key, TableStore::Scan over a hash range), which stops
+// after Limit items or once the items read reach 1 MB (table::ItemSize, the
+// size DynamoDB meters); then the filter picks the items to return. So Limit
+// and the 1 MB count items READ, Count is after the filter, ScannedCount
+// before it, and a filter may leave a page empty while LastEvaluatedKey says
+// more may follow. LastEvaluatedKey is also returned when the page stopped
+// exactly at Limit with nothing left, as DynamoDB does. Capacity: the sizes
+// of all items read, summed, rounded up to 4 KB once; halved unless
+// ConsistentRead; Select=COUNT costs the same (DYNAMODB.md 3.2). A COUNT
+// request builds no response items.
+//
+// Parallel scan: segment i of n covers the partition hashes
+// [floor(i * 2^64 / n), floor((i + 1) * 2^64 / n)); segments are disjoint and
+// cover the hash space, and the table layer resumes across partition splits
+// after the last key read, so the segments together return every item once.
+//
+// Validation order follows DynamoDB (DYNAMODB.md 4.1): JSON types while
+// parsing, aggregated constraints, semantic checks (mixing styles, placeholder
+// maps, expressions, Select vs projection, Segment/TotalSegments), the table
+// lookup, then the checks that need the key schema (key condition,
+// ExclusiveStartKey, filters on key attributes in a Query). Messages are
+// DynamoDB's as recorded by dynalite (validations/query.js, scan.js,
+// actions/query.js, scan.js) and moto's AWS-verified tests.
+//
+// Secondary indexes are not served yet: an unknown IndexName gets DynamoDB's
+// "The table does not have the specified index" and a defined one a
+// ValidationException saying index reads are not supported.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include "server/api/capacity.h"
+#include "server/api/errors.h"
+#include "server/api/json_value.h"
+#include "server/api/request.h"
+#include "server/api/service.h"
+#include "server/expr/ast.h"
+#include "server/expr/expr.h"
+
+namespace basalt::server::api {
+
+namespace json = boost::json;
+using table::TableDef;
+
+namespace {
+
+// DynamoDB's page size: data read per Query/Scan call.
+constexpr size_t kPageBytes = size_t{1} << 20;
+constexpr int64_t kMaxTotalSegments = 1000000;
+constexpr std::string_view kSelectValues =
+    "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, "
+    "ALL_PROJECTED_ATTRIBUTES]";
+constexpr std::string_view kBadStartKey = "The provided starting key is invalid";
+
+// What Query and Scan share.
+struct ReadRequest {
+  Common common;
+  std::optional<int64_t> limit;
+  std::string select;  // "" when absent
+  bool consistent = false;
+  std::optional<std::string> index;
+  std::optional<Item> start_key;
+  Expressions e;
+  std::shared_ptr<const expr::Condition> filter;
+  // Top-level attribute names the filter reads (for Query's key check) and
+  // the parameter that named them ("Filter Expression" or "QueryFilter").
+  std::vector<std::string> filter_heads;
+  std::string filter_param;
+};
+
+void CollectHeads(const expr::Operand& o, std::vector<std::string>* out) {
+  if (!o.path.empty()) out->push_back(o.path[0].name);
+  for (const auto& a : o.args) CollectHeads(a, out);
+}
+
+void CollectHeads(const expr::CondNode& n, std::vector<std::string>* out) {
+  for (const auto& o : n.operands) CollectHeads(o, out);
+  for (const auto& c : n.children) CollectHeads(*c, out);
+}
+
+// The constraint checks shared by Query and Scan; `filter_member` is
+// "QueryFilter" or "ScanFilter".
+ReadRequest ParseReadConstraints(const json::object& req, const char* filter_member, Constraints* c,
+                                 std::vector<expr::LegacyCondition>* legacy_filter) {
+  ReadRequest r;
+  r.common = ParseCommon(req, c);
+  r.limit = GetInt(req, "Limit");
+  if (r.limit && *r.limit < 1) {
+    c->Add(Quote(std::to_string(*r.limit)), "limit",
+           "Member must have value greater than or equal to 1");
+  }
+  if (auto sel = GetString(req, "Select")) {
+    if (*sel != "SPECIFIC_ATTRIBUTES" && *sel != "COUNT" && *sel != "ALL_ATTRIBUTES" &&
+        *sel != "ALL_PROJECTED_ATTRIBUTES") {
+      c->Add(Quote(*sel), "select", kSelectValues);
+    }
+    r.select = *sel;
+  }
+  r.consistent = GetBool(req, "ConsistentRead").value_or(false);
+  if (auto ix = GetString(req, "IndexName")) {
+    if (ix->size() < 3) {
+      c->Add(Quote(*ix), "indexName", "Member must have length greater than or equal to 3");
+    }
+    if (ix->size() > 255) {
+      c->Add(Quote(*ix), "indexName", "Member must have length less than or equal to 255");
+    }
+    bool ok = !ix->empty();
+    for (char ch : *ix) {
+      ok &= (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '_' || ch == '.' || ch == '-';
+    }
+    if (!ok) {
+      c->Add(Quote(*ix), "indexName",
+             "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+    }
+    r.index = *ix;
+  }
+  if (const auto it = req.find("ExclusiveStartKey"); it != req.end() && !it->value().is_null()) {
+    r.start_key = ParseItem(it->value(), "ExclusiveStartKey");
+  }
+  if (auto op = GetString(req, "ConditionalOperator")) {
+    if (*op != "AND" && *op != "OR") {
+      c->Add(Quote(*op), "conditionalOperator", "Member must satisfy enum value set: [OR, AND]");
+    }
+  }
+  if (const json::object* f = GetObject(req, filter_member)) {
+    std::string path(filter_member);
+    path[0] = static_cast<char>(path[0] - 'A' + 'a');
+    *legacy_filter = ParseLegacyConditions(*f, path, c);
+  }
+  return r;
+}
+
+// Mixing, placeholder maps, the filter and projection, Select. A Query's
+// KeyConditionExpression is parsed here for syntax and placeholders only; its
+// key rules need the table's key schema (checked after the lookup).
+void ParseReadSemantics(const json::object& req, const char* filter_member, bool query,
+                        std::vector<expr::LegacyCondition> legacy_filter, ReadRequest* r) {
+  if (query) {
+    // KeyConditions alone beside expressions is not "mixing" (dynalite,
+    // checked against DynamoDB).
+    const bool kce =
+        req.contains("KeyConditionExpression") && !req.at("KeyConditionExpression").is_null();
+    if (kce) {
+      CheckNoMixing(req, {"AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"},
+                    {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"});
+    } else {
+      CheckNoMixing(req, {"AttributesToGet", "QueryFilter", "ConditionalOperator"},
+                    {"ProjectionExpression", "FilterExpression", "KeyConditionExpression"});
+    }
+  } else {
+    CheckNoMixing(req, {"AttributesToGet", "ScanFilter", "ConditionalOperator"},
+                  {"ProjectionExpression", "FilterExpression"});
+  }
+  // DynamoDB names only the expressions that take values in this message.
+  auto present = [&](const char* k) { return req.contains(k) && !req.at(k).is_null(); };
+  if (present("ExpressionAttributeValues") && !present("FilterExpression") &&
+      !(query && present("KeyConditionExpression")) &&
+      (present("ProjectionExpression") || !present("ExpressionAttributeNames"))) {
+    throw ValidationError(
+        query ? "ExpressionAttributeValues can only be specified when using expressions: "
+                "FilterExpression and KeyConditionExpression are null"
+              : "ExpressionAttributeValues can only be specified when using expressions: "
+                "FilterExpression is null");
+  }
+  if (query) {
+    ParsePlaceholderMaps(
+        req, {"FilterExpression", "KeyConditionExpression", "ProjectionExpression"}, &r->e);
+  } else {
+    ParsePlaceholderMaps(req, {"FilterExpression", "ProjectionExpression"}, &r->e);
+  }
+  if (query && !present("KeyConditions") && !present("KeyConditionExpression")) {
+    throw ValidationError(
+        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
+        "request.");
+  }
+  if (query) {
+    if (auto kce = GetString(req, "KeyConditionExpression")) {
+      std::shared_ptr<const expr::Condition> unused;
+      CheckExpr(expr::ParseCondition(*kce, "KeyConditionExpression", &r->e.placeholders, &unused));
+    }
+  }
+  auto op = GetString(req, "ConditionalOperator");
+  if (auto fe = GetString(req, "FilterExpression")) {
+    CheckExpr(expr::ParseCondition(*fe, "FilterExpression", &r->e.placeholders, &r->filter));
+    CollectHeads(r->filter->root, &r->filter_heads);
+    r->filter_param = "Filter Expression";
+  } else if (present(filter_member)) {
+    for (const auto& lc : legacy_filter) r->filter_heads.push_back(lc.name);
+    r->filter_param = filter_member;
+    CheckExpr(expr::ConditionFromLegacy(legacy_filter, op.value_or(""), filter_member, &r->filter));
+  } else if (op) {
+    throw ValidationError(
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements");
+  }
+  ParseProjection(req, &r->e);
+  CheckExpr(expr::CheckAllUsed(r->e.placeholders));
+
+  // Select against the projection (moto's AWS-verified texts).
+  if (r->e.projection && !r->select.empty() && r->select != "SPECIFIC_ATTRIBUTES") {
+    const char* what = present("ProjectionExpression") ? "ProjectionExpression" : "AttributesToGet";
+    const std::string choice = r->select == "COUNT" ? "only the Count" : r->select;
+    throw ValidationError(
+        fmt::format("Cannot specify the {} when choosing to get {}", what, choice));
+  }
+  if (r->select == "SPECIFIC_ATTRIBUTES" && !r->e.projection) {
+    throw ValidationError(
+        "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+        "SPECIFIC_ATTRIBUTES");
+  }
+  if (r->select == "ALL_PROJECTED_ATTRIBUTES" && !r->index) {
+    throw ValidationError(
+        "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+  }
+  if (r->start_key) {
+    for (const auto& [name, v] : *r->start_key) {
+      Status s = table::ValidateValue(v);
+      if (!s.ok()) throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
+    }
+  }
+}
+
+// True if the table defines a secondary index named `name`.
+bool HasIndex(const TableDef& def, const std::string& name) {
+  if (def.index_definitions.empty()) return false;
+  json::error_code ec;
+  json::value v = json::parse(def.index_definitions, ec);
+  if (ec || !v.is_object()) return false;
+  for (const char* kind : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
+    const json::value* list = v.get_object().if_contains(kind);
+    if (list == nullptr || !list->is_array()) continue;
+    for (const json::value& ix : list->get_array()) {
+      const json::value* n = ix.is_object() ? ix.get_object().if_contains("IndexName") : nullptr;
+      if (n != nullptr && n->is_string() && n->get_string() == name) return true;
+    }
+  }
+  return false;
+}
+
+[[noreturn]] void RejectIndex(const TableDef& def, const std::string& name) {
+  if (HasIndex(def, name)) {
+    throw ValidationError(fmt::format(
+        "Query and Scan on secondary indexes are not supported yet (Basalt); index: {}", name));
+  }
+  throw ValidationError("The table does not have the specified index: " + name);
+}
+
+// Filters, projects and answers one page read from the table layer.
+json::object Respond(const ReadRequest& r, const TableDef& def, table::Page& page) {
+  const bool count_only = r.select == "COUNT";
+  json::array items;
+  size_t count = 0;
+  for (const Item& item : page.items) {
+    if (!Evaluate(r.filter.get(), &item)) continue;
+    ++count;
+    if (count_only) continue;
+    items.push_back(ItemToJson(r.e.projection ? expr::Project(item, *r.e.projection) : item));
+  }
+  json::object resp;
+  if (!count_only) resp["Items"] = std::move(items);
+  resp["Count"] = count;
+  resp["ScannedCount"] = page.count;
+  std::optional<Item> last = std::move(page.last_evaluated_key);
+  // DynamoDB answers a LastEvaluatedKey whenever Limit stopped the page, even
+  // when nothing follows.
+  if (!last && r.limit && page.count == static_cast<size_t>(*r.limit) && !page.items.empty()) {
+    last = KeyOf(def, page.items.back());
+  }
+  if (last) resp["LastEvaluatedKey"] = ItemToJson(*last);
+  AddCapacity(&resp, r.common, ReadUnits(page.bytes, r.consistent), true);
+  return resp;
+}
+
+// DynamoDB's order of two key values of one type: numbers by value, strings
+// and binaries by unsigned bytes (std::string compares as unsigned char).
+int CompareKeys(const Value& a, const Value& b) {
+  if (a.type() == table::ValueType::kN) return a.n().Compare(b.n());
+  return a.bytes().compare(b.bytes());
+}
+
+// The ExclusiveStartKey of a Query: exactly the table's key attributes, the
+// partition key of the query, a sort key inside the condition.
+void CheckQueryStartKey(const TableDef& def, const expr::KeyCondition& kc, const Item& key) {
+  const std::vector<std::string> names = KeyNames(def);
+  if (key.size() != names.size()) throw ValidationError(std::string(kBadStartKey));
+  for (const auto& n : names) {
+    if (!key.Contains(n)) throw ValidationError(std::string(kBadStartKey));
+  }
+  Status s = table::TableStore::ValidateKeyOnly(def, key);
+  if (!s.ok()) {
+    if (s.message() == table::kKeySchemaMismatchMessage)
+      throw ValidationError(std::string(s.message()));
+    throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
+  }
+  const bool pk_matches = *key.Find(def.partition_key.name) == kc.pk;
+  if (kc.sk.op == table::SortKeyOp::kAll) {
+    if (!pk_matches) {
+      throw ValidationError(
+          "The provided starting key is outside query boundaries based on provided conditions");
+    }
+    return;
+  }
+  const Value& sk = *key.Find(def.sort_key->name);
+  const int c1 = CompareKeys(sk, kc.sk.a);
+  bool in_range = false;
+  switch (kc.sk.op) {
+    case table::SortKeyOp::kEq:
+      in_range = c1 == 0;
+      break;
+    case table::SortKeyOp::kLt:
+      in_range = c1 < 0;
+      break;
+    case table::SortKeyOp::kLe:
+      in_range = c1 <= 0;
+      break;
+    case table::SortKeyOp::kGt:
+      in_range = c1 > 0;
+      break;
+    case table::SortKeyOp::kGe:
+      in_range = c1 >= 0;
+      break;
+    case table::SortKeyOp::kBetween:
+      in_range = c1 >= 0 && CompareKeys(sk, *kc.sk.b) <= 0;
+      break;
+    case table::SortKeyOp::kBeginsWith: {
+      in_range = sk.bytes().starts_with(kc.sk.a.bytes());
+      break;
+    }
+    case table::SortKeyOp::kAll:
+      in_range = true;
+      break;
+  }
+  if (!in_range) {
+    throw ValidationError("The provided starting key does not match the range key predicate");
+  }
+  if (!pk_matches) {
+    throw ValidationError("The query can return at most one row and cannot be restarted");
+  }
+}
+
+size_t PageLimit(const ReadRequest& r) { return r.limit ? static_cast<size_t>(*r.limit) : 0; }
+
+// ---- operations ----
+
+json::object Query(Context& ctx, const json::object& req) {
+  Constraints c;
+  std::vector<expr::LegacyCondition> legacy_filter;
+  ReadRequest r = ParseReadConstraints(req, "QueryFilter", &c, &legacy_filter);
+  const bool forward = GetBool(req, "ScanIndexForward").value_or(true);
+  std::vector<expr::LegacyCondition> legacy_keys;
+  if (const json::object* kc = GetObject(req, "KeyConditions")) {
+    legacy_keys = ParseLegacyConditions(*kc, "keyConditions", &c);
+  }
+  c.ThrowIfAny();
+  ParseReadSemantics(req, "QueryFilter", /*query=*/true, std::move(legacy_filter), &r);
+
+  TableDef def = LookupTable(ctx, r.common.table);
+  if (r.index) RejectIndex(def, *r.index);
+  expr::KeyCondition kc;
+  if (auto kce = GetString(req, "KeyConditionExpression")) {
+    CheckExpr(expr::ParseKeyCondition(*kce, &r.e.placeholders, def, &kc));
+  } else {
+    CheckExpr(expr::KeyConditionFromLegacy(legacy_keys, def, &kc));
+  }
+  if (r.start_key) CheckQueryStartKey(def, kc, *r.start_key);
+  for (const auto& k : KeyNames(def)) {
+    if (std::find(r.filter_heads.begin(), r.filter_heads.end(), k) != r.filter_heads.end()) {
+      throw ValidationError(
+          fmt::format("{} can only contain non-primary key attributes: Primary key attribute: {}",
+                      r.filter_param, k));
+    }
+  }
+
+  table::QueryPage page;
+  CheckData(ctx.store->Query(r.common.table, kc.pk, kc.sk, forward, r.start_key, kPageBytes,
+                             PageLimit(r), nullptr, &page));
+  return Respond(r, def, page);
+}
+
+json::object Scan(Context& ctx, const json::object& req) {
+  Constraints c;
+  std::vector<expr::LegacyCondition> legacy_filter;
+  ReadRequest r = ParseReadConstraints(req, "ScanFilter", &c, &legacy_filter);
+  auto segment = GetInt(req, "Segment");
+  auto total = GetInt(req, "TotalSegments");
+  if (segment && *segment < 0) {
+    c.Add(Quote(std::to_string(*segment)), "segment",
+          "Member must have value greater than or equal to 0");
+  }
+  if (segment && *segment > kMaxTotalSegments - 1) {
+    c.Add(Quote(std::to_string(*segment)), "segment",
+          "Member must have value less than or equal to 999999");
+  }
+  if (total && *total < 1) {
+    c.Add(Quote(std::to_string(*total)), "totalSegments",
+          "Member must have value greater than or equal to 1");
+  }
+  if (total && *total > kMaxTotalSegments) {
+    c.Add(Quote(std::to_string(*total)), "totalSegments",
+          "Member must have value less than or equal to 1000000");
+  }
+  c.ThrowIfAny();
+  ParseReadSemantics(req, "ScanFilter", /*query=*/false, std::move(legacy_filter), &r);
+  if (segment && !total) {
+    throw ValidationError(
+        "The TotalSegments parameter is required but was not present in the request when Segment "
+        "parameter is present");
+  }
+  if (total && !segment) {
+    throw ValidationError(
+        "The Segment parameter is required but was not present in the request when parameter "
+        "TotalSegments is present");
+  }
+  if (total && *segment >= *total) {
+    throw ValidationError(fmt::format(
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+        "Segment: {} is not less than TotalSegments: {}",
+        *segment, *total));
+  }
+
+  TableDef def = LookupTable(ctx, r.common.table);
+  if (r.index) {
+    if (r.start_key && !HasIndex(def, *r.index)) throw ValidationError(std::string(kBadStartKey));
+    RejectIndex(def, *r.index);
+  }
+  // Segment i of n: hashes [floor(i * 2^64 / n), floor((i + 1) * 2^64 / n));
+  // hi == 0 stands for 2^64.
+  uint64_t lo = 0, hi = 0;
+  if (total) {
+    using u128 = unsigned __int128;
+    const u128 n = static_cast<u128>(*total);
+    lo = static_cast<uint64_t>((static_cast<u128>(*segment) << 64) / n);
+    hi = *segment + 1 == *total
+             ? 0
+             : static_cast<uint64_t>((static_cast<u128>(*segment + 1) << 64) / n);
+  }
+  if (r.start_key) {
+    Status s = table::TableStore::ValidateKeyOnly(def, *r.start_key);
+    if (!s.ok()) throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
+    const uint64_t h = table::PartitionHash(*r.start_key->Find(def.partition_key.name));
+    if (h < lo || (hi != 0 && h >= hi)) {
+      throw ValidationError(fmt::format(
+          "{}: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. "
+          "TotalSegments: {} Segment: {}",
+          kBadStartKey, *total, *segment));
+    }
+  }
+
+  table::ScanPage page;
+  CheckData(ctx.store->Scan(r.common.table, lo, hi, r.start_key, kPageBytes, PageLimit(r), nullptr,
+                            &page));
+  return Respond(r, def, page);
+}
+
+}  // namespace
+
+void RegisterReadOperations(std::map<std::string, Operation, std::less<>>* ops) {
+  (*ops)["Query"] = Query;
+  (*ops)["Scan"] = Scan;
+}
+
+}  // namespace basalt::server::api

@@ -1,0 +1,84 @@
+// A TableStore and an api::Service in a temp dir, driven without HTTP: each
+// call builds the HttpRequest an SDK would send and parses the JSON answer.
+// Shared by the Query/Scan and batch tests.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "server/api/service.h"
+#include "tests/testutil/temp_dir.h"
+
+namespace basalt::test {
+
+struct ApiFixture {
+  TempDir dir;
+  std::unique_ptr<table::TableStore> store;
+  std::unique_ptr<server::api::Service> service;
+
+  explicit ApiFixture(uint32_t initial_partitions = 1) {
+    table::TableStoreOptions o;
+    o.dir = dir.path();
+    o.lsm.durability = lsm::Durability::kNone;
+    o.initial_partitions = initial_partitions;
+    o.split_threshold_bytes = 0;  // splits only when a test asks
+    Status s = table::TableStore::Open(o, &store);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    service = std::make_unique<server::api::Service>(store.get(), server::api::ServiceOptions{});
+  }
+  ~ApiFixture() {
+    service.reset();
+    store->Close().PermitUnchecked();
+  }
+
+  boost::json::object Call(const std::string& op, const std::string& body, int* status) {
+    server::HttpRequest r;
+    r.method = "POST";
+    r.target = "/";
+    r.headers = {{"content-type", "application/x-amz-json-1.0"},
+                 {"x-amz-target", "DynamoDB_20120810." + op}};
+    r.body = body;
+    server::HttpResponse resp;
+    service->Handle(r, &resp);
+    *status = resp.status;
+    return boost::json::parse(resp.body).as_object();
+  }
+  boost::json::object Ok(const std::string& op, const std::string& body) {
+    int status = 0;
+    boost::json::object o = Call(op, body, &status);
+    INFO(op, " ", body, " -> ", boost::json::serialize(o));
+    REQUIRE(status == 200);
+    return o;
+  }
+  // Error type (after '#') and message.
+  std::pair<std::string, std::string> Err(const std::string& op, const std::string& body) {
+    int status = 0;
+    boost::json::object o = Call(op, body, &status);
+    INFO(op, " ", body, " -> ", boost::json::serialize(o));
+    REQUIRE(status == 400);
+    std::string type(o.at("__type").as_string());
+    std::string msg = o.contains("message") ? std::string(o.at("message").as_string())
+                                            : std::string(o.at("Message").as_string());
+    return {type.substr(type.find('#') + 1), msg};
+  }
+  // A table with partition key pk (type pkt) and optional sort key sk (skt).
+  void CreateTable(const std::string& name, const std::string& pkt, const std::string& skt = "",
+                   const std::string& extra = "") {
+    std::string ks = R"([{"AttributeName":"pk","KeyType":"HASH"})";
+    std::string ad = R"([{"AttributeName":"pk","AttributeType":")" + pkt + R"("})";
+    if (!skt.empty()) {
+      ks += R"(,{"AttributeName":"sk","KeyType":"RANGE"})";
+      ad += R"(,{"AttributeName":"sk","AttributeType":")" + skt + R"("})";
+    }
+    Ok("CreateTable", R"({"TableName":")" + name + R"(","KeySchema":)" + ks +
+                          R"(],"AttributeDefinitions":)" + ad + "]" + extra +
+                          R"(,"BillingMode":"PAY_PER_REQUEST"})");
+  }
+};
+
+}  // namespace basalt::test
