@@ -3,7 +3,12 @@
 //   basalt-server [--address 127.0.0.1] [--port 8000] [--data-dir ./data]
 //                 [--durability sync|periodic|none] [--cache-mb 64]
 //                 [--memtable-mb 64] [--threads N] [--region us-east-1]
-//                 [--max-connections 1024]
+//                 [--max-connections 1024] [--ttl-interval-ms 60000]
+//
+// --ttl-interval-ms: pause between two TTL sweeps (deletion of expired items
+// of tables with Time to Live enabled); 0 = no background sweeps. DynamoDB
+// deletes within days; one minute is quick for local use and bounds the cost
+// of re-scanning large TTL tables.
 //
 // Prints its settings, then "basalt-server listening on http://ADDR:PORT" (the
 // line tests wait for; with --port 0 the OS picks the port). SIGTERM/SIGINT
@@ -12,6 +17,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -29,8 +35,8 @@ void Usage(FILE* f) {
              "usage: basalt-server [--address A] [--port P] [--data-dir D]\n"
              "                     [--durability sync|periodic|none] [--cache-mb N]\n"
              "                     [--memtable-mb N] [--threads N] [--region R]\n"
-             "                     [--max-connections N]\n"
-             "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024\n");
+             "                     [--max-connections N] [--ttl-interval-ms N]\n"
+             "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000\n");
 }
 
 bool ParseUint(const char* s, uint64_t max, uint64_t* out) {
@@ -54,6 +60,7 @@ int main(int argc, char** argv) {
   uint64_t memtable_mb = 64;
   uint64_t threads = std::max(1u, std::thread::hardware_concurrency());
   uint64_t max_connections = 1024;
+  uint64_t ttl_interval_ms = 60000;
   std::string region = "us-east-1";
 
   for (int i = 1; i < argc; i++) {
@@ -86,6 +93,8 @@ int main(int argc, char** argv) {
       ok = ParseUint(v, 1024, &threads) && threads > 0;
     } else if (a == "--max-connections") {
       ok = ParseUint(v, 1 << 20, &max_connections) && max_connections > 0;
+    } else if (a == "--ttl-interval-ms") {
+      ok = ParseUint(v, UINT32_MAX, &ttl_interval_ms);
     } else if (a == "--region") {
       region = v;
     } else {
@@ -114,6 +123,7 @@ int main(int argc, char** argv) {
                                                  : lsm::Durability::kNone;
   to.lsm.block_cache_size = cache_mb << 20;
   to.lsm.write_buffer_size = memtable_mb << 20;
+  to.ttl_sweep_interval_ms = static_cast<uint32_t>(ttl_interval_ms);
   std::unique_ptr<table::TableStore> store;
   Status s = table::TableStore::Open(to, &store);
   if (!s.ok()) {
@@ -142,9 +152,9 @@ int main(int argc, char** argv) {
   fmt::print(
       "basalt-server listening on http://{}:{}\n"
       "  data-dir {} | durability {} | cache {} MiB | memtable {} MiB | threads {} | "
-      "region {} | max-connections {}\n",
+      "region {} | max-connections {} | ttl-interval-ms {}\n",
       address, http.port(), data_dir, durability, cache_mb, memtable_mb, threads, region,
-      max_connections);
+      max_connections, ttl_interval_ms);
   std::fflush(stdout);
 
   int sig = 0;

@@ -72,6 +72,8 @@ void EncodeTableDef(const TableDef& def, std::string* dst) {
   }
   PutVarint64(dst, def.approx_item_count);
   PutVarint64(dst, def.approx_size_bytes);
+  dst->push_back(def.ttl.enabled ? 1 : 0);
+  PutLengthPrefixed(dst, def.ttl.attribute_name);
 }
 
 Status DecodeTableDef(std::string_view in, TableDef* def) {
@@ -79,7 +81,9 @@ Status DecodeTableDef(std::string_view in, TableDef* def) {
   auto bad = [](const char* what) { return Status::Corruption("catalog entry", what); };
   uint8_t version;
   if (!GetU8(&in, &version)) return bad("empty");
-  if (version != kCatalogFormatVersion) return bad("unknown version");
+  if (version < kCatalogMinFormatVersion || version > kCatalogFormatVersion) {
+    return bad("unknown version");
+  }
   if (!GetString(&in, &def->name) || !GetVarint64(&in, &def->table_id) ||
       !GetKeyAttribute(&in, &def->partition_key)) {
     return bad("header");
@@ -126,6 +130,13 @@ Status DecodeTableDef(std::string_view in, TableDef* def) {
   }
   if (!GetVarint64(&in, &def->approx_item_count) || !GetVarint64(&in, &def->approx_size_bytes)) {
     return bad("statistics");
+  }
+  if (version >= 2) {
+    uint8_t enabled;
+    if (!GetU8(&in, &enabled) || enabled > 1 || !GetString(&in, &def->ttl.attribute_name)) {
+      return bad("time to live");
+    }
+    def->ttl.enabled = enabled == 1;
   }
   if (!in.empty()) return bad("trailing bytes");
   return Status::OK();

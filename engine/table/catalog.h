@@ -1,9 +1,9 @@
 // Catalog: the definition of a table (TableDef) and its versioned binary
 // encoding, as stored in the "__catalog" system tree of the node's lsm::DB.
 //
-// Encoding (catalog format version 1; every integer little-endian or varint as
+// Encoding (catalog format version 2; every integer little-endian or varint as
 // in engine/base/coding.h, "lp" = varint32 length + bytes):
-//   version u8 (= 1)
+//   version u8 (= 2)
 //   name lp | table_id varint64
 //   pk_name lp | pk_type u8 | has_sk u8 [| sk_name lp | sk_type u8]
 //   attribute_definitions: count varint32 { name lp | type u8 }
@@ -13,10 +13,12 @@
 //   index_definitions lp | stream_settings lp      (opaque to this layer)
 //   partitions: count varint32 { id varint32 | tree varint32 | lo fixed64 | hi fixed64 }
 //   approx_item_count varint64 | approx_size_bytes varint64
+//   ttl_enabled u8 (0 or 1) | ttl_attribute lp                 (version 2 only)
 // with no trailing bytes. Types are ValueType bytes (S=1, N=2, B=3).
-// Decoders reject any other version byte, truncation and trailing bytes with
-// Status::Corruption. The encoding has no checksum of its own: it lives in the
-// LSM, whose WAL records and SSTable blocks carry checksums.
+// Version 1 is the same without the two TTL fields (decoded as TTL disabled,
+// no attribute); the encoder always writes version 2. Decoders reject any
+// other version byte, truncation and trailing bytes with Status::Corruption. The encoding has no
+// checksum of its own: it lives in the LSM, whose WAL records and SSTable blocks carry checksums.
 //
 // Thread safety: pure functions and plain value types.
 #pragma once
@@ -34,7 +36,9 @@
 
 namespace basalt::table {
 
-inline constexpr uint8_t kCatalogFormatVersion = 1;
+inline constexpr uint8_t kCatalogFormatVersion = 2;
+// The oldest version DecodeTableDef still reads.
+inline constexpr uint8_t kCatalogMinFormatVersion = 1;
 
 enum class BillingMode : uint8_t { kProvisioned = 0, kPayPerRequest = 1 };
 
@@ -50,6 +54,18 @@ struct PartitionDef {
   lsm::TreeId tree = 0;
   uint64_t lo = 0;
   uint64_t hi = 0;
+};
+
+// DynamoDB Time to Live (UpdateTimeToLive / DescribeTimeToLive). While
+// enabled, TableStore's TTL sweeper deletes items whose `attribute_name`
+// attribute is a number of epoch seconds in the past (see table_store.h).
+struct TimeToLive {
+  bool enabled = false;
+  // The attribute holding the expiry; 1..255 bytes when enabled (the server
+  // checks), empty when disabled.
+  std::string attribute_name;
+
+  friend bool operator==(const TimeToLive&, const TimeToLive&) = default;
 };
 
 struct TableDef {
@@ -79,6 +95,8 @@ struct TableDef {
   // Approximate statistics (see TableStore::DescribeTable).
   uint64_t approx_item_count = 0;
   uint64_t approx_size_bytes = 0;
+  // Changed with AlterTable. Catalog format version 2.
+  TimeToLive ttl;
 };
 
 void EncodeTableDef(const TableDef& def, std::string* dst);

@@ -155,7 +155,7 @@ bool IsTableInUse(const Status& s) {
 struct TableStore::TableState {
   // Immutable while in tables_, except the statistics below and the metadata
   // fields AlterTable may change (billing, throughput, status, tags, index and
-  // stream settings: written under catalog_mu_ + def_mu, read under def_mu;
+  // stream settings, TTL: written under catalog_mu_ + def_mu, read under def_mu;
   // the data path reads only the key schema and table id, which never change).
   // def.partitions is stale (the current list is `parts`).
   TableDef def;
@@ -252,6 +252,9 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   if (options.split_threshold_bytes != 0) {
     ts->split_thread_ = std::thread([p = ts.get()] { p->SplitLoop(); });
   }
+  if (options.ttl_sweep_interval_ms != 0) {
+    ts->ttl_thread_ = std::thread([p = ts.get()] { p->TtlLoop(); });
+  }
   *store = std::move(ts);
   return Status::OK();
 }
@@ -332,6 +335,12 @@ Status TableStore::Close() {
   }
   split_cv_.notify_all();
   if (split_thread_.joinable()) split_thread_.join();
+  {
+    std::lock_guard<std::mutex> l(ttl_mu_);
+    ttl_stop_ = true;
+  }
+  ttl_cv_.notify_all();
+  if (ttl_thread_.joinable()) ttl_thread_.join();
   std::lock_guard<std::mutex> cl(catalog_mu_);
   if (closed_ || db_ == nullptr) return Status::OK();
   closed_ = true;
@@ -537,6 +546,7 @@ Status TableStore::AlterTable(const std::string& name, const std::function<Statu
     t->def.tags = def.tags;
     t->def.index_definitions = def.index_definitions;
     t->def.stream_settings = def.stream_settings;
+    t->def.ttl = def.ttl;
   }
   if (altered != nullptr) *altered = def;
   return Status::OK();

@@ -53,6 +53,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -101,6 +102,20 @@ struct TableStoreOptions {
   uint64_t split_threshold_bytes = uint64_t{10} << 30;
   // How often the background thread checks partition sizes.
   uint32_t split_check_interval_ms = 1000;
+
+  // ---- Time to Live (see "TTL sweeper" in TableStore) ----
+  // Pause between the ends of two background sweeps. 0 = no background
+  // sweeper (SweepExpiredItems still works). DynamoDB deletes within days; a
+  // minute keeps a local server's tables close to what users expect.
+  uint32_t ttl_sweep_interval_ms = 60000;
+  // Upper bound on TTL deletions per second across all tables, so a table
+  // full of expired items cannot crowd out foreground writes. 0 = unlimited.
+  uint32_t ttl_max_deletes_per_second = 1000;
+  // Byte budget of each Scan page the sweeper reads (bounds its memory).
+  size_t ttl_scan_page_bytes = size_t{1} << 20;
+  // The clock TTL compares against, in seconds since the Unix epoch; unset =
+  // the system clock. Tests inject a fake one. Must be thread safe.
+  std::function<uint64_t()> now_seconds;
 };
 
 // What an Update callback decides after seeing the old item.
@@ -111,13 +126,19 @@ struct Decision {
     kConditionFailed,  // write nothing; Update reports kConditionFailed
     kNoChange,         // write nothing; Update reports kNoChange
   };
+  // Who asked for the write. kTtl marks a deletion by the TTL sweeper: the
+  // stream layer is to record it with userIdentity {type: "Service",
+  // principalId: "dynamodb.amazonaws.com"}, as DynamoDB does.
+  enum class Origin { kUser, kTtl };
   Kind kind = Kind::kNoChange;
   Item item;  // kPut only
+  Origin origin = Origin::kUser;
 
-  static Decision Put(Item item) { return {Kind::kPut, std::move(item)}; }
-  static Decision Delete() { return {Kind::kDelete, {}}; }
-  static Decision ConditionFailed() { return {Kind::kConditionFailed, {}}; }
-  static Decision NoChange() { return {Kind::kNoChange, {}}; }
+  static Decision Put(Item item) { return {Kind::kPut, std::move(item), Origin::kUser}; }
+  static Decision Delete() { return {Kind::kDelete, {}, Origin::kUser}; }
+  static Decision ConditionFailed() { return {Kind::kConditionFailed, {}, Origin::kUser}; }
+  static Decision NoChange() { return {Kind::kNoChange, {}, Origin::kUser}; }
+  static Decision ExpireByTtl() { return {Kind::kDelete, {}, Origin::kTtl}; }
 };
 
 struct UpdateResult {
@@ -169,6 +190,13 @@ struct Page {
 using QueryPage = Page;
 using ScanPage = Page;
 
+// TTL sweeper counters (cumulative since Open, or for one SweepExpiredItems).
+struct TtlStats {
+  uint64_t sweeps = 0;         // completed passes over all tables
+  uint64_t items_scanned = 0;  // items read from TTL-enabled tables
+  uint64_t items_deleted = 0;  // items deleted because they expired
+};
+
 class TableStore {
  public:
   // Opens (creating if missing, per options.lsm) the DB in options.dir,
@@ -178,12 +206,13 @@ class TableStore {
   // CreateTable/DeleteTable), creates "t<id>.p0" for a table without trees.
   // Corruption if a table's partitions do not exactly cover [0, 2^64).
   // Starts the automatic split thread when split_threshold_bytes != 0.
+  // Starts the TTL sweeper thread when ttl_sweep_interval_ms != 0.
   static Status Open(const TableStoreOptions& options, std::unique_ptr<TableStore>* store);
   ~TableStore();
   TableStore(const TableStore&) = delete;
   TableStore& operator=(const TableStore&) = delete;
 
-  // Stops the split thread, persists the approximate statistics (and the
+  // Stops the split and TTL threads, persists the approximate statistics (and the
   // current partition list, informational) into the catalog, closes the DB.
   // Idempotent; called by the destructor. Must not race other calls; later
   // calls fail (Aborted from the closed DB).
@@ -204,8 +233,8 @@ class TableStore {
   Status DescribeTable(const std::string& name, TableDef* def);
   // Changes a table's metadata durably (one synced catalog write): fn edits a
   // copy of the definition (as DescribeTable returns it); on OK the attribute
-  // definitions, billing mode, throughput, status, tags and index/stream
-  // settings are stored. The name, table id, key schema and creation time
+  // definitions, billing mode, throughput, status, tags, index/stream
+  // settings and TTL settings are stored. The name, table id, key schema and creation time
   // must stay unchanged (InvalidArgument). fn's error is returned unchanged
   // and nothing is written. Serialised with other catalog changes; fn must
   // not call this TableStore. *altered (optional) receives the stored def.
@@ -267,6 +296,35 @@ class TableStore {
               const std::optional<Item>& exclusive_start_key, size_t byte_budget, size_t limit,
               const lsm::Snapshot* snapshot, ScanPage* out);
 
+  // ---- Time to Live ----
+  // TTL sweeper. For every table whose TableDef::ttl is enabled, a sweep
+  // pages through the table with Scan (pages of ttl_scan_page_bytes, so the
+  // table is never held in memory) and deletes each item whose TTL
+  // attribute is a number N (epoch seconds, fractions allowed) with
+  //   now - kTtlMaxAgeSeconds <= N <= now        (IsTtlExpired, ttl.h)
+  // where now comes from TableStoreOptions::now_seconds. Items with a
+  // missing or non-number TTL attribute, or one more than five years in the
+  // past, are left alone (as DynamoDB). Each deletion is an Update whose
+  // decision re-checks the expiry under the item latch, so an item rewritten
+  // meanwhile with a later TTL (or without one) survives; it is a
+  // Decision::ExpireByTtl (Origin::kTtl) for the stream layer. Deletions are
+  // paced to ttl_max_deletes_per_second. Reads are unaffected: an expired
+  // item stays visible until a sweep deletes it (as in DynamoDB).
+  //
+  // The background thread (started by Open when ttl_sweep_interval_ms != 0)
+  // waits ttl_sweep_interval_ms, sweeps, and repeats; errors (e.g. a table
+  // deleted mid-sweep) skip that table until the next sweep. Close stops
+  // it promptly (a rate-limit pause is interrupted).
+  //
+  // SweepExpiredItems runs one sweep now on the calling thread (for tests and
+  // admin hooks); sweeps are serialised with each other. *stats (optional)
+  // receives this sweep's counters. Returns the first error other than a
+  // table vanishing mid-sweep (the sweep still visits the other tables), or
+  // Aborted if the store is closing.
+  Status SweepExpiredItems(TtlStats* stats = nullptr);
+  // Cumulative counters of every sweep since Open.
+  TtlStats ttl_stats() const;
+
   // Snapshots for consistent multi-call reads. Release before Close.
   const lsm::Snapshot* GetSnapshot() { return db_->GetSnapshot(); }
   void ReleaseSnapshot(const lsm::Snapshot* s) { db_->ReleaseSnapshot(s); }
@@ -278,7 +336,8 @@ class TableStore {
   // PutItem messages ("One or more parameter values were invalid: Missing the
   // key <name> in the item", "...Type mismatch for key <name> expected: S
   // actual: N", "One or more parameter values are not valid. The AttributeValue
-  // for a key attribute cannot contain an empty string value. Key: <name>", the 2048/1024 byte key size limits).
+  // for a key attribute cannot contain an empty string value. Key: <name>", the 2048/1024 byte key
+  // size limits).
   static Status ValidateItemKey(const TableDef& def, const Item& item);
   // ValidateKeyOnly: a Key parameter (GetItem/DeleteItem/UpdateItem): exactly
   // the key attributes; missing, extra or mistyped -> kKeySchemaMismatchMessage;
@@ -318,6 +377,12 @@ class TableStore {
   std::mutex& LatchFor(std::string_view ikey);
   void SplitLoop();
   void CheckSplits();
+  // TTL (ttl.cc).
+  uint64_t NowSeconds() const;
+  void TtlLoop();
+  Status SweepTable(const std::string& name, TtlStats* stats);
+  // Waits until the rate limit allows one more deletion; false if stopping.
+  bool PaceTtlDelete();
 
   TableStoreOptions options_;
   std::unique_ptr<lsm::DB> db_;
@@ -337,6 +402,17 @@ class TableStore {
   std::mutex split_mu_;
   std::condition_variable split_cv_;
   std::atomic<bool> split_stop_{false};
+
+  // TTL sweeper (ttl.cc).
+  std::thread ttl_thread_;
+  std::mutex ttl_mu_;  // guards the waits below; held by nobody while sweeping
+  std::condition_variable ttl_cv_;
+  std::atomic<bool> ttl_stop_{false};
+  std::mutex ttl_sweep_mu_;  // serialises sweeps; guards ttl_next_delete_
+  std::chrono::steady_clock::time_point ttl_next_delete_{};
+  std::atomic<uint64_t> ttl_sweeps_{0};
+  std::atomic<uint64_t> ttl_scanned_{0};
+  std::atomic<uint64_t> ttl_deleted_{0};
 };
 
 }  // namespace basalt::table

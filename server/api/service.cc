@@ -37,6 +37,7 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   RegisterItemOperations(&ops_);
   RegisterReadOperations(&ops_);
   RegisterBatchOperations(&ops_);
+  RegisterTtlOperations(&ops_);
 }
 
 void Service::Handle(const HttpRequest& req, HttpResponse* resp) {

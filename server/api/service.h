@@ -57,5 +57,7 @@ void RegisterTableOperations(std::map<std::string, Operation, std::less<>>* ops)
 void RegisterItemOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterReadOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterBatchOperations(std::map<std::string, Operation, std::less<>>* ops);
+// ttl.cc: UpdateTimeToLive and DescribeTimeToLive.
+void RegisterTtlOperations(std::map<std::string, Operation, std::less<>>* ops);
 
 }  // namespace basalt::server::api
