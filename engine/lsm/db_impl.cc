@@ -1146,8 +1146,10 @@ Status DBImpl::FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_
       edit.new_files.push_back({t->id, 0, meta});
     }
   }
+  bool logged = false;  // the edit may be in the manifest even if LogAndApply failed
   if (s.ok()) {
     edit.flushed_seqs.emplace_back(t->id, boundary);
+    logged = true;
     s = LogAndApply(edit, tables);
   }
   l.lock();
@@ -1156,7 +1158,10 @@ Status DBImpl::FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_
     if (t->imm == imm) t->imm.reset();
     flushes_++;
     bytes_flushed_ += meta.file_size;
-  } else {
+  } else if (!logged) {
+    // After a failed manifest write or sync the record may still reach the
+    // file and name this table at the next Open; keep it then (Open's
+    // DeleteOrphans removes it if unreferenced), as LevelDB does.
     env_->RemoveFile(TableFileName(dir_, number)).PermitUnchecked();
   }
   return s;
@@ -1476,12 +1481,14 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
   if (s.ok() && builder) s = finish_output();
   if (builder) builder->Abandon();
   if (s.ok()) s = env_->SyncDir(dir_);
+  bool logged = false;  // see FlushMemtable: then the outputs must stay on disk
   if (s.ok()) {
     for (int i = 0; i < 2; i++) {
       int lv = i == 0 ? task->level : task->output_level;
       for (const auto& f : task->inputs[i])
         edit.deleted_files.push_back({t->id, lv, f->meta.number});
     }
+    logged = true;
     s = LogAndApply(edit, outputs);
   }
   l.lock();
@@ -1496,7 +1503,7 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
     ls.compactions++;
     ls.bytes_read_by_compaction += bytes_read;
     ls.bytes_written_by_compaction += bytes_written;
-  } else {
+  } else if (!logged) {
     for (const auto& [num, tf] : outputs) tf->obsolete = true;  // delete with last ref
     if (file || meta.number != 0) {
       l.unlock();
