@@ -74,6 +74,9 @@ void EncodeTableDef(const TableDef& def, std::string* dst) {
   PutVarint64(dst, def.approx_size_bytes);
   dst->push_back(def.ttl.enabled ? 1 : 0);
   PutLengthPrefixed(dst, def.ttl.attribute_name);
+  dst->push_back(def.stream.enabled ? 1 : 0);
+  dst->push_back(static_cast<char>(def.stream.view_type));
+  PutLengthPrefixed(dst, def.stream.label);
 }
 
 Status DecodeTableDef(std::string_view in, TableDef* def) {
@@ -137,6 +140,13 @@ Status DecodeTableDef(std::string_view in, TableDef* def) {
       return bad("time to live");
     }
     def->ttl.enabled = enabled == 1;
+    uint8_t view;
+    if (!GetU8(&in, &enabled) || enabled > 1 || !GetU8(&in, &view) || view < 1 || view > 4 ||
+        !GetString(&in, &def->stream.label)) {
+      return bad("stream");
+    }
+    def->stream.enabled = enabled == 1;
+    def->stream.view_type = static_cast<StreamViewType>(view);
   }
   if (!in.empty()) return bad("trailing bytes");
   return Status::OK();

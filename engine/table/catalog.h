@@ -14,9 +14,13 @@
 //   partitions: count varint32 { id varint32 | tree varint32 | lo fixed64 | hi fixed64 }
 //   approx_item_count varint64 | approx_size_bytes varint64
 //   ttl_enabled u8 (0 or 1) | ttl_attribute lp                 (version 2 only)
-// with no trailing bytes. Types are ValueType bytes (S=1, N=2, B=3).
-// Version 1 is the same without the two TTL fields (decoded as TTL disabled,
-// no attribute); the encoder always writes version 2. Decoders reject any
+//   stream_enabled u8 (0 or 1) | stream_view_type u8 (1..4) | stream_label lp
+//                                                              (version 2 only)
+// with no trailing bytes. Types are ValueType bytes (S=1, N=2, B=3); view
+// types are StreamViewType bytes (stream.h).
+// Version 1 is the same without the TTL and stream fields (decoded as TTL
+// disabled, no attribute, stream never enabled); the encoder always writes
+// version 2. (Version 2 was never released without the stream fields.) Decoders reject any
 // other version byte, truncation and trailing bytes with Status::Corruption. The encoding has no
 // checksum of its own: it lives in the LSM, whose WAL records and SSTable blocks carry checksums.
 //
@@ -32,6 +36,7 @@
 
 #include "engine/base/status.h"
 #include "engine/lsm/write_batch.h"
+#include "engine/table/stream.h"
 #include "engine/table/value.h"
 
 namespace basalt::table {
@@ -85,7 +90,8 @@ struct TableDef {
   // "ACTIVE" etc. Set to "ACTIVE" by CreateTable when empty.
   std::string status;
   std::vector<std::pair<std::string, std::string>> tags;
-  // Opaque bytes reserved for later layers (indexes, streams).
+  // Opaque bytes reserved for later layers (indexes; stream_settings is
+  // unused since the typed `stream` below, kept for format stability).
   std::string index_definitions;
   std::string stream_settings;
   // Assigned by CreateTable (ignored on input), sorted by lo. Informational
@@ -97,6 +103,9 @@ struct TableDef {
   uint64_t approx_size_bytes = 0;
   // Changed with AlterTable. Catalog format version 2.
   TimeToLive ttl;
+  // DynamoDB Streams settings; changed with AlterTable (enabling, disabling
+  // and re-enabling create and close streams: table_store.h). Version 2.
+  StreamSpec stream;
 };
 
 void EncodeTableDef(const TableDef& def, std::string* dst);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <set>
 #include <utility>
 
@@ -146,6 +148,52 @@ Status Invalid(std::string_view a, std::string_view b) {
 
 size_t MaybeItemSize(const std::optional<Item>& item) { return item ? ItemSize(*item) : 0; }
 
+// A stream record added to a write attempt's batch, whose sequence is in flight.
+struct StagedRecord {
+  TableStreams* s;
+  uint64_t seq;
+  uint64_t shard_no;
+};
+
+// If s's stream is enabled: takes a sequence (now in flight) and adds the
+// record of a change of the item in partition `pid` to *batch. The shard is
+// derived from the partition this attempt routed to, so a write that must
+// re-route after a split computes a new record with it. REQUIRES
+// s->commit_mu held shared until FinishRecords.
+void StageRecord(TableStreams* s, uint32_t pid, const Item& keys, const std::optional<Item>& old,
+                 const std::optional<Item>& next, bool by_ttl, uint64_t now_ms,
+                 lsm::WriteBatch* batch, std::vector<StagedRecord>* staged) {
+  StreamViewType view;
+  uint64_t seq, shard_no;
+  lsm::TreeId tree;
+  {
+    std::lock_guard<std::mutex> l(s->mu);
+    if (s->current == 0 || !s->tree) return;
+    view = s->streams[s->current].view_type;
+    seq = s->next_seq++;
+    s->in_flight.insert(seq);
+    shard_no = (static_cast<uint64_t>(s->current) << 32) | pid;
+    tree = *s->tree;
+  }
+  std::string enc;
+  EncodeStreamRecord(MakeStreamRecord(keys, old, next, view, by_ttl, now_ms), &enc);
+  batch->Put(tree, StreamRecordKey(shard_no, seq), enc);
+  staged->push_back({s, seq, shard_no});
+}
+
+// After the attempt's Write returned: the sequences leave the in-flight set
+// (a failed attempt's sequence is simply never used).
+void FinishRecords(std::vector<StagedRecord>* staged, bool committed) {
+  for (const StagedRecord& r : *staged) {
+    std::lock_guard<std::mutex> l(r.s->mu);
+    r.s->in_flight.erase(r.seq);
+    if (!committed) continue;
+    auto it = r.s->shards.find(r.shard_no);
+    if (it != r.s->shards.end()) it->second.last_seq = std::max(it->second.last_seq, r.seq);
+  }
+  staged->clear();
+}
+
 }  // namespace
 
 bool IsTableInUse(const Status& s) {
@@ -167,6 +215,7 @@ struct TableStore::TableState {
   std::atomic<bool> dropped{false};            // set by DeleteTable
   std::atomic<int64_t> item_count{0};
   std::atomic<int64_t> size_bytes{0};
+  TableStreams streams;
 
   void Account(const std::optional<Item>& old_item, const std::optional<Item>& new_item) {
     item_count.fetch_add((new_item ? 1 : 0) - (old_item ? 1 : 0), std::memory_order_relaxed);
@@ -255,6 +304,9 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   if (options.ttl_sweep_interval_ms != 0) {
     ts->ttl_thread_ = std::thread([p = ts.get()] { p->TtlLoop(); });
   }
+  if (options.stream_trim_interval_ms != 0) {
+    ts->stream_thread_ = std::thread([p = ts.get()] { p->StreamLoop(); });
+  }
   *store = std::move(ts);
   return Status::OK();
 }
@@ -290,6 +342,15 @@ Status TableStore::Load() {
   for (const auto& info : db_->ListTrees()) {
     uint64_t table_id;
     uint32_t pid;
+    if (ParseStreamTreeName(info.name, &table_id)) {
+      if (by_id.count(table_id) == 0) {
+        Status s = db_->DropTree(info.id);
+        if (!s.ok()) return s;
+      } else {
+        by_id[table_id]->streams.tree = info.id;
+      }
+      continue;
+    }
     if (!ParseTreeName(info.name, &table_id, &pid)) continue;
     if (by_id.count(table_id) == 0) {
       Status s = db_->DropTree(info.id);
@@ -321,6 +382,9 @@ Status TableStore::Load() {
     Status s = CheckCoverage(t->def, list);
     if (!s.ok()) return s;
     t->def.partitions = list;
+    t->streams.table_id = id;
+    s = LoadStreams(t.get(), list);
+    if (!s.ok()) return s;
     t->parts = std::make_shared<const PartitionList>(std::move(list));
   }
   return Status::OK();
@@ -341,6 +405,12 @@ Status TableStore::Close() {
   }
   ttl_cv_.notify_all();
   if (ttl_thread_.joinable()) ttl_thread_.join();
+  {
+    std::lock_guard<std::mutex> l(stream_mu_);
+    stream_stop_ = true;
+  }
+  stream_cv_.notify_all();
+  if (stream_thread_.joinable()) stream_thread_.join();
   std::lock_guard<std::mutex> cl(catalog_mu_);
   if (closed_ || db_ == nullptr) return Status::OK();
   closed_ = true;
@@ -410,6 +480,7 @@ Status TableStore::CreateTable(const TableDef& in, TableDef* created) {
   TableDef& def = t->def;
   def = in;
   def.table_id = next_table_id_;
+  t->streams.table_id = def.table_id;
   def.partitions.clear();
   def.approx_item_count = 0;
   def.approx_size_bytes = 0;
@@ -440,18 +511,32 @@ Status TableStore::CreateTable(const TableDef& in, TableDef* created) {
     }
   }
   def.partitions = parts;  // informational copy in the catalog
+  lsm::WriteBatch batch;
+  std::function<void()> apply_stream;
+  if (def.stream.enabled) {
+    // A crash before the catalog write leaves the stream tree of an unknown
+    // table id too, which Open drops.
+    std::unique_lock<std::shared_mutex> commit(t->streams.commit_mu);
+    Status s = StageStreamChange(t.get(), StreamSpec(), &def.stream, parts, &batch, &apply_stream);
+    if (!s.ok()) {
+      drop_created();
+      if (t->streams.tree) db_->DropTree(*t->streams.tree).PermitUnchecked();
+      return s;
+    }
+  }
   std::string enc;
   EncodeTableDef(def, &enc);
   std::string next;
   PutFixed64(&next, def.table_id + 1);
-  lsm::WriteBatch batch;
   batch.Put(catalog_tree_, TableKey(def.name), enc);
   batch.Put(catalog_tree_, kNextTableIdKey, next);
   Status s = db_->Write(SyncWrite(), &batch);
   if (!s.ok()) {
     drop_created();
+    if (t->streams.tree) db_->DropTree(*t->streams.tree).PermitUnchecked();
     return s;
   }
+  if (apply_stream) apply_stream();
   if (created != nullptr) *created = def;
   t->parts = std::make_shared<const PartitionList>(std::move(parts));
   std::unique_lock<std::shared_mutex> l(mu_);
@@ -485,6 +570,12 @@ Status TableStore::SplitPartition(const std::string& table, uint32_t partition_i
     t->splitting = parent.tree;
   }
   s = SplitAt(t->def.table_id, &parts, index, mid);
+  // Writers hold commit_mu shared from routing to the end of their Write, so
+  // under it exclusively no write to the parent is in flight: its shard's
+  // last record is final, and the children's shards exist before any write
+  // can route to them.
+  std::unique_lock<std::shared_mutex> commit(t->streams.commit_mu);
+  if (s.ok()) StreamSplit(t.get(), parent, parts[index], parts[index + 1]);
   std::unique_lock<std::shared_mutex> l(t->parts_mu);
   if (s.ok()) t->parts = std::make_shared<const PartitionList>(std::move(parts));
   t->splitting.reset();
@@ -530,12 +621,20 @@ Status TableStore::AlterTable(const std::string& name, const std::function<Statu
       def.creation_time_ms != before.creation_time_ms) {
     return Status::InvalidArgument("AlterTable may not change the name, key schema or id");
   }
+  // Stream changes are written with the catalog entry, with no write of the
+  // table in flight (commit_mu), so every record lands in a shard that is open.
+  std::unique_lock<std::shared_mutex> commit(t->streams.commit_mu);
+  lsm::WriteBatch batch;
+  std::function<void()> apply_stream;
+  s = StageStreamChange(t.get(), before.stream, &def.stream, def.partitions, &batch, &apply_stream);
+  if (!s.ok()) return s;
   std::string enc;
   EncodeTableDef(def, &enc);
-  lsm::WriteBatch batch;
   batch.Put(catalog_tree_, TableKey(name), enc);
   s = db_->Write(SyncWrite(), &batch);
   if (!s.ok()) return s;
+  if (apply_stream) apply_stream();
+  commit.unlock();
   {
     std::lock_guard<std::mutex> l(t->def_mu);
     t->def.attribute_definitions = def.attribute_definitions;
@@ -547,6 +646,7 @@ Status TableStore::AlterTable(const std::string& name, const std::function<Statu
     t->def.index_definitions = def.index_definitions;
     t->def.stream_settings = def.stream_settings;
     t->def.ttl = def.ttl;
+    t->def.stream = def.stream;
   }
   if (altered != nullptr) *altered = def;
   return Status::OK();
@@ -579,6 +679,12 @@ Status TableStore::DeleteTable(const std::string& name) {
     s = db_->DropTree(p.tree);
     if (!s.ok()) return s;
   }
+  std::optional<lsm::TreeId> stream_tree;
+  {
+    std::lock_guard<std::mutex> sl(t->streams.mu);
+    stream_tree = t->streams.tree;
+  }
+  if (stream_tree) return db_->DropTree(*stream_tree);
   return Status::OK();
 }
 
@@ -623,6 +729,13 @@ lsm::TreeId TableStore::RouteTree(const TableState& t, uint64_t hash) {
   auto it = std::upper_bound(parts->begin(), parts->end(), hash,
                              [](uint64_t h, const PartitionDef& p) { return h < p.lo; });
   return (it - 1)->tree;  // parts[0].lo == 0
+}
+
+PartitionDef TableStore::RoutePartition(const TableState& t, uint64_t hash) {
+  auto parts = t.Parts();
+  auto it = std::upper_bound(parts->begin(), parts->end(), hash,
+                             [](uint64_t h, const PartitionDef& p) { return h < p.lo; });
+  return *(it - 1);
 }
 
 bool TableStore::ShouldReroute(const TableState& t, const std::vector<lsm::TreeId>& used) {
@@ -775,18 +888,35 @@ Status TableStore::Update(const std::string& table, const Item& key,
       break;
     }
   }
+  // A put of an item identical to the old one changes nothing: no stream
+  // record (as DynamoDB). Both encodings are canonical.
+  bool record = write;
+  if (write && is_put && old) {
+    std::string old_enc;
+    EncodeItem(*old, &old_enc);
+    record = old_enc != enc;
+  }
+  const bool by_ttl = d.origin == Decision::Origin::kTtl;
   // The latch keeps every other writer of this key out, so if a split moved
   // the key since the read, the child holds the same old item: re-route the
   // write without calling fn again.
   while (write) {
-    lsm::TreeId tree = RouteTree(*t, hash);
+    std::shared_lock<std::shared_mutex> commit(t->streams.commit_mu);
+    const PartitionDef part = RoutePartition(*t, hash);
+    const lsm::TreeId tree = part.tree;
     lsm::WriteBatch batch;
     if (is_put) {
       batch.Put(tree, ikey, enc);
     } else {
       batch.Delete(tree, ikey);
     }
+    std::vector<StagedRecord> staged;
+    if (record) {
+      StageRecord(&t->streams, part.id, key, old, next, by_ttl, StreamNowMs(), &batch, &staged);
+    }
     s = db_->Write(lsm::WriteOptions(), &batch);
+    FinishRecords(&staged, s.ok());
+    commit.unlock();  // before waiting in ShouldReroute: a split needs it
     if (s.IsInvalidArgument() && ShouldReroute(*t, {tree})) continue;
     if (!s.ok()) return s;
     break;
@@ -839,6 +969,7 @@ Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomica
   r->failed_op.reset();
   r->old_items.assign(ops.size(), std::nullopt);
   std::vector<std::pair<size_t, std::string>> writes;  // op index, encoded item (puts)
+  std::vector<bool> record(ops.size(), false);         // changes the item: stream record
   for (size_t i = 0; i < ops.size(); i++) {
     Status s =
         ReadRouted(*prep[i].t, lsm::ReadOptions(), prep[i].hash, prep[i].ikey, &r->old_items[i]);
@@ -850,25 +981,47 @@ Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomica
     if (ops[i].kind == WriteOp::Kind::kPut) {
       std::string enc;
       EncodeItem(prep[i].item, &enc);
+      std::string old_enc;
+      if (r->old_items[i]) EncodeItem(*r->old_items[i], &old_enc);
+      record[i] = !r->old_items[i] || old_enc != enc;
       writes.emplace_back(i, std::move(enc));
     } else if (r->old_items[i]) {
+      record[i] = true;
       writes.emplace_back(i, std::string());
     }
   }
+  // Commit locks of the tables written, in table id order (deadlock free).
+  std::vector<TableStreams*> stream_locks;
+  for (const auto& [i, enc] : writes) stream_locks.push_back(&prep[i].t->streams);
+  std::sort(stream_locks.begin(), stream_locks.end(),
+            [](const TableStreams* a, const TableStreams* b) { return a->table_id < b->table_id; });
+  stream_locks.erase(std::unique(stream_locks.begin(), stream_locks.end()), stream_locks.end());
   // Under the latches the old items stay valid across a split: re-route only.
   while (!writes.empty()) {
+    std::vector<std::shared_lock<std::shared_mutex>> commits;
+    for (TableStreams* ts : stream_locks) commits.emplace_back(ts->commit_mu);
     lsm::WriteBatch batch;
     std::vector<lsm::TreeId> used;
+    std::vector<StagedRecord> staged;
+    const uint64_t now_ms = StreamNowMs();
     for (const auto& [i, enc] : writes) {
-      lsm::TreeId tree = RouteTree(*prep[i].t, prep[i].hash);
-      used.push_back(tree);
+      const PartitionDef part = RoutePartition(*prep[i].t, prep[i].hash);
+      used.push_back(part.tree);
+      std::optional<Item> next;
       if (ops[i].kind == WriteOp::Kind::kPut) {
-        batch.Put(tree, prep[i].ikey, enc);
+        batch.Put(part.tree, prep[i].ikey, enc);
+        next = prep[i].item;
       } else {
-        batch.Delete(tree, prep[i].ikey);
+        batch.Delete(part.tree, prep[i].ikey);
+      }
+      if (record[i]) {
+        StageRecord(&prep[i].t->streams, part.id, ExtractKey(prep[i].t->def, ops[i].item),
+                    r->old_items[i], next, /*by_ttl=*/false, now_ms, &batch, &staged);
       }
     }
     Status s = db_->Write(lsm::WriteOptions(), &batch);
+    FinishRecords(&staged, s.ok());
+    commits.clear();  // before waiting in ShouldReroute: a split needs them
     if (s.IsInvalidArgument()) {
       bool retry = false;
       for (size_t j = 0; j < writes.size() && !retry; j++) {
@@ -1042,6 +1195,560 @@ Status TableStore::Scan(const std::string& table, uint64_t lo, uint64_t hi,
     }
   }
   return Status::OK();
+}
+
+// ---- streams ----
+
+namespace {
+
+uint64_t ShardNo(uint32_t stream_index, uint32_t partition_id) {
+  return (static_cast<uint64_t>(stream_index) << 32) | partition_id;
+}
+
+// DynamoDB's StreamLabel form: UTC, millisecond precision.
+std::string MakeStreamLabel(uint64_t ms) {
+  time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03u", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<unsigned>(ms % 1000));
+  return buf;
+}
+
+// Closes every open shard of stream `index` (REQUIRES no write to them in
+// flight): ending = its last record, or its start when empty (then that
+// sequence is burnt so no later shard starts at or below it).
+void CloseShards(TableStreams* s, uint32_t index, lsm::TreeId tree, lsm::WriteBatch* batch) {
+  for (auto& [no, sh] : s->shards) {
+    if (sh.stream_index() != index || sh.ending) continue;
+    sh.ending = sh.last_seq != 0 ? sh.last_seq : sh.starting;
+    s->next_seq = std::max(s->next_seq, *sh.ending + 1);
+    std::string enc;
+    EncodeShardMeta(sh, &enc);
+    batch->Put(tree, ShardMetaKey(no), enc);
+  }
+}
+
+ShardMeta NewShard(uint32_t index, const PartitionDef& p, std::optional<uint64_t> parent,
+                   uint64_t start, uint64_t now_ms) {
+  ShardMeta m;
+  m.shard_no = ShardNo(index, p.id);
+  m.lo = p.lo;
+  m.hi = p.hi;
+  m.parent_no = parent;
+  m.starting = start;
+  m.trim_horizon = start;
+  m.created_ms = now_ms;
+  return m;
+}
+
+void PutShard(const ShardMeta& m, lsm::TreeId tree, lsm::WriteBatch* batch) {
+  std::string enc;
+  EncodeShardMeta(m, &enc);
+  batch->Put(tree, ShardMetaKey(m.shard_no), enc);
+}
+
+void PutNextSeq(const TableStreams& s, lsm::WriteBatch* batch) {
+  std::string v;
+  PutFixed64(&v, s.next_seq);
+  batch->Put(*s.tree, kStreamNextSeqKey, v);
+}
+
+// Does [lo, hi) (hi 0 = 2^64) contain [clo, chi)?
+bool RangeContains(uint64_t lo, uint64_t hi, uint64_t clo, uint64_t chi) {
+  auto end = [](uint64_t h) {
+    return h == 0 ? (static_cast<unsigned __int128>(1) << 64) : static_cast<unsigned __int128>(h);
+  };
+  return lo <= clo && end(chi) <= end(hi);
+}
+
+Status StreamNotFound(const std::string& label) {
+  return Status::NotFound("Requested resource not found: Stream: " + label + " not found");
+}
+
+}  // namespace
+
+uint64_t TableStore::StreamNowMs() const { return options_.now_ms ? options_.now_ms() : NowMs(); }
+
+Status TableStore::LoadStreams(TableState* t, const PartitionList& parts) {
+  TableStreams& s = t->streams;
+  if (!s.tree) return Status::OK();
+  uint64_t floor = 1;
+  {
+    auto it = db_->NewIterator(lsm::ReadOptions(), *s.tree);
+    for (it->SeekToFirst(); it->Valid() && it->key()[0] != 'r'; it->Next()) {
+      std::string_view k = it->key();
+      if (k == kStreamNextSeqKey) {
+        std::string_view v = it->value();
+        if (!GetFixed64(&v, &floor)) return Status::Corruption("stream: next sequence");
+      } else if (k[0] == 'm') {
+        StreamMeta m;
+        Status st = DecodeStreamMeta(it->value(), &m);
+        if (!st.ok()) return st;
+        if (m.enabled) s.current = m.index;
+        s.streams[m.index] = std::move(m);
+      } else if (k[0] == 'h') {
+        ShardMeta m;
+        Status st = DecodeShardMeta(it->value(), &m);
+        if (!st.ok()) return st;
+        s.shards[m.shard_no] = m;
+      } else {
+        return Status::Corruption("stream: unknown key");
+      }
+    }
+    if (!it->status().ok()) return it->status();
+    // Each shard's last record: seek past the shard, step back.
+    for (auto& [no, sh] : s.shards) {
+      if (no == UINT64_MAX)
+        it->SeekToLast();
+      else
+        it->Seek(StreamRecordKey(no + 1, 0));
+      if (it->Valid()) {
+        it->Prev();
+      } else if (it->status().ok()) {
+        it->SeekToLast();
+      }
+      if (!it->status().ok()) return it->status();
+      const std::string prefix = StreamRecordKey(no, 0).substr(0, 9);
+      if (it->Valid() && it->key().size() == 17 && it->key().starts_with(prefix)) {
+        sh.last_seq = DecodeBigEndian64(it->key().substr(9));
+      }
+    }
+  }
+  s.next_seq = floor;
+  for (const auto& [no, sh] : s.shards) {
+    s.next_seq = std::max({s.next_seq, sh.last_seq + 1, sh.starting, sh.trim_horizon,
+                           sh.ending ? *sh.ending + 1 : 0});
+  }
+  if (s.current == 0) return Status::OK();
+  // A crash after a split but before its shard metadata was written: derive
+  // it from the partitions (close shards of vanished partitions, open shards
+  // for new ones, parented by the shard whose range contains theirs).
+  lsm::WriteBatch batch;
+  std::set<uint32_t> live;
+  for (const auto& p : parts) live.insert(p.id);
+  for (auto& [no, sh] : s.shards) {
+    if (sh.stream_index() != s.current || sh.ending || live.count(sh.partition_id())) continue;
+    sh.ending = sh.last_seq != 0 ? sh.last_seq : sh.starting;
+    s.next_seq = std::max(s.next_seq, *sh.ending + 1);
+    PutShard(sh, *s.tree, &batch);
+  }
+  const uint64_t now = StreamNowMs();
+  for (const auto& p : parts) {
+    if (s.shards.count(ShardNo(s.current, p.id))) continue;
+    std::optional<uint64_t> parent;
+    for (const auto& [no, sh] : s.shards) {
+      if (sh.stream_index() == s.current && RangeContains(sh.lo, sh.hi, p.lo, p.hi)) parent = no;
+    }
+    ShardMeta m = NewShard(s.current, p, parent, s.next_seq, now);
+    PutShard(m, *s.tree, &batch);
+    s.shards[m.shard_no] = m;
+  }
+  if (batch.Empty()) return Status::OK();
+  PutNextSeq(s, &batch);
+  return db_->Write(SyncWrite(), &batch);
+}
+
+Status TableStore::StageStreamChange(TableState* t, const StreamSpec& before, StreamSpec* after,
+                                     const PartitionList& parts, lsm::WriteBatch* batch,
+                                     std::function<void()>* apply) {
+  TableStreams& s = t->streams;
+  const bool start = after->enabled && (!before.enabled || after->label != before.label);
+  const bool stop = before.enabled && (!after->enabled || start);
+  const bool view =
+      after->enabled && before.enabled && !start && after->view_type != before.view_type;
+  if (!start && !stop && !view) return Status::OK();
+  if (!s.tree) {
+    lsm::TreeId tree;
+    Status st = db_->CreateTree(StreamTreeName(t->def.table_id), &tree);
+    if (!st.ok()) return st;
+    std::lock_guard<std::mutex> l(s.mu);
+    s.tree = tree;
+  }
+  const uint64_t now = StreamNowMs();
+  if (start && after->label.empty()) after->label = MakeStreamLabel(now);
+  // Work on a copy, installed by *apply once the batch is durable.
+  auto next = std::make_shared<TableStreams>();
+  {
+    std::lock_guard<std::mutex> l(s.mu);
+    next->next_seq = s.next_seq;
+    next->streams = s.streams;
+    next->shards = s.shards;
+    next->current = s.current;
+  }
+  const lsm::TreeId tree = *s.tree;
+  auto put_stream = [&](const StreamMeta& m) {
+    std::string enc;
+    EncodeStreamMeta(m, &enc);
+    batch->Put(tree, StreamMetaKey(m.index), enc);
+  };
+  if (stop && next->current != 0) {
+    CloseShards(next.get(), next->current, tree, batch);
+    StreamMeta& m = next->streams[next->current];
+    m.enabled = false;
+    put_stream(m);
+    next->current = 0;
+  }
+  if (view && next->current != 0) {
+    StreamMeta& m = next->streams[next->current];
+    m.view_type = after->view_type;
+    put_stream(m);
+  }
+  if (start) {
+    for (const auto& [i, m] : next->streams) {
+      if (m.label == after->label) {
+        return Status::InvalidArgument("stream label already used: " + after->label);
+      }
+    }
+    StreamMeta m;
+    m.index = next->streams.empty() ? 1 : next->streams.rbegin()->first + 1;
+    m.label = after->label;
+    m.view_type = after->view_type;
+    m.created_ms = now;
+    m.enabled = true;
+    put_stream(m);
+    for (const auto& p : parts) {
+      ShardMeta sh = NewShard(m.index, p, std::nullopt, next->next_seq, now);
+      PutShard(sh, tree, batch);
+      next->shards[sh.shard_no] = sh;
+    }
+    next->current = m.index;
+    next->streams[m.index] = std::move(m);
+  }
+  {
+    std::string v;
+    PutFixed64(&v, next->next_seq);
+    batch->Put(tree, kStreamNextSeqKey, v);
+  }
+  *apply = [&s, next] {
+    std::lock_guard<std::mutex> l(s.mu);
+    // Trim passes may have raised horizons meanwhile; keep theirs.
+    for (auto& [no, sh] : next->shards) {
+      auto it = s.shards.find(no);
+      if (it != s.shards.end())
+        sh.trim_horizon = std::max(sh.trim_horizon, it->second.trim_horizon);
+    }
+    s.next_seq = std::max(s.next_seq, next->next_seq);
+    s.streams = std::move(next->streams);
+    s.shards = std::move(next->shards);
+    s.current = next->current;
+  };
+  return Status::OK();
+}
+
+void TableStore::StreamSplit(TableState* t, const PartitionDef& parent, const PartitionDef& left,
+                             const PartitionDef& right) {
+  TableStreams& s = t->streams;
+  lsm::WriteBatch batch;
+  {
+    std::lock_guard<std::mutex> l(s.mu);
+    if (s.current == 0 || !s.tree) return;
+    std::optional<uint64_t> parent_no;
+    auto it = s.shards.find(ShardNo(s.current, parent.id));
+    if (it != s.shards.end()) {
+      ShardMeta& sh = it->second;
+      if (!sh.ending) {
+        sh.ending = sh.last_seq != 0 ? sh.last_seq : sh.starting;
+        s.next_seq = std::max(s.next_seq, *sh.ending + 1);
+        PutShard(sh, *s.tree, &batch);
+      }
+      parent_no = it->first;
+    }
+    const uint64_t now = StreamNowMs();
+    for (const PartitionDef* c : {&left, &right}) {
+      ShardMeta m = NewShard(s.current, *c, parent_no, s.next_seq, now);
+      PutShard(m, *s.tree, &batch);
+      s.shards[m.shard_no] = m;
+    }
+    PutNextSeq(s, &batch);
+  }
+  // On failure Open derives the same metadata from the partitions.
+  db_->Write(SyncWrite(), &batch).PermitUnchecked();
+}
+
+Status TableStore::ListStreams(const std::string& table, std::vector<StreamInfo>* out) {
+  out->clear();
+  std::vector<std::pair<std::string, std::shared_ptr<TableState>>> tables;
+  if (table.empty()) {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    tables.assign(tables_.begin(), tables_.end());
+  } else {
+    std::shared_ptr<TableState> t;
+    Status s = FindTable(table, &t);
+    if (!s.ok()) return s;
+    tables.emplace_back(table, t);
+  }
+  for (const auto& [name, t] : tables) {
+    std::lock_guard<std::mutex> l(t->streams.mu);
+    for (const auto& [index, m] : t->streams.streams) {
+      out->push_back({name, m.label, m.view_type, index == t->streams.current, m.created_ms});
+    }
+  }
+  return Status::OK();
+}
+
+Status TableStore::DescribeStream(const std::string& table, const std::string& label,
+                                  StreamInfo* info, std::vector<ShardInfo>* shards) {
+  shards->clear();
+  std::shared_ptr<TableState> t;
+  Status s = FindTable(table, &t);
+  if (!s.ok()) return StreamNotFound(label);
+  const TableStreams& ts = t->streams;
+  std::lock_guard<std::mutex> l(ts.mu);
+  const StreamMeta* m = nullptr;
+  for (const auto& [index, sm] : ts.streams) {
+    if (sm.label == label) m = &sm;
+  }
+  if (m == nullptr) return StreamNotFound(label);
+  *info = {table, m->label, m->view_type, m->index == ts.current, m->created_ms};
+  // Children have larger partition ids than their parents: shard order is lineage order.
+  for (const auto& [no, sh] : ts.shards) {
+    if (sh.stream_index() != m->index) continue;
+    ShardInfo si;
+    si.shard_id = FormatShardId(ts.table_id, label, no);
+    if (sh.parent_no) si.parent_shard_id = FormatShardId(ts.table_id, label, *sh.parent_no);
+    si.starting_sequence = sh.starting;
+    si.ending_sequence = sh.ending;
+    shards->push_back(std::move(si));
+  }
+  return Status::OK();
+}
+
+Status TableStore::FindShard(const std::string& table, const std::string& label,
+                             const std::string& shard_id, std::shared_ptr<TableState>* t,
+                             uint64_t* shard_no) {
+  Status s = FindTable(table, t);
+  if (!s.ok()) return StreamNotFound(label);
+  const TableStreams& ts = (*t)->streams;
+  std::lock_guard<std::mutex> l(ts.mu);
+  const StreamMeta* m = nullptr;
+  for (const auto& [index, sm] : ts.streams) {
+    if (sm.label == label) m = &sm;
+  }
+  if (m == nullptr) return StreamNotFound(label);
+  if (!ParseShardId(ts.table_id, label, shard_id, shard_no) || (*shard_no >> 32) != m->index ||
+      ts.shards.count(*shard_no) == 0) {
+    return Status::NotFound("Requested resource not found: Shard does not exist");
+  }
+  return Status::OK();
+}
+
+Status TableStore::ReadShard(const std::string& table, const std::string& label,
+                             const std::string& shard_id, uint64_t from_sequence, size_t limit,
+                             size_t max_bytes, std::vector<StreamRecord>* out,
+                             uint64_t* next_sequence, bool* shard_end) {
+  out->clear();
+  *next_sequence = from_sequence;
+  *shard_end = false;
+  std::shared_ptr<TableState> t;
+  uint64_t no;
+  Status s = FindShard(table, label, shard_id, &t, &no);
+  if (!s.ok()) return s;
+  TableStreams& ts = t->streams;
+  const auto trimmed = [&] {
+    return Status::Aborted(
+        "TrimmedDataAccess: the requested sequence number is beyond the trim horizon");
+  };
+  uint64_t bound;
+  bool closed;
+  lsm::TreeId tree;
+  {
+    std::lock_guard<std::mutex> l(ts.mu);
+    auto it = ts.shards.find(no);
+    if (it == ts.shards.end() || !ts.tree) {
+      return Status::NotFound("Requested resource not found: Shard does not exist");
+    }
+    if (from_sequence < it->second.trim_horizon) return trimmed();
+    closed = it->second.ending.has_value();
+    // A closed shard has nothing in flight. An open one shows only records
+    // below every sequence still in flight: a record committing later has a
+    // sequence at or above the bound, so no reader passes it by.
+    bound = closed ? UINT64_MAX : ts.VisibleBound();
+    tree = *ts.tree;
+  }
+  if (limit == 0) limit = 1;
+  auto it = db_->NewIterator(lsm::ReadOptions(), tree);
+  const std::string prefix = StreamRecordKey(no, 0).substr(0, 9);
+  size_t bytes = 0;
+  bool exhausted = true;
+  for (it->Seek(StreamRecordKey(no, from_sequence)); it->Valid(); it->Next()) {
+    std::string_view k = it->key();
+    if (!k.starts_with(prefix) || k.size() != 17) break;
+    const uint64_t seq = DecodeBigEndian64(k.substr(9));
+    if (seq >= bound || out->size() >= limit || (max_bytes != 0 && bytes >= max_bytes)) {
+      exhausted = false;
+      break;
+    }
+    StreamRecord r;
+    s = DecodeStreamRecord(it->value(), &r);
+    if (!s.ok()) return s;
+    r.sequence = seq;
+    bytes += r.size_bytes;
+    out->push_back(std::move(r));
+    *next_sequence = seq + 1;
+  }
+  if (!it->status().ok()) return it->status();
+  {
+    // A trim pass raises the horizon before deleting: if it passed us while
+    // we read, records may be missing from what we saw.
+    std::lock_guard<std::mutex> l(ts.mu);
+    auto sh = ts.shards.find(no);
+    if (sh == ts.shards.end() || from_sequence < sh->second.trim_horizon) {
+      out->clear();
+      *next_sequence = from_sequence;
+      return trimmed();
+    }
+  }
+  *shard_end = closed && exhausted;
+  return Status::OK();
+}
+
+Status TableStore::ShardBounds(const std::string& table, const std::string& label,
+                               const std::string& shard_id, uint64_t* trim_horizon,
+                               uint64_t* latest) {
+  std::shared_ptr<TableState> t;
+  uint64_t no;
+  Status s = FindShard(table, label, shard_id, &t, &no);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> l(t->streams.mu);
+  auto it = t->streams.shards.find(no);
+  if (it == t->streams.shards.end()) {
+    return Status::NotFound("Requested resource not found: Shard does not exist");
+  }
+  *trim_horizon = it->second.trim_horizon;
+  *latest = it->second.ending ? *it->second.ending + 1
+                              : std::max(it->second.starting, t->streams.VisibleBound());
+  return Status::OK();
+}
+
+Status TableStore::TrimTable(TableState* t, uint64_t* trimmed) {
+  TableStreams& s = t->streams;
+  const uint64_t now = StreamNowMs();
+  if (now < options_.stream_retention_ms) return Status::OK();
+  const uint64_t cutoff = now - options_.stream_retention_ms;
+  std::lock_guard<std::mutex> trim(s.trim_mu);
+  // Shared commit lock: no shard metadata change (split, alter) interleaves
+  // with our metadata writes, so the stored shard stays as in memory.
+  std::shared_lock<std::shared_mutex> commit(s.commit_mu);
+  std::vector<uint64_t> todo;
+  lsm::TreeId tree;
+  uint64_t bound;
+  {
+    std::lock_guard<std::mutex> l(s.mu);
+    if (!s.tree) return Status::OK();
+    tree = *s.tree;
+    bound = s.VisibleBound();
+    for (const auto& [no, sh] : s.shards) {
+      if (!sh.empty()) todo.push_back(no);
+    }
+  }
+  constexpr size_t kMaxDeletesPerBatch = 4096;
+  for (uint64_t no : todo) {
+    for (bool more = true; more;) {
+      more = false;
+      uint64_t from;
+      {
+        std::lock_guard<std::mutex> l(s.mu);
+        from = s.shards.at(no).trim_horizon;
+      }
+      std::vector<std::string> keys;
+      uint64_t horizon = from;
+      {
+        auto it = db_->NewIterator(lsm::ReadOptions(), tree);
+        const std::string prefix = StreamRecordKey(no, 0).substr(0, 9);
+        for (it->Seek(StreamRecordKey(no, from)); it->Valid(); it->Next()) {
+          std::string_view k = it->key();
+          if (!k.starts_with(prefix) || k.size() != 17) break;
+          const uint64_t seq = DecodeBigEndian64(k.substr(9));
+          uint64_t created;
+          Status st = DecodeStreamRecordTime(it->value(), &created);
+          if (!st.ok()) return st;
+          if (seq >= bound || created >= cutoff) break;
+          if (keys.size() == kMaxDeletesPerBatch) {
+            more = true;
+            break;
+          }
+          keys.emplace_back(k);
+          horizon = seq + 1;
+        }
+        if (!it->status().ok()) return it->status();
+      }
+      if (keys.empty()) break;
+      lsm::WriteBatch batch;
+      {
+        // Raise the horizon before the records go (ReadShard re-checks it).
+        std::lock_guard<std::mutex> l(s.mu);
+        ShardMeta& sh = s.shards.at(no);
+        sh.trim_horizon = std::max(sh.trim_horizon, horizon);
+        PutShard(sh, tree, &batch);
+        PutNextSeq(s, &batch);
+      }
+      for (const auto& k : keys) batch.Delete(tree, k);
+      Status st = db_->Write(lsm::WriteOptions(), &batch);
+      if (!st.ok()) return st;
+      if (trimmed != nullptr) *trimmed += keys.size();
+    }
+  }
+  // Old streams whose records are all gone disappear.
+  lsm::WriteBatch batch;
+  std::vector<uint32_t> gone;
+  {
+    std::lock_guard<std::mutex> l(s.mu);
+    for (const auto& [index, m] : s.streams) {
+      if (index == s.current) continue;
+      bool empty = true;
+      for (const auto& [no, sh] : s.shards) {
+        if (sh.stream_index() == index && !sh.empty()) empty = false;
+      }
+      if (!empty) continue;
+      gone.push_back(index);
+      batch.Delete(tree, StreamMetaKey(index));
+      for (const auto& [no, sh] : s.shards) {
+        if (sh.stream_index() == index) batch.Delete(tree, ShardMetaKey(no));
+      }
+    }
+    if (gone.empty()) return Status::OK();
+    PutNextSeq(s, &batch);
+  }
+  Status st = db_->Write(lsm::WriteOptions(), &batch);
+  if (!st.ok()) return st;
+  std::lock_guard<std::mutex> l(s.mu);
+  for (uint32_t index : gone) {
+    s.streams.erase(index);
+    std::erase_if(s.shards, [&](const auto& e) { return e.second.stream_index() == index; });
+  }
+  return Status::OK();
+}
+
+Status TableStore::TrimStreams(uint64_t* trimmed) {
+  if (trimmed != nullptr) *trimmed = 0;
+  std::vector<std::shared_ptr<TableState>> tables;
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    for (const auto& [name, t] : tables_) tables.push_back(t);
+  }
+  Status first;
+  for (const auto& t : tables) {
+    Status s = TrimTable(t.get(), trimmed);
+    // A table deleted meanwhile fails on its dropped tree: not an error.
+    if (!s.ok() && !t->dropped && first.ok()) first = s;
+  }
+  return first;
+}
+
+void TableStore::StreamLoop() {
+  std::unique_lock<std::mutex> lk(stream_mu_);
+  while (!stream_stop_) {
+    stream_cv_.wait_for(lk, std::chrono::milliseconds(options_.stream_trim_interval_ms),
+                        [&] { return stream_stop_.load(); });
+    if (stream_stop_) break;
+    lk.unlock();
+    // Errors are retried by the next pass; there is no one to report them to.
+    TrimStreams().PermitUnchecked();
+    lk.lock();
+  }
 }
 
 }  // namespace basalt::table

@@ -72,6 +72,7 @@
 #include "engine/lsm/db.h"
 #include "engine/table/catalog.h"
 #include "engine/table/key_codec.h"
+#include "engine/table/stream.h"
 #include "engine/table/value.h"
 
 namespace basalt::table {
@@ -116,6 +117,16 @@ struct TableStoreOptions {
   // The clock TTL compares against, in seconds since the Unix epoch; unset =
   // the system clock. Tests inject a fake one. Must be thread safe.
   std::function<uint64_t()> now_seconds;
+
+  // ---- Streams (see "Streams" in TableStore) ----
+  // Records older than this are trimmed by the background pass (TrimStreams).
+  uint64_t stream_retention_ms = uint64_t{24} * 3600 * 1000;
+  // Pause between two background trim passes. 0 = no background trimming
+  // (TrimStreams still works).
+  uint32_t stream_trim_interval_ms = 60000;
+  // The clock stream records are stamped with and trimmed against, in ms
+  // since the Unix epoch; unset = the system clock. Must be thread safe.
+  std::function<uint64_t()> now_ms;
 };
 
 // What an Update callback decides after seeing the old item.
@@ -325,6 +336,68 @@ class TableStore {
   // Cumulative counters of every sweep since Open.
   TtlStats ttl_stats() const;
 
+  // ---- Streams ----
+  // DynamoDB Streams (types and the storage layout in stream.h, design in
+  // docs/table.md "Streams", record format docs/format/stream.md).
+  //
+  // Enabling: TableDef::stream via CreateTable or AlterTable. Enabling (or
+  // re-enabling, or changing the label while enabled) starts a new stream
+  // with one open shard per partition; disabling closes every shard of the
+  // current stream (it stays readable until its records are trimmed). Changing
+  // only the view type of an enabled stream applies to later records.
+  //
+  // Records: every committed change of an item of a table whose stream is
+  // enabled (Update, PutItem, DeleteItem, WriteAtomically, TTL deletions)
+  // writes exactly one record in the same lsm WriteBatch as the item, in the
+  // shard of the partition the write committed to: INSERT (no old item),
+  // MODIFY, REMOVE; images per the stream's view type; by_ttl for
+  // Decision::Origin::kTtl. No record for kNoChange, a failed condition, a
+  // delete of a missing item, or a put of an item identical to the old one.
+  //
+  // Sequences: per table, taken from a counter when a write's batch is
+  // built, so they increase per shard and per item; never reused (the
+  // counter is recovered at Open above every sequence ever stored). Readers
+  // only see records below the smallest sequence still in flight, so a
+  // record committing late is never skipped.
+  //
+  // Shards: one per (stream, partition). A split closes the parent's shard
+  // (ending_sequence = its last record's sequence, or its start if empty) and
+  // opens two children with parent_shard_id set, whose sequences are all
+  // above the parent's. Shard metadata is written after the split and
+  // re-derived from the partitions at Open if a crash lost it.
+  //
+  // Retention: TrimStreams (and a background thread every
+  // stream_trim_interval_ms) deletes records older than stream_retention_ms,
+  // oldest first per shard, raising the shard's trim horizon; a stream that
+  // is not the current one and holds no records left is removed.
+  //
+  // Streams of `table` ("" = every table), current and old ones still holding records,
+  // ordered by table name then creation time. NotFound if `table` is given and absent.
+  Status ListStreams(const std::string& table, std::vector<StreamInfo>* out);
+  // One stream's info and all its shards (open and closed, parents before children).
+  // NotFound "Requested resource not found: Stream: <label> not found" if the
+  // table or stream does not exist.
+  Status DescribeStream(const std::string& table, const std::string& label, StreamInfo* info,
+                        std::vector<ShardInfo>* shards);
+  // Records of one shard with sequence >= from_sequence, in sequence order, at most `limit`
+  // (>= 1) and stopping after ~max_bytes of records. *next_sequence: where to continue
+  // (from_sequence when nothing was returned). *shard_end: the shard is closed and every
+  // one of its records up to its ending sequence has been returned (a reader stops).
+  // Only records whose commit is complete are visible, and a later call never sees a
+  // record with a sequence below one it already returned (so a reader never skips one).
+  // Errors: NotFound for an unknown table/stream/shard; Status::Aborted with message
+  // starting "TrimmedDataAccess" when from_sequence is older than the shard's trim horizon.
+  Status ReadShard(const std::string& table, const std::string& label, const std::string& shard_id,
+                   uint64_t from_sequence, size_t limit, size_t max_bytes,
+                   std::vector<StreamRecord>* out, uint64_t* next_sequence, bool* shard_end);
+  // The oldest retained sequence of the shard (TRIM_HORIZON) and the next sequence to be
+  // written (LATEST; the smallest sequence not yet visible, so a reader from it misses
+  // nothing committed later).
+  Status ShardBounds(const std::string& table, const std::string& label,
+                     const std::string& shard_id, uint64_t* trim_horizon, uint64_t* latest);
+  // One retention pass now (tests, admin). *trimmed (optional): records deleted.
+  Status TrimStreams(uint64_t* trimmed = nullptr);
+
   // Snapshots for consistent multi-call reads. Release before Close.
   const lsm::Snapshot* GetSnapshot() { return db_->GetSnapshot(); }
   void ReleaseSnapshot(const lsm::Snapshot* s) { db_->ReleaseSnapshot(s); }
@@ -362,6 +435,25 @@ class TableStore {
   // Splits parts[index] of table `table_id` at hash `mid` (DB::SplitTree) and
   // replaces it by the two children in *parts.
   Status SplitAt(uint64_t table_id, std::vector<PartitionDef>* parts, size_t index, uint64_t mid);
+  // The partition holding `hash`, per the current partition map.
+  static PartitionDef RoutePartition(const TableState& t, uint64_t hash);
+  // Streams (table_store.cc, "streams").
+  uint64_t StreamNowMs() const;
+  Status LoadStreams(TableState* t, const std::vector<PartitionDef>& parts);
+  // Applies a change of TableDef::stream from `before` to *after (fills an
+  // empty label) to the stream metadata: the tree is created if needed, the
+  // metadata goes into *batch and *apply installs it once the batch committed.
+  // REQUIRES catalog_mu_ and t's commit_mu exclusive.
+  Status StageStreamChange(TableState* t, const StreamSpec& before, StreamSpec* after,
+                           const std::vector<PartitionDef>& parts, lsm::WriteBatch* batch,
+                           std::function<void()>* apply);
+  // After a split of `parent` into left/right. REQUIRES t's commit_mu exclusive.
+  void StreamSplit(TableState* t, const PartitionDef& parent, const PartitionDef& left,
+                   const PartitionDef& right);
+  Status FindShard(const std::string& table, const std::string& label, const std::string& shard_id,
+                   std::shared_ptr<TableState>* t, uint64_t* shard_no);
+  Status TrimTable(TableState* t, uint64_t* trimmed);
+  void StreamLoop();
   // The item key of `key` (key-only form) and its partition hash.
   static Status LocateKey(const TableState& t, const Item& key, bool key_only, std::string* ikey,
                           uint64_t* hash);
@@ -413,6 +505,12 @@ class TableStore {
   std::atomic<uint64_t> ttl_sweeps_{0};
   std::atomic<uint64_t> ttl_scanned_{0};
   std::atomic<uint64_t> ttl_deleted_{0};
+
+  // Stream retention thread.
+  std::thread stream_thread_;
+  std::mutex stream_mu_;
+  std::condition_variable stream_cv_;
+  std::atomic<bool> stream_stop_{false};
 };
 
 }  // namespace basalt::table

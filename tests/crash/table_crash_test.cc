@@ -4,7 +4,10 @@
 // and check that the catalog lists the table, its partitions cover the hash
 // space (Open verifies it, DescribeTable shows it), and every acknowledged
 // write is present with its last value (the one write in flight may or may
-// not be there), and a segmented Scan returns each item exactly once.
+// not be there), and a segmented Scan returns each item exactly once. The
+// table has a stream: its records (across every shard, across splits) are
+// exactly the acknowledged changes, plus the one in flight if and only if its
+// item write is there (records share the item's WriteBatch), each once.
 //
 // usage: table_crash_test TABLE_CRASH_WRITER
 // env:   BASALT_CRASH_ROUNDS (default 10), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS
@@ -18,6 +21,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -62,6 +66,9 @@ int main(int argc, char** argv) {
   SetLogger(&quiet);
 
   std::map<std::string, int64_t> acked;
+  // Every change acknowledged so far as (key, new value): each write sets a
+  // value never set before for its key, so this is a set.
+  std::set<std::pair<std::string, int64_t>> changes;
   bool table_created = false;
   size_t max_partitions = 0;
   for (int round = 0; round < rounds; round++) {
@@ -93,6 +100,7 @@ int main(int argc, char** argv) {
         intent.emplace(key, v);
       } else if (kind == 'A' && intent) {
         acked[intent->first] = intent->second;
+        changes.insert(*intent);
         intent.reset();
         round_acked++;
       }
@@ -131,6 +139,7 @@ int main(int argc, char** argv) {
         int64_t v = 0;
         if (s.ok() && got && got->Find("v")->n().ToInt64(&v) && v == intent->second) {
           acked[intent->first] = intent->second;
+          changes.insert(*intent);
         }
       }
       // Every acknowledged write is present with its last value; a Scan in 4
@@ -167,6 +176,47 @@ int main(int argc, char** argv) {
         fail = std::to_string(lost) + " acknowledged writes lost or wrong, " +
                std::to_string(seen.size()) + " items seen, " + std::to_string(acked.size()) +
                " expected";
+      }
+    }
+    // The stream holds exactly the committed changes, each once.
+    if (fail.empty() && table_created) {
+      StreamInfo info;
+      std::vector<ShardInfo> shards;
+      std::set<std::pair<std::string, int64_t>> records;
+      std::set<uint64_t> seqs;
+      s = ts->DescribeStream("t", "L1", &info, &shards);
+      if (!s.ok()) fail = "describe stream: " + s.ToString();
+      for (const auto& sh : shards) {
+        uint64_t seq = 0, latest = 0;
+        s = ts->ShardBounds("t", "L1", sh.shard_id, &seq, &latest);
+        while (fail.empty() && s.ok()) {
+          std::vector<StreamRecord> out;
+          uint64_t next;
+          bool end;
+          s = ts->ReadShard("t", "L1", sh.shard_id, seq, 1000, 1 << 20, &out, &next, &end);
+          if (!s.ok()) break;
+          for (const auto& rec : out) {
+            int64_t v = 0;
+            if (!rec.new_image || !rec.new_image->Find("v")->n().ToInt64(&v)) {
+              fail = "stream record without a new image";
+            } else if (!seqs.insert(rec.sequence).second) {
+              fail = "stream sequence " + std::to_string(rec.sequence) + " twice";
+            } else if (!records.emplace(rec.keys.Find("pk")->s(), v).second) {
+              fail = "stream record for " + rec.keys.Find("pk")->s() + " twice";
+            }
+          }
+          if (out.empty()) break;
+          seq = next;
+        }
+        if (fail.empty() && !s.ok()) fail = "read shard: " + s.ToString();
+      }
+      if (fail.empty() && records != changes) {
+        size_t missing = 0, extra = 0;
+        for (const auto& c : changes) missing += records.count(c) ? 0 : 1;
+        for (const auto& r : records) extra += changes.count(r) ? 0 : 1;
+        fail = "stream: " + std::to_string(missing) + " changes without a record, " +
+               std::to_string(extra) + " records without a change (" +
+               std::to_string(shards.size()) + " shards)";
       }
     }
     s = ts->Close();

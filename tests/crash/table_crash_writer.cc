@@ -1,8 +1,8 @@
 // table_crash_writer DIR SEED: opens a TableStore with sync durability and a
 // tiny split threshold (so partitions split while it runs), creates table "t"
-// if missing, and does conditional increments ("c<n>" items) and puts ("p<n>"
-// items) until killed (or 120 s pass). Protocol on stdout, written with
-// write(2) so nothing is buffered in-process:
+// with a stream (label "L1", NEW_AND_OLD_IMAGES) if missing, and does conditional increments
+// ("c<n>" items) and puts ("p<n>" items) until killed (or 120 s pass). Protocol on stdout, written
+// with write(2) so nothing is buffered in-process:
 //   T                      table "t" exists (created or found)
 //   I <key> <value>        intent: the write about to commit sets key to value
 //   A                      the last intent was acknowledged (returned OK)
@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   def.name = "t";
   def.partition_key = {"pk", ValueType::kS};
   def.attribute_definitions.push_back(def.partition_key);
+  def.stream.enabled = true;
+  def.stream.label = "L1";
   s = ts->CreateTable(def);
   if (!s.ok() && !IsTableInUse(s)) {
     std::fprintf(stderr, "table_crash_writer: create table: %s\n", s.ToString().c_str());

@@ -126,7 +126,9 @@ TEST_CASE("catalog: version 1 entries still decode, with TTL disabled") {
   std::string enc;
   EncodeTableDef(out, &enc);
   CHECK(static_cast<uint8_t>(enc[0]) == 2);
-  CHECK(enc.size() == V1Entry().size() + 2);
+  CHECK(enc.size() == V1Entry().size() + 2 + 3);
+  CHECK_FALSE(out.stream.enabled);
+  CHECK(out.stream.label.empty());
 }
 
 TEST_CASE("catalog: malformed entries are Corruption") {
@@ -148,8 +150,39 @@ TEST_CASE("catalog: malformed entries are Corruption") {
   CHECK(DecodeTableDef(v2 + std::string("\x01", 1), &out).IsCorruption());
   CHECK(DecodeTableDef(v2 + std::string("\x01\x05x", 3), &out).IsCorruption());
   CHECK(DecodeTableDef(v2 + std::string("\x02\x00", 2), &out).IsCorruption());
-  Status s = DecodeTableDef(v2 + std::string("\x01\x01x", 3), &out);
+  // TTL fields without the stream fields (v2 always carries both).
+  CHECK(DecodeTableDef(v2 + std::string("\x01\x01x", 3), &out).IsCorruption());
+  // Bad stream flag / view type, truncated label.
+  const std::string ttl("\x01\x01x", 3);
+  CHECK(DecodeTableDef(v2 + ttl + std::string("\x02\x01\x00", 3), &out).IsCorruption());
+  CHECK(DecodeTableDef(v2 + ttl + std::string("\x01\x05\x00", 3), &out).IsCorruption());
+  CHECK(DecodeTableDef(v2 + ttl +
+                           std::string("\x01\x02\x03"
+                                       "ab",
+                                       5),
+                       &out)
+            .IsCorruption());
+  Status s = DecodeTableDef(v2 + ttl +
+                                std::string("\x01\x02\x02"
+                                            "ab",
+                                            5),
+                            &out);
   REQUIRE_MESSAGE(s.ok(), s.ToString());
   CHECK(out.ttl.enabled);
   CHECK(out.ttl.attribute_name == "x");
+  CHECK(out.stream.enabled);
+  CHECK(out.stream.view_type == StreamViewType::kNewImage);
+  CHECK(out.stream.label == "ab");
+}
+
+TEST_CASE("catalog: version 2 round trip carries the stream settings") {
+  TableDef d = SampleDef();
+  d.stream.enabled = true;
+  d.stream.view_type = StreamViewType::kKeysOnly;
+  d.stream.label = "2026-11-24T01:02:03.456";
+  std::string enc;
+  EncodeTableDef(d, &enc);
+  TableDef out;
+  REQUIRE(DecodeTableDef(enc, &out).ok());
+  CHECK(out.stream == d.stream);
 }
