@@ -4,11 +4,16 @@
 //                 [--durability sync|periodic|none] [--cache-mb 64]
 //                 [--memtable-mb 64] [--threads N] [--region us-east-1]
 //                 [--max-connections 1024] [--ttl-interval-ms 60000]
+//                 [--split-threshold-bytes 10737418240]
 //
 // --ttl-interval-ms: pause between two TTL sweeps (deletion of expired items
 // of tables with Time to Live enabled); 0 = no background sweeps. DynamoDB
 // deletes within days; one minute is quick for local use and bounds the cost
 // of re-scanning large TTL tables.
+//
+// --split-threshold-bytes: a partition larger than this splits in two
+// (DynamoDB's is 10 GB; 0 = never). Small values force splits, e.g. to test
+// stream readers across shard lineage.
 //
 // Prints its settings, then "basalt-server listening on http://ADDR:PORT" (the
 // line tests wait for; with --port 0 the OS picks the port). SIGTERM/SIGINT
@@ -36,7 +41,9 @@ void Usage(FILE* f) {
              "                     [--durability sync|periodic|none] [--cache-mb N]\n"
              "                     [--memtable-mb N] [--threads N] [--region R]\n"
              "                     [--max-connections N] [--ttl-interval-ms N]\n"
-             "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000\n");
+             "                     [--split-threshold-bytes N]\n"
+             "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000,\n"
+             "          10737418240\n");
 }
 
 bool ParseUint(const char* s, uint64_t max, uint64_t* out) {
@@ -61,6 +68,7 @@ int main(int argc, char** argv) {
   uint64_t threads = std::max(1u, std::thread::hardware_concurrency());
   uint64_t max_connections = 1024;
   uint64_t ttl_interval_ms = 60000;
+  uint64_t split_threshold_bytes = table::TableStoreOptions().split_threshold_bytes;
   std::string region = "us-east-1";
 
   for (int i = 1; i < argc; i++) {
@@ -95,6 +103,8 @@ int main(int argc, char** argv) {
       ok = ParseUint(v, 1 << 20, &max_connections) && max_connections > 0;
     } else if (a == "--ttl-interval-ms") {
       ok = ParseUint(v, UINT32_MAX, &ttl_interval_ms);
+    } else if (a == "--split-threshold-bytes") {
+      ok = ParseUint(v, UINT64_MAX, &split_threshold_bytes);
     } else if (a == "--region") {
       region = v;
     } else {
@@ -124,6 +134,7 @@ int main(int argc, char** argv) {
   to.lsm.block_cache_size = cache_mb << 20;
   to.lsm.write_buffer_size = memtable_mb << 20;
   to.ttl_sweep_interval_ms = static_cast<uint32_t>(ttl_interval_ms);
+  to.split_threshold_bytes = split_threshold_bytes;
   std::unique_ptr<table::TableStore> store;
   Status s = table::TableStore::Open(to, &store);
   if (!s.ok()) {

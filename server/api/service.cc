@@ -15,6 +15,7 @@ namespace json = boost::json;
 
 namespace {
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
+constexpr std::string_view kStreamsTargetPrefix = "DynamoDBStreams_20120810.";
 constexpr std::string_view kAmzJson = "application/x-amz-json-1.0";
 constexpr std::string_view kJson = "application/json";
 
@@ -38,6 +39,7 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   RegisterReadOperations(&ops_);
   RegisterBatchOperations(&ops_);
   RegisterTtlOperations(&ops_);
+  RegisterStreamsOperations(&streams_ops_);
 }
 
 void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
@@ -68,9 +70,17 @@ void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
     if (ec || !body.is_object())
       throw SerializationError("Start of structure or map found where not expected.");
     std::string_view target = req.Header("x-amz-target");
-    if (!target.starts_with(kTargetPrefix)) throw UnknownOperation();
-    auto it = ops_.find(target.substr(kTargetPrefix.size()));
-    if (it == ops_.end()) throw UnknownOperation();
+    const auto* ops = &ops_;
+    if (target.starts_with(kTargetPrefix)) {
+      target.remove_prefix(kTargetPrefix.size());
+    } else if (target.starts_with(kStreamsTargetPrefix)) {
+      target.remove_prefix(kStreamsTargetPrefix.size());
+      ops = &streams_ops_;
+    } else {
+      throw UnknownOperation();
+    }
+    auto it = ops->find(target);
+    if (it == ops->end()) throw UnknownOperation();
     Context ctx = ctx_;
     json::object out = it->second(ctx, body.get_object());
     resp->status = 200;

@@ -6,7 +6,8 @@
 //   other methods, or a POST whose Content-Type is neither
 //   application/x-amz-json-1.0 nor application/json -> 404 <UnknownOperationException/>
 //   body not a JSON object                         -> SerializationException
-//   X-Amz-Target not "DynamoDB_20120810.<Op>" of a known Op -> UnknownOperationException
+//   X-Amz-Target not "DynamoDB_20120810.<Op>" of a known Op, nor
+//   "DynamoDBStreams_20120810.<Op>" of a Streams Op -> UnknownOperationException
 //   then the operation: JSON type checks (SerializationException), constraint
 //   checks (ValidationException, aggregated), semantic checks, execution.
 // Local mode: any credentials (or none) are accepted.
@@ -28,6 +29,9 @@ struct ServiceOptions {
   // Shown in ARNs ("arn:aws:dynamodb:<region>:<account>:table/<name>") and the health check.
   std::string region = "us-east-1";
   std::string account = "000000000000";
+  // Milliseconds since the Unix epoch, for shard-iterator ages; unset = the
+  // system clock (tests inject a fake one to expire iterators).
+  std::function<uint64_t()> now_ms;
 };
 
 // What every operation handler sees.
@@ -49,6 +53,9 @@ class Service {
   Context ctx_;
   ServiceOptions options_;
   std::map<std::string, Operation, std::less<>> ops_;
+  // DynamoDB Streams operations, served on the same port (as DynamoDB Local
+  // and Alternator do) under their own target prefix.
+  std::map<std::string, Operation, std::less<>> streams_ops_;
 };
 
 // Operation registration, one function per API family (tables.cc, items.cc,
@@ -59,5 +66,8 @@ void RegisterReadOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterBatchOperations(std::map<std::string, Operation, std::less<>>* ops);
 // ttl.cc: UpdateTimeToLive and DescribeTimeToLive.
 void RegisterTtlOperations(std::map<std::string, Operation, std::less<>>* ops);
+// streams.cc: the DynamoDB Streams API (ListStreams, DescribeStream,
+// GetShardIterator, GetRecords), registered in the Streams operations map.
+void RegisterStreamsOperations(std::map<std::string, Operation, std::less<>>* ops);
 
 }  // namespace basalt::server::api
