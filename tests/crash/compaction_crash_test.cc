@@ -13,53 +13,28 @@
 //
 // usage: compaction_crash_test WRITER BASALT_ADMIN
 // env:   BASALT_CRASH_ROUNDS (default 10), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS
-#include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "engine/base/logging.h"
 #include "engine/base/random.h"
 #include "engine/io/env.h"
 #include "engine/lsm/db.h"
 #include "engine/lsm/verify.h"
+#include "tests/crash/crash_common.h"
+#include "tests/crash/crash_harness.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
 
 namespace {
 
-struct Entry {
-  TreeId tree;
-  std::string key;
-  bool del;
-  std::string value;
-};
-using State = std::map<std::pair<TreeId, std::string>, std::string>;
-
-void Apply(State* st, const std::vector<Entry>& op) {
-  for (const auto& e : op) {
-    if (e.del) {
-      st->erase({e.tree, e.key});
-    } else {
-      (*st)[{e.tree, e.key}] = e.value;
-    }
-  }
-}
-
-int Fail(const std::string& msg) {
-  std::fprintf(stderr, "compaction_crash_test: FAIL: %s\n", msg.c_str());
-  return 1;
-}
+int Fail(const std::string& msg) { return test::Fail("compaction_crash_test", msg); }
 
 // How a round's kill is timed.
 struct KillPlan {
@@ -72,71 +47,35 @@ struct KillPlan {
 // Returns false if it could not be started; *killed false if it exited on its own.
 bool RunAndKill(const std::vector<std::string>& args, const KillPlan& plan, std::string* output,
                 bool* killed_by_signal, int* killed_at_ms) {
-  int fds[2];
-  if (pipe(fds) != 0) return false;
-  pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  using Clock = std::chrono::steady_clock;
+  using test::Clock;
   const auto start = Clock::now();
   const auto armed_at = start + std::chrono::milliseconds(plan.min_ms);
   // Aimed kills fall back to a timed kill if no marker comes within 3 s.
-  auto deadline = plan.aimed ? armed_at + std::chrono::seconds(3) : armed_at;
-  bool marker_seen = false, killed = false;
+  const auto deadline = plan.aimed ? armed_at + std::chrono::seconds(3) : armed_at;
+  bool marker_seen = false;
   size_t scanned = 0;  // output before this offset was searched for markers
-  char chunk[65536];
-  output->clear();
-  while (true) {
-    auto now = Clock::now();
-    if (!killed && now >= deadline) {
-      kill(pid, SIGKILL);
-      killed = true;
-      *killed_at_ms = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count());
-    }
-    pollfd p{fds[0], POLLIN, 0};
-    const int wait_ms =
-        killed
-            ? 1000
-            : static_cast<int>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) +
-                  1;
-    if (poll(&p, 1, wait_ms) <= 0) continue;
-    ssize_t n = read(fds[0], chunk, sizeof(chunk));
-    if (n <= 0) break;  // EOF: the child is gone
-    output->append(chunk, static_cast<size_t>(n));
-    if (plan.aimed && !marker_seen && !killed && Clock::now() >= armed_at) {
+  auto aim = [&](const std::string& out, Clock::time_point* kill_at) {
+    if (plan.aimed && !marker_seen && Clock::now() >= armed_at) {
       // Markers are whole lines "S" or "K"; look only at complete new lines.
-      for (size_t pos = output->find('\n', scanned); pos != std::string::npos;
-           pos = output->find('\n', scanned)) {
-        const bool marker =
-            pos == scanned + 1 && ((*output)[scanned] == 'S' || (*output)[scanned] == 'K');
+      for (size_t pos = out.find('\n', scanned); pos != std::string::npos;
+           pos = out.find('\n', scanned)) {
+        const bool marker = pos == scanned + 1 && (out[scanned] == 'S' || out[scanned] == 'K');
         scanned = pos + 1;
         if (marker) {
           marker_seen = true;
-          deadline = Clock::now() + std::chrono::milliseconds(plan.delay_ms);
+          *kill_at = Clock::now() + std::chrono::milliseconds(plan.delay_ms);
           break;
         }
       }
     } else if (!marker_seen) {
-      size_t last = output->rfind('\n');
+      size_t last = out.rfind('\n');
       scanned = last == std::string::npos ? 0 : last + 1;
     }
-  }
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  *killed_by_signal = WIFSIGNALED(status);
+  };
+  Clock::time_point killed_at = start;
+  if (!test::RunAndKillAt(args, deadline, aim, output, killed_by_signal, &killed_at)) return false;
+  *killed_at_ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(killed_at - start).count());
   return true;
 }
 
@@ -177,25 +116,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string writer = argv[1], admin = argv[2];
-  const char* r = std::getenv("BASALT_CRASH_ROUNDS");
-  const int rounds = r != nullptr ? std::atoi(r) : 10;
-  const char* sd = std::getenv("BASALT_CRASH_SEED");
-  const uint64_t seed =
-      sd != nullptr ? std::strtoull(sd, nullptr, 10) : static_cast<uint64_t>(::time(nullptr));
+  const int rounds = test::CrashRounds(10);
+  const uint64_t seed = test::CrashSeed();
   std::printf("compaction_crash_test: %d rounds, seed %llu\n", rounds,
               static_cast<unsigned long long>(seed));
   Random rnd(seed);
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("basalt_compaction_crash_" + std::to_string(getpid())))
-                              .string();
-  std::filesystem::remove_all(dir);
+  const std::string dir = test::FreshTestDir("basalt_compaction_crash");
+  test::SilenceLogging();
 
-  struct Quiet : Logger {
-    void Log(std::string_view) override {}
-  } quiet;
-  SetLogger(&quiet);
-
-  State acked;
+  test::State acked;
   uint64_t total_acked = 0, in_flight_applied = 0, tables_started = 0;
   int aimed_rounds = 0, rounds_with_leftovers = 0;
   for (int round = 0; round < rounds; round++) {
@@ -218,34 +147,10 @@ int main(int argc, char** argv) {
     }
     if (!signaled) return Fail("writer exited on its own; see its stderr above");
 
-    // Parse: committed ops apply in order; the trailing uncommitted op is in flight.
-    std::map<uint64_t, std::vector<Entry>> pending;
-    std::vector<Entry> in_flight;
-    uint64_t round_acked = 0, round_tables = 0;
-    std::istringstream in(buf);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (in.eof() && !buf.empty() && buf.back() != '\n') break;  // torn last line
-      if (line == "S") round_tables++;
-      if (line.empty() || line == "S" || line == "K") continue;
-      std::istringstream ls(line);
-      char kind;
-      uint64_t op;
-      ls >> kind >> op;
-      if (kind == 'I') {
-        Entry e;
-        ls >> e.tree >> e.key >> e.value;
-        e.del = e.value == "DEL";
-        pending[op].push_back(e);
-      } else if (kind == 'C') {
-        Apply(&acked, pending[op]);
-        pending.erase(op);
-        round_acked++;
-      }
-    }
-    if (!pending.empty()) in_flight = pending.rbegin()->second;
-    total_acked += round_acked;
-    tables_started += round_tables;
+    // Committed ops apply in order; the trailing uncommitted op is in flight.
+    const test::LogSummary log = test::ApplyWriterLog(buf, &acked);
+    total_acked += log.acked_ops;
+    tables_started += log.tables_started;
     const std::string where = "round " + std::to_string(round) + " (" + policy + ", " + durability +
                               ", dir " + dir + "): ";
 
@@ -265,51 +170,12 @@ int main(int argc, char** argv) {
     options.disable_compaction = true;
     Status s = DB::Open(options, dir, &db);
     if (!s.ok()) return Fail(where + "reopen: " + s.ToString());
-    TreeId second = kDefaultTree;
-    std::vector<TreeId> trees = {kDefaultTree};
-    if (db->FindTree("second", &second).ok()) trees.push_back(second);
-    State with_in_flight = acked;
-    Apply(&with_in_flight, in_flight);
-    int applied_votes = 0, not_applied_votes = 0;
-    for (const auto& e : in_flight) {
-      std::string v;
-      Status gs = db->Get(ReadOptions(), e.tree, e.key, &v);
-      auto exp_new = with_in_flight.find({e.tree, e.key});
-      auto exp_old = acked.find({e.tree, e.key});
-      bool matches_new =
-          exp_new == with_in_flight.end() ? gs.IsNotFound() : (gs.ok() && v == exp_new->second);
-      bool matches_old =
-          exp_old == acked.end() ? gs.IsNotFound() : (gs.ok() && v == exp_old->second);
-      if (matches_new && !matches_old) applied_votes++;
-      if (matches_old && !matches_new) not_applied_votes++;
-      if (!matches_new && !matches_old)
-        return Fail(where + "in-flight key " + e.key + " has an unexpected value");
-    }
-    if (applied_votes > 0 && not_applied_votes > 0)
-      return Fail(where + "in-flight batch applied partially");
-    if (applied_votes > 0) {
-      acked = with_in_flight;
-      in_flight_applied++;
-    }
+    bool applied = false;
     uint64_t lost = 0;
-    for (TreeId tid : trees) {
-      // A full scan must equal the model exactly: nothing lost, nothing invented.
-      State actual;
-      auto it = db->NewIterator(ReadOptions(), tid);
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        actual[{tid, std::string(it->key())}] = std::string(it->value());
-      }
-      if (!it->status().ok()) return Fail(where + "scan: " + it->status().ToString());
-      for (const auto& [k, v] : acked) {
-        if (k.first != tid) continue;
-        auto a = actual.find(k);
-        if (a == actual.end() || a->second != v) lost++;
-      }
-      for (const auto& [k, v] : actual) {
-        if (acked.find(k) == acked.end())
-          return Fail(where + "key " + k.second + " present but never acknowledged");
-      }
-    }
+    const std::string error =
+        test::CheckAgainstModel(db.get(), log.in_flight, &acked, &applied, &lost);
+    if (!error.empty()) return Fail(where + error);
+    if (applied) in_flight_applied++;
     if (lost > 0) return Fail(where + std::to_string(lost) + " acknowledged writes lost");
 
     // 3. Recovery removed every leftover: no unreferenced .sst, temp file or old manifest.
@@ -335,8 +201,9 @@ int main(int argc, char** argv) {
         "compaction_crash_test: round %d: %s/%s, %s kill at %d ms, %llu tables started, %llu "
         "writes acknowledged, 0 lost, %zu leftover files removed by recovery%s\n",
         round, policy, durability, plan.aimed ? "aimed" : "timed", killed_at_ms,
-        static_cast<unsigned long long>(round_tables), static_cast<unsigned long long>(round_acked),
-        leftovers, in_flight.empty() ? "" : ", 1 in flight");
+        static_cast<unsigned long long>(log.tables_started),
+        static_cast<unsigned long long>(log.acked_ops), leftovers,
+        log.in_flight.empty() ? "" : ", 1 in flight");
     std::fflush(stdout);
   }
   std::printf(
@@ -347,6 +214,6 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total_acked),
       static_cast<unsigned long long>(in_flight_applied), rounds_with_leftovers);
   std::printf("%d passed, 0 failed\n", rounds);
-  if (std::getenv("BASALT_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir);
+  test::RemoveTestDir(dir);
   return 0;
 }

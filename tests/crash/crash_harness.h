@@ -1,4 +1,5 @@
-// Shared pieces of the kill -9 crash tests (crash_test, table_crash_test).
+// Shared pieces of the kill -9 crash tests (crash_test, table_crash_test,
+// compaction_crash_test) and their writers.
 #pragma once
 
 #include <poll.h>
@@ -7,14 +8,37 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/logging.h"
 
 namespace basalt::test {
 
+// Both sides: drops the engine's log output.
+inline void SilenceLogging() {
+  struct Quiet : Logger {
+    void Log(std::string_view) override {}
+  };
+  static Quiet quiet;
+  SetLogger(&quiet);
+}
+
 // Writer side: writes line to stdout with write(2), so nothing is buffered in
-// the process when it is killed. Exits if the parent is gone.
+// the process when it is killed. Exits if the parent is gone. Callers on
+// several threads are serialized, so their lines never interleave (a line may
+// exceed PIPE_BUF).
 inline void EmitLine(const std::string& line) {
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
   const char* p = line.data();
   size_t left = line.size();
   while (left > 0) {
@@ -25,11 +49,51 @@ inline void EmitLine(const std::string& line) {
   }
 }
 
-// Parent side: runs `writer dir seed`, collects its stdout, SIGKILLs it after
-// kill_after_ms and returns everything it wrote before dying. *killed_by_signal
-// is false if it exited on its own (a failure of the writer).
-inline bool RunAndKill(const std::string& writer, const std::string& dir, const std::string& seed,
-                       int kill_after_ms, std::string* output, bool* killed_by_signal) {
+// Parent side: the number of rounds (BASALT_CRASH_ROUNDS, else default_rounds).
+inline int CrashRounds(int default_rounds) {
+  const char* r = std::getenv("BASALT_CRASH_ROUNDS");
+  return r != nullptr ? std::atoi(r) : default_rounds;
+}
+
+// Parent side: the seed (BASALT_CRASH_SEED, else the current time).
+inline uint64_t CrashSeed() {
+  const char* sd = std::getenv("BASALT_CRASH_SEED");
+  return sd != nullptr ? std::strtoull(sd, nullptr, 10) : static_cast<uint64_t>(::time(nullptr));
+}
+
+// Parent side: an empty directory path "<temp>/<name>_<pid>" (removed if it exists).
+inline std::string FreshTestDir(const std::string& name) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / (name + "_" + std::to_string(getpid()))).string();
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// Parent side: removes dir unless BASALT_KEEP_TEST_DIRS is set.
+inline void RemoveTestDir(const std::string& dir) {
+  if (std::getenv("BASALT_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir);
+}
+
+// Parent side: prints "<program>: FAIL: <msg>" to stderr and returns 1.
+inline int Fail(const std::string& program, const std::string& msg) {
+  std::fprintf(stderr, "%s: FAIL: %s\n", program.c_str(), msg.c_str());
+  return 1;
+}
+
+using Clock = std::chrono::steady_clock;
+
+// Called with the writer's output so far after each read before the kill; it
+// may move *deadline (the time of the kill).
+using OutputHook = std::function<void(const std::string& output, Clock::time_point* deadline)>;
+
+// Parent side: runs args (args[0] is the program), collects its stdout, SIGKILLs
+// it at deadline (which on_output, if set, may move) and returns everything it
+// wrote before dying. Returns false if it could not be started. *killed_at is
+// when the kill was sent; *killed_by_signal is false if it exited on its own
+// (a failure of the writer).
+inline bool RunAndKillAt(const std::vector<std::string>& args, Clock::time_point deadline,
+                         const OutputHook& on_output, std::string* output, bool* killed_by_signal,
+                         Clock::time_point* killed_at) {
   int fds[2];
   if (pipe(fds) != 0) return false;
   pid_t pid = fork();
@@ -38,19 +102,22 @@ inline bool RunAndKill(const std::string& writer, const std::string& dir, const 
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
-    execl(writer.c_str(), writer.c_str(), dir.c_str(), seed.c_str(), static_cast<char*>(nullptr));
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
     _exit(127);
   }
   close(fds[1]);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kill_after_ms);
   bool killed = false;
   char chunk[65536];
   output->clear();
   while (true) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = Clock::now();
     if (!killed && now >= deadline) {
       kill(pid, SIGKILL);
       killed = true;
+      *killed_at = now;
     }
     pollfd p{fds[0], POLLIN, 0};
     const int wait_ms =
@@ -63,12 +130,22 @@ inline bool RunAndKill(const std::string& writer, const std::string& dir, const 
     ssize_t n = read(fds[0], chunk, sizeof(chunk));
     if (n <= 0) break;  // EOF: the child is gone
     output->append(chunk, static_cast<size_t>(n));
+    if (!killed && on_output) on_output(*output, &deadline);
   }
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   *killed_by_signal = WIFSIGNALED(status);
   return true;
+}
+
+// Parent side: runs `writer dir seed` and SIGKILLs it after kill_after_ms; see
+// RunAndKillAt.
+inline bool RunAndKill(const std::string& writer, const std::string& dir, const std::string& seed,
+                       int kill_after_ms, std::string* output, bool* killed_by_signal) {
+  Clock::time_point killed_at;
+  return RunAndKillAt({writer, dir, seed}, Clock::now() + std::chrono::milliseconds(kill_after_ms),
+                      nullptr, output, killed_by_signal, &killed_at);
 }
 
 }  // namespace basalt::test

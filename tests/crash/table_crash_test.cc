@@ -11,21 +11,12 @@
 //
 // usage: table_crash_test TABLE_CRASH_WRITER
 // env:   BASALT_CRASH_ROUNDS (default 10), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
 
-#include "engine/base/logging.h"
 #include "engine/base/random.h"
 #include "engine/table/table_store.h"
 #include "tests/crash/crash_harness.h"
@@ -35,10 +26,7 @@ using namespace basalt::table;
 
 namespace {
 
-int Fail(const std::string& msg) {
-  std::fprintf(stderr, "table_crash_test: FAIL: %s\n", msg.c_str());
-  return 1;
-}
+int Fail(const std::string& msg) { return test::Fail("table_crash_test", msg); }
 
 }  // namespace
 
@@ -48,22 +36,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string writer = argv[1];
-  const char* r = std::getenv("BASALT_CRASH_ROUNDS");
-  const int rounds = r != nullptr ? std::atoi(r) : 10;
-  const char* sd = std::getenv("BASALT_CRASH_SEED");
-  const uint64_t seed =
-      sd != nullptr ? std::strtoull(sd, nullptr, 10) : static_cast<uint64_t>(::time(nullptr));
+  const int rounds = test::CrashRounds(10);
+  const uint64_t seed = test::CrashSeed();
   std::printf("table_crash_test: %d rounds, seed %llu\n", rounds,
               static_cast<unsigned long long>(seed));
   Random rnd(seed);
-  std::string dir =
-      (std::filesystem::temp_directory_path() / ("basalt_table_crash_" + std::to_string(getpid())))
-          .string();
-  std::filesystem::remove_all(dir);
-  struct Quiet : Logger {
-    void Log(std::string_view) override {}
-  } quiet;
-  SetLogger(&quiet);
+  const std::string dir = test::FreshTestDir("basalt_table_crash");
+  test::SilenceLogging();
 
   std::map<std::string, int64_t> acked;
   // Every change acknowledged so far as (key, new value): each write sets a
@@ -236,6 +215,6 @@ int main(int argc, char** argv) {
               acked.size(), max_partitions);
   if (max_partitions < 2) return Fail("no partition split happened");
   std::printf("%d passed, 0 failed\n", rounds);
-  if (std::getenv("BASALT_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir);
+  test::RemoveTestDir(dir);
   return 0;
 }

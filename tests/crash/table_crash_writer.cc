@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/base/logging.h"
 #include "engine/base/random.h"
 #include "engine/table/table_store.h"
 #include "tests/crash/crash_harness.h"
@@ -39,10 +38,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: table_crash_writer DIR SEED\n");
     return 2;
   }
-  struct Quiet : Logger {
-    void Log(std::string_view) override {}
-  } quiet;
-  SetLogger(&quiet);
+  test::SilenceLogging();
   TableStoreOptions options;
   options.dir = argv[1];
   options.lsm.durability = lsm::Durability::kSync;
