@@ -235,6 +235,15 @@ struct TableStore::TableState {
 
 // ---- validation ----
 
+// DynamoDB's text for an empty S/B key value: "are not valid." (not "were
+// invalid:"), for PutItem as for Key parameters and key conditions.
+static Status EmptyKeyError(const std::string& name) {
+  return Status::InvalidArgument(
+      "One or more parameter values are not valid. The AttributeValue for a key attribute "
+      "cannot contain an empty string value. Key: " +
+      name);
+}
+
 Status TableStore::ValidateItemKey(const TableDef& def, const Item& item) {
   for (const KeyAttribute* a : KeyAttributes(def)) {
     const Value* v = item.Find(a->name);
@@ -246,13 +255,7 @@ Status TableStore::ValidateItemKey(const TableDef& def, const Item& item) {
                                          " expected: " + ValueTypeName(a->type) +
                                          " actual: " + ValueTypeName(v->type()));
     }
-    if (IsEmptyKeyValue(*v)) {
-      // "are not valid." (not "were invalid:") for PutItem too, as DynamoDB answers.
-      return Status::InvalidArgument(
-          "One or more parameter values are not valid. The AttributeValue for a key attribute "
-          "cannot contain an empty string value. Key: " +
-          a->name);
-    }
+    if (IsEmptyKeyValue(*v)) return EmptyKeyError(a->name);
     Status s = CheckKeySize(def, *a, *v);
     if (!s.ok()) return s;
   }
@@ -267,12 +270,7 @@ Status TableStore::ValidateKeyOnly(const TableDef& def, const Item& key) {
     if (v == nullptr || v->type() != a->type) {
       return Status::InvalidArgument(kKeySchemaMismatchMessage);
     }
-    if (IsEmptyKeyValue(*v)) {
-      return Status::InvalidArgument(
-          "One or more parameter values are not valid. The AttributeValue for a key attribute "
-          "cannot contain an empty string value. Key: " +
-          a->name);
-    }
+    if (IsEmptyKeyValue(*v)) return EmptyKeyError(a->name);
     Status s = CheckKeySize(def, *a, *v);
     if (!s.ok()) return s;
   }
@@ -1097,12 +1095,7 @@ Status TableStore::Query(const std::string& table, const Value& pk, const SortKe
   if (!s.ok()) return s;
   const TableDef& def = t->def;
   if (pk.type() != def.partition_key.type) return Status::InvalidArgument(kConditionTypeMismatch);
-  if (IsEmptyKeyValue(pk)) {
-    return Status::InvalidArgument(
-        "One or more parameter values are not valid. The AttributeValue for a key attribute "
-        "cannot contain an empty string value. Key: " +
-        def.partition_key.name);
-  }
+  if (IsEmptyKeyValue(pk)) return EmptyKeyError(def.partition_key.name);
   if (cond.op != SortKeyOp::kAll) {
     if (!def.sort_key) return Status::InvalidArgument("Query key condition not supported");
     ValueType skt = def.sort_key->type;

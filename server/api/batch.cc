@@ -338,12 +338,13 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
 
   std::vector<TableUnits> units;
   for (const std::string& t : tables) units.push_back({t, 0, {}});
-  for (size_t i = 0; i < ops.size(); ++i) {
+  // Capacity only when asked for; the put item is read in place, not copied.
+  for (size_t i = 0; mode != ReturnCapacity::kNone && i < ops.size(); ++i) {
     TableUnits& tu = units[op_table[i]];
-    const std::optional<Item>& old = result.old_items[i];
-    std::optional<Item> next;
-    if (ops[i].kind == table::WriteOp::Kind::kPut) next = ops[i].item;
-    tu.units += WriteUnits(std::max(SizeOf(old), SizeOf(next)));
+    const Item* old = result.old_items[i] ? &*result.old_items[i] : nullptr;
+    const Item* next = ops[i].kind == table::WriteOp::Kind::kPut ? &ops[i].item : nullptr;
+    tu.units +=
+        WriteUnits(std::max(old ? table::ItemSize(*old) : 0, next ? table::ItemSize(*next) : 0));
     for (const IndexCapacity& ix : IndexWriteUnits(defs[op_table[i]], old, next)) {
       auto [it, inserted] = tu.indexes.emplace(ix.name, ix);
       if (!inserted) it->second.units += ix.units;

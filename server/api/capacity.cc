@@ -61,7 +61,7 @@ std::vector<IndexDef> IndexDefs(const table::TableDef& def) {
 
 // The index entry of `item`, or nullopt when the item lacks an index key.
 std::optional<table::Item> Entry(const table::TableDef& def, const IndexDef& ix,
-                                 const std::optional<table::Item>& item) {
+                                 const table::Item* item) {
   if (!item) return std::nullopt;
   for (const auto& k : ix.keys) {
     if (!item->Contains(k)) return std::nullopt;
@@ -80,9 +80,8 @@ std::optional<table::Item> Entry(const table::TableDef& def, const IndexDef& ix,
 
 }  // namespace
 
-std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def,
-                                           const std::optional<table::Item>& old_item,
-                                           const std::optional<table::Item>& new_item) {
+std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def, const table::Item* old_item,
+                                           const table::Item* new_item) {
   std::vector<IndexCapacity> out;
   for (const IndexDef& ix : IndexDefs(def)) {
     auto before = Entry(def, ix, old_item);

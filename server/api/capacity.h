@@ -36,9 +36,9 @@ struct IndexCapacity {
   bool global = true;
   double units = 0;
 };
-std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def,
-                                           const std::optional<table::Item>& old_item,
-                                           const std::optional<table::Item>& new_item);
+// old_item / new_item: nullptr when absent.
+std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def, const table::Item* old_item,
+                                           const table::Item* new_item);
 
 // {"TableName": t, "CapacityUnits": total} where total = table units + the
 // indexes' units; with INDEXES also "Table": {"CapacityUnits": ...} and

@@ -69,8 +69,7 @@ json::object PutItem(Context& ctx, const json::object& req) {
   if (common.return_values == "ALL_OLD" && r.old_item) {
     resp["Attributes"] = ItemToJson(*r.old_item);
   }
-  AddCapacity(&resp, common, WriteUnits(std::max(SizeOf(r.old_item), SizeOf(r.new_item))), false,
-              IndexWriteUnits(def, r.old_item, r.new_item));
+  AddWriteCapacity(&resp, common, def, r.old_item, r.new_item);
   return resp;
 }
 
@@ -119,8 +118,7 @@ json::object DeleteItem(Context& ctx, const json::object& req) {
   if (common.return_values == "ALL_OLD" && r.old_item) {
     resp["Attributes"] = ItemToJson(*r.old_item);
   }
-  AddCapacity(&resp, common, WriteUnits(SizeOf(r.old_item)), false,
-              IndexWriteUnits(def, r.old_item, r.new_item));
+  AddWriteCapacity(&resp, common, def, r.old_item, r.new_item);
   return resp;
 }
 
@@ -190,8 +188,7 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
     attrs = expr::Project(*r.new_item, updated);
   }
   if (attrs && !attrs->empty()) resp["Attributes"] = ItemToJson(*attrs);
-  AddCapacity(&resp, common, WriteUnits(std::max(SizeOf(r.old_item), SizeOf(r.new_item))), false,
-              IndexWriteUnits(def, r.old_item, r.new_item));
+  AddWriteCapacity(&resp, common, def, r.old_item, r.new_item);
   return resp;
 }
 

@@ -296,6 +296,14 @@ void AddCapacity(json::object* resp, const Common& common, double units, bool re
 
 size_t SizeOf(const std::optional<Item>& item) { return item ? table::ItemSize(*item) : 0; }
 
+void AddWriteCapacity(json::object* resp, const Common& common, const TableDef& def,
+                      const std::optional<Item>& old_item, const std::optional<Item>& new_item) {
+  if (common.capacity == ReturnCapacity::kNone) return;
+  AddCapacity(
+      resp, common, WriteUnits(std::max(SizeOf(old_item), SizeOf(new_item))), false,
+      IndexWriteUnits(def, old_item ? &*old_item : nullptr, new_item ? &*new_item : nullptr));
+}
+
 // Runs fn under TableStore::Update, letting fn throw ApiError: the error is
 // carried out of the engine as a value and rethrown here.
 table::UpdateResult RunUpdate(Context& ctx, const std::string& table, const Item& key,

@@ -103,6 +103,10 @@ bool Evaluate(const expr::Condition* c, const Item* item);
 void AddCapacity(boost::json::object* resp, const Common& common, double units, bool read,
                  const std::vector<IndexCapacity>& indexes = {});
 size_t SizeOf(const std::optional<Item>& item);
+// A single-item write's ConsumedCapacity: units of the larger of the old and
+// new item, plus the index units (computed only when capacity was asked for).
+void AddWriteCapacity(boost::json::object* resp, const Common& common, const table::TableDef& def,
+                      const std::optional<Item>& old_item, const std::optional<Item>& new_item);
 
 // Runs fn under TableStore::Update; fn may throw ApiError, which is carried
 // out of the table layer as a value and rethrown here.
