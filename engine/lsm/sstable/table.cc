@@ -499,26 +499,37 @@ bool Table::KeyMayMatch(std::string_view user_key) const {
 Status Table::Get(std::string_view lookup_ikey, bool* found, std::string* ikey,
                   std::string* value) const {
   *found = false;
-  const std::string_view user_key = ExtractUserKey(lookup_ikey);
-  if (!KeyMayMatch(user_key)) return Status::OK();
+  if (!KeyMayMatch(ExtractUserKey(lookup_ikey))) return Status::OK();
+  BlockHandle handle;
+  Status s = FindDataBlock(lookup_ikey, &handle);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  return GetFromBlock(handle, lookup_ikey, found, ikey, value);
+}
 
+Status Table::FindDataBlock(std::string_view lookup_ikey, BlockHandle* handle) const {
   BlockIterator index_iter(rep_->index_block.get(), KeyOrder::kInternal);
   index_iter.Seek(lookup_ikey);
-  if (!index_iter.Valid()) return WithContext(index_iter.status(), "index block");
-  BlockHandle handle;
-  Status s = DecodeIndexValue(index_iter.value(), &handle);
-  if (!s.ok()) return s;
+  if (!index_iter.Valid()) {
+    Status s = WithContext(index_iter.status(), "index block");
+    return s.ok() ? Status::NotFound("") : s;
+  }
+  return DecodeIndexValue(index_iter.value(), handle);
+}
 
+Status Table::GetFromBlock(const BlockHandle& handle, std::string_view lookup_ikey, bool* found,
+                           std::string* ikey, std::string* value) const {
+  *found = false;
   std::shared_ptr<const Block> block;
-  s = ReadDataBlockCached(rep_->file.get(), rep_->data_limit, rep_->options.block_cache.get(),
-                          rep_->cache_id, handle, &block);
+  Status s = ReadDataBlockCached(rep_->file.get(), rep_->data_limit,
+                                 rep_->options.block_cache.get(), rep_->cache_id, handle, &block);
   if (!s.ok()) return s;
   BlockIterator it(block.get(), KeyOrder::kInternal);
   it.Seek(lookup_ikey);
   // If the block holds no key >= lookup_ikey, neither does the next block
   // hold one with this user key: the index key separates them (format.h).
   if (!it.Valid()) return WithContext(it.status(), DataBlockContext(handle));
-  if (ExtractUserKey(it.key()) == user_key) {
+  if (ExtractUserKey(it.key()) == ExtractUserKey(lookup_ikey)) {
     ikey->assign(it.key());
     value->assign(it.value());
     *found = true;

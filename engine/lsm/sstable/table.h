@@ -26,6 +26,7 @@
 #include "engine/base/status.h"
 #include "engine/io/env.h"
 #include "engine/lsm/iterator.h"
+#include "engine/lsm/sstable/format.h"
 
 namespace basalt::lsm {
 
@@ -111,6 +112,17 @@ class Table {
   // user key differs, *found = false. Otherwise copies it out, *found = true.
   Status Get(std::string_view lookup_ikey, bool* found, std::string* ikey,
              std::string* value) const;
+
+  // The two steps of Get after the filter, for callers that find blocks
+  // another way (the DB's block index, MultiGet).
+  // FindDataBlock: the handle of the one data block that can hold the first
+  // entry >= lookup_ikey, from the pinned index (no I/O). NotFound when
+  // lookup_ikey is past the last block; Corruption for a bad index entry.
+  Status FindDataBlock(std::string_view lookup_ikey, BlockHandle* handle) const;
+  // GetFromBlock: Get's contract within the block at handle (read through the
+  // block cache); no filter check. handle must come from this table's index.
+  Status GetFromBlock(const BlockHandle& handle, std::string_view lookup_ikey, bool* found,
+                      std::string* ikey, std::string* value) const;
 
   // Iterator over internal keys. May outlive nothing: the Table must outlive it.
   std::unique_ptr<Iterator> NewIterator() const;
