@@ -1131,11 +1131,12 @@ Status DBImpl::FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_
   const SequenceNumber boundary = t->imm_boundary;
   const uint64_t number = NewFileNumber();
   pending_outputs_.insert(number);
+  const std::vector<SequenceNumber> snapshots(snapshots_.begin(), snapshots_.end());
   l.unlock();
 
   FileMetaData meta;
   std::unique_ptr<Iterator> it = imm->NewIterator();
-  Status s = BuildTable(it.get(), number, &meta);
+  Status s = BuildTable(it.get(), number, snapshots, &meta);
   std::map<uint64_t, std::shared_ptr<TableFile>> tables;
   VersionEdit edit;
   if (s.ok() && meta.num_entries > 0) {
@@ -1167,7 +1168,8 @@ Status DBImpl::FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_
   return s;
 }
 
-Status DBImpl::BuildTable(Iterator* input, uint64_t number, FileMetaData* meta) {
+Status DBImpl::BuildTable(Iterator* input, uint64_t number,
+                          const std::vector<SequenceNumber>& snapshots, FileMetaData* meta) {
   meta->number = number;
   std::string path = TableFileName(dir_, number);
   std::unique_ptr<io::WritableFile> file;
@@ -1176,11 +1178,24 @@ Status DBImpl::BuildTable(Iterator* input, uint64_t number, FileMetaData* meta) 
   TableBuilder builder(options_.table, file.get());
   input->SeekToFirst();
   meta->smallest_seq = kMaxSequenceNumber;
+  std::string prev_user_key;
+  SequenceNumber prev_seq = kMaxSequenceNumber;  // of the newer entry of the same user key
   for (; input->Valid(); input->Next()) {
     std::string_view k = input->key();
+    const std::string_view user_key = ExtractUserKey(k);
+    const SequenceNumber seq = ExtractTrailer(k) >> 8;
+    if (meta->num_entries > 0 && user_key == prev_user_key) {
+      // Snapshot S sees this version iff seq <= S < prev_seq.
+      auto first = std::lower_bound(snapshots.begin(), snapshots.end(), seq);
+      const bool hidden = first == snapshots.end() || *first >= prev_seq;
+      prev_seq = seq;
+      if (hidden) continue;  // no reader can see it (RocksDB also drops these at flush)
+    } else {
+      prev_user_key.assign(user_key);
+      prev_seq = seq;
+    }
     if (meta->num_entries == 0) meta->smallest.assign(k);
     meta->largest.assign(k);
-    SequenceNumber seq = ExtractTrailer(k) >> 8;
     meta->smallest_seq = std::min(meta->smallest_seq, seq);
     meta->largest_seq = std::max(meta->largest_seq, seq);
     builder.Add(k, input->value());

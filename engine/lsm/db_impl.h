@@ -125,7 +125,11 @@ class DBImpl : public DB {
   std::unique_ptr<CompactionTask> PickCompaction(const std::shared_ptr<Tree>& t);
   Status RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* task);
   bool NeedsCompaction(const Tree& t) const;
-  Status BuildTable(Iterator* input, uint64_t number, FileMetaData* meta);
+  // Writes input (a memtable's entries) into table file number. A version
+  // no reader can see is dropped: one with a newer version of the same key
+  // and no snapshot (of `snapshots`, ascending) between the two.
+  Status BuildTable(Iterator* input, uint64_t number, const std::vector<SequenceNumber>& snapshots,
+                    FileMetaData* meta);
   // Writes edit to the manifest (synced), then installs it. new_tables holds the opened
   // files the edit adds. REQUIRES: mu_ NOT held.
   Status LogAndApply(const VersionEdit& edit,

@@ -190,6 +190,40 @@ TEST_CASE("db: snapshots see the past across flushes and compactions") {
   f.db->ReleaseSnapshot(s2);
 }
 
+TEST_CASE("db: a flush keeps only the versions some reader can still see") {
+  Fixture f;
+  f.options.write_buffer_size = 4 << 20;  // one flush, the explicit one
+  f.Open();
+  Random rnd(7);
+  auto value = [&](int i) {
+    std::string v = std::to_string(i) + ":";
+    while (v.size() < 500) v.push_back(static_cast<char>('a' + rnd.Uniform(26)));
+    return v;
+  };
+  std::string v99, v199;
+  const Snapshot* snap = nullptr;
+  for (int i = 0; i < 200; i++) {
+    std::string v = value(i);
+    REQUIRE(f.db->Put(WriteOptions(), 0, "k", v).ok());
+    if (i == 99) {
+      v99 = v;
+      snap = f.db->GetSnapshot();
+    }
+    if (i == 199) v199 = v;
+  }
+  REQUIRE(f.db->Flush(0).ok());
+  TreeStats st;
+  REQUIRE(f.db->GetTreeStats(0, &st).ok());
+  CHECK(st.levels[0].files == 1);
+  // 200 versions of 500 random bytes would be ~100 KB; the two visible ones fit in ~1 KB.
+  CHECK(st.levels[0].bytes < 4096);
+  CHECK(f.Get("k", 0, snap) == v99);
+  CHECK(f.Get("k") == v199);
+  f.db->ReleaseSnapshot(snap);
+  f.Reopen();
+  CHECK(f.Get("k") == v199);
+}
+
 TEST_CASE("db: trees are independent; a batch across trees is atomic; drop frees files") {
   Fixture f;
   f.Open();
