@@ -1,19 +1,45 @@
 #include "engine/base/arena.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <new>
 
 namespace basalt {
 
+Arena::~Arena() {
+  for (const BlockRef& b : blocks_) {
+    if (b.size >= kMmapThreshold) {
+      munmap(b.data, b.size);
+    } else {
+      delete[] b.data;
+    }
+  }
+}
+
 char* Arena::NewBlock(size_t bytes) {
-  blocks_.emplace_back(new char[bytes]);
-  usage_.fetch_add(bytes + sizeof(char*), std::memory_order_relaxed);
-  return blocks_.back().get();
+  char* data;
+  if (bytes >= kMmapThreshold) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();  // as operator new would
+    data = static_cast<char*>(p);
+  } else {
+    data = new char[bytes];
+  }
+  blocks_.push_back({data, bytes});
+  usage_.fetch_add(bytes + sizeof(BlockRef), std::memory_order_relaxed);
+  return data;
 }
 
 char* Arena::AllocateFallback(size_t bytes) {
-  if (bytes > kBlockSize / 4) return NewBlock(bytes);  // large object: own block
-  ptr_ = NewBlock(kBlockSize);
-  remaining_ = kBlockSize;
+  if (bytes > kLargeObject) return NewBlock(bytes);  // large object: own block
+  // An eighth of the arena, in whole pages: the unused tail of the current
+  // block stays a small fraction of the memory held.
+  size_t block = std::clamp(MemoryUsage() / 8, kMinBlockSize, kMaxBlockSize);
+  block = (block + kMinBlockSize - 1) / kMinBlockSize * kMinBlockSize;
+  ptr_ = NewBlock(block);
+  remaining_ = block;
   char* r = ptr_;
   ptr_ += bytes;
   remaining_ -= bytes;
@@ -30,7 +56,7 @@ char* Arena::AllocateAligned(size_t bytes) {
     remaining_ -= bytes + slop;
     return r;
   }
-  return AllocateFallback(bytes);  // new blocks are aligned by operator new[]
+  return AllocateFallback(bytes);  // new blocks are aligned (operator new[], mmap)
 }
 
 }  // namespace basalt
