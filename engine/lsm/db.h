@@ -3,8 +3,8 @@
 // A DB is a directory holding many independent LSM trees ("trees", like
 // RocksDB's column families; the table layer makes one per partition). All
 // trees share one write-ahead log, so a WriteBatch spanning trees is atomic,
-// and one background thread for flushes and compactions. Tree 0, "default",
-// always exists.
+// one flush thread and Options::max_background_compactions compaction
+// threads. Tree 0, "default", always exists.
 //
 // Durability: a write that returned OK survives kill -9 in every mode, and
 // power loss in Durability::kSync (the default). See options.h.
@@ -61,6 +61,12 @@ struct TreeStats {
   uint64_t memtable_bytes = 0;
   uint64_t immutable_memtables = 0;
   const char* compaction_policy = "";  // CompactionPolicy::Name()
+  // What compaction must still rewrite (CompactionPolicy::PendingCompactionBytes).
+  uint64_t pending_compaction_bytes = 0;
+  // Compaction byte-rate budget (Options::compaction_rate_bytes_per_second;
+  // 0: unlimited) and the time compactions spent waiting for it, DB-wide.
+  uint64_t db_compaction_rate_limit = 0;
+  uint64_t db_compaction_rate_wait_micros = 0;
   // DB-wide (all trees) since Open: bytes of user batches written, of L0
   // files flushed, and of compaction outputs; write_amplification is
   // (flushed + compaction written) / user bytes, 0 before any write.

@@ -161,8 +161,15 @@ Status DBImpl::Open() {
           DurabilityName(options_.durability), trees_.size(), last_seq_);
 
   flush_thread_ = std::thread([this] { FlushThread(); });
-  if (!options_.disable_compaction)
-    compaction_thread_ = std::thread([this] { CompactionThread(); });
+  if (!options_.disable_compaction) {
+    if (options_.compaction_rate_bytes_per_second > 0) {
+      compaction_limiter_ =
+          std::make_unique<RateLimiter>(options_.compaction_rate_bytes_per_second);
+    }
+    for (int i = 0; i < std::max(1, options_.max_background_compactions); i++) {
+      compaction_threads_.emplace_back([this] { CompactionThread(); });
+    }
+  }
   if (options_.durability == Durability::kPeriodic) {
     sync_thread_ = std::thread([this] { PeriodicSyncThread(); });
   }
@@ -453,7 +460,9 @@ Status DBImpl::Close() {
     bg_cv_.notify_all();
   }
   if (flush_thread_.joinable()) flush_thread_.join();
-  if (compaction_thread_.joinable()) compaction_thread_.join();
+  if (compaction_limiter_) compaction_limiter_->Cancel();  // a throttled compaction stops
+  for (std::thread& th : compaction_threads_) th.join();
+  compaction_threads_.clear();
   if (sync_thread_.joinable()) sync_thread_.join();
   Status s;
   {
@@ -803,7 +812,11 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shar
     if (shutting_down_) return Status::Aborted("DB is closing");
     const int l0 = static_cast<int>(t->version->levels[0].size());
     const bool compaction_on = !options_.disable_compaction;
-    if (!force && !delayed && compaction_on && l0 >= options_.level0_slowdown_trigger) {
+    const uint64_t pending = compaction_on ? PendingCompactionBytes(t.get()) : 0;
+    const uint64_t soft = options_.soft_pending_compaction_bytes_limit;
+    const uint64_t hard = options_.hard_pending_compaction_bytes_limit;
+    if (!force && !delayed && compaction_on &&
+        (l0 >= options_.level0_slowdown_trigger || (soft > 0 && pending >= soft))) {
       // Spread the slowdown over writes instead of one long stall.
       l.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -819,7 +832,7 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shar
       bg_cv_.wait(l);  // previous memtable still being flushed
       continue;
     }
-    if (compaction_on && l0 >= options_.level0_stop_trigger) {
+    if (compaction_on && (l0 >= options_.level0_stop_trigger || (hard > 0 && pending >= hard))) {
       *waited = true;
       work_cv_.notify_all();
       bg_cv_.wait(l);
@@ -1330,6 +1343,14 @@ void DBImpl::ApplyToState(const VersionEdit& e,
 // ----------------------------------------------------------------------------
 // Compaction (the policy picks: engine/lsm/compaction/)
 
+uint64_t DBImpl::PendingCompactionBytes(Tree* t) {
+  if (t->pending_for != t->version.get()) {
+    t->pending_bytes = compaction_policy_->PendingCompactionBytes(*t->version);
+    t->pending_for = t->version.get();
+  }
+  return t->pending_bytes;
+}
+
 bool DBImpl::NeedsCompaction(const Tree& t) const {
   return compaction_policy_->NeedsCompaction(*t.version);
 }
@@ -1418,8 +1439,13 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
   FileMetaData meta;
   uint64_t bytes_written = 0;
 
+  uint64_t charged = 0;  // bytes of the current output already charged to the rate limiter
   auto finish_output = [&]() -> Status {
     Status fs = builder->Finish();
+    if (fs.ok() && compaction_limiter_ &&
+        !compaction_limiter_->Request(builder->FileSize() - charged)) {
+      fs = Status::Aborted("shutting down");
+    }
     if (fs.ok()) fs = file->Sync();
     if (fs.ok()) fs = file->Close();
     meta.file_size = builder->FileSize();
@@ -1438,6 +1464,7 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
   std::string current_user_key;
   bool has_current = false;
   SequenceNumber last_seq_for_key = kMaxSequenceNumber;
+  constexpr uint64_t kRateChunk = 64 << 10;  // charge the rate limiter per 64 KiB written
   for (input->SeekToFirst(); input->Valid() && s.ok(); input->Next()) {
     if (shutting_down_.load(std::memory_order_relaxed)) {
       s = Status::Aborted("shutting down");
@@ -1483,10 +1510,19 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
       s = env_->NewWritableFile(TableFileName(dir_, meta.number), &file);
       if (!s.ok()) break;
       builder = std::make_unique<TableBuilder>(options_.table, file.get());
+      charged = 0;
       meta.smallest.assign(ikey);
       meta.smallest_seq = kMaxSequenceNumber;
     }
     builder->Add(ikey, input->value());
+    if (compaction_limiter_ && builder->FileSize() >= charged + kRateChunk) {
+      // Pay for what was written since the last charge; waits when over budget.
+      if (!compaction_limiter_->Request(builder->FileSize() - charged)) {
+        s = Status::Aborted("shutting down");
+        break;
+      }
+      charged = builder->FileSize();
+    }
     meta.largest.assign(ikey);
     meta.smallest_seq = std::min(meta.smallest_seq, p.sequence);
     meta.largest_seq = std::max(meta.largest_seq, p.sequence);
@@ -1584,6 +1620,11 @@ Status DBImpl::GetTreeStats(TreeId tree, TreeStats* stats) {
   stats->memtable_bytes = t->mem->ApproximateMemoryUsage();
   stats->immutable_memtables = t->imm ? 1 : 0;
   stats->compaction_policy = compaction_policy_->Name();
+  stats->pending_compaction_bytes = PendingCompactionBytes(t.get());
+  if (compaction_limiter_) {
+    stats->db_compaction_rate_limit = compaction_limiter_->bytes_per_second();
+    stats->db_compaction_rate_wait_micros = compaction_limiter_->waited_micros();
+  }
   stats->db_user_bytes_written = user_bytes_written_;
   stats->db_bytes_flushed = bytes_flushed_;
   stats->db_bytes_compacted_written = bytes_compacted_written_;

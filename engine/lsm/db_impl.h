@@ -30,6 +30,7 @@
 
 #include "engine/io/env.h"
 #include "engine/lsm/compaction/policy.h"
+#include "engine/lsm/compaction/rate_limiter.h"
 #include "engine/lsm/db.h"
 #include "engine/lsm/memtable/memtable.h"
 #include "engine/lsm/version/version.h"
@@ -80,6 +81,9 @@ class DBImpl : public DB {
     bool InRange(std::string_view k) const { return k >= lower && (!upper || k < *upper); }
     PolicyState policy_state;  // the compaction policy's memory (round-robin pointers)
     LevelStats compaction_stats[kNumLevels];  // compaction counters by output level
+    // PendingCompactionBytes of `version`, cached for the write path.
+    const Version* pending_for = nullptr;
+    uint64_t pending_bytes = 0;
   };
   struct Writer;
   struct SnapshotImpl;
@@ -125,6 +129,7 @@ class DBImpl : public DB {
   std::unique_ptr<CompactionTask> PickCompaction(const std::shared_ptr<Tree>& t);
   Status RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* task);
   bool NeedsCompaction(const Tree& t) const;
+  uint64_t PendingCompactionBytes(Tree* t);  // REQUIRES: mu_ held
   // Writes input (a memtable's entries) into table file number. A version
   // no reader can see is dropped: one with a newer version of the same key
   // and no snapshot (of `snapshots`, ascending) between the two.
@@ -187,7 +192,11 @@ class DBImpl : public DB {
   uint64_t bytes_flushed_ = 0, bytes_compacted_read_ = 0, bytes_compacted_written_ = 0;
   uint64_t user_bytes_written_ = 0;
 
-  std::thread flush_thread_, compaction_thread_, sync_thread_;
+  // Compaction's byte-rate budget; null when unlimited.
+  std::unique_ptr<RateLimiter> compaction_limiter_;
+
+  std::thread flush_thread_, sync_thread_;
+  std::vector<std::thread> compaction_threads_;
 };
 
 }  // namespace basalt::lsm

@@ -82,6 +82,23 @@ struct Options {
   // Target size of L1; each deeper level is level_size_multiplier times larger. Default: 256 MiB.
   uint64_t max_bytes_for_level_base = 256 << 20;
   int level_size_multiplier = 10;
+  // Background compaction threads. Compactions of different trees (the table
+  // layer's partitions) run in parallel; one tree runs one compaction at a
+  // time. Default: 1.
+  int max_background_compactions = 1;
+  // Byte-rate budget of compaction: bytes written by compactions per second,
+  // shared by all compaction threads (compaction/rate_limiter.h). Lower:
+  // smoother foreground latency, but L0 may fill up and trigger the write
+  // slowdown/stop below. 0: unlimited. Default: 0.
+  uint64_t compaction_rate_bytes_per_second = 0;
+  // Writes to a tree are delayed by 1 ms each once its pending compaction
+  // bytes (CompactionPolicy::PendingCompactionBytes: what compaction must
+  // still rewrite) pass the soft limit, and wait for compaction at the hard
+  // limit, so a write rate above compaction's speed cannot grow the tree's
+  // backlog (and read amplification) without bound. 0 disables a limit.
+  // Defaults: 64 GiB / 256 GiB (RocksDB's).
+  uint64_t soft_pending_compaction_bytes_limit = uint64_t{64} << 30;
+  uint64_t hard_pending_compaction_bytes_limit = uint64_t{256} << 30;
   // Compaction policy. Default: kLeveled.
   CompactionStyle compaction_style = CompactionStyle::kLeveled;
   // Turn background compaction off (tests of flush alone; L0 then grows). Default: false.

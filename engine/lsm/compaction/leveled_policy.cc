@@ -11,6 +11,27 @@ int LeveledPolicy::OversizedLevel(const Version& v) const {
   return -1;
 }
 
+uint64_t LeveledPolicy::PendingCompactionBytes(const Version& v) const {
+  uint64_t pending = 0;
+  uint64_t inflow = 0;  // bytes that compactions above will move into this level
+  if (static_cast<int>(v.levels[0].size()) >= o_.level0_compaction_trigger) {
+    inflow = v.LevelBytes(0);
+    pending += inflow + v.LevelBytes(1);
+  }
+  double target = static_cast<double>(o_.max_bytes_for_level_base);
+  for (int level = 1; level < kNumLevels - 1; level++) {
+    const double bytes = static_cast<double>(v.LevelBytes(level) + inflow);
+    inflow = 0;
+    if (bytes > target) {
+      const double excess = bytes - target;
+      pending += static_cast<uint64_t>(excess * (o_.level_size_multiplier + 1));
+      inflow = static_cast<uint64_t>(excess);
+    }
+    target *= o_.level_size_multiplier;
+  }
+  return pending;
+}
+
 bool LeveledPolicy::NeedsCompaction(const Version& v) const {
   return static_cast<int>(v.levels[0].size()) >= o_.level0_compaction_trigger ||
          OversizedLevel(v) >= 0;

@@ -19,6 +19,10 @@ class LeveledPolicy final : public CompactionPolicy {
   const char* Name() const override { return "leveled"; }
   bool NeedsCompaction(const Version& v) const override;
   std::optional<CompactionPick> Pick(const Version& v, const PolicyState& state) const override;
+  // L0 and L1 bytes once L0 is at its trigger; then, level by level with
+  // what flows in from above, each level's excess over its target times
+  // (multiplier + 1): the excess plus the overlapping bytes below it.
+  uint64_t PendingCompactionBytes(const Version& v) const override;
 
  private:
   // The level >= 1 over its target, or -1.

@@ -64,6 +64,10 @@ class CompactionPolicy {
   virtual bool NeedsCompaction(const Version& v) const = 0;
   // The next compaction for this tree, or nullopt when none is needed.
   virtual std::optional<CompactionPick> Pick(const Version& v, const PolicyState& state) const = 0;
+  // Estimate of the bytes compaction must still rewrite to bring every level
+  // within its trigger or target (RocksDB's "pending compaction bytes"). The
+  // DB slows and then stops writes when it passes the soft/hard limits.
+  virtual uint64_t PendingCompactionBytes(const Version& v) const = 0;
   // Records a finished (successful) pick in state.
   static void Commit(const CompactionPick& pick, PolicyState* state) {
     if (pick.next_compact_pointer) state->compact_pointer[pick.level] = *pick.next_compact_pointer;

@@ -6,6 +6,11 @@ bool TieredPolicy::NeedsCompaction(const Version& v) const {
   return static_cast<int>(v.levels[0].size()) >= o_.level0_compaction_trigger;
 }
 
+uint64_t TieredPolicy::PendingCompactionBytes(const Version& v) const {
+  if (!NeedsCompaction(v)) return 0;
+  return v.LevelBytes(0) + v.LevelBytes(1);  // the next merge rewrites both
+}
+
 std::optional<CompactionPick> TieredPolicy::Pick(const Version& v, const PolicyState&) const {
   if (!NeedsCompaction(v) || v.levels[0].empty()) return std::nullopt;
   CompactionPick pick;

@@ -25,6 +25,8 @@ class TieredPolicy final : public CompactionPolicy {
   const char* Name() const override { return "tiered"; }
   bool NeedsCompaction(const Version& v) const override;
   std::optional<CompactionPick> Pick(const Version& v, const PolicyState& state) const override;
+  // L0 + L1 bytes once L0 is at its trigger (the next merge rewrites both).
+  uint64_t PendingCompactionBytes(const Version& v) const override;
 
  private:
   const CompactionPolicyOptions o_;
