@@ -61,6 +61,10 @@ struct TreeStats {
   uint64_t memtable_bytes = 0;
   uint64_t immutable_memtables = 0;
   const char* compaction_policy = "";  // CompactionPolicy::Name()
+  // Memory of the tree's block index (Options::use_block_index; 0 when off):
+  // the inner nodes of the current version plus the leaves of its files
+  // (leaves of files shared with a split sibling count in both trees).
+  uint64_t block_index_bytes = 0;
   // DB-wide (all trees) since Open: bytes of user batches written, of L0
   // files flushed, and of compaction outputs; write_amplification is
   // (flushed + compaction written) / user bytes, 0 before any write.
