@@ -67,6 +67,10 @@ struct TreeStats {
   // 0: unlimited) and the time compactions spent waiting for it, DB-wide.
   uint64_t db_compaction_rate_limit = 0;
   uint64_t db_compaction_rate_wait_micros = 0;
+  // Memory of the tree's block index (Options::use_block_index; 0 when off):
+  // the inner nodes of the current version plus the leaves of its files
+  // (leaves of files shared with a split sibling count in both trees).
+  uint64_t block_index_bytes = 0;
   // DB-wide (all trees) since Open: bytes of user batches written, of L0
   // files flushed, and of compaction outputs; write_amplification is
   // (flushed + compaction written) / user bytes, 0 before any write.

@@ -70,6 +70,14 @@ struct Options {
   // every tree's SSTables (engine/lsm/cache/block_cache.h). Filters and index
   // blocks are pinned per open table and not counted. Default: 64 MiB; 0 disables.
   size_t block_cache_size = 64 << 20;
+  // Point reads find their block through an in-memory B+tree over every
+  // live SSTable's data blocks (engine/lsm/index/block_index.h,
+  // docs/block_index.md): one descent per level instead of a search over the
+  // level's files and then the chosen file's index block. Costs memory (the
+  // separator keys decoded whole, about (key size + 20) bytes per data block)
+  // and a small build per new version. false: the per-file path, kept to
+  // compare. Results are identical either way. Default: true.
+  bool use_block_index = true;
 
   // Compaction of L0 into L1 starts at this many L0 files. Default: 4.
   int level0_compaction_trigger = 4;

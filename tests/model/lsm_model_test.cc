@@ -1,7 +1,9 @@
 // Model-based randomized test: random puts, deletes, cross-tree batches,
 // snapshots, flushes, compactions and reopens against the DB and against a
 // std::map model; every read is compared. The seed is printed; rerun one with
-// BASALT_MODEL_SEED=<seed>, lengthen with BASALT_MODEL_STEPS=<n>.
+// BASALT_MODEL_SEED=<seed>, lengthen with BASALT_MODEL_STEPS=<n>. Runs
+// alternate Options::use_block_index (on, off, on...); BASALT_MODEL_BLOCK_INDEX=0/1
+// fixes it.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -38,7 +40,8 @@ struct Harness {
   std::vector<Snap> snaps;
   Random rnd;
 
-  explicit Harness(uint64_t seed) : rnd(seed) {
+  Harness(uint64_t seed, bool use_block_index) : rnd(seed) {
+    options.use_block_index = use_block_index;
     options.write_buffer_size = 16 << 10 << rnd.Uniform(3);
     options.table.block_size = 256 << rnd.Uniform(3);
     options.table.compression = rnd.OneIn(2);
@@ -243,8 +246,9 @@ TEST_CASE("model: random operations agree with a std::map model") {
   const int runs = seed != 0 ? 1 : static_cast<int>(EnvU64("BASALT_MODEL_RUNS", 3));
   for (int r = 0; r < runs; r++) {
     uint64_t s = seed != 0 ? seed : 1000 + static_cast<uint64_t>(r) * 7919;
-    MESSAGE("seed ", s, " steps ", steps);
-    Harness h(s);
+    const bool block_index = EnvU64("BASALT_MODEL_BLOCK_INDEX", r % 2 == 0 ? 1 : 0) != 0;
+    MESSAGE("seed ", s, " steps ", steps, " use_block_index ", block_index);
+    Harness h(s, block_index);
     for (uint64_t i = 0; i < steps; i++) h.Step();
     for (TreeId t : h.trees) h.CheckScan(t, nullptr);
   }

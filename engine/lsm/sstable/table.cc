@@ -553,6 +553,10 @@ std::unique_ptr<Iterator> Table::NewIterator() const {
                                          rep_->cache_id);
 }
 
+std::unique_ptr<Iterator> Table::NewIndexIterator() const {
+  return rep_->index_block->NewIterator(KeyOrder::kInternal);
+}
+
 Status Table::VerifyChecksums() const {
   const Rep* r = rep_.get();
   const io::RandomAccessFile* file = r->file.get();

@@ -127,6 +127,11 @@ class Table {
   // Iterator over internal keys. May outlive nothing: the Table must outlive it.
   std::unique_ptr<Iterator> NewIterator() const;
 
+  // Iterator over the pinned index block (no I/O): one entry per data block,
+  // key = its separator internal key (format.h), value = its encoded
+  // BlockHandle. For building the DB's block index. The Table must outlive it.
+  std::unique_ptr<Iterator> NewIndexIterator() const;
+
   // Approximate file offset where entries >= ikey begin (from the in-memory
   // index; no I/O): 0 before the first block, the end of the data blocks
   // after the last key.

@@ -10,14 +10,20 @@
 #include <vector>
 
 #include "engine/io/env.h"
+#include "engine/lsm/index/block_index.h"
 #include "engine/lsm/sstable/table.h"
 #include "engine/lsm/version/version_edit.h"
 
 namespace basalt::lsm {
 
 struct TableFile {
-  TableFile(FileMetaData m, std::shared_ptr<Table> t, io::Env* e, std::string p)
-      : meta(std::move(m)), table(std::move(t)), env(e), path(std::move(p)) {}
+  TableFile(FileMetaData m, std::shared_ptr<Table> t, io::Env* e, std::string p,
+            std::shared_ptr<const FileBlockIndex> bi = nullptr)
+      : meta(std::move(m)),
+        table(std::move(t)),
+        env(e),
+        path(std::move(p)),
+        block_index(std::move(bi)) {}
   ~TableFile();
   TableFile(const TableFile&) = delete;
   TableFile& operator=(const TableFile&) = delete;
@@ -26,6 +32,9 @@ struct TableFile {
   const std::shared_ptr<Table> table;
   io::Env* const env;
   const std::string path;
+  // The file's leaves of the block index (built once when the file is
+  // opened); null when Options::use_block_index is off.
+  const std::shared_ptr<const FileBlockIndex> block_index;
   // How many trees' current versions hold the file (split children share
   // files). Changed under the DB mutex when edits are applied.
   int tree_refs = 0;
@@ -38,6 +47,12 @@ struct Version {
   // Level 0: newest file first (files may overlap). Levels >= 1: sorted by
   // smallest key, non-overlapping.
   std::vector<std::shared_ptr<TableFile>> levels[kNumLevels];
+  // Inner nodes of the block index over levels' files, built before the
+  // version is installed, so it changes atomically with it. Null when
+  // Options::use_block_index is off (reads then search file by file).
+  // A copy must rebuild (or reset) it: the old index may point at files the
+  // copy no longer holds.
+  std::shared_ptr<const BlockIndex> block_index;
 
   uint64_t LevelBytes(int level) const;
   // Whether some file in level may hold user_key (its range covers it); no allocation.
