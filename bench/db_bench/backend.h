@@ -2,8 +2,8 @@
 // configured from the same BackendConfig (see db_bench.cc for the flags).
 //
 // A backend states in Describe() exactly what it was given and where it
-// differs (LevelDB has no LZ4; Basalt has no block cache yet), so the header of
-// every run is honest about the settings.
+// differs (LevelDB has no LZ4 and no row cache), so the header of every run
+// is honest about the settings.
 //
 // Errors: every call that can fail returns false (or GetResult::kError) and
 // fills *err; the harness stops the run, as LevelDB's db_bench does.
@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace basalt::bench {
@@ -24,6 +25,8 @@ namespace basalt::bench {
 struct BackendConfig {
   std::string dir;                 // the DB directory (created by Open)
   uint64_t cache_size = 0;         // block cache bytes
+  uint64_t row_cache_size = 0;     // row cache bytes (0: off; LevelDB has none)
+  bool cache_stats = false;        // collect cache hit/miss counters (RocksDB: statistics)
   int bloom_bits = 10;             // bloom filter bits per key (0: none)
   bool compression = true;         // lz4 (or the backend's nearest: see Describe)
   uint64_t write_buffer_size = 0;  // memtable bytes
@@ -47,6 +50,13 @@ class Cursor {
 
 enum class GetResult { kFound, kNotFound, kError };
 
+// Cumulative cache counters since Open; a backend fills what it can count.
+struct CacheCounters {
+  std::optional<uint64_t> block_hits, block_misses;  // data blocks
+  std::optional<uint64_t> row_hits, row_misses;      // point reads answered by the row cache
+  std::optional<uint64_t> range_hits, range_misses;  // short ranges answered by the row cache
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -65,6 +75,12 @@ class Backend {
   virtual bool Delete(std::string_view key, bool sync, std::string* err) = 0;
   virtual GetResult Get(std::string_view key, std::string* value, std::string* err) = 0;
   virtual std::unique_ptr<Cursor> NewCursor() = 0;
+  // Replaces *out with the first n (key, value) pairs with key >= start.
+  // Default: a cursor (Seek + Next); Basalt overrides it with DB::GetRange.
+  virtual bool GetRange(std::string_view start, size_t n,
+                        std::vector<std::pair<std::string, std::string>>* out, std::string* err);
+  // How GetRange reads (for the header).
+  virtual std::string GetRangeMethod() const { return "iterator: Seek + Next"; }
 
   // Writes the memtable to disk and waits until no flush or compaction is
   // running or pending.
@@ -82,6 +98,8 @@ class Backend {
   virtual std::string CrossCheck() { return {}; }
   // The backend's own statistics text (--stats=1).
   virtual std::string StatsText() = 0;
+  // Cache counters (--cache_stats=1); empty fields where the backend cannot tell.
+  virtual CacheCounters GetCacheCounters() { return {}; }
 };
 
 // Factories; each exists only when that backend is compiled in

@@ -112,6 +112,7 @@ class BasaltBackend : public Backend {
     options_.table.bloom_bits_per_key = config.bloom_bits;
     options_.table.compression = config.compression;
     options_.block_cache_size = config.cache_size;
+    options_.row_cache_size = config.row_cache_size;
   }
   ~BasaltBackend() override { Close(); }
 
@@ -129,6 +130,11 @@ class BasaltBackend : public Backend {
                           o.block_cache_size >> 20)
             : std::string("  cache: off (--cache_size=0): data block reads go through the OS "
                           "page cache; index and filter blocks pinned per table"),
+        o.row_cache_size > 0
+            ? fmt::format("  row cache: {} MiB, B+tree per tree, CLOCK eviction, exact under "
+                          "writes; serves Get and DB::GetRange (readrange)",
+                          o.row_cache_size >> 20)
+            : std::string("  row cache: off"),
         fmt::format("  bloom: {} bits/key; block size {} B; write buffer {} MiB",
                     o.table.bloom_bits_per_key, o.table.block_size, o.write_buffer_size >> 20),
         fmt::format(
@@ -185,6 +191,16 @@ class BasaltBackend : public Backend {
     return std::make_unique<BasaltCursor>(db_->NewIterator(lsm::ReadOptions(), lsm::kDefaultTree));
   }
 
+  bool GetRange(std::string_view start, size_t n,
+                std::vector<std::pair<std::string, std::string>>* out, std::string* err) override {
+    Status s = db_->GetRange(lsm::ReadOptions(), lsm::kDefaultTree, start, {}, n, out);
+    if (!s.ok()) *err = s.ToString();
+    return s.ok();
+  }
+  std::string GetRangeMethod() const override {
+    return "DB::GetRange(start, no end, n) (row cache when it covers the range, else iterator)";
+  }
+
   bool Settle(std::string* err) override {
     Status s = db_->Flush(lsm::kDefaultTree);
     if (s.ok()) s = db_->CompactAll(lsm::kDefaultTree);
@@ -222,6 +238,18 @@ class BasaltBackend : public Backend {
   }
 
   std::string StatsText() override { return db_->DebugString(); }
+
+  CacheCounters GetCacheCounters() override {
+    const lsm::CacheStats st = db_->GetCacheStats();
+    CacheCounters c;
+    c.block_hits = st.block.hits;
+    c.block_misses = st.block.misses;
+    c.row_hits = st.row.hits;
+    c.row_misses = st.row.misses;
+    c.range_hits = st.row.range_hits;
+    c.range_misses = st.row.range_misses;
+    return c;
+  }
 
  private:
   BackendConfig config_;

@@ -166,6 +166,7 @@ class LevelDBBackend : public Backend {
         fmt::format("  cache: LRU block cache {} MiB (index and filter blocks held by the table "
                     "cache, outside the block cache)",
                     config_.cache_size >> 20),
+        "  row cache: n/a (LevelDB has none; --row_cache_size is ignored)",
         fmt::format("  bloom: NewBloomFilterPolicy({}); block size {} B; write buffer {} MiB",
                     config_.bloom_bits, o.block_size, o.write_buffer_size >> 20),
         "  durability: WriteOptions::sync=false for non-sync writes, true (fsync of the log) for "

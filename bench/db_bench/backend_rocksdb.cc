@@ -13,6 +13,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/version.h>
 
@@ -84,6 +85,11 @@ class RocksDBBackend : public Backend {
     table_options_.block_size = config.block_size;
     options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options_));
     options_.listeners.push_back(listener_);
+    if (config.row_cache_size > 0) options_.row_cache = rocksdb::NewLRUCache(config.row_cache_size);
+    if (config.cache_stats) {
+      options_.statistics = rocksdb::CreateDBStatistics();
+      options_.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+    }
   }
   ~RocksDBBackend() override { Close(); }
 
@@ -102,6 +108,14 @@ class RocksDBBackend : public Backend {
         fmt::format("  cache: LRU block cache {} MiB (index and filter blocks held by the table "
                     "readers, outside the cache: cache_index_and_filter_blocks={})",
                     config_.cache_size >> 20, t.cache_index_and_filter_blocks),
+        config_.row_cache_size > 0
+            ? fmt::format("  row cache: options.row_cache = NewLRUCache({} MiB): point Get only "
+                          "(iterators, so readrange, do not use it)",
+                          config_.row_cache_size >> 20)
+            : std::string("  row cache: off"),
+        config_.cache_stats ? std::string("  statistics: on for --cache_stats (tickers only, "
+                                          "kExceptHistogramOrTimers)")
+                            : std::string("  statistics: off"),
         fmt::format("  bloom: NewBloomFilterPolicy({}) (full filter); block size {} B; write "
                     "buffer {} MiB x max_write_buffer_number {}",
                     config_.bloom_bits, t.block_size, o.write_buffer_size >> 20,
@@ -210,6 +224,19 @@ class RocksDBBackend : public Backend {
     std::string s;
     db_->GetProperty("rocksdb.stats", &s);
     return s;
+  }
+
+  CacheCounters GetCacheCounters() override {
+    CacheCounters c;
+    if (!options_.statistics) return c;
+    const rocksdb::Statistics& st = *options_.statistics;
+    c.block_hits = st.getTickerCount(rocksdb::BLOCK_CACHE_DATA_HIT);
+    c.block_misses = st.getTickerCount(rocksdb::BLOCK_CACHE_DATA_MISS);
+    if (options_.row_cache) {
+      c.row_hits = st.getTickerCount(rocksdb::ROW_CACHE_HIT);
+      c.row_misses = st.getTickerCount(rocksdb::ROW_CACHE_MISS);
+    }
+    return c;
   }
 
  private:

@@ -7,11 +7,17 @@
 //                    possible: about 63% of the key space ends up present), fresh DB
 //   overwrite        write --num entries with random keys into the existing DB
 //   readrandom       --reads point reads per thread of random keys that exist
-//                    (the tool tracks which keys are present; a miss is an error)
+//                    (the tool tracks which keys are present; a miss is an error);
+//                    --read_distribution=zipfian: keys from a scrambled zipfian
+//                    over [0, num) instead (absent ones count as not found)
 //   readmissing      --reads point reads of absent keys (an existing key plus
 //                    ".", as LevelDB does: the bloom filter's job)
 //   seekrandom       --reads times: new iterator, Seek(random key), then
-//                    --seek_nexts x Next (one op)
+//                    --seek_nexts x Next (one op); keys per --read_distribution
+//   readrange        --reads times: the first --seek_nexts keys >= a random key
+//                    in one call (Basalt: DB::GetRange, served by the row cache
+//                    when it covers the range; others: iterator); keys per
+//                    --read_distribution
 //   readseq          one iterator over the whole DB (capped at --reads entries)
 //                    per thread; each Next is one op
 //   readwhilewriting --threads readers do readrandom while one more thread
@@ -30,7 +36,9 @@
 //
 // Output per benchmark: one human line, then "TSV\t" + fixed columns:
 //   backend benchmark num ops seconds ops_per_sec mb_per_sec p50_us p99_us
-//   p999_us db_bytes write_amp      (write_amp is NA where nothing was written)
+//   p999_us db_bytes write_amp read_dist row_cache_bytes
+//   (write_amp is NA where nothing was written). --cache_stats=1 adds a line
+//   of block and row cache hit rates over the benchmark.
 //
 // Usage: basalt_db_bench [--backends=basalt,rocksdb,leveldb] [--num=N] ...
 //        basalt_db_bench --help     (all flags with defaults)
@@ -49,6 +57,7 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -100,8 +109,8 @@ struct FlagRegistrar {
   FlagRegistrar flag_registrar_##name(#name, FlagType::ftype, &FLAGS_##name, help)
 
 constexpr const char* kAllBenchmarks =
-    "fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readwhilewriting,"
-    "deleterandom,fillsync";
+    "fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readrange,readseq,"
+    "readwhilewriting,deleterandom,fillsync";
 
 std::string CompiledBackends() {
   std::string r = "basalt";
@@ -126,7 +135,16 @@ BENCH_FLAG(int64_t, kInt, value_size, 100, "value bytes");
 BENCH_FLAG(double, kDouble, compression_ratio, 0.5,
            "values compress to about this fraction (LevelDB's RandomGenerator)");
 BENCH_FLAG(int64_t, kBytes, cache_size, int64_t{64} << 20,
-           "block cache bytes (RocksDB, LevelDB; Basalt has none yet); K/M/G suffixes");
+           "block cache bytes (all backends); K/M/G suffixes");
+BENCH_FLAG(int64_t, kBytes, row_cache_size, 0,
+           "row cache bytes, 0: off (Basalt: Options::row_cache_size; RocksDB: "
+           "options.row_cache LRU, point gets only; LevelDB: none)");
+BENCH_FLAG(std::string, kString, read_distribution, "uniform",
+           "keys of readrandom, seekrandom, readrange: uniform, or zipfian (theta 0.99 over "
+           "[0, num), scrambled by a hash so hot keys spread over the key space, as YCSB)");
+BENCH_FLAG(bool, kBool, cache_stats, false,
+           "1: print block/row cache hit rates per read benchmark (RocksDB: turns on "
+           "statistics tickers, StatsLevel kExceptHistogramOrTimers)");
 BENCH_FLAG(int64_t, kInt, bloom_bits, 10, "bloom filter bits per key (0: no filter)");
 BENCH_FLAG(std::string, kString, compression, "lz4",
            "lz4 or none (LevelDB has no lz4: it gets snappy, and says so)");
@@ -139,7 +157,8 @@ BENCH_FLAG(std::string, kString, db, "",
 BENCH_FLAG(bool, kBool, use_existing_db, false,
            "1: keep the existing DB, skip fill benchmarks (readrandom then reads random keys)");
 BENCH_FLAG(int64_t, kInt, seed, 301, "random seed (keys and values)");
-BENCH_FLAG(int64_t, kInt, seek_nexts, 10, "Next calls after each Seek in seekrandom");
+BENCH_FLAG(int64_t, kInt, seek_nexts, 10,
+           "Next calls after each Seek in seekrandom; keys per readrange");
 BENCH_FLAG(bool, kBool, histogram, false, "1: print the latency histogram of each benchmark");
 BENCH_FLAG(bool, kBool, verify_settle, false,
            "1: after each settle wait 2 s more and warn if table files were still written");
@@ -356,6 +375,46 @@ class ValueGenerator {
   size_t pos_ = 0;
 };
 
+// YCSB's zipfian generator (Gray et al., "Quickly generating billion-record
+// synthetic databases"): rank r in [0, n) with probability ~ 1/(r+1)^theta.
+// Scrambled as YCSB's ScrambledZipfianGenerator: the key is a hash (FNV-1a)
+// of the rank mod n, so the hot keys are spread over the key space instead of
+// sitting in its first blocks. Immutable after construction: share it.
+class ZipfianGenerator {
+ public:
+  ZipfianGenerator(uint64_t n, double theta) : n_(n), theta_(theta) {
+    double zetan = 0;
+    for (uint64_t i = 1; i <= n; i++) zetan += 1.0 / std::pow(static_cast<double>(i), theta);
+    zetan_ = zetan;
+    const double zeta2 = 1.0 + 1.0 / std::pow(2.0, theta);
+    alpha_ = 1.0 / (1.0 - theta);
+    eta_ = (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta)) / (1.0 - zeta2 / zetan_);
+  }
+  uint64_t NextRank(Random* rnd) const {
+    const double u = static_cast<double>(rnd->Next() >> 11) * 0x1.0p-53;
+    const double uz = u * zetan_;
+    if (uz < 1.0) return 0;
+    if (uz < 1.0 + std::pow(0.5, theta_)) return 1;
+    const auto r =
+        static_cast<uint64_t>(static_cast<double>(n_) * std::pow(eta_ * u - eta_ + 1.0, alpha_));
+    return std::min(r, n_ - 1);
+  }
+  uint64_t NextKey(Random* rnd) const { return Fnv1a64(NextRank(rnd)) % n_; }
+
+ private:
+  static uint64_t Fnv1a64(uint64_t v) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < 8; i++) {
+      h ^= (v >> (8 * i)) & 0xff;
+      h *= 0x100000001b3ULL;
+    }
+    return h;
+  }
+  const uint64_t n_;
+  const double theta_;
+  double zetan_ = 0, alpha_ = 0, eta_ = 0;
+};
+
 // Which key numbers are present in the DB, as far as this process wrote them.
 // Lets readrandom read only existing keys and readseq check its count.
 // Thread-safe (atomic words).
@@ -447,6 +506,9 @@ class Benchmark {
       : db_(std::move(db)), dir_(std::move(dir)), keys_(static_cast<uint64_t>(FLAGS_num)) {}
 
   void Run() {
+    if (FLAGS_read_distribution == "zipfian") {
+      zipf_ = std::make_unique<ZipfianGenerator>(static_cast<uint64_t>(FLAGS_num), 0.99);
+    }
     PrintBackendHeader();
     if (!FLAGS_use_existing_db) std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(std::filesystem::path(dir_).parent_path());
@@ -473,6 +535,7 @@ class Benchmark {
     fmt::print("------------------------------------------------\n");
     for (const std::string& line : db_->Describe()) fmt::print("{}\n", line);
     fmt::print("  settle: {}\n", db_->SettleMethod());
+    fmt::print("  readrange: {}\n", db_->GetRangeMethod());
     fmt::print("  write amplification from: {}\n", db_->WriteAmpSource());
     fmt::print("  DB directory: {}\n", dir_);
     fmt::print("------------------------------------------------\n");
@@ -500,6 +563,8 @@ class Benchmark {
       method = &Benchmark::ReadMissing, threads = readers;
     } else if (name == "seekrandom") {
       method = &Benchmark::SeekRandom, threads = readers;
+    } else if (name == "readrange") {
+      method = &Benchmark::ReadRange, threads = readers;
     } else if (name == "readseq") {
       method = &Benchmark::ReadSeq, threads = readers;
     } else if (name == "readwhilewriting") {
@@ -526,6 +591,7 @@ class Benchmark {
 
     std::string err;
     const std::optional<uint64_t> table_bytes_before = db_->TableBytesWritten();
+    const CacheCounters cache_before = db_->GetCacheCounters();
     writer_stats_ = Stats();
     readers_done_.store(0);
     num_readers_ = threads - (name == "readwhilewriting" ? 1 : 0);
@@ -547,6 +613,25 @@ class Benchmark {
       }
     }
     Report(name, s, writes, settle_seconds, table_bytes_before, table_bytes_after);
+    if (FLAGS_cache_stats) PrintCacheStats(name, cache_before, db_->GetCacheCounters());
+  }
+
+  // Hit rates over one benchmark (its settle included), from the backend's counters.
+  void PrintCacheStats(const std::string& name, const CacheCounters& a, const CacheCounters& b) {
+    auto rate = [](const char* what, const std::optional<uint64_t>& h0,
+                   const std::optional<uint64_t>& m0, const std::optional<uint64_t>& h1,
+                   const std::optional<uint64_t>& m1) {
+      if (!h0 || !m0 || !h1 || !m1) return fmt::format("{} n/a", what);
+      const uint64_t h = *h1 - *h0, m = *m1 - *m0;
+      return fmt::format(
+          "{} {:.1f}% ({} hits, {} misses)", what,
+          h + m > 0 ? 100.0 * static_cast<double>(h) / static_cast<double>(h + m) : 0.0, h, m);
+    };
+    fmt::print("{:<16} : cache: {}; {}; {}\n", name,
+               rate("block", a.block_hits, a.block_misses, b.block_hits, b.block_misses),
+               rate("row", a.row_hits, a.row_misses, b.row_hits, b.row_misses),
+               rate("row ranges", a.range_hits, a.range_misses, b.range_hits, b.range_misses));
+    std::fflush(stdout);
   }
 
   Stats RunThreads(int n, Method method, int index) {
@@ -632,15 +717,27 @@ class Benchmark {
     ts->stats.written_bytes = ts->stats.bytes;
   }
 
+  // A key number per --read_distribution: uniform, or the shared zipfian.
+  uint64_t RandomReadKey(ThreadState* ts) const {
+    return zipf_ ? zipf_->NextKey(&ts->rnd) : ts->rnd.Uniform(static_cast<uint64_t>(FLAGS_num));
+  }
+
   // Point reads of keys known to be present (uniform over the present ones),
   // or of uniform keys when the contents are unknown (--use_existing_db).
+  // Zipfian: keys from the zipfian; those known present must be found.
   void ReadPresent(ThreadState* ts, uint64_t n) {
     char key[64];
     std::string value, err;
     for (uint64_t i = 0; i < n; i++) {
       std::optional<uint64_t> k;
-      if (keys_.known()) k = keys_.PickPresent(&ts->rnd);
-      const bool expect = k.has_value();
+      bool expect;
+      if (zipf_) {
+        k = zipf_->NextKey(&ts->rnd);
+        expect = keys_.known() && keys_.Test(*k);
+      } else {
+        if (keys_.known()) k = keys_.PickPresent(&ts->rnd);
+        expect = k.has_value();
+      }
       if (!k) k = ts->rnd.Uniform(static_cast<uint64_t>(FLAGS_num));
       EncodeKey(*k, key);
       const uint64_t t0 = NowNanos();
@@ -678,7 +775,7 @@ class Benchmark {
   void SeekRandom(ThreadState* ts) {
     char key[64];
     for (uint64_t i = 0; i < Reads(); i++) {
-      const uint64_t k = ts->rnd.Uniform(static_cast<uint64_t>(FLAGS_num));
+      const uint64_t k = RandomReadKey(ts);
       EncodeKey(k, key);
       const std::string_view target(key, FLAGS_key_size);
       const uint64_t t0 = NowNanos();
@@ -694,6 +791,31 @@ class Benchmark {
       ts->stats.hist.Add(NowNanos() - t0);
       if (!err.empty()) Fail("iterator", err);
       if (found) {
+        ts->stats.found++;
+      } else if (keys_.known() && keys_.Test(k)) {
+        ts->stats.missing_present++;
+      }
+      ts->stats.ops++;
+    }
+  }
+
+  void ReadRange(ThreadState* ts) {
+    char key[64];
+    std::vector<std::pair<std::string, std::string>> rows;
+    std::string err;
+    const size_t n = static_cast<size_t>(std::max<int64_t>(1, FLAGS_seek_nexts));
+    for (uint64_t i = 0; i < Reads(); i++) {
+      const uint64_t k = RandomReadKey(ts);
+      EncodeKey(k, key);
+      const std::string_view start(key, FLAGS_key_size);
+      const uint64_t t0 = NowNanos();
+      if (!db_->GetRange(start, n, &rows, &err)) Fail("range", err);
+      ts->stats.hist.Add(NowNanos() - t0);
+      for (const auto& [rk, rv] : rows) {
+        ts->stats.bytes += rk.size() + rv.size();
+        if (rv.size() != static_cast<size_t>(FLAGS_value_size)) ts->stats.bad_values++;
+      }
+      if (!rows.empty() && rows[0].first == start) {
         ts->stats.found++;
       } else if (keys_.known() && keys_.Test(k)) {
         ts->stats.missing_present++;
@@ -767,7 +889,7 @@ class Benchmark {
     std::string extra;
     if (name == "readrandom" || name == "readwhilewriting") {
       extra += fmt::format("; {} of {} found", s.found, s.ops);
-    } else if (name == "readmissing" || name == "seekrandom") {
+    } else if (name == "readmissing" || name == "seekrandom" || name == "readrange") {
       extra += fmt::format("; {} of {} found", s.found, s.ops);
     } else if (name == "readseq") {
       extra += fmt::format("; {} entries", s.ops);
@@ -790,9 +912,11 @@ class Benchmark {
         settle_seconds >= 0 ? fmt::format("{:.1f} s", settle_seconds) : std::string("-"),
         Mib(static_cast<double>(ProcKb("/proc/self/status", "VmRSS"))),
         Mib(static_cast<double>(ProcKb("/proc/self/status", "VmHWM"))), LoadAverage(), extra);
-    fmt::print("TSV\t{}\t{}\t{}\t{}\t{:.3f}\t{:.0f}\t{:.2f}\t{:.2f}\t{:.2f}\t{:.2f}\t{}\t{}\n",
-               db_->Name(), name, FLAGS_num, s.ops, seconds, ops_per_sec, mb_per_sec, p50, p99,
-               p999, allocated, wamp ? fmt::format("{:.3f}", *wamp) : std::string("NA"));
+    fmt::print(
+        "TSV\t{}\t{}\t{}\t{}\t{:.3f}\t{:.0f}\t{:.2f}\t{:.2f}\t{:.2f}\t{:.2f}\t{}\t{}\t{}\t{}\n",
+        db_->Name(), name, FLAGS_num, s.ops, seconds, ops_per_sec, mb_per_sec, p50, p99, p999,
+        allocated, wamp ? fmt::format("{:.3f}", *wamp) : std::string("NA"), FLAGS_read_distribution,
+        FLAGS_row_cache_size);
 
     // Correctness checks: a storage researcher must be able to trust the numbers.
     if (s.missing_present > 0) {
@@ -828,6 +952,7 @@ class Benchmark {
   KeySet keys_;
   int num_readers_ = 0;
   std::atomic<int> readers_done_{0};
+  std::unique_ptr<ZipfianGenerator> zipf_;  // set when --read_distribution=zipfian
   Stats writer_stats_;
 };
 
@@ -838,6 +963,8 @@ BackendConfig MakeConfig(const std::string& dir) {
   BackendConfig c;
   c.dir = dir;
   c.cache_size = static_cast<uint64_t>(FLAGS_cache_size);
+  c.row_cache_size = static_cast<uint64_t>(FLAGS_row_cache_size);
+  c.cache_stats = FLAGS_cache_stats;
   c.bloom_bits = static_cast<int>(FLAGS_bloom_bits);
   c.compression = FLAGS_compression == "lz4";
   c.write_buffer_size = static_cast<uint64_t>(FLAGS_write_buffer_size);
@@ -883,10 +1010,17 @@ void PrintHeader(const std::string& command) {
   fmt::print("entries:      {}; raw size {} ({} if compressed as generated)\n", FLAGS_num, Mib(raw),
              Mib(est * static_cast<double>(FLAGS_num)));
   fmt::print(
-      "settings:     cache {}; bloom {} bits/key; compression {}; write buffer {}; "
+      "settings:     cache {}; row cache {}; bloom {} bits/key; compression {}; write buffer {}; "
       "block {} B (per backend below)\n",
-      Mib(static_cast<double>(FLAGS_cache_size)), FLAGS_bloom_bits, FLAGS_compression,
-      Mib(static_cast<double>(FLAGS_write_buffer_size)), FLAGS_block_size);
+      Mib(static_cast<double>(FLAGS_cache_size)),
+      FLAGS_row_cache_size > 0 ? Mib(static_cast<double>(FLAGS_row_cache_size))
+                               : std::string("off"),
+      FLAGS_bloom_bits, FLAGS_compression, Mib(static_cast<double>(FLAGS_write_buffer_size)),
+      FLAGS_block_size);
+  fmt::print("read keys:    {} (readrandom, seekrandom, readrange)\n",
+             FLAGS_read_distribution == "zipfian"
+                 ? "zipfian, theta 0.99 over [0, num), scrambled (FNV-1a of the rank mod num)"
+                 : "uniform");
   fmt::print("durability:   {}; fillsync: {} writes, fsync each; WAL on in all backends\n",
              FLAGS_sync ? "--sync=1: every write fsyncs" : "--sync=0: no fsync per write",
              std::max<int64_t>(1, FLAGS_num / 100));
@@ -909,7 +1043,7 @@ void PrintHeader(const std::string& command) {
 #endif
   fmt::print(
       "TSV\tbackend\tbenchmark\tnum\tops\tseconds\tops_per_sec\tmb_per_sec\tp50_us\tp99_us"
-      "\tp999_us\tdb_bytes\twrite_amp\n");
+      "\tp999_us\tdb_bytes\twrite_amp\tread_dist\trow_cache_bytes\n");
   std::fflush(stdout);
 }
 
@@ -961,6 +1095,9 @@ int Main(int argc, char** argv) {
   if (FLAGS_compression != "lz4" && FLAGS_compression != "none") {
     Die("--compression must be lz4 or none");
   }
+  if (FLAGS_read_distribution != "uniform" && FLAGS_read_distribution != "zipfian") {
+    Die("--read_distribution must be uniform or zipfian");
+  }
   const std::vector<std::string> backends = Split(FLAGS_backends);
   const std::vector<std::string> compiled = Split(CompiledBackends());
   for (const std::string& b : backends) {
@@ -988,6 +1125,18 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
+
+bool Backend::GetRange(std::string_view start, size_t n,
+                       std::vector<std::pair<std::string, std::string>>* out, std::string* err) {
+  out->clear();
+  std::unique_ptr<Cursor> c = NewCursor();
+  for (c->Seek(start); c->Valid() && out->size() < n; c->Next()) {
+    out->emplace_back(std::string(c->key()), std::string(c->value()));
+  }
+  *err = c->Error();
+  return err->empty();
+}
+
 }  // namespace basalt::bench
 
 int main(int argc, char** argv) { return basalt::bench::Main(argc, argv); }

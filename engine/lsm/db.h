@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "engine/base/status.h"
+#include "engine/lsm/cache/block_cache.h"
+#include "engine/lsm/cache/row_cache.h"
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/iterator.h"
 #include "engine/lsm/options.h"
@@ -80,6 +82,13 @@ struct TreeStats {
   double db_write_amplification = 0;
 };
 
+// Counters of the DB's caches (all trees), since Open. A disabled cache
+// reports capacity 0 and no activity.
+struct CacheStats {
+  BlockCache::Stats block;  // Options::block_cache_size
+  RowCache::Stats row;      // Options::row_cache_size
+};
+
 class DB {
  public:
   // Opens (or creates, per options) the DB in dir, recovering from the
@@ -125,6 +134,16 @@ class DB {
                      std::string* value) = 0;
   // Iterator over user keys and values of one tree as of options.snapshot (or now).
   virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options, TreeId tree) = 0;
+  // Replaces *out with the first `limit` live (key, value) pairs of the tree
+  // with start <= key < end (an empty end: no upper bound), in key order, as
+  // of options.snapshot (or now; then from the row cache when it covers the
+  // range, else through an iterator whose result then fills the cache).
+  // options.lower_bound/upper_bound are ignored. Keys outside the tree's
+  // range are never returned. InvalidArgument if the tree does not exist;
+  // an I/O or corruption error leaves *out empty.
+  virtual Status GetRange(const ReadOptions& options, TreeId tree, std::string_view start,
+                          std::string_view end, size_t limit,
+                          std::vector<std::pair<std::string, std::string>>* out) = 0;
 
   virtual const Snapshot* GetSnapshot() = 0;
   virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
@@ -136,6 +155,8 @@ class DB {
   virtual Status CompactAll(TreeId tree) = 0;
 
   virtual Status GetTreeStats(TreeId tree, TreeStats* stats) = 0;
+  // Block cache and row cache counters.
+  virtual CacheStats GetCacheStats() = 0;
   // Approximate bytes of the tree's data within its own key range: memtables
   // plus, per SSTable, the share of its data blocks inside the range (from the
   // index, no I/O) — so split children do not count their sibling's half of

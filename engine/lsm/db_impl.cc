@@ -8,6 +8,7 @@
 #include "engine/base/checksum.h"
 #include "engine/base/logging.h"
 #include "engine/lsm/cache/block_cache.h"
+#include "engine/lsm/cache/row_cache.h"
 #include "engine/lsm/db_iter.h"
 #include "engine/lsm/filename.h"
 #include "engine/lsm/merging_iterator.h"
@@ -34,6 +35,28 @@ std::vector<TreeId> TreesOf(const WriteBatch& b) {
   b.Iterate(&c).PermitUnchecked();  // our own encoding; validated again on insert
   return c.ids;
 }
+
+// Brackets one writer's batch for the row cache (row_cache.h, "Exactness"):
+// BeginWrite for every key before the batch joins the writer queue, EndWrite
+// when the writer returns, after the leader made the batch visible
+// (last_seq_) or failed. Batches a leader applies for other writers are
+// bracketed by their own writers, whose windows enclose the apply.
+class RowCacheWriteScope {
+ public:
+  RowCacheWriteScope(RowCache* cache, const WriteBatch* batch)
+      : cache_(cache != nullptr && batch != nullptr ? cache : nullptr), batch_(batch) {
+    if (cache_ != nullptr) cache_->BeginWrite(*batch_);
+  }
+  ~RowCacheWriteScope() {
+    if (cache_ != nullptr) cache_->EndWrite(*batch_);
+  }
+  RowCacheWriteScope(const RowCacheWriteScope&) = delete;
+  RowCacheWriteScope& operator=(const RowCacheWriteScope&) = delete;
+
+ private:
+  RowCache* const cache_;
+  const WriteBatch* const batch_;
+};
 }  // namespace
 
 const char* DurabilityName(Durability d) {
@@ -91,7 +114,9 @@ DBImpl::DBImpl(const Options& options, std::string dir)
         return o;
       }()),
       env_(options.env != nullptr ? options.env : io::Env::Default()),
-      dir_(std::move(dir)) {}
+      dir_(std::move(dir)),
+      row_cache_(options.row_cache_size > 0 ? std::make_unique<RowCache>(options.row_cache_size)
+                                            : nullptr) {}
 
 DBImpl::~DBImpl() {
   if (opened_ && !closed_) Close().PermitUnchecked();
@@ -498,6 +523,7 @@ Status DBImpl::Close() {
   std::lock_guard<std::mutex> l(mu_);
   closed_ = true;
   trees_.clear();
+  if (row_cache_) row_cache_->Clear();  // no read may hit after Close
   lock_.reset();
   return s;
 }
@@ -537,7 +563,9 @@ Status DBImpl::DropTree(TreeId id) {
     std::lock_guard<std::mutex> l(mu_);
     if (!FindTreeLocked(id)) return Status::NotFound(fmt::format("tree {}", id));
   }
-  return LogAndApply(edit, {});
+  Status s = LogAndApply(edit, {});
+  if (s.ok() && row_cache_) row_cache_->DropTree(id);
+  return s;
 }
 
 Status DBImpl::SplitTree(TreeId parent, std::string_view split_key, std::string_view left_name,
@@ -611,7 +639,10 @@ Status DBImpl::SplitTree(TreeId parent, std::string_view split_key, std::string_
     work_cv_.notify_all();
     return es;
   };
-  return WriteImpl(WriteOptions(), nullptr, &do_split);
+  s = WriteImpl(WriteOptions(), nullptr, &do_split);
+  // The children start cold; the parent's entries go (its id is dead).
+  if (s.ok() && row_cache_) row_cache_->DropTree(parent);
+  return s;
 }
 
 Status DBImpl::FindTree(std::string_view name, TreeId* id) {
@@ -684,6 +715,8 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
     if (batch->Empty()) return Status::OK();
     w.trees = TreesOf(*batch);
   }
+  // Declared before l: EndWrite runs after mu_ is released.
+  RowCacheWriteScope row_cache_scope(row_cache_.get(), batch);
 
   std::unique_lock<std::mutex> l(mu_);
   if (closed_ || shutting_down_) return Status::Aborted("DB is closed");
@@ -957,6 +990,34 @@ void DBImpl::SetBgError(const Status& s) {
 // Reads
 
 Status DBImpl::Get(const ReadOptions& o, TreeId tree, std::string_view key, std::string* value) {
+  // The row cache holds the latest state only: snapshot reads bypass it.
+  RowCache* const rc = o.snapshot == nullptr ? row_cache_.get() : nullptr;
+  if (rc == nullptr) return GetImpl(o, tree, key, value);
+  // A cached key exists in an existing tree and lies in its range (fills
+  // follow successful reads; dropped and split trees are erased), so a hit
+  // needs no check under mu_. The ticket is taken before the read.
+  if (!shutting_down_.load(std::memory_order_relaxed)) {
+    switch (rc->Lookup(tree, key, value)) {
+      case RowCache::Result::kFound:
+        return Status::OK();
+      case RowCache::Result::kAbsent:
+        return Status::NotFound("");
+      case RowCache::Result::kMiss:
+        break;
+    }
+  }
+  const RowCache::Ticket ticket = rc->BeginFill(tree, key);
+  Status s = GetImpl(o, tree, key, value);
+  if (s.ok()) {
+    rc->Fill(tree, key, ticket, value);
+  } else if (s.IsNotFound()) {
+    rc->Fill(tree, key, ticket, nullptr);
+  }
+  return s;
+}
+
+Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
+                       std::string* value) {
   std::shared_ptr<MemTable> mem, imm;
   std::shared_ptr<const Version> v;
   SequenceNumber seq;
@@ -1080,6 +1141,58 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
   // The cleanup keeps the version (and so its tables) alive with the iterator.
   return NewBoundedIterator(NewDBIterator(NewMergingIterator(std::move(children)), seq, [v] {}),
                             std::move(lower), std::move(upper));
+}
+
+Status DBImpl::GetRange(const ReadOptions& o, TreeId tree, std::string_view start,
+                        std::string_view end, size_t limit,
+                        std::vector<std::pair<std::string, std::string>>* out) {
+  out->clear();
+  std::string from(start);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_) return Status::Aborted("DB is closed");
+    auto t = FindTreeLocked(tree);
+    if (!t) return Status::InvalidArgument(fmt::format("no tree {}", tree));
+    // Clamp to the tree's range, so that every key the cache learns is in it.
+    if (from < t->lower) from = t->lower;
+    if (t->upper && from >= *t->upper) return Status::OK();
+  }
+  if (limit == 0 || (!end.empty() && from >= end)) return Status::OK();
+  RowCache* const rc = o.snapshot == nullptr ? row_cache_.get() : nullptr;
+  RowCache::Ticket ticket;
+  ReadOptions ro;
+  ro.snapshot = o.snapshot;
+  ro.lower_bound = from;
+  if (rc != nullptr) {
+    if (rc->LookupRange(tree, from, end, limit, out)) return Status::OK();
+    ticket = rc->BeginRangeFill(tree);  // before the iterator takes its sequence
+  } else if (!end.empty()) {
+    ro.upper_bound = std::string(end);
+  }
+  // With the cache, the iterator runs past end to the next live key, which
+  // links the range to what follows (row_cache.h, FillRange).
+  std::unique_ptr<Iterator> it = NewIterator(ro, tree);
+  std::optional<std::pair<std::string, std::string>> next;
+  for (it->Seek(from); it->Valid(); it->Next()) {
+    if (!end.empty() && it->key() >= end) {
+      next.emplace(std::string(it->key()), std::string(it->value()));
+      break;
+    }
+    out->emplace_back(std::string(it->key()), std::string(it->value()));
+    if (out->size() == limit) break;
+  }
+  Status s = it->status();
+  if (!s.ok()) {
+    out->clear();
+    return s;
+  }
+  if (rc != nullptr) {
+    const bool end_of_tree = !it->Valid();
+    if (next) out->push_back(std::move(*next));  // lent to the fill, then taken back
+    rc->FillRange(tree, ticket, from, *out, end_of_tree);
+    if (next) out->pop_back();
+  }
+  return Status::OK();
 }
 
 const Snapshot* DBImpl::GetSnapshot() {
@@ -1692,6 +1805,13 @@ Status DBImpl::GetTreeStats(TreeId tree, TreeStats* stats) {
   return Status::OK();
 }
 
+CacheStats DBImpl::GetCacheStats() {
+  CacheStats st;
+  if (options_.table.block_cache != nullptr) st.block = options_.table.block_cache->GetStats();
+  if (row_cache_) st.row = row_cache_->GetStats();
+  return st;
+}
+
 Status DBImpl::GetApproximateSize(TreeId tree, uint64_t* bytes) {
   std::shared_ptr<const Version> v;
   std::string lower;
@@ -1747,6 +1867,17 @@ std::string DBImpl::DebugString() {
         c.usage, c.capacity, c.entries, c.hits, c.misses, c.inserts, c.evictions);
   } else {
     r += "block_cache: disabled\n";
+  }
+  if (row_cache_) {
+    const RowCache::Stats c = row_cache_->GetStats();
+    r += fmt::format(
+        "row_cache: usage={}B capacity={}B entries={} hits={} misses={} range_hits={} "
+        "range_misses={} fills={} fills_refused={} fills_skipped={} invalidations={} "
+        "evictions={}\n",
+        c.usage, c.capacity, c.entries, c.hits, c.misses, c.range_hits, c.range_misses, c.fills,
+        c.fills_refused, c.fills_skipped, c.invalidations, c.evictions);
+  } else {
+    r += "row_cache: disabled\n";
   }
   for (auto& [id, t] : trees_) {
     r += fmt::format("tree {} '{}': mem={}B imm={} flushed_seq={}\n", id, t->name,

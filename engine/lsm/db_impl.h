@@ -58,11 +58,14 @@ class DBImpl : public DB {
   Status Write(const WriteOptions& o, WriteBatch* batch) override;
   Status Get(const ReadOptions& o, TreeId tree, std::string_view key, std::string* value) override;
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& o, TreeId tree) override;
+  Status GetRange(const ReadOptions& o, TreeId tree, std::string_view start, std::string_view end,
+                  size_t limit, std::vector<std::pair<std::string, std::string>>* out) override;
   const Snapshot* GetSnapshot() override;
   void ReleaseSnapshot(const Snapshot* snapshot) override;
   Status Flush(TreeId tree) override;
   Status CompactAll(TreeId tree) override;
   Status GetTreeStats(TreeId tree, TreeStats* stats) override;
+  CacheStats GetCacheStats() override;
   Status GetApproximateSize(TreeId tree, uint64_t* bytes) override;
   std::string DebugString() override;
 
@@ -102,6 +105,10 @@ class DBImpl : public DB {
   Status SetCurrent(uint64_t manifest_number);
   Status OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile>* out);
   void DeleteOrphans();
+
+  // --- read path ---
+  // Get from the memtables and the version, without the row cache.
+  Status GetImpl(const ReadOptions& o, TreeId tree, std::string_view key, std::string* value);
 
   // --- write path ---
   // batch == nullptr: run exclusive (with mu_ held, in the leader position,
@@ -154,6 +161,8 @@ class DBImpl : public DB {
   io::Env* const env_;
   const std::string dir_;
   std::unique_ptr<io::FileLock> lock_;
+  // Null when Options::row_cache_size is 0. Thread-safe on its own (no mu_).
+  const std::unique_ptr<RowCache> row_cache_;
 
   std::mutex mu_;
   std::condition_variable bg_cv_;    // background progress (flush/compaction done, errors)

@@ -78,6 +78,16 @@ struct Options {
   // and a small build per new version. false: the per-file path, kept to
   // compare. Results are identical either way. Default: true.
   bool use_block_index = true;
+  // Byte budget of the row cache: hot rows (and known-absent keys) of every
+  // tree in an in-memory B+tree per tree, kept exact under writes
+  // (engine/lsm/cache/row_cache.h, docs/row_cache.md). A hit skips the
+  // memtables, the version's files and the block cache, and DB::GetRange
+  // serves short ranges from it; reads with a snapshot bypass it. Costs: the
+  // memory, and on every write a cache lock and a B+tree probe per key (to
+  // invalidate). Pays off for skewed reads of keys much smaller than their
+  // blocks; for uniform reads over data far larger than the budget, give the
+  // bytes to block_cache_size instead. Default: 0 (off).
+  size_t row_cache_size = 0;
 
   // Compaction of L0 into L1 starts at this many L0 files. Default: 4.
   int level0_compaction_trigger = 4;
