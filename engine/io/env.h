@@ -18,7 +18,14 @@
 
 namespace basalt::io {
 
+class ReadBatcher;
+
 // A file opened for reading from any offset. Safe for concurrent Read calls.
+//
+// Direct I/O (Env::NewDirectRandomAccessFile): the file bypasses the OS page
+// cache. Callers still pass any offset, length and buffer: the file reads the
+// enclosing kDirectIoAlignment-aligned range into an aligned buffer and
+// copies the requested bytes out (one extra copy, no alignment rules leak).
 class RandomAccessFile {
  public:
   virtual ~RandomAccessFile() = default;
@@ -29,15 +36,51 @@ class RandomAccessFile {
   struct ReadRequest {
     uint64_t offset = 0;
     size_t n = 0;
-    char* scratch = nullptr;   // caller-owned, >= n bytes
-    std::string_view result;   // out
-    Status status;             // out
+    char* scratch = nullptr;  // caller-owned, >= n bytes
+    std::string_view result;  // out
+    Status status;            // out
   };
   // Issues all reads together (io_uring submits them in one batch) and waits
   // for all. Per-request status; returns the first error, if any.
   virtual Status MultiRead(ReadRequest* reqs, size_t count) const;
   virtual uint64_t Size() const = 0;
+
+  // For MultiReadFiles: the batcher that can submit this file's reads
+  // together with reads of other files it serves (the io_uring Env's files
+  // return its batcher). nullptr (the default): this file's requests go
+  // through its own MultiRead. Wrappers that must see every read (fault
+  // injection, counting) keep the default.
+  virtual const ReadBatcher* batcher() const { return nullptr; }
 };
+
+// One request of a batch that spans files (MultiReadFiles).
+struct FileReadRequest {
+  const RandomAccessFile* file = nullptr;
+  RandomAccessFile::ReadRequest req;
+};
+
+// Submits reads of several files as one batch. Implemented by Envs whose
+// files can share one submission (io_uring: one io_uring_enter per up to
+// kUringQueueDepth reads, whatever the file).
+class ReadBatcher {
+ public:
+  virtual ~ReadBatcher() = default;
+  // Issues all reads together and waits for all; sets each req.result and
+  // req.status. REQUIRES: reqs[i]->file->batcher() == this for every i.
+  virtual void ReadAll(FileReadRequest* const* reqs, size_t count) const = 0;
+};
+
+// Reads every request, batching across files where the files allow it:
+// requests on files with the same batcher() are submitted together (io_uring:
+// one batch for all of them); requests on other files go through their
+// file's MultiRead, one call per file (posix: preads one by one). Results
+// and statuses per request, as MultiRead; returns the first error, if any.
+// Thread-safe; the files must stay open until it returns.
+Status MultiReadFiles(FileReadRequest* reqs, size_t count);
+
+// Offsets, lengths and buffers of O_DIRECT reads are multiples of this
+// (the largest logical block size in common use, so it fits every device).
+inline constexpr size_t kDirectIoAlignment = 4096;
 
 // A file written by appending (WAL, SSTable, manifest). Appends are buffered
 // by the OS; only Sync() makes them durable.
@@ -87,6 +130,14 @@ class Env {
 
   virtual Status NewRandomAccessFile(const std::string& path,
                                      std::unique_ptr<RandomAccessFile>* result) = 0;
+  // The same, opened with O_DIRECT: reads bypass the OS page cache (see
+  // RandomAccessFile for alignment). InvalidArgument, naming the path, when
+  // the file system refuses O_DIRECT (open fails with EINVAL, e.g. tmpfs
+  // before Linux 6.6); NotSupported from Envs without direct I/O (the
+  // default). No silent fallback to buffered reads: a caller that asked for
+  // direct I/O (a benchmark) must know it did not get it.
+  virtual Status NewDirectRandomAccessFile(const std::string& path,
+                                           std::unique_ptr<RandomAccessFile>* result);
   // Creates or truncates path.
   virtual Status NewWritableFile(const std::string& path,
                                  std::unique_ptr<WritableFile>* result) = 0;
@@ -121,9 +172,12 @@ class EnvWrapper : public Env {
   Env* target() const { return target_; }
 
   std::string Name() const override { return target_->Name(); }
-  Status NewRandomAccessFile(const std::string& p,
-                             std::unique_ptr<RandomAccessFile>* r) override {
+  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* r) override {
     return target_->NewRandomAccessFile(p, r);
+  }
+  Status NewDirectRandomAccessFile(const std::string& p,
+                                   std::unique_ptr<RandomAccessFile>* r) override {
+    return target_->NewDirectRandomAccessFile(p, r);
   }
   Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* r) override {
     return target_->NewWritableFile(p, r);
@@ -142,7 +196,9 @@ class EnvWrapper : public Env {
   Status RenameFile(const std::string& f, const std::string& t) override {
     return target_->RenameFile(f, t);
   }
-  Status CreateDirIfMissing(const std::string& d) override { return target_->CreateDirIfMissing(d); }
+  Status CreateDirIfMissing(const std::string& d) override {
+    return target_->CreateDirIfMissing(d);
+  }
   Status RemoveDir(const std::string& d) override { return target_->RemoveDir(d); }
   Status GetFileSize(const std::string& p, uint64_t* s) override {
     return target_->GetFileSize(p, s);

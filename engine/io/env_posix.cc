@@ -1,7 +1,11 @@
 // The pread/pwrite Env: always available, and the fallback when io_uring is
 // not (see env_uring.h). Also the shared pieces of env.h that do not depend
-// on an implementation: RandomAccessFile::MultiRead's default and the
+// on an implementation: RandomAccessFile::MultiRead's default,
+// MultiReadFiles, Env::NewDirectRandomAccessFile's default and the
 // WriteStringToFile/ReadFileToString helpers.
+//
+// O_DIRECT (NewDirectRandomAccessFile): reads go through DirectPread
+// (aligned bounce buffer, direct_io.h).
 //
 // Errors follow LevelDB's env_posix.cc: ENOENT becomes NotFound, anything else
 // IOError(path, strerror(errno)). Every descriptor is opened O_CLOEXEC so that
@@ -12,12 +16,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 
+#include "engine/io/direct_io.h"
 #include "engine/io/env.h"
 
 namespace basalt::io {
@@ -48,13 +55,45 @@ Status PreadFully(int fd, const std::string& path, uint64_t offset, size_t n, ch
   return Status::OK();
 }
 
+// An O_DIRECT read of any range (see direct_io.h): in place when aligned,
+// else through an aligned bounce buffer.
+Status DirectPread(int fd, const std::string& path, uint64_t offset, size_t n, char* scratch,
+                   std::string_view* result) {
+  *result = std::string_view(scratch, 0);
+  if (n == 0) return Status::OK();
+  const bool in_place = DirectReadIsAligned(offset, n, scratch);
+  const AlignedRange range = in_place ? AlignedRange(offset, 0) : AlignedRange(offset, n);
+  AlignedBuffer bounce;
+  if (!in_place && !bounce.Allocate(range.length)) {
+    return Status::IOError(path, "out of memory for an O_DIRECT read buffer");
+  }
+  char* buf = in_place ? scratch : bounce.data();
+  const size_t len = in_place ? n : range.length;
+  const uint64_t start = in_place ? offset : range.begin;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = ::pread(fd, buf + done, len - done, static_cast<off_t>(start + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return PosixError(path, errno);
+    }
+    if (r == 0) break;  // end of file
+    done += static_cast<size_t>(r);
+    if (DirectReadHitEof(done)) break;
+  }
+  *result = in_place ? std::string_view(scratch, done)
+                     : CopyOutDirect(range, bounce.data(), done, n, scratch);
+  return Status::OK();
+}
+
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
-  PosixRandomAccessFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+  PosixRandomAccessFile(std::string path, int fd, uint64_t size, bool direct)
+      : path_(std::move(path)), fd_(fd), size_(size), direct_(direct) {}
   ~PosixRandomAccessFile() override { ::close(fd_); }
 
   Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
+    if (direct_) return DirectPread(fd_, path_, offset, n, scratch, result);
     return PreadFully(fd_, path_, offset, n, scratch, result);
   }
   uint64_t Size() const override { return size_; }
@@ -63,7 +102,33 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   const std::string path_;
   const int fd_;
   const uint64_t size_;  // at open time
+  const bool direct_;    // opened O_DIRECT
 };
+
+// Opens path read-only (O_DIRECT if direct) and stats it. EINVAL on an
+// O_DIRECT open means the file system refuses direct I/O.
+Status OpenForRandomRead(const std::string& path, bool direct, int* fd, uint64_t* size) {
+  int flags = O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0);
+  do {
+    *fd = ::open(path.c_str(), flags);
+  } while (*fd < 0 && errno == EINTR);
+  if (*fd < 0) {
+    if (direct && errno == EINVAL) {
+      return Status::InvalidArgument(
+          path, "the file system refuses O_DIRECT (EINVAL); turn off use_direct_reads");
+    }
+    return PosixError(path, errno);
+  }
+  struct stat st;
+  if (::fstat(*fd, &st) != 0) {
+    Status s = PosixError(path, errno);
+    ::close(*fd);
+    *fd = -1;
+    return s;
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return Status::OK();
+}
 
 class PosixSequentialFile final : public SequentialFile {
  public:
@@ -220,17 +285,11 @@ class PosixEnv final : public Env {
 
   Status NewRandomAccessFile(const std::string& path,
                              std::unique_ptr<RandomAccessFile>* result) override {
-    result->reset();
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError(path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      Status s = PosixError(path, errno);
-      ::close(fd);
-      return s;
-    }
-    *result = std::make_unique<PosixRandomAccessFile>(path, fd, static_cast<uint64_t>(st.st_size));
-    return Status::OK();
+    return OpenRandom(path, /*direct=*/false, result);
+  }
+  Status NewDirectRandomAccessFile(const std::string& path,
+                                   std::unique_ptr<RandomAccessFile>* result) override {
+    return OpenRandom(path, /*direct=*/true, result);
   }
 
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
@@ -369,6 +428,18 @@ class PosixEnv final : public Env {
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());
   }
+
+ private:
+  Status OpenRandom(const std::string& path, bool direct,
+                    std::unique_ptr<RandomAccessFile>* result) {
+    result->reset();
+    int fd;
+    uint64_t size;
+    Status s = OpenForRandomRead(path, direct, &fd, &size);
+    if (!s.ok()) return s;
+    *result = std::make_unique<PosixRandomAccessFile>(path, fd, size, direct);
+    return Status::OK();
+  }
 };
 
 }  // namespace
@@ -380,6 +451,45 @@ Status RandomAccessFile::MultiRead(ReadRequest* reqs, size_t count) const {
     if (!reqs[i].status.ok() && first.ok()) first = reqs[i].status;
   }
   return first;
+}
+
+Status MultiReadFiles(FileReadRequest* reqs, size_t count) {
+  // Requests on files that share a batcher go to it in one call; the rest
+  // go to their file's MultiRead, one call per file (in first-seen order).
+  std::map<const ReadBatcher*, std::vector<FileReadRequest*>> batched;
+  std::vector<std::pair<const RandomAccessFile*, std::vector<size_t>>> by_file;
+  for (size_t i = 0; i < count; i++) {
+    const RandomAccessFile* f = reqs[i].file;
+    if (const ReadBatcher* b = f->batcher()) {
+      batched[b].push_back(&reqs[i]);
+      continue;
+    }
+    auto it = std::find_if(by_file.begin(), by_file.end(),
+                           [f](const auto& entry) { return entry.first == f; });
+    if (it == by_file.end()) {
+      by_file.emplace_back(f, std::vector<size_t>{i});
+    } else {
+      it->second.push_back(i);
+    }
+  }
+  for (const auto& [batcher, group] : batched) batcher->ReadAll(group.data(), group.size());
+  std::vector<RandomAccessFile::ReadRequest> file_reqs;
+  for (const auto& [file, indexes] : by_file) {
+    file_reqs.clear();
+    for (size_t i : indexes) file_reqs.push_back(reqs[i].req);
+    file->MultiRead(file_reqs.data(), file_reqs.size()).PermitUnchecked();  // per request below
+    for (size_t j = 0; j < indexes.size(); j++) reqs[indexes[j]].req = file_reqs[j];
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (!reqs[i].req.status.ok()) return reqs[i].req.status;
+  }
+  return Status::OK();
+}
+
+Status Env::NewDirectRandomAccessFile(const std::string& path,
+                                      std::unique_ptr<RandomAccessFile>* result) {
+  result->reset();
+  return Status::NotSupported(path, Name() + " env has no direct I/O");
 }
 
 Env* Env::Posix() {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/base/logging.h"
+#include "engine/io/direct_io.h"
 
 namespace basalt::io {
 namespace {
@@ -105,6 +106,7 @@ struct Op {
   size_t done = 0;
   int err = 0;  // errno of the failure, 0 if none
   bool finished = false;
+  bool direct = false;  // O_DIRECT read: buf, len and offset are aligned
 };
 
 // Handles one completion; returns true if the op needs another submission.
@@ -126,7 +128,7 @@ bool Complete(Op* op, int res) {
     return false;
   }
   op->done += static_cast<size_t>(res);
-  if (op->done >= op->len) {
+  if (op->done >= op->len || (op->direct && DirectReadHitEof(op->done))) {
     op->finished = true;
     return false;
   }
@@ -263,10 +265,33 @@ void Run(Op* ops, size_t count) {
 
 // ---- files ----
 
+class UringRandomAccessFile;
+
+// One read for ReadBatch: the file it targets and the caller's request.
+struct FileRead {
+  const UringRandomAccessFile* file;
+  RandomAccessFile::ReadRequest* req;
+};
+
+// Runs reads of any of our files as one batch (see RunOnRing). O_DIRECT
+// reads that are not aligned go through bounce buffers (direct_io.h).
+void ReadBatch(const FileRead* reads, size_t count);
+
+// Submits reads of several io_uring files together (MultiReadFiles).
+class UringBatcher final : public ReadBatcher {
+ public:
+  void ReadAll(FileReadRequest* const* reqs, size_t count) const override;
+};
+
+const UringBatcher* Batcher() {
+  static const UringBatcher* batcher = new UringBatcher;
+  return batcher;
+}
+
 class UringRandomAccessFile final : public RandomAccessFile {
  public:
-  UringRandomAccessFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+  UringRandomAccessFile(std::string path, int fd, uint64_t size, bool direct)
+      : path_(std::move(path)), fd_(fd), size_(size), direct_(direct) {}
   ~UringRandomAccessFile() override { ::close(fd_); }
 
   Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
@@ -280,32 +305,94 @@ class UringRandomAccessFile final : public RandomAccessFile {
   }
 
   Status MultiRead(ReadRequest* reqs, size_t count) const override {
-    std::vector<Op> ops(count);
-    for (size_t i = 0; i < count; i++) {
-      ops[i].kind = OpKind::kRead;
-      ops[i].fd = fd_;
-      ops[i].buf = reqs[i].scratch;
-      ops[i].len = reqs[i].n;
-      ops[i].offset = reqs[i].offset;
-      if (reqs[i].n == 0) ops[i].finished = true;
+    FileRead one;
+    std::vector<FileRead> many;
+    FileRead* reads = &one;
+    if (count > 1) {
+      many.resize(count);
+      reads = many.data();
     }
-    Run(ops.data(), count);
-    Status first;
+    for (size_t i = 0; i < count; i++) reads[i] = {this, &reqs[i]};
+    ReadBatch(reads, count);
     for (size_t i = 0; i < count; i++) {
-      reqs[i].result = std::string_view(reqs[i].scratch, ops[i].done);
-      reqs[i].status = ops[i].err == 0 ? Status::OK() : ErrnoStatus(path_, ops[i].err);
-      if (!reqs[i].status.ok() && first.ok()) first = reqs[i].status;
+      if (!reqs[i].status.ok()) return reqs[i].status;
     }
-    return first;
+    return Status::OK();
   }
 
   uint64_t Size() const override { return size_; }
+  const ReadBatcher* batcher() const override { return Batcher(); }
+
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+  bool direct() const { return direct_; }
 
  private:
   const std::string path_;
   const int fd_;
   const uint64_t size_;  // at open time
+  const bool direct_;    // opened O_DIRECT
 };
+
+void ReadBatch(const FileRead* reads, size_t count) {
+  // A single read (every Read call) needs no heap arrays.
+  Op one_op;
+  AlignedBuffer one_bounce;
+  std::unique_ptr<Op[]> many_ops;
+  std::unique_ptr<AlignedBuffer[]> many_bounce;
+  Op* ops = &one_op;
+  AlignedBuffer* bounce = &one_bounce;  // unaligned O_DIRECT reads only
+  if (count > 1) {
+    many_ops.reset(new Op[count]);
+    many_bounce.reset(new AlignedBuffer[count]);
+    ops = many_ops.get();
+    bounce = many_bounce.get();
+  }
+  for (size_t i = 0; i < count; i++) {
+    const FileRead& r = reads[i];
+    Op& op = ops[i];
+    op.kind = OpKind::kRead;
+    op.fd = r.file->fd();
+    op.buf = r.req->scratch;
+    op.len = r.req->n;
+    op.offset = r.req->offset;
+    if (r.req->n == 0) op.finished = true;
+    if (r.file->direct() && !op.finished) {
+      op.direct = true;
+      if (!DirectReadIsAligned(op.offset, op.len, op.buf)) {
+        const AlignedRange range(r.req->offset, r.req->n);
+        if (!bounce[i].Allocate(range.length)) {
+          op.err = ENOMEM;
+          op.finished = true;
+          continue;
+        }
+        op.buf = bounce[i].data();
+        op.len = range.length;
+        op.offset = range.begin;
+      }
+    }
+  }
+  Run(ops, count);
+  for (size_t i = 0; i < count; i++) {
+    RandomAccessFile::ReadRequest* req = reads[i].req;
+    if (bounce[i].data() != nullptr) {
+      req->result = CopyOutDirect(AlignedRange(req->offset, req->n), bounce[i].data(), ops[i].done,
+                                  req->n, req->scratch);
+    } else {
+      req->result = std::string_view(req->scratch, ops[i].done);
+    }
+    req->status = ops[i].err == 0 ? Status::OK() : ErrnoStatus(reads[i].file->path(), ops[i].err);
+  }
+}
+
+void UringBatcher::ReadAll(FileReadRequest* const* reqs, size_t count) const {
+  std::vector<FileRead> reads(count);
+  for (size_t i = 0; i < count; i++) {
+    // Only our files return this batcher (RandomAccessFile::batcher()).
+    reads[i] = {static_cast<const UringRandomAccessFile*>(reqs[i]->file), &reqs[i]->req};
+  }
+  ReadBatch(reads.data(), count);
+}
 
 // Buffered writes and fdatasync go through plain system calls unless
 // BASALT_URING_WRITES=1: io_uring hands a buffered file write to a kernel
@@ -422,17 +509,11 @@ class UringEnv final : public EnvWrapper {
 
   Status NewRandomAccessFile(const std::string& path,
                              std::unique_ptr<RandomAccessFile>* result) override {
-    result->reset();
-    int fd = OpenRetry(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      Status s = ErrnoStatus(path, errno);
-      ::close(fd);
-      return s;
-    }
-    *result = std::make_unique<UringRandomAccessFile>(path, fd, static_cast<uint64_t>(st.st_size));
-    return Status::OK();
+    return OpenRandom(path, /*direct=*/false, result);
+  }
+  Status NewDirectRandomAccessFile(const std::string& path,
+                                   std::unique_ptr<RandomAccessFile>* result) override {
+    return OpenRandom(path, /*direct=*/true, result);
   }
 
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
@@ -456,6 +537,29 @@ class UringEnv final : public EnvWrapper {
       return s;
     }
     *result = std::make_unique<UringWritableFile>(path, fd, static_cast<uint64_t>(st.st_size));
+    return Status::OK();
+  }
+
+ private:
+  Status OpenRandom(const std::string& path, bool direct,
+                    std::unique_ptr<RandomAccessFile>* result) {
+    result->reset();
+    int fd = OpenRetry(path, O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0));
+    if (fd < 0) {
+      if (direct && errno == EINVAL) {
+        return Status::InvalidArgument(
+            path, "the file system refuses O_DIRECT (EINVAL); turn off use_direct_reads");
+      }
+      return ErrnoStatus(path, errno);
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      Status s = ErrnoStatus(path, errno);
+      ::close(fd);
+      return s;
+    }
+    *result = std::make_unique<UringRandomAccessFile>(path, fd, static_cast<uint64_t>(st.st_size),
+                                                      direct);
     return Status::OK();
   }
 };

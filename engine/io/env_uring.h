@@ -4,6 +4,8 @@
 // What goes through io_uring: the data path. RandomAccessFile::Read and
 // MultiRead (IORING_OP_READ; a MultiRead submits up to kUringQueueDepth reads
 // with one io_uring_enter and keeps that many in flight for larger batches),
+// MultiReadFiles over several of this Env's files (the files share one
+// ReadBatcher, so reads of different files go into the same submission),
 // and, with BASALT_URING_WRITES=1, WritableFile::Append/WriteAt
 // (IORING_OP_WRITE) and Sync (IORING_OP_FSYNC with IORING_FSYNC_DATASYNC).
 // By default writes and syncs use pwrite(2)/fdatasync(2): io_uring punts
@@ -11,6 +13,12 @@
 // append (see env_uring.cc). Short reads and writes are resubmitted for the
 // remainder. Metadata (open, rename, unlink, listing, locks, SyncDir) and
 // SequentialFile use plain system calls, as in Env::Posix().
+//
+// O_DIRECT (NewDirectRandomAccessFile): an aligned request is read in place;
+// any other goes to the ring as its aligned superset into a bounce buffer and
+// is copied out (direct_io.h). A short O_DIRECT read at an unaligned length
+// is end of file and is not resubmitted (the remainder's offset would be
+// unaligned).
 //
 // Rings: one per thread, created lazily on the thread's first I/O and torn
 // down at thread exit, so no locking is needed and RandomAccessFile stays

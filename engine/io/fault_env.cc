@@ -94,7 +94,69 @@ class FaultWritableFile final : public WritableFile {
   const uint64_t epoch_;  // crash epoch at open; any other value means dead
 };
 
+// A RandomAccessFile whose reads pass FaultEnv's read-fault check.
+class FaultRandomAccessFile final : public RandomAccessFile {
+ public:
+  FaultRandomAccessFile(FaultEnv* env, std::string path, std::unique_ptr<RandomAccessFile> target)
+      : env_(env), path_(std::move(path)), target_(std::move(target)) {}
+
+  Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
+    if (env_->ConsumeReadFault(path_)) {
+      *result = std::string_view(scratch, 0);
+      return Status::IOError(path_, "injected read error");
+    }
+    env_->reads_.fetch_add(1, std::memory_order_relaxed);
+    return target_->Read(offset, n, scratch, result);
+  }
+
+  Status MultiRead(ReadRequest* reqs, size_t count) const override {
+    // Failed requests are answered here; the rest go down in one call.
+    std::vector<size_t> pass;
+    std::vector<ReadRequest> down;
+    for (size_t i = 0; i < count; i++) {
+      if (env_->ConsumeReadFault(path_)) {
+        reqs[i].result = std::string_view(reqs[i].scratch, 0);
+        reqs[i].status = Status::IOError(path_, "injected read error");
+      } else {
+        pass.push_back(i);
+        down.push_back(reqs[i]);
+      }
+    }
+    env_->reads_.fetch_add(down.size(), std::memory_order_relaxed);
+    if (!down.empty()) target_->MultiRead(down.data(), down.size()).PermitUnchecked();
+    for (size_t j = 0; j < pass.size(); j++) reqs[pass[j]] = down[j];
+    for (size_t i = 0; i < count; i++) {
+      if (!reqs[i].status.ok()) return reqs[i].status;
+    }
+    return Status::OK();
+  }
+
+  uint64_t Size() const override { return target_->Size(); }
+
+ private:
+  FaultEnv* const env_;
+  const std::string path_;
+  const std::unique_ptr<RandomAccessFile> target_;
+};
+
 FaultEnv::FaultEnv(Env* target) : EnvWrapper(target) {}
+
+Status FaultEnv::WrapRandomAccessFile(const std::string& path, Status s,
+                                      std::unique_ptr<RandomAccessFile>* result) {
+  if (!s.ok()) return s;
+  *result = std::make_unique<FaultRandomAccessFile>(this, path, std::move(*result));
+  return Status::OK();
+}
+
+Status FaultEnv::NewRandomAccessFile(const std::string& path,
+                                     std::unique_ptr<RandomAccessFile>* result) {
+  return WrapRandomAccessFile(path, target()->NewRandomAccessFile(path, result), result);
+}
+
+Status FaultEnv::NewDirectRandomAccessFile(const std::string& path,
+                                           std::unique_ptr<RandomAccessFile>* result) {
+  return WrapRandomAccessFile(path, target()->NewDirectRandomAccessFile(path, result), result);
+}
 
 FaultEnv::~FaultEnv() = default;
 
@@ -192,6 +254,11 @@ void FaultEnv::FailNthSync(int n) {
   sync_fault_countdown_ = std::max(n, 0);
 }
 
+void FaultEnv::FailNthRead(int n) {
+  std::lock_guard<std::mutex> l(mu_);
+  read_fault_countdown_ = std::max(n, 0);
+}
+
 void FaultEnv::SetFailPathSubstring(std::string substring) {
   std::lock_guard<std::mutex> l(mu_);
   fail_path_substring_ = std::move(substring);
@@ -216,9 +283,19 @@ bool FaultEnv::ConsumeSyncFault(const FileState& state) {
   return true;
 }
 
+bool FaultEnv::ConsumeReadFault(const std::string& path) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (read_fault_countdown_ == 0) return false;
+  if (path.find(fail_path_substring_) == std::string::npos) return false;
+  if (--read_fault_countdown_ != 0) return false;
+  injected_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 void FaultEnv::ResetCounters() {
   writes_.store(0);
   syncs_.store(0);
+  reads_.store(0);
   injected_.store(0);
 }
 

@@ -1,9 +1,13 @@
 // FaultEnv: an Env for reliability tests. Wraps any Env and adds
-//   - injected errors: fail the Nth write or sync from now on;
+//   - injected errors: fail the Nth write, sync or read from now on;
 //   - a simulated crash: DropUnsyncedData() cuts every file written through
 //     this Env back to the bytes its last successful Sync() made durable;
 //   - corruption: CorruptByte() flips one byte of a file in place;
-//   - counters of writes and syncs.
+//   - counters of writes, syncs and reads.
+// Random-access files are wrapped too, so every read (each request of a
+// MultiRead or MultiReadFiles batch counts as one) passes the fault check; the
+// wrapper has no ReadBatcher, so MultiReadFiles sends its requests through the
+// wrapped file's MultiRead (batched per file, not across files).
 // Modelled on LevelDB's db/fault_injection_test.cc (FaultInjectionTestEnv).
 //
 // What the crash model covers: file contents appended or written past the
@@ -39,6 +43,11 @@ class FaultEnv : public EnvWrapper {
   // "fault(<target name>)".
   std::string Name() const override;
 
+  // Random-access files are wrapped so reads can fail on request and are counted.
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* result) override;
+  Status NewDirectRandomAccessFile(const std::string& path,
+                                   std::unique_ptr<RandomAccessFile>* result) override;
   // Writable files are wrapped so their writes and syncs are tracked.
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override;
   // An existing file not yet tracked counts as fully synced at its current size.
@@ -57,9 +66,13 @@ class FaultEnv : public EnvWrapper {
   // Same for Sync: the n-th matching Sync returns
   // IOError("<path>: injected sync error") and makes nothing durable.
   void FailNthSync(int n);
+  // Same for reads of random-access files: the n-th matching read request
+  // (Read, or one request of a MultiRead) fails with
+  // IOError("<path>: injected read error") and reads nothing.
+  void FailNthRead(int n);
   // Only files whose path contains substring count toward (and can receive)
-  // FailNthWrite/FailNthSync, e.g. ".log" for the WAL or ".sst". "" (the
-  // default) matches every file.
+  // FailNthWrite/FailNthSync/FailNthRead, e.g. ".log" for the WAL or ".sst".
+  // "" (the default) matches every file.
   void SetFailPathSubstring(std::string substring);
 
   // ---- simulated crash ----
@@ -83,17 +96,23 @@ class FaultEnv : public EnvWrapper {
   uint64_t write_count() const { return writes_.load(std::memory_order_relaxed); }
   // Sync calls that reached the target, on any file.
   uint64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
-  // Writes and syncs failed by injection.
+  // Read requests that reached the target (injected failures not counted).
+  uint64_t read_count() const { return reads_.load(std::memory_order_relaxed); }
+  // Writes, syncs and reads failed by injection.
   uint64_t injected_error_count() const { return injected_.load(std::memory_order_relaxed); }
   void ResetCounters();
 
  private:
   friend class FaultWritableFile;
+  friend class FaultRandomAccessFile;
   struct FileState;
 
   // Called by FaultWritableFile; see fault_env.cc.
   bool ConsumeWriteFault(const FileState& state);
   bool ConsumeSyncFault(const FileState& state);
+  bool ConsumeReadFault(const std::string& path);
+  Status WrapRandomAccessFile(const std::string& path, Status s,
+                              std::unique_ptr<RandomAccessFile>* result);
   void Track(const std::string& path, std::shared_ptr<FileState> state);
 
   std::mutex mu_;
@@ -102,10 +121,12 @@ class FaultEnv : public EnvWrapper {
   std::map<std::string, std::shared_ptr<FileState>> files_;  // guarded by mu_
   int write_fault_countdown_ = 0;                            // guarded by mu_
   int sync_fault_countdown_ = 0;                             // guarded by mu_
+  int read_fault_countdown_ = 0;                             // guarded by mu_
   std::string fail_path_substring_;                          // guarded by mu_
   std::atomic<uint64_t> crash_epoch_{0};
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> reads_{0};
   std::atomic<uint64_t> injected_{0};
 };
 

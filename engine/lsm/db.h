@@ -132,6 +132,21 @@ class DB {
   // Stores the newest value of key (as of options.snapshot) in *value; NotFound if none.
   virtual Status Get(const ReadOptions& options, TreeId tree, std::string_view key,
                      std::string* value) = 0;
+  // Get for many keys of one tree at once, all as of one sequence number
+  // (options.snapshot, or the latest state when the call starts). Sets
+  // values->size() == statuses->size() == keys.size(); for each i,
+  // (*statuses)[i] is what Get(keys[i]) would return at that sequence number
+  // — OK with (*values)[i] set, NotFound, InvalidArgument when keys[i] is
+  // outside the tree's key range (per key: the other keys are still read), or
+  // the IOError/Corruption of reading that key's block — and (*values)[i] is
+  // empty unless OK. A whole-call failure (no such tree: InvalidArgument; DB
+  // closed: Aborted) is reported in every status. Duplicate keys are allowed.
+  // After the memtables, the SSTable block reads still needed are issued level
+  // by level, each level's reads (across files) as one batch (io_uring: one
+  // submission); blocks shared by several keys are read once. See docs/io.md.
+  virtual void MultiGet(const ReadOptions& options, TreeId tree,
+                        const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                        std::vector<Status>* statuses) = 0;
   // Iterator over user keys and values of one tree as of options.snapshot (or now).
   virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options, TreeId tree) = 0;
   // Replaces *out with the first `limit` live (key, value) pairs of the tree

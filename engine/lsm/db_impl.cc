@@ -133,6 +133,15 @@ Status DBImpl::Open() {
   if (!s.ok()) return s;
   s = env_->LockFile(LockFileName(dir_), &lock_);
   if (!s.ok()) return s;
+  if (options_.use_direct_reads) {
+    // Fail here, naming the option, rather than at the first table open.
+    std::unique_ptr<io::RandomAccessFile> probe;
+    s = env_->NewDirectRandomAccessFile(LockFileName(dir_), &probe);
+    if (s.IsInvalidArgument() || s.IsNotSupported()) {
+      return Status::InvalidArgument("use_direct_reads", s.ToString());
+    }
+    if (!s.ok()) return s;
+  }
 
   if (!env_->FileExists(CurrentFileName(dir_))) {
     if (!options_.create_if_missing) {
@@ -182,7 +191,8 @@ Status DBImpl::Open() {
   DeleteOrphans();
   opened_ = true;
 
-  LogInfo("lsm: opened {} (env {}, durability {}, {} trees, last sequence {})", dir_, env_->Name(),
+  LogInfo("lsm: opened {} (env {}{}, durability {}, {} trees, last sequence {})", dir_,
+          env_->Name(), options_.use_direct_reads ? ", direct reads" : "",
           DurabilityName(options_.durability), trees_.size(), last_seq_);
 
   flush_thread_ = std::thread([this] { FlushThread(); });
@@ -307,7 +317,8 @@ Status DBImpl::RecoverManifest(uint64_t* manifest_number) {
 Status DBImpl::OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile>* out) {
   std::string path = TableFileName(dir_, meta.number);
   std::unique_ptr<io::RandomAccessFile> file;
-  Status s = env_->NewRandomAccessFile(path, &file);
+  Status s = options_.use_direct_reads ? env_->NewDirectRandomAccessFile(path, &file)
+                                       : env_->NewRandomAccessFile(path, &file);
   if (!s.ok()) return s;
   if (file->Size() != meta.file_size) {
     return Status::Corruption(
@@ -1135,8 +1146,11 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
   std::vector<std::unique_ptr<Iterator>> children;
   children.push_back(mem->NewIterator());
   if (imm) children.push_back(imm->NewIterator());
+  TableReadOptions tro;
+  tro.readahead_size = o.readahead_size;
+  tro.fill_cache = o.fill_cache;
   for (const auto& lv : v->levels) {
-    for (const auto& f : lv) children.push_back(f->table->NewIterator());
+    for (const auto& f : lv) children.push_back(f->table->NewIterator(tro));
   }
   // The cleanup keeps the version (and so its tables) alive with the iterator.
   return NewBoundedIterator(NewDBIterator(NewMergingIterator(std::move(children)), seq, [v] {}),
@@ -1581,9 +1595,14 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
 
   std::vector<std::unique_ptr<Iterator>> children;
   uint64_t bytes_read = 0;
+  // Inputs are read front to back once: fixed read-ahead windows, and no
+  // cache pollution by blocks that are about to become garbage.
+  TableReadOptions input_options;
+  input_options.readahead_size = options_.compaction_readahead_size;
+  input_options.fill_cache = false;
   for (const auto& in : task->inputs) {
     for (const auto& f : in) {
-      children.push_back(f->table->NewIterator());
+      children.push_back(f->table->NewIterator(input_options));
       bytes_read += f->meta.file_size;
     }
   }

@@ -57,6 +57,9 @@ class DBImpl : public DB {
   Status Delete(const WriteOptions& o, TreeId tree, std::string_view key) override;
   Status Write(const WriteOptions& o, WriteBatch* batch) override;
   Status Get(const ReadOptions& o, TreeId tree, std::string_view key, std::string* value) override;
+  // In db_multiget.cc.
+  void MultiGet(const ReadOptions& o, TreeId tree, const std::vector<std::string_view>& keys,
+                std::vector<std::string>* values, std::vector<Status>* statuses) override;
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& o, TreeId tree) override;
   Status GetRange(const ReadOptions& o, TreeId tree, std::string_view start, std::string_view end,
                   size_t limit, std::vector<std::pair<std::string, std::string>>* out) override;

@@ -88,6 +88,21 @@ struct Options {
   // blocks; for uniform reads over data far larger than the budget, give the
   // bytes to block_cache_size instead. Default: 0 (off).
   size_t row_cache_size = 0;
+  // Open SSTables with O_DIRECT (Env::NewDirectRandomAccessFile): reads
+  // bypass the OS page cache, so the block cache above is the only cache of
+  // table data (size it accordingly; with block_cache_size 0 every data block
+  // read goes to the device). Gives stable, cold-cache read measurements and
+  // keeps the page cache for others; costs an aligned bounce-buffer copy per
+  // unaligned read (docs/io.md). The WAL, manifest and table writes stay
+  // buffered. Open fails with InvalidArgument when the DB directory's file
+  // system refuses O_DIRECT (no silent fallback). Default: false.
+  bool use_direct_reads = false;
+  // Read-ahead for compaction inputs: each input table is read in windows of
+  // this many bytes (one I/O per window instead of one per block). Blocks a
+  // compaction reads are never inserted into the block cache (they are about
+  // to become garbage); blocks already cached are used. 0: no read-ahead.
+  // Default: 2 MiB.
+  size_t compaction_readahead_size = 2 << 20;
 
   // Compaction of L0 into L1 starts at this many L0 files. Default: 4.
   int level0_compaction_trigger = 4;
@@ -137,6 +152,16 @@ struct ReadOptions {
   // tree's own range). Unset: unbounded.
   std::optional<std::string> lower_bound;
   std::optional<std::string> upper_bound;
+  // Iterators only: read-ahead in each SSTable (TableReadOptions). Unset:
+  // adaptive — after 2 sequential block reads in a table, windows of 16 KiB
+  // doubling up to 256 KiB; a jump resets it. 0: off. N > 0: fixed windows of
+  // N bytes (a long scan you know will run far). Default: unset (adaptive).
+  std::optional<size_t> readahead_size;
+  // Iterators and MultiGet: insert the data blocks this read brings in into
+  // the block cache (false for one-off scans that would evict the working
+  // set; blocks already cached are still used). Get always fills the cache
+  // for now. Default: true.
+  bool fill_cache = true;
 };
 
 }  // namespace basalt::lsm

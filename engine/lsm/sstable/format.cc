@@ -120,8 +120,7 @@ Status WriteRawBlock(io::WritableFile* file, std::string_view contents, Compress
   return Status::OK();
 }
 
-Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
-                 std::string* contents) {
+Status BlockReadRange(uint64_t file_limit, const BlockHandle& handle, uint64_t* offset, size_t* n) {
   // Overflow-safe: offset + size + trailer <= file_limit.
   if (file_limit < kBlockTrailerSize || handle.size > file_limit - kBlockTrailerSize ||
       handle.offset > file_limit - kBlockTrailerSize - handle.size) {
@@ -129,31 +128,39 @@ Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const Bl
         fmt::format("sstable: block handle out of range (offset {}, size {}, limit {})",
                     handle.offset, handle.size, file_limit));
   }
+  *offset = handle.offset;
+  *n = static_cast<size_t>(handle.size) + kBlockTrailerSize;
+  return Status::OK();
+}
+
+namespace {
+
+// DecodeBlock; when owned holds raw's bytes (raw.data() == owned->data()), an
+// uncompressed block takes them over instead of being copied.
+Status DecodeBlockImpl(const BlockHandle& handle, std::string_view raw, std::string* owned,
+                       std::string* contents) {
   const size_t n = static_cast<size_t>(handle.size);
-  std::string buf;
-  buf.resize(n + kBlockTrailerSize);
-  std::string_view result;
-  Status s = file->Read(handle.offset, n + kBlockTrailerSize, buf.data(), &result);
-  if (!s.ok()) return s;
-  if (result.size() != n + kBlockTrailerSize) {
+  if (raw.size() != n + kBlockTrailerSize) {
     return Status::Corruption(
         fmt::format("sstable: truncated block read at offset {}", handle.offset));
   }
-  if (result.data() != buf.data()) buf.assign(result.data(), result.size());
-
-  const char* trailer = buf.data() + n;
+  const char* trailer = raw.data() + n;
   const uint64_t expected = DecodeFixed64(trailer + 1);
-  if (Checksum2(std::string_view(buf.data(), n), std::string_view(trailer, 1)) != expected) {
+  if (Checksum2(raw.substr(0, n), std::string_view(trailer, 1)) != expected) {
     return Status::Corruption(
         fmt::format("sstable: bad block checksum at offset {}", handle.offset));
   }
   switch (static_cast<CompressionType>(static_cast<uint8_t>(trailer[0]))) {
     case CompressionType::kNone:
-      buf.resize(n);
-      *contents = std::move(buf);
+      if (owned != nullptr && owned->data() == raw.data()) {
+        owned->resize(n);
+        *contents = std::move(*owned);
+      } else {
+        contents->assign(raw.data(), n);
+      }
       return Status::OK();
     case CompressionType::kLz4: {
-      s = Lz4Uncompress(std::string_view(buf.data(), n), contents);
+      Status s = Lz4Uncompress(raw.substr(0, n), contents);
       if (!s.ok()) {
         return Status::Corruption(fmt::format("sstable: block at offset {}", handle.offset),
                                   s.message());
@@ -163,6 +170,26 @@ Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const Bl
   }
   return Status::Corruption(fmt::format("sstable: unknown compression type {} at offset {}",
                                         static_cast<uint8_t>(trailer[0]), handle.offset));
+}
+
+}  // namespace
+
+Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents) {
+  return DecodeBlockImpl(handle, raw, nullptr, contents);
+}
+
+Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
+                 std::string* contents) {
+  uint64_t offset;
+  size_t n;
+  Status s = BlockReadRange(file_limit, handle, &offset, &n);
+  if (!s.ok()) return s;
+  std::string buf;
+  buf.resize(n);
+  std::string_view result;
+  s = file->Read(offset, n, buf.data(), &result);
+  if (!s.ok()) return s;
+  return DecodeBlockImpl(handle, result, &buf, contents);
 }
 
 }  // namespace basalt::lsm

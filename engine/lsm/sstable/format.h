@@ -90,7 +90,18 @@ Status WriteRawBlock(io::WritableFile* file, std::string_view contents, Compress
 // Reads the block at handle, verifies its checksum and decompresses it.
 // file_limit: the block and its trailer must end at or before this offset
 // (the start of the footer). Corruption messages name the block offset.
+// It is BlockReadRange + one file Read + DecodeBlock.
 Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
                  std::string* contents);
+
+// The bytes ReadBlock reads for handle: *n = handle.size + kBlockTrailerSize
+// at handle.offset. Corruption if they do not end by file_limit.
+Status BlockReadRange(uint64_t file_limit, const BlockHandle& handle, uint64_t* offset, size_t* n);
+
+// The rest of ReadBlock, for bytes read elsewhere (a batched read, a
+// read-ahead window): raw must be exactly the BlockReadRange bytes (shorter is
+// a truncated read: Corruption); verifies the checksum and decompresses into
+// *contents.
+Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents);
 
 }  // namespace basalt::lsm

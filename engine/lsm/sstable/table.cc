@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -74,20 +76,127 @@ Status ReadDataBlock(const io::RandomAccessFile* file, uint64_t limit, const Blo
   return Status::OK();
 }
 
+// Parses a data block from raw (BlockReadRange) bytes.
+Status DataBlockFromRaw(const BlockHandle& handle, std::string_view raw,
+                        std::unique_ptr<Block>* block) {
+  std::string contents;
+  Status s = DecodeBlock(handle, raw, &contents);
+  if (!s.ok()) return s;
+  auto b = std::make_unique<Block>(std::move(contents));
+  if (!b->status().ok()) return WithContext(b->status(), DataBlockContext(handle));
+  *block = std::move(b);
+  return Status::OK();
+}
+
+// Read-ahead for one iterator (see table.h): keeps one window of consecutive
+// file bytes and serves data block reads from it. Single-threaded, like the
+// iterator that owns it.
+class BlockPrefetcher {
+ public:
+  // readahead: TableReadOptions::readahead_size (unset: adaptive; 0: off).
+  BlockPrefetcher(const io::RandomAccessFile* file, uint64_t data_limit,
+                  std::optional<size_t> readahead)
+      : file_(file),
+        data_limit_(data_limit),
+        adaptive_(!readahead.has_value()),
+        fixed_(readahead.value_or(0)) {}
+
+  // Called for every data block the iterator moves to, cached or not, so a
+  // scan over cached blocks still counts as sequential.
+  void NoteAccess(const BlockHandle& h) {
+    const uint64_t end = h.offset + h.size + kBlockTrailerSize;
+    if (run_ > 0 && h.offset == prev_end_) {
+      run_++;
+    } else {
+      run_ = 1;
+      window_ = kAutoReadaheadInitialSize;
+    }
+    prev_end_ = end;
+  }
+
+  // If read-ahead serves the block at h (already in the window, or the policy
+  // reads a new window from h now), sets *raw to its BlockReadRange bytes
+  // (valid until the next call) and *served = true. Otherwise *served =
+  // false and the caller reads the block alone.
+  Status TryRead(const BlockHandle& h, std::string_view* raw, bool* served) {
+    *served = false;
+    uint64_t offset;
+    size_t n;
+    Status s = BlockReadRange(data_limit_, h, &offset, &n);
+    if (!s.ok()) return s;
+    if (offset >= buf_offset_ && offset + n <= buf_offset_ + buf_len_) {
+      *raw = std::string_view(buf_.get() + (offset - buf_offset_), n);
+      *served = true;
+      return Status::OK();
+    }
+    size_t window;
+    if (adaptive_) {
+      if (run_ <= kAutoReadaheadSequentialReads) return Status::OK();
+      window = window_;
+      window_ = std::min(window_ * 2, kAutoReadaheadMaxSize);
+    } else {
+      if (fixed_ == 0) return Status::OK();
+      window = fixed_;
+    }
+    // Never past the data: the window ends at the footer at the latest.
+    const size_t len =
+        static_cast<size_t>(std::min<uint64_t>(std::max(window, n), data_limit_ - offset));
+    if (len > buf_capacity_) {
+      buf_.reset(new char[len]);
+      buf_capacity_ = len;
+    }
+    buf_len_ = 0;
+    std::string_view got;
+    s = file_->Read(offset, len, buf_.get(), &got);
+    if (!s.ok()) return s;
+    if (got.data() != buf_.get()) std::memcpy(buf_.get(), got.data(), got.size());
+    buf_offset_ = offset;
+    buf_len_ = got.size();
+    *raw = std::string_view(buf_.get(), std::min(n, buf_len_));  // short: DecodeBlock says so
+    *served = true;
+    return Status::OK();
+  }
+
+ private:
+  const io::RandomAccessFile* const file_;
+  const uint64_t data_limit_;
+  const bool adaptive_;
+  const size_t fixed_;  // fixed window bytes; 0 (and !adaptive_): off
+  // The window: file bytes [buf_offset_, buf_offset_ + buf_len_).
+  std::unique_ptr<char[]> buf_;
+  size_t buf_capacity_ = 0;
+  uint64_t buf_offset_ = 0;
+  size_t buf_len_ = 0;
+  // Access pattern (adaptive): blocks in the current sequential run, where
+  // the last block ended, and the next window's size.
+  int run_ = 0;
+  uint64_t prev_end_ = 0;
+  size_t window_ = kAutoReadaheadInitialSize;
+};
+
 // Reads a data block through the cache, if any: a hit returns the cached
-// block; a miss reads, parses and inserts it. Failed reads are not cached.
+// block; a miss reads (through prefetcher's window when it has or takes one),
+// parses and, with fill_cache, inserts it. Failed reads are not cached.
 Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit, BlockCache* cache,
-                           uint64_t cache_id, const BlockHandle& handle,
-                           std::shared_ptr<const Block>* block) {
+                           uint64_t cache_id, const BlockHandle& handle, bool fill_cache,
+                           BlockPrefetcher* prefetcher, std::shared_ptr<const Block>* block) {
+  if (prefetcher != nullptr) prefetcher->NoteAccess(handle);
   if (cache != nullptr) {
     *block = cache->Lookup(cache_id, handle.offset);
     if (*block != nullptr) return Status::OK();
   }
   std::unique_ptr<Block> b;
-  Status s = ReadDataBlock(file, limit, handle, &b);
+  bool served = false;
+  Status s;
+  if (prefetcher != nullptr) {
+    std::string_view raw;
+    s = prefetcher->TryRead(handle, &raw, &served);
+    if (s.ok() && served) s = DataBlockFromRaw(handle, raw, &b);
+  }
+  if (s.ok() && !served) s = ReadDataBlock(file, limit, handle, &b);
   if (!s.ok()) return s;
   *block = std::shared_ptr<const Block>(std::move(b));
-  if (cache != nullptr) cache->Insert(cache_id, handle.offset, *block);
+  if (cache != nullptr && fill_cache) cache->Insert(cache_id, handle.offset, *block);
   return Status::OK();
 }
 
@@ -297,11 +406,13 @@ Status ReadMetaBlock(const io::RandomAccessFile* file, uint64_t limit, const Blo
 class TableIterator final : public Iterator {
  public:
   TableIterator(const io::RandomAccessFile* file, uint64_t data_limit, const Block* index,
-                BlockCache* cache, uint64_t cache_id)
+                BlockCache* cache, uint64_t cache_id, const TableReadOptions& options)
       : file_(file),
         data_limit_(data_limit),
         cache_(cache),
         cache_id_(cache_id),
+        fill_cache_(options.fill_cache),
+        prefetcher_(file, data_limit, options.readahead_size),
         index_iter_(index, KeyOrder::kInternal) {}
 
   bool Valid() const override { return data_iter_.has_value() && data_iter_->Valid(); }
@@ -375,7 +486,8 @@ class TableIterator final : public Iterator {
       return true;  // already loaded
     }
     ResetData();
-    s = ReadDataBlockCached(file_, data_limit_, cache_, cache_id_, handle, &data_block_);
+    s = ReadDataBlockCached(file_, data_limit_, cache_, cache_id_, handle, fill_cache_,
+                            &prefetcher_, &data_block_);
     if (!s.ok()) {
       SetError(std::move(s));
       return false;
@@ -424,6 +536,8 @@ class TableIterator final : public Iterator {
   const uint64_t data_limit_;
   BlockCache* const cache_;  // may be null
   const uint64_t cache_id_;
+  const bool fill_cache_;
+  BlockPrefetcher prefetcher_;
   BlockIterator index_iter_;
   std::shared_ptr<const Block> data_block_;  // keeps the block alive past eviction
   std::optional<BlockIterator> data_iter_;   // over *data_block_
@@ -522,9 +636,39 @@ Status Table::GetFromBlock(const BlockHandle& handle, std::string_view lookup_ik
   *found = false;
   std::shared_ptr<const Block> block;
   Status s = ReadDataBlockCached(rep_->file.get(), rep_->data_limit,
-                                 rep_->options.block_cache.get(), rep_->cache_id, handle, &block);
+                                 rep_->options.block_cache.get(), rep_->cache_id, handle,
+                                 /*fill_cache=*/true, /*prefetcher=*/nullptr, &block);
   if (!s.ok()) return s;
-  BlockIterator it(block.get(), KeyOrder::kInternal);
+  return SearchBlock(*block, handle, lookup_ikey, found, ikey, value);
+}
+
+std::shared_ptr<const Block> Table::LookupBlock(const BlockHandle& handle) const {
+  BlockCache* cache = rep_->options.block_cache.get();
+  return cache != nullptr ? cache->Lookup(rep_->cache_id, handle.offset) : nullptr;
+}
+
+Status Table::BlockRange(const BlockHandle& handle, uint64_t* offset, size_t* n) const {
+  return BlockReadRange(rep_->data_limit, handle, offset, n);
+}
+
+Status Table::BlockFromRaw(const BlockHandle& handle, std::string_view raw, bool fill_cache,
+                           std::shared_ptr<const Block>* block) const {
+  std::unique_ptr<Block> b;
+  Status s = DataBlockFromRaw(handle, raw, &b);
+  if (!s.ok()) return s;
+  *block = std::shared_ptr<const Block>(std::move(b));
+  BlockCache* cache = rep_->options.block_cache.get();
+  if (cache != nullptr && fill_cache) cache->Insert(rep_->cache_id, handle.offset, *block);
+  return Status::OK();
+}
+
+const io::RandomAccessFile* Table::file() const { return rep_->file.get(); }
+
+Status Table::SearchBlock(const Block& block, const BlockHandle& handle,
+                          std::string_view lookup_ikey, bool* found, std::string* ikey,
+                          std::string* value) {
+  *found = false;
+  BlockIterator it(&block, KeyOrder::kInternal);
   it.Seek(lookup_ikey);
   // If the block holds no key >= lookup_ikey, neither does the next block
   // hold one with this user key: the index key separates them (format.h).
@@ -547,10 +691,10 @@ uint64_t Table::ApproximateOffsetOf(std::string_view ikey) const {
   return rep_->data_limit;  // past the last key (or an unreadable index entry)
 }
 
-std::unique_ptr<Iterator> Table::NewIterator() const {
+std::unique_ptr<Iterator> Table::NewIterator(const TableReadOptions& options) const {
   return std::make_unique<TableIterator>(rep_->file.get(), rep_->data_limit,
                                          rep_->index_block.get(), rep_->options.block_cache.get(),
-                                         rep_->cache_id);
+                                         rep_->cache_id, options);
 }
 
 std::unique_ptr<Iterator> Table::NewIndexIterator() const {

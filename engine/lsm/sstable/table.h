@@ -11,8 +11,17 @@
 // Caching: a Table holds its index block, filter and properties in memory
 // (pinned) from Open until it is destroyed. Data blocks are read on demand;
 // with TableOptions::block_cache set, Get and iterators look them up in (and
-// add them to) that cache under (cache id, block offset). VerifyChecksums
-// always reads from the file and bypasses the cache.
+// add them to, unless TableReadOptions::fill_cache is false) that cache under
+// (cache id, block offset). VerifyChecksums always reads from the file and
+// bypasses the cache.
+//
+// Read-ahead (iterators, TableReadOptions::readahead_size): a data block that
+// misses the cache may be served from a window of consecutive file bytes read
+// with one I/O, so a scan issues one read per window instead of one per block.
+// Adaptive (the default): after kAutoReadaheadSequentialReads sequential block
+// reads, windows of kAutoReadaheadInitialSize doubling up to
+// kAutoReadaheadMaxSize; any non-sequential block access (a Seek elsewhere, a
+// backward step) starts over. Read-ahead is forward only.
 //
 // Thread safety: TableBuilder is single-threaded. Table is immutable after
 // Open and safe for concurrent use; each iterator is single-threaded.
@@ -20,6 +29,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,7 +40,27 @@
 
 namespace basalt::lsm {
 
+class Block;
 class BlockCache;
+
+// Adaptive read-ahead (see above): starts after this many sequential block
+// reads of one iterator, with a window of the initial size, doubling per
+// window up to the maximum (RocksDB's auto-readahead, with 16 KiB first).
+inline constexpr int kAutoReadaheadSequentialReads = 2;
+inline constexpr size_t kAutoReadaheadInitialSize = 16 << 10;
+inline constexpr size_t kAutoReadaheadMaxSize = 256 << 10;
+
+// How one reader (an iterator, a batched lookup) reads data blocks.
+struct TableReadOptions {
+  // Read-ahead of iterators. Unset (default): adaptive. 0: off, each block
+  // miss is one read. N > 0: fixed, each read that misses the window reads N
+  // bytes (at least the block) from that block on.
+  std::optional<size_t> readahead_size;
+  // Insert blocks read from the file into the block cache. false: blocks
+  // already cached are still used, new ones are not kept (scans and
+  // compaction inputs that would evict the working set). Default: true.
+  bool fill_cache = true;
+};
 
 struct TableOptions {
   // Target uncompressed size of a data block. Default: 4 KiB.
@@ -125,7 +155,28 @@ class Table {
                       std::string* ikey, std::string* value) const;
 
   // Iterator over internal keys. May outlive nothing: the Table must outlive it.
-  std::unique_ptr<Iterator> NewIterator() const;
+  std::unique_ptr<Iterator> NewIterator(const TableReadOptions& options = TableReadOptions()) const;
+
+  // ---- Block-level steps, for readers that do their own I/O (DB::MultiGet
+  // reads the blocks of many tables in one MultiReadFiles batch) ----
+  // The data block at handle if the block cache holds it (now most recently
+  // used); nullptr on a miss or without a cache. No I/O.
+  std::shared_ptr<const Block> LookupBlock(const BlockHandle& handle) const;
+  // The file bytes that hold the block at handle (contents + trailer).
+  // Corruption if the handle points past the data blocks.
+  Status BlockRange(const BlockHandle& handle, uint64_t* offset, size_t* n) const;
+  // Makes the block at handle from raw, the BlockRange bytes read from file():
+  // checks length and checksum, decompresses, parses; with fill_cache inserts
+  // it into the block cache. Corruption names the block offset.
+  Status BlockFromRaw(const BlockHandle& handle, std::string_view raw, bool fill_cache,
+                      std::shared_ptr<const Block>* block) const;
+  // Get's contract within one data block: the first entry >= lookup_ikey if
+  // its user key matches (handle only names the block in messages).
+  static Status SearchBlock(const Block& block, const BlockHandle& handle,
+                            std::string_view lookup_ikey, bool* found, std::string* ikey,
+                            std::string* value);
+  // The table's file, for reads issued outside the Table.
+  const io::RandomAccessFile* file() const;
 
   // Iterator over the pinned index block (no I/O): one entry per data block,
   // key = its separator internal key (format.h), value = its encoded
