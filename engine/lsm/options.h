@@ -74,7 +74,7 @@ struct Options {
   // live SSTable's data blocks (engine/lsm/index/block_index.h,
   // docs/block_index.md): one descent per level instead of a search over the
   // level's files and then the chosen file's index block. Costs memory (the
-  // separator keys decoded whole, about (key size + 20) bytes per data block)
+  // separator keys decoded whole, about (key size + 28) bytes per data block)
   // and a small build per new version. false: the per-file path, kept to
   // compare. Results are identical either way. Default: true.
   bool use_block_index = true;
