@@ -2,8 +2,8 @@
 // configured from the same BackendConfig (see db_bench.cc for the flags).
 //
 // A backend states in Describe() exactly what it was given and where it
-// differs (LevelDB has no LZ4 and no row cache), so the header of every run
-// is honest about the settings.
+// differs (LevelDB has no LZ4, no row cache, no direct reads, no MultiGet), so
+// the header of every run is honest about the settings.
 //
 // Errors: every call that can fail returns false (or GetResult::kError) and
 // fills *err; the harness stops the run, as LevelDB's db_bench does.
@@ -32,6 +32,8 @@ struct BackendConfig {
   uint64_t write_buffer_size = 0;  // memtable bytes
   uint64_t block_size = 4096;      // data block bytes (uncompressed target)
   bool sync = false;               // default durability: fsync every write
+  bool use_direct_reads = false;   // table files read with O_DIRECT (where the engine can)
+  int64_t readahead_size = -1;     // iterator read-ahead: -1 engine default, 0 off, N bytes
 };
 
 class Cursor {
@@ -74,6 +76,11 @@ class Backend {
   virtual bool Put(std::string_view key, std::string_view value, bool sync, std::string* err) = 0;
   virtual bool Delete(std::string_view key, bool sync, std::string* err) = 0;
   virtual GetResult Get(std::string_view key, std::string* value, std::string* err) = 0;
+  // Looks up every key, as one batch where the engine has a batched read
+  // (Describe says how): sets values and results (one per key). false (and
+  // *err) if any key's lookup failed.
+  virtual bool MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                        std::vector<GetResult>* results, std::string* err) = 0;
   virtual std::unique_ptr<Cursor> NewCursor() = 0;
   // Replaces *out with the first n (key, value) pairs with key >= start.
   // Default: a cursor (Seek + Next); Basalt overrides it with DB::GetRange.

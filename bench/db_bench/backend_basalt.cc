@@ -113,6 +113,10 @@ class BasaltBackend : public Backend {
     options_.table.compression = config.compression;
     options_.block_cache_size = config.cache_size;
     options_.row_cache_size = config.row_cache_size;
+    options_.use_direct_reads = config.use_direct_reads;
+    if (config.readahead_size >= 0) {
+      read_options_.readahead_size = static_cast<size_t>(config.readahead_size);
+    }
   }
   ~BasaltBackend() override { Close(); }
 
@@ -137,6 +141,20 @@ class BasaltBackend : public Backend {
             : std::string("  row cache: off"),
         fmt::format("  bloom: {} bits/key; block size {} B; write buffer {} MiB",
                     o.table.bloom_bits_per_key, o.table.block_size, o.write_buffer_size >> 20),
+        fmt::format("  reads: direct reads {}; iterator read-ahead {}; compaction read-ahead "
+                    "{} KiB (no cache fill); MultiGet: DB::MultiGet, each level's block reads "
+                    "as one MultiReadFiles batch ({})",
+                    o.use_direct_reads ? "on (O_DIRECT table files: the block cache is the only "
+                                         "cache of table data)"
+                                       : "off (buffered: the OS page cache also caches)",
+                    read_options_.readahead_size
+                        ? (*read_options_.readahead_size == 0
+                               ? std::string("off")
+                               : fmt::format("fixed {} B", *read_options_.readahead_size))
+                        : std::string("adaptive 16..256 KiB after 2 sequential block reads"),
+                    o.compaction_readahead_size >> 10,
+                    io::Env::Default()->Name() == "io_uring" ? "io_uring: one submission per level"
+                                                             : "posix: preads one by one"),
         fmt::format(
             "  durability: Options::durability={}; non-sync writes use WriteOptions::sync=false, "
             "sync writes WriteOptions::sync=true (fdatasync)",
@@ -187,8 +205,29 @@ class BasaltBackend : public Backend {
     return GetResult::kError;
   }
 
+  bool MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                std::vector<GetResult>* results, std::string* err) override {
+    std::vector<Status> statuses;
+    db_->MultiGet(lsm::ReadOptions(), lsm::kDefaultTree, keys, values, &statuses);
+    results->resize(keys.size());
+    bool ok = true;
+    for (size_t i = 0; i < keys.size(); i++) {
+      const Status& s = statuses[i];
+      if (s.ok()) {
+        (*results)[i] = GetResult::kFound;
+      } else if (s.IsNotFound()) {
+        (*results)[i] = GetResult::kNotFound;
+      } else {
+        (*results)[i] = GetResult::kError;
+        if (ok) *err = s.ToString();
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
   std::unique_ptr<Cursor> NewCursor() override {
-    return std::make_unique<BasaltCursor>(db_->NewIterator(lsm::ReadOptions(), lsm::kDefaultTree));
+    return std::make_unique<BasaltCursor>(db_->NewIterator(read_options_, lsm::kDefaultTree));
   }
 
   bool GetRange(std::string_view start, size_t n,
@@ -255,6 +294,7 @@ class BasaltBackend : public Backend {
   BackendConfig config_;
   TableByteCountingEnv env_;
   lsm::Options options_;
+  lsm::ReadOptions read_options_;  // for cursors (read-ahead)
   std::unique_ptr<lsm::DB> db_;
 };
 

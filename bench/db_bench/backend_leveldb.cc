@@ -3,6 +3,10 @@
 //
 // LevelDB has no LZ4: --compression=lz4 maps to kSnappyCompression, the
 // nearest it has (fast, byte-oriented), and the header says so.
+// LevelDB has no direct reads (--use_direct_reads is ignored: it reads tables
+// through mmap or pread and the page cache), no read-ahead setting
+// (--readahead_size is ignored) and no MultiGet (multireadrandom is a loop of
+// Gets); the header says so.
 // Write amplification: leveldb.stats reports whole megabytes only, so an Env
 // wrapper counts the bytes appended to table files (*.ldb, *.sst) exactly.
 // Settle: LevelDB has no public "wait for compactions"; see SettleMethod().
@@ -171,6 +175,13 @@ class LevelDBBackend : public Backend {
                     config_.bloom_bits, o.block_size, o.write_buffer_size >> 20),
         "  durability: WriteOptions::sync=false for non-sync writes, true (fsync of the log) for "
         "sync writes",
+        fmt::format("  reads: {}; read-ahead: n/a (none of its own){}; MultiGet: n/a, "
+                    "multireadrandom is a loop of Gets",
+                    config_.use_direct_reads
+                        ? "--use_direct_reads=1 IGNORED: LevelDB has no direct I/O (page cache "
+                          "reads)"
+                        : "buffered (page cache)",
+                    config_.readahead_size >= 0 ? ", --readahead_size ignored" : ""),
         fmt::format("  shape (LevelDB defaults, not configurable): L0 compaction/slowdown/stop at "
                     "4/8/12 files, max_file_size {} MiB, L1 10 MiB, x10 per level; "
                     "max_open_files {}; 1 background thread; table files read through mmap",
@@ -214,6 +225,22 @@ class LevelDBBackend : public Backend {
     if (s.IsNotFound()) return GetResult::kNotFound;
     *err = s.ToString();
     return GetResult::kError;
+  }
+
+  bool MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                std::vector<GetResult>* results, std::string* err) override {
+    values->resize(keys.size());
+    results->resize(keys.size());
+    bool ok = true;
+    for (size_t i = 0; i < keys.size(); i++) {  // no MultiGet in LevelDB
+      std::string e;
+      (*results)[i] = Get(keys[i], &(*values)[i], &e);
+      if ((*results)[i] == GetResult::kError) {
+        if (ok) *err = e;
+        ok = false;
+      }
+    }
+    return ok;
   }
 
   std::unique_ptr<Cursor> NewCursor() override {

@@ -83,6 +83,12 @@ class RocksDBBackend : public Backend {
       table_options_.filter_policy.reset(rocksdb::NewBloomFilterPolicy(config.bloom_bits));
     }
     table_options_.block_size = config.block_size;
+    options_.use_direct_reads = config.use_direct_reads;
+    if (config.readahead_size == 0) {
+      table_options_.max_auto_readahead_size = 0;  // no implicit read-ahead either
+    } else if (config.readahead_size > 0) {
+      read_options_.readahead_size = static_cast<size_t>(config.readahead_size);
+    }
     options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options_));
     options_.listeners.push_back(listener_);
     if (config.row_cache_size > 0) options_.row_cache = rocksdb::NewLRUCache(config.row_cache_size);
@@ -122,6 +128,18 @@ class RocksDBBackend : public Backend {
                     o.max_write_buffer_number),
         "  durability: WAL on; WriteOptions::sync=false for non-sync writes, true (fsync of the "
         "WAL) for sync writes",
+        fmt::format(
+            "  reads: use_direct_reads={}; iterator read-ahead {}; MultiGet: the batched "
+            "DB::MultiGet(num_keys, keys, values, statuses) (this Debian build has no "
+            "liburing, so its block reads are preads, not io_uring)",
+            o.use_direct_reads,
+            config_.readahead_size < 0
+                ? fmt::format("auto (initial {} KiB, max {} KiB, after {} reads)",
+                              t.initial_auto_readahead_size >> 10, t.max_auto_readahead_size >> 10,
+                              t.num_file_reads_for_auto_readahead)
+            : config_.readahead_size == 0
+                ? std::string("off (max_auto_readahead_size=0)")
+                : fmt::format("ReadOptions::readahead_size={}", config_.readahead_size)),
         fmt::format("  shape (RocksDB defaults): L0 compaction/slowdown/stop at {}/{}/{} files, "
                     "target file {} MiB, L1 {} MiB, x{} per level, dynamic level bytes {}, "
                     "max_background_jobs {}",
@@ -175,8 +193,35 @@ class RocksDBBackend : public Backend {
     return GetResult::kError;
   }
 
+  bool MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                std::vector<GetResult>* results, std::string* err) override {
+    const size_t n = keys.size();
+    std::vector<rocksdb::Slice> slices(n);
+    for (size_t i = 0; i < n; i++) slices[i] = ToSlice(keys[i]);
+    std::vector<rocksdb::PinnableSlice> pinned(n);
+    std::vector<rocksdb::Status> statuses(n);
+    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, slices.data(),
+                  pinned.data(), statuses.data());
+    values->resize(n);
+    results->resize(n);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+      if (statuses[i].ok()) {
+        (*values)[i].assign(pinned[i].data(), pinned[i].size());
+        (*results)[i] = GetResult::kFound;
+      } else if (statuses[i].IsNotFound()) {
+        (*results)[i] = GetResult::kNotFound;
+      } else {
+        (*results)[i] = GetResult::kError;
+        if (ok) *err = statuses[i].ToString();
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
   std::unique_ptr<Cursor> NewCursor() override {
-    return std::make_unique<RocksDBCursor>(db_->NewIterator(rocksdb::ReadOptions()));
+    return std::make_unique<RocksDBCursor>(db_->NewIterator(read_options_));
   }
 
   bool Settle(std::string* err) override {
@@ -244,6 +289,7 @@ class RocksDBBackend : public Backend {
   std::shared_ptr<TableBytesListener> listener_;
   rocksdb::Options options_;
   rocksdb::BlockBasedTableOptions table_options_;
+  rocksdb::ReadOptions read_options_;  // for cursors (read-ahead)
   std::unique_ptr<rocksdb::DB> db_;
 };
 

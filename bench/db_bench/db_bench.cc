@@ -10,6 +10,10 @@
 //                    (the tool tracks which keys are present; a miss is an error);
 //                    --read_distribution=zipfian: keys from a scrambled zipfian
 //                    over [0, num) instead (absent ones count as not found)
+//   multireadrandom  --reads keys per reader thread, looked up in batches of
+//                    --multiget_batch random existing keys through the engine's
+//                    MultiGet (LevelDB: a loop of Gets); an op is one key, the
+//                    latency percentiles are per batch
 //   readmissing      --reads point reads of absent keys (an existing key plus
 //                    ".", as LevelDB does: the bloom filter's job)
 //   seekrandom       --reads times: new iterator, Seek(random key), then
@@ -37,8 +41,11 @@
 // Output per benchmark: one human line, then "TSV\t" + fixed columns:
 //   backend benchmark num ops seconds ops_per_sec mb_per_sec p50_us p99_us
 //   p999_us db_bytes write_amp read_dist row_cache_bytes
-//   (write_amp is NA where nothing was written). --cache_stats=1 adds a line
-//   of block and row cache hit rates over the benchmark.
+//   direct_reads readahead multiget_batch
+//   (write_amp is NA where nothing was written; the read settings of the run:
+//   direct reads 0/1; read-ahead -1 = engine default, 0 = off, else bytes;
+//   keys per MultiGet). --cache_stats=1 adds a line of block and row cache
+//   hit rates over the benchmark.
 //
 // Usage: basalt_db_bench [--backends=basalt,rocksdb,leveldb] [--num=N] ...
 //        basalt_db_bench --help     (all flags with defaults)
@@ -109,7 +116,8 @@ struct FlagRegistrar {
   FlagRegistrar flag_registrar_##name(#name, FlagType::ftype, &FLAGS_##name, help)
 
 constexpr const char* kAllBenchmarks =
-    "fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readrange,readseq,"
+    "fillseq,fillrandom,overwrite,readrandom,multireadrandom,readmissing,seekrandom,readrange,"
+    "readseq,"
     "readwhilewriting,deleterandom,fillsync";
 
 std::string CompiledBackends() {
@@ -135,7 +143,7 @@ BENCH_FLAG(int64_t, kInt, value_size, 100, "value bytes");
 BENCH_FLAG(double, kDouble, compression_ratio, 0.5,
            "values compress to about this fraction (LevelDB's RandomGenerator)");
 BENCH_FLAG(int64_t, kBytes, cache_size, int64_t{64} << 20,
-           "block cache bytes (all backends); K/M/G suffixes");
+           "block cache bytes (every backend; 0: Basalt runs without one); K/M/G suffixes");
 BENCH_FLAG(int64_t, kBytes, row_cache_size, 0,
            "row cache bytes, 0: off (Basalt: Options::row_cache_size; RocksDB: "
            "options.row_cache LRU, point gets only; LevelDB: none)");
@@ -152,6 +160,13 @@ BENCH_FLAG(int64_t, kBytes, write_buffer_size, int64_t{64} << 20, "memtable byte
 BENCH_FLAG(int64_t, kBytes, block_size, 4096, "table data block bytes (before compression)");
 BENCH_FLAG(bool, kBool, sync, false,
            "1: fsync every write of every benchmark; 0: only fillsync syncs");
+BENCH_FLAG(bool, kBool, use_direct_reads, false,
+           "1: read table files with O_DIRECT (Basalt: Options::use_direct_reads, RocksDB: "
+           "Options::use_direct_reads; LevelDB: not supported, ignored and said so)");
+BENCH_FLAG(int64_t, kInt, multiget_batch, 16, "keys per MultiGet call in multireadrandom");
+BENCH_FLAG(int64_t, kInt, readahead_size, -1,
+           "iterator read-ahead bytes: -1 engine default (Basalt and RocksDB: adaptive), 0 off, "
+           "N fixed (LevelDB: ignored)");
 BENCH_FLAG(std::string, kString, db, "",
            "parent directory; backend X uses <db>/X (default: <temp dir>/basalt_db_bench)");
 BENCH_FLAG(bool, kBool, use_existing_db, false,
@@ -559,6 +574,8 @@ class Benchmark {
       method = &Benchmark::Overwrite, writes = true;
     } else if (name == "readrandom") {
       method = &Benchmark::ReadRandom, threads = readers;
+    } else if (name == "multireadrandom") {
+      method = &Benchmark::MultiReadRandom, threads = readers;
     } else if (name == "readmissing") {
       method = &Benchmark::ReadMissing, threads = readers;
     } else if (name == "seekrandom") {
@@ -757,6 +774,44 @@ class Benchmark {
 
   void ReadRandom(ThreadState* ts) { ReadPresent(ts, Reads()); }
 
+  // ReadPresent's keys, --multiget_batch at a time through MultiGet.
+  void MultiReadRandom(ThreadState* ts) {
+    const size_t batch = static_cast<size_t>(std::max<int64_t>(1, FLAGS_multiget_batch));
+    std::vector<std::string> key_bufs(batch, std::string(static_cast<size_t>(FLAGS_key_size), '0'));
+    std::vector<std::string_view> keys;
+    std::vector<bool> expect(batch);
+    std::vector<std::string> values;
+    std::vector<GetResult> results;
+    std::string err;
+    const uint64_t total = Reads();
+    for (uint64_t done = 0; done < total;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(batch, total - done));
+      keys.clear();
+      for (size_t j = 0; j < n; j++) {
+        std::optional<uint64_t> k;
+        if (keys_.known()) k = keys_.PickPresent(&ts->rnd);
+        expect[j] = k.has_value();
+        if (!k) k = ts->rnd.Uniform(static_cast<uint64_t>(FLAGS_num));
+        EncodeKey(*k, key_bufs[j].data());
+        keys.push_back(key_bufs[j]);
+      }
+      const uint64_t t0 = NowNanos();
+      if (!db_->MultiGet(keys, &values, &results, &err)) Fail("multiget", err);
+      ts->stats.hist.Add(NowNanos() - t0);
+      for (size_t j = 0; j < n; j++) {
+        ts->stats.ops++;
+        if (results[j] == GetResult::kFound) {
+          ts->stats.found++;
+          ts->stats.bytes += static_cast<uint64_t>(FLAGS_key_size) + values[j].size();
+          if (values[j].size() != static_cast<size_t>(FLAGS_value_size)) ts->stats.bad_values++;
+        } else if (expect[j]) {
+          ts->stats.missing_present++;
+        }
+      }
+      done += n;
+    }
+  }
+
   void ReadMissing(ThreadState* ts) {
     char key[65];
     std::string value, err;
@@ -889,6 +944,9 @@ class Benchmark {
     std::string extra;
     if (name == "readrandom" || name == "readwhilewriting") {
       extra += fmt::format("; {} of {} found", s.found, s.ops);
+    } else if (name == "multireadrandom") {
+      extra += fmt::format("; {} of {} found; batches of {}, latency per batch", s.found, s.ops,
+                           FLAGS_multiget_batch);
     } else if (name == "readmissing" || name == "seekrandom" || name == "readrange") {
       extra += fmt::format("; {} of {} found", s.found, s.ops);
     } else if (name == "readseq") {
@@ -913,10 +971,13 @@ class Benchmark {
         Mib(static_cast<double>(ProcKb("/proc/self/status", "VmRSS"))),
         Mib(static_cast<double>(ProcKb("/proc/self/status", "VmHWM"))), LoadAverage(), extra);
     fmt::print(
-        "TSV\t{}\t{}\t{}\t{}\t{:.3f}\t{:.0f}\t{:.2f}\t{:.2f}\t{:.2f}\t{:.2f}\t{}\t{}\t{}\t{}\n",
+        "TSV\t{}\t{}\t{}\t{}\t{:.3f}\t{:.0f}\t{:.2f}\t{:.2f}\t{:.2f}\t{:.2f}\t{}\t{}\t{}\t{}\t{}\t{"
+        "}\t{}"
+        "\n",
         db_->Name(), name, FLAGS_num, s.ops, seconds, ops_per_sec, mb_per_sec, p50, p99, p999,
         allocated, wamp ? fmt::format("{:.3f}", *wamp) : std::string("NA"), FLAGS_read_distribution,
-        FLAGS_row_cache_size);
+        FLAGS_row_cache_size, FLAGS_use_direct_reads ? 1 : 0, FLAGS_readahead_size,
+        FLAGS_multiget_batch);
 
     // Correctness checks: a storage researcher must be able to trust the numbers.
     if (s.missing_present > 0) {
@@ -970,6 +1031,8 @@ BackendConfig MakeConfig(const std::string& dir) {
   c.write_buffer_size = static_cast<uint64_t>(FLAGS_write_buffer_size);
   c.block_size = static_cast<uint64_t>(FLAGS_block_size);
   c.sync = FLAGS_sync;
+  c.use_direct_reads = FLAGS_use_direct_reads;
+  c.readahead_size = FLAGS_readahead_size;
   return c;
 }
 
@@ -1027,6 +1090,14 @@ void PrintHeader(const std::string& command) {
   fmt::print("threads:      1 writer; {} reader(s) in read benchmarks, {} reads each\n",
              FLAGS_threads, FLAGS_reads < 0 ? FLAGS_num : FLAGS_reads);
   fmt::print(
+      "reads:        direct reads {}; iterator read-ahead {}; multireadrandom batch {} keys "
+      "(per backend below)\n",
+      FLAGS_use_direct_reads ? "on (O_DIRECT table files)" : "off (buffered)",
+      FLAGS_readahead_size < 0    ? std::string("engine default")
+      : FLAGS_readahead_size == 0 ? std::string("off")
+                                  : fmt::format("{} B", FLAGS_readahead_size),
+      FLAGS_multiget_batch);
+  fmt::print(
       "settle:       after each benchmark that writes: memtable flushed, then wait until no\n"
       "              flush/compaction runs or is pending (not in ops/s; printed as settle)\n");
   fmt::print("size:         db = du (allocated bytes) of the DB directory after that\n");
@@ -1043,7 +1114,8 @@ void PrintHeader(const std::string& command) {
 #endif
   fmt::print(
       "TSV\tbackend\tbenchmark\tnum\tops\tseconds\tops_per_sec\tmb_per_sec\tp50_us\tp99_us"
-      "\tp999_us\tdb_bytes\twrite_amp\tread_dist\trow_cache_bytes\n");
+      "\tp999_us\tdb_bytes\twrite_amp\tread_dist\trow_cache_bytes\tdirect_reads\treadahead"
+      "\tmultiget_batch\n");
   std::fflush(stdout);
 }
 
@@ -1092,6 +1164,7 @@ int Main(int argc, char** argv) {
     Die(fmt::format("--key_size={} cannot hold key numbers up to {}", FLAGS_key_size,
                     FLAGS_num - 1));
   }
+  if (FLAGS_multiget_batch <= 0) Die("need --multiget_batch > 0");
   if (FLAGS_compression != "lz4" && FLAGS_compression != "none") {
     Die("--compression must be lz4 or none");
   }

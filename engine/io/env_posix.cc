@@ -433,8 +433,8 @@ class PosixEnv final : public Env {
   Status OpenRandom(const std::string& path, bool direct,
                     std::unique_ptr<RandomAccessFile>* result) {
     result->reset();
-    int fd;
-    uint64_t size;
+    int fd = -1;
+    uint64_t size = 0;
     Status s = OpenForRandomRead(path, direct, &fd, &size);
     if (!s.ok()) return s;
     *result = std::make_unique<PosixRandomAccessFile>(path, fd, size, direct);

@@ -305,7 +305,7 @@ class UringRandomAccessFile final : public RandomAccessFile {
   }
 
   Status MultiRead(ReadRequest* reqs, size_t count) const override {
-    FileRead one;
+    FileRead one{this, nullptr};
     std::vector<FileRead> many;
     FileRead* reads = &one;
     if (count > 1) {

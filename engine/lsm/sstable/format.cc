@@ -180,8 +180,8 @@ Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string*
 
 Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
                  std::string* contents) {
-  uint64_t offset;
-  size_t n;
+  uint64_t offset = 0;
+  size_t n = 0;
   Status s = BlockReadRange(file_limit, handle, &offset, &n);
   if (!s.ok()) return s;
   std::string buf;

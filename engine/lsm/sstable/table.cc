@@ -120,8 +120,8 @@ class BlockPrefetcher {
   // false and the caller reads the block alone.
   Status TryRead(const BlockHandle& h, std::string_view* raw, bool* served) {
     *served = false;
-    uint64_t offset;
-    size_t n;
+    uint64_t offset = 0;
+    size_t n = 0;
     Status s = BlockReadRange(data_limit_, h, &offset, &n);
     if (!s.ok()) return s;
     if (offset >= buf_offset_ && offset + n <= buf_offset_ + buf_len_) {
