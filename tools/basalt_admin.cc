@@ -306,10 +306,10 @@ void PrintLevelTables(DB* db) {
     if (!db->GetTreeStats(info.id, &st).ok()) continue;
     fmt::print(
         "tree {} '{}' ({} compaction): write-amp {:.2f} (user {} B, flushed {} B, "
-        "compacted {} B), block index {} B\n",
+        "compacted {} B), block index {} B, pending compaction {} B\n",
         info.id, info.name, st.compaction_policy, st.db_write_amplification,
         st.db_user_bytes_written, st.db_bytes_flushed, st.db_bytes_compacted_written,
-        st.block_index_bytes);
+        st.block_index_bytes, st.pending_compaction_bytes);
     fmt::print("  {:>5} {:>6} {:>14} {:>6} {:>14} {:>14} {:>7}\n", "level", "files", "bytes",
                "comps", "read", "written", "w-amp");
     for (size_t lv = 0; lv < st.levels.size(); lv++) {

@@ -57,6 +57,7 @@ struct LevelStats {
   int compactions = 0;                       // compactions whose output went into this level
   uint64_t bytes_read_by_compaction = 0;     // input bytes of those compactions (both levels)
   uint64_t bytes_written_by_compaction = 0;  // bytes they wrote into this level
+  int files_moved_in = 0;  // files moved into this level without a rewrite (trivial moves)
 };
 struct TreeStats {
   std::vector<LevelStats> levels;  // kNumLevels entries

@@ -1494,6 +1494,7 @@ void DBImpl::ApplyToState(const VersionEdit& e,
     }
     auto& files = v->levels[f.level];
     it->second->tree_refs++;
+    it->second->obsolete = false;  // a moved file was released just above
     files.push_back(it->second);
     if (f.level == 0) {
       std::sort(files.begin(), files.end(),
@@ -1591,6 +1592,7 @@ void DBImpl::CompactionThread() {
 Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* task) {
   Tree* t = task->tree.get();
   const Version& v = *task->version;
+  if (IsTrivialMove(*t, *task)) return MoveFiles(l, task);
   l.unlock();
 
   std::vector<std::unique_ptr<Iterator>> children;
@@ -1753,6 +1755,49 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
   return s;
 }
 
+bool DBImpl::IsTrivialMove(const Tree& t, const CompactionTask& task) const {
+  if (!task.inputs[1].empty() || task.inputs[0].empty()) return false;
+  std::vector<const TableFile*> files;
+  for (const auto& f : task.inputs[0]) {
+    // A split child's shared file holds its sibling's keys: rewrite it to drop them.
+    if (!t.InRange(ExtractUserKey(f->meta.smallest)) ||
+        !t.InRange(ExtractUserKey(f->meta.largest))) {
+      return false;
+    }
+    files.push_back(f.get());
+  }
+  std::sort(files.begin(), files.end(), [](const TableFile* a, const TableFile* b) {
+    return CompareInternalKey(a->meta.smallest, b->meta.smallest) < 0;
+  });
+  for (size_t i = 1; i < files.size(); i++) {  // L0 inputs must not overlap each other
+    if (ExtractUserKey(files[i - 1]->meta.largest) >= ExtractUserKey(files[i]->meta.smallest)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// REQUIRES: mu_ held (released while the manifest is written).
+Status DBImpl::MoveFiles(std::unique_lock<std::mutex>& l, CompactionTask* task) {
+  Tree* t = task->tree.get();
+  VersionEdit edit;
+  std::map<uint64_t, std::shared_ptr<TableFile>> tables;
+  for (const auto& f : task->inputs[0]) {
+    edit.deleted_files.push_back({t->id, task->level, f->meta.number});
+    edit.new_files.push_back({t->id, task->output_level, f->meta});
+    tables[f->meta.number] = f;
+  }
+  l.unlock();
+  Status s = LogAndApply(edit, tables);
+  l.lock();
+  if (s.ok()) {
+    CompactionPolicy::Commit(task->pick, &t->policy_state);
+    t->compaction_stats[task->output_level].files_moved_in +=
+        static_cast<int>(task->inputs[0].size());
+  }
+  return s;
+}
+
 Status DBImpl::CompactAll(TreeId tree) {
   std::unique_lock<std::mutex> l(mu_);
   auto t = FindTreeLocked(tree);
@@ -1802,6 +1847,7 @@ Status DBImpl::GetTreeStats(TreeId tree, TreeStats* stats) {
     stats->levels[lv].compactions = c.compactions;
     stats->levels[lv].bytes_read_by_compaction = c.bytes_read_by_compaction;
     stats->levels[lv].bytes_written_by_compaction = c.bytes_written_by_compaction;
+    stats->levels[lv].files_moved_in = c.files_moved_in;
   }
   stats->memtable_bytes = t->mem->ApproximateMemoryUsage();
   stats->immutable_memtables = t->imm ? 1 : 0;

@@ -139,6 +139,11 @@ class DBImpl : public DB {
   std::unique_ptr<CompactionTask> PickCompaction(const std::shared_ptr<Tree>& t);
   Status RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* task);
   bool NeedsCompaction(const Tree& t) const;
+  // Trivial move: the inputs overlap nothing in the output level nor each
+  // other (and lie in the tree's range), so they can move down by a manifest
+  // edit alone, without being rewritten (LevelDB and RocksDB do the same).
+  bool IsTrivialMove(const Tree& t, const CompactionTask& task) const;
+  Status MoveFiles(std::unique_lock<std::mutex>& l, CompactionTask* task);
   uint64_t PendingCompactionBytes(Tree* t);  // REQUIRES: mu_ held
   // Writes input (a memtable's entries) into table file number. A version
   // no reader can see is dropped: one with a newer version of the same key

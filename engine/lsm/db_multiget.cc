@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "engine/lsm/db_impl.h"
+#include "engine/lsm/index/block_index.h"
 #include "engine/lsm/sstable/block.h"
 
 namespace basalt::lsm {
@@ -41,11 +42,34 @@ struct BlockCandidate {
 // The blocks of one level of v that may hold lk's user key, appended to *out
 // in the order they must be searched (level 0: newest file first; deeper
 // levels: at most one). Files whose bloom filter excludes the key are
-// skipped. No I/O. This is the one place that maps a key to blocks, so that
-// an in-memory block index can replace it.
+// skipped. No I/O. With the version's block index (Options::use_block_index)
+// the block comes from it, as in Get; otherwise from each table's own index.
 Status FindCandidates(const Version& v, int level, const LookupKey& lk,
                       std::vector<BlockCandidate>* out) {
   const std::string_view user_key = lk.user_key();
+  if (const BlockIndex* index = v.block_index.get(); index != nullptr) {
+    if (level == 0) {
+      const auto& files = v.levels[0];
+      for (size_t i = 0; i < files.size(); i++) {  // newest first
+        const TableFile& f = *files[i];
+        if (user_key < ExtractUserKey(f.meta.smallest) ||
+            user_key > ExtractUserKey(f.meta.largest) || !f.table->KeyMayMatch(user_key)) {
+          continue;
+        }
+        BlockHandle h;
+        if (index->FindInL0File(i, lk.internal_key(), &h)) out->push_back({&f, h});
+      }
+      return Status::OK();
+    }
+    BlockIndex::Candidate c;
+    if (!index->FindCandidate(level, lk.internal_key(), &c)) return Status::OK();
+    const TableFile& f = *c.file;
+    if (user_key < ExtractUserKey(f.meta.smallest) || !f.table->KeyMayMatch(user_key)) {
+      return Status::OK();
+    }
+    out->push_back({&f, BlockIndex::BlockOf(c, lk.internal_key())});
+    return Status::OK();
+  }
   auto add = [&](const TableFile& f) -> Status {
     if (!f.table->KeyMayMatch(user_key)) return Status::OK();
     BlockHandle handle;

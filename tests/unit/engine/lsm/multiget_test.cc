@@ -82,41 +82,44 @@ std::vector<std::string> RandomKeys(Random* rnd, int n, size_t count) {
 
 TEST_CASE("multiget: equals Get for random key sets, latest and snapshot, every env") {
   for (io::Env* env : TestEnvs()) {
-    INFO("env " << env->Name());
-    ReadTestDB t(env);
-    t.Open();
-    const int n = 3000;
-    t.Load(n);
-    Random rnd(11);
-    ReadOptions latest, at_snapshot;
-    at_snapshot.snapshot = t.snapshot;
-    for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{100}, size_t{1000}}) {
-      std::vector<std::string> keys = RandomKeys(&rnd, n, count);
-      CheckMatchesGet(t.db.get(), latest, keys);
-      CheckMatchesGet(t.db.get(), at_snapshot, keys);
+    for (bool block_index : {true, false}) {  // candidates from the block index, or per table
+      INFO("env " << env->Name() << " block index " << block_index);
+      ReadTestDB t(env);
+      t.options.use_block_index = block_index;
+      t.Open();
+      const int n = 3000;
+      t.Load(n);
+      Random rnd(11);
+      ReadOptions latest, at_snapshot;
+      at_snapshot.snapshot = t.snapshot;
+      for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{100}, size_t{1000}}) {
+        std::vector<std::string> keys = RandomKeys(&rnd, n, count);
+        CheckMatchesGet(t.db.get(), latest, keys);
+        CheckMatchesGet(t.db.get(), at_snapshot, keys);
+      }
+      // The model agrees too (Get itself is tested elsewhere; this pins the data).
+      std::vector<std::string> keys = RandomKeys(&rnd, n, 300);
+      MultiGetResult r = RunMultiGet(t.db.get(), latest, kDefaultTree, keys);
+      MultiGetResult rs = RunMultiGet(t.db.get(), at_snapshot, kDefaultTree, keys);
+      for (size_t i = 0; i < keys.size(); i++) {
+        INFO("key " << keys[i]);
+        auto m = t.model.find(keys[i]);
+        CHECK(r.statuses[i].ok() == (m != t.model.end()));
+        if (m != t.model.end()) CHECK(r.values[i] == m->second);
+        if (!r.statuses[i].ok()) CHECK(r.statuses[i].IsNotFound());
+        auto ms = t.snapshot_model.find(keys[i]);
+        CHECK(rs.statuses[i].ok() == (ms != t.snapshot_model.end()));
+        if (ms != t.snapshot_model.end()) CHECK(rs.values[i] == ms->second);
+      }
+      // Every key once, sorted: the whole table through MultiGet.
+      std::vector<std::string> all;
+      for (int i = 0; i < n; i++) all.push_back(ReadKey(i));
+      CheckMatchesGet(t.db.get(), latest, all);
+      // With fill_cache off (the cache is bypassed for inserts, not lookups).
+      ReadOptions no_fill;
+      no_fill.fill_cache = false;
+      CheckMatchesGet(t.db.get(), no_fill, RandomKeys(&rnd, n, 200));
     }
-    // The model agrees too (Get itself is tested elsewhere; this pins the data).
-    std::vector<std::string> keys = RandomKeys(&rnd, n, 300);
-    MultiGetResult r = RunMultiGet(t.db.get(), latest, kDefaultTree, keys);
-    MultiGetResult rs = RunMultiGet(t.db.get(), at_snapshot, kDefaultTree, keys);
-    for (size_t i = 0; i < keys.size(); i++) {
-      INFO("key " << keys[i]);
-      auto m = t.model.find(keys[i]);
-      CHECK(r.statuses[i].ok() == (m != t.model.end()));
-      if (m != t.model.end()) CHECK(r.values[i] == m->second);
-      if (!r.statuses[i].ok()) CHECK(r.statuses[i].IsNotFound());
-      auto ms = t.snapshot_model.find(keys[i]);
-      CHECK(rs.statuses[i].ok() == (ms != t.snapshot_model.end()));
-      if (ms != t.snapshot_model.end()) CHECK(rs.values[i] == ms->second);
-    }
-    // Every key once, sorted: the whole table through MultiGet.
-    std::vector<std::string> all;
-    for (int i = 0; i < n; i++) all.push_back(ReadKey(i));
-    CheckMatchesGet(t.db.get(), latest, all);
-    // With fill_cache off (the cache is bypassed for inserts, not lookups).
-    ReadOptions no_fill;
-    no_fill.fill_cache = false;
-    CheckMatchesGet(t.db.get(), no_fill, RandomKeys(&rnd, n, 200));
   }
 }
 
