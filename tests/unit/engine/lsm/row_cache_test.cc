@@ -25,10 +25,11 @@ using Rows = std::vector<std::pair<std::string, std::string>>;
 
 std::string Key(uint64_t i) { return fmt::format("k{:05d}", i); }
 
-// Keys of varied lengths (so separators and leaves see prefixes of each other).
+// Keys of varied lengths (so separators and leaves see prefixes of each
+// other), a third of them longer than RowKey::kInline (kept on the heap).
 std::string RandomKey(Random* rnd, uint64_t space) {
   const uint64_t i = rnd->Uniform(space);
-  return std::string(i % 3, 'a') + fmt::format("{}", i);
+  return std::string(i % 3 == 2 ? RowKey::kInline : i % 3, 'a') + fmt::format("{}", i);
 }
 
 void CheckTree(const RowBTree<int>& t) {
@@ -144,6 +145,21 @@ TEST_CASE("row_btree: splits grow the tree, erases merge it back to one leaf") {
   CHECK(t.size() == static_cast<size_t>(n));
   CHECK(!t.Insert(Key(5), -5));  // replace
   CHECK(t.Find(Key(5)).value() == -5);
+  auto [existing, inserted] = t.TryInsert(Key(5), 55);  // no replace
+  CHECK(!inserted);
+  CHECK(existing.value() == -5);
+  // TryInsert's iterator points at the new entry, also across leaf splits.
+  for (int i = 0; i < 200; i++) {
+    const std::string k = Key(static_cast<uint64_t>(i)) + "+";
+    auto [it, added] = t.TryInsert(k, 1000 + i);
+    REQUIRE(added);
+    REQUIRE(it.key() == k);
+    CHECK(it.value() == 1000 + i);
+    it.Prev();
+    CHECK(it.key() == Key(static_cast<uint64_t>(i)));
+  }
+  for (int i = 0; i < 200; i++) REQUIRE(t.Erase(Key(static_cast<uint64_t>(i)) + "+"));
+  CheckTree(t);
   // Erase from both ends and the middle, checking as the tree shrinks.
   for (int i = 0; i < n / 2; i++) {
     REQUIRE(t.Erase(Key(static_cast<uint64_t>(i))));
@@ -156,6 +172,30 @@ TEST_CASE("row_btree: splits grow the tree, erases merge it back to one leaf") {
   CHECK(!t.Erase(Key(1)));
   CHECK(!t.Begin().Valid());
   CHECK(!t.LowerBound("").Valid());
+  CHECK(!t.Last().Valid());
+}
+
+TEST_CASE("row_btree: key order is bytewise, unsigned, length last") {
+  const std::vector<std::string> sorted = {"",
+                                           std::string(1, '\0'),
+                                           "a",
+                                           std::string("a\0", 2),
+                                           "ab",
+                                           "abcdefgh",
+                                           "abcdefgh\x01",
+                                           "abcdefghi",
+                                           "abcdefgi",
+                                           "b",
+                                           "\x7f",
+                                           "\x80",
+                                           "\xff",
+                                           std::string(40, '\xff')};
+  for (size_t i = 0; i < sorted.size(); i++) {
+    for (size_t j = 0; j < sorted.size(); j++) {
+      CHECK_MESSAGE(RowKeyLess(sorted[i], sorted[j]) == (i < j), i, " vs ", j);
+      CHECK(RowKeyLess(sorted[i], sorted[j]) == (sorted[i] < sorted[j]));
+    }
+  }
 }
 
 // ----------------------------------------------------------------------------
