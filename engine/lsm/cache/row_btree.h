@@ -235,6 +235,29 @@ class RowBTree {
   std::pair<Iterator, bool> TryInsert(std::string_view k, V v) {
     return InsertImpl(k, std::move(v), false);
   }
+  // TryInsert of a key that follows hint's: when k belongs in hint's leaf
+  // right after hint and the leaf has room, it goes there without a descent
+  // (ascending runs, e.g. the rows of a range read); else a plain TryInsert.
+  std::pair<Iterator, bool> TryInsertAfter(Iterator hint, std::string_view k, V v) {
+    Leaf* leaf = hint.leaf_;
+    if (leaf != nullptr && leaf->n < kLeafSlots && RowKeyLess(hint.key(), k)) {
+      const int pos = hint.pos_ + 1;
+      // Below the leaf's next key (or past the last key of the whole tree):
+      // then k is inside the leaf's range and the separators above still hold.
+      const bool fits =
+          pos < leaf->n ? RowKeyLess(k, leaf->keys[pos].view()) : leaf->next == nullptr;
+      if (fits) {
+        std::move_backward(leaf->keys + pos, leaf->keys + leaf->n, leaf->keys + leaf->n + 1);
+        std::move_backward(leaf->vals + pos, leaf->vals + leaf->n, leaf->vals + leaf->n + 1);
+        leaf->keys[pos] = RowKey(k);
+        leaf->vals[pos] = std::move(v);
+        leaf->n++;
+        size_++;
+        return {Iterator(leaf, pos), true};
+      }
+    }
+    return TryInsert(k, std::move(v));
+  }
 
   // Erases k; returns whether it was present.
   bool Erase(std::string_view k) {

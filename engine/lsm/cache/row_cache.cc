@@ -317,9 +317,12 @@ void RowCache::FillRange(TreeId tree, const Ticket& ticket, std::string_view sta
   std::vector<std::string_view> chain;
   chain.reserve(rows.size() + 1);
   size_t used = 0;
+  Rows::Iterator last;  // the previous key's entry: rows ascend, so mostly no descent
   auto add = [&](std::string_view k, const std::string* v) {
     chain.push_back(k);
-    auto [at, inserted] = tc->rows.TryInsert(k, Entry());
+    auto [at, inserted] =
+        last.Valid() ? tc->rows.TryInsertAfter(last, k, Entry()) : tc->rows.TryInsert(k, Entry());
+    last = at;
     if (!inserted) return;
     Entry& e = at.value();
     e.charge = Charge(k, v != nullptr ? v->size() : 0);

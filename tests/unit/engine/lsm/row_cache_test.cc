@@ -175,6 +175,45 @@ TEST_CASE("row_btree: splits grow the tree, erases merge it back to one leaf") {
   CHECK(!t.Last().Valid());
 }
 
+TEST_CASE("row_btree: hinted inserts of ascending runs agree with std::map") {
+  Random rnd(9);
+  RowBTree<int> t;
+  std::map<std::string, int> m;
+  for (int run = 0; run < 2000; run++) {
+    // A run of ascending keys from a random start, some already present.
+    uint64_t k = rnd.Uniform(100000);
+    RowBTree<int>::Iterator hint;
+    const int len = 1 + static_cast<int>(rnd.Uniform(15));
+    for (int i = 0; i < len; i++, k += 1 + rnd.Uniform(3)) {
+      const std::string key = Key(k);
+      const int v = static_cast<int>(k);
+      auto [it, inserted] = hint.Valid() ? t.TryInsertAfter(hint, key, v) : t.TryInsert(key, v);
+      REQUIRE(inserted == (m.count(key) == 0));
+      REQUIRE(it.key() == key);
+      m.emplace(key, v);
+      hint = it;
+    }
+    if (run % 100 == 0) {
+      CheckTree(t);
+      // Erase a few, so that leaves merge and hints land in varied spots.
+      for (int e = 0; e < 50 && !m.empty(); e++) {
+        auto mi = m.lower_bound(Key(rnd.Uniform(100000)));
+        if (mi == m.end()) continue;
+        REQUIRE(t.Erase(mi->first));
+        m.erase(mi);
+      }
+    }
+  }
+  CheckTree(t);
+  REQUIRE(t.size() == m.size());
+  auto it = t.Begin();
+  for (auto& [k, v] : m) {
+    REQUIRE(it.Valid());
+    REQUIRE(it.key() == k);
+    it.Next();
+  }
+}
+
 TEST_CASE("row_btree: key order is bytewise, unsigned, length last") {
   const std::vector<std::string> sorted = {"",
                                            std::string(1, '\0'),
