@@ -259,6 +259,25 @@ class RowBTree {
     return TryInsert(k, std::move(v));
   }
 
+  // Erases the entry at it (valid) and returns the entry after it. Without a
+  // descent when the leaf stays at least half full (or is the root).
+  Iterator EraseAt(Iterator it) {
+    Leaf* leaf = it.leaf_;
+    if (leaf->n > kMinLeaf || leaf == root_) {
+      // Removing a leaf's first key keeps the separators above valid bounds.
+      const int pos = it.pos_;
+      std::move(leaf->keys + pos + 1, leaf->keys + leaf->n, leaf->keys + pos);
+      std::move(leaf->vals + pos + 1, leaf->vals + leaf->n, leaf->vals + pos);
+      leaf->n--;
+      ResetSlots(leaf, leaf->n, leaf->n + 1);
+      size_--;
+      return Iterator(leaf, pos);
+    }
+    const std::string key(it.key());
+    Erase(key);
+    return LowerBound(key);
+  }
+
   // Erases k; returns whether it was present.
   bool Erase(std::string_view k) {
     if (!EraseRec(root_, k)) return false;

@@ -40,17 +40,17 @@ struct RowCache::TreeCache {
     return stripes[std::hash<std::string_view>{}(key) & (kStripes - 1)];
   }
 
-  // Erases the entry at it (valid) and returns its key and charge. The entry
-  // before it loses its next_known link, except when keep_gap allows it: the
-  // erased key was known absent and linked on, so the gap stays empty.
-  size_t RemoveAt(Rows::Iterator it, bool keep_gap, std::string* key) {
-    const Entry& e = it.value();
+  // Erases the entry at *it (valid), moves *it to the entry after it and
+  // returns the charge freed. The entry before it loses its next_known link,
+  // except when keep_gap allows it: the erased key was known absent and
+  // linked on, so the gap stays empty.
+  size_t RemoveAt(Rows::Iterator* it, bool keep_gap) {
+    const Entry& e = it->value();
     const bool gap_stays = keep_gap && e.absent && e.next_known;
     const size_t charge = e.charge;
-    Rows::Iterator pred = rows.PrevOf(it);
+    Rows::Iterator pred = rows.PrevOf(*it);
     if (pred.Valid() && !gap_stays) pred.value().next_known = false;
-    key->assign(it.key());
-    rows.Erase(*key);
+    *it = rows.EraseAt(*it);
     charged -= charge;
     return charge;
   }
@@ -369,8 +369,7 @@ void RowCache::BeginWrite(TreeId tree, std::string_view key) {
   tc->in_flight++;
   Rows::Iterator it = tc->rows.LowerBound(key);
   if (it.Valid() && it.key() == key) {
-    std::string erased;
-    Release(tc->RemoveAt(it, /*keep_gap=*/false, &erased));
+    Release(tc->RemoveAt(&it, /*keep_gap=*/false));
     entries_.fetch_sub(1, std::memory_order_relaxed);
     invalidations_.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -500,11 +499,9 @@ bool RowCache::MakeRoom(size_t need) {
         pos.Next();
         continue;
       }
-      std::string key;
-      Release(tc->RemoveAt(pos, /*keep_gap=*/true, &key));
+      Release(tc->RemoveAt(&pos, /*keep_gap=*/true));
       entries_.fetch_sub(1, std::memory_order_relaxed);
       evictions_.fetch_add(1, std::memory_order_relaxed);
-      pos = tc->rows.LowerBound(key);
     }
     tc->hand = pos.Valid() ? std::string(pos.key()) : std::string();  // the end: start over
     if (!pos.Valid() || tc->sweep_left == 0) {  // the hand moves on to the next tree

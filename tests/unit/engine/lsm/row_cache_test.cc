@@ -96,8 +96,18 @@ TEST_CASE("row_btree: random inserts and erases agree with std::map") {
         const bool inserted = t.Insert(k, v);
         CHECK(inserted == (m.count(k) == 0));
         m[k] = v;
-      } else {
+      } else if (op < 8) {
         CHECK(t.Erase(k) == (m.erase(k) == 1));
+      } else {  // erase at an iterator, which must then point at the next entry
+        auto it = t.LowerBound(k);
+        auto mi = m.lower_bound(k);
+        REQUIRE(it.Valid() == (mi != m.end()));
+        if (it.Valid()) {
+          it = t.EraseAt(it);
+          mi = m.erase(mi);
+          REQUIRE(it.Valid() == (mi != m.end()));
+          if (it.Valid()) CHECK(it.key() == mi->first);
+        }
       }
       if (step % 1000 == 0) CheckTree(t);
       if (step % 7 == 0) {  // point, lower bound and predecessor queries
