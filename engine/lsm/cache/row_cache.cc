@@ -230,36 +230,39 @@ bool RowCache::LookupRange(TreeId tree, std::string_view start, std::string_view
     bool dropped;
     if (TreeCache* tc = FindLocked(tree, &dropped)) {
       std::lock_guard<std::mutex> l(tc->mu);
-      const size_t n0 = out->size();
-      Rows::Iterator it = tc->rows.LowerBound(start);
+      const Rows::Iterator first = tc->rows.LowerBound(start);
       // linked: no live key between the last position looked at and it.
       bool linked;
-      if (it.Valid() && it.key() == start) {
+      if (first.Valid() && first.key() == start) {
         linked = true;
       } else {
-        Rows::Iterator pred = tc->rows.PrevOf(it);
+        Rows::Iterator pred = tc->rows.PrevOf(first);
         linked = pred.Valid() && pred.value().next_known;
       }
-      size_t count = 0;
-      while (true) {
-        if (!linked) break;
+      // First check that the links cover the range (a miss copies nothing),
+      // then copy the rows.
+      size_t count = 0, visited = 0;
+      for (Rows::Iterator it = first; linked; it.Next(), visited++) {
         if (!it.Valid() || (!end.empty() && it.key() >= end)) {  // reached the end, known
           served = true;
           break;
         }
-        Entry& e = it.value();
-        e.ref = true;
-        if (!e.absent) {
-          out->emplace_back(it.key(), e.value);
-          if (++count == limit) {
-            served = true;
-            break;
-          }
+        const Entry& e = it.value();
+        if (!e.absent && ++count == limit) {
+          served = true;
+          visited++;
+          break;
         }
         linked = e.next_known;
-        it.Next();
       }
-      if (!served) out->resize(n0);
+      if (served) {
+        Rows::Iterator it = first;
+        for (size_t i = 0; i < visited; i++, it.Next()) {
+          Entry& e = it.value();
+          e.ref = true;
+          if (!e.absent) out->emplace_back(it.key(), e.value);
+        }
+      }
     }
   }
   (served ? range_hits_ : range_misses_).fetch_add(1, std::memory_order_relaxed);
