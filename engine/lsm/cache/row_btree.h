@@ -14,18 +14,105 @@
 //  - every key under child[i] of an inner node is >= keys[i-1] and < keys[i];
 //  - all leaves are at the same depth; the leaf chain visits every entry once.
 //
+// Keys are stored in the nodes themselves up to RowKey::kInline bytes (longer
+// ones on the heap), so a binary search within a node reads the node's own
+// cache lines instead of chasing one pointer per comparison.
+//
 // Iterators point into a leaf; any Insert or Erase invalidates all of them.
 // Thread safety: none; the row cache guards each tree with its own mutex.
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace basalt::lsm {
+
+// Bytewise a < b, eight bytes per step (no libc call for short keys).
+inline bool RowKeyLess(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) {
+      if constexpr (std::endian::native == std::endian::little) {
+        x = __builtin_bswap64(x);
+        y = __builtin_bswap64(y);
+      }
+      return x < y;
+    }
+  }
+  for (; i < n; i++) {
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  }
+  return a.size() < b.size();
+}
+
+// A byte string in 32 bytes: inline up to kInline bytes, else on the heap.
+class RowKey {
+ public:
+  static constexpr size_t kInline = 28;
+
+  RowKey() = default;
+  explicit RowKey(std::string_view s) { Assign(s); }
+  RowKey(const RowKey& o) { Assign(o.view()); }
+  RowKey(RowKey&& o) noexcept { Take(&o); }
+  RowKey& operator=(const RowKey& o) {
+    if (this != &o) {
+      Free();
+      Assign(o.view());
+    }
+    return *this;
+  }
+  RowKey& operator=(RowKey&& o) noexcept {
+    if (this != &o) {
+      Free();
+      Take(&o);
+    }
+    return *this;
+  }
+  ~RowKey() { Free(); }
+
+  std::string_view view() const { return {size_ <= kInline ? buf_ : ptr_, size_}; }
+
+ private:
+  void Assign(std::string_view s) {
+    size_ = static_cast<uint32_t>(s.size());
+    if (size_ <= kInline) {
+      if (size_ > 0) std::memcpy(buf_, s.data(), size_);
+    } else {
+      ptr_ = new char[size_];
+      std::memcpy(ptr_, s.data(), size_);
+    }
+  }
+  void Take(RowKey* o) {
+    size_ = o->size_;
+    if (size_ <= kInline) {
+      std::memcpy(buf_, o->buf_, size_);
+    } else {
+      ptr_ = o->ptr_;
+    }
+    o->size_ = 0;
+  }
+  void Free() {
+    if (size_ > kInline) delete[] ptr_;
+    size_ = 0;
+  }
+
+  uint32_t size_ = 0;
+  union {
+    char buf_[kInline];
+    char* ptr_;
+  };
+};
 
 template <typename V>
 class RowBTree {
@@ -42,14 +129,14 @@ class RowBTree {
   // One spare slot lets a node overflow by one before it splits.
   struct Leaf : Node {
     Leaf() : Node(true) {}
-    std::string keys[kLeafSlots + 1];
+    RowKey keys[kLeafSlots + 1];
     V vals[kLeafSlots + 1];
     Leaf* prev = nullptr;
     Leaf* next = nullptr;
   };
   struct Inner : Node {
     Inner() : Node(false) {}
-    std::string keys[kInnerSlots];
+    RowKey keys[kInnerSlots];
     Node* child[kInnerSlots + 1] = {};
   };
   static constexpr int kMinLeaf = kLeafSlots / 2;
@@ -61,7 +148,7 @@ class RowBTree {
    public:
     Iterator() = default;
     bool Valid() const { return leaf_ != nullptr; }
-    const std::string& key() const { return leaf_->keys[pos_]; }
+    std::string_view key() const { return leaf_->keys[pos_].view(); }
     V& value() const { return leaf_->vals[pos_]; }
     void Next() {
       if (++pos_ >= leaf_->n) {
@@ -117,6 +204,21 @@ class RowBTree {
     while (!x->leaf) x = static_cast<const Inner*>(x)->child[0];
     return Iterator(const_cast<Leaf*>(static_cast<const Leaf*>(x)), 0);
   }
+  Iterator Last() const {
+    const Node* x = root_;
+    while (!x->leaf) {
+      const Inner* in = static_cast<const Inner*>(x);
+      x = in->child[in->n];
+    }
+    const Leaf* leaf = static_cast<const Leaf*>(x);
+    return leaf->n > 0 ? Iterator(const_cast<Leaf*>(leaf), leaf->n - 1) : Iterator();
+  }
+  // The entry before it (it may be invalid = past the end: then the last entry).
+  Iterator PrevOf(Iterator it) const {
+    if (!it.Valid()) return Last();
+    it.Prev();
+    return it;
+  }
   // The last entry with key < k (invalid if none).
   Iterator Before(std::string_view k) const {
     Leaf* leaf = FindLeaf(k);
@@ -127,21 +229,53 @@ class RowBTree {
   }
 
   // Inserts k -> v, or replaces the value if k is present. Returns true if inserted.
-  bool Insert(std::string_view k, V v) {
-    std::string sep;
-    Node* right = nullptr;
-    bool inserted = false;
-    InsertRec(root_, k, std::move(v), &inserted, &sep, &right);
-    if (right != nullptr) {  // the root split: grow a level
-      Inner* r = new Inner;
-      r->n = 1;
-      r->keys[0] = std::move(sep);
-      r->child[0] = root_;
-      r->child[1] = right;
-      root_ = r;
+  bool Insert(std::string_view k, V v) { return InsertImpl(k, std::move(v), true).second; }
+  // Inserts k -> v if k is absent. Returns the entry for k and whether it was
+  // inserted (false: an entry existed and is left as it was). One descent.
+  std::pair<Iterator, bool> TryInsert(std::string_view k, V v) {
+    return InsertImpl(k, std::move(v), false);
+  }
+  // TryInsert of a key that follows hint's: when k belongs in hint's leaf
+  // right after hint and the leaf has room, it goes there without a descent
+  // (ascending runs, e.g. the rows of a range read); else a plain TryInsert.
+  std::pair<Iterator, bool> TryInsertAfter(Iterator hint, std::string_view k, V v) {
+    Leaf* leaf = hint.leaf_;
+    if (leaf != nullptr && leaf->n < kLeafSlots && RowKeyLess(hint.key(), k)) {
+      const int pos = hint.pos_ + 1;
+      // Below the leaf's next key (or past the last key of the whole tree):
+      // then k is inside the leaf's range and the separators above still hold.
+      const bool fits =
+          pos < leaf->n ? RowKeyLess(k, leaf->keys[pos].view()) : leaf->next == nullptr;
+      if (fits) {
+        std::move_backward(leaf->keys + pos, leaf->keys + leaf->n, leaf->keys + leaf->n + 1);
+        std::move_backward(leaf->vals + pos, leaf->vals + leaf->n, leaf->vals + leaf->n + 1);
+        leaf->keys[pos] = RowKey(k);
+        leaf->vals[pos] = std::move(v);
+        leaf->n++;
+        size_++;
+        return {Iterator(leaf, pos), true};
+      }
     }
-    if (inserted) size_++;
-    return inserted;
+    return TryInsert(k, std::move(v));
+  }
+
+  // Erases the entry at it (valid) and returns the entry after it. Without a
+  // descent when the leaf stays at least half full (or is the root).
+  Iterator EraseAt(Iterator it) {
+    Leaf* leaf = it.leaf_;
+    if (leaf->n > kMinLeaf || leaf == root_) {
+      // Removing a leaf's first key keeps the separators above valid bounds.
+      const int pos = it.pos_;
+      std::move(leaf->keys + pos + 1, leaf->keys + leaf->n, leaf->keys + pos);
+      std::move(leaf->vals + pos + 1, leaf->vals + leaf->n, leaf->vals + pos);
+      leaf->n--;
+      ResetSlots(leaf, leaf->n, leaf->n + 1);
+      size_--;
+      return Iterator(leaf, pos);
+    }
+    const std::string key(it.key());
+    Erase(key);
+    return LowerBound(key);
   }
 
   // Erases k; returns whether it was present.
@@ -156,6 +290,26 @@ class RowBTree {
     return true;
   }
 
+ private:
+  std::pair<Iterator, bool> InsertImpl(std::string_view k, V&& v, bool replace) {
+    RowKey sep;
+    Node* right = nullptr;
+    bool inserted = false;
+    Iterator at;
+    InsertRec(root_, k, std::move(v), replace, &inserted, &at, &sep, &right);
+    if (right != nullptr) {  // the root split: grow a level
+      Inner* r = new Inner;
+      r->n = 1;
+      r->keys[0] = std::move(sep);
+      r->child[0] = root_;
+      r->child[1] = right;
+      root_ = r;
+    }
+    if (inserted) size_++;
+    return {at, inserted};
+  }
+
+ public:
   void Clear() {
     Free(root_);
     root_ = new Leaf;
@@ -170,15 +324,16 @@ class RowBTree {
     if (counted != size_) return Fail(why, "size() disagrees with the entries in the leaves");
     // The leaf chain, both ways.
     size_t chained = 0;
-    const std::string* last = nullptr;
+    std::string_view last;
     const Leaf* prev = nullptr;
     for (Iterator it = Begin(); it.Valid(); it.Next()) {
       if (it.pos_ == 0 && it.leaf_->prev != prev) return Fail(why, "broken prev link");
-      if (last != nullptr && !(*last < it.key())) return Fail(why, "leaf chain not increasing");
-      last = &it.key();
+      if (chained > 0 && !(last < it.key())) return Fail(why, "leaf chain not increasing");
+      last = it.key();
       prev = it.leaf_;
       chained++;
     }
+    if (size_ > 0 && !(Last().key() == last)) return Fail(why, "Last() is not the last entry");
     if (chained != size_) return Fail(why, "leaf chain misses entries");
     return true;
   }
@@ -201,16 +356,18 @@ class RowBTree {
 
   // Index of the child of an inner node whose range holds k.
   static int ChildIndex(const Inner* in, std::string_view k) {
-    return static_cast<int>(
-        std::upper_bound(in->keys, in->keys + in->n, k,
-                         [](std::string_view a, const std::string& b) { return a < b; }) -
-        in->keys);
+    return static_cast<int>(std::upper_bound(in->keys, in->keys + in->n, k,
+                                             [](std::string_view a, const RowKey& b) {
+                                               return RowKeyLess(a, b.view());
+                                             }) -
+                            in->keys);
   }
   static int LeafLowerBound(const Leaf* leaf, std::string_view k) {
-    return static_cast<int>(
-        std::lower_bound(leaf->keys, leaf->keys + leaf->n, k,
-                         [](const std::string& a, std::string_view b) { return a < b; }) -
-        leaf->keys);
+    return static_cast<int>(std::lower_bound(leaf->keys, leaf->keys + leaf->n, k,
+                                             [](const RowKey& a, std::string_view b) {
+                                               return RowKeyLess(a.view(), b);
+                                             }) -
+                            leaf->keys);
   }
   Leaf* FindLeaf(std::string_view k) const {
     Node* x = root_;
@@ -221,23 +378,26 @@ class RowBTree {
     return static_cast<Leaf*>(x);
   }
 
-  // Inserts into the subtree at x; if x overflowed and split, *right is the
-  // new right sibling and *sep the smallest key under it.
-  void InsertRec(Node* x, std::string_view k, V&& v, bool* inserted, std::string* sep,
-                 Node** right) {
+  // Inserts into the subtree at x (or, if present, replaces the value when
+  // replace); *at is the entry's position. If x overflowed and split, *right
+  // is the new right sibling and *sep the smallest key under it.
+  void InsertRec(Node* x, std::string_view k, V&& v, bool replace, bool* inserted, Iterator* at,
+                 RowKey* sep, Node** right) {
     if (x->leaf) {
       Leaf* leaf = static_cast<Leaf*>(x);
       const int pos = LeafLowerBound(leaf, k);
-      if (pos < leaf->n && leaf->keys[pos] == k) {
-        leaf->vals[pos] = std::move(v);
+      if (pos < leaf->n && leaf->keys[pos].view() == k) {
+        if (replace) leaf->vals[pos] = std::move(v);
+        *at = Iterator(leaf, pos);
         return;
       }
       std::move_backward(leaf->keys + pos, leaf->keys + leaf->n, leaf->keys + leaf->n + 1);
       std::move_backward(leaf->vals + pos, leaf->vals + leaf->n, leaf->vals + leaf->n + 1);
-      leaf->keys[pos] = std::string(k);
+      leaf->keys[pos] = RowKey(k);
       leaf->vals[pos] = std::move(v);
       leaf->n++;
       *inserted = true;
+      *at = Iterator(leaf, pos);
       if (leaf->n > kLeafSlots) {
         Leaf* r = new Leaf;
         const int keep = leaf->n / 2;
@@ -252,14 +412,15 @@ class RowBTree {
         leaf->next = r;
         *sep = r->keys[0];
         *right = r;
+        if (pos >= keep) *at = Iterator(r, pos - keep);
       }
       return;
     }
     Inner* in = static_cast<Inner*>(x);
     const int i = ChildIndex(in, k);
-    std::string child_sep;
+    RowKey child_sep;
     Node* child_right = nullptr;
-    InsertRec(in->child[i], k, std::move(v), inserted, &child_sep, &child_right);
+    InsertRec(in->child[i], k, std::move(v), replace, inserted, at, &child_sep, &child_right);
     if (child_right == nullptr) return;
     std::move_backward(in->keys + i, in->keys + in->n, in->keys + in->n + 1);
     std::move_backward(in->child + i + 1, in->child + in->n + 1, in->child + in->n + 2);
@@ -273,16 +434,16 @@ class RowBTree {
       r->n = in->n - mid - 1;
       std::move(in->keys + mid + 1, in->keys + in->n, r->keys);
       std::copy(in->child + mid + 1, in->child + in->n + 1, r->child);
-      for (int j = mid; j < in->n; j++) in->keys[j].clear();
+      for (int j = mid; j < in->n; j++) in->keys[j] = RowKey();
       in->n = mid;
       *right = r;
     }
   }
 
-  // Moved-from slots keep no memory (keys are std::string; values may hold strings too).
+  // Moved-from slots keep no memory (values may hold strings).
   static void ResetSlots(Leaf* leaf, int from, int to) {
     for (int j = from; j < to; j++) {
-      leaf->keys[j] = std::string();
+      leaf->keys[j] = RowKey();
       leaf->vals[j] = V();
     }
   }
@@ -291,7 +452,7 @@ class RowBTree {
     if (x->leaf) {
       Leaf* leaf = static_cast<Leaf*>(x);
       const int pos = LeafLowerBound(leaf, k);
-      if (pos >= leaf->n || leaf->keys[pos] != k) return false;
+      if (pos >= leaf->n || leaf->keys[pos].view() != k) return false;
       std::move(leaf->keys + pos + 1, leaf->keys + leaf->n, leaf->keys + pos);
       std::move(leaf->vals + pos + 1, leaf->vals + leaf->n, leaf->vals + pos);
       leaf->n--;
@@ -350,7 +511,7 @@ class RowBTree {
       ci->child[0] = li->child[li->n];
       ci->n++;
       p->keys[i - 1] = std::move(li->keys[li->n - 1]);
-      li->keys[li->n - 1].clear();
+      li->keys[li->n - 1] = RowKey();
       li->n--;
     } else if (ri != nullptr && ri->n > kMinInnerKeys) {  // rotate left through the parent
       ci->keys[ci->n] = std::move(p->keys[i]);
@@ -359,7 +520,7 @@ class RowBTree {
       p->keys[i] = std::move(ri->keys[0]);
       std::move(ri->keys + 1, ri->keys + ri->n, ri->keys);
       std::copy(ri->child + 1, ri->child + ri->n + 1, ri->child);
-      ri->keys[ri->n - 1].clear();
+      ri->keys[ri->n - 1] = RowKey();
       ri->n--;
     } else if (li != nullptr) {
       MergeInner(p, i - 1);
@@ -372,7 +533,7 @@ class RowBTree {
   static void RemoveFromParent(Inner* p, int j) {
     std::move(p->keys + j + 1, p->keys + p->n, p->keys + j);
     std::copy(p->child + j + 2, p->child + p->n + 1, p->child + j + 1);
-    p->keys[p->n - 1].clear();
+    p->keys[p->n - 1] = RowKey();
     p->child[p->n] = nullptr;
     p->n--;
   }
@@ -402,8 +563,8 @@ class RowBTree {
     RemoveFromParent(p, j);
   }
 
-  bool CheckNode(const Node* x, const std::string* lo, const std::string* hi, int depth,
-                 bool is_root, int* leaf_depth, size_t* counted, std::string* why) const {
+  bool CheckNode(const Node* x, const RowKey* lo, const RowKey* hi, int depth, bool is_root,
+                 int* leaf_depth, size_t* counted, std::string* why) const {
     const int n = x->n;
     if (x->leaf) {
       const Leaf* leaf = static_cast<const Leaf*>(x);
@@ -411,9 +572,10 @@ class RowBTree {
       if (*leaf_depth < 0) *leaf_depth = depth;
       if (*leaf_depth != depth) return Fail(why, "leaves at different depths");
       for (int j = 0; j < n; j++) {
-        if (j > 0 && !(leaf->keys[j - 1] < leaf->keys[j])) return Fail(why, "leaf not sorted");
-        if (lo != nullptr && leaf->keys[j] < *lo) return Fail(why, "leaf key below its range");
-        if (hi != nullptr && !(leaf->keys[j] < *hi)) return Fail(why, "leaf key above its range");
+        const std::string_view k = leaf->keys[j].view();
+        if (j > 0 && !(leaf->keys[j - 1].view() < k)) return Fail(why, "leaf not sorted");
+        if (lo != nullptr && k < lo->view()) return Fail(why, "leaf key below its range");
+        if (hi != nullptr && !(k < hi->view())) return Fail(why, "leaf key above its range");
       }
       *counted += static_cast<size_t>(n);
       return true;
@@ -423,13 +585,14 @@ class RowBTree {
       return Fail(why, "inner fill out of bounds");
     }
     for (int j = 0; j < n; j++) {
-      if (j > 0 && !(in->keys[j - 1] < in->keys[j])) return Fail(why, "separators not sorted");
-      if (lo != nullptr && in->keys[j] < *lo) return Fail(why, "separator below its range");
-      if (hi != nullptr && !(in->keys[j] < *hi)) return Fail(why, "separator above its range");
+      const std::string_view k = in->keys[j].view();
+      if (j > 0 && !(in->keys[j - 1].view() < k)) return Fail(why, "separators not sorted");
+      if (lo != nullptr && k < lo->view()) return Fail(why, "separator below its range");
+      if (hi != nullptr && !(k < hi->view())) return Fail(why, "separator above its range");
     }
     for (int j = 0; j <= n; j++) {
-      const std::string* clo = j == 0 ? lo : &in->keys[j - 1];
-      const std::string* chi = j == n ? hi : &in->keys[j];
+      const RowKey* clo = j == 0 ? lo : &in->keys[j - 1];
+      const RowKey* chi = j == n ? hi : &in->keys[j];
       if (!CheckNode(in->child[j], clo, chi, depth + 1, false, leaf_depth, counted, why)) {
         return false;
       }

@@ -40,18 +40,17 @@ struct RowCache::TreeCache {
     return stripes[std::hash<std::string_view>{}(key) & (kStripes - 1)];
   }
 
-  // Erases the entry for key (which must exist) and returns its charge. The
-  // entry before it loses its next_known link, except when keep_gap allows
-  // it: the erased key was known absent and linked on, so the gap stays empty.
-  size_t Remove(const std::string& key, bool keep_gap) {
-    Rows::Iterator it = rows.Find(key);
-    assert(it.Valid());
-    const Entry& e = it.value();
+  // Erases the entry at *it (valid), moves *it to the entry after it and
+  // returns the charge freed. The entry before it loses its next_known link,
+  // except when keep_gap allows it: the erased key was known absent and
+  // linked on, so the gap stays empty.
+  size_t RemoveAt(Rows::Iterator* it, bool keep_gap) {
+    const Entry& e = it->value();
     const bool gap_stays = keep_gap && e.absent && e.next_known;
     const size_t charge = e.charge;
-    Rows::Iterator pred = rows.Before(key);
+    Rows::Iterator pred = rows.PrevOf(*it);
     if (pred.Valid() && !gap_stays) pred.value().next_known = false;
-    rows.Erase(key);
+    *it = rows.EraseAt(*it);
     charged -= charge;
     return charge;
   }
@@ -139,7 +138,7 @@ RowCache::Result RowCache::Lookup(TreeId tree, std::string_view key, std::string
       } else {
         // Inside a known gap between two entries. Not past the last entry:
         // the key may lie beyond the tree's range, which the caller reports.
-        Rows::Iterator pred = tc->rows.Before(key);
+        Rows::Iterator pred = tc->rows.PrevOf(it);
         if (it.Valid() && pred.Valid() && pred.value().next_known) {
           pred.value().ref = true;
           r = Result::kAbsent;
@@ -190,16 +189,20 @@ void RowCache::Fill(TreeId tree, std::string_view key, const Ticket& ticket,
     fills_refused_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (tc->rows.Find(key).Valid()) return;  // another reader filled it (with the same state)
   if (!Reserve(charge)) {
     fills_skipped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  Entry e;
+  auto [at, inserted] = tc->rows.TryInsert(key, Entry());
+  if (!inserted) {  // another reader filled it (with the same state)
+    Release(charge);
+    return;
+  }
+  Entry& e = at.value();
   e.charge = charge;
   e.absent = value == nullptr;
   if (!e.absent) e.value = *value;
-  Rows::Iterator pred = tc->rows.Before(key);
+  Rows::Iterator pred = tc->rows.PrevOf(at);
   if (pred.Valid() && pred.value().next_known) {
     // A gap known empty: an absent key inside it stays inside it. A live key
     // cannot be there (the write that made it live cut the link); be safe anyway.
@@ -210,7 +213,6 @@ void RowCache::Fill(TreeId tree, std::string_view key, const Ticket& ticket,
       pred.value().next_known = false;
     }
   }
-  tc->rows.Insert(key, std::move(e));
   tc->charged += charge;
   entries_.fetch_add(1, std::memory_order_relaxed);
   fills_.fetch_add(1, std::memory_order_relaxed);
@@ -228,36 +230,39 @@ bool RowCache::LookupRange(TreeId tree, std::string_view start, std::string_view
     bool dropped;
     if (TreeCache* tc = FindLocked(tree, &dropped)) {
       std::lock_guard<std::mutex> l(tc->mu);
-      const size_t n0 = out->size();
-      Rows::Iterator it = tc->rows.LowerBound(start);
+      const Rows::Iterator first = tc->rows.LowerBound(start);
       // linked: no live key between the last position looked at and it.
       bool linked;
-      if (it.Valid() && it.key() == start) {
+      if (first.Valid() && first.key() == start) {
         linked = true;
       } else {
-        Rows::Iterator pred = tc->rows.Before(start);
+        Rows::Iterator pred = tc->rows.PrevOf(first);
         linked = pred.Valid() && pred.value().next_known;
       }
-      size_t count = 0;
-      while (true) {
-        if (!linked) break;
+      // First check that the links cover the range (a miss copies nothing),
+      // then copy the rows.
+      size_t count = 0, visited = 0;
+      for (Rows::Iterator it = first; linked; it.Next(), visited++) {
         if (!it.Valid() || (!end.empty() && it.key() >= end)) {  // reached the end, known
           served = true;
           break;
         }
-        Entry& e = it.value();
-        e.ref = true;
-        if (!e.absent) {
-          out->emplace_back(it.key(), e.value);
-          if (++count == limit) {
-            served = true;
-            break;
-          }
+        const Entry& e = it.value();
+        if (!e.absent && ++count == limit) {
+          served = true;
+          visited++;
+          break;
         }
         linked = e.next_known;
-        it.Next();
       }
-      if (!served) out->resize(n0);
+      if (served) {
+        Rows::Iterator it = first;
+        for (size_t i = 0; i < visited; i++, it.Next()) {
+          Entry& e = it.value();
+          e.ref = true;
+          if (!e.absent) out->emplace_back(it.key(), e.value);
+        }
+      }
     }
   }
   (served ? range_hits_ : range_misses_).fetch_add(1, std::memory_order_relaxed);
@@ -315,15 +320,18 @@ void RowCache::FillRange(TreeId tree, const Ticket& ticket, std::string_view sta
   std::vector<std::string_view> chain;
   chain.reserve(rows.size() + 1);
   size_t used = 0;
+  Rows::Iterator last;  // the previous key's entry: rows ascend, so mostly no descent
   auto add = [&](std::string_view k, const std::string* v) {
     chain.push_back(k);
-    if (tc->rows.Find(k).Valid()) return;
-    Entry e;
+    auto [at, inserted] =
+        last.Valid() ? tc->rows.TryInsertAfter(last, k, Entry()) : tc->rows.TryInsert(k, Entry());
+    last = at;
+    if (!inserted) return;
+    Entry& e = at.value();
     e.charge = Charge(k, v != nullptr ? v->size() : 0);
     e.absent = v == nullptr;
     if (v != nullptr) e.value = *v;
     used += e.charge;
-    tc->rows.Insert(k, std::move(e));
     entries_.fetch_add(1, std::memory_order_relaxed);
     fills_.fetch_add(1, std::memory_order_relaxed);
   };
@@ -364,11 +372,11 @@ void RowCache::BeginWrite(TreeId tree, std::string_view key) {
   tc->in_flight++;
   Rows::Iterator it = tc->rows.LowerBound(key);
   if (it.Valid() && it.key() == key) {
-    Release(tc->Remove(std::string(key), /*keep_gap=*/false));
+    Release(tc->RemoveAt(&it, /*keep_gap=*/false));
     entries_.fetch_sub(1, std::memory_order_relaxed);
     invalidations_.fetch_add(1, std::memory_order_relaxed);
   } else {
-    Rows::Iterator pred = tc->rows.Before(key);
+    Rows::Iterator pred = tc->rows.PrevOf(it);
     if (pred.Valid() && pred.value().next_known) {
       pred.value().next_known = false;
       invalidations_.fetch_add(1, std::memory_order_relaxed);
@@ -494,15 +502,13 @@ bool RowCache::MakeRoom(size_t need) {
         pos.Next();
         continue;
       }
-      const std::string key = pos.key();
-      Release(tc->Remove(key, /*keep_gap=*/true));
+      Release(tc->RemoveAt(&pos, /*keep_gap=*/true));
       entries_.fetch_sub(1, std::memory_order_relaxed);
       evictions_.fetch_add(1, std::memory_order_relaxed);
-      pos = tc->rows.LowerBound(key);
     }
-    tc->hand = pos.Valid() ? pos.key() : std::string();  // the end: start over next time
-    if (!pos.Valid() || tc->sweep_left == 0) {           // the hand moves on to the next tree
-      hand_tree_ = it->first + 1;                        // wraps to 0 past the largest id
+    tc->hand = pos.Valid() ? std::string(pos.key()) : std::string();  // the end: start over
+    if (!pos.Valid() || tc->sweep_left == 0) {  // the hand moves on to the next tree
+      hand_tree_ = it->first + 1;               // wraps to 0 past the largest id
       hand_arrived_ = true;
     }
   }

@@ -25,10 +25,11 @@ using Rows = std::vector<std::pair<std::string, std::string>>;
 
 std::string Key(uint64_t i) { return fmt::format("k{:05d}", i); }
 
-// Keys of varied lengths (so separators and leaves see prefixes of each other).
+// Keys of varied lengths (so separators and leaves see prefixes of each
+// other), a third of them longer than RowKey::kInline (kept on the heap).
 std::string RandomKey(Random* rnd, uint64_t space) {
   const uint64_t i = rnd->Uniform(space);
-  return std::string(i % 3, 'a') + fmt::format("{}", i);
+  return std::string(i % 3 == 2 ? RowKey::kInline : i % 3, 'a') + fmt::format("{}", i);
 }
 
 void CheckTree(const RowBTree<int>& t) {
@@ -95,8 +96,18 @@ TEST_CASE("row_btree: random inserts and erases agree with std::map") {
         const bool inserted = t.Insert(k, v);
         CHECK(inserted == (m.count(k) == 0));
         m[k] = v;
-      } else {
+      } else if (op < 8) {
         CHECK(t.Erase(k) == (m.erase(k) == 1));
+      } else {  // erase at an iterator, which must then point at the next entry
+        auto it = t.LowerBound(k);
+        auto mi = m.lower_bound(k);
+        REQUIRE(it.Valid() == (mi != m.end()));
+        if (it.Valid()) {
+          it = t.EraseAt(it);
+          mi = m.erase(mi);
+          REQUIRE(it.Valid() == (mi != m.end()));
+          if (it.Valid()) CHECK(it.key() == mi->first);
+        }
       }
       if (step % 1000 == 0) CheckTree(t);
       if (step % 7 == 0) {  // point, lower bound and predecessor queries
@@ -144,6 +155,21 @@ TEST_CASE("row_btree: splits grow the tree, erases merge it back to one leaf") {
   CHECK(t.size() == static_cast<size_t>(n));
   CHECK(!t.Insert(Key(5), -5));  // replace
   CHECK(t.Find(Key(5)).value() == -5);
+  auto [existing, inserted] = t.TryInsert(Key(5), 55);  // no replace
+  CHECK(!inserted);
+  CHECK(existing.value() == -5);
+  // TryInsert's iterator points at the new entry, also across leaf splits.
+  for (int i = 0; i < 200; i++) {
+    const std::string k = Key(static_cast<uint64_t>(i)) + "+";
+    auto [it, added] = t.TryInsert(k, 1000 + i);
+    REQUIRE(added);
+    REQUIRE(it.key() == k);
+    CHECK(it.value() == 1000 + i);
+    it.Prev();
+    CHECK(it.key() == Key(static_cast<uint64_t>(i)));
+  }
+  for (int i = 0; i < 200; i++) REQUIRE(t.Erase(Key(static_cast<uint64_t>(i)) + "+"));
+  CheckTree(t);
   // Erase from both ends and the middle, checking as the tree shrinks.
   for (int i = 0; i < n / 2; i++) {
     REQUIRE(t.Erase(Key(static_cast<uint64_t>(i))));
@@ -156,6 +182,69 @@ TEST_CASE("row_btree: splits grow the tree, erases merge it back to one leaf") {
   CHECK(!t.Erase(Key(1)));
   CHECK(!t.Begin().Valid());
   CHECK(!t.LowerBound("").Valid());
+  CHECK(!t.Last().Valid());
+}
+
+TEST_CASE("row_btree: hinted inserts of ascending runs agree with std::map") {
+  Random rnd(9);
+  RowBTree<int> t;
+  std::map<std::string, int> m;
+  for (int run = 0; run < 2000; run++) {
+    // A run of ascending keys from a random start, some already present.
+    uint64_t k = rnd.Uniform(100000);
+    RowBTree<int>::Iterator hint;
+    const int len = 1 + static_cast<int>(rnd.Uniform(15));
+    for (int i = 0; i < len; i++, k += 1 + rnd.Uniform(3)) {
+      const std::string key = Key(k);
+      const int v = static_cast<int>(k);
+      auto [it, inserted] = hint.Valid() ? t.TryInsertAfter(hint, key, v) : t.TryInsert(key, v);
+      REQUIRE(inserted == (m.count(key) == 0));
+      REQUIRE(it.key() == key);
+      m.emplace(key, v);
+      hint = it;
+    }
+    if (run % 100 == 0) {
+      CheckTree(t);
+      // Erase a few, so that leaves merge and hints land in varied spots.
+      for (int e = 0; e < 50 && !m.empty(); e++) {
+        auto mi = m.lower_bound(Key(rnd.Uniform(100000)));
+        if (mi == m.end()) continue;
+        REQUIRE(t.Erase(mi->first));
+        m.erase(mi);
+      }
+    }
+  }
+  CheckTree(t);
+  REQUIRE(t.size() == m.size());
+  auto it = t.Begin();
+  for (auto& [k, v] : m) {
+    REQUIRE(it.Valid());
+    REQUIRE(it.key() == k);
+    it.Next();
+  }
+}
+
+TEST_CASE("row_btree: key order is bytewise, unsigned, length last") {
+  const std::vector<std::string> sorted = {"",
+                                           std::string(1, '\0'),
+                                           "a",
+                                           std::string("a\0", 2),
+                                           "ab",
+                                           "abcdefgh",
+                                           "abcdefgh\x01",
+                                           "abcdefghi",
+                                           "abcdefgi",
+                                           "b",
+                                           "\x7f",
+                                           "\x80",
+                                           "\xff",
+                                           std::string(40, '\xff')};
+  for (size_t i = 0; i < sorted.size(); i++) {
+    for (size_t j = 0; j < sorted.size(); j++) {
+      CHECK_MESSAGE(RowKeyLess(sorted[i], sorted[j]) == (i < j), i, " vs ", j);
+      CHECK(RowKeyLess(sorted[i], sorted[j]) == (sorted[i] < sorted[j]));
+    }
+  }
 }
 
 // ----------------------------------------------------------------------------
