@@ -264,6 +264,7 @@ TEST_CASE("model: random operations agree with a std::map model") {
     uint64_t s = seed != 0 ? seed : 1000 + static_cast<uint64_t>(r) * 7919;
     MESSAGE("seed ", s, " steps ", steps);
     Harness h(s);
+    MESSAGE("row cache ", h.options.row_cache_size, " bytes");
     for (uint64_t i = 0; i < steps; i++) h.Step();
     for (TreeId t : h.trees) h.CheckScan(t, nullptr);
   }
