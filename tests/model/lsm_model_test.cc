@@ -268,6 +268,7 @@ TEST_CASE("model: random operations agree with a std::map model") {
     const bool block_index = EnvU64("BASALT_MODEL_BLOCK_INDEX", r % 2 == 0 ? 1 : 0) != 0;
     MESSAGE("seed ", s, " steps ", steps, " use_block_index ", block_index);
     Harness h(s, block_index);
+    MESSAGE("row cache ", h.options.row_cache_size, " bytes");
     for (uint64_t i = 0; i < steps; i++) h.Step();
     for (TreeId t : h.trees) h.CheckScan(t, nullptr);
   }
