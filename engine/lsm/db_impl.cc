@@ -1056,70 +1056,25 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
     }
   }
   std::string found_key;
-  auto probe = [&](const TableFile& f, bool* done) -> Status {
-    bool found = false;
-    Status s = f.table->Get(lk.internal_key(), &found, &found_key, value);
-    if (!s.ok() || !found) return s;
-    ParsedInternalKey p;
-    if (!ParseInternalKey(found_key, &p)) return Status::Corruption("bad key in", f.path);
-    *done = true;
-    return p.kind == ValueKind::kValue ? Status::OK() : Status::NotFound("");
-  };
-  // With the block index: the candidate file from the index, its range and
-  // bloom filter, then the block the index names (Table::Get without its
-  // index seek). The filter goes before the leaf search: most levels miss.
-  const BlockIndex* index = v->block_index.get();  // null: Options::use_block_index off
-  auto read_block = [&](const TableFile& f, const BlockHandle& h, bool* done) -> Status {
-    bool found = false;
-    Status s = f.table->GetFromBlock(h, lk.internal_key(), &found, &found_key, value);
-    if (!s.ok() || !found) return s;
-    ParsedInternalKey p;
-    if (!ParseInternalKey(found_key, &p)) return Status::Corruption("bad key in", f.path);
-    *done = true;
-    return p.kind == ValueKind::kValue ? Status::OK() : Status::NotFound("");
-  };
+  Status result;
   for (int level = 0; level < kNumLevels; level++) {
-    const auto& files = v->levels[level];
-    if (level == 0) {
-      for (size_t i = 0; i < files.size(); i++) {  // newest first
-        const TableFile& f = *files[i];
-        if (key < ExtractUserKey(f.meta.smallest) || key > ExtractUserKey(f.meta.largest)) {
-          continue;
-        }
-        bool done = false;
-        Status s;
-        if (index != nullptr) {
-          BlockHandle h;
-          if (!f.table->KeyMayMatch(key) || !index->FindInL0File(i, lk.internal_key(), &h)) {
-            continue;
-          }
-          s = read_block(f, h, &done);
-        } else {
-          s = probe(f, &done);
-        }
-        if (done || !s.ok()) return s;
-      }
-      continue;
-    }
-    if (index != nullptr) {
-      BlockIndex::Candidate c;
-      if (!index->FindCandidate(level, lk.internal_key(), &c)) continue;
-      const TableFile& f = *c.file;
-      if (key < ExtractUserKey(f.meta.smallest) || !f.table->KeyMayMatch(key)) continue;
-      bool done = false;
-      Status s = read_block(f, BlockIndex::BlockOf(c, lk.internal_key()), &done);
-      if (done || !s.ok()) return s;
-      continue;
-    }
-    // First file whose largest key >= the lookup key.
-    auto it = std::lower_bound(files.begin(), files.end(), lk.internal_key(),
-                               [](const std::shared_ptr<TableFile>& f, std::string_view k) {
-                                 return CompareInternalKey(f->meta.largest, k) < 0;
-                               });
-    if (it == files.end() || key < ExtractUserKey((*it)->meta.smallest)) continue;
     bool done = false;
-    Status s = probe(**it, &done);
-    if (done || !s.ok()) return s;
+    Status s = v->ForEachCandidateBlock(
+        level, lk.internal_key(), [&](const TableFile& f, const BlockHandle& h) {
+          bool found = false;
+          result = f.table->GetFromBlock(h, lk.internal_key(), &found, &found_key, value);
+          if (!result.ok()) return done = true;
+          if (!found) return false;  // an older file (L0) or a deeper level may hold it
+          ParsedInternalKey p;
+          if (!ParseInternalKey(found_key, &p)) {
+            result = Status::Corruption("bad key in", f.path);
+          } else if (p.kind != ValueKind::kValue) {
+            result = Status::NotFound("");
+          }
+          return done = true;
+        });
+    if (!s.ok()) return s;
+    if (done) return result;
   }
   return Status::NotFound("");
 }

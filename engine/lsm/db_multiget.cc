@@ -26,7 +26,6 @@
 #include <utility>
 
 #include "engine/lsm/db_impl.h"
-#include "engine/lsm/index/block_index.h"
 #include "engine/lsm/sstable/block.h"
 
 namespace basalt::lsm {
@@ -46,58 +45,11 @@ struct BlockCandidate {
 // the block comes from it, as in Get; otherwise from each table's own index.
 Status FindCandidates(const Version& v, int level, const LookupKey& lk,
                       std::vector<BlockCandidate>* out) {
-  const std::string_view user_key = lk.user_key();
-  if (const BlockIndex* index = v.block_index.get(); index != nullptr) {
-    if (level == 0) {
-      const auto& files = v.levels[0];
-      for (size_t i = 0; i < files.size(); i++) {  // newest first
-        const TableFile& f = *files[i];
-        if (user_key < ExtractUserKey(f.meta.smallest) ||
-            user_key > ExtractUserKey(f.meta.largest) || !f.table->KeyMayMatch(user_key)) {
-          continue;
-        }
-        BlockHandle h;
-        if (index->FindInL0File(i, lk.internal_key(), &h)) out->push_back({&f, h});
-      }
-      return Status::OK();
-    }
-    BlockIndex::Candidate c;
-    if (!index->FindCandidate(level, lk.internal_key(), &c)) return Status::OK();
-    const TableFile& f = *c.file;
-    if (user_key < ExtractUserKey(f.meta.smallest) || !f.table->KeyMayMatch(user_key)) {
-      return Status::OK();
-    }
-    out->push_back({&f, BlockIndex::BlockOf(c, lk.internal_key())});
-    return Status::OK();
-  }
-  auto add = [&](const TableFile& f) -> Status {
-    if (!f.table->KeyMayMatch(user_key)) return Status::OK();
-    BlockHandle handle;
-    Status s = f.table->FindDataBlock(lk.internal_key(), &handle);
-    if (s.IsNotFound()) return Status::OK();  // past the table's last block
-    if (!s.ok()) return s;
-    out->push_back({&f, handle});
-    return Status::OK();
-  };
-  const auto& files = v.levels[level];
-  if (level == 0) {
-    for (const auto& f : files) {  // newest first
-      if (user_key < ExtractUserKey(f->meta.smallest) ||
-          user_key > ExtractUserKey(f->meta.largest)) {
-        continue;
-      }
-      Status s = add(*f);
-      if (!s.ok()) return s;
-    }
-    return Status::OK();
-  }
-  // First file whose largest key >= the lookup key.
-  auto it = std::lower_bound(files.begin(), files.end(), lk.internal_key(),
-                             [](const std::shared_ptr<TableFile>& f, std::string_view k) {
-                               return CompareInternalKey(f->meta.largest, k) < 0;
-                             });
-  if (it == files.end() || user_key < ExtractUserKey((*it)->meta.smallest)) return Status::OK();
-  return add(**it);
+  return v.ForEachCandidateBlock(level, lk.internal_key(),
+                                 [&](const TableFile& f, const BlockHandle& h) {
+                                   out->push_back({&f, h});
+                                   return false;  // every candidate of the level, read together
+                                 });
 }
 
 // One distinct block wanted in a level's round.

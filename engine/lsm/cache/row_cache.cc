@@ -164,6 +164,24 @@ RowCache::Ticket RowCache::BeginFill(TreeId tree, std::string_view key) {
   return t;
 }
 
+bool RowCache::AdmitFill(size_t charge) {
+  if (charge > capacity_ / kMaxFillFraction || !MakeRoom(charge)) {
+    fills_skipped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+RowCache::TreeCache* RowCache::FillTarget(TreeId tree, const Ticket& ticket) {
+  bool dropped;
+  TreeCache* tc = FindLocked(tree, &dropped);
+  if (tc == nullptr || tc->generation != ticket.generation) {
+    fills_refused_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  return tc;
+}
+
 void RowCache::Fill(TreeId tree, std::string_view key, const Ticket& ticket,
                     const std::string* value) {
   if (!enabled()) return;
@@ -172,17 +190,10 @@ void RowCache::Fill(TreeId tree, std::string_view key, const Ticket& ticket,
     return;
   }
   const size_t charge = Charge(key, value != nullptr ? value->size() : 0);
-  if (charge > capacity_ / kMaxFillFraction || !MakeRoom(charge)) {
-    fills_skipped_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (!AdmitFill(charge)) return;
   std::shared_lock<std::shared_mutex> rl(registry_mu_);
-  bool dropped;
-  TreeCache* tc = FindLocked(tree, &dropped);
-  if (tc == nullptr || tc->generation != ticket.generation) {
-    fills_refused_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  TreeCache* tc = FillTarget(tree, ticket);
+  if (tc == nullptr) return;
   std::lock_guard<std::mutex> l(tc->mu);
   const TreeCache::Stripe& s = tc->StripeFor(key);
   if (s.version != ticket.version || s.in_flight != 0) {
@@ -295,17 +306,10 @@ void RowCache::FillRange(TreeId tree, const Ticket& ticket, std::string_view sta
   const bool marker = rows.empty() || rows[0].first != start;
   size_t total = marker ? Charge(start, 0) : 0;
   for (const auto& [k, v] : rows) total += Charge(k, v.size());
-  if (total > capacity_ / kMaxFillFraction || !MakeRoom(total)) {
-    fills_skipped_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (!AdmitFill(total)) return;
   std::shared_lock<std::shared_mutex> rl(registry_mu_);
-  bool dropped;
-  TreeCache* tc = FindLocked(tree, &dropped);
-  if (tc == nullptr || tc->generation != ticket.generation) {
-    fills_refused_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  TreeCache* tc = FillTarget(tree, ticket);
+  if (tc == nullptr) return;
   std::lock_guard<std::mutex> l(tc->mu);
   if (tc->version != ticket.version || tc->in_flight != 0) {
     fills_refused_.fetch_add(1, std::memory_order_relaxed);

@@ -184,6 +184,13 @@ class RowCache {
   // Evicts until usage + need <= capacity, or gives up. Returns whether it fits.
   // REQUIRES: no registry or tree lock held.
   bool MakeRoom(size_t need);
+  // The steps Fill and FillRange share. AdmitFill: the fill's charge is
+  // within a fill's share of the budget and room was made (else counted as
+  // skipped). FillTarget: the tree's cache if the ticket's generation still
+  // holds (else null, counted as refused). REQUIRES for FillTarget:
+  // registry_mu_ held shared.
+  bool AdmitFill(size_t charge);
+  TreeCache* FillTarget(TreeId tree, const Ticket& ticket);
   // Reserves charge bytes of the budget; false if they do not fit.
   bool Reserve(size_t charge);
   void Release(size_t charge);

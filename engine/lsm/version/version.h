@@ -60,6 +60,68 @@ struct Version {
   // Files in level whose user-key range intersects [smallest_user, largest_user].
   std::vector<std::shared_ptr<TableFile>> Overlapping(int level, std::string_view smallest_user,
                                                       std::string_view largest_user) const;
+
+  // The point-read path of one level, shared by Get and MultiGet: calls
+  // visit(file, block handle) for each data block of `level` that may hold
+  // the newest version of lookup_ikey's user key at its sequence, in search
+  // order (L0: newest file first; deeper levels: at most one block). A file
+  // is skipped when its key range or its bloom filter excludes the key; the
+  // block comes from block_index, or without one from the table's own index.
+  // visit returns true to stop. No I/O. Errors: Corruption from a table index.
+  template <typename Visit>
+  Status ForEachCandidateBlock(int level, std::string_view lookup_ikey, Visit&& visit) const;
 };
+
+template <typename Visit>
+Status Version::ForEachCandidateBlock(int level, std::string_view lookup_ikey,
+                                      Visit&& visit) const {
+  const std::string_view user_key = ExtractUserKey(lookup_ikey);
+  const BlockIndex* index = block_index.get();
+  // Without the index: the table's filter, then its pinned index block.
+  auto per_file = [&](const TableFile& f, bool* stop) -> Status {
+    if (!f.table->KeyMayMatch(user_key)) return Status::OK();
+    BlockHandle h;
+    Status s = f.table->FindDataBlock(lookup_ikey, &h);
+    if (s.IsNotFound()) return Status::OK();  // past the table's last block
+    if (s.ok()) *stop = visit(f, h);
+    return s;
+  };
+  const auto& files = levels[level];
+  bool stop = false;
+  if (level == 0) {
+    for (size_t i = 0; i < files.size() && !stop; i++) {  // newest first
+      const TableFile& f = *files[i];
+      if (user_key < ExtractUserKey(f.meta.smallest) || user_key > ExtractUserKey(f.meta.largest)) {
+        continue;
+      }
+      if (index == nullptr) {
+        Status s = per_file(f, &stop);
+        if (!s.ok()) return s;
+        continue;
+      }
+      BlockHandle h;  // the filter goes before the leaf search: most files miss
+      if (f.table->KeyMayMatch(user_key) && index->FindInL0File(i, lookup_ikey, &h)) {
+        stop = visit(f, h);
+      }
+    }
+    return Status::OK();
+  }
+  if (index != nullptr) {
+    BlockIndex::Candidate c;
+    if (!index->FindCandidate(level, lookup_ikey, &c)) return Status::OK();
+    const TableFile& f = *c.file;
+    if (user_key >= ExtractUserKey(f.meta.smallest) && f.table->KeyMayMatch(user_key)) {
+      visit(f, BlockIndex::BlockOf(c, lookup_ikey));
+    }
+    return Status::OK();
+  }
+  // First file whose largest key >= the lookup key.
+  auto it = std::lower_bound(files.begin(), files.end(), lookup_ikey,
+                             [](const std::shared_ptr<TableFile>& f, std::string_view k) {
+                               return CompareInternalKey(f->meta.largest, k) < 0;
+                             });
+  if (it == files.end() || user_key < ExtractUserKey((*it)->meta.smallest)) return Status::OK();
+  return per_file(**it, &stop);
+}
 
 }  // namespace basalt::lsm

@@ -42,6 +42,18 @@ struct VersionBuilder {
   }
 };
 
+// A DB that flushes and compacts after a few hundred small writes.
+Options SmallDbOptions() {
+  Options options;
+  options.durability = Durability::kNone;
+  options.write_buffer_size = 16 << 10;
+  options.table.block_size = 1024;
+  options.target_file_size = 32 << 10;
+  options.max_bytes_for_level_base = 64 << 10;
+  options.level_size_multiplier = 4;
+  return options;
+}
+
 CompactionPolicyOptions SmallOptions() {
   CompactionPolicyOptions o;
   o.level0_compaction_trigger = 4;
@@ -184,13 +196,7 @@ TEST_CASE("compaction_policy: DB workload with each style") {
   for (CompactionStyle style : {CompactionStyle::kLeveled, CompactionStyle::kTiered}) {
     CAPTURE(static_cast<int>(style));
     test::TempDir dir;
-    Options options;
-    options.durability = Durability::kNone;
-    options.write_buffer_size = 16 << 10;
-    options.table.block_size = 1024;
-    options.target_file_size = 32 << 10;
-    options.max_bytes_for_level_base = 64 << 10;
-    options.level_size_multiplier = 4;
+    Options options = SmallDbOptions();
     options.compaction_style = style;
     std::unique_ptr<DB> db;
     REQUIRE(DB::Open(options, dir.path(), &db).ok());
@@ -254,13 +260,7 @@ TEST_CASE("compaction_policy: DB workload with each style") {
 // stopped for compaction: everything still completes and reads back intact.
 TEST_CASE("compaction: threads, rate budget and pending-bytes stalls keep data intact") {
   test::TempDir dir;
-  Options options;
-  options.durability = Durability::kNone;
-  options.write_buffer_size = 16 << 10;
-  options.table.block_size = 1024;
-  options.target_file_size = 32 << 10;
-  options.max_bytes_for_level_base = 64 << 10;
-  options.level_size_multiplier = 4;
+  Options options = SmallDbOptions();
   options.max_background_compactions = 2;
   options.compaction_rate_bytes_per_second = 1 << 20;
   options.soft_pending_compaction_bytes_limit = 64 << 10;
