@@ -2,7 +2,8 @@
 
 namespace basalt {
 
-Status::Status(Code code, std::string_view msg, std::string_view msg2) : code_(code) {
+Status::Status(Code code, std::string_view msg, std::string_view msg2, SubCode sub)
+    : code_(code), subcode_(sub) {
   std::string m(msg);
   if (!msg2.empty()) {
     m.append(": ");

@@ -114,8 +114,9 @@ class DB {
   // and drops keys outside its range); the parent's unflushed entries are
   // flushed first. Reads of other trees never wait; writes wait only for the
   // final flush of what the parent received since the split began (ms).
-  // After it returns, the parent id is gone (writes to it fail with
-  // InvalidArgument); snapshots taken before still read the children.
+  // After it returns, the parent id is gone (calls on it fail with
+  // InvalidArgument, sub-code kTreeGone); snapshots taken before still read
+  // the children.
   // InvalidArgument if split_key is not strictly inside the parent's range or a
   // name is taken; NotFound if the parent is absent. kDefaultTree cannot be split.
   virtual Status SplitTree(TreeId parent, std::string_view split_key, std::string_view left_name,
@@ -127,20 +128,22 @@ class DB {
   virtual Status Put(const WriteOptions& options, TreeId tree, std::string_view key,
                      std::string_view value) = 0;
   virtual Status Delete(const WriteOptions& options, TreeId tree, std::string_view key) = 0;
-  // Applies batch atomically. InvalidArgument if it names a tree that does not exist.
+  // Applies batch atomically. InvalidArgument if it names a tree that does not
+  // exist (sub-code kTreeGone) or a key outside its tree's range (kKeyOutOfRange).
   virtual Status Write(const WriteOptions& options, WriteBatch* batch) = 0;
 
   // Stores the newest value of key (as of options.snapshot) in *value; NotFound if none.
+  // InvalidArgument with sub-code kTreeGone (no such tree) or kKeyOutOfRange.
   virtual Status Get(const ReadOptions& options, TreeId tree, std::string_view key,
                      std::string* value) = 0;
   // Get for many keys of one tree at once, all as of one sequence number
   // (options.snapshot, or the latest state when the call starts). Sets
   // values->size() == statuses->size() == keys.size(); for each i,
   // (*statuses)[i] is what Get(keys[i]) would return at that sequence number
-  // — OK with (*values)[i] set, NotFound, InvalidArgument when keys[i] is
-  // outside the tree's key range (per key: the other keys are still read), or
+  // — OK with (*values)[i] set, NotFound, InvalidArgument (kKeyOutOfRange) when
+  // keys[i] is outside the tree's key range (per key: the others are still read), or
   // the IOError/Corruption of reading that key's block — and (*values)[i] is
-  // empty unless OK. A whole-call failure (no such tree: InvalidArgument; DB
+  // empty unless OK. A whole-call failure (no such tree: InvalidArgument, kTreeGone; DB
   // closed: Aborted) is reported in every status. Duplicate keys are allowed.
   // After the memtables, the SSTable block reads still needed are issued level
   // by level, each level's reads (across files) as one batch (io_uring: one
@@ -155,7 +158,7 @@ class DB {
   // of options.snapshot (or now; then from the row cache when it covers the
   // range, else through an iterator whose result then fills the cache).
   // options.lower_bound/upper_bound are ignored. Keys outside the tree's
-  // range are never returned. InvalidArgument if the tree does not exist;
+  // range are never returned. InvalidArgument (kTreeGone) if the tree does not exist;
   // an I/O or corruption error leaves *out empty.
   virtual Status GetRange(const ReadOptions& options, TreeId tree, std::string_view start,
                           std::string_view end, size_t limit,

@@ -75,7 +75,9 @@ struct DBImpl::Writer {
   WriteBatch* batch = nullptr;  // null: run *exclusive instead
   const Exclusive* exclusive = nullptr;
   std::vector<TreeId> trees;
-  bool fits = true;  // every tree exists and every key is in its tree's range
+  // kNone when every tree exists and every key is in its tree's range, else
+  // which of the two failed (kTreeGone / kKeyOutOfRange).
+  Status::SubCode misfit = Status::SubCode::kNone;
   bool sync = false;
   bool done = false;
   Status status;
@@ -695,14 +697,14 @@ Status DBImpl::Write(const WriteOptions& o, WriteBatch* batch) {
   return WriteImpl(o, batch, nullptr);
 }
 
-bool DBImpl::BatchFitsTrees(const Writer& w) {
+Status::SubCode DBImpl::BatchMisfit(const Writer& w) {
   bool bounded = false;
   for (TreeId id : w.trees) {
     auto t = FindTreeLocked(id);
-    if (!t) return false;
+    if (!t) return Status::SubCode::kTreeGone;
     bounded = bounded || !t->lower.empty() || t->upper;
   }
-  if (!bounded) return true;
+  if (!bounded) return Status::SubCode::kNone;
   struct Checker : WriteBatch::Handler {
     DBImpl* db;
     bool fits = true;
@@ -714,7 +716,7 @@ bool DBImpl::BatchFitsTrees(const Writer& w) {
   } c;
   c.db = this;
   w.batch->Iterate(&c).PermitUnchecked();
-  return c.fits;
+  return c.fits ? Status::SubCode::kNone : Status::SubCode::kKeyOutOfRange;
 }
 
 Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive) {
@@ -757,10 +759,10 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
       if (x->batch == nullptr) break;  // exclusive requests lead their own group
       if (!w.sync && x->sync) break;   // a non-sync leader does not carry sync writers
       if (!group.empty() && bytes + x->batch->ApproximateSize() > kMaxGroupBytes) break;
-      x->fits = BatchFitsTrees(*x);
+      x->misfit = BatchMisfit(*x);
       group.push_back(x);
       bytes += x->batch->ApproximateSize();
-      if (!x->fits) continue;  // reported below
+      if (x->misfit != Status::SubCode::kNone) continue;  // reported below
       for (TreeId id : x->trees) {
         if (mems.count(id)) continue;
         auto t = FindTreeLocked(id);
@@ -782,8 +784,9 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
     bool need_sync = false;
     std::vector<Writer*> valid;
     for (Writer* x : group) {
-      if (!x->fits) {
+      if (x->misfit != Status::SubCode::kNone) {
         x->status = Status::InvalidArgument(
+            x->misfit,
             "write batch names a tree that does not exist or a key outside its tree's range");
         continue;
       }
@@ -1036,8 +1039,11 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
     std::lock_guard<std::mutex> l(mu_);
     if (closed_) return Status::Aborted("DB is closed");
     auto t = FindTreeLocked(tree);
-    if (!t) return Status::InvalidArgument(fmt::format("no tree {}", tree));
-    if (!t->InRange(key)) return Status::InvalidArgument("key outside the tree's range");
+    if (!t)
+      return Status::InvalidArgument(Status::SubCode::kTreeGone, fmt::format("no tree {}", tree));
+    if (!t->InRange(key))
+      return Status::InvalidArgument(Status::SubCode::kKeyOutOfRange,
+                                     "key outside the tree's range");
     mem = t->mem;
     imm = t->imm;
     v = t->version;
@@ -1088,7 +1094,9 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
   {
     std::lock_guard<std::mutex> l(mu_);
     auto t = FindTreeLocked(tree);
-    if (!t) return NewEmptyIterator(Status::InvalidArgument(fmt::format("no tree {}", tree)));
+    if (!t)
+      return NewEmptyIterator(
+          Status::InvalidArgument(Status::SubCode::kTreeGone, fmt::format("no tree {}", tree)));
     lower = t->lower;
     upper = t->upper;
     if (o.lower_bound && *o.lower_bound > lower) lower = *o.lower_bound;
@@ -1121,7 +1129,8 @@ Status DBImpl::GetRange(const ReadOptions& o, TreeId tree, std::string_view star
     std::lock_guard<std::mutex> l(mu_);
     if (closed_) return Status::Aborted("DB is closed");
     auto t = FindTreeLocked(tree);
-    if (!t) return Status::InvalidArgument(fmt::format("no tree {}", tree));
+    if (!t)
+      return Status::InvalidArgument(Status::SubCode::kTreeGone, fmt::format("no tree {}", tree));
     // Clamp to the tree's range, so that every key the cache learns is in it.
     if (from < t->lower) from = t->lower;
     if (t->upper && from >= *t->upper) return Status::OK();

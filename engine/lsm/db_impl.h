@@ -118,8 +118,9 @@ class DBImpl : public DB {
   // so no write is in flight) instead of writing.
   using Exclusive = std::function<Status(std::unique_lock<std::mutex>&)>;
   Status WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive);
-  // Checks the batch names only existing trees and keys inside their ranges. REQUIRES: mu_ held.
-  bool BatchFitsTrees(const Writer& w);
+  // kNone if the batch names only existing trees and keys inside their
+  // ranges, else the sub-code of the first misfit. REQUIRES: mu_ held.
+  Status::SubCode BatchMisfit(const Writer& w);
   Status MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shared_ptr<Tree>& t,
                           bool force, bool* waited);
   void SwitchMemtable(Tree* t);         // REQUIRES: mu_ held, leader position, t->imm == null

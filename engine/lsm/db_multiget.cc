@@ -113,7 +113,7 @@ void DBImpl::MultiGet(const ReadOptions& o, TreeId tree, const std::vector<std::
     if (closed_) {
       whole = Status::Aborted("DB is closed");
     } else if (!t) {
-      whole = Status::InvalidArgument(fmt::format("no tree {}", tree));
+      whole = Status::InvalidArgument(Status::SubCode::kTreeGone, fmt::format("no tree {}", tree));
     }
     if (!whole.ok()) {
       statuses->assign(n, whole);
@@ -133,7 +133,8 @@ void DBImpl::MultiGet(const ReadOptions& o, TreeId tree, const std::vector<std::
   for (size_t i = 0; i < n; i++) {
     lks.emplace_back(keys[i], seq);
     if (!in_range[i]) {
-      (*statuses)[i] = Status::InvalidArgument("key outside the tree's range");
+      (*statuses)[i] =
+          Status::InvalidArgument(Status::SubCode::kKeyOutOfRange, "key outside the tree's range");
       continue;
     }
     bool resolved = false;
