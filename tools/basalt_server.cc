@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   to.lsm.write_buffer_size = memtable_mb << 20;
   to.ttl_sweep_interval_ms = static_cast<uint32_t>(ttl_interval_ms);
   to.split_threshold_bytes = split_threshold_bytes;
+  server::api::ConfigureTableStore(&to);
   std::unique_ptr<table::TableStore> store;
   Status s = table::TableStore::Open(to, &store);
   if (!s.ok()) {

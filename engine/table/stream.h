@@ -1,7 +1,8 @@
 // DynamoDB Streams in the table layer: the types of the Streams contract
 // shared with the server (first section, the CONTRACT both sides code
 // against; TableStore's stream calls are declared in table_store.h), then the
-// internal per-table stream state TableStore keeps (second section).
+// storage layout and codecs StreamStore (stream_store.h) keeps the streams in
+// (second section).
 //
 // ---- engine/table/stream.h (namespace basalt::table) — the CONTRACT ----
 // enum class StreamViewType : uint8_t { kKeysOnly = 1, kNewImage = 2, kOldImage = 3,
@@ -30,15 +31,11 @@
 // (stream, partition); partition ids are never reused within a table, so the
 // key of a record is derived from the partition the write committed to.
 //
-// Thread safety: the codecs are pure functions; TableStreams is documented below.
+// Thread safety: plain types and pure functions.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <optional>
-#include <set>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,7 +104,7 @@ struct StreamRecord {
   StreamViewType view_type = StreamViewType::kNewAndOldImages;
 };
 
-// ======================= internal to TableStore =======================
+// ============ storage (StreamStore, stream_store.h) ============
 
 inline constexpr uint8_t kStreamFormatVersion = 1;
 
@@ -164,29 +161,5 @@ Status DecodeStreamRecordTime(std::string_view in, uint64_t* created_ms);
 StreamRecord MakeStreamRecord(const Item& keys, const std::optional<Item>& old,
                               const std::optional<Item>& new_item, StreamViewType view, bool by_ttl,
                               uint64_t now_ms);
-
-// The stream state of one table, owned by its TableStore::TableState.
-//
-// Locks: commit_mu is held SHARED by every writer from taking a sequence to
-// the end of its lsm Write, and EXCLUSIVE by whoever changes the shard map
-// (stream enabled/disabled, partition split), so a shard is never closed
-// while a write to it is in flight. mu guards all other members (short
-// critical sections, never held across I/O except the trim pass' reads).
-struct TableStreams {
-  uint64_t table_id = 0;
-  mutable std::shared_mutex commit_mu;
-  mutable std::mutex mu;
-  std::mutex trim_mu;            // serialises retention passes of this table
-  std::optional<uint32_t> tree;  // lsm tree "s<table_id>", once a stream was enabled
-  uint64_t next_seq = 1;
-  std::set<uint64_t> in_flight;  // sequences taken whose Write has not returned
-  std::map<uint32_t, StreamMeta> streams;
-  std::map<uint64_t, ShardMeta> shards;
-  uint32_t current = 0;  // index of the enabled stream, 0 = none
-
-  // Lowest sequence whose commit may still be pending: every record below it
-  // is committed (or its write failed). REQUIRES mu.
-  uint64_t VisibleBound() const { return in_flight.empty() ? next_seq : *in_flight.begin(); }
-};
 
 }  // namespace basalt::table

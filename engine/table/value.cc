@@ -344,7 +344,9 @@ bool operator==(const Value& a, const Value& b) {
 // ---- validation ----
 
 Status ValidateValue(const Value& v, int level) {
-  if (level > kMaxNestingDepth) return Status::InvalidArgument(kNestingTooDeepMessage);
+  if (level > kMaxNestingDepth) {
+    return Status::InvalidArgument(Status::SubCode::kNestingTooDeep, kNestingTooDeepMessage);
+  }
   switch (v.type()) {
     case ValueType::kL:
       for (const Value& e : v.l()) {
@@ -398,7 +400,9 @@ Status ValidateItem(const Item& item) {
     Status s = ValidateValue(v, 1);
     if (!s.ok()) return s;
   }
-  if (ItemSize(item) > kMaxItemSize) return Status::InvalidArgument(kItemTooLargeMessage);
+  if (ItemSize(item) > kMaxItemSize) {
+    return Status::InvalidArgument(Status::SubCode::kItemTooLarge, kItemTooLargeMessage);
+  }
   return Status::OK();
 }
 

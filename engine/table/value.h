@@ -235,7 +235,8 @@ using Item = AttributeMap;
 Status ValidateValue(const Value& v, int level = 1);
 
 // ValidateValue() of every attribute, then ItemSize() <= kMaxItemSize
-// (InvalidArgument kItemTooLargeMessage).
+// (InvalidArgument kItemTooLargeMessage, sub-code kItemTooLarge). Nesting
+// deeper than kMaxNestingDepth: sub-code kNestingTooDeep.
 Status ValidateItem(const Item& item);
 
 // Sorts the elements of every set in v, recursively (SS and BS bytewise

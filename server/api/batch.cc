@@ -10,14 +10,14 @@
 // UnprocessedKeys with the table's read parameters, for the client to retry.
 // UnprocessedItems / UnprocessedKeys are always present ({} when empty).
 //
-// Capacity, one ConsumedCapacity entry per table (DYNAMODB.md 3.2, 3.3):
+// Capacity, one ConsumedCapacity entry per table (the Developer Guide's
+// capacity pages):
 // BatchGetItem rounds each item up to 4 KB separately (a missing item costs
 // as a 0-byte read), halved unless the table's ConsistentRead; BatchWriteItem
 // rounds each write up to 1 KB separately, on the larger of the old and new
 // item, and charges secondary indexes as single writes do.
 //
-// Messages are DynamoDB's as recorded by dynalite (validations/batchGetItem.js,
-// batchWriteItem.js, actions/batchWriteItem.js: in batch writes a missing or
+// Messages are DynamoDB's observed answers (in batch writes a missing or
 // mistyped key attribute is the bare "The provided key element does not match
 // the schema").
 #include <fmt/format.h>
@@ -25,6 +25,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <map>
+#include <set>
 
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
@@ -173,10 +174,12 @@ json::object BatchGetItem(Context& ctx, const json::object& req) {
     CheckExpr(expr::CheckAllUsed(t.e.placeholders));
   }
 
-  std::vector<TableDef> defs;
-  for (const GetTable& t : tables) {
-    defs.push_back(LookupTable(ctx, t.name));
-    for (const Item& key : t.keys) Check(table::TableStore::ValidateKeyOnly(defs.back(), key));
+  // Every table resolved and every key located before anything is read.
+  std::vector<table::TableRef> handles;
+  std::vector<std::vector<table::ItemKey>> located(tables.size());
+  for (size_t i = 0; i < tables.size(); i++) {
+    handles.push_back(LookupTable(ctx, tables[i].name));
+    for (const Item& key : tables[i].keys) located[i].push_back(LocateKey(*handles.back(), key));
   }
 
   json::object responses;
@@ -184,17 +187,19 @@ json::object BatchGetItem(Context& ctx, const json::object& req) {
   std::vector<TableUnits> units;
   size_t bytes = 0;
   bool full = false;
-  for (const GetTable& t : tables) {
+  for (size_t ti = 0; ti < tables.size(); ti++) {
+    const GetTable& t = tables[ti];
     json::array& out = responses[t.name].emplace_array();
     TableUnits tu{t.name, 0, {}};
     json::array left;
-    for (const Item& key : t.keys) {
+    for (size_t ki = 0; ki < t.keys.size(); ki++) {
+      const Item& key = t.keys[ki];
       if (full) {
         left.push_back(ItemToJson(key));
         continue;
       }
       std::optional<Item> item;
-      CheckData(ctx.store->GetItem(t.name, key, nullptr, &item));
+      CheckData(ctx.store->GetItem(*handles[ti], located[ti][ki], nullptr, &item));
       tu.units += ReadUnits(SizeOf(item), t.consistent);
       if (!item) continue;
       Item shown = t.e.projection ? expr::Project(*item, *t.e.projection) : std::move(*item);
@@ -242,6 +247,7 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
   const json::object* request_items = RequireRequestItems(req, &c);
   std::vector<table::WriteOp> ops;
   std::vector<size_t> op_table;  // index into `tables` of each op
+  std::vector<Item> op_items;    // the request's item (put) or key (delete) of each op
   std::vector<std::string> tables;
   bool empty_request = false;
   if (request_items != nullptr) {
@@ -264,7 +270,7 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
         const json::object* put = GetObject(r, "PutRequest");
         const json::object* del = GetObject(r, "DeleteRequest");
         table::WriteOp op;
-        op.table = name;
+        Item item;
         const std::string at = fmt::format("requestItems.{}.member.{}.member", name, i + 1);
         if (put != nullptr) {
           op.kind = table::WriteOp::Kind::kPut;
@@ -272,7 +278,7 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
           if (it == put->end() || it->value().is_null()) {
             c.Add("null", at + ".putRequest.item", "Member must not be null");
           } else {
-            op.item = ParseItem(it->value(), "Item");
+            item = ParseItem(it->value(), "Item");
           }
         } else if (del != nullptr) {
           op.kind = table::WriteOp::Kind::kDelete;
@@ -280,12 +286,13 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
           if (it == del->end() || it->value().is_null()) {
             c.Add("null", at + ".deleteRequest.key", "Member must not be null");
           } else {
-            op.item = ParseItem(it->value(), "Key");
+            item = ParseItem(it->value(), "Key");
           }
         }
         // DynamoDB's (odd) text for a request with neither or both members.
         if ((put == nullptr) == (del == nullptr)) empty_request = true;
         ops.push_back(std::move(op));
+        op_items.push_back(std::move(item));
         op_table.push_back(tables.size() - 1);
       }
     }
@@ -296,11 +303,11 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
         "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the "
         "supported datatypes");
   }
-  for (const table::WriteOp& op : ops) {
-    if (op.kind == table::WriteOp::Kind::kPut) {
-      ValidateStoredItem(op.item, false);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].kind == table::WriteOp::Kind::kPut) {
+      ValidateStoredItem(op_items[i], false);
     } else {
-      for (const auto& [name, v] : op.item) {
+      for (const auto& [name, v] : op_items[i]) {
         Status s = table::ValidateValue(v);
         if (!s.ok()) throw ValidationError(std::string(s.message()));
       }
@@ -310,27 +317,25 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
     throw ValidationError("Too many items requested for the BatchWriteItem call");
   }
 
-  std::vector<TableDef> defs;
-  std::vector<std::vector<Item>> seen(tables.size());
-  for (const std::string& t : tables) defs.push_back(LookupTable(ctx, t));
+  std::vector<table::TableRef> handles;
+  for (const std::string& t : tables) handles.push_back(LookupTable(ctx, t));
+  std::set<std::pair<size_t, std::string>> seen;  // (table, encoded key)
   for (size_t i = 0; i < ops.size(); ++i) {
-    const TableDef& def = defs[op_table[i]];
-    const bool put = ops[i].kind == table::WriteOp::Kind::kPut;
-    Status s = put ? table::TableStore::ValidateItemKey(def, ops[i].item)
-                   : table::TableStore::ValidateKeyOnly(def, ops[i].item);
-    if (!s.ok()) {
-      const std::string_view m = s.message();
-      if (m.find("Missing the key") != std::string_view::npos ||
-          m.find("Type mismatch for key") != std::string_view::npos) {
-        throw ValidationError(std::string(table::kKeySchemaMismatchMessage));
-      }
-      Check(s);
+    table::WriteOp& op = ops[i];
+    op.table = handles[op_table[i]];
+    const bool put = op.kind == table::WriteOp::Kind::kPut;
+    Status s = put ? op.table->LocateItem(op_items[i], &op.key)
+                   : op.table->LocateKey(op_items[i], &op.key);
+    // In batch writes DynamoDB words a missing or mistyped key attribute of
+    // a put as a Key mismatch.
+    if (s.Is(Status::SubCode::kItemKeyInvalid)) {
+      throw ValidationError(std::string(table::kKeySchemaMismatchMessage));
     }
-    Item key = put ? KeyOf(def, ops[i].item) : ops[i].item;
-    if (ContainsKey(seen[op_table[i]], key)) {
+    Check(s);
+    if (!seen.emplace(op_table[i], op.key.encoded).second) {
       throw ValidationError(std::string(table::kDuplicateKeysMessage));
     }
-    seen[op_table[i]].push_back(std::move(key));
+    if (put) op.item = std::move(op_items[i]);
   }
 
   table::WriteAtomicallyResult result;
@@ -345,7 +350,7 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
     const Item* next = ops[i].kind == table::WriteOp::Kind::kPut ? &ops[i].item : nullptr;
     tu.units +=
         WriteUnits(std::max(old ? table::ItemSize(*old) : 0, next ? table::ItemSize(*next) : 0));
-    for (const IndexCapacity& ix : IndexWriteUnits(defs[op_table[i]], old, next)) {
+    for (const IndexCapacity& ix : IndexWriteUnits(handles[op_table[i]]->def(), old, next)) {
       auto [it, inserted] = tu.indexes.emplace(ix.name, ix);
       if (!inserted) it->second.units += ix.units;
     }

@@ -1,6 +1,7 @@
 #include "server/api/capacity.h"
 
-#include <boost/json/parse.hpp>
+#include <algorithm>
+#include <optional>
 
 namespace basalt::server::api {
 
@@ -21,60 +22,26 @@ double WriteUnits(size_t bytes) {
 
 namespace {
 
-namespace json = boost::json;
-
-struct IndexDef {
-  std::string name;
-  bool global = true;
-  std::vector<std::string> keys;
-  std::string projection;  // ALL, KEYS_ONLY, INCLUDE
-  std::vector<std::string> include;
-};
-
-std::vector<IndexDef> IndexDefs(const table::TableDef& def) {
-  std::vector<IndexDef> out;
-  if (def.index_definitions.empty()) return out;
-  json::error_code ec;
-  json::value v = json::parse(def.index_definitions, ec);
-  if (ec || !v.is_object()) return out;
-  for (const char* kind : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
-    const json::value* list = v.get_object().if_contains(kind);
-    if (list == nullptr || !list->is_array()) continue;
-    for (const json::value& ix : list->get_array()) {
-      const json::object& o = ix.get_object();
-      IndexDef d;
-      d.name = std::string(o.at("IndexName").get_string());
-      d.global = std::string_view(kind) == "GlobalSecondaryIndexes";
-      for (const json::value& k : o.at("KeySchema").get_array()) {
-        d.keys.emplace_back(k.at("AttributeName").get_string());
-      }
-      const json::object& p = o.at("Projection").get_object();
-      d.projection = std::string(p.at("ProjectionType").get_string());
-      if (const json::value* nk = p.if_contains("NonKeyAttributes")) {
-        for (const json::value& n : nk->get_array()) d.include.emplace_back(n.get_string());
-      }
-      out.push_back(std::move(d));
-    }
-  }
-  return out;
-}
-
-// The index entry of `item`, or nullopt when the item lacks an index key.
-std::optional<table::Item> Entry(const table::TableDef& def, const IndexDef& ix,
+// The index entry of `item`, or nullopt when the item lacks an index key
+// attribute (DynamoDB writes no entry then: the index is sparse).
+std::optional<table::Item> Entry(const table::TableDef& def, const table::IndexDef& ix,
                                  const table::Item* item) {
   if (!item) return std::nullopt;
-  for (const auto& k : ix.keys) {
-    if (!item->Contains(k)) return std::nullopt;
+  for (const auto* keys : {&ix.partition_key, &ix.sort_key}) {
+    for (const auto& k : *keys) {
+      if (!item->Contains(k.name)) return std::nullopt;
+    }
   }
-  if (ix.projection == "ALL") return *item;
+  if (ix.projection == table::ProjectionType::kAll) return *item;
   table::Item e;
   auto copy = [&](const std::string& n) {
     if (const table::Value* v = item->Find(n)) e.Set(n, *v);
   };
   copy(def.partition_key.name);
   if (def.sort_key) copy(def.sort_key->name);
-  for (const auto& k : ix.keys) copy(k);
-  for (const auto& n : ix.include) copy(n);
+  for (const auto& k : ix.partition_key) copy(k.name);
+  for (const auto& k : ix.sort_key) copy(k.name);
+  for (const auto& n : ix.non_key_attributes) copy(n);
   return e;
 }
 
@@ -83,13 +50,15 @@ std::optional<table::Item> Entry(const table::TableDef& def, const IndexDef& ix,
 std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def, const table::Item* old_item,
                                            const table::Item* new_item) {
   std::vector<IndexCapacity> out;
-  for (const IndexDef& ix : IndexDefs(def)) {
+  for (const table::IndexDef& ix : def.indexes) {
     auto before = Entry(def, ix, old_item);
     auto after = Entry(def, ix, new_item);
     double units = 0;
     if (before && after) {
       bool key_changed = false;
-      for (const auto& k : ix.keys) key_changed |= *before->Find(k) != *after->Find(k);
+      for (const auto* keys : {&ix.partition_key, &ix.sort_key}) {
+        for (const auto& k : *keys) key_changed |= *before->Find(k.name) != *after->Find(k.name);
+      }
       if (key_changed) {
         units = WriteUnits(table::ItemSize(*before)) + WriteUnits(table::ItemSize(*after));
       } else if (!(*before == *after)) {
@@ -98,7 +67,7 @@ std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def, const tab
     } else if (before || after) {
       units = WriteUnits(table::ItemSize(before ? *before : *after));
     }
-    if (units > 0) out.push_back({ix.name, ix.global, units});
+    if (units > 0) out.push_back({ix.name, ix.global(), units});
   }
   return out;
 }

@@ -1,4 +1,5 @@
-// Capacity units as DynamoDB counts them (DYNAMODB.md 3), and the
+// Capacity units as DynamoDB counts them (the Developer Guide's "Read/write
+// capacity mode" and "Item sizes and formats" pages), and the
 // ConsumedCapacity member of responses.
 //
 // Reads: one unit per 4 KB (rounded up, at least one), halved for eventually
@@ -12,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/table/catalog.h"
+#include "engine/table/schema.h"
 #include "engine/table/value.h"
 
 namespace basalt::server::api {
@@ -26,7 +27,8 @@ ReturnCapacity ReturnCapacityFromName(const std::string& name);
 double ReadUnits(size_t bytes, bool strongly_consistent);
 double WriteUnits(size_t bytes);
 
-// Write units one item write costs an index (DYNAMODB.md 3.3): an index entry
+// Write units one item write costs an index (the Developer Guide's
+// "Provisioned throughput considerations for GSIs/LSIs"): an index entry
 // exists when the item has all of the index's key attributes; its size is the
 // projected entry (table keys + index keys + projected attributes). A new entry
 // or a removed one costs its size in units, a changed index key costs both

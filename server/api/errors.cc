@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "engine/table/table_store.h"
 
 namespace basalt::server::api {
 
@@ -46,10 +45,27 @@ ApiError InternalError(std::string message) {
   return Make(kDynamoNs, "InternalServerError", std::move(message), 500);
 }
 
+ApiError DynamoError(std::string type, std::string message) {
+  return Make(kDynamoNs, std::move(type), std::move(message));
+}
+
 ApiError FromStatus(const Status& s) {
+  using Sub = Status::SubCode;
   std::string msg(s.message());
+  switch (s.subcode()) {
+    case Sub::kTableNotFound:
+    case Sub::kIndexNotFound:
+    case Sub::kStreamNotFound:
+    case Sub::kShardNotFound:
+      return ResourceNotFound(std::move(msg));
+    case Sub::kTableInUse:
+      return ResourceInUse(std::move(msg));
+    case Sub::kTrimmed:
+      return DynamoError("TrimmedDataAccessException", std::move(msg));
+    default:
+      break;
+  }
   if (s.IsNotFound()) return ResourceNotFound(std::move(msg));
-  if (table::IsTableInUse(s)) return ResourceInUse(std::move(msg));
   if (s.IsInvalidArgument()) return ValidationError(std::move(msg));
   return InternalError(s.ToString());
 }

@@ -43,11 +43,20 @@ ApiError ResourceInUse(std::string message);
 ApiError ConditionalCheckFailed(std::string message = "The conditional request failed");
 ApiError UnknownOperation();
 ApiError InternalError(std::string message);
+// Another error of DynamoDB's namespace (e.g. "TrimmedDataAccessException").
+ApiError DynamoError(std::string type, std::string message);
 
-// Maps a Status from engine/table to the DynamoDB error (the single mapping):
-// NotFound -> ResourceNotFoundException, InvalidArgument -> ValidationException
-// (or ResourceInUseException for "Table already exists"), anything else ->
-// InternalServerError (500) with the status text.
+// Maps a Status from engine/table to the DynamoDB error — the single mapping,
+// decided by the status' sub-code, never by its text:
+//   kTableNotFound, kIndexNotFound, kStreamNotFound, kShardNotFound
+//                         -> ResourceNotFoundException (the status' message)
+//   kTableInUse           -> ResourceInUseException
+//   kTrimmed              -> TrimmedDataAccessException
+//   other NotFound        -> ResourceNotFoundException
+//   other InvalidArgument -> ValidationException (the status' message)
+//   anything else         -> InternalServerError (500) with the status text.
+// Callers that answer with another text for the same kind (the data plane's
+// bare "Requested resource not found") check the sub-code before.
 ApiError FromStatus(const Status& s);
 
 // Throws FromStatus(s) unless s is OK.

@@ -4,7 +4,7 @@
 // is read, the condition evaluated and the new item computed, then committed
 // as one batch — so a condition and the write it guards are atomic.
 //
-// Validation order follows DynamoDB (DYNAMODB.md 4.1): JSON types and
+// Validation order follows DynamoDB's answers: JSON types and
 // AttributeValues while parsing, then constraints (aggregated), then the
 // expression parameters (mixing legacy and expression styles, empty or
 // invalid placeholder maps, the expressions themselves, unused placeholders),
@@ -57,10 +57,10 @@ json::object PutItem(Context& ctx, const json::object& req) {
   Expressions e;
   ParseConditionalWrite(req, common, &e);
 
-  TableDef def = LookupTable(ctx, common.table);
-  Check(table::TableStore::ValidateItemKey(def, item));
+  const table::TableRef t = LookupTable(ctx, common.table);
+  const table::ItemKey key = LocateItem(*t, item);
   ValidateStoredItem(item, false);
-  table::UpdateResult r = RunUpdate(ctx, common.table, KeyOf(def, item), [&](const Item* old) {
+  table::UpdateResult r = RunUpdate(ctx, *t, key, [&](const Item* old) {
     if (!Evaluate(e.condition.get(), old)) return Decision::ConditionFailed();
     return Decision::Put(item);
   });
@@ -69,7 +69,7 @@ json::object PutItem(Context& ctx, const json::object& req) {
   if (common.return_values == "ALL_OLD" && r.old_item) {
     resp["Attributes"] = ItemToJson(*r.old_item);
   }
-  AddWriteCapacity(&resp, common, def, r.old_item, r.new_item);
+  AddWriteCapacity(&resp, common, t->def(), r.old_item, r.new_item);
   return resp;
 }
 
@@ -85,12 +85,10 @@ json::object GetItem(Context& ctx, const json::object& req) {
   ParseProjection(req, &e);
   CheckExpr(expr::CheckAllUsed(e.placeholders));
 
-  TableDef def = LookupTable(ctx, common.table);
-  Check(table::TableStore::ValidateKeyOnly(def, key));
+  const table::TableRef t = LookupTable(ctx, common.table);
+  const table::ItemKey k = LocateKey(*t, key);
   std::optional<Item> item;
-  Status s = ctx.store->GetItem(common.table, key, nullptr, &item);
-  if (s.IsNotFound()) throw ResourceNotFound(std::string(kDataNotFound));
-  Check(s);
+  CheckData(ctx.store->GetItem(*t, k, nullptr, &item));
   json::object resp;
   if (item) {
     resp["Item"] = ItemToJson(e.projection ? expr::Project(*item, *e.projection) : *item);
@@ -107,9 +105,9 @@ json::object DeleteItem(Context& ctx, const json::object& req) {
   Expressions e;
   ParseConditionalWrite(req, common, &e);
 
-  TableDef def = LookupTable(ctx, common.table);
-  Check(table::TableStore::ValidateKeyOnly(def, key));
-  table::UpdateResult r = RunUpdate(ctx, common.table, key, [&](const Item* old) {
+  const table::TableRef t = LookupTable(ctx, common.table);
+  const table::ItemKey k = LocateKey(*t, key);
+  table::UpdateResult r = RunUpdate(ctx, *t, k, [&](const Item* old) {
     if (!Evaluate(e.condition.get(), old)) return Decision::ConditionFailed();
     return old == nullptr ? Decision::NoChange() : Decision::Delete();
   });
@@ -118,7 +116,7 @@ json::object DeleteItem(Context& ctx, const json::object& req) {
   if (common.return_values == "ALL_OLD" && r.old_item) {
     resp["Attributes"] = ItemToJson(*r.old_item);
   }
-  AddWriteCapacity(&resp, common, def, r.old_item, r.new_item);
+  AddWriteCapacity(&resp, common, t->def(), r.old_item, r.new_item);
   return resp;
 }
 
@@ -158,11 +156,11 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
   ParseCondition(req, &e);
   CheckExpr(expr::CheckAllUsed(e.placeholders));
 
-  TableDef def = LookupTable(ctx, common.table);
-  Check(table::TableStore::ValidateKeyOnly(def, key));
-  const std::vector<std::string> key_names = KeyNames(def);
+  const table::TableRef t = LookupTable(ctx, common.table);
+  const table::ItemKey k = LocateKey(*t, key);
+  const std::vector<std::string> key_names = KeyNames(t->def());
   std::vector<expr::Path> updated;
-  table::UpdateResult r = RunUpdate(ctx, common.table, key, [&](const Item* old) {
+  table::UpdateResult r = RunUpdate(ctx, *t, k, [&](const Item* old) {
     if (!Evaluate(e.condition.get(), old)) return Decision::ConditionFailed();
     Item next = old != nullptr ? *old : key;
     if (e.update) {
@@ -188,7 +186,7 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
     attrs = expr::Project(*r.new_item, updated);
   }
   if (attrs && !attrs->empty()) resp["Attributes"] = ItemToJson(*attrs);
-  AddWriteCapacity(&resp, common, def, r.old_item, r.new_item);
+  AddWriteCapacity(&resp, common, t->def(), r.old_item, r.new_item);
   return resp;
 }
 

@@ -32,7 +32,6 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
 
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
@@ -226,21 +225,7 @@ void ParseReadSemantics(const json::object& req, const char* filter_member, bool
 }
 
 // True if the table defines a secondary index named `name`.
-bool HasIndex(const TableDef& def, const std::string& name) {
-  if (def.index_definitions.empty()) return false;
-  json::error_code ec;
-  json::value v = json::parse(def.index_definitions, ec);
-  if (ec || !v.is_object()) return false;
-  for (const char* kind : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
-    const json::value* list = v.get_object().if_contains(kind);
-    if (list == nullptr || !list->is_array()) continue;
-    for (const json::value& ix : list->get_array()) {
-      const json::value* n = ix.is_object() ? ix.get_object().if_contains("IndexName") : nullptr;
-      if (n != nullptr && n->is_string() && n->get_string() == name) return true;
-    }
-  }
-  return false;
-}
+bool HasIndex(const TableDef& def, const std::string& name) { return def.FindIndex(name) != nullptr; }
 
 [[noreturn]] void RejectIndex(const TableDef& def, const std::string& name) {
   if (HasIndex(def, name)) {
@@ -269,7 +254,7 @@ json::object Respond(const ReadRequest& r, const TableDef& def, table::Page& pag
   // DynamoDB answers a LastEvaluatedKey whenever Limit stopped the page, even
   // when nothing follows.
   if (!last && r.limit && page.count == static_cast<size_t>(*r.limit) && !page.items.empty()) {
-    last = KeyOf(def, page.items.back());
+    last = table::ExtractKey(def, page.items.back());
   }
   if (last) resp["LastEvaluatedKey"] = ItemToJson(*last);
   AddCapacity(&resp, r.common, ReadUnits(page.bytes, r.consistent), true);
@@ -291,10 +276,9 @@ void CheckQueryStartKey(const TableDef& def, const expr::KeyCondition& kc, const
   for (const auto& n : names) {
     if (!key.Contains(n)) throw ValidationError(std::string(kBadStartKey));
   }
-  Status s = table::TableStore::ValidateKeyOnly(def, key);
+  Status s = table::ValidateKeyOnly(def, key);
   if (!s.ok()) {
-    if (s.message() == table::kKeySchemaMismatchMessage)
-      throw ValidationError(std::string(s.message()));
+    if (s.Is(Status::SubCode::kKeySchemaMismatch)) throw ValidationError(std::string(s.message()));
     throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
   }
   const bool pk_matches = *key.Find(def.partition_key.name) == kc.pk;
@@ -359,7 +343,8 @@ json::object Query(Context& ctx, const json::object& req) {
   c.ThrowIfAny();
   ParseReadSemantics(req, "QueryFilter", /*query=*/true, std::move(legacy_filter), &r);
 
-  TableDef def = LookupTable(ctx, r.common.table);
+  const table::TableRef t = LookupTable(ctx, r.common.table);
+  const TableDef& def = t->def();
   if (r.index) RejectIndex(def, *r.index);
   expr::KeyCondition kc;
   if (auto kce = GetString(req, "KeyConditionExpression")) {
@@ -377,8 +362,8 @@ json::object Query(Context& ctx, const json::object& req) {
   }
 
   table::QueryPage page;
-  CheckData(ctx.store->Query(r.common.table, kc.pk, kc.sk, forward, r.start_key, kPageBytes,
-                             PageLimit(r), nullptr, &page));
+  CheckData(ctx.store->Query(*t, kc.pk, kc.sk, forward, r.start_key, kPageBytes, PageLimit(r),
+                             nullptr, &page));
   return Respond(r, def, page);
 }
 
@@ -423,7 +408,8 @@ json::object Scan(Context& ctx, const json::object& req) {
         *segment, *total));
   }
 
-  TableDef def = LookupTable(ctx, r.common.table);
+  const table::TableRef t = LookupTable(ctx, r.common.table);
+  const TableDef& def = t->def();
   if (r.index) {
     if (r.start_key && !HasIndex(def, *r.index)) throw ValidationError(std::string(kBadStartKey));
     RejectIndex(def, *r.index);
@@ -440,7 +426,7 @@ json::object Scan(Context& ctx, const json::object& req) {
              : static_cast<uint64_t>((static_cast<u128>(*segment + 1) << 64) / n);
   }
   if (r.start_key) {
-    Status s = table::TableStore::ValidateKeyOnly(def, *r.start_key);
+    Status s = table::ValidateKeyOnly(def, *r.start_key);
     if (!s.ok()) throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
     const uint64_t h = table::PartitionHash(*r.start_key->Find(def.partition_key.name));
     if (h < lo || (hi != 0 && h >= hi)) {
@@ -452,8 +438,7 @@ json::object Scan(Context& ctx, const json::object& req) {
   }
 
   table::ScanPage page;
-  CheckData(ctx.store->Scan(r.common.table, lo, hi, r.start_key, kPageBytes, PageLimit(r), nullptr,
-                            &page));
+  CheckData(ctx.store->Scan(*t, lo, hi, r.start_key, kPageBytes, PageLimit(r), nullptr, &page));
   return Respond(r, def, page);
 }
 

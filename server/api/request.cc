@@ -172,7 +172,7 @@ ReturnCapacity ParseReturnCapacity(const json::object& req, Constraints* c) {
 }
 
 void CheckData(const Status& s) {
-  if (s.IsNotFound()) throw ResourceNotFound(std::string(kDataNotFound));
+  if (s.Is(Status::SubCode::kTableNotFound)) throw ResourceNotFound(std::string(kDataNotFound));
   Check(s);
 }
 
@@ -235,26 +235,28 @@ void ParseProjection(const json::object& req, Expressions* e) {
   }
 }
 
-TableDef LookupTable(Context& ctx, const std::string& name) {
-  TableDef def;
-  Status s = ctx.store->DescribeTable(name, &def);
-  if (s.IsNotFound()) throw ResourceNotFound(std::string(kDataNotFound));
-  Check(s);
-  return def;
+table::TableRef LookupTable(Context& ctx, const std::string& name) {
+  table::TableRef t;
+  CheckData(ctx.store->Resolve(name, &t));
+  return t;
+}
+
+table::ItemKey LocateKey(const table::TableHandle& t, const Item& key) {
+  table::ItemKey k;
+  Check(t.LocateKey(key, &k));
+  return k;
+}
+
+table::ItemKey LocateItem(const table::TableHandle& t, const Item& item) {
+  table::ItemKey k;
+  Check(t.LocateItem(item, &k));
+  return k;
 }
 
 std::vector<std::string> KeyNames(const TableDef& def) {
   std::vector<std::string> k{def.partition_key.name};
   if (def.sort_key) k.push_back(def.sort_key->name);
   return k;
-}
-
-Item KeyOf(const TableDef& def, const Item& item) {
-  Item key;
-  for (const auto& n : KeyNames(def)) {
-    if (const table::Value* v = item.Find(n)) key.Set(n, *v);
-  }
-  return key;
 }
 
 Item RequireKey(const json::object& req, Constraints* c) {
@@ -270,8 +272,10 @@ void ValidateStoredItem(const Item& item, bool update) {
   Status s = table::ValidateItem(item);
   if (s.ok()) return;
   std::string msg(s.message());
-  if (msg == table::kNestingTooDeepMessage) msg = "1 validation error detected: " + msg;
-  if (update && msg == table::kItemTooLargeMessage) msg = table::kUpdateItemTooLargeMessage;
+  // DynamoDB frames the depth error as a constraint error, and words the size
+  // error of an UpdateItem differently.
+  if (s.Is(Status::SubCode::kNestingTooDeep)) msg = "1 validation error detected: " + msg;
+  if (update && s.Is(Status::SubCode::kItemTooLarge)) msg = table::kUpdateItemTooLargeMessage;
   throw ValidationError(std::move(msg));
 }
 
@@ -306,12 +310,12 @@ void AddWriteCapacity(json::object* resp, const Common& common, const TableDef& 
 
 // Runs fn under TableStore::Update, letting fn throw ApiError: the error is
 // carried out of the engine as a value and rethrown here.
-table::UpdateResult RunUpdate(Context& ctx, const std::string& table, const Item& key,
+table::UpdateResult RunUpdate(Context& ctx, const table::TableHandle& t, const table::ItemKey& key,
                               const std::function<Decision(const Item*)>& fn) {
   std::optional<ApiError> error;
   table::UpdateResult r;
   Status s = ctx.store->Update(
-      table, key,
+      t, key,
       [&](const Item* old) -> Decision {
         try {
           return fn(old);
@@ -322,8 +326,7 @@ table::UpdateResult RunUpdate(Context& ctx, const std::string& table, const Item
       },
       &r);
   if (error) throw *error;
-  if (s.IsNotFound()) throw ResourceNotFound(std::string(kDataNotFound));
-  Check(s);
+  CheckData(s);
   return r;
 }
 

@@ -84,11 +84,15 @@ void ParseCondition(const boost::json::object& req, Expressions* e);
 // ProjectionExpression, else AttributesToGet, into e->projection.
 void ParseProjection(const boost::json::object& req, Expressions* e);
 
-// The table's definition; ResourceNotFoundException kDataNotFound if absent.
-table::TableDef LookupTable(Context& ctx, const std::string& name);
+// The table's handle, resolved once per request (table_handle.h);
+// ResourceNotFoundException kDataNotFound if absent.
+table::TableRef LookupTable(Context& ctx, const std::string& name);
 std::vector<std::string> KeyNames(const table::TableDef& def);
-// The key attributes of `item` (those it has).
-Item KeyOf(const table::TableDef& def, const Item& item);
+// A Key parameter validated against the table's key schema and encoded, once
+// (ValidationException with DynamoDB's texts otherwise).
+table::ItemKey LocateKey(const table::TableHandle& t, const Item& key);
+// The key of a whole item (PutItem's checks and wording).
+table::ItemKey LocateItem(const table::TableHandle& t, const Item& item);
 // The "Key" member (a constraint error into *c when missing).
 Item RequireKey(const boost::json::object& req, Constraints* c);
 // table::ValidateItem with DynamoDB's framing of its messages (UpdateItem's
@@ -110,7 +114,7 @@ void AddWriteCapacity(boost::json::object* resp, const Common& common, const tab
 
 // Runs fn under TableStore::Update; fn may throw ApiError, which is carried
 // out of the table layer as a value and rethrown here.
-table::UpdateResult RunUpdate(Context& ctx, const std::string& table, const Item& key,
+table::UpdateResult RunUpdate(Context& ctx, const table::TableHandle& t, const table::ItemKey& key,
                               const std::function<table::Decision(const Item*)>& fn);
 
 }  // namespace basalt::server::api

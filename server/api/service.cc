@@ -8,6 +8,7 @@
 
 #include "engine/base/logging.h"
 #include "server/api/errors.h"
+#include "server/api/index_json.h"
 
 namespace basalt::server::api {
 
@@ -27,6 +28,10 @@ void WriteError(const ApiError& e, const std::string& content_type, HttpResponse
 }
 }  // namespace
 
+void ConfigureTableStore(table::TableStoreOptions* options) {
+  options->legacy_index_decoder = DecodeLegacyIndexJson;
+}
+
 std::string Context::TableArn(const std::string& table) const {
   return fmt::format("arn:aws:dynamodb:{}:{}:table/{}", options->region, options->account, table);
 }
@@ -35,6 +40,7 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   ctx_.store = store;
   ctx_.options = &options_;
   RegisterTableOperations(&ops_);
+  RegisterTagOperations(&ops_);
   RegisterItemOperations(&ops_);
   RegisterReadOperations(&ops_);
   RegisterBatchOperations(&ops_);

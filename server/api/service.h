@@ -58,9 +58,17 @@ class Service {
   std::map<std::string, Operation, std::less<>> streams_ops_;
 };
 
+// Sets the table layer's hooks that need the server before TableStore::Open:
+// the converter of index definitions stored by catalog formats 1-2 (JSON
+// text, which only the server parses; index_json.h). Every program that
+// opens a TableStore for the server must call it.
+void ConfigureTableStore(table::TableStoreOptions* options);
+
 // Operation registration, one function per API family (tables.cc, items.cc,
 // reads.cc: Query and Scan, batch.cc: BatchGetItem and BatchWriteItem).
 void RegisterTableOperations(std::map<std::string, Operation, std::less<>>* ops);
+// tags.cc: TagResource, UntagResource, ListTagsOfResource.
+void RegisterTagOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterItemOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterReadOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterBatchOperations(std::map<std::string, Operation, std::less<>>* ops);

@@ -55,14 +55,6 @@ constexpr size_t kMaxRecordBytes = size_t{1} << 20;
 constexpr uint64_t kIteratorSeed = 0x42617361'6c745368ULL;  // "BasaltSh"
 constexpr size_t kSequenceDigits = 21;
 
-ApiError DynamoError(std::string type, std::string message) {
-  ApiError e;
-  e.ns = std::string(kDynamoNs);
-  e.type = std::move(type);
-  e.message = std::move(message);
-  return e;
-}
-
 uint64_t NowMs(const Context& ctx) {
   if (ctx.options->now_ms) return ctx.options->now_ms();
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -142,9 +134,6 @@ ApiError StreamNotFound(const std::string& arn) {
 void CheckStream(const Status& s, const ApiError& not_found) {
   if (s.ok()) return;
   if (s.IsNotFound()) throw not_found;
-  if (s.IsAborted() && s.message().starts_with("TrimmedDataAccess")) {
-    throw DynamoError("TrimmedDataAccessException", std::string(s.message()));
-  }
   Check(s);
 }
 
@@ -264,8 +253,9 @@ json::object RecordJson(const Context& ctx, const Iterator& it, const StreamReco
 
 json::array KeySchemaOf(Context& ctx, const std::string& table) {
   json::array a;
-  table::TableDef d;
-  if (!ctx.store->DescribeTable(table, &d).ok()) return a;
+  table::TableRef t;
+  if (!ctx.store->Resolve(table, &t).ok()) return a;
+  const table::TableDef& d = t->def();
   a.push_back({{"AttributeName", d.partition_key.name}, {"KeyType", "HASH"}});
   if (d.sort_key) a.push_back({{"AttributeName", d.sort_key->name}, {"KeyType", "RANGE"}});
   return a;

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   def.stream.enabled = true;
   def.stream.label = "L1";
   s = ts->CreateTable(def);
-  if (!s.ok() && !IsTableInUse(s)) {
+  if (!s.ok() && !s.Is(Status::SubCode::kTableInUse)) {
     std::fprintf(stderr, "table_crash_writer: create table: %s\n", s.ToString().c_str());
     return 1;
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/table/table_store.h"
+#include "tests/testutil/table_test_util.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -18,12 +19,12 @@ using namespace basalt::table;
 
 namespace {
 
-void Ok(const Status& s) { REQUIRE_MESSAGE(s.ok(), s.ToString()); }
+using test::Key;
+using test::Num;
+using test::Ok;
+using test::S;
+using Clock = test::FakeClock;
 
-Value S(std::string s) { return Value::MakeS(std::move(s)); }
-Value Num(int64_t v) { return Value::MakeN(Decimal::FromInt64(v)); }
-
-Item Key(const std::string& pk) { return AttributeMap::FromUnsorted({{"pk", S(pk)}}); }
 Item Row(const std::string& pk, int64_t v) {
   return AttributeMap::FromUnsorted({{"pk", S(pk)}, {"v", Num(v)}});
 }
@@ -33,36 +34,16 @@ int64_t V(const Item& item) {
   return v;
 }
 
-struct Clock {
-  std::atomic<uint64_t> ms{1'700'000'000'000};
-};
-
 TableStoreOptions Opts(const std::string& dir, Clock* clock = nullptr) {
-  TableStoreOptions o;
-  o.dir = dir;
-  o.lsm.write_buffer_size = 64 << 10;
-  o.lsm.durability = lsm::Durability::kNone;
-  o.split_threshold_bytes = 0;
-  o.ttl_sweep_interval_ms = 0;
-  o.stream_trim_interval_ms = 0;
-  if (clock != nullptr) {
-    o.now_ms = [clock] { return clock->ms.load(); };
-    o.now_seconds = [clock] { return clock->ms.load() / 1000; };
-  }
+  TableStoreOptions o = test::StoreOptions(dir);
+  if (clock != nullptr) clock->Attach(&o);
   return o;
 }
 
-std::unique_ptr<TableStore> Open(const TableStoreOptions& o) {
-  std::unique_ptr<TableStore> ts;
-  Ok(TableStore::Open(o, &ts));
-  return ts;
-}
+std::unique_ptr<TableStore> Open(const TableStoreOptions& o) { return test::OpenStore(o); }
 
 TableDef Def(const std::string& name, StreamViewType view = StreamViewType::kNewAndOldImages) {
-  TableDef d;
-  d.name = name;
-  d.partition_key = {"pk", ValueType::kS};
-  d.attribute_definitions.push_back(d.partition_key);
+  TableDef d = test::Def(name);
   d.stream.enabled = true;
   d.stream.view_type = view;
   d.stream.label = "L1";
@@ -173,10 +154,7 @@ TEST_CASE("streams: no record for no-op writes and failed conditions") {
       "t", Key("a"), [](const Item*) { return Decision::NoChange(); }, &r));
   Ok(ts->Update(
       "t", Key("a"), [](const Item*) { return Decision::ConditionFailed(); }, &r));
-  WriteOp op;
-  op.table = "t";
-  op.item = Row("a", 5);
-  op.condition = [](const Item*) { return false; };
+  WriteOp op = test::PutOp(ts.get(), "t", Row("a", 5), [](const Item*) { return false; });
   WriteAtomicallyResult wr;
   Ok(ts->WriteAtomically({op}, &wr));
   CHECK(wr.failed_op == 0u);
@@ -191,14 +169,10 @@ TEST_CASE("streams: WriteAtomically writes one record per changed item") {
   Ok(ts->CreateTable(Def("t")));
   Ok(ts->CreateTable(Def("u")));
   Ok(ts->PutItem("t", Row("b", 1)));
-  std::vector<WriteOp> ops(3);
-  ops[0].table = "t";
-  ops[0].item = Row("a", 1);
-  ops[1].table = "t";
-  ops[1].kind = WriteOp::Kind::kDelete;
-  ops[1].item = Key("b");
-  ops[2].table = "u";
-  ops[2].item = Row("c", 3);
+  std::vector<WriteOp> ops;
+  ops.push_back(test::PutOp(ts.get(), "t", Row("a", 1)));
+  ops.push_back(test::DeleteOp(ts.get(), "t", Key("b")));
+  ops.push_back(test::PutOp(ts.get(), "u", Row("c", 3)));
   Ok(ts->WriteAtomically(ops));
   auto t = ReadAll(ts.get(), "t", "L1");
   REQUIRE(t.size() == 3);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/table/table_store.h"
+#include "tests/testutil/table_test_util.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -18,35 +19,16 @@ using namespace basalt::table;
 
 namespace {
 
-void Ok(const Status& s) { REQUIRE_MESSAGE(s.ok(), s.ToString()); }
-
-Value S(std::string s) { return Value::MakeS(std::move(s)); }
-Value Num(int64_t v) { return Value::MakeN(Decimal::FromInt64(v)); }
+using test::Key;
+using test::Num;
+using test::Ok;
+using test::S;
 
 TableStoreOptions SplitOpts(const std::string& dir, uint32_t partitions = 1) {
-  TableStoreOptions o;
-  o.dir = dir;
-  o.lsm.write_buffer_size = 64 << 10;
-  o.lsm.durability = lsm::Durability::kNone;
-  o.initial_partitions = partitions;
-  o.split_threshold_bytes = 0;
-  return o;
+  return test::StoreOptions(dir, partitions);
 }
-
-std::unique_ptr<TableStore> Open(const TableStoreOptions& o) {
-  std::unique_ptr<TableStore> ts;
-  Status s = TableStore::Open(o, &ts);
-  REQUIRE_MESSAGE(s.ok(), s.ToString());
-  return ts;
-}
-
-TableDef HashDef(const std::string& name) {
-  TableDef d;
-  d.name = name;
-  d.partition_key = {"pk", ValueType::kS};
-  d.attribute_definitions.push_back(d.partition_key);
-  return d;
-}
+std::unique_ptr<TableStore> Open(const TableStoreOptions& o) { return test::OpenStore(o); }
+TableDef HashDef(const std::string& name) { return test::Def(name); }
 
 // Incompressible padding (SSTable blocks may be compressed).
 std::string Pad(size_t n, uint64_t seed) {
@@ -65,7 +47,6 @@ Item MakeItem(const std::string& pk, int64_t v, size_t pad = 0) {
   return AttributeMap::FromUnsorted(
       {{"pk", S(pk)}, {"v", Num(v)}, {"pad", S(Pad(pad + 1, std::hash<std::string>()(pk)))}});
 }
-Item Key(const std::string& pk) { return AttributeMap::FromUnsorted({{"pk", S(pk)}}); }
 
 std::vector<PartitionDef> Partitions(TableStore* ts, const std::string& table) {
   TableDef d;
@@ -263,9 +244,8 @@ TEST_CASE("table_store: concurrent writers, readers and splits lose nothing") {
             if (s.ok()) acked[w][pk]++;
           } else if (k % 3 == 0) {
             WriteOp op;
-            op.table = "t";
-            op.item = MakeItem(pk, round, 20);
-            s = ts->WriteAtomically({op});
+            s = ts->PrepareWrite("t", WriteOp::Kind::kPut, MakeItem(pk, round, 20), &op);
+            if (s.ok()) s = ts->WriteAtomically({op});
             if (s.ok()) acked[w][pk] = round;
           } else {
             s = ts->PutItem("t", MakeItem(pk, round, 20));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/table/key_codec.h"
+#include "tests/testutil/table_test_util.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -19,52 +20,16 @@ using namespace basalt::table;
 
 namespace {
 
-Value S(std::string s) { return Value::MakeS(std::move(s)); }
-Value B(std::string s) { return Value::MakeB(std::move(s)); }
-Value N(std::string_view text) {
-  Value v;
-  REQUIRE_MESSAGE(Value::ParseN(text, &v).ok(), text);
-  return v;
-}
-Item MakeItem(std::vector<std::pair<std::string, Value>> entries) {
-  return AttributeMap::FromUnsorted(std::move(entries));
-}
-
-TableStoreOptions Opts(const std::string& dir, uint32_t partitions = 1) {
-  TableStoreOptions o;
-  o.dir = dir;
-  o.lsm.write_buffer_size = 64 << 10;
-  o.lsm.durability = lsm::Durability::kNone;
-  o.initial_partitions = partitions;
-  return o;
-}
+using test::Def;
+using test::MakeItem;
+using test::N;
+using test::S;
+using test::TreeNames;
+void Check(const Status& s) { test::Ok(s); }
+Value B(std::string s) { return test::B(std::move(s)); }
 
 std::unique_ptr<TableStore> OpenStore(const std::string& dir, uint32_t partitions = 1) {
-  std::unique_ptr<TableStore> ts;
-  Status s = TableStore::Open(Opts(dir, partitions), &ts);
-  REQUIRE_MESSAGE(s.ok(), s.ToString());
-  return ts;
-}
-
-TableDef Def(std::string name, ValueType pk_type = ValueType::kS,
-             std::optional<ValueType> sk_type = std::nullopt) {
-  TableDef d;
-  d.name = std::move(name);
-  d.partition_key = {"pk", pk_type};
-  d.attribute_definitions.push_back(d.partition_key);
-  if (sk_type) {
-    d.sort_key = KeyAttribute{"sk", *sk_type};
-    d.attribute_definitions.push_back(*d.sort_key);
-  }
-  return d;
-}
-
-void Check(const Status& s) { REQUIRE_MESSAGE(s.ok(), s.ToString()); }
-
-std::set<std::string> TreeNames(TableStore* ts) {
-  std::set<std::string> names;
-  for (const auto& t : ts->db()->ListTrees()) names.insert(t.name);
-  return names;
+  return test::OpenStore(test::StoreOptions(dir, partitions));
 }
 
 size_t CountFiles(const std::string& dir) {
@@ -80,19 +45,27 @@ size_t CountFiles(const std::string& dir) {
 TEST_CASE("table_store: catalog create describe list delete and reopen") {
   test::TempDir dir;
   uint64_t first_id = 0;
+  std::vector<IndexDef> created_indexes;
   {
     auto ts = OpenStore(dir.path(), 3);
     TableDef d = Def("users", ValueType::kS, ValueType::kN);
     d.billing_mode = BillingMode::kProvisioned;
-    d.read_capacity_units = 5;
-    d.write_capacity_units = 7;
+    d.provisioned.read_units = 5;
+    d.provisioned.write_units = 7;
     d.tags = {{"env", "test"}, {"team", "db"}};
-    d.index_definitions = std::string("\x00\x01idx", 5);
-    d.stream_settings = "NEW_IMAGE";
+    IndexDef gsi;
+    gsi.name = "by_v";
+    gsi.partition_key = {{"v", ValueType::kN}};
+    gsi.projection = ProjectionType::kKeysOnly;
+    d.indexes.push_back(gsi);
     TableDef created;
     Check(ts->CreateTable(d, &created));
     first_id = created.table_id;
-    CHECK(created.status == "ACTIVE");
+    CHECK(created.status == TableStatus::kActive);
+    REQUIRE(created.indexes.size() == 1);
+    CHECK(created.indexes[0].id == 1);  // assigned
+    CHECK(created.next_index_id == 2);
+    created_indexes = created.indexes;
     CHECK(created.creation_time_ms > 0);
     REQUIRE(created.partitions.size() == 3);
     CHECK(created.partitions[0].lo == 0);
@@ -101,7 +74,7 @@ TEST_CASE("table_store: catalog create describe list delete and reopen") {
     CHECK(created.partitions[1].hi == created.partitions[2].lo);
 
     Status s = ts->CreateTable(d);
-    CHECK(IsTableInUse(s));
+    CHECK(s.Is(Status::SubCode::kTableInUse));
     CHECK(s.message() == "Table already exists: users");
     Check(ts->CreateTable(Def("orders")));
     CHECK(ts->ListTables() == std::vector<std::string>{"orders", "users"});
@@ -109,6 +82,7 @@ TEST_CASE("table_store: catalog create describe list delete and reopen") {
     TableDef got;
     s = ts->DescribeTable("nope", &got);
     CHECK(s.IsNotFound());
+    CHECK(s.Is(Status::SubCode::kTableNotFound));
     CHECK(s.message() == "Requested resource not found: Table: nope not found");
     CHECK(ts->DeleteTable("nope").IsNotFound());
     std::optional<Item> item;
@@ -125,12 +99,12 @@ TEST_CASE("table_store: catalog create describe list delete and reopen") {
     Check(ts->DescribeTable("users", &got));
     CHECK(got.table_id == first_id);
     CHECK(got.billing_mode == BillingMode::kProvisioned);
-    CHECK(got.read_capacity_units == 5);
-    CHECK(got.write_capacity_units == 7);
+    CHECK(got.provisioned.read_units == 5);
+    CHECK(got.provisioned.write_units == 7);
     CHECK(got.tags.size() == 2);
     CHECK(got.tags[1].second == "db");
-    CHECK(got.index_definitions == std::string("\x00\x01idx", 5));
-    CHECK(got.stream_settings == "NEW_IMAGE");
+    REQUIRE(got.indexes.size() == 1);
+    CHECK(got.indexes[0] == created_indexes[0]);
     REQUIRE(got.sort_key.has_value());
     CHECK(got.sort_key->type == ValueType::kN);
     CHECK(got.partitions.size() == 3);
@@ -364,9 +338,9 @@ TEST_CASE("table_store: WriteAtomically across tables") {
   Check(ts->CreateTable(Def("b", ValueType::kS, ValueType::kS)));
   Check(ts->PutItem("a", MakeItem({{"pk", S("gone")}})));
   std::vector<WriteOp> ops;
-  ops.push_back({WriteOp::Kind::kPut, "a", MakeItem({{"pk", S("x")}, {"v", N("1")}}), nullptr});
-  ops.push_back({WriteOp::Kind::kPut, "b", MakeItem({{"pk", S("x")}, {"sk", S("y")}}), nullptr});
-  ops.push_back({WriteOp::Kind::kDelete, "a", MakeItem({{"pk", S("gone")}}), nullptr});
+  ops.push_back(test::PutOp(ts.get(), "a", MakeItem({{"pk", S("x")}, {"v", N("1")}})));
+  ops.push_back(test::PutOp(ts.get(), "b", MakeItem({{"pk", S("x")}, {"sk", S("y")}})));
+  ops.push_back(test::DeleteOp(ts.get(), "a", MakeItem({{"pk", S("gone")}})));
   WriteAtomicallyResult r;
   Check(ts->WriteAtomically(ops, &r));
   CHECK(!r.failed_op.has_value());
@@ -382,9 +356,9 @@ TEST_CASE("table_store: WriteAtomically across tables") {
 
   // A failing condition writes nothing.
   std::vector<WriteOp> ops2;
-  ops2.push_back({WriteOp::Kind::kPut, "a", MakeItem({{"pk", S("new")}}), nullptr});
-  ops2.push_back({WriteOp::Kind::kDelete, "b", MakeItem({{"pk", S("x")}, {"sk", S("y")}}),
-                  [](const Item* old) { return old == nullptr; }});
+  ops2.push_back(test::PutOp(ts.get(), "a", MakeItem({{"pk", S("new")}})));
+  ops2.push_back(test::DeleteOp(ts.get(), "b", MakeItem({{"pk", S("x")}, {"sk", S("y")}}),
+                                [](const Item* old) { return old == nullptr; }));
   Check(ts->WriteAtomically(ops2, &r));
   CHECK(r.failed_op == std::optional<size_t>(1));
   Check(ts->GetItem("a", MakeItem({{"pk", S("new")}}), nullptr, &out));
@@ -394,17 +368,28 @@ TEST_CASE("table_store: WriteAtomically across tables") {
 
   // Duplicate keys (same table and key, "1" and "1.0" style duplicates too) are rejected.
   std::vector<WriteOp> dup;
-  dup.push_back({WriteOp::Kind::kPut, "a", MakeItem({{"pk", S("d")}}), nullptr});
-  dup.push_back({WriteOp::Kind::kDelete, "a", MakeItem({{"pk", S("d")}}), nullptr});
+  dup.push_back(test::PutOp(ts.get(), "a", MakeItem({{"pk", S("d")}})));
+  dup.push_back(test::DeleteOp(ts.get(), "a", MakeItem({{"pk", S("d")}})));
   Status s = ts->WriteAtomically(dup, &r);
   CHECK(s.message() == kDuplicateKeysMessage);
+  CHECK(s.Is(Status::SubCode::kDuplicateKeys));
   Check(ts->GetItem("a", MakeItem({{"pk", S("d")}}), nullptr, &out));
   CHECK(!out.has_value());
-  // Same key in two tables is fine; an invalid op fails the whole batch.
+  // A malformed key is refused when the op is prepared.
+  WriteOp bad;
+  s = ts->PrepareWrite("b", WriteOp::Kind::kPut, MakeItem({{"pk", S("m")}}), &bad);
+  CHECK(s.Is(Status::SubCode::kItemKeyInvalid));
+  CHECK(ts->PrepareWrite("zz", WriteOp::Kind::kPut, MakeItem({{"pk", S("m")}}), &bad)
+            .Is(Status::SubCode::kTableNotFound));
+  // Same key in two tables is fine; an invalid op (here an item over 400 KB)
+  // fails the whole batch.
   std::vector<WriteOp> mixed;
-  mixed.push_back({WriteOp::Kind::kPut, "a", MakeItem({{"pk", S("m")}}), nullptr});
-  mixed.push_back({WriteOp::Kind::kPut, "b", MakeItem({{"pk", S("m")}}), nullptr});
-  CHECK(ts->WriteAtomically(mixed, &r).IsInvalidArgument());
+  mixed.push_back(test::PutOp(ts.get(), "a", MakeItem({{"pk", S("m")}})));
+  mixed.push_back(test::PutOp(ts.get(), "b",
+                              MakeItem({{"pk", S("m")}, {"sk", S("y")},
+                                        {"big", S(std::string(401 * 1024, 'x'))}})));
+  s = ts->WriteAtomically(mixed, &r);
+  CHECK(s.Is(Status::SubCode::kItemTooLarge));
   Check(ts->GetItem("a", MakeItem({{"pk", S("m")}}), nullptr, &out));
   CHECK(!out.has_value());
   TableDef d;
@@ -703,13 +688,12 @@ TEST_CASE("table_store: concurrent WriteAtomically transfers keep the total") {
         ib.Set("bal", Value::MakeN(nb));
         Item ea = *a, eb = *b;
         std::vector<WriteOp> ops;
-        ops.push_back({WriteOp::Kind::kPut, "acct", ia,
-                       [ea](const Item* old) { return old != nullptr && *old == ea; }});
-        ops.push_back({WriteOp::Kind::kPut, "acct", ib,
-                       [eb](const Item* old) { return old != nullptr && *old == eb; }});
-        ops.push_back({WriteOp::Kind::kPut, "log",
-                       MakeItem({{"pk", S(std::to_string(th) + "/" + std::to_string(i))}}),
-                       nullptr});
+        ops.push_back(test::PutOp(ts.get(), "acct", ia,
+                                  [ea](const Item* old) { return old != nullptr && *old == ea; }));
+        ops.push_back(test::PutOp(ts.get(), "acct", ib,
+                                  [eb](const Item* old) { return old != nullptr && *old == eb; }));
+        ops.push_back(test::PutOp(
+            ts.get(), "log", MakeItem({{"pk", S(std::to_string(th) + "/" + std::to_string(i))}})));
         WriteAtomicallyResult r;
         if (!ts->WriteAtomically(ops, &r).ok()) {
           errors++;
@@ -763,17 +747,30 @@ TEST_CASE("AlterTable changes metadata durably and refuses key schema changes") 
         "t",
         [](TableDef* d) {
           d->billing_mode = BillingMode::kProvisioned;
-          d->read_capacity_units = 7;
+          d->provisioned.read_units = 7;
           d->tags.emplace_back("k", "v");
-          d->stream_settings = "stream";
+          d->deletion_protection = true;
+          IndexDef ix;
+          ix.name = "gsi";
+          ix.partition_key = {{"g", ValueType::kS}};
+          d->indexes.push_back(ix);
           return Status::OK();
         },
         &altered);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
-    CHECK(altered.read_capacity_units == 7);
+    CHECK(altered.provisioned.read_units == 7);
+    REQUIRE(altered.indexes.size() == 1);
+    CHECK(altered.indexes[0].id == 1);
+    // Duplicate index names are refused.
+    s = ts->AlterTable("t", [](TableDef* d) {
+      d->indexes.push_back(d->indexes[0]);
+      d->indexes.back().id = 0;
+      return Status::OK();
+    });
+    CHECK(s.IsInvalidArgument());
     // The callback's error comes back unchanged and nothing is written.
     s = ts->AlterTable("t", [](TableDef* d) {
-      d->read_capacity_units = 99;
+      d->provisioned.read_units = 99;
       return Status::InvalidArgument("no");
     });
     CHECK(s.IsInvalidArgument());
@@ -789,9 +786,12 @@ TEST_CASE("AlterTable changes metadata durably and refuses key schema changes") 
   TableDef d;
   REQUIRE(ts->DescribeTable("t", &d).ok());
   CHECK(d.billing_mode == BillingMode::kProvisioned);
-  CHECK(d.read_capacity_units == 7);
+  CHECK(d.provisioned.read_units == 7);
   CHECK(d.sort_key->type == ValueType::kN);
   REQUIRE(d.tags.size() == 1);
   CHECK(d.tags[0].second == "v");
-  CHECK(d.stream_settings == "stream");
+  CHECK(d.deletion_protection);
+  REQUIRE(d.indexes.size() == 1);
+  CHECK(d.indexes[0].name == "gsi");
+  CHECK(d.next_index_id == 2);
 }

@@ -1,6 +1,6 @@
 // TTL: the expiry rule and TableStore's sweeper (fake clock, pages, rate
 // limit, the re-check under the latch, the background thread, persistence).
-#include "engine/table/ttl.h"
+#include "engine/table/ttl_sweeper.h"
 
 #include <doctest/doctest.h>
 
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/table/table_store.h"
+#include "tests/testutil/table_test_util.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -20,18 +21,12 @@ namespace {
 
 constexpr uint64_t kNow = 1'700'000'000;
 
-Value S(std::string s) { return Value::MakeS(std::move(s)); }
-Value N(std::string_view text) {
-  Value v;
-  REQUIRE_MESSAGE(Value::ParseN(text, &v).ok(), text);
-  return v;
-}
+using test::Key;
+using test::MakeItem;
+using test::N;
+using test::S;
 Value NInt(int64_t v) { return N(std::to_string(v)); }
-Item MakeItem(std::vector<std::pair<std::string, Value>> entries) {
-  return AttributeMap::FromUnsorted(std::move(entries));
-}
-Item Key(const std::string& pk) { return MakeItem({{"pk", S(pk)}}); }
-void Check(const Status& s) { REQUIRE_MESSAGE(s.ok(), s.ToString()); }
+void Check(const Status& s) { test::Ok(s); }
 
 // A store with a controllable clock and no background sweeps unless asked.
 struct Fixture {
@@ -46,11 +41,8 @@ struct Fixture {
   }
   void Open(uint32_t interval_ms = 0, uint32_t rate = 0, size_t page_bytes = 1 << 20,
             uint32_t partitions = 1) {
-    TableStoreOptions o;
-    o.dir = dir.path();
-    o.lsm.durability = lsm::Durability::kNone;
-    o.initial_partitions = partitions;
-    o.split_threshold_bytes = 0;
+    TableStoreOptions o = test::StoreOptions(dir.path(), partitions);
+    o.lsm.write_buffer_size = 64 << 20;
     o.ttl_sweep_interval_ms = interval_ms;
     o.ttl_max_deletes_per_second = rate;
     o.ttl_scan_page_bytes = page_bytes;
@@ -61,11 +53,7 @@ struct Fixture {
     Check(TableStore::Open(o, &store));
   }
   void CreateTable(const std::string& name, bool ttl = true) {
-    TableDef d;
-    d.name = name;
-    d.partition_key = {"pk", ValueType::kS};
-    d.attribute_definitions.push_back(d.partition_key);
-    Check(store->CreateTable(d));
+    Check(store->CreateTable(test::Def(name)));
     if (ttl) EnableTtl(name, "exp");
   }
   void EnableTtl(const std::string& name, const std::string& attr) {

@@ -21,31 +21,43 @@ struct ApiFixture {
   std::unique_ptr<table::TableStore> store;
   std::unique_ptr<server::api::Service> service;
 
-  explicit ApiFixture(uint32_t initial_partitions = 1) {
+  explicit ApiFixture(uint32_t initial_partitions = 1) { Open(initial_partitions); }
+  // Opens (or reopens, after Close) the store in dir and a Service on it.
+  void Open(uint32_t initial_partitions = 1) {
     table::TableStoreOptions o;
     o.dir = dir.path();
     o.lsm.durability = lsm::Durability::kNone;
     o.initial_partitions = initial_partitions;
     o.split_threshold_bytes = 0;  // splits only when a test asks
+    server::api::ConfigureTableStore(&o);
     Status s = table::TableStore::Open(o, &store);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     service = std::make_unique<server::api::Service>(store.get(), server::api::ServiceOptions{});
   }
-  ~ApiFixture() {
+  void Close() {
     service.reset();
-    store->Close().PermitUnchecked();
+    if (store) store->Close().PermitUnchecked();
+    store.reset();
   }
+  ~ApiFixture() { Close(); }
 
-  boost::json::object Call(const std::string& op, const std::string& body, int* status) {
+  // The response to a POST of `body` for operation `op`, as an SDK sends it.
+  server::HttpResponse Raw(const std::string& op, const std::string& body,
+                           const std::string& ctype = "application/x-amz-json-1.0") {
     server::HttpRequest r;
     r.method = "POST";
     r.target = "/";
-    r.headers = {{"content-type", "application/x-amz-json-1.0"},
-                 {"x-amz-target", "DynamoDB_20120810." + op}};
+    r.headers = {{"content-type", ctype}, {"x-amz-target", "DynamoDB_20120810." + op}};
     r.body = body;
     server::HttpResponse resp;
     service->Handle(r, &resp);
-    *status = resp.status;
+    return resp;
+  }
+  // The response body as JSON; *status (optional) receives the HTTP status.
+  boost::json::object Call(const std::string& op, const std::string& body,
+                           int* status = nullptr) {
+    server::HttpResponse resp = Raw(op, body);
+    if (status != nullptr) *status = resp.status;
     return boost::json::parse(resp.body).as_object();
   }
   boost::json::object Ok(const std::string& op, const std::string& body) {

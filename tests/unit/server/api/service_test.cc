@@ -9,7 +9,7 @@
 
 #include "server/api/errors.h"
 #include "server/api/json_value.h"
-#include "tests/testutil/temp_dir.h"
+#include "tests/unit/server/api/api_fixture.h"
 
 using namespace basalt;
 using namespace basalt::server;
@@ -17,66 +17,10 @@ namespace json = boost::json;
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  std::unique_ptr<table::TableStore> store;
-  std::unique_ptr<api::Service> service;
-
-  Fixture() {
-    table::TableStoreOptions o;
-    o.dir = dir.path();
-    o.lsm.durability = lsm::Durability::kNone;
-    Status s = table::TableStore::Open(o, &store);
-    REQUIRE_MESSAGE(s.ok(), s.ToString());
-    service = std::make_unique<api::Service>(store.get(), api::ServiceOptions{});
-  }
-  ~Fixture() {
-    service.reset();
-    store->Close().PermitUnchecked();
-  }
-
-  HttpResponse Raw(const std::string& op, const std::string& body,
-                   const std::string& ctype = "application/x-amz-json-1.0") {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/";
-    r.headers = {{"content-type", ctype}, {"x-amz-target", "DynamoDB_20120810." + op}};
-    r.body = body;
-    HttpResponse resp;
-    service->Handle(r, &resp);
-    return resp;
-  }
-  // The response body as JSON; *status receives the HTTP status.
-  json::object Call(const std::string& op, const std::string& body, int* status = nullptr) {
-    HttpResponse resp = Raw(op, body);
-    if (status != nullptr) *status = resp.status;
-    json::value v = json::parse(resp.body);
-    return v.as_object();
-  }
-  json::object Ok(const std::string& op, const std::string& body) {
-    int status = 0;
-    json::object o = Call(op, body, &status);
-    INFO(op, " ", body, " -> ", json::serialize(o));
-    REQUIRE(status == 200);
-    return o;
-  }
-  // Error type (after '#') and message.
-  std::pair<std::string, std::string> Err(const std::string& op, const std::string& body) {
-    int status = 0;
-    json::object o = Call(op, body, &status);
-    INFO(op, " ", body, " -> ", json::serialize(o));
-    REQUIRE(status == 400);
-    std::string type(o.at("__type").as_string());
-    std::string msg = o.contains("message") ? std::string(o.at("message").as_string())
-                                            : std::string(o.at("Message").as_string());
-    return {type.substr(type.find('#') + 1), msg};
-  }
-  void CreateTable(const std::string& name) {
-    Ok("CreateTable", R"({"TableName":")" + name +
-                          R"(","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
-        "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
-        "BillingMode":"PAY_PER_REQUEST"})");
-  }
+// The shared fixture, with service_test's one-argument CreateTable.
+struct Fixture : test::ApiFixture {
+  using ApiFixture::CreateTable;
+  void CreateTable(const std::string& name) { ApiFixture::CreateTable(name, "S"); }
 };
 
 }  // namespace

@@ -1,0 +1,28 @@
+#include "engine/table/background_loop.h"
+
+#include <utility>
+
+namespace basalt::table {
+
+void BackgroundLoop::Start(uint32_t interval_ms, std::function<void()> task) {
+  thread_ = std::thread([this, interval_ms, task = std::move(task)] {
+    const auto interval = std::chrono::milliseconds(interval_ms);
+    while (WaitUntil(std::chrono::steady_clock::now() + interval)) task();
+  });
+}
+
+void BackgroundLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_.store(true, std::memory_order_release);
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool BackgroundLoop::WaitUntil(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> l(mu_);
+  return !cv_.wait_until(l, deadline, [&] { return stop_.load(std::memory_order_acquire); });
+}
+
+}  // namespace basalt::table

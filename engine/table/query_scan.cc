@@ -1,0 +1,204 @@
+#include "engine/table/query_scan.h"
+
+#include <string>
+
+#include "engine/table/item_codec.h"
+#include "engine/table/table_handle.h"
+
+namespace basalt::table {
+
+namespace {
+
+constexpr std::string_view kConditionTypeMismatch =
+    "One or more parameter values were invalid: Condition parameter type does not match schema "
+    "type";
+
+std::string BigEndian64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; i--) {
+    s[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return s;
+}
+
+Status ReadFromTree(lsm::DB* db, const lsm::ReadOptions& ro, lsm::TreeId tree,
+                    const std::string& ikey, std::optional<Item>* out) {
+  std::string raw;
+  Status s = db->Get(ro, tree, ikey, &raw);
+  if (s.IsNotFound()) {
+    out->reset();
+    return Status::OK();
+  }
+  if (!s.ok()) return s;
+  Item item;
+  s = DecodeItem(raw, &item);
+  if (!s.ok()) return s;
+  *out = std::move(item);
+  return Status::OK();
+}
+
+// Appends the items of `range` in `tree` to *out until the limit or budget;
+// *full when it stopped early; *last_key: the key of the last item appended.
+Status ReadRange(lsm::DB* db, const TableHandle& t, lsm::TreeId tree, const KeyRange& range,
+                 bool forward, size_t byte_budget, size_t limit, const lsm::Snapshot* snapshot,
+                 Page* out, bool* full, std::string* last_key) {
+  lsm::ReadOptions ro;
+  ro.snapshot = snapshot;
+  auto it = db->NewIterator(ro, tree);
+  if (forward) {
+    it->Seek(range.start);
+  } else if (range.limit.empty()) {
+    it->SeekToLast();
+  } else {
+    it->Seek(range.limit);
+    if (it->Valid()) {
+      it->Prev();
+    } else if (it->status().ok()) {
+      it->SeekToLast();
+    }
+  }
+  *full = false;
+  while (it->Valid()) {
+    std::string_view k = it->key();
+    if (forward ? !range.Contains(k) : k < std::string_view(range.start)) break;
+    if ((limit != 0 && out->count >= limit) || (byte_budget != 0 && out->bytes >= byte_budget)) {
+      *full = true;
+      break;
+    }
+    Item item;
+    Status s = DecodeItem(it->value(), &item);
+    if (!s.ok()) return s;
+    out->bytes += ItemSize(item);
+    out->count++;
+    out->items.push_back(std::move(item));
+    last_key->assign(k);
+    if (forward) {
+      it->Next();
+    } else {
+      it->Prev();
+    }
+  }
+  if (!it->status().ok()) return it->status();
+  if (*full) out->last_evaluated_key = t.KeyOf(out->items.back());
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ReadItem(lsm::DB* db, const TableHandle& t, const lsm::ReadOptions& ro, const ItemKey& key,
+                std::optional<Item>* out) {
+  const PartitionMap* map = &t.partitions();
+  std::shared_ptr<const PartitionMap> newer;  // keeps the map alive after a re-route
+  for (;;) {
+    const lsm::TreeId tree = map->Route(key.hash).tree;
+    Status s = ReadFromTree(db, ro, tree, key.encoded, out);
+    if (!IsRerouteError(s) || !ShouldReroute(t.runtime(), {&tree, 1})) return s;
+    newer = t.runtime().Partitions();
+    map = newer.get();
+  }
+}
+
+Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
+                         const SortKeyCondition& cond, bool forward,
+                         const std::optional<Item>& exclusive_start_key, size_t byte_budget,
+                         size_t limit, const lsm::Snapshot* snapshot, QueryPage* out) {
+  *out = QueryPage();
+  const TableDef& def = t.def();
+  if (pk.type() != def.partition_key.type) return Status::InvalidArgument(kConditionTypeMismatch);
+  if (IsEmptyKeyValue(pk)) return EmptyKeyError(def.partition_key.name);
+  if (cond.op != SortKeyOp::kAll) {
+    if (!def.sort_key) return Status::InvalidArgument("Query key condition not supported");
+    const ValueType skt = def.sort_key->type;
+    if (cond.a.type() != skt ||
+        (cond.op == SortKeyOp::kBetween && (!cond.b || cond.b->type() != skt))) {
+      return Status::InvalidArgument(kConditionTypeMismatch);
+    }
+    if (cond.op == SortKeyOp::kBeginsWith && skt == ValueType::kN) {
+      return Status::InvalidArgument("Query key condition not supported");
+    }
+  }
+  KeyRange range;
+  Status s = SortKeyRange(pk, cond.op, cond.a, cond.b ? &*cond.b : nullptr, &range);
+  if (!s.ok()) return s;
+  if (exclusive_start_key) {
+    s = ValidateKeyOnly(def, *exclusive_start_key);
+    if (!s.ok()) return s;
+    if (!(*exclusive_start_key->Find(def.partition_key.name) == pk)) {
+      return Status::InvalidArgument("The provided starting key is invalid");
+    }
+    std::string ek;
+    s = EncodeItemKey(pk, def.sort_key ? exclusive_start_key->Find(def.sort_key->name) : nullptr,
+                      &ek);
+    if (!s.ok()) return s;
+    if (forward) {
+      ek.push_back('\0');  // the smallest key after ek
+      if (ek > range.start) range.start = std::move(ek);
+    } else if (range.limit.empty() || ek < range.limit) {
+      range.limit = std::move(ek);
+    }
+  }
+  if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
+  const uint64_t hash = PartitionHash(pk);
+  const PartitionMap* map = &t.partitions();
+  std::shared_ptr<const PartitionMap> newer;
+  for (;;) {
+    bool full;
+    std::string last;
+    const lsm::TreeId tree = map->Route(hash).tree;
+    s = ReadRange(db, t, tree, range, forward, byte_budget, limit, snapshot, out, &full, &last);
+    if (!IsRerouteError(s) || !ShouldReroute(t.runtime(), {&tree, 1})) return s;
+    *out = QueryPage();
+    newer = t.runtime().Partitions();
+    map = newer.get();
+  }
+}
+
+Status ScanHashRange(lsm::DB* db, const TableHandle& t, uint64_t lo, uint64_t hi,
+                     const std::optional<Item>& exclusive_start_key, size_t byte_budget,
+                     size_t limit, const lsm::Snapshot* snapshot, ScanPage* out) {
+  *out = ScanPage();
+  if (hi != 0 && lo >= hi) return Status::OK();
+  KeyRange range;
+  range.start = BigEndian64(lo);
+  if (hi != 0) range.limit = BigEndian64(hi);
+  if (exclusive_start_key) {
+    ItemKey ek;
+    Status s = t.LocateKey(*exclusive_start_key, &ek);
+    if (!s.ok()) return s;
+    ek.encoded.push_back('\0');
+    if (ek.encoded > range.start) range.start = std::move(ek.encoded);
+  }
+  if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
+  // Key order within the table does not change with a split, so a partition
+  // split away under us is resumed on the children after the last key read.
+  std::string last;
+  const PartitionMap* map = &t.partitions();
+  std::shared_ptr<const PartitionMap> newer;
+  for (bool restart = true; restart;) {
+    restart = false;
+    if (!last.empty()) {
+      std::string after = last + '\0';
+      if (after > range.start) range.start = std::move(after);
+    }
+    for (const PartitionDef& p : map->parts()) {
+      if (p.hi != 0 && p.hi <= lo) continue;
+      if (hi != 0 && p.lo >= hi) break;
+      if (p.hi != 0 && BigEndian64(p.hi) <= range.start) continue;
+      bool full;
+      Status s =
+          ReadRange(db, t, p.tree, range, /*forward=*/true, byte_budget, limit, snapshot, out,
+                    &full, &last);
+      if (IsRerouteError(s) && ShouldReroute(t.runtime(), {&p.tree, 1})) {
+        newer = t.runtime().Partitions();
+        map = newer.get();
+        restart = true;
+        break;
+      }
+      if (!s.ok() || full) return s;
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace basalt::table

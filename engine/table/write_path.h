@@ -1,0 +1,112 @@
+// The write path: ONE commit routine for every write of the table layer —
+// single-item writes (TableStore::Update, PutItem, DeleteItem, the TTL
+// sweeper's deletions) and multi-item writes (WriteAtomically, batch writes,
+// and transactions next) — so that conditions, validation, streams (and index
+// entries) are handled in exactly one place.
+//
+// Commit(slots, decide):
+//   1. latches every slot's item key (striped mutexes, hashed on the encoded
+//      key) in ascending stripe order — so two commits can never deadlock;
+//   2. reads each slot's old item (re-routing across partition splits);
+//   3. calls decide(slots) once; it sets every slot's Decision, reading
+//      old_item as it likes (it runs under the latches: it must be quick and
+//      must not call back into the write path);
+//   4. if any decision is kConditionFailed, writes nothing (*committed =
+//      false): all or nothing;
+//   5. validates and canonicalises each put (same key, ValidateItem), then,
+//      under the commit locks (shared) of the tables written — taken in table
+//      id order — stages every change into one lsm WriteBatch: the item, and
+//      its stream record when the table's stream is enabled and the item
+//      really changed; commits it with the DB's default durability;
+//   6. when a concurrent split dropped a partition the batch wrote to, routes
+//      again and re-stages (decide is NOT called again: the latches keep the
+//      old items valid, a split does not change them).
+// Errors: decide's error, a validation error (InvalidArgument) or the LSM's;
+// any error means nothing was written. Two slots naming one item:
+// InvalidArgument kDuplicateKeysMessage (sub-code kDuplicateKeys) — callers
+// with their own wording check before.
+//
+// Thread safety: Commit may be called concurrently from any number of threads.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/base/function_ref.h"
+#include "engine/base/status.h"
+#include "engine/lsm/db.h"
+#include "engine/table/item_key.h"
+#include "engine/table/value.h"
+
+namespace basalt::table {
+
+class TableHandle;
+class StreamStore;
+
+inline constexpr size_t kLatchStripes = 4096;
+
+// What a caller decides for one item after seeing its old version.
+struct Decision {
+  enum class Kind {
+    kPut,              // store `item` (must carry the same key attributes)
+    kDelete,           // delete the item (no-op write if absent)
+    kConditionFailed,  // write nothing (and, in a multi-item commit, nothing at all)
+    kNoChange,         // write nothing
+  };
+  // Who asked for the write. kTtl marks a deletion by the TTL sweeper: its
+  // stream record carries userIdentity {type: "Service", principalId:
+  // "dynamodb.amazonaws.com"}, as DynamoDB's does.
+  enum class Origin { kUser, kTtl };
+  Kind kind = Kind::kNoChange;
+  Item item;  // kPut only
+  Origin origin = Origin::kUser;
+
+  static Decision Put(Item item) { return {Kind::kPut, std::move(item), Origin::kUser}; }
+  static Decision Delete() { return {Kind::kDelete, {}, Origin::kUser}; }
+  static Decision ConditionFailed() { return {Kind::kConditionFailed, {}, Origin::kUser}; }
+  static Decision NoChange() { return {Kind::kNoChange, {}, Origin::kUser}; }
+  static Decision ExpireByTtl() { return {Kind::kDelete, {}, Origin::kTtl}; }
+};
+
+// One item of a commit.
+struct WriteSlot {
+  // In: the resolved table (its key schema and runtime) and the item's key.
+  const TableHandle* table = nullptr;
+  const ItemKey* key = nullptr;
+  // Set by decide.
+  Decision decision;
+  // Out: the item before (read under the latch) and, for a committed kPut,
+  // the stored (canonicalised) item, moved out of decision.item; nullopt otherwise.
+  std::optional<Item> old_item;
+  std::optional<Item> new_item;
+
+  // Internal to the write path.
+  std::string encoded;  // the new item's encoding (kPut)
+  bool write = false;   // the change touches the LSM
+  bool record = false;  // the change gets a stream record
+};
+
+class WritePath {
+ public:
+  WritePath(lsm::DB* db, StreamStore* streams);
+
+  Status Commit(std::span<WriteSlot> slots, FunctionRef<Status(std::span<WriteSlot>)> decide,
+                bool* committed);
+
+ private:
+  size_t StripeOf(const WriteSlot& slot) const;
+  // Steps 5-6 for the slots that write; REQUIRES their latches held.
+  Status Apply(std::span<WriteSlot> slots);
+
+  lsm::DB* const db_;
+  StreamStore* const streams_;
+  std::unique_ptr<std::array<std::mutex, kLatchStripes>> latches_;
+};
+
+}  // namespace basalt::table

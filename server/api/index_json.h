@@ -1,0 +1,45 @@
+// Secondary index definitions: DynamoDB JSON <-> table::IndexDef, in one
+// place. CreateTable's LocalSecondaryIndexes / GlobalSecondaryIndexes and
+// UpdateTable's GlobalSecondaryIndexUpdates.Create are parsed and validated
+// here; DescribeTable's index descriptions are built here; and the index
+// definitions that catalog formats 1-2 stored as JSON text are converted here
+// (the table layer parses no JSON; TableStoreOptions::legacy_index_decoder).
+//
+// Parsers throw ApiError with DynamoDB's messages.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/table/schema.h"
+#include "server/api/table_json.h"
+
+namespace basalt::server::api {
+
+// The LocalSecondaryIndexes and GlobalSecondaryIndexes members of `req`
+// (either may be absent), validated against the table's key schema and the
+// attribute definitions; LSIs first, each list in request order. Index ids
+// are left 0 (the table layer assigns them).
+std::vector<table::IndexDef> ParseIndexes(const boost::json::object& req,
+                                          const std::vector<KeyElement>& table_keys,
+                                          const std::vector<table::KeyAttribute>& defs,
+                                          bool pay_per_request);
+
+// The descriptions of the table's GSIs (global) or LSIs, as DescribeTable
+// lists them; empty when it has none. table_arn: the table's ARN.
+boost::json::array IndexesJson(const std::string& table_arn, const table::TableDef& d,
+                               bool global);
+
+// The index definitions of a catalog entry of format 1-2: the JSON text
+// {"LocalSecondaryIndexes": [...], "GlobalSecondaryIndexes": [...]} that the
+// server of those releases stored (already validated when it was written).
+// Key attribute types come from def's attribute definitions. Corruption if
+// the text is not of that shape.
+Status DecodeLegacyIndexJson(const table::TableDef& def, std::string_view json,
+                             std::vector<table::IndexDef>* out);
+
+}  // namespace basalt::server::api

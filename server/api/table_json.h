@@ -1,0 +1,86 @@
+// The control plane's JSON <-> table-definition pieces shared by the table
+// operations (tables.cc), index definitions (index_json.cc) and tags
+// (tags.cc): names, key schemas, attribute definitions, throughput, stream
+// specifications, and the TableDescription DynamoDB returns.
+//
+// Every parser throws ApiError: constraint violations are collected into a
+// Constraints (the aggregated "N validation errors detected" message), the
+// semantic checks throw ValidationException with DynamoDB's texts.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/table/schema.h"
+#include "server/api/errors.h"
+#include "server/api/service.h"
+
+namespace basalt::server::api {
+
+inline constexpr std::string_view kInvalid = "One or more parameter values were invalid: ";
+// The largest ReadCapacityUnits/WriteCapacityUnits DynamoDB accepts.
+inline constexpr int64_t kMaxCapacity = 1000000000000;
+
+uint64_t NowMs();
+
+// [a-zA-Z0-9_.-]* (table and index names).
+bool ValidNameChars(std::string_view s);
+// An index name: constraint errors into *c (null, pattern), and DynamoDB's
+// standalone error for a length outside 3..255.
+void CheckIndexName(Constraints* c, const std::optional<std::string>& name, std::string_view path);
+
+std::optional<table::ValueType> KeyTypeFromName(std::string_view t);
+
+struct KeyElement {
+  std::string name;
+  std::string key_type;  // HASH / RANGE
+};
+
+// A KeySchema list with its constraint checks (path: "keySchema" or
+// "globalSecondaryIndexes.1.member.keySchema").
+std::vector<KeyElement> ParseKeySchema(Constraints* c, const boost::json::array* arr,
+                                       const std::string& path);
+// Semantic checks of a key schema against the attribute definitions, in the
+// order DynamoDB applies them.
+void CheckKeySchema(const std::vector<KeyElement>& keys,
+                    const std::vector<table::KeyAttribute>& defs);
+// AttributeDefinitions: constraint errors into *c; only well-formed entries
+// are returned. `required`: a missing member is a constraint error.
+std::vector<table::KeyAttribute> ParseAttributeDefinitions(Constraints* c,
+                                                           const boost::json::object& req,
+                                                           bool required);
+// The type the definitions give `name` (S when absent: checked elsewhere).
+table::ValueType DefinedType(const std::vector<table::KeyAttribute>& defs,
+                             const std::string& name);
+
+struct Throughput {
+  int64_t read = 0;
+  int64_t write = 0;
+};
+// A ProvisionedThroughput object (nullopt when absent); constraint errors into *c.
+std::optional<Throughput> ParseThroughput(Constraints* c, const boost::json::object* o,
+                                          const std::string& path);
+void CheckThroughputBounds(const Throughput& t);
+// Sets new units on *p and records an increase or decrease at now_ms (the
+// history DescribeTable reports).
+void ApplyThroughput(const Throughput& t, uint64_t now_ms, table::ProvisionedThroughput* p);
+// {"NumberOfDecreasesToday", "ReadCapacityUnits", "WriteCapacityUnits"} and,
+// once they happened, "LastIncreaseDateTime" / "LastDecreaseDateTime".
+boost::json::object ThroughputJson(const table::ProvisionedThroughput& p);
+
+// StreamSpecification -> the requested setting (label unset), or nullopt when absent.
+std::optional<table::StreamSpec> ParseStreamSpec(const boost::json::object& req);
+// A new stream's label: the current time (UTC, milliseconds), but always
+// later than `previous` so that each enabling names a distinct stream.
+std::string StreamLabel(const std::string& previous = {});
+
+// The TableDescription of `d` (status: the stored one unless overridden).
+boost::json::object DescribeTableJson(const Context& ctx, const table::TableDef& d,
+                                      std::optional<table::TableStatus> status = std::nullopt);
+
+}  // namespace basalt::server::api

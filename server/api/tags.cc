@@ -1,0 +1,139 @@
+// Tags: TagResource, UntagResource, ListTagsOfResource, and the Tags member
+// of CreateTable, with DynamoDB's limits (the "Tagging restrictions" section
+// of the DynamoDB Developer Guide: 50 tags, keys 1-128 and values 0-256
+// characters, no "aws:" prefix).
+#include "server/api/tags.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "server/api/errors.h"
+#include "server/api/json_value.h"
+
+namespace basalt::server::api {
+
+namespace json = boost::json;
+using table::TableDef;
+
+
+TagList ParseTags(const json::array* arr, std::string_view path) {
+  TagList tags;
+  if (arr == nullptr) return tags;
+  Constraints c;
+  for (size_t i = 0; i < arr->size(); i++) {
+    const json::object& t = AsObject((*arr)[i]);
+    auto key = GetString(t, "Key");
+    auto value = GetString(t, "Value");
+    std::string p = fmt::format("{}.{}.member", path, i + 1);
+    if (!key) c.Add("null", p + ".key", "Member must not be null");
+    if (!value) c.Add("null", p + ".value", "Member must not be null");
+    if (key && (key->empty() || key->size() > 128)) {
+      c.Add(Quote(*key), p + ".key",
+            key->empty() ? "Member must have length greater than or equal to 1"
+                         : "Member must have length less than or equal to 128");
+    }
+    if (value && value->size() > 256) {
+      c.Add(Quote(*value), p + ".value", "Member must have length less than or equal to 256");
+    }
+    if (key && value) tags.emplace_back(*key, *value);
+  }
+  c.ThrowIfAny();
+  for (const auto& [k, v] : tags) {
+    if (k.starts_with("aws:")) {
+      throw ValidationError(
+          "One or more parameter values were invalid: Tag key cannot start with "
+          "the reserved prefix \"aws:\"");
+    }
+  }
+  return tags;
+}
+
+Status MergeTags(TagList* tags, const TagList& add) {
+  for (const auto& [k, v] : add) {
+    auto it = std::find_if(tags->begin(), tags->end(), [&](const auto& t) { return t.first == k; });
+    if (it != tags->end()) {
+      it->second = v;
+    } else {
+      tags->emplace_back(k, v);
+    }
+  }
+  if (tags->size() > 50) {
+    return Status::InvalidArgument(
+        "One or more parameter values were invalid: The number of tags exceeds the limit of 50");
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// The table named by a ResourceArn of this server's region and account.
+table::TableRef TableFromArn(Context& ctx, const json::object& req) {
+  auto arn = GetString(req, "ResourceArn");
+  Constraints c;
+  if (!arn) c.Add("null", "resourceArn", "Member must not be null");
+  if (arn && (arn->empty() || arn->size() > 1283)) {
+    c.Add(Quote(*arn), "resourceArn",
+          arn->empty() ? "Member must have length greater than or equal to 1"
+                       : "Member must have length less than or equal to 1283");
+  }
+  c.ThrowIfAny();
+  const std::string prefix = ctx.TableArn("");
+  if (!arn->starts_with(prefix) || arn->size() == prefix.size()) {
+    throw ValidationError("Invalid TableArn: Invalid ResourceArn provided as input " + *arn);
+  }
+  table::TableRef t;
+  if (!ctx.store->Resolve(arn->substr(prefix.size()), &t).ok()) {
+    // "ResourcArn" is DynamoDB's spelling.
+    throw ResourceNotFound("Requested resource not found: ResourcArn: " + *arn + " not found");
+  }
+  return t;
+}
+
+json::object TagResource(Context& ctx, const json::object& req) {
+  const std::string name = TableFromArn(ctx, req)->name();
+  const json::array* tags = GetArray(req, "Tags");
+  if (tags == nullptr) {
+    Constraints c;
+    c.Add("null", "tags", "Member must not be null");
+    c.ThrowIfAny();
+  }
+  auto parsed = ParseTags(tags, "tags");
+  Check(ctx.store->AlterTable(name, [&](TableDef* d) { return MergeTags(&d->tags, parsed); }));
+  return {};
+}
+
+json::object UntagResource(Context& ctx, const json::object& req) {
+  const std::string name = TableFromArn(ctx, req)->name();
+  const json::array* keys = GetArray(req, "TagKeys");
+  if (keys == nullptr) {
+    Constraints c;
+    c.Add("null", "tagKeys", "Member must not be null");
+    c.ThrowIfAny();
+  }
+  std::set<std::string> drop;
+  for (const auto& k : *keys) drop.insert(AsString(k));
+  Check(ctx.store->AlterTable(name, [&](TableDef* d) {
+    std::erase_if(d->tags, [&](const auto& t) { return drop.count(t.first) != 0; });
+    return Status::OK();
+  }));
+  return {};
+}
+
+json::object ListTagsOfResource(Context& ctx, const json::object& req) {
+  const table::TableRef t = TableFromArn(ctx, req);
+  json::array tags;
+  for (const auto& [k, v] : t->def().tags) tags.push_back({{"Key", k}, {"Value", v}});
+  return {{"Tags", std::move(tags)}};
+}
+
+}  // namespace
+
+void RegisterTagOperations(std::map<std::string, Operation, std::less<>>* ops) {
+  (*ops)["TagResource"] = TagResource;
+  (*ops)["UntagResource"] = UntagResource;
+  (*ops)["ListTagsOfResource"] = ListTagsOfResource;
+}
+
+}  // namespace basalt::server::api
