@@ -178,11 +178,10 @@ Status CreatePartitions(lsm::DB* db, uint64_t table_id, uint32_t n,
   return Status::OK();
 }
 
-Status SplitPartition(
-    lsm::DB* db, TableRuntime* rt, uint32_t partition_id,
-    const std::function<void(const PartitionDef&, const PartitionDef&, const PartitionDef&)>&
-        on_split,
-    const std::function<void(std::shared_ptr<const PartitionMap>)>& install) {
+Status SplitPartition(lsm::DB* db, TableRuntime* rt, uint32_t partition_id,
+                      const std::function<void(const PartitionDef&, const PartitionDef&,
+                                               const PartitionDef&)>& on_split,
+                      const std::function<void(std::shared_ptr<const PartitionMap>)>& install) {
   const std::shared_ptr<const PartitionMap> map = rt->Partitions();
   std::vector<PartitionDef> parts = map->parts();
   const size_t index = map->IndexOf(partition_id);

@@ -102,11 +102,10 @@ Status SplitAt(lsm::DB* db, uint64_t table_id, std::vector<PartitionDef>* parts,
 // NotFound (no such partition), InvalidArgument (its range holds one hash),
 // or the LSM's error (the old map stays). REQUIRES: the caller serialises
 // splits and catalog changes of the table (TableStore's catalog mutex).
-Status SplitPartition(
-    lsm::DB* db, TableRuntime* rt, uint32_t partition_id,
-    const std::function<void(const PartitionDef&, const PartitionDef&, const PartitionDef&)>&
-        on_split,
-    const std::function<void(std::shared_ptr<const PartitionMap>)>& install);
+Status SplitPartition(lsm::DB* db, TableRuntime* rt, uint32_t partition_id,
+                      const std::function<void(const PartitionDef&, const PartitionDef&,
+                                               const PartitionDef&)>& on_split,
+                      const std::function<void(std::shared_ptr<const PartitionMap>)>& install);
 
 // True for the LSM errors a concurrent split causes (the tree was split away,
 // or the key is outside a child's range): the caller re-routes and retries.

@@ -23,16 +23,16 @@ std::string BigEndian64(uint64_t v) {
 }
 
 Status ReadFromTree(lsm::DB* db, const lsm::ReadOptions& ro, lsm::TreeId tree,
-                    const std::string& ikey, std::optional<Item>* out) {
-  std::string raw;
-  Status s = db->Get(ro, tree, ikey, &raw);
+                    const std::string& ikey, std::optional<Item>* out, std::string* raw) {
+  raw->clear();
+  Status s = db->Get(ro, tree, ikey, raw);
   if (s.IsNotFound()) {
     out->reset();
     return Status::OK();
   }
   if (!s.ok()) return s;
   Item item;
-  s = DecodeItem(raw, &item);
+  s = DecodeItem(*raw, &item);
   if (!s.ok()) return s;
   *out = std::move(item);
   return Status::OK();
@@ -87,12 +87,14 @@ Status ReadRange(lsm::DB* db, const TableHandle& t, lsm::TreeId tree, const KeyR
 }  // namespace
 
 Status ReadItem(lsm::DB* db, const TableHandle& t, const lsm::ReadOptions& ro, const ItemKey& key,
-                std::optional<Item>* out) {
+                std::optional<Item>* out, std::string* raw) {
+  std::string local;
+  if (raw == nullptr) raw = &local;
   const PartitionMap* map = &t.partitions();
   std::shared_ptr<const PartitionMap> newer;  // keeps the map alive after a re-route
   for (;;) {
     const lsm::TreeId tree = map->Route(key.hash).tree;
-    Status s = ReadFromTree(db, ro, tree, key.encoded, out);
+    Status s = ReadFromTree(db, ro, tree, key.encoded, out, raw);
     if (!IsRerouteError(s) || !ShouldReroute(t.runtime(), {&tree, 1})) return s;
     newer = t.runtime().Partitions();
     map = newer.get();
@@ -186,9 +188,8 @@ Status ScanHashRange(lsm::DB* db, const TableHandle& t, uint64_t lo, uint64_t hi
       if (hi != 0 && p.lo >= hi) break;
       if (p.hi != 0 && BigEndian64(p.hi) <= range.start) continue;
       bool full;
-      Status s =
-          ReadRange(db, t, p.tree, range, /*forward=*/true, byte_budget, limit, snapshot, out,
-                    &full, &last);
+      Status s = ReadRange(db, t, p.tree, range, /*forward=*/true, byte_budget, limit, snapshot,
+                           out, &full, &last);
       if (IsRerouteError(s) && ShouldReroute(t.runtime(), {&p.tree, 1})) {
         newer = t.runtime().Partitions();
         map = newer.get();

@@ -45,9 +45,10 @@ struct Page {
 using QueryPage = Page;
 using ScanPage = Page;
 
-// The item stored under `key` (nullopt if none), as of ro.snapshot.
+// The item stored under `key` (nullopt if none), as of ro.snapshot. *raw
+// (optional) receives its stored encoding ("" if none).
 Status ReadItem(lsm::DB* db, const TableHandle& t, const lsm::ReadOptions& ro, const ItemKey& key,
-                std::optional<Item>* out);
+                std::optional<Item>* out, std::string* raw = nullptr);
 
 Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
                          const SortKeyCondition& cond, bool forward,

@@ -131,8 +131,8 @@ class StreamStore {
   Status ReadShard(TableRuntime* rt, const std::string& label, const std::string& shard_id,
                    uint64_t from_sequence, size_t limit, size_t max_bytes,
                    std::vector<StreamRecord>* out, uint64_t* next_sequence, bool* shard_end);
-  Status ShardBounds(const TableRuntime& rt, const std::string& label,
-                     const std::string& shard_id, uint64_t* trim_horizon, uint64_t* latest) const;
+  Status ShardBounds(const TableRuntime& rt, const std::string& label, const std::string& shard_id,
+                     uint64_t* trim_horizon, uint64_t* latest) const;
 
   // ---- retention ----
   // One pass over one table: deletes records older than the retention,

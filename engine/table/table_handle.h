@@ -92,7 +92,9 @@ class TableHandle {
   const std::shared_ptr<TableRuntime>& shared_runtime() const { return runtime_; }
 
   // Key validation and encoding against this table's key schema (item_key.h).
-  Status LocateKey(const Item& key, ItemKey* out) const { return table::LocateKey(*def_, key, out); }
+  Status LocateKey(const Item& key, ItemKey* out) const {
+    return table::LocateKey(*def_, key, out);
+  }
   Status LocateItem(const Item& item, ItemKey* out) const {
     return table::LocateItem(*def_, item, out);
   }

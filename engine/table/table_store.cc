@@ -35,9 +35,8 @@ lsm::WriteOptions SyncWrite() {
 }
 
 Status TableNotFound(std::string_view name) {
-  return Status::NotFound(Status::SubCode::kTableNotFound,
-                          "Requested resource not found: Table: " + std::string(name) +
-                              " not found");
+  return Status::NotFound(Status::SubCode::kTableNotFound, "Requested resource not found: Table: " +
+                                                               std::string(name) + " not found");
 }
 
 Status Closed() { return Status::Aborted(Status::SubCode::kStoreClosed, "table store closed"); }
@@ -181,10 +180,10 @@ Status TableStore::Load() {
     rt->item_count = static_cast<int64_t>(def.approx_item_count);
     rt->size_bytes = static_cast<int64_t>(def.approx_size_bytes);
     auto st = trees.stream_trees.find(id);
-    s = streams_->Load(rt.get(), st == trees.stream_trees.end()
-                                     ? std::nullopt
-                                     : std::optional<lsm::TreeId>(st->second),
-                       parts);
+    s = streams_->Load(
+        rt.get(),
+        st == trees.stream_trees.end() ? std::nullopt : std::optional<lsm::TreeId>(st->second),
+        parts);
     if (!s.ok()) return s;
     if (std::find(rewrite.begin(), rewrite.end(), id) != rewrite.end()) {
       def.partitions = parts;  // informational
@@ -423,7 +422,8 @@ Status TableStore::DeleteTable(const std::string& name) {
   }
   rt->dropped = true;
   // A crash before this point leaves trees of an unknown table id: Open drops them.
-  for (const auto& p : rt->Partitions()->parts()) {
+  const std::shared_ptr<const PartitionMap> parts = rt->Partitions();
+  for (const auto& p : parts->parts()) {
     s = db_->DropTree(p.tree);
     if (!s.ok()) return s;
   }
@@ -432,7 +432,8 @@ Status TableStore::DeleteTable(const std::string& name) {
 
 void TableStore::CheckSplits() {
   for (const auto& [name, rt] : AllTables()) {
-    for (const PartitionDef& p : rt->Partitions()->parts()) {
+    const std::shared_ptr<const PartitionMap> parts = rt->Partitions();
+    for (const PartitionDef& p : parts->parts()) {
       if (split_loop_.stopping()) return;
       uint64_t bytes = 0;
       Status s = db_->GetApproximateSize(p.tree, &bytes);
@@ -479,8 +480,7 @@ Status TableStore::Update(const TableHandle& table, const ItemKey& key,
   return Status::OK();
 }
 
-Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops,
-                                   WriteAtomicallyResult* result) {
+Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomicallyResult* result) {
   std::vector<WriteSlot> slots(ops.size());
   for (size_t i = 0; i < ops.size(); i++) {
     if (ops[i].table == nullptr) return Status::InvalidArgument("WriteOp without a table");
@@ -500,8 +500,12 @@ Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops,
             ws[i].decision = Decision::ConditionFailed();
             return Status::OK();
           }
-          ws[i].decision =
-              op.kind == WriteOp::Kind::kPut ? Decision::Put(op.item) : Decision::Delete();
+          if (op.kind == WriteOp::Kind::kDelete) {
+            ws[i].decision = Decision::Delete();
+          } else {
+            ws[i].decision =
+                op.item_validated ? Decision::PutValidated(op.item) : Decision::Put(op.item);
+          }
         }
         return Status::OK();
       },
@@ -540,14 +544,14 @@ Status TableStore::Query(const TableHandle& table, const Value& pk, const SortKe
 Status TableStore::Scan(const TableHandle& table, uint64_t lo, uint64_t hi,
                         const std::optional<Item>& exclusive_start_key, size_t byte_budget,
                         size_t limit, const lsm::Snapshot* snapshot, ScanPage* out) {
-  return ScanHashRange(db_.get(), table, lo, hi, exclusive_start_key, byte_budget, limit,
-                       snapshot, out);
+  return ScanHashRange(db_.get(), table, lo, hi, exclusive_start_key, byte_budget, limit, snapshot,
+                       out);
 }
 
 // ---- items by table name ----
 
-Status TableStore::GetItem(std::string_view table, const Item& key,
-                           const lsm::Snapshot* snapshot, std::optional<Item>* out) {
+Status TableStore::GetItem(std::string_view table, const Item& key, const lsm::Snapshot* snapshot,
+                           std::optional<Item>* out) {
   TableRef t;
   ItemKey k;
   Status s = Resolve(table, &t);

@@ -156,6 +156,8 @@ struct WriteOp {
   TableRef table;
   ItemKey key;  // kPut: table->LocateItem(item); kDelete: table->LocateKey(key)
   Item item;    // kPut: the whole item; kDelete: unused
+  // kPut: the caller already ran ValidateItem(item) (Decision::validated).
+  bool item_validated = false;
   // Optional: evaluated on the old item (nullptr if none) under the latches;
   // false fails the whole batch with nothing written.
   std::function<bool(const Item* old)> condition;
@@ -380,7 +382,8 @@ class TableStore {
   bool closed_ = false;  // guarded by catalog_mu_
 
   std::mutex catalog_mu_;  // serialises catalog changes and splits (taken before the others)
-  std::shared_mutex mu_;   // guards tables_ and next_table_id_; never held while taking a commit lock
+  std::shared_mutex
+      mu_;  // guards tables_ and next_table_id_; never held while taking a commit lock
   std::map<std::string, TableRef, std::less<>> tables_;
   uint64_t next_table_id_ = 1;
 

@@ -6,7 +6,6 @@
 
 #include "engine/base/checksum.h"
 #include "engine/table/item_codec.h"
-#include "engine/table/key_codec.h"
 #include "engine/table/query_scan.h"
 #include "engine/table/stream_store.h"
 #include "engine/table/table_handle.h"
@@ -16,23 +15,25 @@ namespace basalt::table {
 namespace {
 
 // Validates and canonicalises a kPut decision's item and encodes it into
-// slot->encoded.
+// slot->encoded. The item's key attributes must equal the slot's (already
+// validated) key; values compare as the key codec orders them (numbers by
+// value), so equal values have equal encodings and nothing is re-encoded.
 Status PreparePut(WriteSlot* slot) {
   const TableDef& def = slot->table->def();
   Item& item = slot->decision.item;
-  Status s = ValidateItemKey(def, item);
-  if (!s.ok()) return s;
-  std::string new_key;
-  s = EncodeItemKey(*item.Find(def.partition_key.name),
-                    def.sort_key ? item.Find(def.sort_key->name) : nullptr, &new_key);
-  if (!s.ok()) return s;
-  if (new_key != slot->key->encoded) {
-    return Status::InvalidArgument(
-        "One or more parameter values were invalid: the new item's key attributes differ from "
-        "the key");
+  for (const KeyAttribute* a : def.KeyAttributes()) {
+    const Value* v = item.Find(a->name);
+    const Value* k = slot->key->attributes.Find(a->name);
+    if (v == nullptr || k == nullptr || !(*v == *k)) {
+      return Status::InvalidArgument(
+          "One or more parameter values were invalid: the new item's key attributes differ from "
+          "the key");
+    }
   }
-  s = ValidateItem(item);
-  if (!s.ok()) return s;
+  if (!slot->decision.validated) {
+    Status s = ValidateItem(item);
+    if (!s.ok()) return s;
+  }
   CanonicalizeItem(&item);
   slot->encoded.clear();
   EncodeItem(item, &slot->encoded);
@@ -95,9 +96,9 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
       items.emplace_back(s.table->id(), &s.key->encoded);
       stripes.push_back(StripeOf(s));
     }
-    std::sort(items.begin(), items.end(),
-              [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first
-                                                                           : *a.second < *b.second; });
+    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    });
     for (size_t i = 1; i < items.size(); i++) {
       if (items[i].first == items[i - 1].first && *items[i].second == *items[i - 1].second) {
         return Status::InvalidArgument(Status::SubCode::kDuplicateKeys, kDuplicateKeysMessage);
@@ -110,7 +111,7 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
   }
 
   for (WriteSlot& s : slots) {
-    Status st = ReadItem(db_, *s.table, lsm::ReadOptions(), *s.key, &s.old_item);
+    Status st = ReadItem(db_, *s.table, lsm::ReadOptions(), *s.key, &s.old_item, &s.old_encoded);
     if (!st.ok()) return st;
   }
   Status st = decide(slots);
@@ -129,13 +130,7 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
         s.write = true;
         // A put of an item identical to the old one changes nothing: no
         // stream record (as DynamoDB). Both encodings are canonical.
-        if (s.old_item) {
-          std::string old_enc;
-          EncodeItem(*s.old_item, &old_enc);
-          s.record = old_enc != s.encoded;
-        } else {
-          s.record = true;
-        }
+        s.record = !s.old_item || s.old_encoded != s.encoded;
         break;
       }
       case Decision::Kind::kDelete:
@@ -189,8 +184,7 @@ Status WritePath::Apply(std::span<WriteSlot> slots) {
           stamped = true;
         }
         streams_->StageRecord(&rt, part.id, s.key->attributes, s.old_item, s.new_item,
-                              s.decision.origin == Decision::Origin::kTtl, now_ms, &batch,
-                              &staged);
+                              s.decision.origin == Decision::Origin::kTtl, now_ms, &batch, &staged);
       }
     }
     Status st = db_->Write(lsm::WriteOptions(), &batch);

@@ -13,7 +13,8 @@
 //      must not call back into the write path);
 //   4. if any decision is kConditionFailed, writes nothing (*committed =
 //      false): all or nothing;
-//   5. validates and canonicalises each put (same key, ValidateItem), then,
+//   5. validates and canonicalises each put (same key attributes as the slot's
+//      key; ValidateItem unless the decision says the caller ran it), then,
 //      under the commit locks (shared) of the tables written — taken in table
 //      id order — stages every change into one lsm WriteBatch: the item, and
 //      its stream record when the table's stream is enabled and the item
@@ -66,12 +67,19 @@ struct Decision {
   Kind kind = Kind::kNoChange;
   Item item;  // kPut only
   Origin origin = Origin::kUser;
+  // kPut: the caller already ran ValidateItem(item) (the server does, to
+  // answer with DynamoDB's wording before any condition is evaluated), so the
+  // write path does not walk the item a second time.
+  bool validated = false;
 
-  static Decision Put(Item item) { return {Kind::kPut, std::move(item), Origin::kUser}; }
-  static Decision Delete() { return {Kind::kDelete, {}, Origin::kUser}; }
-  static Decision ConditionFailed() { return {Kind::kConditionFailed, {}, Origin::kUser}; }
-  static Decision NoChange() { return {Kind::kNoChange, {}, Origin::kUser}; }
-  static Decision ExpireByTtl() { return {Kind::kDelete, {}, Origin::kTtl}; }
+  static Decision Put(Item item) { return {Kind::kPut, std::move(item), Origin::kUser, false}; }
+  static Decision PutValidated(Item item) {
+    return {Kind::kPut, std::move(item), Origin::kUser, true};
+  }
+  static Decision Delete() { return {Kind::kDelete, {}, Origin::kUser, false}; }
+  static Decision ConditionFailed() { return {Kind::kConditionFailed, {}, Origin::kUser, false}; }
+  static Decision NoChange() { return {Kind::kNoChange, {}, Origin::kUser, false}; }
+  static Decision ExpireByTtl() { return {Kind::kDelete, {}, Origin::kTtl, false}; }
 };
 
 // One item of a commit.
@@ -87,9 +95,10 @@ struct WriteSlot {
   std::optional<Item> new_item;
 
   // Internal to the write path.
-  std::string encoded;  // the new item's encoding (kPut)
-  bool write = false;   // the change touches the LSM
-  bool record = false;  // the change gets a stream record
+  std::string old_encoded;  // the old item as stored (compared with the new one)
+  std::string encoded;      // the new item's encoding (kPut)
+  bool write = false;       // the change touches the LSM
+  bool record = false;      // the change gets a stream record
 };
 
 class WritePath {

@@ -335,7 +335,10 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
     if (!seen.emplace(op_table[i], op.key.encoded).second) {
       throw ValidationError(std::string(table::kDuplicateKeysMessage));
     }
-    if (put) op.item = std::move(op_items[i]);
+    if (put) {
+      op.item = std::move(op_items[i]);
+      op.item_validated = true;  // ValidateStoredItem above
+    }
   }
 
   table::WriteAtomicallyResult result;

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-
 namespace basalt::server::api {
 
 boost::json::object ApiError::Body() const {

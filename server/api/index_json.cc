@@ -66,7 +66,8 @@ json::array KeySchemaJson(const IndexDef& ix) {
 
 }  // namespace
 
-std::vector<IndexDef> ParseIndexes(const json::object& req, const std::vector<KeyElement>& table_keys,
+std::vector<IndexDef> ParseIndexes(const json::object& req,
+                                   const std::vector<KeyElement>& table_keys,
                                    const std::vector<KeyAttribute>& defs, bool pay_per_request) {
   std::vector<IndexDef> out;
   std::set<std::string> names;
@@ -113,8 +114,9 @@ std::vector<IndexDef> ParseIndexes(const json::object& req, const std::vector<Ke
         throw ValidationError(std::string(kInvalid) + "Unknown ProjectionType: null");
       }
       if (projection.non_key_attributes && *projection.type != "INCLUDE") {
-        throw ValidationError(fmt::format("{}ProjectionType is {}, but NonKeyAttributes is specified",
-                                          kInvalid, *projection.type));
+        throw ValidationError(
+            fmt::format("{}ProjectionType is {}, but NonKeyAttributes is specified", kInvalid,
+                        *projection.type));
       }
       if (!local && pay_per_request && tp) {
         throw ValidationError(fmt::format(
@@ -209,7 +211,8 @@ Status DecodeLegacyIndexJson(const table::TableDef& def, std::string_view text,
       ix.kind = std::string_view(kind) == "LocalSecondaryIndexes" ? table::IndexKind::kLocal
                                                                   : table::IndexKind::kGlobal;
       for (const json::value& k : keys->get_array()) {
-        const json::value* an = k.is_object() ? k.get_object().if_contains("AttributeName") : nullptr;
+        const json::value* an =
+            k.is_object() ? k.get_object().if_contains("AttributeName") : nullptr;
         const json::value* kt = k.is_object() ? k.get_object().if_contains("KeyType") : nullptr;
         if (an == nullptr || !an->is_string() || kt == nullptr || !kt->is_string()) {
           return bad("key schema element");

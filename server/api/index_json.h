@@ -31,8 +31,7 @@ std::vector<table::IndexDef> ParseIndexes(const boost::json::object& req,
 
 // The descriptions of the table's GSIs (global) or LSIs, as DescribeTable
 // lists them; empty when it has none. table_arn: the table's ARN.
-boost::json::array IndexesJson(const std::string& table_arn, const table::TableDef& d,
-                               bool global);
+boost::json::array IndexesJson(const std::string& table_arn, const table::TableDef& d, bool global);
 
 // The index definitions of a catalog entry of format 1-2: the JSON text
 // {"LocalSecondaryIndexes": [...], "GlobalSecondaryIndexes": [...]} that the

@@ -62,7 +62,7 @@ json::object PutItem(Context& ctx, const json::object& req) {
   ValidateStoredItem(item, false);
   table::UpdateResult r = RunUpdate(ctx, *t, key, [&](const Item* old) {
     if (!Evaluate(e.condition.get(), old)) return Decision::ConditionFailed();
-    return Decision::Put(item);
+    return Decision::PutValidated(item);  // ValidateStoredItem above
   });
   if (r.outcome == Decision::Kind::kConditionFailed) ThrowConditionFailed(common, r.old_item);
   json::object resp;
@@ -170,7 +170,7 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
     }
     ValidateStoredItem(next, true);
     if (old != nullptr && next == *old) return Decision::NoChange();
-    return Decision::Put(std::move(next));
+    return Decision::PutValidated(std::move(next));  // ValidateStoredItem above
   });
   if (r.outcome == Decision::Kind::kConditionFailed) ThrowConditionFailed(common, r.old_item);
   json::object resp;

@@ -225,7 +225,9 @@ void ParseReadSemantics(const json::object& req, const char* filter_member, bool
 }
 
 // True if the table defines a secondary index named `name`.
-bool HasIndex(const TableDef& def, const std::string& name) { return def.FindIndex(name) != nullptr; }
+bool HasIndex(const TableDef& def, const std::string& name) {
+  return def.FindIndex(name) != nullptr;
+}
 
 [[noreturn]] void RejectIndex(const TableDef& def, const std::string& name) {
   if (HasIndex(def, name)) {

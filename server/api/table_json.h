@@ -55,8 +55,7 @@ std::vector<table::KeyAttribute> ParseAttributeDefinitions(Constraints* c,
                                                            const boost::json::object& req,
                                                            bool required);
 // The type the definitions give `name` (S when absent: checked elsewhere).
-table::ValueType DefinedType(const std::vector<table::KeyAttribute>& defs,
-                             const std::string& name);
+table::ValueType DefinedType(const std::vector<table::KeyAttribute>& defs, const std::string& name);
 
 struct Throughput {
   int64_t read = 0;

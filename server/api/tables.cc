@@ -176,8 +176,9 @@ GsiUpdate ParseGsiUpdate(Context& ctx, const std::string& table, const json::obj
     out.kind = GsiUpdate::Kind::kUpdate;
     out.name = GetString(*upd, "IndexName").value_or("");
     Constraints c;
-    out.units = ParseThroughput(&c, GetObject(*upd, "ProvisionedThroughput"),
-                                "globalSecondaryIndexUpdates.1.member.update.provisionedThroughput");
+    out.units =
+        ParseThroughput(&c, GetObject(*upd, "ProvisionedThroughput"),
+                        "globalSecondaryIndexUpdates.1.member.update.provisionedThroughput");
     c.ThrowIfAny();
     if (out.units) CheckThroughputBounds(*out.units);
   } else if (const json::object* cr = GetObject(u, "Create")) {
@@ -185,7 +186,8 @@ GsiUpdate ParseGsiUpdate(Context& ctx, const std::string& table, const json::obj
     TableDef cur = DescribeOrThrow(ctx, table);
     std::vector<KeyAttribute> defs = cur.attribute_definitions;
     for (const auto& nd : new_defs) {
-      if (std::none_of(defs.begin(), defs.end(), [&](const auto& a) { return a.name == nd.name; })) {
+      if (std::none_of(defs.begin(), defs.end(),
+                       [&](const auto& a) { return a.name == nd.name; })) {
         defs.push_back(nd);
       }
     }

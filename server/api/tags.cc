@@ -17,7 +17,6 @@ namespace basalt::server::api {
 namespace json = boost::json;
 using table::TableDef;
 
-
 TagList ParseTags(const json::array* arr, std::string_view path) {
   TagList tags;
   if (arr == nullptr) return tags;

@@ -303,7 +303,12 @@ TEST_CASE("catalog: malformed version 1 and 2 entries are Corruption") {
   const std::string ttl("\x01\x01x", 3);
   CHECK(DecodeTableDef(v2 + ttl + std::string("\x02\x01\x00", 3), &out).IsCorruption());
   CHECK(DecodeTableDef(v2 + ttl + std::string("\x01\x05\x00", 3), &out).IsCorruption());
-  CHECK(DecodeTableDef(v2 + ttl + std::string("\x01\x02\x03ab", 5), &out).IsCorruption());
+  CHECK(DecodeTableDef(v2 + ttl +
+                           std::string("\x01\x02\x03"
+                                       "ab",
+                                       5),
+                       &out)
+            .IsCorruption());
   // An unknown table status text.
   std::string bad_status = V1Entry();
   const size_t at = bad_status.find("ACTIVE");

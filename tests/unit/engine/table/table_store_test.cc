@@ -385,9 +385,9 @@ TEST_CASE("table_store: WriteAtomically across tables") {
   // fails the whole batch.
   std::vector<WriteOp> mixed;
   mixed.push_back(test::PutOp(ts.get(), "a", MakeItem({{"pk", S("m")}})));
-  mixed.push_back(test::PutOp(ts.get(), "b",
-                              MakeItem({{"pk", S("m")}, {"sk", S("y")},
-                                        {"big", S(std::string(401 * 1024, 'x'))}})));
+  mixed.push_back(test::PutOp(
+      ts.get(), "b",
+      MakeItem({{"pk", S("m")}, {"sk", S("y")}, {"big", S(std::string(401 * 1024, 'x'))}})));
   s = ts->WriteAtomically(mixed, &r);
   CHECK(s.Is(Status::SubCode::kItemTooLarge));
   Check(ts->GetItem("a", MakeItem({{"pk", S("m")}}), nullptr, &out));

@@ -41,21 +41,47 @@ struct ApiFixture {
   }
   ~ApiFixture() { Close(); }
 
-  // The response to a POST of `body` for operation `op`, as an SDK sends it.
-  server::HttpResponse Raw(const std::string& op, const std::string& body,
-                           const std::string& ctype = "application/x-amz-json-1.0") {
+  // The response to a POST of `body` with X-Amz-Target `target`.
+  server::HttpResponse RawTarget(const std::string& target, const std::string& body,
+                                 const std::string& ctype = "application/x-amz-json-1.0") {
     server::HttpRequest r;
     r.method = "POST";
     r.target = "/";
-    r.headers = {{"content-type", ctype}, {"x-amz-target", "DynamoDB_20120810." + op}};
+    r.headers = {{"content-type", ctype}, {"x-amz-target", target}};
     r.body = body;
     server::HttpResponse resp;
     service->Handle(r, &resp);
     return resp;
   }
+  // The response to a POST of `body` for operation `op`, as an SDK sends it.
+  server::HttpResponse Raw(const std::string& op, const std::string& body,
+                           const std::string& ctype = "application/x-amz-json-1.0") {
+    return RawTarget("DynamoDB_20120810." + op, body, ctype);
+  }
+
+  // ---- DynamoDB Streams operations (their own target prefix) ----
+  boost::json::object SCall(const std::string& target, const std::string& body, int* status) {
+    server::HttpResponse resp = RawTarget(target, body);
+    *status = resp.status;
+    return boost::json::parse(resp.body).as_object();
+  }
+  boost::json::object SOk(const std::string& op, const std::string& body) {
+    int status = 0;
+    boost::json::object o = SCall("DynamoDBStreams_20120810." + op, body, &status);
+    INFO(op, " ", body, " -> ", boost::json::serialize(o));
+    REQUIRE(status == 200);
+    return o;
+  }
+  std::pair<std::string, std::string> SErr(const std::string& op, const std::string& body) {
+    int status = 0;
+    boost::json::object o = SCall("DynamoDBStreams_20120810." + op, body, &status);
+    INFO(op, " ", body, " -> ", boost::json::serialize(o));
+    REQUIRE(status == 400);
+    std::string type(o.at("__type").as_string());
+    return {type.substr(type.find('#') + 1), std::string(o.at("message").as_string())};
+  }
   // The response body as JSON; *status (optional) receives the HTTP status.
-  boost::json::object Call(const std::string& op, const std::string& body,
-                           int* status = nullptr) {
+  boost::json::object Call(const std::string& op, const std::string& body, int* status = nullptr) {
     server::HttpResponse resp = Raw(op, body);
     if (status != nullptr) *status = resp.status;
     return boost::json::parse(resp.body).as_object();

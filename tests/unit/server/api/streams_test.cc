@@ -42,32 +42,6 @@ struct StreamsFixture : test::ApiFixture {
     service = std::make_unique<server::api::Service>(store.get(), o);
   }
 
-  json::object SCall(const std::string& target, const std::string& body, int* status) {
-    server::HttpRequest r;
-    r.method = "POST";
-    r.target = "/";
-    r.headers = {{"content-type", "application/x-amz-json-1.0"}, {"x-amz-target", target}};
-    r.body = body;
-    server::HttpResponse resp;
-    service->Handle(r, &resp);
-    *status = resp.status;
-    return json::parse(resp.body).as_object();
-  }
-  json::object SOk(const std::string& op, const std::string& body) {
-    int status = 0;
-    json::object o = SCall("DynamoDBStreams_20120810." + op, body, &status);
-    INFO(op, " ", body, " -> ", json::serialize(o));
-    REQUIRE(status == 200);
-    return o;
-  }
-  std::pair<std::string, std::string> SErr(const std::string& op, const std::string& body) {
-    int status = 0;
-    json::object o = SCall("DynamoDBStreams_20120810." + op, body, &status);
-    INFO(op, " ", body, " -> ", json::serialize(o));
-    REQUIRE(status == 400);
-    std::string type(o.at("__type").as_string());
-    return {type.substr(type.find('#') + 1), std::string(o.at("message").as_string())};
-  }
   std::string FullType(const std::string& op, const std::string& body) {
     int status = 0;
     json::object o = SCall("DynamoDBStreams_20120810." + op, body, &status);
