@@ -1,5 +1,7 @@
 // TTL: the expiry rule and TableStore's sweeper (fake clock, pages, rate
 // limit, the re-check under the latch, the background thread, persistence).
+#include "engine/table/ttl_sweeper.h"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "engine/table/table_store.h"
-#include "engine/table/ttl_sweeper.h"
 #include "tests/testutil/table_test_util.h"
 #include "tests/testutil/temp_dir.h"
 

@@ -1,5 +1,9 @@
-// Partition splits of TableStore: SplitPartition, reopen, automatic splits,
-// splits under concurrent reads and writes.
+// The partition map (engine/table/partition_map.h): tree names, coverage,
+// routing and split decisions as pure functions; then partition splits
+// through TableStore: SplitPartition, reopen, automatic splits, splits under
+// concurrent reads and writes.
+#include "engine/table/partition_map.h"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -109,7 +113,75 @@ void CheckItems(TableStore* ts, const std::string& table,
 
 }  // namespace
 
-TEST_CASE("table_store: SplitPartition keeps every item readable, Scan returns each once") {
+TEST_CASE("partition_map: tree names round trip; other names are not partitions") {
+  uint64_t table_id = 0;
+  uint32_t pid = 0;
+  for (auto [t, p] : {std::pair<uint64_t, uint32_t>{1, 0}, {42, 7}, {UINT64_MAX, UINT32_MAX}}) {
+    const std::string name = PartitionTreeName(t, p);
+    REQUIRE(ParsePartitionTreeName(name, &table_id, &pid));
+    CHECK(table_id == t);
+    CHECK(pid == p);
+  }
+  CHECK(PartitionTreeName(3, 12) == "t3.p12");
+  for (const char* bad : {"", "t", "t.p1", "t1.p", "t1.px", "x1.p1", "t1p1", "t1.p1.x", "t-1.p1",
+                          "t1.p4294967296", "t18446744073709551616.p1", "s3", "__catalog"}) {
+    CHECK_MESSAGE(!ParsePartitionTreeName(bad, &table_id, &pid), bad);
+  }
+}
+
+TEST_CASE("partition_map: coverage of the hash space") {
+  const uint64_t half = uint64_t{1} << 63;
+  CHECK(CheckCoverage("t", {{0, 1, 0, 0}}).ok());
+  CHECK(CheckCoverage("t", {{1, 1, 0, half}, {2, 2, half, 0}}).ok());
+  CHECK(CheckCoverage("t", {}).IsCorruption());                                      // missing
+  CHECK(CheckCoverage("t", {{0, 1, 5, 0}}).IsCorruption());                          // no hash 0
+  CHECK(CheckCoverage("t", {{0, 1, 0, half}}).IsCorruption());                       // no end
+  CHECK(CheckCoverage("t", {{1, 1, 0, half}, {2, 2, half + 1, 0}}).IsCorruption());  // gap
+  CHECK(CheckCoverage("t", {{1, 1, 0, half}, {2, 2, half - 1, 0}}).IsCorruption());  // overlap
+  CHECK(CheckCoverage("t", {{1, 1, 0, 0}, {2, 2, half, 0}}).IsCorruption());         // open middle
+  CHECK(CheckCoverage("t", {{1, 1, 0, 5}, {2, 2, 5, 5}, {3, 3, 5, 0}}).IsCorruption());  // empty
+  CHECK(CheckCoverage("orders", {}).message().find("orders") != std::string_view::npos);
+}
+
+TEST_CASE("partition_map: routing, lookups and split decisions") {
+  const uint64_t q = uint64_t{1} << 62;
+  const PartitionMap map({{4, 10, 0, q}, {5, 11, q, 2 * q}, {6, 12, 2 * q, 0}});
+  CHECK(map.Route(0).id == 4);
+  CHECK(map.Route(q - 1).id == 4);
+  CHECK(map.Route(q).id == 5);
+  CHECK(map.Route(2 * q - 1).id == 5);
+  CHECK(map.Route(2 * q).id == 6);
+  CHECK(map.Route(UINT64_MAX).id == 6);
+  CHECK(map.HoldsTree(11));
+  CHECK(!map.HoldsTree(13));
+  CHECK(map.IndexOf(6) == 2);
+  CHECK(map.IndexOf(7) == 3);
+
+  uint64_t mid = 0;
+  REQUIRE(SplitPoint({0, 0, 0, 0}, &mid));
+  CHECK(mid == uint64_t{1} << 63);
+  REQUIRE(SplitPoint({0, 0, 10, 13}, &mid));
+  CHECK(mid == 11);
+  REQUIRE(SplitPoint({0, 0, UINT64_MAX - 1, 0}, &mid));  // [2^64 - 2, 2^64)
+  CHECK(mid == UINT64_MAX);
+  CHECK(!SplitPoint({0, 0, 10, 11}, &mid));         // a single hash
+  CHECK(!SplitPoint({0, 0, UINT64_MAX, 0}, &mid));  // the last hash alone
+
+  CHECK(ShouldSplit({0, 0, 0, 0}, 101, 100));
+  CHECK(!ShouldSplit({0, 0, 0, 0}, 100, 100));        // not above the threshold
+  CHECK(!ShouldSplit({0, 0, 0, 0}, 1 << 30, 0));      // 0 = never
+  CHECK(!ShouldSplit({0, 0, 10, 11}, 1 << 30, 100));  // cannot split a single hash
+}
+
+TEST_CASE("partition_map: LSM errors of a split are re-routed, others are not") {
+  CHECK(IsRerouteError(Status::InvalidArgument(Status::SubCode::kTreeGone, "no tree 3")));
+  CHECK(IsRerouteError(Status::InvalidArgument(Status::SubCode::kKeyOutOfRange, "k")));
+  CHECK(!IsRerouteError(Status::InvalidArgument("no tree 3")));  // the text is not enough
+  CHECK(!IsRerouteError(Status::IOError("disk")));
+  CHECK(!IsRerouteError(Status::OK()));
+}
+
+TEST_CASE("partition splits: SplitPartition keeps every item readable, Scan returns each once") {
   test::TempDir dir;
   auto ts = Open(SplitOpts(dir.path()));
   Ok(ts->CreateTable(HashDef("t")));
@@ -146,7 +218,7 @@ TEST_CASE("table_store: SplitPartition keeps every item readable, Scan returns e
   CheckItems(ts.get(), "t", want);
 }
 
-TEST_CASE("table_store: reopen after splits rebuilds partitions from the trees") {
+TEST_CASE("partition splits: reopen after splits rebuilds partitions from the trees") {
   test::TempDir dir;
   std::map<std::string, int64_t> want;
   std::vector<PartitionDef> before;
@@ -182,7 +254,7 @@ TEST_CASE("table_store: reopen after splits rebuilds partitions from the trees")
   }
 }
 
-TEST_CASE("table_store: splits with initial_partitions 1, 2, 7") {
+TEST_CASE("partition splits: initial_partitions 1, 2, 7") {
   for (uint32_t n : {1u, 2u, 7u}) {
     CAPTURE(n);
     test::TempDir dir;
@@ -213,7 +285,7 @@ TEST_CASE("table_store: splits with initial_partitions 1, 2, 7") {
   }
 }
 
-TEST_CASE("table_store: concurrent writers, readers and splits lose nothing") {
+TEST_CASE("partition splits: concurrent writers, readers and splits lose nothing") {
   test::TempDir dir;
   auto ts = Open(SplitOpts(dir.path()));
   Ok(ts->CreateTable(HashDef("t")));
@@ -301,7 +373,7 @@ TEST_CASE("table_store: concurrent writers, readers and splits lose nothing") {
   CheckItems(ts.get(), "t", want);
 }
 
-TEST_CASE("table_store: automatic split with a tiny threshold preserves data") {
+TEST_CASE("partition splits: automatic split with a tiny threshold preserves data") {
   test::TempDir dir;
   auto o = SplitOpts(dir.path());
   o.split_threshold_bytes = 256 << 10;
