@@ -323,7 +323,7 @@ Status DecodeV3(std::string_view in, TableDef* def) {
                          ok = GetKeyAttributeField(p, &def->attribute_definitions.emplace_back());
                          break;
                        case kBilling: {
-                         uint8_t mode;
+                         uint8_t mode = 0;
                          ok = GetU8(&p, &mode) && mode <= 1 &&
                               GetVarint64(&p, &def->pay_per_request_since_ms) && p.empty();
                          def->billing_mode = static_cast<BillingMode>(mode);
@@ -342,7 +342,7 @@ Status DecodeV3(std::string_view in, TableDef* def) {
                          ok = GetEnum(p, 1, 2, &def->table_class);
                          break;
                        case kSse: {
-                         uint8_t type;
+                         uint8_t type = 0;
                          ok = GetBool(&p, &def->sse.enabled) && GetU8(&p, &type) && type >= 1 &&
                               type <= 2 && GetString(&p, &def->sse.kms_key_id) && p.empty();
                          def->sse.type = static_cast<SseType>(type);
@@ -381,7 +381,7 @@ Status DecodeV3(std::string_view in, TableDef* def) {
                               GetString(&p, &def->ttl.attribute_name) && p.empty();
                          break;
                        case kStream: {
-                         uint8_t view;
+                         uint8_t view = 0;
                          ok = GetBool(&p, &def->stream.enabled) && GetU8(&p, &view) && view >= 1 &&
                               view <= 4 && GetString(&p, &def->stream.label) && p.empty();
                          def->stream.view_type = static_cast<StreamViewType>(view);
@@ -483,7 +483,7 @@ Status DecodeLegacy(std::string_view in, uint8_t version, TableDef* def, std::st
     return Bad("statistics");
   }
   if (version >= 2) {
-    uint8_t view;
+    uint8_t view = 0;
     if (!GetBool(&in, &def->ttl.enabled) || !GetString(&in, &def->ttl.attribute_name)) {
       return Bad("time to live");
     }
