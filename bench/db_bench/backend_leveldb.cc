@@ -105,7 +105,8 @@ class LevelDBCursor : public Cursor {
 
 leveldb::Slice ToSlice(std::string_view s) { return leveldb::Slice(s.data(), s.size()); }
 
-// LevelDB's compaction score (db/version_set.cc, VersionSet::Finalize) from
+// LevelDB's compaction score (the triggers its implementation notes describe
+// under "Compactions"; VersionSet::Finalize computes it) from
 // the leveldb.sstables listing: L0 files / 4; level L >= 1: bytes / (10^L MiB).
 // A background compaction runs while the highest score is >= 1.
 double MaxCompactionScore(const std::string& sstables) {

@@ -134,7 +134,8 @@ bool Connection::Connect(Reply* reply) {
 namespace {
 
 // "com.amazon.coral.validate#ValidationException" -> "ValidationException";
-// SDKs also drop anything after ':' (see DYNAMODB.md 4.3).
+// SDKs also drop anything after ':' (the AWS JSON 1.0 protocol specification,
+// "Operation error serialization").
 std::string ShortErrorType(std::string_view type) {
   if (const size_t hash = type.rfind('#'); hash != std::string_view::npos) {
     type.remove_prefix(hash + 1);

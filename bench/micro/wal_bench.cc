@@ -13,8 +13,8 @@
 // writes 16-byte keys (distinct per thread) and 100-byte values to the
 // default tree. Reported: items/s (all threads, real time) and p50_us/p99_us,
 // the latency percentiles of single Puts across all threads, as RocksDB's
-// microbench/db_basic_bench.cc does, and wal_syncs / puts_per_sync, counted
-// by a thin Env wrapper around the default Env: how many writers one WAL
+// microbenchmarks of basic DB operations do, and wal_syncs / puts_per_sync,
+// counted by a thin Env wrapper around the default Env: how many writers one WAL
 // sync served on average (the group size). The write buffer is large enough
 // that no flush or compaction runs during a benchmark.
 //

@@ -7,7 +7,7 @@
 // O_DIRECT (NewDirectRandomAccessFile): reads go through DirectPread
 // (aligned bounce buffer, direct_io.h).
 //
-// Errors follow LevelDB's env_posix.cc: ENOENT becomes NotFound, anything else
+// Errors follow LevelDB's POSIX Env: ENOENT becomes NotFound, anything else
 // IOError(path, strerror(errno)). Every descriptor is opened O_CLOEXEC so that
 // a forked child (crash tests, tools) never inherits the DB's files or locks.
 

@@ -8,7 +8,8 @@
 // MultiRead or MultiReadFiles batch counts as one) passes the fault check; the
 // wrapper has no ReadBatcher, so MultiReadFiles sends its requests through the
 // wrapped file's MultiRead (batched per file, not across files).
-// Modelled on LevelDB's db/fault_injection_test.cc (FaultInjectionTestEnv).
+// Modelled on the fault-injection Env of LevelDB's crash tests
+// (FaultInjectionTestEnv).
 //
 // What the crash model covers: file contents appended or written past the
 // synced length. What it does not: directory entries (a created, renamed or

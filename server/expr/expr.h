@@ -22,9 +22,11 @@
 // shared by any number of threads (hence shared_ptr<const ...>); every function
 // here is reentrant. A Placeholders object belongs to one request (not shared).
 //
-// Sources for DynamoDB behaviour: the AWS developer guide (expression syntax,
-// ReservedWords), dynalite's db/*.pegjs and validations/*.js (messages checked
-// against live DynamoDB), Alternator's test/alternator/*.py.
+// Sources for DynamoDB behaviour: the DynamoDB Developer Guide (expression
+// syntax: "Condition and filter expressions, operators, and functions in
+// DynamoDB", "Using update expressions in DynamoDB"; "Reserved words in
+// DynamoDB"); the exact messages and which error wins are observed behaviour of
+// DynamoDB (its answers to invalid expressions).
 #pragma once
 
 #include <cstdint>

@@ -116,7 +116,8 @@ Status Collect(const CondNode& n, std::vector<KeyTerm>* terms) {
   return Status::OK();
 }
 
-// The key-schema rules, in dynalite's order (checked against DynamoDB).
+// The key-schema rules, in the order DynamoDB checks them (observed behaviour
+// of DynamoDB).
 Status Resolve(const std::vector<KeyTerm>& terms, const table::TableDef& def, KeyCondition* out) {
   if (!def.sort_key.has_value() && terms.size() > 1)
     return Invalid("Query key condition not supported");

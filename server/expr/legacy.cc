@@ -1,6 +1,7 @@
 // Legacy parameters (Expected, QueryFilter, ScanFilter, AttributeUpdates)
-// converted to the expression ASTs. Messages as dynalite records them from
-// DynamoDB (validations/index.js, validations/updateItem.js).
+// converted to the expression ASTs (DynamoDB Developer Guide, "Legacy
+// DynamoDB conditional parameters"). Messages as DynamoDB answers them
+// (observed behaviour of DynamoDB).
 #include <string>
 
 #include "server/expr/ast.h"

@@ -2,9 +2,9 @@
 //
 // DynamoDB reports a syntax error before anything else, and among the other
 // errors a fixed priority that does not follow their position in the text
-// (dynalite's grammars record the order observed against DynamoDB). So the
-// parser fails fast on syntax but only *notes* semantic problems in slots, and
-// the first non-empty slot in priority order wins once the parse succeeded.
+// (the order is observed behaviour of DynamoDB). So the parser fails fast on
+// syntax but only *notes* semantic problems in slots, and the first non-empty
+// slot in priority order wins once the parse succeeded.
 //
 // Syntax errors follow PEG semantics: alternatives are tried with
 // backtracking, and the error names the furthest token any alternative reached.

@@ -157,7 +157,8 @@ def endpoint(server):
 
 
 # parameter_validation=False: let invalid requests reach the server, whose
-# answers are what these tests check (as Alternator's conftest.py does).
+# answers are what these tests check (boto3 would otherwise reject many of them
+# on the client side before any server could answer).
 CLIENT_CONFIG = dict(retries={"max_attempts": 1}, connect_timeout=10, read_timeout=120,
                      parameter_validation=False)
 

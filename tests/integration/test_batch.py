@@ -1,10 +1,9 @@
 # BatchGetItem and BatchWriteItem.
 #
 # Exact messages only from reliable sources:
-#   [DDB]   shared/DYNAMODB.md (2.1, 2.4, 2.5, 3.2, 3.3)
-#   [DYN-V] dynalite validations/batchGetItem.js, validations/batchWriteItem.js
-#   [ALT]   ScyllaDB test/alternator/test_batch.py and
-#           test_returnconsumedcapacity.py (run against real DynamoDB)
+#   [OBS]   observed behaviour of DynamoDB: its exact answers
+#   [DOC]   the DynamoDB Developer Guide and API Reference (page named at
+#           each use)
 #   [AWS]   BatchWriteItem API reference: "A single call to BatchWriteItem can
 #           transmit up to 16MB of data ... consisting of up to 25 item put or
 #           delete operations."
@@ -113,7 +112,8 @@ def test_batch_write_deletes_and_puts(client, two_tables):
 
 
 def test_batch_put_replaces_whole_item(client, two_tables):
-    # [ALT] test_batch_put_item_replace.
+    # [DOC] API Reference, BatchWriteItem: a PutRequest is a PutItem, so it
+    # replaces the whole item (also [OBS]).
     ts, _ = two_tables
     client.put_item(TableName=ts, Item={"p": S("x"), "a": S("old"), "b": N(1)})
     client.batch_write_item(RequestItems={ts: [put(ts, {"p": S("x"), "c": S("new")})]})
@@ -131,7 +131,7 @@ def test_batch_write_25_is_allowed(client, two_tables):
 
 def test_batch_write_more_than_25(client, two_tables):
     ts, tr = two_tables
-    # [DDB] 2.4: "...Member must have length less than or equal to 25".
+    # [AWS] 25 operations; [OBS] "...Member must have length less than or equal to 25".
     code, msg = bw_error(client, RequestItems={ts: [put(ts, {"p": S("i%02d" % i)}) for i in range(26)]})
     assert code == "ValidationException"
     assert "Member must have length less than or equal to 25" in msg
@@ -146,7 +146,8 @@ def test_batch_write_more_than_25(client, two_tables):
 
 def test_batch_write_empty_requests(client, two_tables):
     ts, _ = two_tables
-    # [DYN-V] RequestItems length >= 1; each table's list length >= 1.
+    # [DOC] API Reference, BatchWriteItem constraints: RequestItems length >= 1;
+    # each table's list length >= 1.
     assert bw_error(client, RequestItems={})[0] == "ValidationException"
     assert bw_error(client, RequestItems={ts: []})[0] == "ValidationException"
     # A request with neither PutRequest nor DeleteRequest.
@@ -156,8 +157,8 @@ def test_batch_write_empty_requests(client, two_tables):
 @pytest.mark.parametrize("ops", [
     ("put", "put"), ("delete", "delete"), ("delete", "put"), ("put", "delete")])
 def test_batch_write_two_operations_on_one_key(client, two_tables, ops):
-    # [ALT] test_batch_write_duplicate_*: "DynamoDB says 'Provided list of item
-    # keys contains duplicates'"; [DDB] 2.4 "no two ops on one key".
+    # [OBS] DynamoDB says "Provided list of item keys contains duplicates";
+    # [DOC] API Reference, BatchWriteItem: no two operations on one key.
     ts, tr = two_tables
 
     def req(op, table, key, extra):
@@ -171,7 +172,7 @@ def test_batch_write_two_operations_on_one_key(client, two_tables, ops):
 
 
 def test_batch_write_same_key_in_other_table_or_other_range(client, two_tables, make_table):
-    # [ALT] test_batch_write_nonduplicate_multiple_tables: not duplicates.
+    # [OBS] the same key in another table, or another range key: not duplicates.
     ts, tr = two_tables
     ts2 = make_table()
     r = client.batch_write_item(RequestItems={
@@ -185,7 +186,7 @@ def test_batch_write_same_key_in_other_table_or_other_range(client, two_tables, 
 
 
 def test_batch_write_invalid_item_rejects_whole_batch(client, two_tables):
-    # [ALT] test_batch_write_invalid_operation: a bad item fails the whole batch
+    # [OBS] a bad item fails the whole batch
     # before anything is written.
     ts, tr = two_tables
     bad_items = [
@@ -208,7 +209,7 @@ def test_batch_write_invalid_item_rejects_whole_batch(client, two_tables):
 
 
 def test_batch_write_item_too_large(client, two_tables):
-    # [DYN-V] batchWriteItem.js and [DDB] 2.1: exact text.
+    # [DOC] API Reference, BatchWriteItem: items up to 400 KB; [OBS] exact text.
     ts, _ = two_tables
     code, msg = bw_error(client, RequestItems={ts: [put(ts, {"p": S("big"), "d": S("x" * (400 * 1024))})]})
     assert (code, msg) == ("ValidationException", "Item size has exceeded the maximum allowed size")
@@ -226,7 +227,7 @@ def test_batch_write_missing_table(client, two_tables):
 
 
 def test_batch_write_consumed_capacity(client, two_tables):
-    # [ALT] test_multi_table_batch_write_item (run against AWS) and [DDB] 3.3:
+    # [DOC] "DynamoDB read and write operations" (BatchWriteItem) and [OBS]:
     # each item rounded up to 1 KB separately, one entry per table.
     ts, tr = two_tables
     client.put_item(TableName=tr, Item={"p": S("old"), "c": N(1)})
@@ -271,7 +272,7 @@ def test_batch_get_100_keys_across_tables(client, filled_two):
 
 
 def test_batch_get_missing_items_are_omitted(client, filled_two):
-    # [ALT] test_batch_get_item_missing / _completely_missing.
+    # [OBS] missing keys (some, or all of a table's) are left out of Responses.
     ts, tr, items_s, _ = filled_two
     r = client.batch_get_item(RequestItems={
         ts: {"Keys": [{"p": S("nope1")}, {"p": items_s[3]["p"]}, {"p": S("nope2")}]},
@@ -291,14 +292,15 @@ def test_batch_get_projection_per_table(client, filled_two):
     assert multiset(r["Responses"][ts]) == multiset(
         [{"w": i["w"], "m": {"M": {"k": i["m"]["M"]["k"]}}} for i in items_s[:5]])
     assert multiset(r["Responses"][tr]) == multiset([{"c": i["c"]} for i in items_r[:5]])
-    # Legacy AttributesToGet ([ALT] test_batch_get_item_attributes_to_get).
+    # Legacy AttributesToGet ([OBS]).
     r = client.batch_get_item(RequestItems={ts: {"Keys": [{"p": items_s[7]["p"]}], "AttributesToGet": ["p", "v"]}})
     assert r["Responses"][ts] == [{"p": items_s[7]["p"], "v": items_s[7]["v"]}]
 
 
 def test_batch_get_too_many_keys(client, filled_two):
     ts, tr, items_s, items_r = filled_two
-    # [DDB] 2.4 and [DYN-V]: more than 100 keys across tables.
+    # [DOC] API Reference, BatchGetItem: at most 100 items; [OBS] the text, for
+    # more than 100 keys across tables.
     code, msg = bg_error(client, RequestItems={
         ts: {"Keys": [{"p": i["p"]} for i in items_s]},                          # 60
         tr: {"Keys": [{"p": i["p"], "c": i["c"]} for i in items_r[:41]]}})       # 41
@@ -309,7 +311,7 @@ def test_batch_get_too_many_keys(client, filled_two):
 
 
 def test_batch_get_duplicate_keys(client, filled_two):
-    # [DDB] 2.4 and [DYN-V]: exact text.
+    # [OBS]: exact text.
     ts, tr, _, _ = filled_two
     code, msg = bg_error(client, RequestItems={ts: {"Keys": [{"p": S("s01")}, {"p": S("s02")}, {"p": S("s01")}]}})
     assert (code, msg) == ("ValidationException", "Provided list of item keys contains duplicates")
@@ -338,10 +340,10 @@ def test_batch_get_missing_table(client, filled_two):
 
 
 def test_batch_get_consumed_capacity(client, two_tables):
-    # [DDB] 3.2: each item rounded up to 4 KB separately, then summed
-    # (1.5 KB + 6.5 KB = 1 + 2 = 3 units strong); [ALT]
-    # test_multi_table_batch_get_items: one entry per table, eventual = half,
-    # a missing item counts like an empty item.
+    # [DOC] "DynamoDB read and write operations" (BatchGetItem): each item
+    # rounded up to 4 KB separately, then summed (1.5 KB + 6.5 KB = 1 + 2 = 3
+    # units strong); [OBS]: one entry per table, eventual = half, a missing
+    # item counts like an empty item.
     ts, tr = two_tables
     client.put_item(TableName=ts, Item={"p": S("g1"), "d": S("x" * (1536 - 4))})    # 1536 B
     client.put_item(TableName=ts, Item={"p": S("g2"), "d": S("x" * (6656 - 4))})    # 6656 B

@@ -99,6 +99,7 @@ def test_cli_validation_error_message(aws_cli):
     code, _, _, err = aws_cli.run("describe-table", "--table-name", "abc;")
     assert code != 0
     assert "ValidationException" in err
-    # dynalite validations (regex constraint), as in test_tables.py.
+    # DynamoDB's constraint error for TableName's pattern (API Reference,
+    # DescribeTable: TableName [a-zA-Z0-9_.-]+), as in test_tables.py.
     assert ("Value 'abc;' at 'tableName' failed to satisfy constraint: Member must satisfy "
             "regular expression pattern: [a-zA-Z0-9_.-]+") in err

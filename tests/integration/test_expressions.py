@@ -1,7 +1,9 @@
 # Condition, update and projection expressions, and the legacy parameters.
-# Exact messages come from shared/DYNAMODB.md section 2.3 and from dynalite's
-# tests (test/updateItem.js, test/query.js, test/batchGetItem.js), which were
-# checked against live DynamoDB; each assertion names its source.
+# Exact messages are DynamoDB's own answers to these requests (observed
+# behaviour of DynamoDB); the rules behind them are in the DynamoDB Developer
+# Guide ("Using expressions in DynamoDB" and its sub-pages, "Reserved words in
+# DynamoDB", "Legacy DynamoDB conditional parameters"); each assertion names
+# its source.
 
 import pytest
 from botocore.exceptions import ClientError
@@ -193,7 +195,7 @@ def test_condition_with_name_placeholders(client, item_table):
 def test_unknown_function(client, item_table):
     with pytest.raises(ClientError) as e:
         holds(client, item_table, "foo(n)")
-    # DYNAMODB.md 2.3.
+    # Observed behaviour of DynamoDB (an unknown function).
     assert error_of(e) == ("ValidationException", "Invalid ConditionExpression: Invalid function name; function: foo")
 
 
@@ -202,14 +204,14 @@ def test_condition_syntax_error(client, item_table):
         holds(client, item_table, "n = = :v", {":v": N(1)})
     code, msg = error_of(e)
     assert code == "ValidationException"
-    # DYNAMODB.md 2.3 (AWS continues 'token: "=", near: ...').
+    # Observed behaviour of DynamoDB (AWS continues 'token: "=", near: ...').
     assert msg.startswith("Invalid ConditionExpression: Syntax error; ")
 
 
 def test_empty_condition_expression(client, item_table):
     with pytest.raises(ClientError) as e:
         client.update_item(TableName=item_table, Key=KEY, ConditionExpression="")
-    # dynalite test/updateItem.js "empty ConditionExpression".
+    # Observed behaviour of DynamoDB (an empty ConditionExpression).
     assert error_of(e) == ("ValidationException", "Invalid ConditionExpression: The expression can not be empty;")
 
 
@@ -245,20 +247,20 @@ def test_set_arithmetic_precision(client, item_table):
 
 def test_set_arithmetic_on_missing_attribute_is_error(client, item_table):
     code, msg = update_error(client, item_table, "SET c = nothere + :one", {":one": N(1)})
-    # dynalite test/updateItem.js "reference non-existent attribute".
+    # Observed behaviour of DynamoDB (arithmetic on an attribute the item lacks).
     assert (code, msg) == ("ValidationException",
                            "The provided expression refers to an attribute that does not exist in the item")
 
 
 def test_set_arithmetic_wrong_runtime_type(client, item_table):
     code, msg = update_error(client, item_table, "SET c = s + :one", {":one": N(1)})
-    # dynalite test/updateItem.js "using expression to delete/add incorrect types".
+    # Observed behaviour of DynamoDB (an operand of the wrong type at run time).
     assert (code, msg) == ("ValidationException", "An operand in the update expression has an incorrect data type")
 
 
 def test_set_arithmetic_wrong_literal_type(client, item_table):
     code, msg = update_error(client, item_table, "SET c = n + :s", {":s": S("x")})
-    # dynalite test/updateItem.js "incorrect types to functions".
+    # Observed behaviour of DynamoDB (a literal operand of the wrong type).
     assert (code, msg) == ("ValidationException",
                            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
                            "operator or function: +, operand type: S")
@@ -282,7 +284,7 @@ def test_list_append_with_if_not_exists(client, item_table):
 
 def test_list_append_wrong_type(client, item_table):
     code, msg = update_error(client, item_table, "SET l = list_append(l, :s)", {":s": S("x")})
-    # dynalite test/updateItem.js "incorrect types to functions" (list_append, S).
+    # Observed behaviour of DynamoDB (a literal operand of the wrong type: list_append, S).
     assert (code, msg) == ("ValidationException",
                            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
                            "operator or function: list_append, operand type: S")
@@ -312,7 +314,7 @@ def test_set_list_index_past_end_appends(client, item_table):
 
 def test_set_nested_in_missing_parent_is_error(client, item_table):
     code, msg = update_error(client, item_table, "SET nomap.a = :v", {":v": N(1)})
-    # dynalite test/updateItem.js "update non-existent nested attribute".
+    # Observed behaviour of DynamoDB (SET under a parent the item lacks).
     assert (code, msg) == ("ValidationException",
                            "The document path provided in the update expression is invalid for update")
 
@@ -359,13 +361,13 @@ def test_add_and_delete_sets(client, item_table):
 def test_add_set_type_mismatch(client, item_table):
     code, msg = update_error(client, item_table, "ADD ss :v", {":v": {"NS": ["1"]}})
     assert code == "ValidationException"
-    # dynalite test/updateItem.js "using expression to delete/add incorrect types".
+    # Observed behaviour of DynamoDB (ADD of a set of another type).
     assert msg == "An operand in the update expression has an incorrect data type"
 
 
 def test_add_wrong_operand_type(client, item_table):
     code, msg = update_error(client, item_table, "ADD s :v", {":v": S("x")})
-    # dynalite test/updateItem.js "incorrect types in UpdateExpression" (ADD, STRING).
+    # Observed behaviour of DynamoDB (ADD with a string operand: ADD, STRING).
     assert (code, msg) == ("ValidationException",
                            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
                            "operator: ADD, operand type: STRING")
@@ -381,7 +383,7 @@ def test_all_four_clauses_together(client, item_table):
 
 def test_section_twice_is_error(client, item_table):
     code, msg = update_error(client, item_table, "SET a = :v SET b = :v", {":v": N(1)})
-    # dynalite test/updateItem.js "multiple sections".
+    # Observed behaviour of DynamoDB (a section used twice).
     assert (code, msg) == ("ValidationException",
                            'Invalid UpdateExpression: The "SET" section can only be used once in an update expression;')
 
@@ -389,19 +391,19 @@ def test_section_twice_is_error(client, item_table):
 def test_update_syntax_error(client, item_table):
     code, msg = update_error(client, item_table, "SET a", None)
     assert code == "ValidationException"
-    # DYNAMODB.md 2.3; dynalite test/updateItem.js.
+    # Observed behaviour of DynamoDB (a syntax error).
     assert msg.startswith("Invalid UpdateExpression: Syntax error; ")
 
 
 def test_empty_update_expression(client, item_table):
     code, msg = update_error(client, item_table, "")
-    # dynalite test/updateItem.js "empty UpdateExpression".
+    # Observed behaviour of DynamoDB (an empty UpdateExpression).
     assert (code, msg) == ("ValidationException", "Invalid UpdateExpression: The expression can not be empty;")
 
 
 def test_overlapping_paths(client, item_table):
     code, msg = update_error(client, item_table, "SET a = :v REMOVE a", {":v": N(1)})
-    # dynalite test/updateItem.js "overlapping paths" ('set a = b remove a').
+    # Observed behaviour of DynamoDB (overlapping paths: 'set a = b remove a').
     assert (code, msg) == ("ValidationException",
                            "Invalid UpdateExpression: Two document paths overlap with each other; must remove or "
                            "rewrite one of these paths; path one: [a], path two: [a]")
@@ -410,7 +412,7 @@ def test_overlapping_paths(client, item_table):
 def test_overlapping_parent_and_child(client, item_table):
     code, msg = update_error(client, item_table, "SET m = :v, m.x = :v", {":v": N(1)})
     assert code == "ValidationException"
-    # DYNAMODB.md 2.3.
+    # Observed behaviour of DynamoDB (a path and its child).
     assert msg.startswith("Invalid UpdateExpression: Two document paths overlap with each other; "
                           "must remove or rewrite one of these paths; ")
     assert item(client, item_table)["m"]["M"]["x"] == N(1)
@@ -418,7 +420,7 @@ def test_overlapping_parent_and_child(client, item_table):
 
 def test_update_key_attribute(client, item_table):
     code, msg = update_error(client, item_table, "SET p = :v", {":v": S("other")})
-    # dynalite test/updateItem.js "trying to update key"; DYNAMODB.md 2.3.
+    # Observed behaviour of DynamoDB (an UpdateExpression that sets a key attribute).
     assert (code, msg) == ("ValidationException",
                            "One or more parameter values were invalid: Cannot update attribute p. "
                            "This attribute is part of the key")
@@ -438,7 +440,7 @@ def test_update_key_attribute_other_clauses(client, table_s, expr, values):
 
 def test_reserved_word_in_update(client, item_table):
     code, msg = update_error(client, item_table, "SET name = :v", {":v": S("x")})
-    # dynalite test/updateItem.js "reserved keywords"; DYNAMODB.md 2.2.
+    # "Reserved words in DynamoDB"; the text is observed behaviour of DynamoDB.
     assert (code, msg) == ("ValidationException",
                            "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: name")
 
@@ -446,7 +448,8 @@ def test_reserved_word_in_update(client, item_table):
 def test_reserved_word_in_condition(client, item_table):
     with pytest.raises(ClientError) as e:
         holds(client, item_table, "attribute_exists(status)")
-    # dynalite test/query.js "reserved keywords" (Invalid FilterExpression: ...).
+    # "Reserved words in DynamoDB"; observed behaviour of DynamoDB (the text is the
+    # same for a FilterExpression: Invalid FilterExpression: ...).
     assert error_of(e) == ("ValidationException",
                            "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: status")
 
@@ -454,7 +457,7 @@ def test_reserved_word_in_condition(client, item_table):
 def test_reserved_word_in_projection(client, item_table):
     with pytest.raises(ClientError) as e:
         client.get_item(TableName=item_table, Key=KEY, ProjectionExpression="s, Data")
-    # Keyword echoed as written (dynalite test/updateItem.js 'abOrt', 'Absolute').
+    # Keyword echoed as written, e.g. 'abOrt', 'Absolute' (observed behaviour of DynamoDB).
     assert error_of(e) == ("ValidationException",
                            "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: Data")
 
@@ -468,14 +471,14 @@ def test_reserved_word_through_placeholder_is_fine(client, item_table):
 
 def test_unused_attribute_name(client, item_table):
     code, msg = update_error(client, item_table, "SET a = :v", {":v": N(1)}, {"#unused": "x"})
-    # DYNAMODB.md 2.3; dynalite test/updateItem.js "extra ExpressionAttributeNames".
+    # Observed behaviour of DynamoDB (an unused ExpressionAttributeNames entry).
     assert (code, msg) == ("ValidationException",
                            "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}")
 
 
 def test_unused_attribute_value(client, item_table):
     code, msg = update_error(client, item_table, "SET a = :v", {":v": N(1), ":extra": N(2)})
-    # DYNAMODB.md 2.3; dynalite test/updateItem.js "extra ExpressionAttributeValues".
+    # Observed behaviour of DynamoDB (an unused ExpressionAttributeValues entry).
     assert (code, msg) == ("ValidationException",
                            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:extra}")
 
@@ -488,7 +491,7 @@ def test_placeholder_used_only_in_condition_counts_as_used(client, item_table):
 
 def test_undefined_attribute_name(client, item_table):
     code, msg = update_error(client, item_table, "SET #x = :v", {":v": N(1)})
-    # DYNAMODB.md 2.3; dynalite test/updateItem.js.
+    # Observed behaviour of DynamoDB (an undefined attribute name placeholder).
     assert (code, msg) == ("ValidationException",
                            "Invalid UpdateExpression: An expression attribute name used in the document path is "
                            "not defined; attribute name: #x")
@@ -496,7 +499,7 @@ def test_undefined_attribute_name(client, item_table):
 
 def test_undefined_attribute_value(client, item_table):
     code, msg = update_error(client, item_table, "SET a = :nope", {":v": N(1)}, ConditionExpression="n = :v")
-    # DYNAMODB.md 2.3; dynalite test/updateItem.js.
+    # Observed behaviour of DynamoDB (an undefined attribute value placeholder).
     assert (code, msg) == ("ValidationException",
                            "Invalid UpdateExpression: An expression attribute value used in expression is not "
                            "defined; attribute value: :nope")
@@ -514,7 +517,7 @@ def test_empty_expression_attribute_values(client, item_table):
     with pytest.raises(ClientError) as e:
         client.update_item(TableName=item_table, Key=KEY, UpdateExpression="SET a = :v",
                            ExpressionAttributeValues={})
-    # DYNAMODB.md 2.3; dynalite test/updateItem.js.
+    # Observed behaviour of DynamoDB (an empty ExpressionAttributeValues map).
     assert error_of(e) == ("ValidationException", "ExpressionAttributeValues must not be empty")
 
 
@@ -522,7 +525,7 @@ def test_bad_placeholder_key(client, item_table):
     with pytest.raises(ClientError) as e:
         client.update_item(TableName=item_table, Key=KEY, UpdateExpression="SET a = :v",
                            ExpressionAttributeValues={":v": N(1), "b": N(2)})
-    # dynalite test/updateItem.js "invalid keys in ExpressionAttributeValues".
+    # Observed behaviour of DynamoDB (a key without ':' in ExpressionAttributeValues).
     assert error_of(e) == ("ValidationException", 'ExpressionAttributeValues contains invalid key: Syntax error; key: "b"')
 
 
@@ -598,7 +601,7 @@ def test_expected_comparison_operators(client, item_table):
 def test_expected_invalid_combination(client, item_table):
     with pytest.raises(ClientError) as e:
         client.put_item(TableName=item_table, Item=BASE_ITEM, Expected={"n": {"Exists": True}})
-    # dynalite test/updateItem.js "Exists true with no value".
+    # Observed behaviour of DynamoDB (Expected with Exists true and no Value).
     assert error_of(e) == ("ValidationException",
                            "One or more parameter values were invalid: Value must be provided when Exists is true "
                            "for Attribute: n")
@@ -621,7 +624,7 @@ def test_attribute_updates(client, item_table):
 
 
 def test_attribute_updates_list_add(client, item_table):
-    # dynalite test/updateItem.js "should add list value".
+    # Observed behaviour of DynamoDB (AttributeUpdates ADD appends to a list).
     client.update_item(TableName=item_table, Key=KEY,
                        AttributeUpdates={"l": {"Action": "ADD", "Value": {"L": [S("z")]}}})
     assert item(client, item_table)["l"]["L"][-1] == S("z")
@@ -631,7 +634,7 @@ def test_attribute_updates_bad_action(client, item_table):
     with pytest.raises(ClientError) as e:
         client.update_item(TableName=item_table, Key=KEY,
                            AttributeUpdates={"s": {"Action": "ADD", "Value": S("x")}})
-    # dynalite test/updateItem.js "trying to add incorrect types".
+    # Observed behaviour of DynamoDB (AttributeUpdates ADD on a string).
     assert error_of(e) == ("ValidationException",
                            "One or more parameter values were invalid: ADD action is not supported for the type S")
 
@@ -654,7 +657,8 @@ def test_mixing_expected_and_condition_expression(client, item_table):
     with pytest.raises(ClientError) as e:
         client.put_item(TableName=item_table, Item=BASE_ITEM, Expected={"n": {"Value": N(5)}},
                         ConditionExpression="attribute_exists(n)")
-    # dynalite test/updateItem.js / query.js message format; DYNAMODB.md 2.3.
+    # "Legacy DynamoDB conditional parameters": no mixing; the message format is
+    # observed behaviour of DynamoDB.
     assert error_of(e) == ("ValidationException",
                            "Can not use both expression and non-expression parameters in the same request: "
                            "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}")
@@ -673,7 +677,7 @@ def test_mixing_attribute_updates_and_update_expression(client, item_table):
 def test_mixing_attributes_to_get_and_projection(client, item_table):
     with pytest.raises(ClientError) as e:
         client.get_item(TableName=item_table, Key=KEY, AttributesToGet=["n"], ProjectionExpression="s")
-    # dynalite test/batchGetItem.js.
+    # Observed behaviour of DynamoDB (AttributesToGet with ProjectionExpression).
     assert error_of(e) == ("ValidationException",
                            "Can not use both expression and non-expression parameters in the same request: "
                            "Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
@@ -683,7 +687,7 @@ def test_expression_attribute_values_without_expression(client, item_table):
     with pytest.raises(ClientError) as e:
         client.update_item(TableName=item_table, Key=KEY, Expected={"n": {"Value": N(5)}},
                            ExpressionAttributeValues={":v": N(1)})
-    # dynalite test/updateItem.js "ExpressionAttributeValues but no ConditionExpression".
+    # Observed behaviour of DynamoDB (ExpressionAttributeValues without any expression).
     assert error_of(e) == ("ValidationException",
                            "ExpressionAttributeValues can only be specified when using expressions: "
                            "UpdateExpression and ConditionExpression are null")

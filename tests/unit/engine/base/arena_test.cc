@@ -18,7 +18,7 @@ TEST_CASE("arena: empty") {
   CHECK(arena.MemoryUsage() == 0);
 }
 
-// After LevelDB's util/arena_test.cc: mostly small allocations, some large;
+// After LevelDB's arena unit test: mostly small allocations, some large;
 // every byte is written and checked at the end.
 TEST_CASE("arena: many random-size allocations keep their contents") {
   constexpr int kN = 100000;

