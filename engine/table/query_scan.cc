@@ -102,9 +102,9 @@ Status ReadItem(lsm::DB* db, const TableHandle& t, const lsm::ReadOptions& ro, c
 }
 
 Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
-                         const SortKeyCondition& cond, bool forward,
-                         const std::optional<Item>& exclusive_start_key, size_t byte_budget,
-                         size_t limit, const lsm::Snapshot* snapshot, QueryPage* out) {
+                         const SortKeyCondition& cond, bool forward, const ItemKey* exclusive_start,
+                         size_t byte_budget, size_t limit, const lsm::Snapshot* snapshot,
+                         QueryPage* out) {
   *out = QueryPage();
   const TableDef& def = t.def();
   if (pk.type() != def.partition_key.type) return Status::InvalidArgument(kConditionTypeMismatch);
@@ -123,16 +123,12 @@ Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
   KeyRange range;
   Status s = SortKeyRange(pk, cond.op, cond.a, cond.b ? &*cond.b : nullptr, &range);
   if (!s.ok()) return s;
-  if (exclusive_start_key) {
-    s = ValidateKeyOnly(def, *exclusive_start_key);
-    if (!s.ok()) return s;
-    if (!(*exclusive_start_key->Find(def.partition_key.name) == pk)) {
+  if (exclusive_start != nullptr) {
+    const Value* start_pk = exclusive_start->attributes.Find(def.partition_key.name);
+    if (start_pk == nullptr || !(*start_pk == pk)) {
       return Status::InvalidArgument("The provided starting key is invalid");
     }
-    std::string ek;
-    s = EncodeItemKey(pk, def.sort_key ? exclusive_start_key->Find(def.sort_key->name) : nullptr,
-                      &ek);
-    if (!s.ok()) return s;
+    std::string ek = exclusive_start->encoded;
     if (forward) {
       ek.push_back('\0');  // the smallest key after ek
       if (ek > range.start) range.start = std::move(ek);
@@ -157,19 +153,16 @@ Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
 }
 
 Status ScanHashRange(lsm::DB* db, const TableHandle& t, uint64_t lo, uint64_t hi,
-                     const std::optional<Item>& exclusive_start_key, size_t byte_budget,
-                     size_t limit, const lsm::Snapshot* snapshot, ScanPage* out) {
+                     const ItemKey* exclusive_start, size_t byte_budget, size_t limit,
+                     const lsm::Snapshot* snapshot, ScanPage* out) {
   *out = ScanPage();
   if (hi != 0 && lo >= hi) return Status::OK();
   KeyRange range;
   range.start = BigEndian64(lo);
   if (hi != 0) range.limit = BigEndian64(hi);
-  if (exclusive_start_key) {
-    ItemKey ek;
-    Status s = t.LocateKey(*exclusive_start_key, &ek);
-    if (!s.ok()) return s;
-    ek.encoded.push_back('\0');
-    if (ek.encoded > range.start) range.start = std::move(ek.encoded);
+  if (exclusive_start != nullptr) {
+    std::string ek = exclusive_start->encoded + '\0';  // the smallest key after it
+    if (ek > range.start) range.start = std::move(ek);
   }
   if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
   // Key order within the table does not change with a split, so a partition

@@ -50,13 +50,14 @@ using ScanPage = Page;
 Status ReadItem(lsm::DB* db, const TableHandle& t, const lsm::ReadOptions& ro, const ItemKey& key,
                 std::optional<Item>* out, std::string* raw = nullptr);
 
+// exclusive_start: the located key to resume after (nullptr: from the start).
 Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
-                         const SortKeyCondition& cond, bool forward,
-                         const std::optional<Item>& exclusive_start_key, size_t byte_budget,
-                         size_t limit, const lsm::Snapshot* snapshot, QueryPage* out);
+                         const SortKeyCondition& cond, bool forward, const ItemKey* exclusive_start,
+                         size_t byte_budget, size_t limit, const lsm::Snapshot* snapshot,
+                         QueryPage* out);
 
 Status ScanHashRange(lsm::DB* db, const TableHandle& t, uint64_t lo, uint64_t hi,
-                     const std::optional<Item>& exclusive_start_key, size_t byte_budget,
-                     size_t limit, const lsm::Snapshot* snapshot, ScanPage* out);
+                     const ItemKey* exclusive_start, size_t byte_budget, size_t limit,
+                     const lsm::Snapshot* snapshot, ScanPage* out);
 
 }  // namespace basalt::table

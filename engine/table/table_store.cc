@@ -534,17 +534,16 @@ Status TableStore::PrepareWrite(std::string_view table, WriteOp::Kind kind, Item
 }
 
 Status TableStore::Query(const TableHandle& table, const Value& pk, const SortKeyCondition& cond,
-                         bool forward, const std::optional<Item>& exclusive_start_key,
-                         size_t byte_budget, size_t limit, const lsm::Snapshot* snapshot,
-                         QueryPage* out) {
-  return QueryPartitionKey(db_.get(), table, pk, cond, forward, exclusive_start_key, byte_budget,
+                         bool forward, const ItemKey* exclusive_start, size_t byte_budget,
+                         size_t limit, const lsm::Snapshot* snapshot, QueryPage* out) {
+  return QueryPartitionKey(db_.get(), table, pk, cond, forward, exclusive_start, byte_budget,
                            limit, snapshot, out);
 }
 
 Status TableStore::Scan(const TableHandle& table, uint64_t lo, uint64_t hi,
-                        const std::optional<Item>& exclusive_start_key, size_t byte_budget,
-                        size_t limit, const lsm::Snapshot* snapshot, ScanPage* out) {
-  return ScanHashRange(db_.get(), table, lo, hi, exclusive_start_key, byte_budget, limit, snapshot,
+                        const ItemKey* exclusive_start, size_t byte_budget, size_t limit,
+                        const lsm::Snapshot* snapshot, ScanPage* out) {
+  return ScanHashRange(db_.get(), table, lo, hi, exclusive_start, byte_budget, limit, snapshot,
                        out);
 }
 
@@ -596,9 +595,12 @@ Status TableStore::Query(std::string_view table, const Value& pk, const SortKeyC
                          QueryPage* out) {
   *out = QueryPage();
   TableRef t;
+  ItemKey start;
   Status s = Resolve(table, &t);
+  if (s.ok() && exclusive_start_key) s = t->LocateKey(*exclusive_start_key, &start);
   if (!s.ok()) return s;
-  return Query(*t, pk, cond, forward, exclusive_start_key, byte_budget, limit, snapshot, out);
+  return Query(*t, pk, cond, forward, exclusive_start_key ? &start : nullptr, byte_budget, limit,
+               snapshot, out);
 }
 
 Status TableStore::Scan(std::string_view table, uint64_t lo, uint64_t hi,
@@ -606,9 +608,12 @@ Status TableStore::Scan(std::string_view table, uint64_t lo, uint64_t hi,
                         size_t limit, const lsm::Snapshot* snapshot, ScanPage* out) {
   *out = ScanPage();
   TableRef t;
+  ItemKey start;
   Status s = Resolve(table, &t);
+  if (s.ok() && exclusive_start_key) s = t->LocateKey(*exclusive_start_key, &start);
   if (!s.ok()) return s;
-  return Scan(*t, lo, hi, exclusive_start_key, byte_budget, limit, snapshot, out);
+  return Scan(*t, lo, hi, exclusive_start_key ? &start : nullptr, byte_budget, limit, snapshot,
+              out);
 }
 
 // ---- Time to Live ----

@@ -254,25 +254,24 @@ class TableStore {
   Status PrepareWrite(std::string_view table, WriteOp::Kind kind, Item item, WriteOp* op);
 
   // Items with partition key `pk` whose sort key satisfies `cond`, in sort
-  // key order (forward) or reverse, starting after exclusive_start_key (key
-  // attributes of an item; must have partition key pk). Stops after `limit`
+  // key order (forward) or reverse, starting after exclusive_start (a located
+  // key with partition key pk; nullptr: from the start). Stops after `limit`
   // items (0 = no limit) or once the items read reach `byte_budget` bytes
   // (0 = no budget; at least one item is read per page). InvalidArgument if
   // pk or the operands have the wrong type, or the table has no sort key and
   // cond.op != kAll.
   Status Query(const TableHandle& table, const Value& pk, const SortKeyCondition& cond,
-               bool forward, const std::optional<Item>& exclusive_start_key, size_t byte_budget,
-               size_t limit, const lsm::Snapshot* snapshot, QueryPage* out);
+               bool forward, const ItemKey* exclusive_start, size_t byte_budget, size_t limit,
+               const lsm::Snapshot* snapshot, QueryPage* out);
   // Items whose partition hash h satisfies lo <= h < hi (hi == 0 means 2^64),
   // in hash order (then partition key, sort key), across the partitions
-  // overlapping the range; resumable after exclusive_start_key. Same
+  // overlapping the range; resumable after exclusive_start. Same
   // limit/budget rules as Query.
-  Status Scan(const TableHandle& table, uint64_t lo, uint64_t hi,
-              const std::optional<Item>& exclusive_start_key, size_t byte_budget, size_t limit,
-              const lsm::Snapshot* snapshot, ScanPage* out);
+  Status Scan(const TableHandle& table, uint64_t lo, uint64_t hi, const ItemKey* exclusive_start,
+              size_t byte_budget, size_t limit, const lsm::Snapshot* snapshot, ScanPage* out);
 
-  // The same by table name: Resolve, then LocateKey (Key parameters) or
-  // LocateItem (PutItem's item), then the call above.
+  // The same by table name: Resolve, then LocateKey (Key parameters and
+  // exclusive start keys) or LocateItem (PutItem's item), then the call above.
   Status GetItem(std::string_view table, const Item& key, const lsm::Snapshot* snapshot,
                  std::optional<Item>* out);
   // Unconditional put of a whole item; *old (optional) receives the old item.

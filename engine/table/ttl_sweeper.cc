@@ -74,7 +74,13 @@ Status TtlSweeper::SweepTable(const std::string& name, TtlStats* stats) {
     if (!ttl.enabled || ttl.attribute_name.empty()) return Status::OK();
     const std::string& attr = ttl.attribute_name;
     ScanPage page;
-    s = store_->Scan(*t, 0, 0, start, options_.scan_page_bytes, 0, nullptr, &page);
+    ItemKey start_key;
+    if (start) {
+      s = t->LocateKey(*start, &start_key);
+      if (!s.ok()) return s;
+    }
+    s = store_->Scan(*t, 0, 0, start ? &start_key : nullptr, options_.scan_page_bytes, 0, nullptr,
+                     &page);
     if (!s.ok()) return s;
     stats->items_scanned += page.count;
     scanned_.fetch_add(page.count, std::memory_order_relaxed);

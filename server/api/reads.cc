@@ -271,15 +271,18 @@ int CompareKeys(const Value& a, const Value& b) {
   return a.bytes().compare(b.bytes());
 }
 
-// The ExclusiveStartKey of a Query: exactly the table's key attributes, the
-// partition key of the query, a sort key inside the condition.
-void CheckQueryStartKey(const TableDef& def, const expr::KeyCondition& kc, const Item& key) {
+// The ExclusiveStartKey of a Query, located once: exactly the table's key
+// attributes, the partition key of the query, a sort key inside the condition.
+table::ItemKey LocateQueryStartKey(const table::TableHandle& t, const expr::KeyCondition& kc,
+                                   const Item& key) {
+  const TableDef& def = t.def();
   const std::vector<std::string> names = KeyNames(def);
   if (key.size() != names.size()) throw ValidationError(std::string(kBadStartKey));
   for (const auto& n : names) {
     if (!key.Contains(n)) throw ValidationError(std::string(kBadStartKey));
   }
-  Status s = table::ValidateKeyOnly(def, key);
+  table::ItemKey located;
+  Status s = t.LocateKey(key, &located);
   if (!s.ok()) {
     if (s.Is(Status::SubCode::kKeySchemaMismatch)) throw ValidationError(std::string(s.message()));
     throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
@@ -290,7 +293,7 @@ void CheckQueryStartKey(const TableDef& def, const expr::KeyCondition& kc, const
       throw ValidationError(
           "The provided starting key is outside query boundaries based on provided conditions");
     }
-    return;
+    return located;
   }
   const Value& sk = *key.Find(def.sort_key->name);
   const int c1 = CompareKeys(sk, kc.sk.a);
@@ -328,6 +331,7 @@ void CheckQueryStartKey(const TableDef& def, const expr::KeyCondition& kc, const
   if (!pk_matches) {
     throw ValidationError("The query can return at most one row and cannot be restarted");
   }
+  return located;
 }
 
 size_t PageLimit(const ReadRequest& r) { return r.limit ? static_cast<size_t>(*r.limit) : 0; }
@@ -355,7 +359,8 @@ json::object Query(Context& ctx, const json::object& req) {
   } else {
     CheckExpr(expr::KeyConditionFromLegacy(legacy_keys, def, &kc));
   }
-  if (r.start_key) CheckQueryStartKey(def, kc, *r.start_key);
+  std::optional<table::ItemKey> start;
+  if (r.start_key) start = LocateQueryStartKey(*t, kc, *r.start_key);
   for (const auto& k : KeyNames(def)) {
     if (std::find(r.filter_heads.begin(), r.filter_heads.end(), k) != r.filter_heads.end()) {
       throw ValidationError(
@@ -365,8 +370,8 @@ json::object Query(Context& ctx, const json::object& req) {
   }
 
   table::QueryPage page;
-  CheckData(ctx.store->Query(*t, kc.pk, kc.sk, forward, r.start_key, kPageBytes, PageLimit(r),
-                             nullptr, &page));
+  CheckData(ctx.store->Query(*t, kc.pk, kc.sk, forward, start ? &*start : nullptr, kPageBytes,
+                             PageLimit(r), nullptr, &page));
   return Respond(r, def, page);
 }
 
@@ -428,10 +433,12 @@ json::object Scan(Context& ctx, const json::object& req) {
              ? 0
              : static_cast<uint64_t>((static_cast<u128>(*segment + 1) << 64) / n);
   }
+  std::optional<table::ItemKey> start;
   if (r.start_key) {
-    Status s = table::ValidateKeyOnly(def, *r.start_key);
+    start.emplace();
+    Status s = t->LocateKey(*r.start_key, &*start);
     if (!s.ok()) throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
-    const uint64_t h = table::PartitionHash(*r.start_key->Find(def.partition_key.name));
+    const uint64_t h = start->hash;
     if (h < lo || (hi != 0 && h >= hi)) {
       throw ValidationError(fmt::format(
           "{}: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. "
@@ -441,7 +448,8 @@ json::object Scan(Context& ctx, const json::object& req) {
   }
 
   table::ScanPage page;
-  CheckData(ctx.store->Scan(*t, lo, hi, r.start_key, kPageBytes, PageLimit(r), nullptr, &page));
+  CheckData(ctx.store->Scan(*t, lo, hi, start ? &*start : nullptr, kPageBytes, PageLimit(r),
+                            nullptr, &page));
   return Respond(r, def, page);
 }
 
