@@ -62,6 +62,9 @@ class [[nodiscard]] Status {
     kDuplicateKeys = 13,
     // engine/table: the store is closed or closing.
     kStoreClosed = 14,
+    // engine/table: an item's value for a secondary index key attribute
+    // cannot be indexed (wrong type, empty, too large).
+    kIndexKeyInvalid = 15,
   };
 
   Status() noexcept = default;

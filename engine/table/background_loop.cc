@@ -7,8 +7,25 @@ namespace basalt::table {
 void BackgroundLoop::Start(uint32_t interval_ms, std::function<void()> task) {
   thread_ = std::thread([this, interval_ms, task = std::move(task)] {
     const auto interval = std::chrono::milliseconds(interval_ms);
-    while (WaitUntil(std::chrono::steady_clock::now() + interval)) task();
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait_until(l, std::chrono::steady_clock::now() + interval,
+                       [&] { return stop_.load(std::memory_order_acquire) || wake_; });
+        wake_ = false;
+        if (stop_.load(std::memory_order_acquire)) return;
+      }
+      task();
+    }
   });
+}
+
+void BackgroundLoop::Wake() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
 }
 
 void BackgroundLoop::Stop() {

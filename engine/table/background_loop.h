@@ -34,6 +34,9 @@ class BackgroundLoop {
   // Runs task every interval_ms (> 0) on a new thread.
   void Start(uint32_t interval_ms, std::function<void()> task);
   void Stop();
+  // Runs the task as soon as it is not running, without waiting for the
+  // interval (e.g. new work arrived). Harmless before Start or after Stop.
+  void Wake();
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
   // Sleeps until `deadline` or until Stop; returns false if stopping.
   bool WaitUntil(std::chrono::steady_clock::time_point deadline);
@@ -43,6 +46,7 @@ class BackgroundLoop {
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<bool> stop_{false};
+  bool wake_ = false;  // guarded by mu_
 };
 
 }  // namespace basalt::table

@@ -52,7 +52,9 @@ enum IndexTag : uint32_t {
   kIndexStatus = 11,
   kIndexBackfilling = 12,
   kIndexContributorInsights = 13,
-  kMaxIndexTag = 13,
+  kIndexStatistics = 14,
+  kIndexBackfillPosition = 15,
+  kMaxIndexTag = 15,
 };
 
 // ---- writing ----
@@ -142,6 +144,11 @@ void EncodeIndex(const IndexDef& ix, std::string* out) {
   PutU8(dst, kIndexStatus, static_cast<uint8_t>(ix.status));
   PutU8(dst, kIndexBackfilling, ix.backfilling ? 1 : 0);
   PutU8(dst, kIndexContributorInsights, ix.contributor_insights.enabled ? 1 : 0);
+  PutFieldWith(dst, kIndexStatistics, [&](std::string* p) {
+    PutVarint64(p, ix.approx_item_count);
+    PutVarint64(p, ix.approx_size_bytes);
+  });
+  PutField(dst, kIndexBackfillPosition, ix.backfill_position);
   PutRecord(out, body);
 }
 
@@ -290,6 +297,13 @@ Status DecodeIndex(std::string_view in, IndexDef* ix) {
             break;
           case kIndexContributorInsights:
             ok = GetFlag(p, &ix->contributor_insights.enabled);
+            break;
+          case kIndexStatistics:
+            ok = GetVarint64(&p, &ix->approx_item_count) &&
+                 GetVarint64(&p, &ix->approx_size_bytes) && p.empty();
+            break;
+          case kIndexBackfillPosition:
+            ix->backfill_position.assign(p);
             break;
         }
         return ok ? Status::OK() : Bad("index field " + std::to_string(tag));

@@ -163,6 +163,12 @@ Status SortKeyRange(const Value& pk, SortKeyOp op, const Value& a, const Value* 
   std::string p;
   Status s = EncodePartitionPrefix(pk, &p);
   if (!s.ok()) return s;
+  return RangeAfterPrefix(std::move(p), op, a, b, range);
+}
+
+Status RangeAfterPrefix(std::string p, SortKeyOp op, const Value& a, const Value* b,
+                        KeyRange* range) {
+  Status s;
   // P E(x)
   auto with = [&p](const Value& x, std::string* out) {
     *out = p;

@@ -133,4 +133,11 @@ enum class SortKeyOp {
 // sort-key type.
 Status SortKeyRange(const Value& pk, SortKeyOp op, const Value& a, const Value* b, KeyRange* range);
 
+// The same with any prefix P of encoded key parts (SortKeyRange uses
+// EncodePartitionPrefix(pk)): secondary index queries, whose prefix is the
+// index's hash, its partition key parts and the sort key parts fixed by
+// equality conditions.
+Status RangeAfterPrefix(std::string prefix, SortKeyOp op, const Value& a, const Value* b,
+                        KeyRange* range);
+
 }  // namespace basalt::table

@@ -45,21 +45,30 @@ bool ParseDecimal(std::string_view digits, uint64_t max, uint64_t* out) {
 
 }  // namespace
 
-std::string PartitionTreeName(uint64_t table_id, uint32_t partition_id) {
-  return "t" + std::to_string(table_id) + ".p" + std::to_string(partition_id);
+std::string PartitionTreeName(uint64_t table_id, uint32_t partition_id, uint32_t index_id) {
+  std::string name = "t" + std::to_string(table_id);
+  if (index_id != 0) name += ".i" + std::to_string(index_id);
+  return name + ".p" + std::to_string(partition_id);
 }
 
-bool ParsePartitionTreeName(std::string_view name, uint64_t* table_id, uint32_t* partition_id) {
+bool ParsePartitionTreeName(std::string_view name, uint64_t* table_id, uint32_t* partition_id,
+                            uint32_t* index_id) {
   if (name.size() < 4 || name[0] != 't') return false;
   const size_t dot = name.find(".p");
   if (dot == std::string_view::npos) return false;
-  uint64_t id, pid;
-  if (!ParseDecimal(name.substr(1, dot - 1), UINT64_MAX, &id) ||
+  std::string_view table = name.substr(1, dot - 1);
+  uint64_t id, pid, iid = 0;
+  if (const size_t idot = table.find(".i"); idot != std::string_view::npos) {
+    if (!ParseDecimal(table.substr(idot + 2), UINT32_MAX, &iid) || iid == 0) return false;
+    table = table.substr(0, idot);
+  }
+  if (!ParseDecimal(table, UINT64_MAX, &id) ||
       !ParseDecimal(name.substr(dot + 2), UINT32_MAX, &pid)) {
     return false;
   }
   *table_id = id;
   *partition_id = static_cast<uint32_t>(pid);
+  if (index_id != nullptr) *index_id = static_cast<uint32_t>(iid);
   return true;
 }
 
@@ -99,6 +108,47 @@ size_t PartitionMap::IndexOf(uint32_t id) const {
   return parts_.size();
 }
 
+const PartitionSet::IndexParts* PartitionSet::index(uint32_t index_id) const {
+  auto it = indexes_.find(index_id);
+  return it == indexes_.end() ? nullptr : &it->second;
+}
+
+const PartitionMap* PartitionSet::Map(uint32_t index_id) const {
+  if (index_id == 0) return table_.get();
+  const IndexParts* p = index(index_id);
+  return p == nullptr ? nullptr : p->map.get();
+}
+
+bool PartitionSet::HoldsTree(lsm::TreeId tree) const {
+  if (table_->HoldsTree(tree)) return true;
+  return std::any_of(indexes_.begin(), indexes_.end(),
+                     [&](const auto& e) { return e.second.map->HoldsTree(tree); });
+}
+
+std::shared_ptr<const PartitionSet> PartitionSet::WithMap(
+    uint32_t index_id, std::shared_ptr<const PartitionMap> map) const {
+  auto next = std::make_shared<PartitionSet>(*this);
+  if (index_id == 0) {
+    next->table_ = std::move(map);
+  } else {
+    next->indexes_.at(index_id).map = std::move(map);
+  }
+  return next;
+}
+
+std::shared_ptr<const PartitionSet> PartitionSet::WithIndex(uint32_t index_id,
+                                                            IndexParts parts) const {
+  auto next = std::make_shared<PartitionSet>(*this);
+  next->indexes_[index_id] = std::move(parts);
+  return next;
+}
+
+std::shared_ptr<const PartitionSet> PartitionSet::WithoutIndex(uint32_t index_id) const {
+  auto next = std::make_shared<PartitionSet>(*this);
+  next->indexes_.erase(index_id);
+  return next;
+}
+
 bool SplitPoint(const PartitionDef& p, uint64_t* mid) {
   const u128 span = End(p.hi) - p.lo;
   if (span < 2) return false;
@@ -111,13 +161,14 @@ bool ShouldSplit(const PartitionDef& p, uint64_t bytes, uint64_t threshold_bytes
   return threshold_bytes != 0 && bytes > threshold_bytes && SplitPoint(p, &mid);
 }
 
-Status LoadPartitions(lsm::DB* db, const std::function<bool(uint64_t)>& known, StoredTrees* out) {
+Status LoadPartitions(lsm::DB* db, const std::function<bool(uint64_t, uint32_t)>& known,
+                      StoredTrees* out) {
   for (const auto& info : db->ListTrees()) {
     uint64_t table_id;
-    uint32_t pid;
+    uint32_t pid, index_id = 0;
     const bool stream = ParseStreamTreeName(info.name, &table_id);
-    if (!stream && !ParsePartitionTreeName(info.name, &table_id, &pid)) continue;
-    if (!known(table_id)) {
+    if (!stream && !ParsePartitionTreeName(info.name, &table_id, &pid, &index_id)) continue;
+    if (!known(table_id, index_id)) {
       Status s = db->DropTree(info.id);
       if (!s.ok()) return s;
       continue;
@@ -135,7 +186,7 @@ Status LoadPartitions(lsm::DB* db, const std::function<bool(uint64_t)>& known, S
     p.tree = info.id;
     p.lo = info.lower.empty() ? 0 : DecodeBigEndian64(info.lower);
     p.hi = info.upper ? DecodeBigEndian64(*info.upper) : 0;
-    out->partitions[table_id].push_back(p);
+    out->partitions[{table_id, index_id}].push_back(p);
   }
   for (auto& [id, list] : out->partitions) {
     std::sort(list.begin(), list.end(),
@@ -144,31 +195,32 @@ Status LoadPartitions(lsm::DB* db, const std::function<bool(uint64_t)>& known, S
   return Status::OK();
 }
 
-Status SplitAt(lsm::DB* db, uint64_t table_id, std::vector<PartitionDef>* parts, size_t index,
-               uint64_t mid) {
+Status SplitAt(lsm::DB* db, uint64_t table_id, uint32_t index_id, std::vector<PartitionDef>* parts,
+               size_t index, uint64_t mid) {
   uint32_t next = 0;
   for (const auto& p : *parts) next = std::max(next, p.id + 1);
   const PartitionDef parent = (*parts)[index];
   PartitionDef left{next, 0, parent.lo, mid};
   PartitionDef right{next + 1, 0, mid, parent.hi};
-  Status s = db->SplitTree(parent.tree, BigEndian64(mid), PartitionTreeName(table_id, left.id),
-                           PartitionTreeName(table_id, right.id), &left.tree, &right.tree);
+  Status s =
+      db->SplitTree(parent.tree, BigEndian64(mid), PartitionTreeName(table_id, left.id, index_id),
+                    PartitionTreeName(table_id, right.id, index_id), &left.tree, &right.tree);
   if (!s.ok()) return s;
   (*parts)[index] = left;
   parts->insert(parts->begin() + static_cast<ptrdiff_t>(index) + 1, right);
   return Status::OK();
 }
 
-Status CreatePartitions(lsm::DB* db, uint64_t table_id, uint32_t n,
+Status CreatePartitions(lsm::DB* db, uint64_t table_id, uint32_t index_id, uint32_t n,
                         std::vector<PartitionDef>* parts) {
   parts->clear();
   PartitionDef p0;
-  Status s = db->CreateTree(PartitionTreeName(table_id, 0), &p0.tree);
+  Status s = db->CreateTree(PartitionTreeName(table_id, 0, index_id), &p0.tree);
   if (!s.ok()) return s;
   parts->push_back(p0);
   for (uint32_t i = 1; i < n; i++) {
     const uint64_t b = static_cast<uint64_t>((u128{i} << 64) / n);
-    s = SplitAt(db, table_id, parts, parts->size() - 1, b);
+    s = SplitAt(db, table_id, index_id, parts, parts->size() - 1, b);
     if (!s.ok()) {
       for (const auto& p : *parts) db->DropTree(p.tree).PermitUnchecked();
       parts->clear();
@@ -178,11 +230,16 @@ Status CreatePartitions(lsm::DB* db, uint64_t table_id, uint32_t n,
   return Status::OK();
 }
 
-Status SplitPartition(lsm::DB* db, TableRuntime* rt, uint32_t partition_id,
+Status SplitPartition(lsm::DB* db, TableRuntime* rt, uint32_t index_id, uint32_t partition_id,
                       const std::function<void(const PartitionDef&, const PartitionDef&,
                                                const PartitionDef&)>& on_split,
-                      const std::function<void(std::shared_ptr<const PartitionMap>)>& install) {
-  const std::shared_ptr<const PartitionMap> map = rt->Partitions();
+                      const std::function<void(std::shared_ptr<const PartitionSet>)>& install) {
+  const std::shared_ptr<const PartitionSet> set = rt->Partitions();
+  const PartitionMap* map = set->Map(index_id);
+  if (map == nullptr) {
+    return Status::NotFound("table id " + std::to_string(rt->table_id) + " has no index id " +
+                            std::to_string(index_id));
+  }
   std::vector<PartitionDef> parts = map->parts();
   const size_t index = map->IndexOf(partition_id);
   if (index == parts.size()) {
@@ -193,7 +250,7 @@ Status SplitPartition(lsm::DB* db, TableRuntime* rt, uint32_t partition_id,
   uint64_t mid;
   if (!SplitPoint(parent, &mid)) return Status::InvalidArgument("partition holds a single hash");
   rt->splitting.store(parent.tree, std::memory_order_release);
-  Status s = SplitAt(db, rt->table_id, &parts, index, mid);
+  Status s = SplitAt(db, rt->table_id, index_id, &parts, index, mid);
   {
     // Writers hold the commit lock shared from routing to the end of their
     // Write, so under it exclusively no write to the parent is in flight: the
@@ -201,8 +258,12 @@ Status SplitPartition(lsm::DB* db, TableRuntime* rt, uint32_t partition_id,
     // stream shards) exists before any write can route to them.
     std::unique_lock<std::shared_mutex> commit(rt->commit_mu);
     if (s.ok()) {
-      on_split(parent, parts[index], parts[index + 1]);
-      install(std::make_shared<const PartitionMap>(std::move(parts)));
+      if (index_id == 0) on_split(parent, parts[index], parts[index + 1]);
+      // The newest set: index statistics or maps may have changed since
+      // `set` was read (only under this lock, by callers the catalog mutex
+      // keeps out while a split runs; read it here all the same).
+      install(rt->PartitionsLocked().WithMap(
+          index_id, std::make_shared<const PartitionMap>(std::move(parts))));
     }
   }
   rt->splitting.store(TableRuntime::kNoTree, std::memory_order_release);
@@ -219,10 +280,10 @@ bool ShouldReroute(const TableRuntime& rt, std::span<const lsm::TreeId> used) {
   // either marked or absent from the current map.
   for (;;) {
     if (rt.dropped.load(std::memory_order_acquire)) return false;
-    const std::shared_ptr<const PartitionMap> map = rt.Partitions();
+    const std::shared_ptr<const PartitionSet> set = rt.Partitions();
     bool gone = false, splitting = false;
     for (lsm::TreeId tree : used) {
-      if (!map->HoldsTree(tree)) gone = true;
+      if (!set->HoldsTree(tree)) gone = true;
       if (rt.splitting.load(std::memory_order_acquire) == tree) splitting = true;
     }
     if (gone) return true;

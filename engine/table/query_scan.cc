@@ -91,13 +91,13 @@ Status ReadItem(lsm::DB* db, const TableHandle& t, const lsm::ReadOptions& ro, c
   std::string local;
   if (raw == nullptr) raw = &local;
   const PartitionMap* map = &t.partitions();
-  std::shared_ptr<const PartitionMap> newer;  // keeps the map alive after a re-route
+  std::shared_ptr<const PartitionSet> newer;  // keeps the map alive after a re-route
   for (;;) {
     const lsm::TreeId tree = map->Route(key.hash).tree;
     Status s = ReadFromTree(db, ro, tree, key.encoded, out, raw);
     if (!IsRerouteError(s) || !ShouldReroute(t.runtime(), {&tree, 1})) return s;
     newer = t.runtime().Partitions();
-    map = newer.get();
+    map = &newer->table();
   }
 }
 
@@ -139,7 +139,7 @@ Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
   if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
   const uint64_t hash = PartitionHash(pk);
   const PartitionMap* map = &t.partitions();
-  std::shared_ptr<const PartitionMap> newer;
+  std::shared_ptr<const PartitionSet> newer;
   for (;;) {
     bool full;
     std::string last;
@@ -148,7 +148,7 @@ Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
     if (!IsRerouteError(s) || !ShouldReroute(t.runtime(), {&tree, 1})) return s;
     *out = QueryPage();
     newer = t.runtime().Partitions();
-    map = newer.get();
+    map = &newer->table();
   }
 }
 
@@ -169,7 +169,7 @@ Status ScanHashRange(lsm::DB* db, const TableHandle& t, uint64_t lo, uint64_t hi
   // split away under us is resumed on the children after the last key read.
   std::string last;
   const PartitionMap* map = &t.partitions();
-  std::shared_ptr<const PartitionMap> newer;
+  std::shared_ptr<const PartitionSet> newer;
   for (bool restart = true; restart;) {
     restart = false;
     if (!last.empty()) {
@@ -185,7 +185,7 @@ Status ScanHashRange(lsm::DB* db, const TableHandle& t, uint64_t lo, uint64_t hi
                            out, &full, &last);
       if (IsRerouteError(s) && ShouldReroute(t.runtime(), {&p.tree, 1})) {
         newer = t.runtime().Partitions();
-        map = newer.get();
+        map = &newer->table();
         restart = true;
         break;
       }

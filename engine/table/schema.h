@@ -152,8 +152,18 @@ struct IndexDef {
   OnDemandThroughput on_demand;
   WarmThroughput warm;
   IndexStatus status = IndexStatus::kActive;
-  bool backfilling = false;  // a GSI added to a table with items is being filled
+  // A GSI added to an existing table is filled from the table's items in the
+  // background (TableStore's index builder); meanwhile it is CREATING and
+  // reads of it are refused. backfill_position: the encoded table key up to
+  // which (inclusive) the builder is done, "" before it started — so a
+  // restart resumes there.
+  bool backfilling = false;
+  std::string backfill_position;
   ContributorInsightsSettings contributor_insights;
+  // Approximate statistics (IndexSizeBytes, ItemCount): filled by
+  // DescribeTable from the live counters, persisted with catalog changes.
+  uint64_t approx_item_count = 0;
+  uint64_t approx_size_bytes = 0;
 
   bool global() const { return kind == IndexKind::kGlobal; }
   // True if `attr` is one of the index's key attributes.

@@ -51,13 +51,13 @@ struct TableRuntime {
   // out is built from them). Replaced only under commit_mu exclusive; read
   // under commit_mu, shared suffices (the *Locked accessors when it is held).
   std::shared_ptr<const TableDef> def;
-  std::shared_ptr<const PartitionMap> partitions;
-  std::shared_ptr<const PartitionMap> Partitions() const {
+  std::shared_ptr<const PartitionSet> partitions;
+  std::shared_ptr<const PartitionSet> Partitions() const {
     std::shared_lock<std::shared_mutex> l(commit_mu);
     return partitions;
   }
   const TableDef& DefLocked() const { return *def; }
-  const PartitionMap& PartitionsLocked() const { return *partitions; }
+  const PartitionSet& PartitionsLocked() const { return *partitions; }
 
   // The tree of the partition being split (kNoTree if none): set before
   // DB::SplitTree drops it, cleared once the children are in the map, so a
@@ -78,7 +78,7 @@ struct TableRuntime {
 
 class TableHandle {
  public:
-  TableHandle(std::shared_ptr<const TableDef> def, std::shared_ptr<const PartitionMap> parts,
+  TableHandle(std::shared_ptr<const TableDef> def, std::shared_ptr<const PartitionSet> parts,
               std::shared_ptr<TableRuntime> runtime)
       : def_(std::move(def)), parts_(std::move(parts)), runtime_(std::move(runtime)) {}
 
@@ -87,7 +87,9 @@ class TableHandle {
   const TableDef& def() const { return *def_; }
   const std::string& name() const { return def_->name; }
   uint64_t id() const { return def_->table_id; }
-  const PartitionMap& partitions() const { return *parts_; }
+  // The table's partitions, and its indexes' (partition_set()).
+  const PartitionMap& partitions() const { return parts_->table(); }
+  const PartitionSet& partition_set() const { return *parts_; }
   TableRuntime& runtime() const { return *runtime_; }
   const std::shared_ptr<TableRuntime>& shared_runtime() const { return runtime_; }
 
@@ -102,7 +104,7 @@ class TableHandle {
 
  private:
   std::shared_ptr<const TableDef> def_;
-  std::shared_ptr<const PartitionMap> parts_;
+  std::shared_ptr<const PartitionSet> parts_;
   std::shared_ptr<TableRuntime> runtime_;
 };
 

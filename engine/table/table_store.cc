@@ -66,7 +66,29 @@ std::shared_ptr<const TableDef> Stripped(TableDef def) {
   def.partitions.clear();
   def.approx_item_count = 0;
   def.approx_size_bytes = 0;
+  for (IndexDef& ix : def.indexes) ix.approx_item_count = ix.approx_size_bytes = 0;
   return std::make_shared<const TableDef>(std::move(def));
+}
+
+// An index's partitions, with counters starting from its stored statistics.
+PartitionSet::IndexParts MakeIndexParts(const IndexDef& ix, std::vector<PartitionDef> parts) {
+  PartitionSet::IndexParts p;
+  p.map = std::make_shared<const PartitionMap>(std::move(parts));
+  p.counters = std::make_shared<PartitionSet::IndexCounters>();
+  p.counters->item_count = static_cast<int64_t>(ix.approx_item_count);
+  p.counters->size_bytes = static_cast<int64_t>(ix.approx_size_bytes);
+  return p;
+}
+
+// Drops the trees of the given partitions (after a failed creation, or once
+// their table or index is gone). Returns the first error.
+Status DropPartitions(lsm::DB* db, const std::vector<PartitionDef>& parts) {
+  Status first;
+  for (const auto& p : parts) {
+    Status s = db->DropTree(p.tree);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
 }
 
 }  // namespace
@@ -96,6 +118,10 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   to.scan_page_bytes = options.ttl_scan_page_bytes;
   to.now_seconds = options.now_seconds;
   ts->ttl_ = std::make_unique<TtlSweeper>(ts.get(), std::move(to));
+  IndexBuilder::Options io;
+  io.interval_ms = options.index_build_interval_ms;
+  io.items_per_second = options.index_backfill_items_per_second;
+  ts->index_builder_ = std::make_unique<IndexBuilder>(ts.get(), ts->write_path_.get(), io);
   s = ts->Load();
   if (!s.ok()) {
     ts->closed_ = true;  // do not write statistics back over a catalog we could not read
@@ -107,6 +133,7 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
     ts->split_loop_.Start(options.split_check_interval_ms, [p] { p->CheckSplits(); });
   }
   ts->ttl_->Start();
+  ts->index_builder_->Start();
   ts->streams_->StartTrimming([p] {
     std::vector<std::shared_ptr<TableRuntime>> rts;
     for (auto& [name, rt] : p->AllTables()) rts.push_back(std::move(rt));
@@ -158,24 +185,46 @@ Status TableStore::Load() {
     }
     if (!it->status().ok()) return it->status();
   }
-  // The partitions are the trees "t<id>.p<n>" with their engine-kept bounds;
-  // trees of unknown table ids are dropped (partition_map.h).
+  // The partitions are the trees "t<id>.p<n>" and "t<id>.i<index>.p<n>" with
+  // their engine-kept bounds; trees of unknown tables or indexes are dropped
+  // (partition_map.h).
   StoredTrees trees;
   Status s = LoadPartitions(
-      db_.get(), [&](uint64_t id) { return defs.count(id) != 0; }, &trees);
+      db_.get(),
+      [&](uint64_t id, uint32_t index_id) {
+        auto it = defs.find(id);
+        if (it == defs.end()) return false;
+        return index_id == 0 || std::any_of(it->second.indexes.begin(), it->second.indexes.end(),
+                                            [&](const IndexDef& ix) { return ix.id == index_id; });
+      },
+      &trees);
   if (!s.ok()) return s;
+  // A table's or index's partitions: as stored, or (defensively, for one
+  // without trees) one unbounded partition.
+  auto partitions = [&](const TableDef& def, uint32_t index_id,
+                        std::vector<PartitionDef>* parts) -> Status {
+    *parts = std::move(trees.partitions[{def.table_id, index_id}]);
+    if (parts->empty()) {
+      PartitionDef p;
+      Status st = db_->CreateTree(PartitionTreeName(def.table_id, 0, index_id), &p.tree);
+      if (!st.ok()) return st;
+      parts->push_back(p);
+    }
+    return CheckCoverage(def.name, *parts);
+  };
   lsm::WriteBatch upgrade;
   for (auto& [id, def] : defs) {
-    std::vector<PartitionDef>& parts = trees.partitions[id];
-    if (parts.empty()) {
-      // Defensive: a table without trees gets one unbounded partition.
-      PartitionDef p;
-      s = db_->CreateTree(PartitionTreeName(id, 0), &p.tree);
-      if (!s.ok()) return s;
-      parts.push_back(p);
-    }
-    s = CheckCoverage(def.name, parts);
+    std::vector<PartitionDef> parts;
+    s = partitions(def, 0, &parts);
     if (!s.ok()) return s;
+    auto set = std::make_shared<PartitionSet>(std::make_shared<const PartitionMap>(parts));
+    std::shared_ptr<const PartitionSet> full = set;
+    for (const IndexDef& ix : def.indexes) {
+      std::vector<PartitionDef> index_parts;
+      s = partitions(def, ix.id, &index_parts);
+      if (!s.ok()) return s;
+      full = full->WithIndex(ix.id, MakeIndexParts(ix, std::move(index_parts)));
+    }
     auto rt = std::make_shared<TableRuntime>(id);
     rt->item_count = static_cast<int64_t>(def.approx_item_count);
     rt->size_bytes = static_cast<int64_t>(def.approx_size_bytes);
@@ -191,7 +240,7 @@ Status TableStore::Load() {
       EncodeTableDef(def, &enc);
       upgrade.Put(catalog_tree_, TableKey(def.name), enc);
     }
-    rt->partitions = std::make_shared<const PartitionMap>(std::move(parts));
+    rt->partitions = std::move(full);
     rt->def = Stripped(std::move(def));
     Publish(rt);
   }
@@ -206,6 +255,7 @@ TableStore::~TableStore() { Close().PermitUnchecked(); }
 Status TableStore::Close() {
   split_loop_.Stop();
   if (ttl_) ttl_->Stop();
+  if (index_builder_) index_builder_->Stop();
   if (streams_) streams_->StopTrimming();
   std::lock_guard<std::mutex> cl(catalog_mu_);
   if (closed_ || db_ == nullptr) return Status::OK();
@@ -257,7 +307,15 @@ TableDef TableStore::Described(const TableRuntime& rt) {
   {
     std::shared_lock<std::shared_mutex> l(rt.commit_mu);
     d = *rt.def;
-    d.partitions = rt.partitions->parts();
+    d.partitions = rt.partitions->table().parts();
+    for (IndexDef& ix : d.indexes) {
+      const PartitionSet::IndexParts* parts = rt.partitions->index(ix.id);
+      if (parts == nullptr) continue;
+      ix.approx_item_count =
+          static_cast<uint64_t>(std::max<int64_t>(0, parts->counters->item_count.load()));
+      ix.approx_size_bytes =
+          static_cast<uint64_t>(std::max<int64_t>(0, parts->counters->size_bytes.load()));
+    }
   }
   d.approx_item_count = static_cast<uint64_t>(std::max<int64_t>(0, rt.item_count.load()));
   d.approx_size_bytes = static_cast<uint64_t>(std::max<int64_t>(0, rt.size_bytes.load()));
@@ -292,18 +350,40 @@ Status TableStore::CreateTable(const TableDef& in, TableDef* created) {
   def.approx_size_bytes = 0;
   if (def.creation_time_ms == 0) def.creation_time_ms = NowMs();
 
+  // Indexes made with the table start empty, like it: ACTIVE at once.
+  for (IndexDef& ix : def.indexes) {
+    ix.status = IndexStatus::kActive;
+    ix.backfilling = false;
+    ix.backfill_position.clear();
+    ix.approx_item_count = ix.approx_size_bytes = 0;
+  }
+
   // A crash before the catalog write leaves trees of an unknown table id,
   // which Open drops.
   std::vector<PartitionDef> parts;
-  s = CreatePartitions(db_.get(), def.table_id, options_.initial_partitions, &parts);
-  if (!s.ok()) return s;
-  def.partitions = parts;  // informational copy in the catalog
+  std::vector<PartitionDef> all;  // every tree made, to drop on failure
   auto rt = std::make_shared<TableRuntime>(def.table_id);
-  rt->partitions = std::make_shared<const PartitionMap>(parts);
   auto drop_created = [&] {
-    for (const auto& p : parts) db_->DropTree(p.tree).PermitUnchecked();
+    DropPartitions(db_.get(), all).PermitUnchecked();
     streams_->Drop(rt.get()).PermitUnchecked();
   };
+  s = CreatePartitions(db_.get(), def.table_id, 0, options_.initial_partitions, &parts);
+  if (!s.ok()) return s;
+  all = parts;
+  std::shared_ptr<const PartitionSet> set =
+      std::make_shared<PartitionSet>(std::make_shared<const PartitionMap>(parts));
+  for (const IndexDef& ix : def.indexes) {
+    std::vector<PartitionDef> index_parts;
+    s = CreatePartitions(db_.get(), def.table_id, ix.id, options_.initial_partitions, &index_parts);
+    if (!s.ok()) {
+      drop_created();
+      return s;
+    }
+    all.insert(all.end(), index_parts.begin(), index_parts.end());
+    set = set->WithIndex(ix.id, MakeIndexParts(ix, std::move(index_parts)));
+  }
+  def.partitions = parts;  // informational copy in the catalog
+  rt->partitions = std::move(set);
   lsm::WriteBatch batch;
   std::function<void()> apply_stream;
   std::unique_lock<std::shared_mutex> commit(rt->commit_mu);
@@ -361,24 +441,95 @@ Status TableStore::AlterTable(const std::string& name, const std::function<Statu
   s = AssignIndexIds(&def);
   if (!s.ok()) return s;
   def.partitions = before.partitions;
+  // Indexes added (new ids) are filled by the index builder; indexes kept may
+  // not change what they index; indexes gone are dropped after the commit.
+  std::vector<IndexDef> added;
+  for (IndexDef& ix : def.indexes) {
+    const IndexDef* old = nullptr;
+    for (const IndexDef& b : before.indexes) {
+      if (b.id == ix.id) old = &b;
+    }
+    if (old == nullptr) {
+      ix.status = IndexStatus::kCreating;
+      ix.backfilling = true;
+      ix.backfill_position.clear();
+      ix.approx_item_count = ix.approx_size_bytes = 0;
+      added.push_back(ix);
+    } else if (ix.name != old->name || ix.kind != old->kind ||
+               ix.partition_key != old->partition_key || ix.sort_key != old->sort_key ||
+               ix.projection != old->projection ||
+               ix.non_key_attributes != old->non_key_attributes) {
+      return Status::InvalidArgument("AlterTable may not change what index " + ix.name +
+                                     " indexes");
+    }
+  }
+  std::vector<uint32_t> removed;
+  for (const IndexDef& b : before.indexes) {
+    if (def.FindIndex(b.name) == nullptr || def.FindIndex(b.name)->id != b.id) {
+      removed.push_back(b.id);
+    }
+  }
+  // The trees of added indexes exist before the catalog names them (a crash
+  // in between leaves trees of an unknown index, which Open drops).
+  std::vector<std::pair<uint32_t, std::vector<PartitionDef>>> created;
+  auto drop_created = [&] {
+    for (const auto& [id, parts] : created) DropPartitions(db_.get(), parts).PermitUnchecked();
+  };
+  for (const IndexDef& ix : added) {
+    std::vector<PartitionDef> parts;
+    s = CreatePartitions(db_.get(), def.table_id, ix.id, options_.initial_partitions, &parts);
+    if (!s.ok()) {
+      drop_created();
+      return s;
+    }
+    created.emplace_back(ix.id, std::move(parts));
+  }
   // Under the commit lock no write of the table is in flight: stream records
-  // land in open shards, and the next write sees the new definition whole.
+  // land in open shards, and the next write sees the new definition whole
+  // (it maintains an added index from its first write on).
   std::unique_lock<std::shared_mutex> commit(rt->commit_mu);
   lsm::WriteBatch batch;
   std::function<void()> apply_stream;
   s = streams_->StageSpecChange(rt.get(), before.stream, &def.stream, before.partitions, &batch,
                                 &apply_stream);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    drop_created();
+    return s;
+  }
   std::string enc;
   EncodeTableDef(def, &enc);
   batch.Put(catalog_tree_, TableKey(name), enc);
   s = db_->Write(SyncWrite(), &batch);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    drop_created();
+    return s;
+  }
   if (apply_stream) apply_stream();
+  std::shared_ptr<const PartitionSet> set = rt->partitions;
+  std::vector<PartitionDef> dropped;
+  for (uint32_t id : removed) {
+    const PartitionSet::IndexParts* parts = set->index(id);
+    if (parts != nullptr) {
+      dropped.insert(dropped.end(), parts->map->parts().begin(), parts->map->parts().end());
+    }
+    set = set->WithoutIndex(id);
+  }
+  for (auto& [id, parts] : created) {
+    const IndexDef* ix = nullptr;
+    for (const IndexDef& a : added) {
+      if (a.id == id) ix = &a;
+    }
+    set = set->WithIndex(id, MakeIndexParts(*ix, std::move(parts)));
+  }
   if (altered != nullptr) *altered = def;
   rt->def = Stripped(std::move(def));
+  rt->partitions = std::move(set);
   Publish(rt);
-  return Status::OK();
+  commit.unlock();
+  if (!added.empty()) index_builder_->Wake();
+  // No write uses the removed indexes any more: their space is reclaimed.
+  // (A crash before this leaves trees of an unknown index: Open drops them.)
+  return DropPartitions(db_.get(), dropped);
 }
 
 std::vector<std::string> TableStore::ListTables() {
@@ -389,19 +540,20 @@ std::vector<std::string> TableStore::ListTables() {
   return names;
 }
 
-Status TableStore::SplitPartition(const std::string& table, uint32_t partition_id) {
+Status TableStore::SplitPartition(const std::string& table, uint32_t partition_id,
+                                  uint32_t index_id) {
   std::lock_guard<std::mutex> cl(catalog_mu_);  // one split / DDL at a time
   if (closed_) return Closed();
   std::shared_ptr<TableRuntime> rt;
   Status s = ResolveRuntime(table, &rt);
   if (!s.ok()) return s;
   return table::SplitPartition(
-      db_.get(), rt.get(), partition_id,
+      db_.get(), rt.get(), index_id, partition_id,
       [&](const PartitionDef& parent, const PartitionDef& left, const PartitionDef& right) {
         streams_->OnSplit(rt.get(), parent, left, right);
       },
-      [&](std::shared_ptr<const PartitionMap> map) {
-        rt->partitions = std::move(map);
+      [&](std::shared_ptr<const PartitionSet> set) {
+        rt->partitions = std::move(set);
         Publish(rt);
       });
 }
@@ -422,25 +574,31 @@ Status TableStore::DeleteTable(const std::string& name) {
   }
   rt->dropped = true;
   // A crash before this point leaves trees of an unknown table id: Open drops them.
-  const std::shared_ptr<const PartitionMap> parts = rt->Partitions();
-  for (const auto& p : parts->parts()) {
-    s = db_->DropTree(p.tree);
-    if (!s.ok()) return s;
+  const std::shared_ptr<const PartitionSet> set = rt->Partitions();
+  s = DropPartitions(db_.get(), set->table().parts());
+  for (const auto& [id, parts] : set->indexes()) {
+    Status d = DropPartitions(db_.get(), parts.map->parts());
+    if (s.ok()) s = d;
   }
+  if (!s.ok()) return s;
   return streams_->Drop(rt.get());
 }
 
 void TableStore::CheckSplits() {
   for (const auto& [name, rt] : AllTables()) {
-    const std::shared_ptr<const PartitionMap> parts = rt->Partitions();
-    for (const PartitionDef& p : parts->parts()) {
-      if (split_loop_.stopping()) return;
-      uint64_t bytes = 0;
-      Status s = db_->GetApproximateSize(p.tree, &bytes);
-      if (!s.ok() || !ShouldSplit(p, bytes, options_.split_threshold_bytes)) continue;
-      // Errors (table deleted meanwhile, single-hash partition) are retried
-      // or ignored at the next check.
-      SplitPartition(name, p.id).PermitUnchecked();
+    const std::shared_ptr<const PartitionSet> set = rt->Partitions();
+    std::vector<std::pair<uint32_t, const PartitionMap*>> maps{{0, &set->table()}};
+    for (const auto& [id, parts] : set->indexes()) maps.emplace_back(id, parts.map.get());
+    for (const auto& [index_id, map] : maps) {
+      for (const PartitionDef& p : map->parts()) {
+        if (split_loop_.stopping()) return;
+        uint64_t bytes = 0;
+        Status s = db_->GetApproximateSize(p.tree, &bytes);
+        if (!s.ok() || !ShouldSplit(p, bytes, options_.split_threshold_bytes)) continue;
+        // Errors (table or index deleted meanwhile, single-hash partition)
+        // are retried or ignored at the next check.
+        SplitPartition(name, p.id, index_id).PermitUnchecked();
+      }
     }
   }
 }
@@ -536,8 +694,8 @@ Status TableStore::PrepareWrite(std::string_view table, WriteOp::Kind kind, Item
 Status TableStore::Query(const TableHandle& table, const Value& pk, const SortKeyCondition& cond,
                          bool forward, const ItemKey* exclusive_start, size_t byte_budget,
                          size_t limit, const lsm::Snapshot* snapshot, QueryPage* out) {
-  return QueryPartitionKey(db_.get(), table, pk, cond, forward, exclusive_start, byte_budget,
-                           limit, snapshot, out);
+  return QueryPartitionKey(db_.get(), table, pk, cond, forward, exclusive_start, byte_budget, limit,
+                           snapshot, out);
 }
 
 Status TableStore::Scan(const TableHandle& table, uint64_t lo, uint64_t hi,
@@ -615,6 +773,12 @@ Status TableStore::Scan(std::string_view table, uint64_t lo, uint64_t hi,
   return Scan(*t, lo, hi, exclusive_start_key ? &start : nullptr, byte_budget, limit, snapshot,
               out);
 }
+
+// ---- Secondary indexes ----
+
+Status TableStore::BuildIndexes() { return index_builder_->RunOnce(); }
+
+IndexBuildStats TableStore::index_build_stats() const { return index_builder_->stats(); }
 
 // ---- Time to Live ----
 

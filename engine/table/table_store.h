@@ -12,6 +12,8 @@
 //   write_path.h           ONE commit routine for every write
 //   query_scan.h           point reads, Query and Scan over partitions
 //   stream_store.h         DynamoDB Streams: trees, sequences, shards, trim
+//   index_key.h            index entries: keys, projections, key validation
+//   index_builder.h        online backfill of indexes added to tables with items
 //   ttl_sweeper.h          Time to Live, built on this header's API only
 //   background_loop.h      the background jobs' thread helper
 //
@@ -75,6 +77,7 @@
 #include "engine/lsm/db.h"
 #include "engine/table/background_loop.h"
 #include "engine/table/catalog.h"
+#include "engine/table/index_builder.h"
 #include "engine/table/item_key.h"
 #include "engine/table/key_codec.h"
 #include "engine/table/query_scan.h"
@@ -126,6 +129,14 @@ struct TableStoreOptions {
   // The clock stream records are stamped with and trimmed against, in ms
   // since the Unix epoch; unset = the system clock. Must be thread safe.
   std::function<uint64_t()> now_ms;
+
+  // ---- Secondary indexes (index_builder.h) ----
+  // Pause between the index builder's passes when idle; 0 = no background
+  // builder (BuildIndexes still works). Adding an index wakes it at once.
+  uint32_t index_build_interval_ms = 100;
+  // Items per second the backfills of added indexes read, across all of
+  // them; 0 = unlimited.
+  uint32_t index_backfill_items_per_second = 20000;
 
   // ---- Upgrades (docs/format/catalog.md) ----
   // Converts the index definitions of catalog entries of format 1-2 (JSON
@@ -217,11 +228,12 @@ class TableStore {
                     TableDef* altered = nullptr);
   // Names in ascending byte order.
   std::vector<std::string> ListTables();
-  // Splits partition `partition_id` of `table` at the middle of its hash
-  // range (partition_map.h, SplitPartition); reads and writes continue.
-  // kTableNotFound, NotFound for a missing partition, InvalidArgument if its
-  // range holds a single hash.
-  Status SplitPartition(const std::string& table, uint32_t partition_id);
+  // Splits partition `partition_id` of `table` (index_id 0) or of its index
+  // with that IndexDef::id at the middle of its hash range (partition_map.h,
+  // SplitPartition); reads and writes continue. kTableNotFound, NotFound for
+  // a missing index or partition, InvalidArgument if its range holds a single
+  // hash.
+  Status SplitPartition(const std::string& table, uint32_t partition_id, uint32_t index_id = 0);
   // Removes the catalog entry (synced), then drops the table's trees, which
   // deletes their files. kTableNotFound if absent.
   Status DeleteTable(const std::string& name);
@@ -286,6 +298,13 @@ class TableStore {
   Status Scan(std::string_view table, uint64_t lo, uint64_t hi,
               const std::optional<Item>& exclusive_start_key, size_t byte_budget, size_t limit,
               const lsm::Snapshot* snapshot, ScanPage* out);
+
+  // ---- Secondary indexes ----
+  // Runs every pending backfill (of indexes added to tables with items) to
+  // its end on the calling thread (tests, admin); serialised with the
+  // background builder. Aborted once closing.
+  Status BuildIndexes();
+  IndexBuildStats index_build_stats() const;
 
   // ---- Time to Live (ttl_sweeper.h) ----
   // One sweep now on the calling thread (tests, admin hooks); serialised with
@@ -389,6 +408,7 @@ class TableStore {
   std::unique_ptr<StreamStore> streams_;
   std::unique_ptr<WritePath> write_path_;
   std::unique_ptr<TtlSweeper> ttl_;
+  std::unique_ptr<IndexBuilder> index_builder_;
   BackgroundLoop split_loop_;
 };
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/base/checksum.h"
+#include "engine/table/index_key.h"
 #include "engine/table/item_codec.h"
 #include "engine/table/query_scan.h"
 #include "engine/table/stream_store.h"
@@ -136,6 +137,9 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
       case Decision::Kind::kDelete:
         s.write = s.record = s.old_item.has_value();
         break;
+      case Decision::Kind::kRefreshIndex:
+        s.write = s.old_item.has_value();  // index entries only
+        break;
       case Decision::Kind::kConditionFailed:
       case Decision::Kind::kNoChange:
         break;
@@ -147,9 +151,82 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
     if (!st.ok()) return st;
   }
   for (WriteSlot& s : slots) {
-    if (s.write) s.table->runtime().Account(s.old_item, s.new_item);
+    if (s.write && s.decision.kind != Decision::Kind::kRefreshIndex) {
+      s.table->runtime().Account(s.old_item, s.new_item);
+    }
   }
   *committed = true;
+  return Status::OK();
+}
+
+// A change of an index's statistics, applied once the batch committed.
+struct WritePath::IndexDelta {
+  PartitionSet::IndexCounters* counters;
+  int64_t items;
+  int64_t bytes;
+};
+
+Status WritePath::StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batch,
+                                    std::vector<lsm::TreeId>* used,
+                                    std::vector<const TableRuntime*>* used_by,
+                                    std::vector<IndexDelta>* deltas) {
+  const TableRuntime& rt = slot.table->runtime();
+  const TableDef& def = rt.DefLocked();
+  if (def.indexes.empty()) return Status::OK();
+  const PartitionSet& set = rt.PartitionsLocked();
+  const bool refresh = slot.decision.kind == Decision::Kind::kRefreshIndex;
+  const Item* old = slot.old_item ? &*slot.old_item : nullptr;
+  const Item* next = nullptr;
+  if (slot.decision.kind == Decision::Kind::kPut) next = &*slot.new_item;
+  if (refresh) next = old;
+  for (const IndexDef& ix : def.indexes) {
+    if (refresh && ix.id != slot.decision.index_id) continue;
+    const PartitionSet::IndexParts* parts = set.index(ix.id);
+    if (parts == nullptr) continue;  // cannot happen: the set follows the definition
+    IndexEntry before, after;
+    bool had = false, has = false;
+    // An old item whose index keys cannot be indexed (written before the
+    // index existed, skipped by its backfill) simply has no entry.
+    if (old != nullptr && !refresh && !MakeIndexEntry(def, ix, *old, &before, &had).ok()) {
+      had = false;
+    }
+    if (next != nullptr) {
+      Status s = MakeIndexEntry(def, ix, *next, &after, &has);
+      if (!s.ok()) {
+        if (!refresh) return s;
+        has = false;  // the backfill skips index key violations
+      }
+    }
+    if (refresh && has) {
+      // Written already (by a write since the index was added): keep it.
+      std::string existing;
+      const lsm::TreeId tree = parts->map->Route(after.hash).tree;
+      Status s = db_->Get(lsm::ReadOptions(), tree, after.key, &existing);
+      if (s.ok()) continue;
+      if (!s.IsNotFound()) return s;
+    }
+    const bool same_key = had && has && before.key == after.key;
+    if (had && !same_key) {
+      const lsm::TreeId tree = parts->map->Route(before.hash).tree;
+      batch->Delete(tree, before.key);
+      used->push_back(tree);
+      used_by->push_back(&rt);
+      deltas->push_back(
+          {parts->counters.get(), -1, -static_cast<int64_t>(ItemSize(before.projected))});
+    }
+    if (has && !(same_key && before.projected == after.projected)) {
+      std::string value;
+      EncodeItem(after.projected, &value);
+      const lsm::TreeId tree = parts->map->Route(after.hash).tree;
+      batch->Put(tree, after.key, value);
+      used->push_back(tree);
+      used_by->push_back(&rt);
+      const int64_t size = static_cast<int64_t>(ItemSize(after.projected));
+      deltas->push_back(
+          {parts->counters.get(), same_key ? 0 : 1,
+           same_key ? size - static_cast<int64_t>(ItemSize(before.projected)) : size});
+    }
+  }
   return Status::OK();
 }
 
@@ -158,27 +235,38 @@ Status WritePath::Apply(std::span<WriteSlot> slots) {
   std::vector<lsm::TreeId> used;
   std::vector<const TableRuntime*> used_by;
   std::vector<StagedRecord> staged;
+  std::vector<IndexDelta> deltas;
   for (;;) {
     commit.Lock();
     lsm::WriteBatch batch;
     used.clear();
     used_by.clear();
+    deltas.clear();
+    // Items and index entries first (an index key error writes nothing),
+    // then stream records (which take sequences).
+    for (WriteSlot& s : slots) {
+      if (!s.write) continue;
+      TableRuntime& rt = s.table->runtime();
+      // The newest definition and maps under the commit lock: an alter or a
+      // split cannot install new ones until this Write returned.
+      const PartitionDef& part = rt.PartitionsLocked().table().Route(s.key->hash);
+      used.push_back(part.tree);
+      used_by.push_back(&rt);
+      if (s.decision.kind == Decision::Kind::kPut) {
+        batch.Put(part.tree, s.key->encoded, s.encoded);
+      } else if (s.decision.kind == Decision::Kind::kDelete) {
+        batch.Delete(part.tree, s.key->encoded);
+      }
+      Status st = StageIndexEntries(s, &batch, &used, &used_by, &deltas);
+      if (!st.ok()) return st;
+    }
     bool stamped = false;
     uint64_t now_ms = 0;
     for (WriteSlot& s : slots) {
       if (!s.write) continue;
       TableRuntime& rt = s.table->runtime();
-      // The newest map under the commit lock: a split cannot install a new
-      // one until this Write returned.
-      const PartitionDef& part = rt.PartitionsLocked().Route(s.key->hash);
-      used.push_back(part.tree);
-      used_by.push_back(&rt);
-      if (s.decision.kind == Decision::Kind::kPut) {
-        batch.Put(part.tree, s.key->encoded, s.encoded);
-      } else {
-        batch.Delete(part.tree, s.key->encoded);
-      }
       if (s.record) {
+        const PartitionDef& part = rt.PartitionsLocked().table().Route(s.key->hash);
         if (!stamped) {
           now_ms = streams_->NowMs();
           stamped = true;
@@ -187,9 +275,15 @@ Status WritePath::Apply(std::span<WriteSlot> slots) {
                               s.decision.origin == Decision::Origin::kTtl, now_ms, &batch, &staged);
       }
     }
-    Status st = db_->Write(lsm::WriteOptions(), &batch);
+    Status st = batch.Empty() ? Status::OK() : db_->Write(lsm::WriteOptions(), &batch);
     StreamStore::FinishRecords(&staged, st.ok());
     commit.Unlock();  // before waiting in ShouldReroute: a split needs the lock
+    if (st.ok()) {
+      for (const IndexDelta& d : deltas) {
+        d.counters->item_count.fetch_add(d.items, std::memory_order_relaxed);
+        d.counters->size_bytes.fetch_add(d.bytes, std::memory_order_relaxed);
+      }
+    }
     if (IsRerouteError(st)) {
       bool retry = false;
       for (size_t i = 0; i < used.size() && !retry; i++) {

@@ -16,9 +16,13 @@
 //   5. validates and canonicalises each put (same key attributes as the slot's
 //      key; ValidateItem unless the decision says the caller ran it), then,
 //      under the commit locks (shared) of the tables written — taken in table
-//      id order — stages every change into one lsm WriteBatch: the item, and
-//      its stream record when the table's stream is enabled and the item
-//      really changed; commits it with the DB's default durability;
+//      id order — stages every change into one lsm WriteBatch: the item; its
+//      entries in each secondary index of the table's newest definition
+//      (index_key.h: removed, moved when an index key changed, rewritten when
+//      the projection changed, added; a new item whose index key cannot be
+//      indexed fails the commit with DynamoDB's error); and its stream record
+//      when the table's stream is enabled and the item really changed; then
+//      commits it with the DB's default durability;
 //   6. when a concurrent split dropped a partition the batch wrote to, routes
 //      again and re-stages (decide is NOT called again: the latches keep the
 //      old items valid, a split does not change them).
@@ -38,6 +42,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/base/function_ref.h"
 #include "engine/base/status.h"
@@ -49,6 +54,7 @@ namespace basalt::table {
 
 class TableHandle;
 class StreamStore;
+struct TableRuntime;
 
 inline constexpr size_t kLatchStripes = 4096;
 
@@ -59,6 +65,10 @@ struct Decision {
     kDelete,           // delete the item (no-op write if absent)
     kConditionFailed,  // write nothing (and, in a multi-item commit, nothing at all)
     kNoChange,         // write nothing
+    // Leave the item as it is, but write its entry in index `index_id` if
+    // it has one and the entry is not there yet (the index builder's
+    // backfill; an item whose index keys cannot be indexed is skipped).
+    kRefreshIndex,
   };
   // Who asked for the write. kTtl marks a deletion by the TTL sweeper: its
   // stream record carries userIdentity {type: "Service", principalId:
@@ -71,15 +81,21 @@ struct Decision {
   // answer with DynamoDB's wording before any condition is evaluated), so the
   // write path does not walk the item a second time.
   bool validated = false;
+  uint32_t index_id = 0;  // kRefreshIndex only
 
-  static Decision Put(Item item) { return {Kind::kPut, std::move(item), Origin::kUser, false}; }
+  static Decision Put(Item item) { return {Kind::kPut, std::move(item), Origin::kUser, false, 0}; }
   static Decision PutValidated(Item item) {
-    return {Kind::kPut, std::move(item), Origin::kUser, true};
+    return {Kind::kPut, std::move(item), Origin::kUser, true, 0};
   }
-  static Decision Delete() { return {Kind::kDelete, {}, Origin::kUser, false}; }
-  static Decision ConditionFailed() { return {Kind::kConditionFailed, {}, Origin::kUser, false}; }
-  static Decision NoChange() { return {Kind::kNoChange, {}, Origin::kUser, false}; }
-  static Decision ExpireByTtl() { return {Kind::kDelete, {}, Origin::kTtl, false}; }
+  static Decision Delete() { return {Kind::kDelete, {}, Origin::kUser, false, 0}; }
+  static Decision ConditionFailed() {
+    return {Kind::kConditionFailed, {}, Origin::kUser, false, 0};
+  }
+  static Decision NoChange() { return {Kind::kNoChange, {}, Origin::kUser, false, 0}; }
+  static Decision ExpireByTtl() { return {Kind::kDelete, {}, Origin::kTtl, false, 0}; }
+  static Decision RefreshIndex(uint32_t index_id) {
+    return {Kind::kRefreshIndex, {}, Origin::kUser, false, index_id};
+  }
 };
 
 // One item of a commit.
@@ -110,8 +126,14 @@ class WritePath {
 
  private:
   size_t StripeOf(const WriteSlot& slot) const;
+  struct IndexDelta;
   // Steps 5-6 for the slots that write; REQUIRES their latches held.
   Status Apply(std::span<WriteSlot> slots);
+  // The index entry changes of one slot into *batch (commit lock held).
+  Status StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batch,
+                           std::vector<lsm::TreeId>* used,
+                           std::vector<const TableRuntime*>* used_by,
+                           std::vector<IndexDelta>* deltas);
 
   lsm::DB* const db_;
   StreamStore* const streams_;

@@ -49,3 +49,16 @@ TEST_CASE("background_loop: a loop never started stops at once; WaitUntil times 
   loop.Stop();
   CHECK(loop.stopping());
 }
+
+TEST_CASE("background_loop: Wake runs the task without waiting for the interval") {
+  std::atomic<int> runs{0};
+  BackgroundLoop loop;
+  loop.Start(3'600'000, [&] { runs++; });
+  loop.Wake();
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (runs == 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(runs == 1);
+  loop.Stop();
+}

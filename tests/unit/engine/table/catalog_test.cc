@@ -48,7 +48,10 @@ TableDef SampleDef() {
   gsi.warm = {1, 1};
   gsi.status = IndexStatus::kCreating;
   gsi.backfilling = true;
+  gsi.backfill_position = std::string("\x00\x01pos", 5);
   gsi.contributor_insights.enabled = true;
+  gsi.approx_item_count = 11;
+  gsi.approx_size_bytes = 1100;
   IndexDef lsi;
   lsi.name = "by_sk2";
   lsi.kind = IndexKind::kLocal;

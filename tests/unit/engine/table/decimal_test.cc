@@ -549,7 +549,8 @@ TEST_CASE("decimal: FromInt64 and ToInt64") {
   CHECK(out == 123);
 }
 
-TEST_CASE("decimal: SizeInBytes follows DynamoDB's number size (observed: 1 + ceil(digits/2) + ...)") {
+TEST_CASE(
+    "decimal: SizeInBytes follows DynamoDB's number size (observed: 1 + ceil(digits/2) + ...)") {
   // zero: 1; else 1 + ceil(n/2) + (n even && exponent even) + negative.
   const std::vector<std::pair<std::string, size_t>> cases = {
       {"0", 1},
