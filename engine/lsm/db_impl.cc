@@ -257,7 +257,7 @@ namespace {
 // installed. Measured cheap enough to run under mu_: O(leaves), no key
 // copies (docs/block_index.md).
 void IndexVersion(const Options& o, Version* v) {
-  v->block_index = o.use_block_index ? BlockIndex::Build(*v) : nullptr;
+  v->block_index = o.use_block_index ? v->BuildBlockIndex() : nullptr;
 }
 }  // namespace
 

@@ -174,6 +174,13 @@ class BlockPrefetcher {
   size_t window_ = kAutoReadaheadInitialSize;
 };
 
+// Data blocks are cached as Blocks under their table's cache id, charged
+// their uncompressed contents (block_cache.h: the cache itself is untyped).
+void CacheBlock(BlockCache* cache, uint64_t cache_id, const BlockHandle& handle,
+                const std::shared_ptr<const Block>& block) {
+  cache->Insert(cache_id, handle.offset, block, block->contents().size());
+}
+
 // Reads a data block through the cache, if any: a hit returns the cached
 // block; a miss reads (through prefetcher's window when it has or takes one),
 // parses and, with fill_cache, inserts it. Failed reads are not cached.
@@ -182,7 +189,7 @@ Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit, Blo
                            BlockPrefetcher* prefetcher, std::shared_ptr<const Block>* block) {
   if (prefetcher != nullptr) prefetcher->NoteAccess(handle);
   if (cache != nullptr) {
-    *block = cache->Lookup(cache_id, handle.offset);
+    *block = cache->Lookup<Block>(cache_id, handle.offset);
     if (*block != nullptr) return Status::OK();
   }
   std::unique_ptr<Block> b;
@@ -196,7 +203,7 @@ Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit, Blo
   if (s.ok() && !served) s = ReadDataBlock(file, limit, handle, &b);
   if (!s.ok()) return s;
   *block = std::shared_ptr<const Block>(std::move(b));
-  if (cache != nullptr && fill_cache) cache->Insert(cache_id, handle.offset, *block);
+  if (cache != nullptr && fill_cache) CacheBlock(cache, cache_id, handle, *block);
   return Status::OK();
 }
 
@@ -644,7 +651,7 @@ Status Table::GetFromBlock(const BlockHandle& handle, std::string_view lookup_ik
 
 std::shared_ptr<const Block> Table::LookupBlock(const BlockHandle& handle) const {
   BlockCache* cache = rep_->options.block_cache.get();
-  return cache != nullptr ? cache->Lookup(rep_->cache_id, handle.offset) : nullptr;
+  return cache != nullptr ? cache->Lookup<Block>(rep_->cache_id, handle.offset) : nullptr;
 }
 
 Status Table::BlockRange(const BlockHandle& handle, uint64_t* offset, size_t* n) const {
@@ -658,7 +665,7 @@ Status Table::BlockFromRaw(const BlockHandle& handle, std::string_view raw, bool
   if (!s.ok()) return s;
   *block = std::shared_ptr<const Block>(std::move(b));
   BlockCache* cache = rep_->options.block_cache.get();
-  if (cache != nullptr && fill_cache) cache->Insert(rep_->cache_id, handle.offset, *block);
+  if (cache != nullptr && fill_cache) CacheBlock(cache, rep_->cache_id, handle, *block);
   return Status::OK();
 }
 
