@@ -73,7 +73,7 @@ struct Level {
     io::Env* env = io::Env::Posix();
     topts.block_size = 256;
     topts.compression = false;
-    topts.block_cache = std::make_shared<BlockCache>(size_t{256} << 20);
+    auto cache = std::make_shared<BlockCache>(size_t{256} << 20);
     uint64_t key = 0;
     for (int f = 0; f < kFiles && ok; f++) {
       const std::string path = dir + "/" + std::to_string(f + 1) + ".sst";
@@ -100,7 +100,7 @@ struct Level {
       if (!ok) break;
       meta.file_size = rf->Size();
       std::unique_ptr<Table> t;
-      ok = Table::Open(topts, std::move(rf), meta.file_size, &t, meta.number).ok();
+      ok = Table::Open(std::move(rf), meta.file_size, &t, cache, meta.number).ok();
       if (!ok) break;
       index_block_bytes += t->properties().index_bytes;
       tables.emplace_back(std::move(t));

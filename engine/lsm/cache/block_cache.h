@@ -35,6 +35,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "engine/lsm/stats.h"
+
 namespace basalt::lsm {
 
 class BlockCache {
@@ -69,15 +71,7 @@ class BlockCache {
   // A cache id no other NewId() call returns (from 2^63 up, clear of file numbers).
   uint64_t NewId();
 
-  struct Stats {
-    uint64_t hits = 0;
-    uint64_t misses = 0;
-    uint64_t inserts = 0;
-    uint64_t evictions = 0;  // removed to make room (not EraseFile or replacement)
-    size_t usage = 0;        // bytes charged now
-    size_t capacity = 0;
-    size_t entries = 0;
-  };
+  using Stats = BlockCacheStats;
   Stats GetStats() const;
   size_t usage() const { return usage_.load(std::memory_order_relaxed); }
   size_t capacity() const { return capacity_; }

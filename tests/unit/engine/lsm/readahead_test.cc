@@ -55,13 +55,11 @@ struct TestTable {
   }
 
   std::unique_ptr<Table> Open(io::Env* env, std::shared_ptr<BlockCache> cache = nullptr) {
-    TableOptions to;
-    to.block_cache = std::move(cache);
     std::unique_ptr<io::RandomAccessFile> file;
     REQUIRE(env->NewRandomAccessFile(path, &file).ok());
     const uint64_t size = file->Size();
     std::unique_ptr<Table> t;
-    Status s = Table::Open(to, std::move(file), size, &t);
+    Status s = Table::Open(std::move(file), size, &t, std::move(cache));
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     return t;
   }

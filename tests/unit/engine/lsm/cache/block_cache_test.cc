@@ -171,13 +171,12 @@ TEST_CASE("block_cache: a table read twice hits the cache") {
     REQUIRE(file->Close().ok());
   }
   auto cache = std::make_shared<BlockCache>(1 << 20);
-  options.block_cache = cache;
   std::unique_ptr<io::RandomAccessFile> file;
   REQUIRE(env->NewRandomAccessFile(path, &file).ok());
   uint64_t size = 0;
   REQUIRE(env->GetFileSize(path, &size).ok());
   std::unique_ptr<Table> table;
-  REQUIRE(Table::Open(options, std::move(file), size, &table, 1).ok());
+  REQUIRE(Table::Open(std::move(file), size, &table, cache, 1).ok());
   CHECK(table->cache_id() == 1);
 
   auto get = [&](int i) {
@@ -224,7 +223,7 @@ TEST_CASE("block_cache: a table read twice hits the cache") {
   // Without an explicit id, each table gets a fresh one.
   REQUIRE(env->NewRandomAccessFile(path, &file).ok());
   std::unique_ptr<Table> table2;
-  REQUIRE(Table::Open(options, std::move(file), size, &table2).ok());
+  REQUIRE(Table::Open(std::move(file), size, &table2, cache).ok());
   CHECK(table2->cache_id() != 1);
 }
 

@@ -60,7 +60,7 @@ std::shared_ptr<TableFile> MakeFile(const test::TempDir& dir, uint64_t number,
   meta.largest = entries.back().ikey;
   meta.num_entries = entries.size();
   std::unique_ptr<Table> table;
-  REQUIRE(Table::Open(topts, std::move(file), meta.file_size, &table).ok());
+  REQUIRE(Table::Open(std::move(file), meta.file_size, &table).ok());
   std::shared_ptr<const FileBlockIndex> leaves;
   REQUIRE(FileBlockIndex::Build(*table, meta.largest, &leaves, fanout).ok());
   CHECK(leaves->num_blocks() == table->properties().num_data_blocks);
