@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -227,12 +228,26 @@ TEST_CASE("multiget: a block wanted by several keys is read once") {
   CHECK(counting.reads() == keys.size());
 }
 
+int Compactions(const TreeStats& st) {
+  int n = 0;
+  for (const LevelStats& l : st.levels) n += l.compactions;
+  return n;
+}
+
 TEST_CASE("multiget: concurrent with writes, flushes and compactions, equals a snapshot Get") {
   ReadTestDB t(io::Env::Default());
   t.Open();
   const int n = 2000;
   t.Load(n);
+  auto stats = [&t] {
+    TreeStats st;
+    REQUIRE(t.db->GetTreeStats(kDefaultTree, &st).ok());
+    return st;
+  };
+  const TreeStats before = stats();
   std::atomic<bool> stop{false};
+  std::atomic<uint64_t> writes{0};
+  Status write_error;  // the writer's first error; read after join
   std::thread writer([&] {
     Random rnd(3);
     int i = 0;
@@ -240,20 +255,42 @@ TEST_CASE("multiget: concurrent with writes, flushes and compactions, equals a s
       const std::string k = ReadKey(static_cast<int>(rnd.Uniform(n)));
       Status s = rnd.OneIn(4) ? t.db->Delete(WriteOptions(), kDefaultTree, k)
                               : t.db->Put(WriteOptions(), kDefaultTree, k,
-                                          "w" + std::to_string(i++) + std::string(80, 'x'));
-      if (!s.ok()) break;
+                                          "w" + std::to_string(i) + std::string(80, 'x'));
+      // Explicit flushes besides the memtable's own, so L0 fills up and
+      // compactions run while MultiGet reads.
+      if (s.ok() && ++i % 200 == 0) s = t.db->Flush(kDefaultTree);
+      if (!s.ok()) {
+        write_error = s;
+        break;
+      }
+      writes.fetch_add(1);
     }
   });
+  // At least 30 rounds, and on until a compaction has run (bounded, so a
+  // compaction that never comes fails the checks below instead of hanging).
   Random rnd(9);
-  for (int round = 0; round < 30; round++) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  int rounds = 0;
+  while (rounds < 30 || (Compactions(stats()) == Compactions(before) &&
+                         std::chrono::steady_clock::now() < deadline)) {
     const Snapshot* snap = t.db->GetSnapshot();
     ReadOptions ro;
     ro.snapshot = snap;
     CheckMatchesGet(t.db.get(), ro, RandomKeys(&rnd, n, 50));
     t.db->ReleaseSnapshot(snap);
+    rounds++;
   }
   stop.store(true);
   writer.join();
+  const TreeStats after = stats();
+  MESSAGE("rounds " << rounds << ", writes " << writes.load() << ", bytes flushed "
+                    << after.db_bytes_flushed - before.db_bytes_flushed << ", compactions "
+                    << Compactions(after) - Compactions(before));
+  CHECK_MESSAGE(write_error.ok(), write_error.ToString());
+  // The reads really raced a writer, its flushes and the compactions they caused.
+  CHECK(writes.load() > 0);
+  CHECK(after.db_bytes_flushed > before.db_bytes_flushed);
+  CHECK(Compactions(after) > Compactions(before));
 }
 
 }  // namespace
