@@ -87,7 +87,7 @@ TEST_CASE("block_cache: LRU eviction order within the budget") {
   CHECK(cache.usage() <= cache.capacity());
 }
 
-TEST_CASE("block_cache: usage never exceeds capacity; capacity 0 disables") {
+TEST_CASE("block_cache: usage never exceeds capacity, capacity 0 disables") {
   Random rnd(301);
   BlockCache cache(64 << 10);  // 16 shards of 4 KiB
   for (int i = 0; i < 5000; i++) {
