@@ -185,7 +185,7 @@ int DumpSst(io::Env* env, const std::string& path, bool stats_only) {
   if (!s.ok()) return Fail(s.ToString());
   const uint64_t size = file->Size();
   std::unique_ptr<Table> table;
-  s = Table::Open(TableOptions(), std::move(file), size, &table);
+  s = Table::Open(std::move(file), size, &table);
   if (!s.ok()) return Fail(fmt::format("{}: {}", path, s.ToString()));
   const TableProperties& p = table->properties();
   fmt::print("file: {} ({} bytes)\n", path, size);

@@ -12,7 +12,7 @@
 //                       file, bloom, leaf search, GetFromBlock; path 1 =
 //                       lower_bound + Table::Get (bloom, index seek, block);
 //                       all blocks in a block cache (no I/O after warm-up).
-//   BM_BuildVersionIndex  BlockIndex::Build over the 200 files: the per-version
+//   BM_BuildVersionIndex  Version::BuildBlockIndex over the 200 files: the per-version
 //                       cost, paid under the DB mutex (inner nodes only).
 //   BM_BuildFileLeaves  FileBlockIndex::Build of one file: paid once per file, at open.
 //
@@ -73,7 +73,7 @@ struct Level {
     io::Env* env = io::Env::Posix();
     topts.block_size = 256;
     topts.compression = false;
-    topts.block_cache = std::make_shared<BlockCache>(size_t{256} << 20);
+    auto cache = std::make_shared<BlockCache>(size_t{256} << 20);
     uint64_t key = 0;
     for (int f = 0; f < kFiles && ok; f++) {
       const std::string path = dir + "/" + std::to_string(f + 1) + ".sst";
@@ -100,7 +100,7 @@ struct Level {
       if (!ok) break;
       meta.file_size = rf->Size();
       std::unique_ptr<Table> t;
-      ok = Table::Open(topts, std::move(rf), meta.file_size, &t, meta.number).ok();
+      ok = Table::Open(std::move(rf), meta.file_size, &t, cache, meta.number).ok();
       if (!ok) break;
       index_block_bytes += t->properties().index_bytes;
       tables.emplace_back(std::move(t));
@@ -132,7 +132,7 @@ struct Level {
       v.levels[1].push_back(
           std::make_shared<TableFile>(metas[i], tables[i], io::Env::Posix(), "", leaves));
     }
-    index[fanout] = BlockIndex::Build(v, fanout);
+    index[fanout] = v.BuildBlockIndex(fanout);
     if (index[fanout] == nullptr) ok = false;
     return v;
   }
@@ -144,8 +144,7 @@ Level& TheLevel() {
 }
 
 // The per-file path: first file whose largest key >= ikey, then its index seek.
-bool FindPerFile(const Version& v, std::string_view ikey, const TableFile** file,
-                 BlockHandle* handle) {
+bool FindPerFile(const Version& v, std::string_view ikey, size_t* file, BlockHandle* handle) {
   const auto& files = v.levels[1];
   auto it = std::lower_bound(files.begin(), files.end(), ikey,
                              [](const std::shared_ptr<TableFile>& f, std::string_view k) {
@@ -154,7 +153,7 @@ bool FindPerFile(const Version& v, std::string_view ikey, const TableFile** file
   if (it == files.end() || ExtractUserKey(ikey) < ExtractUserKey((*it)->meta.smallest)) {
     return false;
   }
-  *file = it->get();
+  *file = static_cast<size_t>(it - files.begin());
   return (*it)->table->FindDataBlock(ikey, handle).ok();
 }
 
@@ -179,7 +178,7 @@ void BM_FindBlock(benchmark::State& state) {
   int64_t found = 0;
   for (auto _ : state) {
     const std::string& k = keys[i++ % kProbes];
-    const TableFile* f = nullptr;
+    size_t f = 0;
     BlockHandle h;
     const bool hit = per_file ? FindPerFile(v, k, &f, &h) : bi.Find(1, k, &f, &h);
     found += hit;
@@ -203,7 +202,7 @@ void BM_FindBlockFanout(benchmark::State& state) {
   const BlockIndex& bi = *l.index[fanout];
   size_t i = 0;
   for (auto _ : state) {
-    const TableFile* f = nullptr;
+    size_t f = 0;
     BlockHandle h;
     benchmark::DoNotOptimize(bi.Find(1, l.present[i++ % kProbes], &f, &h));
     benchmark::DoNotOptimize(h);
@@ -250,9 +249,9 @@ void BM_PointGet(benchmark::State& state) {
     } else {
       // As DBImpl::Get: the candidate file, its range and filter, then the leaf.
       BlockIndex::Candidate c;
-      if (bi.FindCandidate(1, k, &c) && !(user < ExtractUserKey(c.file->meta.smallest)) &&
-          c.file->table->KeyMayMatch(user)) {
-        s = c.file->table->GetFromBlock(BlockIndex::BlockOf(c, k), k, &hit, &ikey, &value);
+      if (bi.FindCandidate(1, k, &c) && !(user < ExtractUserKey(files[c.file]->meta.smallest)) &&
+          files[c.file]->table->KeyMayMatch(user)) {
+        s = files[c.file]->table->GetFromBlock(BlockIndex::BlockOf(c, k), k, &hit, &ikey, &value);
       }
     }
     if (!s.ok()) {
@@ -276,7 +275,7 @@ void BM_BuildVersionIndex(benchmark::State& state) {
     return;
   }
   for (auto _ : state) {
-    std::shared_ptr<const BlockIndex> bi = BlockIndex::Build(v, fanout);
+    std::shared_ptr<const BlockIndex> bi = v.BuildBlockIndex(fanout);
     benchmark::DoNotOptimize(bi.get());
   }
   state.counters["blocks"] = static_cast<double>(kFiles * kBlocksPerFile);

@@ -117,12 +117,15 @@ class Env {
  public:
   virtual ~Env() = default;
 
-  // The process-wide default Env: io_uring when the kernel allows it, else
-  // pread/pwrite. The choice is made once, at first use, and logged.
+  // The process-wide default Env: io_uring when the build has it and the
+  // kernel allows it, else pread/pwrite. The choice is made once, at first
+  // use, and logged with the reason (env_uring.h).
   static Env* Default();
   // The pread/pwrite Env (always available).
   static Env* Posix();
-  // The io_uring Env, or nullptr when io_uring is unavailable.
+  // The io_uring Env, or nullptr when io_uring is unavailable (the kernel
+  // refuses it, or the build has no liburing); UringUnavailableReason() in
+  // env_uring.h says why.
   static Env* Uring();
 
   // Short name for logs and bench headers: "io_uring", "posix", "fault(...)".

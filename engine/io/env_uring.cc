@@ -1,5 +1,6 @@
-// io_uring Env; see env_uring.h for what goes through the ring and how
-// Env::Default() chooses.
+// io_uring Env; see env_uring.h for what goes through the ring. Compiled
+// only in builds with liburing (BASALT_HAVE_URING); Env::Default() is in
+// env_default.cc.
 
 #include "engine/io/env_uring.h"
 
@@ -619,27 +620,5 @@ const UringAvailability& Availability() {
 std::string UringUnavailableReason() { return Availability().reason; }
 
 Env* Env::Uring() { return Availability().env; }
-
-Env* Env::Default() {
-  static Env* env = [] {
-    const char* choice = std::getenv("BASALT_IO");
-    std::string_view want = choice != nullptr ? choice : "";
-    if (want == "posix") {
-      LogInfo("io: BASALT_IO=posix, using posix pread/pwrite env");
-      return Env::Posix();
-    }
-    if (!want.empty() && want != "auto" && want != "uring" && want != "io_uring") {
-      LogInfo("io: ignoring unknown BASALT_IO={} (expected posix, uring or auto)", want);
-    }
-    if (Env* uring = Env::Uring()) {
-      LogInfo("io: using io_uring env (liburing)");
-      return uring;
-    }
-    LogInfo("io: io_uring unavailable ({}), using posix pread/pwrite env",
-            UringUnavailableReason());
-    return Env::Posix();
-  }();
-  return env;
-}
 
 }  // namespace basalt::io

@@ -29,11 +29,14 @@
 // Availability: Env::Uring() probes once (io_uring_queue_init, the READ/
 // WRITE/FSYNC opcodes, and a NOP round trip) and returns nullptr when any of
 // it fails, which is common in containers (seccomp: ENOSYS/EPERM) and under
-// /proc/sys/kernel/io_uring_disabled.
+// /proc/sys/kernel/io_uring_disabled. A build without liburing (CMake
+// BASALT_URING=OFF, or AUTO when pkg-config finds none) compiles no io_uring
+// code at all: Env::Uring() is always nullptr and UringUnavailableReason()
+// says so (env_default.cc).
 //
-// Env::Default(): io_uring when available, else posix; decided once at first
-// use and logged ("io: using io_uring env (liburing)" or
-// "io: io_uring unavailable (<reason>), using posix pread/pwrite env").
+// Env::Default() (env_default.cc): io_uring when available, else posix;
+// decided once at first use and logged ("io: using io_uring env (liburing)"
+// or "io: io_uring unavailable (<reason>), using posix pread/pwrite env").
 // The environment variable BASALT_IO overrides the choice:
 //   BASALT_IO=posix   always use the pread/pwrite Env;
 //   BASALT_IO=uring   (or unset, or "auto") io_uring when available.

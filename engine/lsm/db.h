@@ -13,6 +13,10 @@
 // (Aborted/IOError) until the DB is reopened; nothing acknowledged is lost.
 // Thread safety: all methods are safe to call concurrently. Iterators and
 // snapshots must be destroyed/released before the DB.
+//
+// The public API is this header with options.h, table_options.h,
+// write_batch.h, iterator.h, stats.h and types.h; none of them includes the
+// engine's internals, so callers depend on nothing else.
 #pragma once
 
 #include <cstdint>
@@ -23,16 +27,13 @@
 #include <vector>
 
 #include "engine/base/status.h"
-#include "engine/lsm/cache/block_cache.h"
-#include "engine/lsm/cache/row_cache.h"
-#include "engine/lsm/dbformat.h"
 #include "engine/lsm/iterator.h"
 #include "engine/lsm/options.h"
+#include "engine/lsm/stats.h"
+#include "engine/lsm/types.h"
 #include "engine/lsm/write_batch.h"
 
 namespace basalt::lsm {
-
-inline constexpr TreeId kDefaultTree = 0;
 
 // A consistent point-in-time view; obtained from DB::GetSnapshot.
 class Snapshot {
@@ -47,47 +48,6 @@ struct TreeInfo {
   // Key range [lower, upper) of a tree made by SplitTree; unbounded otherwise.
   std::string lower;
   std::optional<std::string> upper;
-};
-
-// Per-level shape of one tree, for stats and tests.
-// Compaction counters are per tree and in memory only (since Open).
-struct LevelStats {
-  int files = 0;
-  uint64_t bytes = 0;
-  int compactions = 0;                       // compactions whose output went into this level
-  uint64_t bytes_read_by_compaction = 0;     // input bytes of those compactions (both levels)
-  uint64_t bytes_written_by_compaction = 0;  // bytes they wrote into this level
-  int files_moved_in = 0;  // files moved into this level without a rewrite (trivial moves)
-};
-struct TreeStats {
-  std::vector<LevelStats> levels;  // kNumLevels entries
-  uint64_t memtable_bytes = 0;
-  uint64_t immutable_memtables = 0;
-  const char* compaction_policy = "";  // CompactionPolicy::Name()
-  // What compaction must still rewrite (CompactionPolicy::PendingCompactionBytes).
-  uint64_t pending_compaction_bytes = 0;
-  // Compaction byte-rate budget (Options::compaction_rate_bytes_per_second;
-  // 0: unlimited) and the time compactions spent waiting for it, DB-wide.
-  uint64_t db_compaction_rate_limit = 0;
-  uint64_t db_compaction_rate_wait_micros = 0;
-  // Memory of the tree's block index (Options::use_block_index; 0 when off):
-  // the inner nodes of the current version plus the leaves of its files
-  // (leaves of files shared with a split sibling count in both trees).
-  uint64_t block_index_bytes = 0;
-  // DB-wide (all trees) since Open: bytes of user batches written, of L0
-  // files flushed, and of compaction outputs; write_amplification is
-  // (flushed + compaction written) / user bytes, 0 before any write.
-  uint64_t db_user_bytes_written = 0;
-  uint64_t db_bytes_flushed = 0;
-  uint64_t db_bytes_compacted_written = 0;
-  double db_write_amplification = 0;
-};
-
-// Counters of the DB's caches (all trees), since Open. A disabled cache
-// reports capacity 0 and no activity.
-struct CacheStats {
-  BlockCache::Stats block;  // Options::block_cache_size
-  RowCache::Stats row;      // Options::row_cache_size
 };
 
 class DB {

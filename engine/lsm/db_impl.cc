@@ -109,14 +109,12 @@ Status DB::Open(const Options& options, const std::string& dir, std::unique_ptr<
 }
 
 DBImpl::DBImpl(const Options& options, std::string dir)
-    : options_([&options] {
-        Options o = options;  // one block cache per DB: its keys are file numbers
-        o.table.block_cache =
-            o.block_cache_size > 0 ? std::make_shared<BlockCache>(o.block_cache_size) : nullptr;
-        return o;
-      }()),
+    : options_(options),
       env_(options.env != nullptr ? options.env : io::Env::Default()),
       dir_(std::move(dir)),
+      block_cache_(options.block_cache_size > 0
+                       ? std::make_shared<BlockCache>(options.block_cache_size)
+                       : nullptr),
       row_cache_(options.row_cache_size > 0 ? std::make_unique<RowCache>(options.row_cache_size)
                                             : nullptr) {}
 
@@ -257,7 +255,7 @@ namespace {
 // installed. Measured cheap enough to run under mu_: O(leaves), no key
 // copies (docs/block_index.md).
 void IndexVersion(const Options& o, Version* v) {
-  v->block_index = o.use_block_index ? BlockIndex::Build(*v) : nullptr;
+  v->block_index = o.use_block_index ? v->BuildBlockIndex() : nullptr;
 }
 }  // namespace
 
@@ -327,7 +325,7 @@ Status DBImpl::OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile
         path, fmt::format("size {} but manifest says {}", file->Size(), meta.file_size));
   }
   std::unique_ptr<Table> table;
-  s = Table::Open(options_.table, std::move(file), meta.file_size, &table, meta.number);
+  s = Table::Open(std::move(file), meta.file_size, &table, block_cache_, meta.number);
   if (!s.ok()) return Status(s.IsCorruption() ? Status::Corruption(path, s.message()) : s);
   std::shared_ptr<const FileBlockIndex> leaves;  // the file's part of the block index
   if (options_.use_block_index) {
@@ -1836,7 +1834,7 @@ Status DBImpl::GetTreeStats(TreeId tree, TreeStats* stats) {
 
 CacheStats DBImpl::GetCacheStats() {
   CacheStats st;
-  if (options_.table.block_cache != nullptr) st.block = options_.table.block_cache->GetStats();
+  if (block_cache_ != nullptr) st.block = block_cache_->GetStats();
   if (row_cache_) st.row = row_cache_->GetStats();
   return st;
 }
@@ -1888,8 +1886,8 @@ std::string DBImpl::DebugString() {
       "compaction_read={} compaction_written={}\n",
       last_seq_, next_file_number_, flushes_, compactions_, user_bytes_written_, bytes_flushed_,
       bytes_compacted_read_, bytes_compacted_written_);
-  if (options_.table.block_cache != nullptr) {
-    const BlockCache::Stats c = options_.table.block_cache->GetStats();
+  if (block_cache_ != nullptr) {
+    const BlockCache::Stats c = block_cache_->GetStats();
     r += fmt::format(
         "block_cache: usage={}B capacity={}B entries={} hits={} misses={} inserts={} "
         "evictions={}\n",

@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "engine/io/env.h"
+#include "engine/lsm/cache/block_cache.h"
+#include "engine/lsm/cache/row_cache.h"
 #include "engine/lsm/compaction/policy.h"
 #include "engine/lsm/compaction/rate_limiter.h"
 #include "engine/lsm/db.h"
@@ -170,6 +172,10 @@ class DBImpl : public DB {
   io::Env* const env_;
   const std::string dir_;
   std::unique_ptr<io::FileLock> lock_;
+  // One block cache per DB (its keys are file numbers, unique within the DB),
+  // shared by every open table. Null when Options::block_cache_size is 0.
+  // Thread-safe on its own (no mu_).
+  const std::shared_ptr<BlockCache> block_cache_;
   // Null when Options::row_cache_size is 0. Thread-safe on its own (no mu_).
   const std::unique_ptr<RowCache> row_cache_;
 

@@ -14,10 +14,9 @@
 #include <string_view>
 
 #include "engine/base/coding.h"
+#include "engine/lsm/types.h"
 
 namespace basalt::lsm {
-
-using SequenceNumber = uint64_t;
 // Sequence numbers use 56 bits (the low byte of the trailer is the kind).
 inline constexpr SequenceNumber kMaxSequenceNumber = (uint64_t{1} << 56) - 1;
 

@@ -1,4 +1,5 @@
 // Options of the LSM engine. Each knob says what it trades and its default.
+// Public header: includes nothing of the engine's internals.
 #pragma once
 
 #include <cstddef>
@@ -6,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/lsm/sstable/table.h"
+#include "engine/lsm/table_options.h"
 
 namespace basalt::io {
 class Env;
@@ -64,7 +65,6 @@ struct Options {
   uint64_t max_total_wal_size = 0;
 
   // SSTable block size, restart interval, bloom bits per key, LZ4 on/off.
-  // table.block_cache is ignored: the DB sets it from block_cache_size.
   TableOptions table;
   // Byte budget of the block cache of parsed data blocks, one cache shared by
   // every tree's SSTables (engine/lsm/cache/block_cache.h). Filters and index

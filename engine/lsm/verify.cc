@@ -78,7 +78,7 @@ Status CheckTable(io::Env* env, const std::string& path, const FileMetaData* met
         "size {} but the manifest says {} (truncated or replaced?)", size, meta->file_size));
   }
   std::unique_ptr<Table> table;
-  s = Table::Open(TableOptions(), std::move(file), size, &table);
+  s = Table::Open(std::move(file), size, &table);
   if (!s.ok()) return s;
   s = table->VerifyChecksums();
   if (!s.ok()) return s;

@@ -1,6 +1,7 @@
 #include "engine/lsm/write_batch.h"
 
 #include "engine/base/coding.h"
+#include "engine/lsm/dbformat.h"
 
 namespace basalt::lsm {
 

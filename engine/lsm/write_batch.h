@@ -13,11 +13,9 @@
 #include <string_view>
 
 #include "engine/base/status.h"
-#include "engine/lsm/dbformat.h"
+#include "engine/lsm/types.h"
 
 namespace basalt::lsm {
-
-using TreeId = uint32_t;
 
 class WriteBatch {
  public:

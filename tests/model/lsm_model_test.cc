@@ -13,7 +13,7 @@
 
 #include "engine/base/random.h"
 #include "engine/lsm/db.h"
-#include "tests/testutil/temp_dir.h"
+#include "tests/testutil/db_test_base.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
@@ -27,10 +27,8 @@ uint64_t EnvU64(const char* name, uint64_t dflt) {
   return v != nullptr ? std::strtoull(v, nullptr, 10) : dflt;
 }
 
-struct Harness {
-  test::TempDir dir;
-  Options options;
-  std::unique_ptr<DB> db;
+// The LSM tests' fixture (db_test_base.h) with random options and a model.
+struct Harness : test::DbTestBase {
   std::vector<TreeId> trees;
   std::map<TreeId, Model> model;
   struct Snap {
@@ -56,12 +54,8 @@ struct Harness {
     trees.push_back(kDefaultTree);
     model[kDefaultTree];
   }
-  ~Harness() {
-    ReleaseAll();
-    if (db) db->Close().PermitUnchecked();
-  }
+  ~Harness() override { ReleaseAll(); }
 
-  void Open() { REQUIRE(DB::Open(options, dir.path(), &db).ok()); }
   void ReleaseAll() {
     for (auto& s : snaps) db->ReleaseSnapshot(s.snap);
     snaps.clear();
@@ -223,9 +217,7 @@ struct Harness {
     } else if (op < 955) {
       // Reopen: snapshots do not survive it.
       ReleaseAll();
-      REQUIRE(db->Close().ok());
-      db.reset();
-      Open();
+      Reopen();
       for (TreeId t : trees) CheckScan(t, nullptr);
     } else if (op < 965) {
       if (trees.size() < 4) {

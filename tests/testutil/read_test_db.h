@@ -1,6 +1,7 @@
 // A DB for read-path tests (MultiGet, read-ahead, direct reads): small
 // blocks, files and levels, so a few thousand keys spread over the memtable,
 // L0 and deeper levels, with overwrites, deletions and a snapshot in between.
+// A DbTestBase (db_test_base.h) that also keeps a model of what it wrote.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -13,7 +14,7 @@
 
 #include "engine/base/random.h"
 #include "engine/lsm/db.h"
-#include "tests/testutil/temp_dir.h"
+#include "tests/testutil/db_test_base.h"
 
 namespace basalt::test {
 
@@ -23,16 +24,14 @@ inline std::string ReadKey(int i) {
   return b;
 }
 
-struct ReadTestDB {
-  TempDir dir;
-  lsm::Options options;
-  std::unique_ptr<lsm::DB> db;
+struct ReadTestDB : DbTestBase {
   // The latest state and the state at `snapshot`.
   std::map<std::string, std::string> model, snapshot_model;
   const lsm::Snapshot* snapshot = nullptr;
 
-  explicit ReadTestDB(io::Env* env = nullptr) {
-    options.env = env;
+  // env: Options::env (nullptr: io::Env::Default()).
+  explicit ReadTestDB(io::Env* env = nullptr) : ReadTestDB(DbConfig()) { options.env = env; }
+  explicit ReadTestDB(const DbConfig& config) : DbTestBase(config) {
     options.durability = lsm::Durability::kNone;  // no fsync per write: fast tests
     options.write_buffer_size = 64 << 10;
     options.table.block_size = 1024;
@@ -45,27 +44,20 @@ struct ReadTestDB {
     options.level0_slowdown_trigger = 20;
     options.level0_stop_trigger = 30;
   }
-  ~ReadTestDB() { Close(); }
+  ~ReadTestDB() override { ReleaseSnapshot(); }
 
-  void Open() {
-    Status s = lsm::DB::Open(options, dir.path(), &db);
-    REQUIRE_MESSAGE(s.ok(), s.ToString());
-  }
-  void Close() {
-    if (!db) return;
-    if (snapshot != nullptr) db->ReleaseSnapshot(snapshot);
-    snapshot = nullptr;
-    Status s = db->Close();
-    CHECK_MESSAGE(s.ok(), s.ToString());  // CHECK: also called from the destructor
-    db.reset();
+  // Releases the snapshot first: it must not outlive the DB.
+  void Close() override {
+    ReleaseSnapshot();
+    DbTestBase::Close();
   }
 
   void Put(const std::string& k, const std::string& v) {
-    REQUIRE(db->Put(lsm::WriteOptions(), lsm::kDefaultTree, k, v).ok());
+    DbTestBase::Put(k, v);
     model[k] = v;
   }
   void Delete(const std::string& k) {
-    REQUIRE(db->Delete(lsm::WriteOptions(), lsm::kDefaultTree, k).ok());
+    DbTestBase::Delete(k);
     model.erase(k);
   }
 
@@ -106,19 +98,13 @@ struct ReadTestDB {
 
   // Contents through an iterator, "k=v;" each, forward or backward.
   std::string Scan(const lsm::ReadOptions& ro, bool backward = false) {
-    auto it = db->NewIterator(ro, lsm::kDefaultTree);
-    std::string r;
-    if (backward) {
-      for (it->SeekToLast(); it->Valid(); it->Prev()) {
-        r.append(it->key()).append("=").append(it->value()).append(";");
-      }
-    } else {
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        r.append(it->key()).append("=").append(it->value()).append(";");
-      }
-    }
-    CHECK_MESSAGE(it->status().ok(), it->status().ToString());
-    return r;
+    return Contents(ro, lsm::kDefaultTree, backward);
+  }
+
+ private:
+  void ReleaseSnapshot() {
+    if (snapshot != nullptr && db) db->ReleaseSnapshot(snapshot);
+    snapshot = nullptr;
   }
 };
 

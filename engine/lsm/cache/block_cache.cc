@@ -40,7 +40,7 @@ struct KeyHash {
 struct BlockCache::Shard {
   struct Entry {
     CacheKey key;
-    std::shared_ptr<const Block> block;
+    std::shared_ptr<const void> value;
     size_t charge;
   };
 
@@ -65,32 +65,33 @@ BlockCache::Shard& BlockCache::ShardFor(uint64_t hash) {
   return shards_[hash >> (64 - num_shard_bits_)];
 }
 
-std::shared_ptr<const Block> BlockCache::Lookup(uint64_t cache_id, uint64_t offset) {
+std::shared_ptr<const void> BlockCache::LookupValue(uint64_t cache_id, uint64_t offset) {
   if (capacity_ == 0) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
   Shard& s = ShardFor(HashKey(cache_id, offset));
-  std::shared_ptr<const Block> result;
+  std::shared_ptr<const void> result;
   {
     std::lock_guard<std::mutex> l(s.mu);
     auto it = s.map.find(CacheKey{cache_id, offset});
     if (it != s.map.end()) {
       s.lru.splice(s.lru.begin(), s.lru, it->second);
-      result = it->second->block;
+      result = it->second->value;
     }
   }
   (result ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
   return result;
 }
 
-void BlockCache::Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<const Block> block) {
-  if (capacity_ == 0 || block == nullptr) return;
-  const size_t charge = Charge(*block);
+void BlockCache::Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<const void> value,
+                        size_t bytes) {
+  if (capacity_ == 0 || value == nullptr) return;
+  const size_t charge = Charge(bytes);
   Shard& s = ShardFor(HashKey(cache_id, offset));
   if (charge > s.capacity) return;
   const CacheKey key{cache_id, offset};
-  // Blocks dropped here are released after the lock (their destructors free memory).
+  // Values dropped here are released after the lock (their destructors free memory).
   std::list<Shard::Entry> dropped;
   {
     std::lock_guard<std::mutex> l(s.mu);
@@ -111,7 +112,7 @@ void BlockCache::Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<cons
       s.map.erase(victim->key);
       dropped.splice(dropped.end(), s.lru, victim);
     }
-    s.lru.push_front(Shard::Entry{key, std::move(block), charge});
+    s.lru.push_front(Shard::Entry{key, std::move(value), charge});
     s.map.emplace(key, s.lru.begin());
     s.usage += charge;
     usage_.fetch_add(charge, std::memory_order_relaxed);

@@ -4,18 +4,24 @@
 // Keys are (cache id, block offset). The cache id names one table file and
 // must be unique among the tables sharing a cache: DBImpl uses the file
 // number (never reused within a DB, and each DB owns its own cache); other
-// callers may take a fresh one from NewId(). Values are
-// std::shared_ptr<const Block>: a reader that got a block keeps it alive after
-// the cache evicts or erases it, so eviction can never free a block in use.
+// callers may take a fresh one from NewId(). Values are immutable objects
+// held by std::shared_ptr: a reader that got a block keeps it alive after the
+// cache evicts or erases it, so eviction can never free a block in use.
 //
-// Budget: each entry is charged Block::contents().size() (the uncompressed
-// block) + kEntryOverhead (list node, hash node, control block). The
-// capacity is split evenly over the shards; a shard evicts its least
-// recently used entries before an insert so its usage never exceeds its
-// share, and an entry larger than a shard's share is not cached. So usage()
-// <= capacity() at all times. Only data blocks are cached: filter and index
-// blocks are held (pinned) by each open Table for its lifetime and are not
-// counted here.
+// The cache does not know the block type (it sits below engine/lsm/sstable,
+// which owns the Block class and fills the cache). Like LevelDB's Cache
+// (include/leveldb/cache.h: a void* value with a caller-given charge), it
+// stores values type-erased, each with the charge its inserter states. The
+// owner of a cache id decides the value type of its entries and reads them
+// back with Lookup<T> of that same type (SSTable readers store lsm::Block).
+//
+// Budget: each entry is charged its stated size (the uncompressed block) +
+// kEntryOverhead (list node, hash node, control block). The capacity is
+// split evenly over the shards; a shard evicts its least recently used
+// entries before an insert so its usage never exceeds its share, and an
+// entry larger than a shard's share is not cached. So usage() <= capacity()
+// at all times. Only data blocks are cached: filter and index blocks are held
+// (pinned) by each open Table for its lifetime and are not counted here.
 //
 // Capacity 0 disables the cache: Lookup always misses, Insert does nothing.
 //
@@ -29,7 +35,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "engine/lsm/sstable/block.h"
+#include "engine/lsm/stats.h"
 
 namespace basalt::lsm {
 
@@ -45,12 +51,19 @@ class BlockCache {
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
 
-  // The cached block, now most recently used; nullptr on a miss.
-  std::shared_ptr<const Block> Lookup(uint64_t cache_id, uint64_t offset);
-  // Inserts (or replaces) the block as most recently used, evicting LRU
-  // entries of its shard to stay within budget. No-op when disabled or the
-  // block is larger than a shard's share of the budget.
-  void Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<const Block> block);
+  // The cached value, now most recently used; nullptr on a miss.
+  // REQUIRES: T is the type the entry was inserted with (see above).
+  template <typename T>
+  std::shared_ptr<const T> Lookup(uint64_t cache_id, uint64_t offset) {
+    return std::static_pointer_cast<const T>(LookupValue(cache_id, offset));
+  }
+  std::shared_ptr<const void> LookupValue(uint64_t cache_id, uint64_t offset);
+  // Inserts (or replaces) value as most recently used, charged
+  // Charge(bytes), evicting LRU entries of its shard to stay within budget.
+  // bytes: the memory value holds (a block: its uncompressed contents).
+  // No-op when disabled, value is null, or the charge is larger than a
+  // shard's share of the budget.
+  void Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<const void> value, size_t bytes);
   // Drops every entry of one table (e.g. after its file is deleted). Returns
   // how many. Walks every shard: O(entries).
   size_t EraseFile(uint64_t cache_id);
@@ -58,20 +71,12 @@ class BlockCache {
   // A cache id no other NewId() call returns (from 2^63 up, clear of file numbers).
   uint64_t NewId();
 
-  struct Stats {
-    uint64_t hits = 0;
-    uint64_t misses = 0;
-    uint64_t inserts = 0;
-    uint64_t evictions = 0;  // removed to make room (not EraseFile or replacement)
-    size_t usage = 0;        // bytes charged now
-    size_t capacity = 0;
-    size_t entries = 0;
-  };
+  using Stats = BlockCacheStats;
   Stats GetStats() const;
   size_t usage() const { return usage_.load(std::memory_order_relaxed); }
   size_t capacity() const { return capacity_; }
-  // Charge of one block (contents + kEntryOverhead).
-  static size_t Charge(const Block& block) { return block.contents().size() + kEntryOverhead; }
+  // Charge of an entry holding `bytes` (bytes + kEntryOverhead).
+  static size_t Charge(size_t bytes) { return bytes + kEntryOverhead; }
 
  private:
   struct Shard;

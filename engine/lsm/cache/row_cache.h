@@ -81,6 +81,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/lsm/stats.h"
+#include "engine/lsm/types.h"
 #include "engine/lsm/write_batch.h"
 
 namespace basalt::lsm {
@@ -145,20 +147,7 @@ class RowCache {
   // Erases every entry and forgets every tree (DB close).
   void Clear();
 
-  struct Stats {
-    uint64_t hits = 0;           // point lookups answered (value or absent)
-    uint64_t misses = 0;         // point lookups that went to the LSM
-    uint64_t range_hits = 0;     // LookupRange calls answered
-    uint64_t range_misses = 0;   // LookupRange calls that went to the LSM
-    uint64_t fills = 0;          // entries inserted (by Fill and FillRange)
-    uint64_t fills_refused = 0;  // Fill/FillRange calls refused: a write raced the read
-    uint64_t fills_skipped = 0;  // Fill/FillRange calls skipped: too large, or no room
-    uint64_t invalidations = 0;  // entries erased and gap links cut by writes
-    uint64_t evictions = 0;      // entries evicted to make room
-    size_t usage = 0;            // bytes charged now
-    size_t capacity = 0;
-    size_t entries = 0;
-  };
+  using Stats = RowCacheStats;
   Stats GetStats() const;
   size_t usage() const { return usage_.load(std::memory_order_relaxed); }
   size_t capacity() const { return capacity_; }

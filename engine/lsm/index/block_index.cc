@@ -10,7 +10,6 @@
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/iterator.h"
 #include "engine/lsm/sstable/table.h"
-#include "engine/lsm/version/version.h"
 
 namespace basalt::lsm {
 
@@ -196,41 +195,43 @@ size_t BlockIndex::Tree::MemoryUsage() const {
   return bytes;
 }
 
-std::shared_ptr<const BlockIndex> BlockIndex::Build(const Version& v, size_t fanout) {
+std::shared_ptr<const BlockIndex> BlockIndex::Build(
+    const std::vector<std::vector<FileEntry>>& levels, size_t fanout) {
   assert(fanout >= 2);
   std::shared_ptr<BlockIndex> index(new BlockIndex());
   index->fanout_ = fanout;
-  index->levels_.resize(kNumLevels);
-  // Adds f's leaves to t; false if f has no leaves index.
-  auto add_file = [&](const TableFile& f, Tree* t) {
-    if (f.block_index == nullptr) return false;
-    index->pinned_.push_back(f.block_index);
-    index->leaf_bytes_ += f.block_index->MemoryUsage();
-    for (const FileBlockIndex::Leaf& leaf : f.block_index->leaves()) {
-      if (leaf.size() > 0) t->leaves.push_back({&leaf, &f});
+  index->levels_.resize(std::max<size_t>(levels.size(), 1));
+  // Adds the leaves of the file at position pos to t; false if it has none.
+  auto add_file = [&](const FileEntry& f, size_t pos, Tree* t) {
+    if (f.leaves == nullptr) return false;
+    index->pinned_.push_back(f.leaves);
+    index->leaf_bytes_ += f.leaves->MemoryUsage();
+    for (const FileBlockIndex::Leaf& leaf : f.leaves->leaves()) {
+      if (leaf.size() > 0) t->leaves.push_back({&leaf, pos});
     }
     return true;
   };
-  index->l0_.resize(v.levels[0].size());
-  for (size_t i = 0; i < v.levels[0].size(); i++) {
-    Tree& t = index->l0_[i];
-    if (!add_file(*v.levels[0][i], &t)) return nullptr;
-    t.Build(fanout);
+  if (!levels.empty()) {
+    const std::vector<FileEntry>& l0 = levels[0];
+    index->l0_.resize(l0.size());
+    for (size_t i = 0; i < l0.size(); i++) {
+      Tree& t = index->l0_[i];
+      if (!add_file(l0[i], i, &t)) return nullptr;
+      t.Build(fanout);
+    }
   }
-  for (int level = 1; level < kNumLevels; level++) {
+  for (size_t level = 1; level < levels.size(); level++) {
     Tree& t = index->levels_[level];
-    const auto& files = v.levels[level];
+    const std::vector<FileEntry>& files = levels[level];
     size_t total = 0;
-    for (const auto& f : files) total += f->block_index ? f->block_index->leaves().size() : 0;
+    for (const FileEntry& f : files) total += f.leaves ? f.leaves->leaves().size() : 0;
     t.leaves.reserve(total);
-    const TableFile* prev = nullptr;
-    for (const auto& f : files) {
+    for (size_t i = 0; i < files.size(); i++) {
       // One sequence across the level needs the files in key order.
-      if (prev != nullptr && CompareInternalKey(prev->meta.largest, f->meta.smallest) >= 0) {
+      if (i > 0 && CompareInternalKey(files[i - 1].largest, files[i].smallest) >= 0) {
         return nullptr;
       }
-      if (!add_file(*f, &t)) return nullptr;
-      prev = f.get();
+      if (!add_file(files[i], i, &t)) return nullptr;
     }
     t.Build(fanout);
   }
@@ -258,8 +259,7 @@ BlockHandle BlockIndex::BlockOf(const Candidate& c, std::string_view ikey) {
   return c.leaf->handles[e];
 }
 
-bool BlockIndex::Find(int level, std::string_view ikey, const TableFile** file,
-                      BlockHandle* handle) const {
+bool BlockIndex::Find(int level, std::string_view ikey, size_t* file, BlockHandle* handle) const {
   Candidate c;
   if (!FindCandidate(level, ikey, &c)) return false;
   *file = c.file;

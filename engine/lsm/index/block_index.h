@@ -25,11 +25,17 @@
 // heads (contiguous, no pointer chasing) and reads a whole key only when two
 // heads tie.
 //
+// The index knows files only by their position in the level lists it was
+// built from (BlockIndex::FileEntry), not by the Version's file type, so the
+// version layer (version/) builds it and maps positions back to its files
+// (Version::BuildBlockIndex, Version::ForEachCandidateBlock).
+//
 // Thread safety: both are immutable after Build and read by any number of
 // threads without locks.
-// Lifetime: a BlockIndex pins the FileBlockIndex leaves it points into, but
-// not the TableFiles it returns; whoever holds the index must keep them alive
-// (a Version holds both its files and its index).
+// Lifetime: a BlockIndex pins the FileBlockIndex leaves it points into. The
+// positions it returns are only meaningful for the level lists it was built
+// from; whoever holds the index keeps both together (a Version holds its
+// files and its index).
 #pragma once
 
 #include <cstddef>
@@ -45,8 +51,6 @@
 namespace basalt::lsm {
 
 class Table;
-struct TableFile;
-struct Version;
 
 // Entries per leaf and children per inner node: a node's heads fill 8 cache
 // lines. bench/micro/block_index_bench.cc (BM_FindBlockFanout) measures 8 to
@@ -94,29 +98,42 @@ class FileBlockIndex {
 
 class BlockIndex {
  public:
-  // Builds the inner nodes over the leaves of v's files: O(leaves), no key
-  // copies. Returns nullptr when some file of v has no FileBlockIndex, or
-  // when the files of a level >= 1 are not in key order (both would be
-  // bugs); readers then take the per-file path. REQUIRES: fanout >= 2.
-  static std::shared_ptr<const BlockIndex> Build(const Version& v,
+  // One SSTable of a level, as Build sees it.
+  struct FileEntry {
+    // The file's leaves; a null entry makes Build return nullptr.
+    std::shared_ptr<const FileBlockIndex> leaves;
+    // The file's smallest and largest internal keys (FileMetaData).
+    std::string_view smallest;
+    std::string_view largest;
+  };
+
+  // Builds the inner nodes over the leaves of the files of levels[0..n):
+  // levels[0] in search order (newest first; the files may overlap, each
+  // gets its own tree), every other level sorted by key and non-overlapping.
+  // O(leaves), no key copies; the key views must outlive the call only.
+  // Returns nullptr when some file has no leaves, or when the files of a
+  // level >= 1 are not in key order (both would be bugs); readers then take
+  // the per-file path. REQUIRES: fanout >= 2.
+  static std::shared_ptr<const BlockIndex> Build(const std::vector<std::vector<FileEntry>>& levels,
                                                  size_t fanout = kBlockIndexFanout);
 
-  // Level >= 1: the file and block holding the first entry of the level with
-  // key >= ikey. False if every entry of the level is < ikey (then no file
-  // of the level holds ikey's user key at or below its sequence).
-  bool Find(int level, std::string_view ikey, const TableFile** file, BlockHandle* handle) const;
+  // Level >= 1: the file (its position in levels[level] at Build) and block
+  // holding the first entry of the level with key >= ikey. False if every
+  // entry of the level is < ikey (then no file of the level holds ikey's
+  // user key at or below its sequence).
+  bool Find(int level, std::string_view ikey, size_t* file, BlockHandle* handle) const;
   // Find in two steps, so a reader can check the file (its range, its bloom
   // filter) before searching the leaf: FindCandidate descends the inner
   // nodes to the file and leaf holding that first entry; BlockOf searches
   // the leaf. REQUIRES for BlockOf: c came from FindCandidate with this ikey
   // on an index that is still alive.
   struct Candidate {
-    const TableFile* file = nullptr;
+    size_t file = 0;  // position in levels[level] at Build
     const FileBlockIndex::Leaf* leaf = nullptr;
   };
   bool FindCandidate(int level, std::string_view ikey, Candidate* c) const;
   static BlockHandle BlockOf(const Candidate& c, std::string_view ikey);
-  // Level 0: the same within the i-th file of v.levels[0] (newest first).
+  // Level 0: the same within the i-th file of levels[0] (newest first).
   bool FindInL0File(size_t i, std::string_view ikey, BlockHandle* handle) const;
 
   // Heap bytes of the inner nodes (this version's own cost).
@@ -130,7 +147,7 @@ class BlockIndex {
 
   struct LeafRef {
     const FileBlockIndex::Leaf* leaf;
-    const TableFile* file;
+    size_t file;  // position in its level's list at Build
   };
   // One level of inner nodes: node j holds entries [j * fanout, (j + 1) * fanout).
   struct InnerLevel {
@@ -156,7 +173,7 @@ class BlockIndex {
   };
 
   size_t fanout_ = kBlockIndexFanout;
-  std::vector<Tree> l0_;      // one per level-0 file, in v.levels[0] order
+  std::vector<Tree> l0_;      // one per level-0 file, in levels[0] order
   std::vector<Tree> levels_;  // levels_[0] unused
   // Keeps the leaves alive as long as the index (views point into them).
   std::vector<std::shared_ptr<const FileBlockIndex>> pinned_;

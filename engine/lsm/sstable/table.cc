@@ -174,6 +174,13 @@ class BlockPrefetcher {
   size_t window_ = kAutoReadaheadInitialSize;
 };
 
+// Data blocks are cached as Blocks under their table's cache id, charged
+// their uncompressed contents (block_cache.h: the cache itself is untyped).
+void CacheBlock(BlockCache* cache, uint64_t cache_id, const BlockHandle& handle,
+                const std::shared_ptr<const Block>& block) {
+  cache->Insert(cache_id, handle.offset, block, block->contents().size());
+}
+
 // Reads a data block through the cache, if any: a hit returns the cached
 // block; a miss reads (through prefetcher's window when it has or takes one),
 // parses and, with fill_cache, inserts it. Failed reads are not cached.
@@ -182,7 +189,7 @@ Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit, Blo
                            BlockPrefetcher* prefetcher, std::shared_ptr<const Block>* block) {
   if (prefetcher != nullptr) prefetcher->NoteAccess(handle);
   if (cache != nullptr) {
-    *block = cache->Lookup(cache_id, handle.offset);
+    *block = cache->Lookup<Block>(cache_id, handle.offset);
     if (*block != nullptr) return Status::OK();
   }
   std::unique_ptr<Block> b;
@@ -196,7 +203,7 @@ Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit, Blo
   if (s.ok() && !served) s = ReadDataBlock(file, limit, handle, &b);
   if (!s.ok()) return s;
   *block = std::shared_ptr<const Block>(std::move(b));
-  if (cache != nullptr && fill_cache) cache->Insert(cache_id, handle.offset, *block);
+  if (cache != nullptr && fill_cache) CacheBlock(cache, cache_id, handle, *block);
   return Status::OK();
 }
 
@@ -379,7 +386,7 @@ const TableProperties& TableBuilder::properties() const { return rep_->props; }
 // Table
 
 struct Table::Rep {
-  TableOptions options;
+  std::shared_ptr<BlockCache> block_cache;  // may be null
   std::unique_ptr<io::RandomAccessFile> file;
   uint64_t file_size = 0;
   uint64_t data_limit = 0;  // start of the footer: no block extends past it
@@ -547,8 +554,9 @@ class TableIterator final : public Iterator {
 
 }  // namespace
 
-Status Table::Open(const TableOptions& options, std::unique_ptr<io::RandomAccessFile> file,
-                   uint64_t file_size, std::unique_ptr<Table>* table, uint64_t cache_id) {
+Status Table::Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_size,
+                   std::unique_ptr<Table>* table, std::shared_ptr<BlockCache> block_cache,
+                   uint64_t cache_id) {
   table->reset();
   if (file == nullptr) return Status::InvalidArgument("sstable: no file");
   if (file_size < Footer::kEncodedLength) {
@@ -558,12 +566,12 @@ Status Table::Open(const TableOptions& options, std::unique_ptr<io::RandomAccess
   }
 
   auto rep = std::make_unique<Rep>();
-  rep->options = options;
+  rep->block_cache = std::move(block_cache);
   rep->file_size = file_size;
   rep->data_limit = file_size - Footer::kEncodedLength;
   rep->cache_id = cache_id;
-  if (cache_id == kNewCacheId && options.block_cache != nullptr) {
-    rep->cache_id = options.block_cache->NewId();
+  if (cache_id == kNewCacheId && rep->block_cache != nullptr) {
+    rep->cache_id = rep->block_cache->NewId();
   }
 
   char footer_buf[Footer::kEncodedLength];
@@ -635,16 +643,16 @@ Status Table::GetFromBlock(const BlockHandle& handle, std::string_view lookup_ik
                            std::string* ikey, std::string* value) const {
   *found = false;
   std::shared_ptr<const Block> block;
-  Status s = ReadDataBlockCached(rep_->file.get(), rep_->data_limit,
-                                 rep_->options.block_cache.get(), rep_->cache_id, handle,
+  Status s = ReadDataBlockCached(rep_->file.get(), rep_->data_limit, rep_->block_cache.get(),
+                                 rep_->cache_id, handle,
                                  /*fill_cache=*/true, /*prefetcher=*/nullptr, &block);
   if (!s.ok()) return s;
   return SearchBlock(*block, handle, lookup_ikey, found, ikey, value);
 }
 
 std::shared_ptr<const Block> Table::LookupBlock(const BlockHandle& handle) const {
-  BlockCache* cache = rep_->options.block_cache.get();
-  return cache != nullptr ? cache->Lookup(rep_->cache_id, handle.offset) : nullptr;
+  BlockCache* cache = rep_->block_cache.get();
+  return cache != nullptr ? cache->Lookup<Block>(rep_->cache_id, handle.offset) : nullptr;
 }
 
 Status Table::BlockRange(const BlockHandle& handle, uint64_t* offset, size_t* n) const {
@@ -657,8 +665,8 @@ Status Table::BlockFromRaw(const BlockHandle& handle, std::string_view raw, bool
   Status s = DataBlockFromRaw(handle, raw, &b);
   if (!s.ok()) return s;
   *block = std::shared_ptr<const Block>(std::move(b));
-  BlockCache* cache = rep_->options.block_cache.get();
-  if (cache != nullptr && fill_cache) cache->Insert(rep_->cache_id, handle.offset, *block);
+  BlockCache* cache = rep_->block_cache.get();
+  if (cache != nullptr && fill_cache) CacheBlock(cache, rep_->cache_id, handle, *block);
   return Status::OK();
 }
 
@@ -693,7 +701,7 @@ uint64_t Table::ApproximateOffsetOf(std::string_view ikey) const {
 
 std::unique_ptr<Iterator> Table::NewIterator(const TableReadOptions& options) const {
   return std::make_unique<TableIterator>(rep_->file.get(), rep_->data_limit,
-                                         rep_->index_block.get(), rep_->options.block_cache.get(),
+                                         rep_->index_block.get(), rep_->block_cache.get(),
                                          rep_->cache_id, options);
 }
 

@@ -10,7 +10,7 @@
 //
 // Caching: a Table holds its index block, filter and properties in memory
 // (pinned) from Open until it is destroyed. Data blocks are read on demand;
-// with TableOptions::block_cache set, Get and iterators look them up in (and
+// with a block cache given to Open, Get and iterators look them up in (and
 // add them to, unless TableReadOptions::fill_cache is false) that cache under
 // (cache id, block offset). VerifyChecksums always reads from the file and
 // bypasses the cache.
@@ -37,6 +37,7 @@
 #include "engine/io/env.h"
 #include "engine/lsm/iterator.h"
 #include "engine/lsm/sstable/format.h"
+#include "engine/lsm/table_options.h"
 
 namespace basalt::lsm {
 
@@ -60,22 +61,6 @@ struct TableReadOptions {
   // already cached are still used, new ones are not kept (scans and
   // compaction inputs that would evict the working set). Default: true.
   bool fill_cache = true;
-};
-
-struct TableOptions {
-  // Target uncompressed size of a data block. Default: 4 KiB.
-  size_t block_size = 4096;
-  // Keys between restart points in a block (full key stored at a restart). Default: 16.
-  int block_restart_interval = 16;
-  // Bloom filter bits per user key; 0 disables the filter. Default: 10 (~1% false positives).
-  int bloom_bits_per_key = 10;
-  // LZ4 per block (stored raw when it saves < 1/8). Default: on.
-  bool compression = true;
-  // Cache of parsed data blocks shared by readers (block_cache.h); ignored by
-  // TableBuilder. nullptr: every data block read goes to the file. DBImpl
-  // replaces this with its own cache of Options::block_cache_size bytes.
-  // Default: nullptr.
-  std::shared_ptr<BlockCache> block_cache;
 };
 
 // Summary written into the properties block.
@@ -123,12 +108,16 @@ class Table {
  public:
   // Reads the footer, index, filter and properties; checks magic, version and
   // checksums (Corruption on mismatch, naming the file). file is owned by the Table.
-  // cache_id: this table's key in options.block_cache, unique among the tables
+  // block_cache: the cache of parsed data blocks shared by readers
+  // (block_cache.h); nullptr: every data block read goes to the file. DBImpl
+  // passes its one cache of Options::block_cache_size bytes.
+  // cache_id: this table's key in block_cache, unique among the tables
   // sharing it (DBImpl passes the file number); kNewCacheId takes a fresh one
   // from BlockCache::NewId(). Unused without a cache.
   static constexpr uint64_t kNewCacheId = ~uint64_t{0};
-  static Status Open(const TableOptions& options, std::unique_ptr<io::RandomAccessFile> file,
-                     uint64_t file_size, std::unique_ptr<Table>* table,
+  static Status Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_size,
+                     std::unique_ptr<Table>* table,
+                     std::shared_ptr<BlockCache> block_cache = nullptr,
                      uint64_t cache_id = kNewCacheId);
   ~Table();
   Table(const Table&) = delete;
@@ -193,7 +182,7 @@ class Table {
 
   const TableProperties& properties() const;
   uint64_t file_size() const;
-  // Key of this table's blocks in options.block_cache.
+  // Key of this table's blocks in its block cache.
   uint64_t cache_id() const;
 
  private:

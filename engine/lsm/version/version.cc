@@ -39,4 +39,15 @@ std::vector<std::shared_ptr<TableFile>> Version::Overlapping(int level,
   return r;
 }
 
+std::shared_ptr<const BlockIndex> Version::BuildBlockIndex(size_t fanout) const {
+  std::vector<std::vector<BlockIndex::FileEntry>> entries(kNumLevels);
+  for (int level = 0; level < kNumLevels; level++) {
+    entries[level].reserve(levels[level].size());
+    for (const auto& f : levels[level]) {
+      entries[level].push_back({f->block_index, f->meta.smallest, f->meta.largest});
+    }
+  }
+  return BlockIndex::Build(entries, fanout);
+}
+
 }  // namespace basalt::lsm

@@ -47,12 +47,16 @@ struct Version {
   // Level 0: newest file first (files may overlap). Levels >= 1: sorted by
   // smallest key, non-overlapping.
   std::vector<std::shared_ptr<TableFile>> levels[kNumLevels];
-  // Inner nodes of the block index over levels' files, built before the
-  // version is installed, so it changes atomically with it. Null when
-  // Options::use_block_index is off (reads then search file by file).
-  // A copy must rebuild (or reset) it: the old index may point at files the
-  // copy no longer holds.
+  // Inner nodes of the block index over levels' files (BuildBlockIndex),
+  // built before the version is installed, so it changes atomically with it.
+  // Null when Options::use_block_index is off (reads then search file by
+  // file). A copy must rebuild (or reset) it: the index names files by their
+  // positions in levels, which the copy may change.
   std::shared_ptr<const BlockIndex> block_index;
+
+  // BlockIndex::Build over levels' files (their FileBlockIndex leaves and
+  // key ranges); nullptr if some file has no leaves.
+  std::shared_ptr<const BlockIndex> BuildBlockIndex(size_t fanout = kBlockIndexFanout) const;
 
   uint64_t LevelBytes(int level) const;
   // Whether some file in level may hold user_key (its range covers it); no allocation.
@@ -109,7 +113,7 @@ Status Version::ForEachCandidateBlock(int level, std::string_view lookup_ikey,
   if (index != nullptr) {
     BlockIndex::Candidate c;
     if (!index->FindCandidate(level, lookup_ikey, &c)) return Status::OK();
-    const TableFile& f = *c.file;
+    const TableFile& f = *files[c.file];
     if (user_key >= ExtractUserKey(f.meta.smallest) && f.table->KeyMayMatch(user_key)) {
       visit(f, BlockIndex::BlockOf(c, lookup_ikey));
     }

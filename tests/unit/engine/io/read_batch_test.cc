@@ -16,6 +16,7 @@
 #include "engine/base/random.h"
 #include "engine/io/env.h"
 #include "engine/io/fault_env.h"
+#include "tests/testutil/skip.h"
 #include "tests/testutil/temp_dir.h"
 
 using basalt::Random;
@@ -24,12 +25,6 @@ using basalt::test::TempDir;
 using namespace basalt::io;
 
 namespace {
-
-std::vector<Env*> TestEnvs() {
-  std::vector<Env*> envs{Env::Posix()};
-  if (Env* uring = Env::Uring()) envs.push_back(uring);
-  return envs;
-}
 
 std::string Pattern(size_t n, uint32_t seed) {
   std::string s(n, '\0');
@@ -44,18 +39,6 @@ std::string Pattern(size_t n, uint32_t seed) {
 void WriteFile(const std::string& path, const std::string& data) {
   Status s = WriteStringToFile(Env::Posix(), data, path, /*sync=*/false);
   REQUIRE_MESSAGE(s.ok(), s.ToString());
-}
-
-// Whether the file system under dir accepts O_DIRECT; says why not otherwise.
-bool DirectSupported(Env* env, const std::string& path) {
-  std::unique_ptr<RandomAccessFile> f;
-  Status s = env->NewDirectRandomAccessFile(path, &f);
-  if (s.IsInvalidArgument()) {
-    MESSAGE("skipping O_DIRECT checks: " << s.ToString());
-    return false;
-  }
-  REQUIRE_MESSAGE(s.ok(), s.ToString());
-  return true;
 }
 
 // The open flags of this process's descriptors for path (from /proc).
@@ -82,9 +65,8 @@ std::string_view Expected(const std::string& data, uint64_t offset, size_t n) {
   return std::string_view(data).substr(offset, n);
 }
 
-}  // namespace
-
-TEST_CASE("MultiReadFiles: reads across files equal the file contents, every env") {
+// Reads across three files through env, buffered or O_DIRECT.
+void CheckMultiReadFiles(Env* env, bool direct) {
   TempDir dir;
   const std::vector<size_t> sizes = {100000, 4096, 12345};
   std::vector<std::string> data, paths;
@@ -93,56 +75,57 @@ TEST_CASE("MultiReadFiles: reads across files equal the file contents, every env
     paths.push_back(dir.Sub("f" + std::to_string(i)));
     WriteFile(paths.back(), data.back());
   }
-  for (Env* env : TestEnvs()) {
-    for (bool direct : {false, true}) {
-      if (direct && !DirectSupported(env, paths[0])) continue;
-      INFO("env " << env->Name() << (direct ? " O_DIRECT" : " buffered"));
-      std::vector<std::unique_ptr<RandomAccessFile>> files(paths.size());
-      for (size_t i = 0; i < paths.size(); i++) {
-        Status s = direct ? env->NewDirectRandomAccessFile(paths[i], &files[i])
-                          : env->NewRandomAccessFile(paths[i], &files[i]);
-        REQUIRE_MESSAGE(s.ok(), s.ToString());
-      }
-      Random rnd(7);
-      // Random ranges, plus the edges: empty, at and past the end, aligned.
-      struct Range {
-        size_t file;
-        uint64_t offset;
-        size_t n;
-      };
-      std::vector<Range> ranges = {{0, 0, 0},        {0, 0, 4096},   {1, 0, 4096}, {1, 4000, 500},
-                                   {2, 12000, 1000}, {2, 20000, 10}, {0, 99999, 1}};
-      for (int i = 0; i < 150; i++) {
-        const size_t f = rnd.Uniform(static_cast<uint32_t>(files.size()));
-        ranges.push_back({f, rnd.Uniform(static_cast<uint32_t>(sizes[f])), 1 + rnd.Uniform(9000)});
-      }
-      std::vector<std::string> bufs(ranges.size());
-      std::vector<FileReadRequest> reqs(ranges.size());
-      for (size_t i = 0; i < ranges.size(); i++) {
-        bufs[i].assign(ranges[i].n + 1, '\0');
-        reqs[i].file = files[ranges[i].file].get();
-        reqs[i].req.offset = ranges[i].offset;
-        reqs[i].req.n = ranges[i].n;
-        reqs[i].req.scratch = bufs[i].data() + 1;  // deliberately unaligned
-      }
-      Status s = MultiReadFiles(reqs.data(), reqs.size());
-      REQUIRE_MESSAGE(s.ok(), s.ToString());
-      for (size_t i = 0; i < ranges.size(); i++) {
-        INFO("request " << i << ": file " << ranges[i].file << " offset " << ranges[i].offset
-                        << " n " << ranges[i].n);
-        CHECK(reqs[i].req.status.ok());
-        CHECK(reqs[i].req.result == Expected(data[ranges[i].file], ranges[i].offset, ranges[i].n));
-      }
-    }
+  INFO("env " << env->Name() << (direct ? " O_DIRECT" : " buffered"));
+  std::vector<std::unique_ptr<RandomAccessFile>> files(paths.size());
+  for (size_t i = 0; i < paths.size(); i++) {
+    Status s = direct ? env->NewDirectRandomAccessFile(paths[i], &files[i])
+                      : env->NewRandomAccessFile(paths[i], &files[i]);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+  }
+  Random rnd(7);
+  // Random ranges, plus the edges: empty, at and past the end, aligned.
+  struct Range {
+    size_t file;
+    uint64_t offset;
+    size_t n;
+  };
+  std::vector<Range> ranges = {{0, 0, 0},        {0, 0, 4096},   {1, 0, 4096}, {1, 4000, 500},
+                               {2, 12000, 1000}, {2, 20000, 10}, {0, 99999, 1}};
+  for (int i = 0; i < 150; i++) {
+    const size_t f = rnd.Uniform(static_cast<uint32_t>(files.size()));
+    ranges.push_back({f, rnd.Uniform(static_cast<uint32_t>(sizes[f])), 1 + rnd.Uniform(9000)});
+  }
+  std::vector<std::string> bufs(ranges.size());
+  std::vector<FileReadRequest> reqs(ranges.size());
+  for (size_t i = 0; i < ranges.size(); i++) {
+    bufs[i].assign(ranges[i].n + 1, '\0');
+    reqs[i].file = files[ranges[i].file].get();
+    reqs[i].req.offset = ranges[i].offset;
+    reqs[i].req.n = ranges[i].n;
+    reqs[i].req.scratch = bufs[i].data() + 1;  // deliberately unaligned
+  }
+  Status s = MultiReadFiles(reqs.data(), reqs.size());
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  for (size_t i = 0; i < ranges.size(); i++) {
+    INFO("request " << i << ": file " << ranges[i].file << " offset " << ranges[i].offset << " n "
+                    << ranges[i].n);
+    CHECK(reqs[i].req.status.ok());
+    CHECK(reqs[i].req.result == Expected(data[ranges[i].file], ranges[i].offset, ranges[i].n));
   }
 }
+void MultiReadFilesBuffered(Env* env) { CheckMultiReadFiles(env, /*direct=*/false); }
+void MultiReadFilesDirect(Env* env) { CheckMultiReadFiles(env, /*direct=*/true); }
+BASALT_ENV_TEST_CASE("MultiReadFiles: reads across files equal the file contents, buffered",
+                     MultiReadFilesBuffered);
+BASALT_ENV_TEST_CASE_IF("MultiReadFiles: reads across files equal the file contents, O_DIRECT",
+                        MultiReadFilesDirect, basalt::test::DirectIoProbe());
 
-TEST_CASE("MultiReadFiles: files of different envs in one call") {
+// Files of the posix Env, of `other` and of a FaultEnv over `other`, mixed.
+void MixedEnvs(Env* other) {
   TempDir dir;
   const std::string a = Pattern(30000, 1), b = Pattern(30000, 2);
   WriteFile(dir.Sub("a"), a);
   WriteFile(dir.Sub("b"), b);
-  Env* other = Env::Uring() != nullptr ? Env::Uring() : Env::Posix();
   FaultEnv fault(other);
   std::unique_ptr<RandomAccessFile> fa, fb, fc;
   REQUIRE(Env::Posix()->NewRandomAccessFile(dir.Sub("a"), &fa).ok());
@@ -164,94 +147,96 @@ TEST_CASE("MultiReadFiles: files of different envs in one call") {
   }
   CHECK(fault.read_count() == 2);
 }
+BASALT_ENV_TEST_CASE("MultiReadFiles: files of different envs in one call", MixedEnvs);
 
-TEST_CASE("direct reads: O_DIRECT is set, any range reads like a buffered read") {
+void DirectReads(Env* env) {
   TempDir dir;
   const std::string data = Pattern(3 * kDirectIoAlignment + 123, 9);
   const std::string path = dir.Sub("f");
   WriteFile(path, data);
-  for (Env* env : TestEnvs()) {
-    INFO("env " << env->Name());
-    if (!DirectSupported(env, path)) return;
-    std::unique_ptr<RandomAccessFile> f;
-    REQUIRE(env->NewDirectRandomAccessFile(path, &f).ok());
-    CHECK(f->Size() == data.size());
-    std::vector<int> flags = OpenFlagsOf(path);
-    REQUIRE(flags.size() == 1);
-    CHECK((flags[0] & O_DIRECT) != 0);
+  INFO("env " << env->Name());
+  std::unique_ptr<RandomAccessFile> f;
+  REQUIRE(env->NewDirectRandomAccessFile(path, &f).ok());
+  CHECK(f->Size() == data.size());
+  std::vector<int> flags = OpenFlagsOf(path);
+  REQUIRE(flags.size() == 1);
+  CHECK((flags[0] & O_DIRECT) != 0);
 
-    // Aligned buffer, offset and length: read in place.
-    void* mem = std::aligned_alloc(kDirectIoAlignment, 2 * kDirectIoAlignment);
-    REQUIRE(mem != nullptr);
-    std::unique_ptr<char, decltype(&std::free)> aligned(static_cast<char*>(mem), &std::free);
-    std::string_view got;
-    REQUIRE(f->Read(kDirectIoAlignment, 2 * kDirectIoAlignment, aligned.get(), &got).ok());
-    CHECK(got.data() == aligned.get());
-    CHECK(got == std::string_view(data).substr(kDirectIoAlignment, 2 * kDirectIoAlignment));
-    // The tail: aligned start, file ends mid-block.
-    REQUIRE(f->Read(3 * kDirectIoAlignment, 2 * kDirectIoAlignment, aligned.get(), &got).ok());
-    CHECK(got == std::string_view(data).substr(3 * kDirectIoAlignment));
+  // Aligned buffer, offset and length: read in place.
+  void* mem = std::aligned_alloc(kDirectIoAlignment, 2 * kDirectIoAlignment);
+  REQUIRE(mem != nullptr);
+  std::unique_ptr<char, decltype(&std::free)> aligned(static_cast<char*>(mem), &std::free);
+  std::string_view got;
+  REQUIRE(f->Read(kDirectIoAlignment, 2 * kDirectIoAlignment, aligned.get(), &got).ok());
+  CHECK(got.data() == aligned.get());
+  CHECK(got == std::string_view(data).substr(kDirectIoAlignment, 2 * kDirectIoAlignment));
+  // The tail: aligned start, file ends mid-block.
+  REQUIRE(f->Read(3 * kDirectIoAlignment, 2 * kDirectIoAlignment, aligned.get(), &got).ok());
+  CHECK(got == std::string_view(data).substr(3 * kDirectIoAlignment));
 
-    Random rnd(3);
-    std::string scratch(20000, '\0');
-    for (int i = 0; i < 200; i++) {
-      const uint64_t off = rnd.Uniform(static_cast<uint32_t>(data.size() + 100));
-      const size_t n = rnd.Uniform(9000);
-      REQUIRE(f->Read(off, n, scratch.data() + 3, &got).ok());
-      CHECK(got == Expected(data, off, n));
-    }
+  Random rnd(3);
+  std::string scratch(20000, '\0');
+  for (int i = 0; i < 200; i++) {
+    const uint64_t off = rnd.Uniform(static_cast<uint32_t>(data.size() + 100));
+    const size_t n = rnd.Uniform(9000);
+    REQUIRE(f->Read(off, n, scratch.data() + 3, &got).ok());
+    CHECK(got == Expected(data, off, n));
   }
 }
+BASALT_ENV_TEST_CASE_IF("direct reads: O_DIRECT is set, any range reads like a buffered read",
+                        DirectReads, basalt::test::DirectIoProbe());
 
-TEST_CASE("fault env: FailNthRead fails one read request, then reads work again") {
+void FaultReads(Env* env) {
   TempDir dir;
   const std::string data = Pattern(10000, 4);
   WriteFile(dir.Sub("x.sst"), data);
   WriteFile(dir.Sub("y.log"), data);
-  for (Env* env : TestEnvs()) {
-    INFO("env " << env->Name());
-    FaultEnv fault(env);
-    CHECK(fault.Name() == "fault(" + env->Name() + ")");
-    std::unique_ptr<RandomAccessFile> sst, log;
-    REQUIRE(fault.NewRandomAccessFile(dir.Sub("x.sst"), &sst).ok());
-    REQUIRE(fault.NewRandomAccessFile(dir.Sub("y.log"), &log).ok());
-    CHECK(sst->batcher() == nullptr);  // every read passes the fault check
-    std::string scratch(100, '\0');
-    std::string_view got;
+  INFO("env " << env->Name());
+  FaultEnv fault(env);
+  CHECK(fault.Name() == "fault(" + env->Name() + ")");
+  std::unique_ptr<RandomAccessFile> sst, log;
+  REQUIRE(fault.NewRandomAccessFile(dir.Sub("x.sst"), &sst).ok());
+  REQUIRE(fault.NewRandomAccessFile(dir.Sub("y.log"), &log).ok());
+  CHECK(sst->batcher() == nullptr);  // every read passes the fault check
+  std::string scratch(100, '\0');
+  std::string_view got;
 
-    fault.SetFailPathSubstring(".sst");
-    fault.FailNthRead(2);
-    CHECK(log->Read(0, 10, scratch.data(), &got).ok());  // not matching: not counted
-    CHECK(sst->Read(0, 10, scratch.data(), &got).ok());
-    Status s = sst->Read(10, 10, scratch.data(), &got);
-    CHECK(s.IsIOError());
-    CHECK(s.ToString().find("injected read error") != std::string::npos);
-    CHECK(got.empty());
-    CHECK(sst->Read(20, 10, scratch.data(), &got).ok());
-    CHECK(got == std::string_view(data).substr(20, 10));
-    CHECK(fault.injected_error_count() == 1);
-    CHECK(fault.read_count() == 3);
+  fault.SetFailPathSubstring(".sst");
+  fault.FailNthRead(2);
+  CHECK(log->Read(0, 10, scratch.data(), &got).ok());  // not matching: not counted
+  CHECK(sst->Read(0, 10, scratch.data(), &got).ok());
+  Status s = sst->Read(10, 10, scratch.data(), &got);
+  CHECK(s.IsIOError());
+  CHECK(s.ToString().find("injected read error") != std::string::npos);
+  CHECK(got.empty());
+  CHECK(sst->Read(20, 10, scratch.data(), &got).ok());
+  CHECK(got == std::string_view(data).substr(20, 10));
+  CHECK(fault.injected_error_count() == 1);
+  CHECK(fault.read_count() == 3);
 
-    // In a batch: only the chosen request fails.
-    std::vector<std::string> bufs(4, std::string(100, '\0'));
-    std::vector<FileReadRequest> reqs(4);
-    for (size_t i = 0; i < 4; i++) {
-      reqs[i].file = sst.get();
-      reqs[i].req.offset = 100 * i;
-      reqs[i].req.n = 100;
-      reqs[i].req.scratch = bufs[i].data();
-    }
-    fault.FailNthRead(3);
-    s = MultiReadFiles(reqs.data(), reqs.size());
-    CHECK(s.IsIOError());
-    for (size_t i = 0; i < 4; i++) {
-      INFO("request " << i);
-      if (i == 2) {
-        CHECK(reqs[i].req.status.IsIOError());
-      } else {
-        CHECK(reqs[i].req.status.ok());
-        CHECK(reqs[i].req.result == std::string_view(data).substr(100 * i, 100));
-      }
+  // In a batch: only the chosen request fails.
+  std::vector<std::string> bufs(4, std::string(100, '\0'));
+  std::vector<FileReadRequest> reqs(4);
+  for (size_t i = 0; i < 4; i++) {
+    reqs[i].file = sst.get();
+    reqs[i].req.offset = 100 * i;
+    reqs[i].req.n = 100;
+    reqs[i].req.scratch = bufs[i].data();
+  }
+  fault.FailNthRead(3);
+  s = MultiReadFiles(reqs.data(), reqs.size());
+  CHECK(s.IsIOError());
+  for (size_t i = 0; i < 4; i++) {
+    INFO("request " << i);
+    if (i == 2) {
+      CHECK(reqs[i].req.status.IsIOError());
+    } else {
+      CHECK(reqs[i].req.status.ok());
+      CHECK(reqs[i].req.result == std::string_view(data).substr(100 * i, 100));
     }
   }
 }
+BASALT_ENV_TEST_CASE("fault env: FailNthRead fails one read request, then reads work again",
+                     FaultReads);
+
+}  // namespace

@@ -14,71 +14,14 @@
 #include "engine/io/fault_env.h"
 #include "engine/lsm/filename.h"
 #include "engine/lsm/verify.h"
-#include "tests/testutil/temp_dir.h"
+#include "tests/testutil/db_test_base.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
+using test::ConfigSet;
+using test::DbTestBase;
 
 namespace {
-
-struct Fixture {
-  test::TempDir dir;
-  Options options;
-  std::unique_ptr<DB> db;
-
-  Fixture() {
-    options.write_buffer_size = 64 << 10;
-    options.table.block_size = 1024;
-    options.target_file_size = 128 << 10;
-    options.max_bytes_for_level_base = 512 << 10;
-  }
-  void Open() { REQUIRE_MESSAGE(TryOpen().ok(), TryOpenMessage()); }
-  Status TryOpen() {
-    db.reset();
-    last_ = DB::Open(options, dir.path(), &db);
-    return last_;
-  }
-  std::string TryOpenMessage() const { return last_.ToString(); }
-  void Reopen() {
-    if (db) REQUIRE(db->Close().ok());
-    Open();
-  }
-  std::string Get(std::string_view k, TreeId tree = kDefaultTree, const Snapshot* snap = nullptr) {
-    std::string v;
-    ReadOptions ro;
-    ro.snapshot = snap;
-    Status s = db->Get(ro, tree, k, &v);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return v;
-  }
-  std::string Contents(TreeId tree = kDefaultTree, bool backward = false) {
-    auto it = db->NewIterator(ReadOptions(), tree);
-    std::string r;
-    if (backward) {
-      for (it->SeekToLast(); it->Valid(); it->Prev()) {
-        r += std::string(it->key()) + "=" + std::string(it->value()) + ";";
-      }
-    } else {
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        r += std::string(it->key()) + "=" + std::string(it->value()) + ";";
-      }
-    }
-    REQUIRE(it->status().ok());
-    return r;
-  }
-  int CountFiles(FileType type) {
-    int n = 0;
-    for (auto& e : std::filesystem::directory_iterator(dir.path())) {
-      uint64_t num;
-      if (ParseFileName(e.path().filename().string(), &num) == type) n++;
-    }
-    return n;
-  }
-
- private:
-  Status last_;
-};
 
 std::string Key(int i) {
   char b[32];
@@ -86,10 +29,7 @@ std::string Key(int i) {
   return b;
 }
 
-}  // namespace
-
-TEST_CASE("db: put, get, delete, overwrite") {
-  Fixture f;
+void PutGetDeleteOverwrite(DbTestBase& f) {
   f.Open();
   CHECK(f.Get("a") == "NOT_FOUND");
   REQUIRE(f.db->Put(WriteOptions(), kDefaultTree, "a", "1").ok());
@@ -103,9 +43,9 @@ TEST_CASE("db: put, get, delete, overwrite") {
   REQUIRE(f.db->Put(WriteOptions(), kDefaultTree, "", "empty-key").ok());
   CHECK(f.Get("") == "empty-key");
 }
+BASALT_DB_TEST_CASE("db: put, get, delete, overwrite", ConfigSet::kAll, PutGetDeleteOverwrite);
 
-TEST_CASE("db: data survives reopen from WAL and from SSTables") {
-  Fixture f;
+void SurvivesReopen(DbTestBase& f) {
   f.Open();
   for (int i = 0; i < 2000; i++)
     REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), "v" + std::to_string(i)).ok());
@@ -119,9 +59,10 @@ TEST_CASE("db: data survives reopen from WAL and from SSTables") {
   for (int i = 0; i < 20; i++)
     CHECK(f.Get(Key(i)) == (i % 2 == 0 ? "NOT_FOUND" : "v" + std::to_string(i)));
 }
+BASALT_DB_TEST_CASE("db: data survives reopen from WAL and from SSTables", ConfigSet::kFew,
+                    SurvivesReopen);
 
-TEST_CASE("db: iterators forward, backward, seek across memtable and tables") {
-  Fixture f;
+void IteratorsAcrossMemtableAndTables(DbTestBase& f) {
   f.Open();
   std::map<std::string, std::string> model;
   Random rnd(7);
@@ -168,9 +109,10 @@ TEST_CASE("db: iterators forward, backward, seek across memtable and tables") {
     }
   }
 }
+BASALT_DB_TEST_CASE("db: iterators forward, backward, seek across memtable and tables",
+                    ConfigSet::kShapes, IteratorsAcrossMemtableAndTables);
 
-TEST_CASE("db: snapshots see the past across flushes and compactions") {
-  Fixture f;
+void SnapshotsSeeThePast(DbTestBase& f) {
   f.Open();
   REQUIRE(f.db->Put(WriteOptions(), 0, "k", "v1").ok());
   const Snapshot* s1 = f.db->GetSnapshot();
@@ -189,9 +131,10 @@ TEST_CASE("db: snapshots see the past across flushes and compactions") {
   f.db->ReleaseSnapshot(s1);
   f.db->ReleaseSnapshot(s2);
 }
+BASALT_DB_TEST_CASE("db: snapshots see the past across flushes and compactions", ConfigSet::kAll,
+                    SnapshotsSeeThePast);
 
-TEST_CASE("db: a flush keeps only the versions some reader can still see") {
-  Fixture f;
+void FlushKeepsVisibleVersions(DbTestBase& f) {
   f.options.write_buffer_size = 4 << 20;  // one flush, the explicit one
   f.Open();
   Random rnd(7);
@@ -215,6 +158,7 @@ TEST_CASE("db: a flush keeps only the versions some reader can still see") {
   TreeStats st;
   REQUIRE(f.db->GetTreeStats(0, &st).ok());
   CHECK(st.levels[0].files == 1);
+  CHECK(f.FilesPerLevel() == "1");
   // 200 versions of 500 random bytes would be ~100 KB; the two visible ones fit in ~1 KB.
   CHECK(st.levels[0].bytes < 4096);
   CHECK(f.Get("k", 0, snap) == v99);
@@ -223,9 +167,10 @@ TEST_CASE("db: a flush keeps only the versions some reader can still see") {
   f.Reopen();
   CHECK(f.Get("k") == v199);
 }
+BASALT_DB_TEST_CASE("db: a flush keeps only the versions some reader can still see",
+                    ConfigSet::kAll, FlushKeepsVisibleVersions);
 
-TEST_CASE("db: trees are independent; a batch across trees is atomic; drop frees files") {
-  Fixture f;
+void TreesAreIndependent(DbTestBase& f) {
   f.Open();
   TreeId a, b;
   REQUIRE(f.db->CreateTree("a", &a).ok());
@@ -263,9 +208,10 @@ TEST_CASE("db: trees are independent; a batch across trees is atomic; drop frees
   REQUIRE(f.db->CreateTree("c", &c).ok());
   CHECK(c > b);  // ids are never reused
 }
+BASALT_DB_TEST_CASE("db: trees are independent, a batch across trees is atomic, drop frees files",
+                    ConfigSet::kShapes, TreesAreIndependent);
 
-TEST_CASE("db: compaction keeps L0 bounded and drops overwritten data") {
-  Fixture f;
+void CompactionBoundsL0(DbTestBase& f) {
   f.Open();
   Random rnd(3);
   for (int i = 0; i < 30000; i++) {
@@ -286,11 +232,11 @@ TEST_CASE("db: compaction keeps L0 bounded and drops overwritten data") {
   f.Reopen();
   CHECK(f.Get(Key(5)).size() == 100);
 }
+BASALT_DB_TEST_CASE("db: compaction keeps L0 bounded and drops overwritten data", ConfigSet::kFew,
+                    CompactionBoundsL0);
 
-TEST_CASE("db: an fsync error reaches the writer and the DB refuses writes until reopened") {
-  io::FaultEnv fenv(io::Env::Default());  // outlives the DB
-  Fixture f;
-  f.options.env = &fenv;
+void FsyncErrorReachesWriter(DbTestBase& f) {
+  io::FaultEnv& fenv = *f.fault_env();  // the configuration's: outlives the DB
   f.Open();
   REQUIRE(f.db->Put(WriteOptions(), 0, "before", "1").ok());
   fenv.FailNthSync(1);
@@ -303,11 +249,13 @@ TEST_CASE("db: an fsync error reaches the writer and the DB refuses writes until
   REQUIRE(f.db->Put(WriteOptions(), 0, "after", "1").ok());
   CHECK(f.Get("after") == "1");
 }
+TEST_CASE("db: an fsync error reaches the writer and the DB refuses writes until reopened") {
+  DbTestBase f(test::DbConfig{.env = test::EnvKind::kFault});
+  FsyncErrorReachesWriter(f);
+}
 
-TEST_CASE("db: a write error on the WAL is reported, nothing acknowledged is lost") {
-  io::FaultEnv fenv(io::Env::Default());  // outlives the DB
-  Fixture f;
-  f.options.env = &fenv;
+void WalWriteError(DbTestBase& f) {
+  io::FaultEnv& fenv = *f.fault_env();  // the configuration's: outlives the DB
   f.Open();
   REQUIRE(f.db->Put(WriteOptions(), 0, "a", "1").ok());
   fenv.SetFailPathSubstring(".log");
@@ -317,11 +265,13 @@ TEST_CASE("db: a write error on the WAL is reported, nothing acknowledged is los
   f.Reopen();
   CHECK(f.Get("a") == "1");
 }
+TEST_CASE("db: a write error on the WAL is reported, nothing acknowledged is lost") {
+  DbTestBase f(test::DbConfig{.env = test::EnvKind::kFault});
+  WalWriteError(f);
+}
 
-TEST_CASE("db: simulated power loss keeps every synced write") {
-  io::FaultEnv fenv(io::Env::Default());  // outlives the DB
-  Fixture f;
-  f.options.env = &fenv;
+void PowerLossKeepsSyncedWrites(DbTestBase& f) {
+  io::FaultEnv& fenv = *f.fault_env();  // the configuration's: outlives the DB
   f.Open();
   for (int i = 0; i < 300; i++) REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), "synced").ok());
   for (int i = 300; i < 400; i++)
@@ -331,9 +281,12 @@ TEST_CASE("db: simulated power loss keeps every synced write") {
   f.Open();
   for (int i = 0; i < 300; i++) REQUIRE(f.Get(Key(i)) == "synced");
 }
+TEST_CASE("db: simulated power loss keeps every synced write") {
+  DbTestBase f(test::DbConfig{.env = test::EnvKind::kFault});
+  PowerLossKeepsSyncedWrites(f);
+}
 
-TEST_CASE("db: a flipped byte in an SSTable is reported") {
-  Fixture f;
+void FlippedByteInTable(DbTestBase& f) {
   f.Open();
   for (int i = 0; i < 1000; i++)
     REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), std::string(50, 'v')).ok());
@@ -357,9 +310,10 @@ TEST_CASE("db: a flipped byte in an SSTable is reported") {
   }
   CHECK(s.IsCorruption());
 }
+BASALT_DB_TEST_CASE("db: a flipped byte in an SSTable is reported", ConfigSet::kAll,
+                    FlippedByteInTable);
 
-TEST_CASE("db: a flipped byte in the middle of the WAL fails open with a clear message") {
-  Fixture f;
+void FlippedByteInWal(DbTestBase& f) {
   f.Open();
   for (int i = 0; i < 200; i++)
     REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), std::string(50, 'v')).ok());
@@ -381,9 +335,10 @@ TEST_CASE("db: a flipped byte in the middle of the WAL fails open with a clear m
   CHECK(s.IsCorruption());
   MESSAGE(s.ToString());
 }
+BASALT_DB_TEST_CASE("db: a flipped byte in the middle of the WAL fails open with a clear message",
+                    ConfigSet::kAll, FlippedByteInWal);
 
-TEST_CASE("db: directory lock, create_if_missing and error_if_exists") {
-  Fixture f;
+void DirectoryLock(DbTestBase& f) {
   f.Open();
   std::unique_ptr<DB> other;
   CHECK(DB::Open(f.options, f.dir.path(), &other).IsBusy());
@@ -396,9 +351,10 @@ TEST_CASE("db: directory lock, create_if_missing and error_if_exists") {
   o.create_if_missing = false;
   CHECK(DB::Open(o, f.dir.Sub("missing"), &other).IsInvalidArgument());
 }
+BASALT_DB_TEST_CASE("db: directory lock, create_if_missing and error_if_exists", ConfigSet::kAll,
+                    DirectoryLock);
 
-TEST_CASE("db: concurrent writers share group commits and lose nothing") {
-  Fixture f;
+void ConcurrentWriters(DbTestBase& f) {
   f.Open();
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; t++) {
@@ -414,9 +370,10 @@ TEST_CASE("db: concurrent writers share group commits and lose nothing") {
     for (int i = 0; i < 500; i += 50) CHECK(f.Get(Key(t * 1000 + i)) == std::to_string(t));
   }
 }
+BASALT_DB_TEST_CASE("db: concurrent writers share group commits and lose nothing",
+                    ConfigSet::kShapes, ConcurrentWriters);
 
-TEST_CASE("db: manifest replay restores trees, files per level and sequence numbers") {
-  Fixture f;
+void ManifestReplay(DbTestBase& f) {
   f.Open();
   TreeId t;
   REQUIRE(f.db->CreateTree("second", &t).ok());
@@ -433,7 +390,12 @@ TEST_CASE("db: manifest replay restores trees, files per level and sequence numb
   REQUIRE(f.db->GetTreeStats(kDefaultTree, &before0).ok());
   REQUIRE(f.db->GetTreeStats(t, &before1).ok());
   std::string contents0 = f.Contents(kDefaultTree), contents1 = f.Contents(t);
+  const std::string shape0 = f.FilesPerLevel(kDefaultTree), shape1 = f.FilesPerLevel(t);
+  CHECK(!shape0.empty());
+  CHECK(!shape1.empty());
   f.Reopen();
+  CHECK(f.FilesPerLevel(kDefaultTree) == shape0);
+  CHECK(f.FilesPerLevel(t) == shape1);
   REQUIRE(f.db->GetTreeStats(kDefaultTree, &after0).ok());
   REQUIRE(f.db->GetTreeStats(t, &after1).ok());
   for (int lv = 0; lv < 7; lv++) {
@@ -451,9 +413,10 @@ TEST_CASE("db: manifest replay restores trees, files per level and sequence numb
   // Only one manifest remains, and CURRENT names it.
   CHECK(f.CountFiles(FileType::kManifest) == 1);
 }
+BASALT_DB_TEST_CASE("db: manifest replay restores trees, files per level and sequence numbers",
+                    ConfigSet::kAll, ManifestReplay);
 
-TEST_CASE("db: split hands a tree's data to two children without copying files") {
-  Fixture f;
+void SplitSharesFiles(DbTestBase& f) {
   f.Open();
   TreeId p;
   REQUIRE(f.db->CreateTree("p", &p).ok());
@@ -548,9 +511,10 @@ TEST_CASE("db: split hands a tree's data to two children without copying files")
   }
   CHECK(intact);
 }
+BASALT_DB_TEST_CASE("db: split hands a tree's data to two children without copying files",
+                    ConfigSet::kShapes, SplitSharesFiles);
 
-TEST_CASE("db: split under concurrent writes and reads loses nothing") {
-  Fixture f;
+void SplitUnderConcurrency(DbTestBase& f) {
   f.Open();
   TreeId root;
   REQUIRE(f.db->CreateTree("root", &root).ok());
@@ -615,9 +579,10 @@ TEST_CASE("db: split under concurrent writes and reads loses nothing") {
     for (auto& [k, v] : acked[w]) REQUIRE(f.Get(k, owner(k)) == v);
   }
 }
+BASALT_DB_TEST_CASE("db: split under concurrent writes and reads loses nothing", ConfigSet::kFew,
+                    SplitUnderConcurrency);
 
-TEST_CASE("db: approximate size counts only a split child's own half of shared files") {
-  Fixture f;
+void ApproximateSizeOfSplitChild(DbTestBase& f) {
   f.options.write_buffer_size = 1 << 20;
   f.Open();
   TreeId p, l, r;
@@ -638,30 +603,24 @@ TEST_CASE("db: approximate size counts only a split child's own half of shared f
   CHECK(left + right <= whole + 16 * 1024);
   CHECK(left + right + 16 * 1024 >= whole);
 }
+BASALT_DB_TEST_CASE("db: approximate size counts only a split child's own half of shared files",
+                    ConfigSet::kAll, ApproximateSizeOfSplitChild);
 
-TEST_CASE("db: an explicit flush frees the WAL it covered") {
-  Fixture f;
+void FlushFreesWal(DbTestBase& f) {
   f.options.write_buffer_size = 8 << 20;
   f.Open();
   for (int i = 0; i < 5000; i++)
     REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), std::string(100, 'w')).ok());
-  auto wal_bytes = [&] {
-    uint64_t n = 0;
-    for (auto& e : std::filesystem::directory_iterator(f.dir.path())) {
-      uint64_t num;
-      if (ParseFileName(e.path().filename().string(), &num) == FileType::kWal) n += e.file_size();
-    }
-    return n;
-  };
-  CHECK(wal_bytes() > 500000);
+  CHECK(f.SizeOfFiles(FileType::kWal) > 500000);
   REQUIRE(f.db->Flush(DB::kAllTrees).ok());
-  CHECK(wal_bytes() < 1000);  // only a fresh segment's header remains
+  CHECK(f.SizeOfFiles(FileType::kWal) < 1000);  // only a fresh segment's header remains
   f.Reopen();
   CHECK(f.Get(Key(4999)) == std::string(100, 'w'));
 }
+BASALT_DB_TEST_CASE("db: an explicit flush frees the WAL it covered", ConfigSet::kAll,
+                    FlushFreesWal);
 
-TEST_CASE("db: iterator bounds from ReadOptions") {
-  Fixture f;
+void IteratorBounds(DbTestBase& f) {
   f.Open();
   for (int i = 0; i < 100; i++) REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), "v").ok());
   REQUIRE(f.db->Flush(0).ok());
@@ -686,9 +645,9 @@ TEST_CASE("db: iterator bounds from ReadOptions") {
   CHECK_FALSE(it->Valid());
   REQUIRE(it->status().ok());
 }
+BASALT_DB_TEST_CASE("db: iterator bounds from ReadOptions", ConfigSet::kAll, IteratorBounds);
 
-TEST_CASE("db: a rarely written tree does not pin the WAL forever") {
-  Fixture f;
+void QuietTreeDoesNotPinWal(DbTestBase& f) {
   f.options.write_buffer_size = 1 << 20;
   f.options.wal_segment_size = 64 << 10;
   f.options.max_total_wal_size = 256 << 10;
@@ -699,11 +658,7 @@ TEST_CASE("db: a rarely written tree does not pin the WAL forever") {
   for (int i = 0; i < 60000; i++) {
     REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), std::string(100, 'b')).ok());
   }
-  uint64_t wal = 0;
-  for (auto& e : std::filesystem::directory_iterator(f.dir.path())) {
-    uint64_t num;
-    if (ParseFileName(e.path().filename().string(), &num) == FileType::kWal) wal += e.file_size();
-  }
+  const uint64_t wal = f.SizeOfFiles(FileType::kWal);
   // ~7 MB went through the WAL; without the bound the quiet tree's single
   // entry would keep all of it.
   MESSAGE("WAL bytes on disk: ", wal);
@@ -711,12 +666,13 @@ TEST_CASE("db: a rarely written tree does not pin the WAL forever") {
   f.Reopen();
   CHECK(f.Get("once", quiet) == "v");
 }
+BASALT_DB_TEST_CASE("db: a rarely written tree does not pin the WAL forever", ConfigSet::kFew,
+                    QuietTreeDoesNotPinWal);
 
 // Sequential keys make flushes that overlap nothing: compaction moves them
 // down by a manifest edit instead of rewriting them. The moved files must
 // survive (not be deleted as "released") and reopen at their new level.
-TEST_CASE("db: trivial moves keep files and data across reopen") {
-  Fixture f;
+void TrivialMoves(DbTestBase& f) {
   f.Open();
   const std::string pad(200, 'p');
   for (int i = 0; i < 6000; i++) {
@@ -742,3 +698,41 @@ TEST_CASE("db: trivial moves keep files and data across reopen") {
   REQUIRE(VerifyDbDirectory(io::Env::Default(), f.dir.path(), &lines, &intact).ok());
   CHECK(intact);
 }
+BASALT_DB_TEST_CASE("db: trivial moves keep files and data across reopen", ConfigSet::kLeveled,
+                    TrivialMoves);
+
+// The fixture's own helpers, which the other tests rely on.
+void TestBaseHelpers(DbTestBase& f) {
+  f.options.disable_compaction = true;
+  f.Open();
+  CHECK(f.FilesPerLevel() == "");
+  f.Put("b", "2");
+  f.Put("a", "1");
+  REQUIRE(f.db->Flush(kDefaultTree).ok());
+  f.Put("c", "3");
+  f.Delete("b");
+  REQUIRE(f.db->Flush(kDefaultTree).ok());
+  CHECK(f.FilesPerLevel() == "2");
+  CHECK(f.CountFiles(FileType::kTable) == 2);
+  CHECK(f.Contents() == "a=1;c=3;");
+  CHECK(f.Contents(kDefaultTree, /*backward=*/true) == "c=3;a=1;");
+  CHECK(f.Range(kDefaultTree, "b", "", 5) == "c=3;");
+  CHECK(f.Get("b") == "NOT_FOUND");
+  CHECK(f.Get("a", 999).rfind("ERROR: ", 0) == 0);
+  f.options.disable_compaction = false;
+  f.options.level0_compaction_trigger = 2;  // so the two L0 files need compaction
+  f.Reopen();
+  REQUIRE(f.db->CompactAll(kDefaultTree).ok());
+  const std::string shape = f.FilesPerLevel();
+  CHECK(shape.rfind("0,", 0) == 0);  // L0 compacted away, a deeper level holds the data
+  CHECK(shape.back() != '0');        // trailing empty levels are left out
+  CHECK(f.Contents() == "a=1;c=3;");
+  f.DestroyAndReopen();
+  CHECK(f.Contents() == "");
+  CHECK(f.FilesPerLevel() == "");
+  CHECK(f.CountFiles(FileType::kTable) == 0);
+}
+BASALT_DB_TEST_CASE("db test base: FilesPerLevel, Contents, Range, DestroyAndReopen",
+                    ConfigSet::kAll, TestBaseHelpers);
+
+}  // namespace

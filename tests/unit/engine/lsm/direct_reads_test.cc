@@ -1,7 +1,8 @@
 // Options::use_direct_reads: Get, MultiGet and iterators return the model's
 // answers with SSTables opened O_DIRECT, with the io_uring and posix Envs,
 // across a reopen; an Env or file system without O_DIRECT fails Open clearly.
-// Skipped (with a message) where the test directory refuses O_DIRECT.
+// The O_DIRECT cases are reported skipped where the temp directory refuses
+// O_DIRECT (tests/testutil/skip.h).
 
 #include <doctest/doctest.h>
 
@@ -12,6 +13,7 @@
 #include "engine/io/env.h"
 #include "engine/lsm/db.h"
 #include "tests/testutil/read_test_db.h"
+#include "tests/testutil/skip.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
@@ -19,18 +21,6 @@ using test::ReadKey;
 using test::ReadTestDB;
 
 namespace {
-
-// Whether dir's file system takes O_DIRECT opens (tmpfs before Linux 6.6 does not).
-bool DirectIoSupported(const test::TempDir& dir) {
-  const std::string path = dir.Sub("direct_probe");
-  REQUIRE(io::WriteStringToFile(io::Env::Posix(), "x", path, false).ok());
-  std::unique_ptr<io::RandomAccessFile> f;
-  Status s = io::Env::Posix()->NewDirectRandomAccessFile(path, &f);
-  f.reset();
-  REQUIRE(io::Env::Posix()->RemoveFile(path).ok());
-  if (!s.ok()) MESSAGE("skipping: the test directory refuses O_DIRECT: " << s.ToString());
-  return s.ok();
-}
 
 // An Env without direct I/O (the EnvWrapper default would forward it).
 class NoDirectEnv : public io::EnvWrapper {
@@ -43,62 +33,56 @@ class NoDirectEnv : public io::EnvWrapper {
   }
 };
 
-}  // namespace
-
-TEST_CASE("direct reads: Get, MultiGet and iterators agree with the model, every env") {
-  std::vector<io::Env*> envs{io::Env::Posix()};
-  if (io::Env::Uring() != nullptr) envs.push_back(io::Env::Uring());
-  for (io::Env* env : envs) {
-    INFO("env " << env->Name());
-    ReadTestDB t(env);
-    if (!DirectIoSupported(t.dir)) return;
-    t.options.use_direct_reads = true;
-    t.options.block_cache_size = 64 << 10;  // small: most reads go to the device
-    t.Open();
-    const int n = 2000;
-    t.Load(n);
-    for (int pass = 0; pass < 2; pass++) {
-      INFO("pass " << pass << (pass == 1 ? " (after reopen)" : ""));
-      Random rnd(3 + static_cast<uint64_t>(pass));
-      std::vector<std::string> keys;
-      for (int i = 0; i < 400; i++) keys.push_back(ReadKey(static_cast<int>(rnd.Uniform(n + 50))));
-      std::vector<std::string_view> views(keys.begin(), keys.end());
-      std::vector<std::string> values;
-      std::vector<Status> statuses;
-      t.db->MultiGet(ReadOptions(), kDefaultTree, views, &values, &statuses);
-      for (size_t i = 0; i < keys.size(); i++) {
-        INFO("key " << keys[i]);
-        auto m = t.model.find(keys[i]);
-        std::string v;
-        Status s = t.db->Get(ReadOptions(), kDefaultTree, keys[i], &v);
-        if (m == t.model.end()) {
-          CHECK(s.IsNotFound());
-          CHECK(statuses[i].IsNotFound());
-        } else {
-          REQUIRE(s.ok());
-          CHECK(v == m->second);
-          REQUIRE(statuses[i].ok());
-          CHECK(values[i] == m->second);
-        }
+void AgreeWithModel(io::Env* env) {
+  ReadTestDB t(env);
+  t.options.use_direct_reads = true;
+  t.options.block_cache_size = 64 << 10;  // small: most reads go to the device
+  t.Open();
+  const int n = 2000;
+  t.Load(n);
+  for (int pass = 0; pass < 2; pass++) {
+    INFO("pass " << pass << (pass == 1 ? " (after reopen)" : ""));
+    Random rnd(3 + static_cast<uint64_t>(pass));
+    std::vector<std::string> keys;
+    for (int i = 0; i < 400; i++) keys.push_back(ReadKey(static_cast<int>(rnd.Uniform(n + 50))));
+    std::vector<std::string_view> views(keys.begin(), keys.end());
+    std::vector<std::string> values;
+    std::vector<Status> statuses;
+    t.db->MultiGet(ReadOptions(), kDefaultTree, views, &values, &statuses);
+    for (size_t i = 0; i < keys.size(); i++) {
+      INFO("key " << keys[i]);
+      auto m = t.model.find(keys[i]);
+      std::string v;
+      Status s = t.db->Get(ReadOptions(), kDefaultTree, keys[i], &v);
+      if (m == t.model.end()) {
+        CHECK(s.IsNotFound());
+        CHECK(statuses[i].IsNotFound());
+      } else {
+        REQUIRE(s.ok());
+        CHECK(v == m->second);
+        REQUIRE(statuses[i].ok());
+        CHECK(values[i] == m->second);
       }
-      CHECK(t.Scan(ReadOptions()) == test::ModelScan(t.model));
-      ReadOptions fixed;
-      fixed.readahead_size = 10000;  // unaligned windows
-      CHECK(t.Scan(fixed) == test::ModelScan(t.model));
-      ReadOptions at;
-      at.snapshot = t.snapshot;
-      CHECK(t.Scan(at) == test::ModelScan(t.snapshot_model));
-      if (pass == 0) {
-        // Compaction reads its inputs O_DIRECT too.
-        REQUIRE(t.db->CompactAll(kDefaultTree).ok());
-        t.Close();
-        t.snapshot_model = t.model;  // the snapshot is gone; keep the check meaningful
-        t.Open();
-        t.snapshot = t.db->GetSnapshot();
-      }
+    }
+    CHECK(t.Scan(ReadOptions()) == test::ModelScan(t.model));
+    ReadOptions fixed;
+    fixed.readahead_size = 10000;  // unaligned windows
+    CHECK(t.Scan(fixed) == test::ModelScan(t.model));
+    ReadOptions at;
+    at.snapshot = t.snapshot;
+    CHECK(t.Scan(at) == test::ModelScan(t.snapshot_model));
+    if (pass == 0) {
+      // Compaction reads its inputs O_DIRECT too.
+      REQUIRE(t.db->CompactAll(kDefaultTree).ok());
+      t.Close();
+      t.snapshot_model = t.model;  // the snapshot is gone; keep the check meaningful
+      t.Open();
+      t.snapshot = t.db->GetSnapshot();
     }
   }
 }
+BASALT_ENV_TEST_CASE_IF("direct reads: Get, MultiGet and iterators agree with the model",
+                        AgreeWithModel, test::DirectIoProbe());
 
 TEST_CASE("direct reads: Open fails with InvalidArgument when O_DIRECT is refused") {
   NoDirectEnv env;
@@ -118,3 +102,5 @@ TEST_CASE("direct reads: Open fails with InvalidArgument when O_DIRECT is refuse
   std::string v;
   CHECK(t.db->Get(ReadOptions(), kDefaultTree, "a", &v).ok());
 }
+
+}  // namespace

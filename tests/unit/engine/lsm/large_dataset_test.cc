@@ -1,9 +1,10 @@
-// Large-dataset test (millions of keys), skipped unless BASALT_LARGE_TESTS=1
-// so CI stays fast. Loads BASALT_LARGE_KEYS (default 3,000,000) keys with
-// 100-byte values in a scattered order, overwrites 10% and deletes 5%
-// (durability none), flushes and compacts, reopens, then checks against the
-// model: a forward and a backward full scan (with an order-sensitive
-// checksum), point reads of a sample, and seeks between keys. Prints timings.
+// Large-dataset test (millions of keys), reported skipped unless
+// BASALT_LARGE_TESTS=1 so CI stays fast (tests/testutil/skip.h). Loads
+// BASALT_LARGE_KEYS (default 3,000,000) keys with 100-byte values in a
+// scattered order, overwrites 10% and deletes 5% (durability none), flushes
+// and compacts, reopens, then checks against the model: a forward and a
+// backward full scan (with an order-sensitive checksum), point reads of a
+// sample, and seeks between keys. Prints timings.
 // Run:  BASALT_LARGE_TESTS=1 unit_lsm -tc='large dataset*'   (a Release build is advised)
 #include <doctest/doctest.h>
 
@@ -18,6 +19,7 @@
 #include "engine/base/logging.h"
 #include "engine/base/random.h"
 #include "engine/lsm/db.h"
+#include "tests/testutil/skip.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -61,12 +63,8 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-TEST_CASE("large dataset: millions of keys survive compaction and reopen") {
-  if (std::getenv("BASALT_LARGE_TESTS") == nullptr ||
-      std::string(std::getenv("BASALT_LARGE_TESTS")) != "1") {
-    std::printf("large dataset: skipped: set BASALT_LARGE_TESTS=1\n");
-    return;
-  }
+TEST_CASE("large dataset: millions of keys survive compaction and reopen" *
+          test::SkipUnless(test::EnvFlagProbe("BASALT_LARGE_TESTS"))) {
   const char* nk = std::getenv("BASALT_LARGE_KEYS");
   const uint64_t n = nk != nullptr ? std::strtoull(nk, nullptr, 10) : 3'000'000;
   REQUIRE(n >= 1000);

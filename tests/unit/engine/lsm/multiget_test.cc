@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "engine/lsm/db.h"
 #include "tests/testutil/counting_env.h"
 #include "tests/testutil/read_test_db.h"
+#include "tests/testutil/skip.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
@@ -23,16 +25,6 @@ using test::ReadKey;
 using test::ReadTestDB;
 
 namespace {
-
-std::vector<io::Env*> TestEnvs() {
-  std::vector<io::Env*> envs{io::Env::Posix()};
-  if (io::Env* uring = io::Env::Uring()) {
-    envs.push_back(uring);
-  } else {
-    MESSAGE("io_uring unavailable: testing the posix env only");
-  }
-  return envs;
-}
 
 struct MultiGetResult {
   std::vector<std::string> values;
@@ -78,52 +70,47 @@ std::vector<std::string> RandomKeys(Random* rnd, int n, size_t count) {
   return keys;
 }
 
-}  // namespace
-
-TEST_CASE("multiget: equals Get for random key sets, latest and snapshot, every env") {
-  for (io::Env* env : TestEnvs()) {
-    for (bool block_index : {true, false}) {  // candidates from the block index, or per table
-      INFO("env " << env->Name() << " block index " << block_index);
-      ReadTestDB t(env);
-      t.options.use_block_index = block_index;
-      t.Open();
-      const int n = 3000;
-      t.Load(n);
-      Random rnd(11);
-      ReadOptions latest, at_snapshot;
-      at_snapshot.snapshot = t.snapshot;
-      for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{100}, size_t{1000}}) {
-        std::vector<std::string> keys = RandomKeys(&rnd, n, count);
-        CheckMatchesGet(t.db.get(), latest, keys);
-        CheckMatchesGet(t.db.get(), at_snapshot, keys);
-      }
-      // The model agrees too (Get itself is tested elsewhere; this pins the data).
-      std::vector<std::string> keys = RandomKeys(&rnd, n, 300);
-      MultiGetResult r = RunMultiGet(t.db.get(), latest, kDefaultTree, keys);
-      MultiGetResult rs = RunMultiGet(t.db.get(), at_snapshot, kDefaultTree, keys);
-      for (size_t i = 0; i < keys.size(); i++) {
-        INFO("key " << keys[i]);
-        auto m = t.model.find(keys[i]);
-        CHECK(r.statuses[i].ok() == (m != t.model.end()));
-        if (m != t.model.end()) CHECK(r.values[i] == m->second);
-        if (!r.statuses[i].ok()) CHECK(r.statuses[i].IsNotFound());
-        auto ms = t.snapshot_model.find(keys[i]);
-        CHECK(rs.statuses[i].ok() == (ms != t.snapshot_model.end()));
-        if (ms != t.snapshot_model.end()) CHECK(rs.values[i] == ms->second);
-      }
-      // Every key once, sorted: the whole table through MultiGet.
-      std::vector<std::string> all;
-      for (int i = 0; i < n; i++) all.push_back(ReadKey(i));
-      CheckMatchesGet(t.db.get(), latest, all);
-      // With fill_cache off (the cache is bypassed for inserts, not lookups).
-      ReadOptions no_fill;
-      no_fill.fill_cache = false;
-      CheckMatchesGet(t.db.get(), no_fill, RandomKeys(&rnd, n, 200));
-    }
+// Candidates from the block index or per table, leveled or tiered, on every
+// Env (fault: through a wrapper without a ReadBatcher, batched per file).
+void EqualsGet(ReadTestDB& t) {
+  t.Open();
+  const int n = 3000;
+  t.Load(n);
+  Random rnd(11);
+  ReadOptions latest, at_snapshot;
+  at_snapshot.snapshot = t.snapshot;
+  for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{100}, size_t{1000}}) {
+    std::vector<std::string> keys = RandomKeys(&rnd, n, count);
+    CheckMatchesGet(t.db.get(), latest, keys);
+    CheckMatchesGet(t.db.get(), at_snapshot, keys);
   }
+  // The model agrees too (Get itself is tested elsewhere; this pins the data).
+  std::vector<std::string> keys = RandomKeys(&rnd, n, 300);
+  MultiGetResult r = RunMultiGet(t.db.get(), latest, kDefaultTree, keys);
+  MultiGetResult rs = RunMultiGet(t.db.get(), at_snapshot, kDefaultTree, keys);
+  for (size_t i = 0; i < keys.size(); i++) {
+    INFO("key " << keys[i]);
+    auto m = t.model.find(keys[i]);
+    CHECK(r.statuses[i].ok() == (m != t.model.end()));
+    if (m != t.model.end()) CHECK(r.values[i] == m->second);
+    if (!r.statuses[i].ok()) CHECK(r.statuses[i].IsNotFound());
+    auto ms = t.snapshot_model.find(keys[i]);
+    CHECK(rs.statuses[i].ok() == (ms != t.snapshot_model.end()));
+    if (ms != t.snapshot_model.end()) CHECK(rs.values[i] == ms->second);
+  }
+  // Every key once, sorted: the whole table through MultiGet.
+  std::vector<std::string> all;
+  for (int i = 0; i < n; i++) all.push_back(ReadKey(i));
+  CheckMatchesGet(t.db.get(), latest, all);
+  // With fill_cache off (the cache is bypassed for inserts, not lookups).
+  ReadOptions no_fill;
+  no_fill.fill_cache = false;
+  CheckMatchesGet(t.db.get(), no_fill, RandomKeys(&rnd, n, 200));
 }
+BASALT_DB_TEST_CASE("multiget: equals Get for random key sets, latest and snapshot",
+                    test::ConfigSet::kShapes, EqualsGet);
 
-TEST_CASE("multiget: keys outside the tree's range fail per key; bad tree and closed DB fail all") {
+TEST_CASE("multiget: keys outside the tree's range fail per key, bad tree and closed DB fail all") {
   ReadTestDB t;
   t.Open();
   TreeId parent, left, right;
@@ -157,50 +144,49 @@ TEST_CASE("multiget: keys outside the tree's range fail per key; bad tree and cl
   t.db.reset();
 }
 
-TEST_CASE("multiget: injected read errors fail only the keys that needed the block") {
-  for (io::Env* env : TestEnvs()) {
-    INFO("env " << env->Name());
-    io::FaultEnv fault(env);
-    ReadTestDB t(&fault);
-    t.options.block_cache_size = 0;  // every block comes from the file
-    t.Open();
-    const int n = 3000;
-    t.Load(n);
-    fault.SetFailPathSubstring(".sst");
-    Random rnd(5);
-    int total_failed = 0;
-    for (int nth = 1; nth <= 8; nth++) {
-      INFO("failing read " << nth);
-      std::vector<std::string> keys = RandomKeys(&rnd, n, 60);
-      const uint64_t injected = fault.injected_error_count();
-      fault.FailNthRead(nth);
-      MultiGetResult r = RunMultiGet(t.db.get(), ReadOptions(), kDefaultTree, keys);
-      fault.FailNthRead(0);
-      int failed = 0;
-      for (size_t i = 0; i < keys.size(); i++) {
-        std::string v;
-        Status s = t.db->Get(ReadOptions(), kDefaultTree, keys[i], &v);
-        INFO("key " << keys[i]);
-        if (r.statuses[i].IsIOError()) {
-          failed++;
-          CHECK(r.statuses[i].ToString().find("injected read error") != std::string::npos);
-          CHECK(r.values[i].empty());
-        } else {
-          CHECK(r.statuses[i].ToString() == s.ToString());
-          if (s.ok()) CHECK(r.values[i] == v);
-        }
+void InjectedReadErrors(io::Env* env) {
+  io::FaultEnv fault(env);
+  ReadTestDB t(&fault);
+  t.options.block_cache_size = 0;  // every block comes from the file
+  t.Open();
+  const int n = 3000;
+  t.Load(n);
+  fault.SetFailPathSubstring(".sst");
+  Random rnd(5);
+  int total_failed = 0;
+  for (int nth = 1; nth <= 8; nth++) {
+    INFO("failing read " << nth);
+    std::vector<std::string> keys = RandomKeys(&rnd, n, 60);
+    const uint64_t injected = fault.injected_error_count();
+    fault.FailNthRead(nth);
+    MultiGetResult r = RunMultiGet(t.db.get(), ReadOptions(), kDefaultTree, keys);
+    fault.FailNthRead(0);
+    int failed = 0;
+    for (size_t i = 0; i < keys.size(); i++) {
+      std::string v;
+      Status s = t.db->Get(ReadOptions(), kDefaultTree, keys[i], &v);
+      INFO("key " << keys[i]);
+      if (r.statuses[i].IsIOError()) {
+        failed++;
+        CHECK(r.statuses[i].ToString().find("injected read error") != std::string::npos);
+        CHECK(r.values[i].empty());
+      } else {
+        CHECK(r.statuses[i].ToString() == s.ToString());
+        if (s.ok()) CHECK(r.values[i] == v);
       }
-      // At most one read failed, and only keys that needed its block saw the
-      // error. (It may fail none: an L0 block read for a key that a newer L0
-      // file resolved is not needed, as Get would not have read it.)
-      if (fault.injected_error_count() == injected) CHECK(failed == 0);
-      total_failed += failed;
-      // Nothing bad was cached: the same keys now read fine.
-      CheckMatchesGet(t.db.get(), ReadOptions(), keys);
     }
-    CHECK(total_failed > 0);
+    // At most one read failed, and only keys that needed its block saw the
+    // error. (It may fail none: an L0 block read for a key that a newer L0
+    // file resolved is not needed, as Get would not have read it.)
+    if (fault.injected_error_count() == injected) CHECK(failed == 0);
+    total_failed += failed;
+    // Nothing bad was cached: the same keys now read fine.
+    CheckMatchesGet(t.db.get(), ReadOptions(), keys);
   }
+  CHECK(total_failed > 0);
 }
+BASALT_ENV_TEST_CASE("multiget: injected read errors fail only the keys that needed the block",
+                     InjectedReadErrors);
 
 TEST_CASE("multiget: a block wanted by several keys is read once") {
   test::CountingEnv counting(io::Env::Default());
@@ -242,12 +228,26 @@ TEST_CASE("multiget: a block wanted by several keys is read once") {
   CHECK(counting.reads() == keys.size());
 }
 
+int Compactions(const TreeStats& st) {
+  int n = 0;
+  for (const LevelStats& l : st.levels) n += l.compactions;
+  return n;
+}
+
 TEST_CASE("multiget: concurrent with writes, flushes and compactions, equals a snapshot Get") {
   ReadTestDB t(io::Env::Default());
   t.Open();
   const int n = 2000;
   t.Load(n);
+  auto stats = [&t] {
+    TreeStats st;
+    REQUIRE(t.db->GetTreeStats(kDefaultTree, &st).ok());
+    return st;
+  };
+  const TreeStats before = stats();
   std::atomic<bool> stop{false};
+  std::atomic<uint64_t> writes{0};
+  Status write_error;  // the writer's first error; read after join
   std::thread writer([&] {
     Random rnd(3);
     int i = 0;
@@ -255,18 +255,42 @@ TEST_CASE("multiget: concurrent with writes, flushes and compactions, equals a s
       const std::string k = ReadKey(static_cast<int>(rnd.Uniform(n)));
       Status s = rnd.OneIn(4) ? t.db->Delete(WriteOptions(), kDefaultTree, k)
                               : t.db->Put(WriteOptions(), kDefaultTree, k,
-                                          "w" + std::to_string(i++) + std::string(80, 'x'));
-      if (!s.ok()) break;
+                                          "w" + std::to_string(i) + std::string(80, 'x'));
+      // Explicit flushes besides the memtable's own, so L0 fills up and
+      // compactions run while MultiGet reads.
+      if (s.ok() && ++i % 200 == 0) s = t.db->Flush(kDefaultTree);
+      if (!s.ok()) {
+        write_error = s;
+        break;
+      }
+      writes.fetch_add(1);
     }
   });
+  // At least 30 rounds, and on until a compaction has run (bounded, so a
+  // compaction that never comes fails the checks below instead of hanging).
   Random rnd(9);
-  for (int round = 0; round < 30; round++) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  int rounds = 0;
+  while (rounds < 30 || (Compactions(stats()) == Compactions(before) &&
+                         std::chrono::steady_clock::now() < deadline)) {
     const Snapshot* snap = t.db->GetSnapshot();
     ReadOptions ro;
     ro.snapshot = snap;
     CheckMatchesGet(t.db.get(), ro, RandomKeys(&rnd, n, 50));
     t.db->ReleaseSnapshot(snap);
+    rounds++;
   }
   stop.store(true);
   writer.join();
+  const TreeStats after = stats();
+  MESSAGE("rounds " << rounds << ", writes " << writes.load() << ", bytes flushed "
+                    << after.db_bytes_flushed - before.db_bytes_flushed << ", compactions "
+                    << Compactions(after) - Compactions(before));
+  CHECK_MESSAGE(write_error.ok(), write_error.ToString());
+  // The reads really raced a writer, its flushes and the compactions they caused.
+  CHECK(writes.load() > 0);
+  CHECK(after.db_bytes_flushed > before.db_bytes_flushed);
+  CHECK(Compactions(after) > Compactions(before));
 }
+
+}  // namespace

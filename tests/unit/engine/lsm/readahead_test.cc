@@ -20,6 +20,7 @@
 #include "engine/lsm/sstable/table.h"
 #include "tests/testutil/counting_env.h"
 #include "tests/testutil/read_test_db.h"
+#include "tests/testutil/skip.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -55,13 +56,11 @@ struct TestTable {
   }
 
   std::unique_ptr<Table> Open(io::Env* env, std::shared_ptr<BlockCache> cache = nullptr) {
-    TableOptions to;
-    to.block_cache = std::move(cache);
     std::unique_ptr<io::RandomAccessFile> file;
     REQUIRE(env->NewRandomAccessFile(path, &file).ok());
     const uint64_t size = file->Size();
     std::unique_ptr<Table> t;
-    Status s = Table::Open(to, std::move(file), size, &t);
+    Status s = Table::Open(std::move(file), size, &t, std::move(cache));
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     return t;
   }
@@ -224,17 +223,6 @@ void CheckDBIteratorsIdentical(bool direct) {
     ReadTestDB t;
     t.options.use_direct_reads = direct;
     t.options.block_cache_size = 0;  // every block from the file: read-ahead on every path
-    {
-      std::unique_ptr<DB> probe;
-      Options o = t.options;
-      Status s = DB::Open(o, t.dir.Sub("probe"), &probe);
-      if (!s.ok()) {
-        REQUIRE(direct);
-        REQUIRE(s.IsInvalidArgument());
-        MESSAGE("skipping direct reads: " << s.ToString());
-        return;
-      }
-    }
     t.Open();
     const int n = 2000;
     t.Load(n);
@@ -293,7 +281,8 @@ TEST_CASE("readahead: DB iterators identical with read-ahead off, adaptive and f
   CheckDBIteratorsIdentical(/*direct=*/false);
 }
 
-TEST_CASE("readahead: DB iterators identical with read-ahead off, adaptive and fixed, O_DIRECT") {
+TEST_CASE("readahead: DB iterators identical with read-ahead off, adaptive and fixed, O_DIRECT" *
+          test::SkipUnless(test::DirectIoProbe())) {
   CheckDBIteratorsIdentical(/*direct=*/true);
 }
 

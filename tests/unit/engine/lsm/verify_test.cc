@@ -228,7 +228,7 @@ TEST_CASE("verify: an SSTable of the wrong size is corruption") {
   CHECK_MESSAGE(r.Count({Base(victim), "CORRUPT", "but the manifest says"}) == 1, r.Text());
 }
 
-TEST_CASE("verify: a bad CURRENT checksum is corruption; the rest is still checked") {
+TEST_CASE("verify: a bad CURRENT checksum is corruption, the rest is still checked") {
   test::TempDir dir;
   BuildDb(dir.path());
   std::string current;

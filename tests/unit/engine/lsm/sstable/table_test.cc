@@ -92,8 +92,7 @@ uint64_t BuildTable(const std::string& path, const TableOptions& options, const 
   return size;
 }
 
-Status OpenTable(const std::string& path, const TableOptions& options,
-                 std::unique_ptr<Table>* table) {
+Status OpenTable(const std::string& path, std::unique_ptr<Table>* table) {
   io::Env* env = io::Env::Posix();
   std::unique_ptr<io::RandomAccessFile> file;
   Status s = env->NewRandomAccessFile(path, &file);
@@ -101,7 +100,7 @@ Status OpenTable(const std::string& path, const TableOptions& options,
   uint64_t size = 0;
   s = env->GetFileSize(path, &size);
   if (!s.ok()) return s;
-  return Table::Open(options, std::move(file), size, table);
+  return Table::Open(std::move(file), size, table);
 }
 
 size_t LowerBound(const Model& model, std::string_view target) {
@@ -279,7 +278,7 @@ TEST_CASE("table: round trip across options (Get, iterate, Seek, VerifyChecksums
     const uint64_t size = BuildTable(path, options, model, &built);
 
     std::unique_ptr<Table> table;
-    REQUIRE(OpenTable(path, options, &table).ok());
+    REQUIRE(OpenTable(path, &table).ok());
     CHECK(table->file_size() == size);
     const TableProperties& p = table->properties();
     CHECK(p.num_entries == model.size());
@@ -315,7 +314,7 @@ TEST_CASE("table: empty table") {
   TableOptions options;
   BuildTable(path, options, {});
   std::unique_ptr<Table> table;
-  REQUIRE(OpenTable(path, options, &table).ok());
+  REQUIRE(OpenTable(path, &table).ok());
   CHECK(table->properties().num_entries == 0);
   CHECK(table->VerifyChecksums().ok());
   auto it = table->NewIterator();
@@ -349,7 +348,7 @@ TEST_CASE("table: values larger than a block, and a single entry") {
     const std::string path = dir.Sub(compression ? "big_c.sst" : "big.sst");
     BuildTable(path, options, model);
     std::unique_ptr<Table> table;
-    REQUIRE(OpenTable(path, options, &table).ok());
+    REQUIRE(OpenTable(path, &table).ok());
     CHECK(table->properties().num_data_blocks == 50);
     CHECK(table->VerifyChecksums().ok());
     CheckTableContents(*table, model, &rnd);
@@ -360,7 +359,7 @@ TEST_CASE("table: values larger than a block, and a single entry") {
   const std::string path = dir.Sub("one.sst");
   BuildTable(path, TableOptions{}, one);
   std::unique_ptr<Table> table;
-  REQUIRE(OpenTable(path, TableOptions{}, &table).ok());
+  REQUIRE(OpenTable(path, &table).ok());
   CheckTableContents(*table, one, &rnd);
   CheckGets(*table, one, &rnd);
 }
@@ -383,7 +382,7 @@ TEST_CASE("table: compressible values are compressed, random ones stored raw") {
       CHECK(size_on <= size_off);
     }
     std::unique_ptr<Table> table;
-    REQUIRE(OpenTable(dir.Sub("on.sst"), on, &table).ok());
+    REQUIRE(OpenTable(dir.Sub("on.sst"), &table).ok());
     CHECK(table->VerifyChecksums().ok());
     CheckTableContents(*table, model, &rnd);
   }
@@ -401,7 +400,7 @@ TEST_CASE("table: a flipped byte anywhere is detected as corruption") {
 
   // Every byte of the meta blocks and footer, and random data-block bytes.
   std::unique_ptr<Table> table;
-  REQUIRE(OpenTable(good_path, options, &table).ok());
+  REQUIRE(OpenTable(good_path, &table).ok());
   const uint64_t meta_start = table->properties().data_bytes;
   table.reset();
   std::vector<size_t> positions;
@@ -417,7 +416,7 @@ TEST_CASE("table: a flipped byte anywhere is detected as corruption") {
     bad[pos] = static_cast<char>(bad[pos] ^ (1 + rnd.Uniform(255)));
     WriteFile(path, bad);
     std::unique_ptr<Table> t;
-    Status s = OpenTable(path, options, &t);
+    Status s = OpenTable(path, &t);
     if (!s.ok()) {
       CHECK(s.IsCorruption());
       CHECK(s.message().find("sstable") != std::string_view::npos);
@@ -463,7 +462,7 @@ TEST_CASE("table: truncated files fail Open with Corruption") {
     CAPTURE(len);
     WriteFile(path, std::string_view(good).substr(0, len));
     std::unique_ptr<Table> t;
-    Status s = OpenTable(path, TableOptions{}, &t);
+    Status s = OpenTable(path, &t);
     CHECK(s.IsCorruption());
     CHECK(t == nullptr);
   }
@@ -482,7 +481,7 @@ TEST_CASE("table: footer checks name what failed") {
     bad[pos] = static_cast<char>(bad[pos] ^ x);
     WriteFile(path, bad);
     std::unique_ptr<Table> t;
-    return OpenTable(path, TableOptions{}, &t);
+    return OpenTable(path, &t);
   };
   Status s = open_with(footer + 56, 1);
   CHECK(s.IsCorruption());
@@ -584,6 +583,6 @@ TEST_CASE("table: format version 1 bytes are pinned") {
   CHECK(size == 1262);
   CHECK(Checksum(bytes) == 9954903490447417859ull);
   std::unique_ptr<Table> table;
-  REQUIRE(OpenTable(path, options, &table).ok());
+  REQUIRE(OpenTable(path, &table).ok());
   CHECK(table->VerifyChecksums().ok());
 }

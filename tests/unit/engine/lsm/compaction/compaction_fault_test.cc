@@ -15,7 +15,7 @@
 #include "engine/io/fault_env.h"
 #include "engine/lsm/db.h"
 #include "engine/lsm/verify.h"
-#include "tests/testutil/temp_dir.h"
+#include "tests/testutil/db_test_base.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
@@ -30,16 +30,29 @@ std::string Key(int i) {
   return buf;
 }
 
-Options SmallOptions(CompactionStyle style) {
+void SmallOptions(Options* o) {
+  o->write_buffer_size = 32 << 10;
+  o->target_file_size = 16 << 10;  // compactions write several outputs
+  o->max_bytes_for_level_base = 64 << 10;
+  o->level_size_multiplier = 4;
+  o->level0_compaction_trigger = 4;
+  o->table.block_size = 512;
+}
+
+// A DB of this style on the fixture's FaultEnv (no fault armed yet).
+test::DbConfig FaultConfig(CompactionStyle style) {
+  return {.compaction_style = style, .use_block_index = true, .env = test::EnvKind::kFault};
+}
+
+// Reopens t's directory (its DB closed or abandoned) with the healthy
+// default Env and the small options alone.
+void ReopenHealthy(test::DbTestBase& t) {
+  t.db.reset();
   Options o;
-  o.compaction_style = style;
-  o.write_buffer_size = 32 << 10;
-  o.target_file_size = 16 << 10;  // compactions write several outputs
-  o.max_bytes_for_level_base = 64 << 10;
-  o.level_size_multiplier = 4;
-  o.level0_compaction_trigger = 4;
-  o.table.block_size = 512;
-  return o;
+  o.compaction_style = t.config.compaction_style;
+  SmallOptions(&o);
+  t.options = o;
+  t.Open();
 }
 
 // Puts keys [from, to) with a value naming the round, in synced batches of 50
@@ -93,20 +106,16 @@ std::string DirectoryProblems(const std::string& dir) {
   return bad;
 }
 
-// Reopens dir with the real Env, checks the model, lets compaction finish,
-// checks again, closes and checks the directory.
-void CheckRecovered(const std::string& dir, CompactionStyle style, const Model& model) {
-  std::unique_ptr<DB> db;
-  Options o = SmallOptions(style);
-  Status s = DB::Open(o, dir, &db);
-  REQUIRE_MESSAGE(s.ok(), s.ToString());
-  CHECK(Diff(db.get(), model) == "");
-  s = db->CompactAll(kDefaultTree);
+// Reopens t's directory with the healthy Env, checks the model, lets
+// compaction finish, checks again, closes and checks the directory.
+void CheckRecovered(test::DbTestBase& t, const Model& model) {
+  ReopenHealthy(t);
+  CHECK(Diff(t.db.get(), model) == "");
+  Status s = t.db->CompactAll(kDefaultTree);
   CHECK_MESSAGE(s.ok(), s.ToString());
-  CHECK(Diff(db.get(), model) == "");
-  REQUIRE(db->Close().ok());
-  db.reset();
-  CHECK(DirectoryProblems(dir) == "");
+  CHECK(Diff(t.db.get(), model) == "");
+  t.Close();
+  CHECK(DirectoryProblems(t.dir.path()) == "");
 }
 
 struct Quiet : Logger {
@@ -142,15 +151,14 @@ TEST_CASE(
       CAPTURE(fc.sync);
       CAPTURE(fc.n);
       CAPTURE(static_cast<int>(style));
-      test::TempDir dir;
-      io::FaultEnv fenv(io::Env::Default());  // outlives the DB
+      test::DbTestBase t(FaultConfig(style));
+      io::FaultEnv& fenv = *t.fault_env();  // outlives the DB
       Model model;
       {
-        Options o = SmallOptions(style);
-        o.write_buffer_size = 1 << 20;  // only the explicit flushes make L0 files
-        o.env = &fenv;
-        std::unique_ptr<DB> db;
-        REQUIRE(DB::Open(o, dir.path(), &db).ok());
+        SmallOptions(&t.options);
+        t.options.write_buffer_size = 1 << 20;  // only the explicit flushes make L0 files
+        t.Open();
+        std::unique_ptr<DB>& db = t.db;
         // Three L0 files: one below the compaction trigger.
         for (int r = 0; r < 3; r++) {
           PutRange(db.get(), r * 100, r * 100 + 300, r, &model);
@@ -189,7 +197,7 @@ TEST_CASE(
         fenv.FailNthSync(0);
         db->Close().PermitUnchecked();  // reports the failed state; the handle is gone anyway
       }
-      CheckRecovered(dir.path(), style, model);
+      CheckRecovered(t, model);
     }
   }
   MESSAGE("faults in flush: " << in_flush << ", in compaction: " << in_compaction
@@ -204,14 +212,13 @@ TEST_CASE("compaction faults: power loss after a finished compaction keeps every
   SetLogger(&quiet);
   for (CompactionStyle style : {CompactionStyle::kLeveled, CompactionStyle::kTiered}) {
     CAPTURE(static_cast<int>(style));
-    test::TempDir dir;
-    io::FaultEnv fenv(io::Env::Default());  // outlives the DB
+    test::DbTestBase t(FaultConfig(style));
+    io::FaultEnv& fenv = *t.fault_env();  // outlives the DB
     Model model;
     {
-      Options o = SmallOptions(style);
-      o.env = &fenv;
-      std::unique_ptr<DB> db;
-      REQUIRE(DB::Open(o, dir.path(), &db).ok());
+      SmallOptions(&t.options);
+      t.Open();
+      std::unique_ptr<DB>& db = t.db;
       for (int r = 0; r < 8; r++) PutRange(db.get(), r * 150, r * 150 + 400, r, &model);
       REQUIRE(db->Flush(kDefaultTree).ok());
       REQUIRE(db->CompactAll(kDefaultTree).ok());
@@ -228,15 +235,13 @@ TEST_CASE("compaction faults: power loss after a finished compaction keeps every
       db.reset();  // the machine "lost power"; the handle is abandoned
     }
     // Unsynced writes may or may not survive; only acknowledged-as-durable ones count.
-    std::unique_ptr<DB> db;
-    REQUIRE(DB::Open(SmallOptions(style), dir.path(), &db).ok());
+    ReopenHealthy(t);
     for (int i = 2000; i < 2100; i++) {
       std::string v;
-      if (db->Get(ReadOptions(), kDefaultTree, Key(i), &v).ok()) model[Key(i)] = v;
+      if (t.db->Get(ReadOptions(), kDefaultTree, Key(i), &v).ok()) model[Key(i)] = v;
     }
-    REQUIRE(db->Close().ok());
-    db.reset();
-    CheckRecovered(dir.path(), style, model);
+    t.Close();
+    CheckRecovered(t, model);
   }
   SetLogger(nullptr);
 }
@@ -249,16 +254,15 @@ TEST_CASE("compaction faults: power loss at random moments while compactions run
   for (CompactionStyle style : {CompactionStyle::kLeveled, CompactionStyle::kTiered}) {
     for (int k = 0; k < 3; k++, round++) {
       CAPTURE(round);
-      test::TempDir dir;
-      io::FaultEnv fenv(io::Env::Default());  // outlives the DB
+      test::DbTestBase t(FaultConfig(style));
+      io::FaultEnv& fenv = *t.fault_env();  // outlives the DB
       Model model;
       const int crash_after = 50 + static_cast<int>(rnd.Uniform(300));  // synced batches
       {
-        Options o = SmallOptions(style);
-        o.level0_compaction_trigger = 2;  // compaction almost always in progress
-        o.env = &fenv;
-        std::unique_ptr<DB> db;
-        REQUIRE(DB::Open(o, dir.path(), &db).ok());
+        SmallOptions(&t.options);
+        t.options.level0_compaction_trigger = 2;  // compaction almost always in progress
+        t.Open();
+        std::unique_ptr<DB>& db = t.db;
         for (int i = 0; i < crash_after; i++) {
           WriteBatch batch;
           Model staged;
@@ -276,7 +280,7 @@ TEST_CASE("compaction faults: power loss at random moments while compactions run
         REQUIRE(fenv.DropUnsyncedData().ok());
         db.reset();
       }
-      CheckRecovered(dir.path(), style, model);
+      CheckRecovered(t, model);
     }
   }
   SetLogger(nullptr);

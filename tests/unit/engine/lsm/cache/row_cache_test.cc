@@ -14,7 +14,7 @@
 #include "engine/base/random.h"
 #include "engine/lsm/cache/row_btree.h"
 #include "engine/lsm/db.h"
-#include "tests/testutil/temp_dir.h"
+#include "tests/testutil/db_test_base.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
@@ -481,7 +481,7 @@ TEST_CASE("row_cache: evicting a row cuts the range through it, an absent key ke
   CheckCache(&c);
 }
 
-TEST_CASE("row_cache: a dropped tree is never filled again; capacity 0 is off") {
+TEST_CASE("row_cache: a dropped tree is never filled again, capacity 0 is off") {
   RowCache c(1 << 20);
   FillNow(&c, 5, "a", "1");
   RowCache::Ticket late = c.BeginFill(5, "b");
@@ -515,12 +515,9 @@ TEST_CASE("row_cache: a dropped tree is never filled again; capacity 0 is off") 
 
 namespace {
 
-struct DbFixture {
-  test::TempDir dir;
-  Options options;
-  std::unique_ptr<DB> db;
-
-  explicit DbFixture(size_t row_cache_size) {
+// The DB tests' fixture with a row cache and small memtables, blocks and files.
+struct RowCacheDb : test::DbTestBase {
+  explicit RowCacheDb(size_t row_cache_size) {
     options.write_buffer_size = 16 << 10;
     options.table.block_size = 512;
     options.target_file_size = 32 << 10;
@@ -529,32 +526,6 @@ struct DbFixture {
     options.durability = Durability::kNone;
     options.row_cache_size = row_cache_size;
     Open();
-  }
-  ~DbFixture() {
-    if (db) db->Close().PermitUnchecked();
-  }
-  void Open() { REQUIRE(DB::Open(options, dir.path(), &db).ok()); }
-  void Reopen() {
-    REQUIRE(db->Close().ok());
-    db.reset();
-    Open();
-  }
-  std::string Get(TreeId tree, std::string_view k, const Snapshot* snap = nullptr) {
-    std::string v;
-    ReadOptions ro;
-    ro.snapshot = snap;
-    Status s = db->Get(ro, tree, k, &v);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return v;
-  }
-  std::string Range(TreeId tree, std::string_view start, std::string_view end, size_t limit) {
-    Rows out;
-    Status s = db->GetRange(ReadOptions(), tree, start, end, limit, &out);
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    std::string r;
-    for (auto& [k, v] : out) r += k + "=" + v + ";";
-    return r;
   }
 };
 
@@ -573,7 +544,7 @@ std::string ModelRange(const std::map<std::string, std::string>& m, std::string_
 // and GetRange is compared with a std::map.
 void RunModel(uint64_t seed, size_t row_cache_size) {
   INFO("seed " << seed << " row_cache_size " << row_cache_size);
-  DbFixture f(row_cache_size);
+  RowCacheDb f(row_cache_size);
   Random rnd(seed);
   std::map<std::string, std::string> model;
   const uint64_t kKeys = 400;
@@ -613,7 +584,7 @@ void RunModel(uint64_t seed, size_t row_cache_size) {
     } else if (op < 70) {
       const std::string k = rnd.OneIn(10) ? key() + "x" : key();  // sometimes between keys
       auto it = model.find(k);
-      REQUIRE(f.Get(kDefaultTree, k) == (it == model.end() ? "NOT_FOUND" : it->second));
+      REQUIRE(f.Get(k, kDefaultTree) == (it == model.end() ? "NOT_FOUND" : it->second));
     } else if (op < 97) {
       std::string start = rnd.OneIn(5) ? key() + "x" : key();
       if (rnd.OneIn(20)) start.clear();
@@ -632,7 +603,7 @@ void RunModel(uint64_t seed, size_t row_cache_size) {
   for (uint64_t i = 0; i < kKeys; i++) {
     const std::string k = fmt::format("k{:04d}", i);
     auto it = model.find(k);
-    REQUIRE(f.Get(kDefaultTree, k) == (it == model.end() ? "NOT_FOUND" : it->second));
+    REQUIRE(f.Get(k, kDefaultTree) == (it == model.end() ? "NOT_FOUND" : it->second));
   }
   REQUIRE(f.Range(kDefaultTree, "", "", 1000) == ModelRange(model, "", "", 1000));
   const CacheStats st = f.db->GetCacheStats();
@@ -660,16 +631,16 @@ TEST_CASE("row_cache db: Get and GetRange agree with a model, larger cache") {
 
 TEST_CASE("row_cache db: GetRange agrees with a model without the cache") { RunModel(13, 0); }
 
-TEST_CASE("row_cache db: snapshots bypass the cache; stats and DebugString") {
-  DbFixture f(1 << 20);
+TEST_CASE("row_cache db: snapshots bypass the cache, stats and DebugString") {
+  RowCacheDb f(1 << 20);
   REQUIRE(f.db->Put(WriteOptions(), kDefaultTree, "a", "1").ok());
   const Snapshot* snap = f.db->GetSnapshot();
   REQUIRE(f.db->Put(WriteOptions(), kDefaultTree, "a", "2").ok());
-  CHECK(f.Get(kDefaultTree, "a") == "2");
-  CHECK(f.Get(kDefaultTree, "a") == "2");  // a hit
-  CHECK(f.Get(kDefaultTree, "a", snap) == "1");
-  CHECK(f.Get(kDefaultTree, "b") == "NOT_FOUND");
-  CHECK(f.Get(kDefaultTree, "b") == "NOT_FOUND");  // a hit on a known-absent key
+  CHECK(f.Get("a", kDefaultTree) == "2");
+  CHECK(f.Get("a", kDefaultTree) == "2");  // a hit
+  CHECK(f.Get("a", kDefaultTree, snap) == "1");
+  CHECK(f.Get("b", kDefaultTree) == "NOT_FOUND");
+  CHECK(f.Get("b", kDefaultTree) == "NOT_FOUND");  // a hit on a known-absent key
   f.db->ReleaseSnapshot(snap);
   CacheStats st = f.db->GetCacheStats();
   CHECK(st.row.hits == 2);
@@ -683,44 +654,44 @@ TEST_CASE("row_cache db: snapshots bypass the cache; stats and DebugString") {
   CHECK(st.row.range_hits == 1);
   CHECK(st.row.range_misses == 1);
   // Errors are not cached.
-  CHECK(f.Get(99, "a").rfind("ERROR", 0) == 0);
+  CHECK(f.Get("a", 99).rfind("ERROR", 0) == 0);
   Rows out;
   CHECK(f.db->GetRange(ReadOptions(), 99, "", "", 10, &out).IsInvalidArgument());
 }
 
-TEST_CASE("row_cache db: split children start cold and keep their ranges; drop forgets") {
-  DbFixture f(1 << 20);
+TEST_CASE("row_cache db: split children start cold and keep their ranges, drop forgets") {
+  RowCacheDb f(1 << 20);
   TreeId t;
   REQUIRE(f.db->CreateTree("t", &t).ok());
   for (int i = 0; i < 100; i++) {
     REQUIRE(f.db->Put(WriteOptions(), t, Key(static_cast<uint64_t>(i)), fmt::format("{}", i)).ok());
   }
   // Warm the parent: every key, and the whole range up to the end of the tree.
-  CHECK(f.Get(t, Key(10)) == "10");
+  CHECK(f.Get(Key(10), t) == "10");
   CHECK(f.Range(t, "", "", 1000).rfind("k00000=0;k00001=1;", 0) == 0);
   const size_t warm = f.db->GetCacheStats().row.entries;
   CHECK(warm >= 100);
   TreeId left, right;
   REQUIRE(f.db->SplitTree(t, Key(50), "l", "r", &left, &right).ok());
   CHECK(f.db->GetCacheStats().row.entries == 0);
-  CHECK(f.Get(t, Key(10)).rfind("ERROR", 0) == 0);  // the parent is gone, not cached
-  CHECK(f.Get(left, Key(10)) == "10");
-  CHECK(f.Get(right, Key(60)) == "60");
+  CHECK(f.Get(Key(10), t).rfind("ERROR", 0) == 0);  // the parent is gone, not cached
+  CHECK(f.Get(Key(10), left) == "10");
+  CHECK(f.Get(Key(60), right) == "60");
   // Warm the left child to its end; a key past its range is still an error, not "absent".
   CHECK(f.Range(left, "", "", 1000) == f.Range(left, "", "", 1000));
   CHECK(f.db->GetCacheStats().row.range_hits >= 1);
-  CHECK(f.Get(left, Key(60)).rfind("ERROR", 0) == 0);
-  CHECK(f.Get(left, Key(49)) == "49");
+  CHECK(f.Get(Key(60), left).rfind("ERROR", 0) == 0);
+  CHECK(f.Get(Key(49), left) == "49");
   CHECK(f.Range(left, Key(45), "", 1000) == "k00045=45;k00046=46;k00047=47;k00048=48;k00049=49;");
   CHECK(f.Range(right, "", Key(52), 1000) == "k00050=50;k00051=51;");
   REQUIRE(f.db->DropTree(left).ok());
-  CHECK(f.Get(left, Key(10)).rfind("ERROR", 0) == 0);
+  CHECK(f.Get(Key(10), left).rfind("ERROR", 0) == 0);
   Rows out;
   CHECK(f.db->GetRange(ReadOptions(), left, "", "", 10, &out).IsInvalidArgument());
 }
 
 TEST_CASE("row_cache db: concurrent writers and readers never see a value go back") {
-  DbFixture f(24 << 10);  // small: evictions race with fills and writes
+  RowCacheDb f(24 << 10);  // small: evictions race with fills and writes
   constexpr int kWriters = 2, kReaders = 3, kKeysPerWriter = 6;
   constexpr int kKeys = kWriters * kKeysPerWriter;
   auto key = [](int i) { return fmt::format("c{:02d}", i); };

@@ -60,7 +60,7 @@ std::shared_ptr<TableFile> MakeFile(const test::TempDir& dir, uint64_t number,
   meta.largest = entries.back().ikey;
   meta.num_entries = entries.size();
   std::unique_ptr<Table> table;
-  REQUIRE(Table::Open(topts, std::move(file), meta.file_size, &table).ok());
+  REQUIRE(Table::Open(std::move(file), meta.file_size, &table).ok());
   std::shared_ptr<const FileBlockIndex> leaves;
   REQUIRE(FileBlockIndex::Build(*table, meta.largest, &leaves, fanout).ok());
   CHECK(leaves->num_blocks() == table->properties().num_data_blocks);
@@ -175,10 +175,10 @@ void CheckLevel(const BlockIndex& index, int level,
                 const std::vector<Entry>& entries, const std::vector<std::string>& probes) {
   int checked = 0;
   for (const std::string& k : probes) {
-    const TableFile* got_file = nullptr;
+    size_t got_pos = 0;
     const TableFile* want_file = nullptr;
     BlockHandle got, want;
-    const bool found = index.Find(level, k, &got_file, &got);
+    const bool found = index.Find(level, k, &got_pos, &got);
     const bool expected = ExpectedInLevel(files, k, &want_file, &want);
     REQUIRE(found == expected);
     const Entry* model = ModelGet(entries, k);
@@ -186,6 +186,8 @@ void CheckLevel(const BlockIndex& index, int level,
       CHECK(model == nullptr);
       continue;
     }
+    REQUIRE(got_pos < files.size());
+    const TableFile* got_file = files[got_pos].get();
     REQUIRE(got_file == want_file);
     CHECK(got.offset == want.offset);
     CHECK(got.size == want.size);
@@ -239,7 +241,7 @@ void CheckIndex(size_t fanout) {
     level_entries[3].insert(level_entries[3].end(), b.begin(), b.end());
   }
 
-  std::shared_ptr<const BlockIndex> index = BlockIndex::Build(v, fanout);
+  std::shared_ptr<const BlockIndex> index = v.BuildBlockIndex(fanout);
   REQUIRE(index != nullptr);
   size_t leaf_bytes = 0;
   for (const auto& lv : v.levels) {
@@ -313,7 +315,7 @@ TEST_CASE("block_index: binary keys with long shared prefixes") {
     for (const auto& part : Cut(&rnd, entries, 5)) {
       v.levels[1].push_back(MakeFile(dir, number++, part, fanout));
     }
-    auto index = BlockIndex::Build(v, fanout);
+    auto index = v.BuildBlockIndex(fanout);
     REQUIRE(index != nullptr);
     std::vector<std::string> probes = Probes(&rnd, v.levels[1], entries);
     for (int i = 0; i < 3000; i++) {
@@ -348,9 +350,9 @@ TEST_CASE("block_index: last separator clamped to the file's largest key") {
 TEST_CASE("block_index: empty levels, and no index without every file's leaves") {
   test::TempDir dir;
   Version empty;
-  auto index = BlockIndex::Build(empty);
+  auto index = empty.BuildBlockIndex();
   REQUIRE(index != nullptr);
-  const TableFile* f = nullptr;
+  size_t f = 0;
   BlockHandle h;
   for (int level = 1; level < kNumLevels; level++) {
     CHECK_FALSE(index->Find(level, IKey("a", 1), &f, &h));
@@ -362,12 +364,12 @@ TEST_CASE("block_index: empty levels, and no index without every file's leaves")
   Version v;
   v.levels[1].push_back(bare);
   v.levels[3].push_back(std::make_shared<TableFile>(bare->meta, bare->table, bare->env, ""));
-  CHECK(BlockIndex::Build(v) == nullptr);  // a file without leaves
+  CHECK(v.BuildBlockIndex() == nullptr);  // a file without leaves
 
   // Files of a level out of key order: no index (readers use the file path).
   Version w;
   w.levels[2] = {bare, bare};
-  CHECK(BlockIndex::Build(w) == nullptr);
+  CHECK(w.BuildBlockIndex() == nullptr);
 }
 
 // ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "engine/io/env.h"
 #include "engine/lsm/db.h"
 #include "engine/lsm/dbformat.h"
+#include "engine/lsm/sstable/block.h"
 #include "engine/lsm/sstable/block_builder.h"
 #include "engine/lsm/sstable/table.h"
 #include "tests/testutil/temp_dir.h"
@@ -31,6 +32,16 @@ std::shared_ptr<const Block> MakeBlock(const std::string& key, size_t value_size
   return block;
 }
 
+// The cache as SSTable readers use it: Blocks, charged their contents.
+void Insert(BlockCache* cache, uint64_t id, uint64_t offset, std::shared_ptr<const Block> block) {
+  const size_t bytes = block->contents().size();
+  cache->Insert(id, offset, std::move(block), bytes);
+}
+std::shared_ptr<const Block> Lookup(BlockCache* cache, uint64_t id, uint64_t offset) {
+  return cache->Lookup<Block>(id, offset);
+}
+size_t Charge(const Block& block) { return BlockCache::Charge(block.contents().size()); }
+
 std::string FirstKey(const Block& block) {
   BlockIterator it(&block, KeyOrder::kBytewise);
   it.SeekToFirst();
@@ -41,46 +52,46 @@ std::string FirstKey(const Block& block) {
 }  // namespace
 
 TEST_CASE("block_cache: LRU eviction order within the budget") {
-  const size_t charge = BlockCache::Charge(*MakeBlock("k", 1000));
+  const size_t charge = Charge(*MakeBlock("k", 1000));
   BlockCache cache(3 * charge, /*num_shard_bits=*/0);  // room for exactly three
-  for (uint64_t i = 0; i < 3; i++) cache.Insert(1, i, MakeBlock("k", 1000));
+  for (uint64_t i = 0; i < 3; i++) Insert(&cache, 1, i, MakeBlock("k", 1000));
   CHECK(cache.usage() == 3 * charge);
   CHECK(cache.GetStats().entries == 3);
   // Touch 0: 1 is now the least recently used.
-  CHECK(cache.Lookup(1, 0) != nullptr);
-  cache.Insert(1, 3, MakeBlock("k", 1000));
-  CHECK(cache.Lookup(1, 1) == nullptr);
-  CHECK(cache.Lookup(1, 0) != nullptr);
-  CHECK(cache.Lookup(1, 2) != nullptr);
-  CHECK(cache.Lookup(1, 3) != nullptr);
+  CHECK(Lookup(&cache, 1, 0) != nullptr);
+  Insert(&cache, 1, 3, MakeBlock("k", 1000));
+  CHECK(Lookup(&cache, 1, 1) == nullptr);
+  CHECK(Lookup(&cache, 1, 0) != nullptr);
+  CHECK(Lookup(&cache, 1, 2) != nullptr);
+  CHECK(Lookup(&cache, 1, 3) != nullptr);
   // Order now (LRU first): 0, 2, 3. Two more inserts evict 0 then 2.
-  cache.Insert(1, 4, MakeBlock("k", 1000));
-  CHECK(cache.Lookup(1, 0) == nullptr);
-  cache.Insert(1, 5, MakeBlock("k", 1000));
-  CHECK(cache.Lookup(1, 2) == nullptr);
-  CHECK(cache.Lookup(1, 3) != nullptr);
+  Insert(&cache, 1, 4, MakeBlock("k", 1000));
+  CHECK(Lookup(&cache, 1, 0) == nullptr);
+  Insert(&cache, 1, 5, MakeBlock("k", 1000));
+  CHECK(Lookup(&cache, 1, 2) == nullptr);
+  CHECK(Lookup(&cache, 1, 3) != nullptr);
   const BlockCache::Stats st = cache.GetStats();
   CHECK(st.evictions == 3);
   CHECK(st.inserts == 6);
   CHECK(st.entries == 3);
   CHECK(st.usage == 3 * charge);
   // Different cache ids are different keys; EraseFile drops only its own.
-  cache.Insert(2, 3, MakeBlock("o", 1000));
-  CHECK(FirstKey(*cache.Lookup(2, 3)) == "o");
-  CHECK(FirstKey(*cache.Lookup(1, 3)) == "k");
+  Insert(&cache, 2, 3, MakeBlock("o", 1000));
+  CHECK(FirstKey(*Lookup(&cache, 2, 3)) == "o");
+  CHECK(FirstKey(*Lookup(&cache, 1, 3)) == "k");
   CHECK(cache.EraseFile(2) == 1);
-  CHECK(cache.Lookup(2, 3) == nullptr);
+  CHECK(Lookup(&cache, 2, 3) == nullptr);
   // Too big for the budget: not cached.
-  cache.Insert(1, 99, MakeBlock("big", 10 * charge));
-  CHECK(cache.Lookup(1, 99) == nullptr);
+  Insert(&cache, 1, 99, MakeBlock("big", 10 * charge));
+  CHECK(Lookup(&cache, 1, 99) == nullptr);
   CHECK(cache.usage() <= cache.capacity());
 }
 
-TEST_CASE("block_cache: usage never exceeds capacity; capacity 0 disables") {
+TEST_CASE("block_cache: usage never exceeds capacity, capacity 0 disables") {
   Random rnd(301);
   BlockCache cache(64 << 10);  // 16 shards of 4 KiB
   for (int i = 0; i < 5000; i++) {
-    cache.Insert(rnd.Uniform(8), rnd.Uniform(200) * 4096, MakeBlock("k", rnd.Uniform(3000)));
+    Insert(&cache, rnd.Uniform(8), rnd.Uniform(200) * 4096, MakeBlock("k", rnd.Uniform(3000)));
     REQUIRE(cache.usage() <= cache.capacity());
   }
   const BlockCache::Stats st = cache.GetStats();
@@ -88,23 +99,23 @@ TEST_CASE("block_cache: usage never exceeds capacity; capacity 0 disables") {
   CHECK(st.usage > 0);
 
   BlockCache off(0);
-  off.Insert(1, 0, MakeBlock("k", 10));
-  CHECK(off.Lookup(1, 0) == nullptr);
+  Insert(&off, 1, 0, MakeBlock("k", 10));
+  CHECK(Lookup(&off, 1, 0) == nullptr);
   CHECK(off.usage() == 0);
   CHECK(off.GetStats().entries == 0);
 }
 
 TEST_CASE("block_cache: blocks held by readers survive eviction and erase") {
-  const size_t charge = BlockCache::Charge(*MakeBlock("held", 500));
+  const size_t charge = Charge(*MakeBlock("held", 500));
   BlockCache cache(charge, 0);
-  cache.Insert(7, 0, MakeBlock("held", 500));
-  std::shared_ptr<const Block> held = cache.Lookup(7, 0);
+  Insert(&cache, 7, 0, MakeBlock("held", 500));
+  std::shared_ptr<const Block> held = Lookup(&cache, 7, 0);
   REQUIRE(held != nullptr);
-  cache.Insert(7, 1, MakeBlock("next", 500));  // evicts the held block
-  CHECK(cache.Lookup(7, 0) == nullptr);
+  Insert(&cache, 7, 1, MakeBlock("next", 500));  // evicts the held block
+  CHECK(Lookup(&cache, 7, 0) == nullptr);
   CHECK(cache.GetStats().evictions == 1);
   CHECK(FirstKey(*held) == "held");  // ASan would flag a freed block
-  std::shared_ptr<const Block> held2 = cache.Lookup(7, 1);
+  std::shared_ptr<const Block> held2 = Lookup(&cache, 7, 1);
   CHECK(cache.EraseFile(7) == 1);
   CHECK(cache.usage() == 0);
   CHECK(FirstKey(*held2) == "next");
@@ -122,11 +133,11 @@ TEST_CASE("block_cache: concurrent lookups and inserts from 4 threads") {
         const uint64_t id = rnd.Uniform(4);
         const uint64_t off = rnd.Uniform(300);
         const std::string key = std::to_string(id) + ":" + std::to_string(off);
-        if (auto b = cache.Lookup(id, off)) {
+        if (auto b = Lookup(&cache, id, off)) {
           found++;
           if (FirstKey(*b) != key) bad = true;
         } else {
-          cache.Insert(id, off, MakeBlock(key, rnd.Uniform(2000)));
+          Insert(&cache, id, off, MakeBlock(key, rnd.Uniform(2000)));
         }
         if (i % 5000 == 4999 && t == 0) cache.EraseFile(rnd.Uniform(4));
       }
@@ -160,13 +171,12 @@ TEST_CASE("block_cache: a table read twice hits the cache") {
     REQUIRE(file->Close().ok());
   }
   auto cache = std::make_shared<BlockCache>(1 << 20);
-  options.block_cache = cache;
   std::unique_ptr<io::RandomAccessFile> file;
   REQUIRE(env->NewRandomAccessFile(path, &file).ok());
   uint64_t size = 0;
   REQUIRE(env->GetFileSize(path, &size).ok());
   std::unique_ptr<Table> table;
-  REQUIRE(Table::Open(options, std::move(file), size, &table, 1).ok());
+  REQUIRE(Table::Open(std::move(file), size, &table, cache, 1).ok());
   CHECK(table->cache_id() == 1);
 
   auto get = [&](int i) {
@@ -213,7 +223,7 @@ TEST_CASE("block_cache: a table read twice hits the cache") {
   // Without an explicit id, each table gets a fresh one.
   REQUIRE(env->NewRandomAccessFile(path, &file).ok());
   std::unique_ptr<Table> table2;
-  REQUIRE(Table::Open(options, std::move(file), size, &table2).ok());
+  REQUIRE(Table::Open(std::move(file), size, &table2, cache).ok());
   CHECK(table2->cache_id() != 1);
 }
 

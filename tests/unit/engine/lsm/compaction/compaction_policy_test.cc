@@ -14,7 +14,7 @@
 #include "engine/lsm/compaction/policy.h"
 #include "engine/lsm/compaction/tiered_policy.h"
 #include "engine/lsm/db.h"
-#include "tests/testutil/temp_dir.h"
+#include "tests/testutil/db_test_base.h"
 
 using namespace basalt;
 using namespace basalt::lsm;
@@ -43,15 +43,13 @@ struct VersionBuilder {
 };
 
 // A DB that flushes and compacts after a few hundred small writes.
-Options SmallDbOptions() {
-  Options options;
-  options.durability = Durability::kNone;
-  options.write_buffer_size = 16 << 10;
-  options.table.block_size = 1024;
-  options.target_file_size = 32 << 10;
-  options.max_bytes_for_level_base = 64 << 10;
-  options.level_size_multiplier = 4;
-  return options;
+void SmallDbOptions(Options* options) {
+  options->durability = Durability::kNone;
+  options->write_buffer_size = 16 << 10;
+  options->table.block_size = 1024;
+  options->target_file_size = 32 << 10;
+  options->max_bytes_for_level_base = 64 << 10;
+  options->level_size_multiplier = 4;
 }
 
 CompactionPolicyOptions SmallOptions() {
@@ -192,81 +190,85 @@ TEST_CASE("compaction_policy: NewCompactionPolicy follows compaction_style") {
   CHECK(std::string(NewCompactionPolicy(o)->Name()) == "tiered");
 }
 
-TEST_CASE("compaction_policy: DB workload with each style") {
-  for (CompactionStyle style : {CompactionStyle::kLeveled, CompactionStyle::kTiered}) {
-    CAPTURE(static_cast<int>(style));
-    test::TempDir dir;
-    Options options = SmallDbOptions();
-    options.compaction_style = style;
-    std::unique_ptr<DB> db;
-    REQUIRE(DB::Open(options, dir.path(), &db).ok());
-    std::map<std::string, std::string> model;
-    const std::string pad(100, 'v');
-    for (int i = 0; i < 4000; i++) {
-      std::string k = fmt::format("key{:05}", (i * 7919) % 1500);
-      std::string v = fmt::format("{}-{}", i, pad);
-      if (i % 13 == 0) {
-        REQUIRE(db->Delete(WriteOptions(), kDefaultTree, k).ok());
-        model.erase(k);
-      } else {
-        REQUIRE(db->Put(WriteOptions(), kDefaultTree, k, v).ok());
-        model[k] = v;
-      }
-    }
-    REQUIRE(db->Flush(kDefaultTree).ok());
-    REQUIRE(db->CompactAll(kDefaultTree).ok());
-    TreeStats st;
-    REQUIRE(db->GetTreeStats(kDefaultTree, &st).ok());
-    CHECK(st.levels[0].files < options.level0_compaction_trigger);
-    CHECK(st.levels[1].compactions > 0);
-    CHECK(st.levels[1].bytes_read_by_compaction > 0);
-    CHECK(st.levels[1].bytes_written_by_compaction > 0);
-    CHECK(st.db_user_bytes_written > 0);
-    CHECK(st.db_bytes_flushed > 0);
-    CHECK(st.db_write_amplification > 0);
-    if (style == CompactionStyle::kTiered) {
-      CHECK(std::string(st.compaction_policy) == "tiered");
-      for (int lv = 2; lv < kNumLevels; lv++) CHECK(st.levels[lv].files == 0);
+namespace {
+
+// Each style (and block index on and off, on each Env).
+void DbWorkload(test::DbTestBase& t) {
+  SmallDbOptions(&t.options);
+  t.Open();
+  DB* const db = t.db.get();
+  const Options& options = t.options;
+  std::map<std::string, std::string> model;
+  const std::string pad(100, 'v');
+  for (int i = 0; i < 4000; i++) {
+    std::string k = fmt::format("key{:05}", (i * 7919) % 1500);
+    std::string v = fmt::format("{}-{}", i, pad);
+    if (i % 13 == 0) {
+      REQUIRE(db->Delete(WriteOptions(), kDefaultTree, k).ok());
+      model.erase(k);
     } else {
-      CHECK(std::string(st.compaction_policy) == "leveled");
+      REQUIRE(db->Put(WriteOptions(), kDefaultTree, k, v).ok());
+      model[k] = v;
     }
-    // Reads match the model, point and scan.
-    for (int i = 0; i < 1500; i++) {
-      std::string k = fmt::format("key{:05}", i);
-      std::string v;
-      Status s = db->Get(ReadOptions(), kDefaultTree, k, &v);
-      auto m = model.find(k);
-      if (m == model.end()) {
-        CHECK(s.IsNotFound());
-      } else {
-        REQUIRE(s.ok());
-        CHECK(v == m->second);
-      }
-    }
-    auto it = db->NewIterator(ReadOptions(), kDefaultTree);
-    auto m = model.begin();
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
-      REQUIRE(m != model.end());
-      CHECK(it->key() == m->first);
-      CHECK(it->value() == m->second);
-    }
-    CHECK(m == model.end());
-    REQUIRE(db->Close().ok());
   }
+  REQUIRE(db->Flush(kDefaultTree).ok());
+  REQUIRE(db->CompactAll(kDefaultTree).ok());
+  TreeStats st;
+  REQUIRE(db->GetTreeStats(kDefaultTree, &st).ok());
+  CHECK(st.levels[0].files < options.level0_compaction_trigger);
+  CHECK(st.levels[1].compactions > 0);
+  CHECK(st.levels[1].bytes_read_by_compaction > 0);
+  CHECK(st.levels[1].bytes_written_by_compaction > 0);
+  CHECK(st.db_user_bytes_written > 0);
+  CHECK(st.db_bytes_flushed > 0);
+  CHECK(st.db_write_amplification > 0);
+  if (t.config.compaction_style == CompactionStyle::kTiered) {
+    CHECK(std::string(st.compaction_policy) == "tiered");
+    for (int lv = 2; lv < kNumLevels; lv++) CHECK(st.levels[lv].files == 0);
+  } else {
+    CHECK(std::string(st.compaction_policy) == "leveled");
+  }
+  // Reads match the model, point and scan.
+  for (int i = 0; i < 1500; i++) {
+    std::string k = fmt::format("key{:05}", i);
+    std::string v;
+    Status s = db->Get(ReadOptions(), kDefaultTree, k, &v);
+    auto m = model.find(k);
+    if (m == model.end()) {
+      CHECK(s.IsNotFound());
+    } else {
+      REQUIRE(s.ok());
+      CHECK(v == m->second);
+    }
+  }
+  auto it = db->NewIterator(ReadOptions(), kDefaultTree);
+  auto m = model.begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
+    REQUIRE(m != model.end());
+    CHECK(it->key() == m->first);
+    CHECK(it->value() == m->second);
+  }
+  CHECK(m == model.end());
+  t.Close();
 }
+BASALT_DB_TEST_CASE("compaction_policy: DB workload with each style", test::ConfigSet::kShapes,
+                    DbWorkload);
+
+}  // namespace
 
 // Two compaction threads on two trees, a compaction byte-rate budget that
 // binds, and pending-compaction limits so small that writes are slowed and
 // stopped for compaction: everything still completes and reads back intact.
 TEST_CASE("compaction: threads, rate budget and pending-bytes stalls keep data intact") {
-  test::TempDir dir;
-  Options options = SmallDbOptions();
+  test::DbTestBase t;
+  Options& options = t.options;
+  SmallDbOptions(&options);
   options.max_background_compactions = 2;
   options.compaction_rate_bytes_per_second = 1 << 20;
   options.soft_pending_compaction_bytes_limit = 64 << 10;
   options.hard_pending_compaction_bytes_limit = 256 << 10;
-  std::unique_ptr<DB> db;
-  REQUIRE(DB::Open(options, dir.path(), &db).ok());
+  t.Open();
+  DB* const db = t.db.get();
   TreeId second;
   REQUIRE(db->CreateTree("second", &second).ok());
   std::map<std::string, std::string> model;
@@ -301,5 +303,5 @@ TEST_CASE("compaction: threads, rate budget and pending-bytes stalls keep data i
     REQUIRE(db->Get(ReadOptions(), tree, mk.substr(mk.find('/') + 1), &got).ok());
     CHECK(got == v);
   }
-  REQUIRE(db->Close().ok());
+  t.Close();
 }
