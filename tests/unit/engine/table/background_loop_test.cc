@@ -43,7 +43,7 @@ TEST_CASE("background_loop: Stop interrupts a long wait and WaitUntil") {
   CHECK(!loop.WaitUntil(Clock::now() + std::chrono::hours(1)));  // returns at once once stopped
 }
 
-TEST_CASE("background_loop: a loop never started stops at once; WaitUntil times out") {
+TEST_CASE("background_loop: a loop never started stops at once, WaitUntil times out") {
   BackgroundLoop loop;
   CHECK(loop.WaitUntil(Clock::now() + std::chrono::milliseconds(5)));  // the deadline passed
   loop.Stop();

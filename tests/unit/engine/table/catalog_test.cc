@@ -251,7 +251,7 @@ TEST_CASE("catalog: malformed version 3 entries are Corruption, never a crash") 
   }
 }
 
-TEST_CASE("catalog: version 1 and 2 entries still decode; their index JSON is handed out") {
+TEST_CASE("catalog: version 1 and 2 entries still decode, their index JSON is handed out") {
   TableDef out;
   LegacyCatalogFields legacy;
   out.ttl.enabled = true;  // must be reset by the decoder

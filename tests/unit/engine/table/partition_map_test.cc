@@ -113,7 +113,7 @@ void CheckItems(TableStore* ts, const std::string& table,
 
 }  // namespace
 
-TEST_CASE("partition_map: tree names round trip; other names are not partitions") {
+TEST_CASE("partition_map: tree names round trip, other names are not partitions") {
   uint64_t table_id = 0;
   uint32_t pid = 0;
   for (auto [t, p] : {std::pair<uint64_t, uint32_t>{1, 0}, {42, 7}, {UINT64_MAX, UINT32_MAX}}) {

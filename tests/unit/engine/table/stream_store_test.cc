@@ -204,7 +204,7 @@ TEST_CASE("streams: TTL deletions are flagged") {
   CHECK_FALSE(recs[0].by_ttl);
 }
 
-TEST_CASE("streams: sequences are unique across restart; stream survives it") {
+TEST_CASE("streams: sequences are unique across restart, stream survives it") {
   test::TempDir dir;
   std::set<uint64_t> seqs;
   for (int round = 0; round < 3; round++) {
@@ -359,7 +359,7 @@ TEST_CASE("streams: a split closes the shard and children continue") {
   CHECK(ReadAll(ts.get(), "t", "L1").size() == recs.size());
 }
 
-TEST_CASE("streams: disable and re-enable make a new stream; the old stays readable") {
+TEST_CASE("streams: disable and re-enable make a new stream, the old stays readable") {
   test::TempDir dir;
   auto ts = Open(Opts(dir.path()));
   Ok(ts->CreateTable(Def("t")));
@@ -419,7 +419,7 @@ TEST_CASE("streams: disable and re-enable make a new stream; the old stays reada
   CHECK(d.stream.view_type == StreamViewType::kKeysOnly);
 }
 
-TEST_CASE("streams: retention trims old records; TrimmedDataAccess; old streams vanish") {
+TEST_CASE("streams: retention trims old records, TrimmedDataAccess, old streams vanish") {
   test::TempDir dir;
   Clock clock;
   TableStoreOptions o = Opts(dir.path(), &clock);

@@ -249,7 +249,7 @@ TEST_CASE("ttl: Close interrupts a rate-limited sweep promptly") {
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
 
-TEST_CASE("ttl: settings survive reopen; a deleted table is skipped") {
+TEST_CASE("ttl: settings survive reopen, a deleted table is skipped") {
   Fixture f;
   f.CreateTable("t");
   f.CreateTable("gone");

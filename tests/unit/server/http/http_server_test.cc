@@ -556,7 +556,7 @@ TEST_CASE("http: Stop() cuts requests still running after drain_timeout_ms") {
   CHECK(stuck.ClosedWithin(500));
 }
 
-TEST_CASE("http: Start() reports bind failures; port 0 picks a port") {
+TEST_CASE("http: Start() reports bind failures, port 0 picks a port") {
   Echo echo;
   HttpServer a(TestOptions(), echo.handler());
   REQUIRE(a.Start().ok());
