@@ -22,49 +22,60 @@ Status TypeMismatch(const IndexDef& ix, const KeyAttribute& k, ValueType actual)
           " IndexName: " + ix.name);
 }
 
-Status EmptyValue(const IndexDef& ix, const KeyAttribute& k) {
+Status EmptyValue(const IndexDef& ix, const KeyAttribute& k, IndexKeyCheck check) {
+  const char* what = k.type == ValueType::kB ? "binary" : "string";
+  if (check == IndexKeyCheck::kUpdate) {
+    return Status::InvalidArgument(
+        Status::SubCode::kIndexKeyInvalid,
+        std::string("One or more parameter values are not valid. The update expression attempted "
+                    "to update a secondary index key to a value that is not supported. The "
+                    "AttributeValue for a key attribute cannot contain an empty ") +
+            what + " value.");
+  }
   return Status::InvalidArgument(
       Status::SubCode::kIndexKeyInvalid,
-      "One or more parameter values are not valid. A value specified for a secondary index key "
-      "is not supported. The AttributeValue for a key attribute cannot contain an empty string "
-      "value. IndexName: " +
-          ix.name + ", IndexKey: " + k.name);
+      std::string("One or more parameter values are not valid. A value specified for a secondary "
+                  "index key is not supported. The AttributeValue for a key attribute cannot "
+                  "contain an empty ") +
+          what + " value. IndexName: " + ix.name + ", IndexKey: " + k.name);
 }
 
-Status TooLarge(const IndexDef& ix, const KeyAttribute& k, bool partition) {
+// The table key size texts (DynamoDB answers index keys with the same ones;
+// "of2048" without a space is its spelling).
+Status TooLarge(bool partition) {
   return Status::InvalidArgument(
       Status::SubCode::kIndexKeyInvalid,
-      std::string("One or more parameter values were invalid: ") +
-          (partition ? "Size of hashkey has exceeded the maximum size limit of 2048 bytes"
-                     : "Size of rangekey has exceeded the maximum size limit of 1024 bytes") +
-          " IndexName: " + ix.name + ", IndexKey: " + k.name);
+      partition ? "One or more parameter values were invalid: Size of hashkey has exceeded the "
+                  "maximum size limit of2048 bytes"
+                : "One or more parameter values were invalid: Aggregated size of all range keys "
+                  "has exceeded the size limit of 1024 bytes");
 }
 
 // Checks one index key attribute of `item`: *v = the value, nullptr when
 // absent (then the item has no entry).
 Status CheckKey(const IndexDef& ix, const KeyAttribute& k, bool partition, const Item& item,
-                const Value** v) {
+                IndexKeyCheck check, const Value** v) {
   *v = item.Find(k.name);
   if (*v == nullptr) return Status::OK();
   if ((*v)->type() != k.type) return TypeMismatch(ix, k, (*v)->type());
-  if (IsEmptyKeyValue(**v)) return EmptyValue(ix, k);
+  if (IsEmptyKeyValue(**v)) return EmptyValue(ix, k, check);
   if (ValueSize(**v) > (partition ? kMaxPartitionKeyBytes : kMaxSortKeyBytes)) {
-    return TooLarge(ix, k, partition);
+    return TooLarge(partition);
   }
   return Status::OK();
 }
 
 // The index key values of `item` in KeySchema order (pk then sk), all
 // checked; *present = false when one is absent.
-Status IndexKeyValues(const IndexDef& ix, const Item& item, std::vector<const Value*>* values,
-                      bool* present) {
+Status IndexKeyValues(const IndexDef& ix, const Item& item, IndexKeyCheck check,
+                      std::vector<const Value*>* values, bool* present) {
   values->clear();
   *present = true;
   Status first;
   for (const auto* keys : {&ix.partition_key, &ix.sort_key}) {
     for (const KeyAttribute& k : *keys) {
       const Value* v = nullptr;
-      Status s = CheckKey(ix, k, keys == &ix.partition_key, item, &v);
+      Status s = CheckKey(ix, k, keys == &ix.partition_key, item, check, &v);
       if (!s.ok() && first.ok()) first = s;
       if (v == nullptr) *present = false;
       values->push_back(v);
@@ -134,7 +145,7 @@ Item IndexEntryKeyAttributes(const TableDef& def, const IndexDef& ix, const Item
 Status MakeIndexEntry(const TableDef& def, const IndexDef& ix, const Item& item, IndexEntry* out,
                       bool* present) {
   std::vector<const Value*> values;
-  Status s = IndexKeyValues(ix, item, &values, present);
+  Status s = IndexKeyValues(ix, item, IndexKeyCheck::kPut, &values, present);
   if (!s.ok() || !*present) return s;
   s = EncodeEntryPrefix(values, ix.partition_key.size(), &out->key, &out->hash);
   if (s.ok()) s = AppendTableKey(def, item, &out->key);
@@ -143,11 +154,11 @@ Status MakeIndexEntry(const TableDef& def, const IndexDef& ix, const Item& item,
   return Status::OK();
 }
 
-Status ValidateIndexKeys(const TableDef& def, const Item& item) {
+Status ValidateIndexKeys(const TableDef& def, const Item& item, IndexKeyCheck check) {
   std::vector<const Value*> values;
   for (const IndexDef& ix : def.indexes) {
     bool present;
-    Status s = IndexKeyValues(ix, item, &values, &present);
+    Status s = IndexKeyValues(ix, item, check, &values, &present);
     if (!s.ok()) return s;
   }
   return Status::OK();
@@ -157,7 +168,7 @@ Status EncodeIndexEntryKey(const TableDef& def, const IndexDef& ix, const Item& 
                            std::string* key, uint64_t* hash) {
   std::vector<const Value*> values;
   bool present;
-  Status s = IndexKeyValues(ix, keys, &values, &present);
+  Status s = IndexKeyValues(ix, keys, IndexKeyCheck::kPut, &values, &present);
   if (!s.ok()) return s;
   if (!present) return Status::InvalidArgument(kKeySchemaMismatchMessage);
   s = EncodeEntryPrefix(values, ix.partition_key.size(), key, hash);

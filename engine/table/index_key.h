@@ -43,16 +43,29 @@ struct IndexEntry {
 // The entry `item` has in `ix` into *out, *present = true; or *present =
 // false (nothing else set) when the item lacks one of the index's key
 // attributes. When all are there, each must be a valid key value: of the type
-// the index declares, not an empty S/B, within the key size limits — else
-// InvalidArgument with DynamoDB's message (IndexKeyError) and sub-code
-// kIndexKeyInvalid.
+// the index declares, not an empty S/B, within the key size limits (2048
+// bytes for a partition key attribute, 1024 for a sort key attribute) —
+// else InvalidArgument, sub-code kIndexKeyInvalid, with DynamoDB's messages:
+//   "One or more parameter values were invalid: Type mismatch for Index Key
+//    <attr> Expected: <T> Actual: <T> IndexName: <index>"
+//   "One or more parameter values are not valid. A value specified for a
+//    secondary index key is not supported. The AttributeValue for a key
+//    attribute cannot contain an empty string value. IndexName: <index>,
+//    IndexKey: <attr>" (binary: "empty binary value")
+//   and the table's key size texts.
 Status MakeIndexEntry(const TableDef& def, const IndexDef& ix, const Item& item, IndexEntry* out,
                       bool* present);
+
+// Which write checks an item: DynamoDB words an empty index key value
+// differently for an item given whole (PutItem, batch and transaction puts)
+// and for one computed by an update expression.
+enum class IndexKeyCheck { kPut, kUpdate };
 
 // Checks the index key attributes `item` has against every index of `def`
 // (the errors of MakeIndexEntry) without building entries: what the server
 // runs before a write so that DynamoDB's error comes before any condition.
-Status ValidateIndexKeys(const TableDef& def, const Item& item);
+Status ValidateIndexKeys(const TableDef& def, const Item& item,
+                         IndexKeyCheck check = IndexKeyCheck::kPut);
 
 // The projection of `item` into `ix` (table keys, index keys, projected
 // non-key attributes) — the entry's value, decoded.

@@ -2,12 +2,18 @@
 
 #include <string>
 
+#include "engine/base/function_ref.h"
+#include "engine/table/index_key.h"
 #include "engine/table/item_codec.h"
 #include "engine/table/table_handle.h"
 
 namespace basalt::table {
 
 namespace {
+
+Status IndexGone() {
+  return Status::NotFound(Status::SubCode::kIndexNotFound, "the index no longer exists");
+}
 
 constexpr std::string_view kConditionTypeMismatch =
     "One or more parameter values were invalid: Condition parameter type does not match schema "
@@ -38,9 +44,13 @@ Status ReadFromTree(lsm::DB* db, const lsm::ReadOptions& ro, lsm::TreeId tree,
   return Status::OK();
 }
 
+// The resume key of a page's last item (the table's key attributes, or for
+// an index also the index's).
+using PageKeyFn = FunctionRef<Item(const Item&)>;
+
 // Appends the items of `range` in `tree` to *out until the limit or budget;
 // *full when it stopped early; *last_key: the key of the last item appended.
-Status ReadRange(lsm::DB* db, const TableHandle& t, lsm::TreeId tree, const KeyRange& range,
+Status ReadRange(lsm::DB* db, PageKeyFn page_key, lsm::TreeId tree, const KeyRange& range,
                  bool forward, size_t byte_budget, size_t limit, const lsm::Snapshot* snapshot,
                  Page* out, bool* full, std::string* last_key) {
   lsm::ReadOptions ro;
@@ -80,8 +90,78 @@ Status ReadRange(lsm::DB* db, const TableHandle& t, lsm::TreeId tree, const KeyR
     }
   }
   if (!it->status().ok()) return it->status();
-  if (*full) out->last_evaluated_key = t.KeyOf(out->items.back());
+  if (*full) out->last_evaluated_key = page_key(out->items.back());
   return Status::OK();
+}
+
+// Scan of [lo, hi) over the partitions of `map` (the table's or an index's,
+// per index_id), resumable after *resume; re-routes through the table's
+// newest maps when a partition was split away.
+Status ScanMap(lsm::DB* db, const TableHandle& t, uint32_t index_id, PageKeyFn page_key,
+               uint64_t lo, uint64_t hi, const std::string* resume, size_t byte_budget,
+               size_t limit, const lsm::Snapshot* snapshot, Page* out) {
+  *out = Page();
+  if (hi != 0 && lo >= hi) return Status::OK();
+  KeyRange range;
+  range.start = BigEndian64(lo);
+  if (hi != 0) range.limit = BigEndian64(hi);
+  if (resume != nullptr) {
+    std::string after = *resume + '\0';  // the smallest key after it
+    if (after > range.start) range.start = std::move(after);
+  }
+  if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
+  const PartitionMap* map = t.partition_set().Map(index_id);
+  if (map == nullptr) return IndexGone();
+  // Key order does not change with a split, so a partition split away under
+  // us is resumed on the children after the last key read.
+  std::string last;
+  std::shared_ptr<const PartitionSet> newer;
+  for (bool restart = true; restart;) {
+    restart = false;
+    if (!last.empty()) {
+      std::string after = last + '\0';
+      if (after > range.start) range.start = std::move(after);
+    }
+    for (const PartitionDef& p : map->parts()) {
+      if (p.hi != 0 && p.hi <= lo) continue;
+      if (hi != 0 && p.lo >= hi) break;
+      if (p.hi != 0 && BigEndian64(p.hi) <= range.start) continue;
+      bool full;
+      Status s = ReadRange(db, page_key, p.tree, range, /*forward=*/true, byte_budget, limit,
+                           snapshot, out, &full, &last);
+      if (IsRerouteError(s) && ShouldReroute(t.runtime(), {&p.tree, 1})) {
+        newer = t.runtime().Partitions();
+        map = newer->Map(index_id);
+        if (map == nullptr) return IndexGone();
+        restart = true;
+        break;
+      }
+      if (!s.ok() || full) return s;
+    }
+  }
+  return Status::OK();
+}
+
+// Reads `range` forward or backward from the partition holding `hash` of
+// the table's or an index's map, re-routing across splits.
+Status ReadRouted(lsm::DB* db, const TableHandle& t, uint32_t index_id, PageKeyFn page_key,
+                  uint64_t hash, const KeyRange& range, bool forward, size_t byte_budget,
+                  size_t limit, const lsm::Snapshot* snapshot, Page* out) {
+  const PartitionMap* map = t.partition_set().Map(index_id);
+  if (map == nullptr) return IndexGone();
+  std::shared_ptr<const PartitionSet> newer;
+  for (;;) {
+    bool full;
+    std::string last;
+    const lsm::TreeId tree = map->Route(hash).tree;
+    Status s = ReadRange(db, page_key, tree, range, forward, byte_budget, limit, snapshot, out,
+                         &full, &last);
+    if (!IsRerouteError(s) || !ShouldReroute(t.runtime(), {&tree, 1})) return s;
+    *out = Page();
+    newer = t.runtime().Partitions();
+    map = newer->Map(index_id);
+    if (map == nullptr) return IndexGone();
+  }
 }
 
 }  // namespace
@@ -137,62 +217,65 @@ Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
     }
   }
   if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
-  const uint64_t hash = PartitionHash(pk);
-  const PartitionMap* map = &t.partitions();
-  std::shared_ptr<const PartitionSet> newer;
-  for (;;) {
-    bool full;
-    std::string last;
-    const lsm::TreeId tree = map->Route(hash).tree;
-    s = ReadRange(db, t, tree, range, forward, byte_budget, limit, snapshot, out, &full, &last);
-    if (!IsRerouteError(s) || !ShouldReroute(t.runtime(), {&tree, 1})) return s;
-    *out = QueryPage();
-    newer = t.runtime().Partitions();
-    map = &newer->table();
-  }
+  return ReadRouted(
+      db, t, 0, [&](const Item& item) { return t.KeyOf(item); }, PartitionHash(pk), range, forward,
+      byte_budget, limit, snapshot, out);
 }
 
 Status ScanHashRange(lsm::DB* db, const TableHandle& t, uint64_t lo, uint64_t hi,
                      const ItemKey* exclusive_start, size_t byte_budget, size_t limit,
                      const lsm::Snapshot* snapshot, ScanPage* out) {
-  *out = ScanPage();
-  if (hi != 0 && lo >= hi) return Status::OK();
+  return ScanMap(
+      db, t, 0, [&](const Item& item) { return t.KeyOf(item); }, lo, hi,
+      exclusive_start != nullptr ? &exclusive_start->encoded : nullptr, byte_budget, limit,
+      snapshot, out);
+}
+
+Status QueryIndex(lsm::DB* db, const TableHandle& t, const IndexDef& ix, const IndexQuery& q,
+                  bool forward, const std::string* exclusive_start, size_t byte_budget,
+                  size_t limit, const lsm::Snapshot* snapshot, QueryPage* out) {
+  *out = QueryPage();
+  if (q.partition_key.size() != ix.partition_key.size() ||
+      q.sort_key_equal.size() > ix.sort_key.size() ||
+      (q.sort_key_equal.size() == ix.sort_key.size() && q.last.op != SortKeyOp::kAll)) {
+    return Status::InvalidArgument("Query key condition not supported");
+  }
+  std::string prefix;
+  uint64_t hash;
+  Status s = EncodeIndexPartitionPrefix(q.partition_key, &prefix, &hash);
+  if (!s.ok()) return s;
+  for (const Value& v : q.sort_key_equal) {
+    s = EncodeKeyPart(v, &prefix);
+    if (!s.ok()) return s;
+  }
   KeyRange range;
-  range.start = BigEndian64(lo);
-  if (hi != 0) range.limit = BigEndian64(hi);
+  s = RangeAfterPrefix(prefix, q.last.op, q.last.a, q.last.b ? &*q.last.b : nullptr, &range);
+  if (!s.ok()) return s;
   if (exclusive_start != nullptr) {
-    std::string ek = exclusive_start->encoded + '\0';  // the smallest key after it
-    if (ek > range.start) range.start = std::move(ek);
+    if (!exclusive_start->starts_with(prefix)) {
+      return Status::InvalidArgument("The provided starting key is invalid");
+    }
+    if (forward) {
+      std::string ek = *exclusive_start + '\0';
+      if (ek > range.start) range.start = std::move(ek);
+    } else if (range.limit.empty() || *exclusive_start < range.limit) {
+      range.limit = *exclusive_start;
+    }
   }
   if (!range.limit.empty() && range.start >= range.limit) return Status::OK();
-  // Key order within the table does not change with a split, so a partition
-  // split away under us is resumed on the children after the last key read.
-  std::string last;
-  const PartitionMap* map = &t.partitions();
-  std::shared_ptr<const PartitionSet> newer;
-  for (bool restart = true; restart;) {
-    restart = false;
-    if (!last.empty()) {
-      std::string after = last + '\0';
-      if (after > range.start) range.start = std::move(after);
-    }
-    for (const PartitionDef& p : map->parts()) {
-      if (p.hi != 0 && p.hi <= lo) continue;
-      if (hi != 0 && p.lo >= hi) break;
-      if (p.hi != 0 && BigEndian64(p.hi) <= range.start) continue;
-      bool full;
-      Status s = ReadRange(db, t, p.tree, range, /*forward=*/true, byte_budget, limit, snapshot,
-                           out, &full, &last);
-      if (IsRerouteError(s) && ShouldReroute(t.runtime(), {&p.tree, 1})) {
-        newer = t.runtime().Partitions();
-        map = &newer->table();
-        restart = true;
-        break;
-      }
-      if (!s.ok() || full) return s;
-    }
-  }
-  return Status::OK();
+  const TableDef& def = t.def();
+  return ReadRouted(
+      db, t, ix.id, [&](const Item& item) { return IndexEntryKeyAttributes(def, ix, item); }, hash,
+      range, forward, byte_budget, limit, snapshot, out);
+}
+
+Status ScanIndex(lsm::DB* db, const TableHandle& t, const IndexDef& ix, uint64_t lo, uint64_t hi,
+                 const std::string* exclusive_start, size_t byte_budget, size_t limit,
+                 const lsm::Snapshot* snapshot, ScanPage* out) {
+  const TableDef& def = t.def();
+  return ScanMap(
+      db, t, ix.id, [&](const Item& item) { return IndexEntryKeyAttributes(def, ix, item); }, lo,
+      hi, exclusive_start, byte_budget, limit, snapshot, out);
 }
 
 }  // namespace basalt::table

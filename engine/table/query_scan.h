@@ -18,6 +18,7 @@
 #include "engine/lsm/db.h"
 #include "engine/table/item_key.h"
 #include "engine/table/key_codec.h"
+#include "engine/table/schema.h"
 #include "engine/table/value.h"
 
 namespace basalt::table {
@@ -59,5 +60,32 @@ Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
 Status ScanHashRange(lsm::DB* db, const TableHandle& t, uint64_t lo, uint64_t hi,
                      const ItemKey* exclusive_start, size_t byte_budget, size_t limit,
                      const lsm::Snapshot* snapshot, ScanPage* out);
+
+// A Query of a secondary index: equality on every partition key attribute
+// (in KeySchema order), equality on the first sort_key_equal.size() sort key
+// attributes, then `last` on the next one (kAll: none). The caller checks
+// DynamoDB's rules and value types (the server's key-condition parser);
+// InvalidArgument if the shape does not fit the index.
+struct IndexQuery {
+  std::vector<Value> partition_key;
+  std::vector<Value> sort_key_equal;
+  SortKeyCondition last;
+};
+
+// Entries of index `ix` matching `q`, in index key order (then table key
+// order; reverse when !forward), starting after the entry key
+// exclusive_start (EncodeIndexEntryKey; nullptr: from the start). Pages as
+// QueryPartitionKey; items are the projected entries; last_evaluated_key
+// holds the index's and the table's key attributes. NotFound kIndexNotFound
+// if the index was dropped meanwhile.
+Status QueryIndex(lsm::DB* db, const TableHandle& t, const IndexDef& ix, const IndexQuery& q,
+                  bool forward, const std::string* exclusive_start, size_t byte_budget,
+                  size_t limit, const lsm::Snapshot* snapshot, QueryPage* out);
+
+// Entries of index `ix` whose index partition hash is in [lo, hi), in hash
+// order, resumable after an entry key. As ScanHashRange otherwise.
+Status ScanIndex(lsm::DB* db, const TableHandle& t, const IndexDef& ix, uint64_t lo, uint64_t hi,
+                 const std::string* exclusive_start, size_t byte_budget, size_t limit,
+                 const lsm::Snapshot* snapshot, ScanPage* out);
 
 }  // namespace basalt::table

@@ -776,6 +776,21 @@ Status TableStore::Scan(std::string_view table, uint64_t lo, uint64_t hi,
 
 // ---- Secondary indexes ----
 
+Status TableStore::QueryIndex(const TableHandle& table, const IndexDef& index,
+                              const IndexQuery& query, bool forward,
+                              const std::string* exclusive_start, size_t byte_budget, size_t limit,
+                              const lsm::Snapshot* snapshot, QueryPage* out) {
+  return table::QueryIndex(db_.get(), table, index, query, forward, exclusive_start, byte_budget,
+                           limit, snapshot, out);
+}
+
+Status TableStore::ScanIndex(const TableHandle& table, const IndexDef& index, uint64_t lo,
+                             uint64_t hi, const std::string* exclusive_start, size_t byte_budget,
+                             size_t limit, const lsm::Snapshot* snapshot, ScanPage* out) {
+  return table::ScanIndex(db_.get(), table, index, lo, hi, exclusive_start, byte_budget, limit,
+                          snapshot, out);
+}
+
 Status TableStore::BuildIndexes() { return index_builder_->RunOnce(); }
 
 IndexBuildStats TableStore::index_build_stats() const { return index_builder_->stats(); }
