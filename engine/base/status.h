@@ -65,6 +65,9 @@ class [[nodiscard]] Status {
     // engine/table: an item's value for a secondary index key attribute
     // cannot be indexed (wrong type, empty, too large).
     kIndexKeyInvalid = 15,
+    // engine/table and server: a quota of DynamoDB's was reached (too many
+    // indexes, index changes at once).
+    kLimitExceeded = 16,
   };
 
   Status() noexcept = default;

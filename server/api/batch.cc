@@ -27,6 +27,7 @@
 #include <map>
 #include <set>
 
+#include "engine/table/index_key.h"
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
 #include "server/api/json_value.h"
@@ -336,6 +337,8 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
       throw ValidationError(std::string(table::kDuplicateKeysMessage));
     }
     if (put) {
+      // One bad item rejects the whole batch, before anything is written.
+      Check(table::ValidateIndexKeys(op.table->def(), op_items[i]));
       op.item = std::move(op_items[i]);
       op.item_validated = true;  // ValidateStoredItem above
     }

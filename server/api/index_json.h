@@ -10,6 +10,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,15 +24,28 @@ namespace basalt::server::api {
 // The LocalSecondaryIndexes and GlobalSecondaryIndexes members of `req`
 // (either may be absent), validated against the table's key schema and the
 // attribute definitions; LSIs first, each list in request order. Index ids
-// are left 0 (the table layer assigns them).
+// are left 0 (the table layer assigns them). Shape errors are collected over
+// all indexes and reported together (as DynamoDB does), then the semantic
+// checks run index by index. existing_non_key: INCLUDE attributes already
+// projected by the table's other indexes (UpdateTable), for the limit of 100.
 std::vector<table::IndexDef> ParseIndexes(const boost::json::object& req,
                                           const std::vector<KeyElement>& table_keys,
                                           const std::vector<table::KeyAttribute>& defs,
-                                          bool pay_per_request);
+                                          bool pay_per_request, size_t existing_non_key = 0);
+
+// The attribute names that the KeySchemas of req's index lists mention,
+// without validation (for CreateTable's "AttributeDefinitions not used"
+// check, which DynamoDB makes before it validates the indexes).
+std::vector<std::string> IndexKeyAttributeNames(const boost::json::object& req);
 
 // The descriptions of the table's GSIs (global) or LSIs, as DescribeTable
 // lists them; empty when it has none. table_arn: the table's ARN.
-boost::json::array IndexesJson(const std::string& table_arn, const table::TableDef& d, bool global);
+// status_of: when set, reported as the IndexStatus of the index named `only`
+// (of every GSI when `only` is empty) instead of the stored status — the
+// status a response shows for a change it just made (e.g. DELETING).
+boost::json::array IndexesJson(const std::string& table_arn, const table::TableDef& d, bool global,
+                               std::optional<table::IndexStatus> status_of = std::nullopt,
+                               std::string_view only = {});
 
 // The index definitions of a catalog entry of format 1-2: the JSON text
 // {"LocalSecondaryIndexes": [...], "GlobalSecondaryIndexes": [...]} that the

@@ -13,6 +13,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "engine/table/index_key.h"
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
 #include "server/api/json_value.h"
@@ -60,6 +61,7 @@ json::object PutItem(Context& ctx, const json::object& req) {
   const table::TableRef t = LookupTable(ctx, common.table);
   const table::ItemKey key = LocateItem(*t, item);
   ValidateStoredItem(item, false);
+  Check(table::ValidateIndexKeys(t->def(), item));
   table::UpdateResult r = RunUpdate(ctx, *t, key, [&](const Item* old) {
     if (!Evaluate(e.condition.get(), old)) return Decision::ConditionFailed();
     return Decision::PutValidated(item);  // ValidateStoredItem above
@@ -169,6 +171,7 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
       CheckExpr(expr::ApplyUpdate(*e.update, &base, key_names, &next, &updated));
     }
     ValidateStoredItem(next, true);
+    Check(table::ValidateIndexKeys(t->def(), next, table::IndexKeyCheck::kUpdate));
     if (old != nullptr && next == *old) return Decision::NoChange();
     return Decision::PutValidated(std::move(next));  // ValidateStoredItem above
   });

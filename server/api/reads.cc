@@ -26,9 +26,10 @@
 // DynamoDB's exact texts, as DynamoDB answers invalid Query and Scan requests
 // (observed behaviour of DynamoDB).
 //
-// Secondary indexes are not served yet: an unknown IndexName gets DynamoDB's
-// "The table does not have the specified index" and a defined one a
-// ValidationException saying index reads are not supported.
+// Secondary indexes (IndexName): the same, over the index's entries, with the
+// index's key schema, Select and projection rules (index_reads.h). An LSI
+// read that needs attributes its projection lacks fetches each item from the
+// table, charged to the table; the entries read are charged to the index.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,6 +38,8 @@
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
 #include "server/api/json_value.h"
+#include "engine/table/index_key.h"
+#include "server/api/index_reads.h"
 #include "server/api/request.h"
 #include "server/api/service.h"
 #include "server/expr/ast.h"
@@ -225,21 +228,11 @@ void ParseReadSemantics(const json::object& req, const char* filter_member, bool
   }
 }
 
-// True if the table defines a secondary index named `name`.
-bool HasIndex(const TableDef& def, const std::string& name) {
-  return def.FindIndex(name) != nullptr;
-}
-
-[[noreturn]] void RejectIndex(const TableDef& def, const std::string& name) {
-  if (HasIndex(def, name)) {
-    throw ValidationError(fmt::format(
-        "Query and Scan on secondary indexes are not supported yet (Basalt); index: {}", name));
-  }
-  throw ValidationError("The table does not have the specified index: " + name);
-}
-
-// Filters, projects and answers one page read from the table layer.
-json::object Respond(const ReadRequest& r, const TableDef& def, table::Page& page) {
+// Filters, projects and answers one page read from the table layer. For an
+// index read (ix set) the page holds index entries (or, with fetch, the
+// items read from the table, whose units are table_units).
+json::object Respond(const ReadRequest& r, const TableDef& def, const table::IndexDef* ix,
+                     table::Page& page, double table_units = 0) {
   const bool count_only = r.select == "COUNT";
   json::array items;
   size_t count = 0;
@@ -257,10 +250,18 @@ json::object Respond(const ReadRequest& r, const TableDef& def, table::Page& pag
   // DynamoDB answers a LastEvaluatedKey whenever Limit stopped the page, even
   // when nothing follows.
   if (!last && r.limit && page.count == static_cast<size_t>(*r.limit) && !page.items.empty()) {
-    last = table::ExtractKey(def, page.items.back());
+    last = ix != nullptr ? table::IndexEntryKeyAttributes(def, *ix, page.items.back())
+                         : table::ExtractKey(def, page.items.back());
   }
   if (last) resp["LastEvaluatedKey"] = ItemToJson(*last);
-  AddCapacity(&resp, r.common, ReadUnits(page.bytes, r.consistent), true);
+  if (ix == nullptr) {
+    AddCapacity(&resp, r.common, ReadUnits(page.bytes, r.consistent), true);
+  } else {
+    // The entries read are charged to the index (a GSI read is eventually
+    // consistent), fetched items to the table.
+    const double units = ReadUnits(page.bytes, r.consistent && !ix->global());
+    AddCapacity(&resp, r.common, table_units, true, {{ix->name, ix->global(), units}});
+  }
   return resp;
 }
 
@@ -352,27 +353,46 @@ json::object Query(Context& ctx, const json::object& req) {
 
   const table::TableRef t = LookupTable(ctx, r.common.table);
   const TableDef& def = t->def();
-  if (r.index) RejectIndex(def, *r.index);
+  IndexRead ir;
+  if (r.index) {
+    ir = ResolveIndexRead(def, *r.index, r.select, r.consistent, r.e.projection, r.filter_heads);
+  }
+  const expr::KeySchema schema =
+      ir.index != nullptr ? expr::KeySchema::Of(*ir.index) : expr::KeySchema::Of(def);
   expr::KeyCondition kc;
   if (auto kce = GetString(req, "KeyConditionExpression")) {
-    CheckExpr(expr::ParseKeyCondition(*kce, &r.e.placeholders, def, &kc));
+    CheckExpr(expr::ParseKeyCondition(*kce, &r.e.placeholders, schema, &kc));
   } else {
-    CheckExpr(expr::KeyConditionFromLegacy(legacy_keys, def, &kc));
+    CheckExpr(expr::KeyConditionFromLegacy(legacy_keys, schema, &kc));
   }
-  std::optional<table::ItemKey> start;
-  if (r.start_key) start = LocateQueryStartKey(*t, kc, *r.start_key);
-  for (const auto& k : KeyNames(def)) {
-    if (std::find(r.filter_heads.begin(), r.filter_heads.end(), k) != r.filter_heads.end()) {
-      throw ValidationError(
-          fmt::format("{} can only contain non-primary key attributes: Primary key attribute: {}",
-                      r.filter_param, k));
+  // A filter may not read the key attributes of what is queried.
+  for (const auto* keys : {&schema.hash, &schema.range}) {
+    for (const auto& k : *keys) {
+      if (std::find(r.filter_heads.begin(), r.filter_heads.end(), k.name) !=
+          r.filter_heads.end()) {
+        throw ValidationError(fmt::format(
+            "{} can only contain non-primary key attributes: Primary key attribute: {}",
+            r.filter_param, k.name));
+      }
     }
   }
 
   table::QueryPage page;
-  CheckData(ctx.store->Query(*t, kc.pk, kc.sk, forward, start ? &*start : nullptr, kPageBytes,
-                             PageLimit(r), nullptr, &page));
-  return Respond(r, def, page);
+  if (ir.index == nullptr) {
+    std::optional<table::ItemKey> start;
+    if (r.start_key) start = LocateQueryStartKey(*t, kc, *r.start_key);
+    CheckData(ctx.store->Query(*t, kc.pk, kc.sk, forward, start ? &*start : nullptr, kPageBytes,
+                               PageLimit(r), nullptr, &page));
+    return Respond(r, def, nullptr, page);
+  }
+  std::optional<std::string> start;
+  if (r.start_key) start = LocateIndexQueryStartKey(def, *ir.index, kc, *r.start_key);
+  table::IndexQuery q{kc.pk_values, kc.sk_equal, kc.sk};
+  CheckData(ctx.store->QueryIndex(*t, *ir.index, q, forward, start ? &*start : nullptr, kPageBytes,
+                                  PageLimit(r), nullptr, &page));
+  double table_units = 0;
+  if (ir.fetch) FetchFromTable(ctx, *t, r.consistent, &page.items, &table_units);
+  return Respond(r, def, ir.index, page, table_units);
 }
 
 json::object Scan(Context& ctx, const json::object& req) {
@@ -418,9 +438,12 @@ json::object Scan(Context& ctx, const json::object& req) {
 
   const table::TableRef t = LookupTable(ctx, r.common.table);
   const TableDef& def = t->def();
+  IndexRead ir;
   if (r.index) {
-    if (r.start_key && !HasIndex(def, *r.index)) throw ValidationError(std::string(kBadStartKey));
-    RejectIndex(def, *r.index);
+    if (r.start_key && def.FindIndex(*r.index) == nullptr) {
+      throw ValidationError(std::string(kBadStartKey));
+    }
+    ir = ResolveIndexRead(def, *r.index, r.select, r.consistent, r.e.projection, r.filter_heads);
   }
   // Segment i of n: hashes [floor(i * 2^64 / n), floor((i + 1) * 2^64 / n));
   // hi == 0 stands for 2^64.
@@ -436,8 +459,12 @@ json::object Scan(Context& ctx, const json::object& req) {
   std::optional<table::ItemKey> start;
   if (r.start_key) {
     start.emplace();
-    Status s = t->LocateKey(*r.start_key, &*start);
-    if (!s.ok()) throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
+    if (ir.index != nullptr) {
+      start->encoded = LocateIndexStartKey(def, *ir.index, *r.start_key, &start->hash);
+    } else {
+      Status s = t->LocateKey(*r.start_key, &*start);
+      if (!s.ok()) throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
+    }
     const uint64_t h = start->hash;
     if (h < lo || (hi != 0 && h >= hi)) {
       throw ValidationError(fmt::format(
@@ -448,9 +475,16 @@ json::object Scan(Context& ctx, const json::object& req) {
   }
 
   table::ScanPage page;
-  CheckData(ctx.store->Scan(*t, lo, hi, start ? &*start : nullptr, kPageBytes, PageLimit(r),
-                            nullptr, &page));
-  return Respond(r, def, page);
+  if (ir.index == nullptr) {
+    CheckData(ctx.store->Scan(*t, lo, hi, start ? &*start : nullptr, kPageBytes, PageLimit(r),
+                              nullptr, &page));
+    return Respond(r, def, nullptr, page);
+  }
+  CheckData(ctx.store->ScanIndex(*t, *ir.index, lo, hi, start ? &start->encoded : nullptr,
+                                 kPageBytes, PageLimit(r), nullptr, &page));
+  double table_units = 0;
+  if (ir.fetch) FetchFromTable(ctx, *t, r.consistent, &page.items, &table_units);
+  return Respond(r, def, ir.index, page, table_units);
 }
 
 }  // namespace

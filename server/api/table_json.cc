@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <set>
 
 #include "engine/base/checksum.h"
 #include "server/api/index_json.h"
@@ -86,7 +87,7 @@ std::optional<ValueType> KeyTypeFromName(std::string_view t) {
 }
 
 std::vector<KeyElement> ParseKeySchema(Constraints* c, const json::array* arr,
-                                       const std::string& path) {
+                                       const std::string& path, size_t max_elements) {
   std::vector<KeyElement> out;
   if (arr == nullptr) {
     c->Add("null", path, "Member must not be null");
@@ -114,10 +115,71 @@ std::vector<KeyElement> ParseKeySchema(Constraints* c, const json::array* arr,
   }
   if (arr->empty()) {
     c->Add("[]", path, "Member must have length greater than or equal to 1");
-  } else if (arr->size() > 2) {
-    c->Add("[...]", path, "Member must have length less than or equal to 2");
+  } else if (arr->size() > max_elements) {
+    c->Add("[...]", path,
+           fmt::format("Member must have length less than or equal to {}", max_elements));
   }
   return out;
+}
+
+namespace {
+
+void CheckDefined(const std::vector<KeyElement>& keys, const std::vector<KeyAttribute>& defs) {
+  std::vector<std::string> defn;
+  for (const auto& d : defs) defn.push_back(d.name);
+  std::vector<std::string> names;
+  for (const auto& k : keys) names.push_back(k.name);
+  for (const auto& n : names) {
+    if (std::find(defn.begin(), defn.end(), n) == defn.end()) {
+      throw ValidationError(fmt::format(
+          "{}Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], "
+          "AttributeDefinitions: [{}]",
+          kInvalid, fmt::join(names, ", "), fmt::join(defn, ", ")));
+    }
+  }
+}
+
+}  // namespace
+
+void CheckGsiKeySchema(const std::vector<KeyElement>& keys, const std::vector<KeyAttribute>& defs) {
+  if (keys.size() <= 2 && !(keys.size() == 2 && keys[1].key_type == "HASH")) {
+    CheckKeySchema(keys, defs);  // the one-attribute rules and texts
+    return;
+  }
+  CheckDefined(keys, defs);
+  if (keys[0].key_type != "HASH") {
+    throw ValidationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+  }
+  size_t hash = 0, range = 0;
+  bool seen_range = false;
+  for (const KeyElement& k : keys) {
+    if (k.key_type == "HASH") {
+      ++hash;
+      if (seen_range) {
+        throw ValidationError(std::string(kInvalid) +
+                              "All HASH key attributes must precede RANGE key attributes in the "
+                              "KeySchema");
+      }
+    } else {
+      ++range;
+      seen_range = true;
+    }
+  }
+  if (hash > 4) {
+    throw ValidationError(std::string(kInvalid) +
+                          "The KeySchema exceeds the maximum allowed number of HASH key attributes");
+  }
+  if (range > 4) {
+    throw ValidationError(
+        std::string(kInvalid) +
+        "The KeySchema exceeds the maximum allowed number of RANGE key attributes");
+  }
+  std::set<std::string> names;
+  for (const KeyElement& k : keys) {
+    if (!names.insert(k.name).second) {
+      throw ValidationError("The KeySchema contains multiple key attributes with the same name");
+    }
+  }
 }
 
 void CheckKeySchema(const std::vector<KeyElement>& keys, const std::vector<KeyAttribute>& defs) {

@@ -42,13 +42,19 @@ struct KeyElement {
 };
 
 // A KeySchema list with its constraint checks (path: "keySchema" or
-// "globalSecondaryIndexes.1.member.keySchema").
+// "globalSecondaryIndexes.1.member.keySchema"); at most max_elements (2 for
+// tables and LSIs, 8 for a GSI's multi-attribute key).
 std::vector<KeyElement> ParseKeySchema(Constraints* c, const boost::json::array* arr,
-                                       const std::string& path);
-// Semantic checks of a key schema against the attribute definitions, in the
-// order DynamoDB applies them.
+                                       const std::string& path, size_t max_elements = 2);
+// Semantic checks of a table's or an LSI's key schema against the attribute
+// definitions, in the order DynamoDB applies them.
 void CheckKeySchema(const std::vector<KeyElement>& keys,
                     const std::vector<table::KeyAttribute>& defs);
+// The same for a GSI, whose partition and sort key may each have up to four
+// attributes (DynamoDB Developer Guide, "Using Global Secondary Indexes",
+// multi-attribute key schema): all HASH elements first, no attribute twice.
+void CheckGsiKeySchema(const std::vector<KeyElement>& keys,
+                       const std::vector<table::KeyAttribute>& defs);
 // AttributeDefinitions: constraint errors into *c; only well-formed entries
 // are returned. `required`: a missing member is a constraint error.
 std::vector<table::KeyAttribute> ParseAttributeDefinitions(Constraints* c,

@@ -66,8 +66,7 @@ json::object CreateTable(Context& ctx, const json::object& req) {
   std::set<std::string> seen;
   for (const auto& d : defs) {
     if (!seen.insert(d.name).second) {
-      throw ValidationError(
-          fmt::format("{}Duplicate AttributeName in AttributeDefinitions: {}", kInvalid, d.name));
+      throw ValidationError("Attribute Name is duplicated: " + d.name);
     }
   }
   if (keys.size() > defs.size()) {
@@ -80,6 +79,26 @@ json::object CreateTable(Context& ctx, const json::object& req) {
     throw ValidationError(std::string(kInvalid) +
                           "Number of attributes in KeySchema does not exactly match number of "
                           "attributes defined in AttributeDefinitions");
+  }
+  if (has_indexes) {
+    // Every definition must be a key of the table or of an index (checked
+    // before the indexes themselves, as DynamoDB does).
+    std::vector<std::string> used;
+    for (const auto& k : keys) used.push_back(k.name);
+    for (auto& n : IndexKeyAttributeNames(req)) {
+      if (std::find(used.begin(), used.end(), n) == used.end()) used.push_back(std::move(n));
+    }
+    std::vector<std::string> defined;
+    bool unused = false;
+    for (const auto& d : defs) {
+      defined.push_back(d.name);
+      unused = unused || std::find(used.begin(), used.end(), d.name) == used.end();
+    }
+    if (unused) {
+      throw ValidationError(fmt::format(
+          "{}Some AttributeDefinitions are not used. AttributeDefinitions: [{}], keys used: [{}]",
+          kInvalid, fmt::join(defined, ", "), fmt::join(used, ", ")));
+    }
   }
   std::vector<IndexDef> indexes = ParseIndexes(req, keys, defs, ppr);
   auto stream = ParseStreamSpec(req);
@@ -117,8 +136,22 @@ json::object DescribeTable(Context& ctx, const json::object& req) {
 json::object DeleteTable(Context& ctx, const json::object& req) {
   std::string name = RequireTableName(req);
   TableDef d = DescribeOrThrow(ctx, name);
+  for (const IndexDef& ix : d.indexes) {
+    if (ix.global() && ix.status != table::IndexStatus::kActive) {
+      throw ResourceInUse(
+          "Attempt to change a resource which is still in use: Cannot delete table while "
+          "indexes are being created, updated, or deleted.");
+    }
+  }
   Check(ctx.store->DeleteTable(name));
-  return {{"TableDescription", DescribeTableJson(ctx, d, TableStatus::kDeleting)}};
+  json::object t = DescribeTableJson(ctx, d, TableStatus::kDeleting);
+  // DynamoDB's DeleteTable answer leaves out the key schema, the attribute
+  // definitions and the indexes.
+  for (const char* k : {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes",
+                        "LocalSecondaryIndexes"}) {
+    t.erase(k);
+  }
+  return {{"TableDescription", std::move(t)}};
 }
 
 json::object ListTables(Context& ctx, const json::object& req) {
@@ -160,77 +193,207 @@ json::object ListTables(Context& ctx, const json::object& req) {
 // One GlobalSecondaryIndexUpdates entry, parsed and validated before the
 // table is altered (the AlterTable callback must not throw).
 struct GsiUpdate {
-  enum class Kind { kNone, kCreate, kUpdate, kDelete } kind = Kind::kNone;
+  enum class Kind { kCreate, kUpdate, kDelete } kind = Kind::kUpdate;
   std::string name;
   IndexDef created;                 // kCreate
   std::optional<Throughput> units;  // kUpdate
 };
 
-GsiUpdate ParseGsiUpdate(Context& ctx, const std::string& table, const json::object& u,
-                         const std::vector<KeyAttribute>& new_defs) {
-  GsiUpdate out;
-  if (const json::object* del = GetObject(u, "Delete")) {
-    out.kind = GsiUpdate::Kind::kDelete;
-    out.name = GetString(*del, "IndexName").value_or("");
-  } else if (const json::object* upd = GetObject(u, "Update")) {
-    out.kind = GsiUpdate::Kind::kUpdate;
-    out.name = GetString(*upd, "IndexName").value_or("");
-    Constraints c;
-    out.units =
-        ParseThroughput(&c, GetObject(*upd, "ProvisionedThroughput"),
-                        "globalSecondaryIndexUpdates.1.member.update.provisionedThroughput");
-    c.ThrowIfAny();
-    if (out.units) CheckThroughputBounds(*out.units);
-  } else if (const json::object* cr = GetObject(u, "Create")) {
-    // Validated against the current definitions plus the request's.
-    TableDef cur = DescribeOrThrow(ctx, table);
-    std::vector<KeyAttribute> defs = cur.attribute_definitions;
-    for (const auto& nd : new_defs) {
-      if (std::none_of(defs.begin(), defs.end(),
-                       [&](const auto& a) { return a.name == nd.name; })) {
-        defs.push_back(nd);
-      }
+ApiError LimitExceeded(std::string message) {
+  return DynamoError("LimitExceededException", std::move(message));
+}
+
+// The GlobalSecondaryIndexUpdates list, with DynamoDB's rules (observed
+// behaviour of DynamoDB; the Developer Guide's "Managing Global Secondary
+// Indexes": one index created or deleted per call and at a time).
+std::vector<GsiUpdate> ParseGsiUpdates(const TableDef& cur, const json::array& list,
+                                       const std::vector<KeyAttribute>& request_defs) {
+  std::vector<GsiUpdate> out;
+  std::set<std::string> touched;
+  size_t creates_or_deletes = 0;
+  for (const json::value& v : list) {
+    const json::object& u = AsObject(v);
+    const json::object* cr = GetObject(u, "Create");
+    const json::object* up = GetObject(u, "Update");
+    const json::object* del = GetObject(u, "Delete");
+    const int actions = (cr != nullptr) + (up != nullptr) + (del != nullptr);
+    if (actions == 0) {
+      throw ValidationError(
+          std::string(kInvalid) +
+          "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+          "GlobalSecondaryIndexUpdate.Delete must not be null");
     }
-    json::object one{{"GlobalSecondaryIndexes", json::array{*cr}}};
-    std::vector<KeyElement> table_keys{{cur.partition_key.name, "HASH"}};
-    out.kind = GsiUpdate::Kind::kCreate;
-    out.created =
-        ParseIndexes(one, table_keys, defs, cur.billing_mode == BillingMode::kPayPerRequest)[0];
-    out.name = out.created.name;
+    if (actions > 1) {
+      throw ValidationError(std::string(kInvalid) +
+                            "Only one global secondary index action is allowed per "
+                            "GlobalSecondaryIndexUpdate object");
+    }
+    GsiUpdate g;
+    if (del != nullptr) {
+      g.kind = GsiUpdate::Kind::kDelete;
+      g.name = GetString(*del, "IndexName").value_or("");
+    } else if (up != nullptr) {
+      g.kind = GsiUpdate::Kind::kUpdate;
+      g.name = GetString(*up, "IndexName").value_or("");
+      Constraints c;
+      g.units = ParseThroughput(&c, GetObject(*up, "ProvisionedThroughput"),
+                                "globalSecondaryIndexUpdates.1.member.update.provisionedThroughput");
+      c.ThrowIfAny();
+      if (g.units) CheckThroughputBounds(*g.units);
+    } else {
+      g.kind = GsiUpdate::Kind::kCreate;
+      g.name = GetString(*cr, "IndexName").value_or("");
+      // Its key attributes must be defined in this request, with the types
+      // they have if the table defines them already; other definitions in
+      // the request are ignored (observed behaviour of DynamoDB).
+      std::vector<KeyAttribute> defs = request_defs;
+      for (const KeyAttribute& existing : cur.attribute_definitions) {
+        for (const KeyAttribute& asked : request_defs) {
+          if (asked.name == existing.name && asked.type != existing.type) {
+            throw ValidationError(fmt::format(
+                "{}Attributes cannot be redefined. Please check that your attribute has the "
+                "same type as previously defined. Existing schema: {}:{} New schema: {}:{}",
+                kInvalid, existing.name, table::ValueTypeName(existing.type), asked.name,
+                table::ValueTypeName(asked.type)));
+          }
+        }
+      }
+      json::object one{{"GlobalSecondaryIndexes", json::array{*cr}}};
+      for (const std::string& k : IndexKeyAttributeNames(one)) {
+        if (std::none_of(request_defs.begin(), request_defs.end(),
+                         [&](const KeyAttribute& a) { return a.name == k; })) {
+          throw ValidationError(fmt::format(
+              "{}AttributeDefinitions is not specified for index: {}", kInvalid, g.name));
+        }
+      }
+      std::vector<KeyElement> table_keys{{cur.partition_key.name, "HASH"}};
+      size_t existing_non_key = 0;
+      for (const IndexDef& ix : cur.indexes) existing_non_key += ix.non_key_attributes.size();
+      const bool ppr = cur.billing_mode == BillingMode::kPayPerRequest;
+      if (!ppr) {
+        const json::object* tp = GetObject(*cr, "ProvisionedThroughput");
+        if (tp == nullptr) {
+          throw ValidationError(fmt::format(
+              "{}Both ReadCapacityUnits and WriteCapacityUnits must be specified for index: {}",
+              kInvalid, g.name));
+        }
+      }
+      g.created = ParseIndexes(one, table_keys, defs, ppr, existing_non_key)[0];
+      g.name = g.created.name;
+    }
+    if (!touched.insert(g.name).second) {
+      throw ValidationError(fmt::format(
+          "{}Only one global secondary index update per index is allowed simultaneously. "
+          "Index: {}",
+          kInvalid, g.name));
+    }
+    if (g.kind != GsiUpdate::Kind::kUpdate) creates_or_deletes++;
+    out.push_back(std::move(g));
+  }
+  if (creates_or_deletes > 1) {
+    throw LimitExceeded(
+        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously "
+        "per table");
   }
   return out;
 }
 
-// Applies a GSI update to *d (inside the AlterTable callback: no throwing).
-Status ApplyGsiUpdate(const GsiUpdate& u, uint64_t now_ms, TableDef* d) {
-  IndexDef* ix = d->FindIndex(u.name);
-  const auto not_found = [&] {
-    return Status::NotFound(Status::SubCode::kIndexNotFound,
-                            "Requested resource not found: Index: " + u.name + " not found");
-  };
-  switch (u.kind) {
-    case GsiUpdate::Kind::kDelete:
-      if (ix == nullptr || !ix->global()) return not_found();
-      d->indexes.erase(d->indexes.begin() + (ix - d->indexes.data()));
-      return Status::OK();
-    case GsiUpdate::Kind::kUpdate:
-      if (ix == nullptr || !ix->global()) return not_found();
-      if (u.units) ApplyThroughput(*u.units, now_ms, &ix->provisioned);
-      return Status::OK();
-    case GsiUpdate::Kind::kCreate:
-      if (ix != nullptr) {
-        return Status::InvalidArgument(
-            fmt::format("{}Duplicate index name: {}", kInvalid, u.created.name));
-      }
-      d->indexes.push_back(u.created);
-      return Status::OK();
-    case GsiUpdate::Kind::kNone:
-      break;
+// Applies the GSI updates to *d (inside the AlterTable callback: Status
+// values, no throwing). The checks that depend on the table's current
+// indexes are made here, on the definition being altered.
+Status ApplyGsiUpdates(const std::vector<GsiUpdate>& updates, uint64_t now_ms,
+                       const std::string& table, TableDef* d) {
+  size_t gsis = 0;
+  bool busy = false;
+  for (const IndexDef& ix : d->indexes) {
+    if (!ix.global()) continue;
+    gsis++;
+    busy = busy || ix.status == table::IndexStatus::kCreating ||
+           ix.status == table::IndexStatus::kDeleting;
   }
-  return Status::InvalidArgument(
-      std::string(kInvalid) +
-      "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
-      "GlobalSecondaryIndexUpdate.Delete must not be null");
+  for (const GsiUpdate& u : updates) {
+    IndexDef* ix = d->FindIndex(u.name);
+    const auto not_found = [&] {
+      return Status::NotFound(Status::SubCode::kIndexNotFound,
+                              "Requested resource not found: Index " + u.name + " for table " +
+                                  table);
+    };
+    switch (u.kind) {
+      case GsiUpdate::Kind::kDelete:
+        if (ix == nullptr) return not_found();
+        if (!ix->global()) {
+          return Status::InvalidArgument("Cannot delete an index that is not a "
+                                         "GlobalSecondaryIndex: " +
+                                         u.name);
+        }
+        d->indexes.erase(d->indexes.begin() + (ix - d->indexes.data()));
+        break;
+      case GsiUpdate::Kind::kUpdate: {
+        if (ix == nullptr) return not_found();
+        if (!ix->global()) {
+          return Status::InvalidArgument("Cannot update an index that is not a "
+                                         "GlobalSecondaryIndex: " +
+                                         u.name);
+        }
+        if (!u.units) break;
+        if (d->billing_mode == BillingMode::kPayPerRequest) {
+          return Status::InvalidArgument(fmt::format(
+              "{}The only Updates for index: {} when TableThroughputMode is PAY_PER_REQUEST can "
+              "be to OnDemandThroughput, WarmThroughput",
+              kInvalid, u.name));
+        }
+        const auto& p = ix->provisioned;
+        if (static_cast<int64_t>(p.read_units) == u.units->read &&
+            static_cast<int64_t>(p.write_units) == u.units->write) {
+          return Status::InvalidArgument(fmt::format(
+              "The provisioned throughput for the index {0} will not change. The requested value "
+              "equals the current value. Current ReadCapacityUnits provisioned for index {0}: {1}. "
+              "Requested ReadCapacityUnits: {2}. Current WriteCapacityUnits provisioned for index "
+              "{0}: {3}. Requested WriteCapacityUnits: {4}. Refer to the Amazon DynamoDB "
+              "Developer Guide for current limits and how to request higher limits.",
+              u.name, p.read_units, u.units->read, p.write_units, u.units->write));
+        }
+        ApplyThroughput(*u.units, now_ms, &ix->provisioned);
+        break;
+      }
+      case GsiUpdate::Kind::kCreate:
+        if (ix != nullptr) {
+          return Status::InvalidArgument("Attempting to create an index which already exists");
+        }
+        if (busy) {
+          return Status::Aborted(Status::SubCode::kLimitExceeded,
+                                 "Subscriber limit exceeded: Only 1 online index can be created "
+                                 "or deleted simultaneously per table");
+        }
+        if (gsis + 1 > 20) {
+          return Status::Aborted(Status::SubCode::kLimitExceeded,
+                                 "Subscriber limit exceeded: Number of global secondary indexes "
+                                 "exceeds per-table limit of 20");
+        }
+        d->indexes.push_back(u.created);
+        for (const auto* keys : {&u.created.partition_key, &u.created.sort_key}) {
+          for (const KeyAttribute& k : *keys) {
+            if (std::none_of(d->attribute_definitions.begin(), d->attribute_definitions.end(),
+                             [&](const KeyAttribute& a) { return a.name == k.name; })) {
+              d->attribute_definitions.push_back(k);
+            }
+          }
+        }
+        break;
+    }
+  }
+  // Definitions no key uses any more (a deleted index's) are dropped, as
+  // DynamoDB drops them.
+  std::erase_if(d->attribute_definitions, [&](const KeyAttribute& a) {
+    if (a.name == d->partition_key.name || (d->sort_key && a.name == d->sort_key->name)) {
+      return false;
+    }
+    for (const IndexDef& ix : d->indexes) {
+      if (ix.IsKeyAttribute(a.name)) return false;
+    }
+    return true;
+  });
+  return Status::OK();
 }
 
 json::object UpdateTable(Context& ctx, const json::object& req) {
@@ -252,16 +415,29 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
   }
-  if (tp) CheckThroughputBounds(*tp);
-  if (gsi_updates != nullptr && gsi_updates->size() > 1) {
-    throw DynamoError(
-        "LimitExceededException",
-        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously "
-        "per table");
+  if (gsi_updates != nullptr && gsi_updates->empty()) {
+    throw ValidationError(std::string(kInvalid) + "List of GlobalSecondaryIndexUpdates is empty");
   }
-  std::optional<GsiUpdate> gsi;
-  if (gsi_updates != nullptr && !gsi_updates->empty()) {
-    gsi = ParseGsiUpdate(ctx, name, AsObject((*gsi_updates)[0]), new_defs);
+  if (tp) CheckThroughputBounds(*tp);
+  std::vector<GsiUpdate> gsis;
+  std::vector<std::string> deleted;
+  if (gsi_updates != nullptr) {
+    const TableDef cur = DescribeOrThrow(ctx, name);
+    gsis = ParseGsiUpdates(cur, *gsi_updates, new_defs);
+    const bool creates_or_deletes = std::any_of(gsis.begin(), gsis.end(), [](const GsiUpdate& g) {
+      return g.kind != GsiUpdate::Kind::kUpdate;
+    });
+    if (creates_or_deletes && tp) {
+      throw ValidationError(std::string(kInvalid) +
+                            "You cannot create or delete index while updating table IOPS");
+    }
+    if (creates_or_deletes && stream) {
+      throw ValidationError(std::string(kInvalid) +
+                            "You cannot create or delete index while changing stream status");
+    }
+    for (const GsiUpdate& g : gsis) {
+      if (g.kind == GsiUpdate::Kind::kDelete) deleted.push_back(g.name);
+    }
   }
 
   const uint64_t now = NowMs();
@@ -298,11 +474,6 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
       d->billing_mode = BillingMode::kProvisioned;
       if (tp) ApplyThroughput(*tp, now, &d->provisioned);
     }
-    for (const auto& nd : new_defs) {
-      auto it = std::find_if(d->attribute_definitions.begin(), d->attribute_definitions.end(),
-                             [&](const KeyAttribute& a) { return a.name == nd.name; });
-      if (it == d->attribute_definitions.end()) d->attribute_definitions.push_back(nd);
-    }
     if (stream) {
       const bool cur_enabled = d->stream.enabled;
       const bool want = stream->enabled;
@@ -321,15 +492,17 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
         d->stream.enabled = false;  // keeps the label: the old stream stays readable
       }
     }
-    return gsi ? ApplyGsiUpdate(*gsi, now, d) : Status::OK();
+    return ApplyGsiUpdates(gsis, now, name, d);
   };
   // No exception may cross into the table layer: errors become Status values.
   std::optional<ApiError> thrown;
+  TableDef before;
   TableDef altered;
   Status s = ctx.store->AlterTable(
       name,
       [&](TableDef* d) -> Status {
         try {
+          before = *d;
           return edit(d);
         } catch (const ApiError& e) {
           thrown = e;
@@ -338,8 +511,26 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
       },
       &altered);
   if (thrown) throw *thrown;
+  if (s.Is(Status::SubCode::kLimitExceeded)) throw LimitExceeded(std::string(s.message()));
   Check(s);
-  return {{"TableDescription", DescribeTableJson(ctx, altered, TableStatus::kActive)}};
+  json::object t = DescribeTableJson(ctx, altered, TableStatus::kActive);
+  // A deleted GSI is shown once more, DELETING (its space is already freed).
+  if (!deleted.empty()) {
+    TableDef shown = altered;
+    for (const std::string& n : deleted) {
+      if (const IndexDef* ix = before.FindIndex(n)) shown.indexes.push_back(*ix);
+    }
+    json::array list;
+    for (const std::string& n : deleted) {
+      for (json::value& v : IndexesJson(ctx.TableArn(name), shown, true,
+                                        table::IndexStatus::kDeleting, n)) {
+        if (v.as_object().at("IndexName").as_string() == n) list.push_back(std::move(v));
+      }
+    }
+    for (json::value& v : IndexesJson(ctx.TableArn(name), altered, true)) list.push_back(v);
+    t["GlobalSecondaryIndexes"] = std::move(list);
+  }
+  return {{"TableDescription", std::move(t)}};
 }
 
 json::object DescribeEndpoints(Context& ctx, const json::object&) {

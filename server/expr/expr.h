@@ -146,21 +146,47 @@ Item Project(const Item& item, const std::vector<Path>& paths);
 
 // ---- key conditions (Query) ----
 
-// A parsed KeyConditionExpression: the partition key value and the sort-key
-// condition (op kAll when there is none).
+// The key schema a Query runs against: the table's (one partition key
+// attribute, at most one sort key attribute), an LSI's, or a GSI's (up to
+// four of each: DynamoDB's multi-attribute keys).
+struct KeySchema {
+  std::vector<table::KeyAttribute> hash;
+  std::vector<table::KeyAttribute> range;
+  static KeySchema Of(const table::TableDef& def);
+  static KeySchema Of(const table::IndexDef& index);
+};
+
+// A parsed KeyConditionExpression: equality on every partition key attribute
+// (pk_values, in schema order; pk is the first), equality on the first
+// sk_equal.size() sort key attributes, and the condition `sk` on the next one
+// (op kAll when there is none; for one-attribute sort keys sk_equal is empty
+// and `sk` holds the whole condition, kEq included).
 struct KeyCondition {
   Value pk;
+  std::vector<Value> pk_values;
+  std::vector<Value> sk_equal;
   table::SortKeyCondition sk;
 };
 
-// Parses a KeyConditionExpression against the table (or index) key schema in
-// `def`: the syntax and placeholder checks of ParseCondition, then the key rules
+// Parses a KeyConditionExpression against a key schema: the syntax and
+// placeholder checks of ParseCondition, then the key rules in DynamoDB's order
 // ("Invalid operator used in KeyConditionExpression: OR", "KeyConditionExpressions
 // must only contain one condition per key", "Query condition missed key schema
 // element: <k>", "Query key condition not supported", "One or more parameter
-// values were invalid: Condition parameter type does not match schema type").
-Status ParseKeyCondition(std::string_view text, Placeholders* p, const table::TableDef& def,
+// values were invalid: Condition parameter type does not match schema type";
+// for multi-attribute keys "HASH key attributes <k> must have equality
+// conditions specified in the query" and "RANGE key attributes <k> must have
+// equality conditions specified in the query because a condition is present
+// on key attribute <later>", as the DynamoDB Developer Guide's rules for
+// multi-attribute keys require: every partition key attribute with =, sort
+// key attributes left to right without a gap, only the last one named with
+// another operator).
+Status ParseKeyCondition(std::string_view text, Placeholders* p, const KeySchema& schema,
                          KeyCondition* out);
+inline Status ParseKeyCondition(std::string_view text, Placeholders* p, const table::TableDef& def,
+                                KeyCondition* out) {
+  return ParseKeyCondition(text, p, KeySchema::Of(def), out);
+}
 
 // ---- legacy parameters ----
 
@@ -188,7 +214,11 @@ Status ConditionFromLegacy(const std::vector<LegacyCondition>& entries,
 // plus "Conditions can be of length 1 or 2 only" and "Attempted conditional
 // constraint is not an indexable operation".
 Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries,
-                              const table::TableDef& def, KeyCondition* out);
+                              const KeySchema& schema, KeyCondition* out);
+inline Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries,
+                                     const table::TableDef& def, KeyCondition* out) {
+  return KeyConditionFromLegacy(entries, KeySchema::Of(def), out);
+}
 
 // One entry of AttributeUpdates.
 struct AttributeUpdate {

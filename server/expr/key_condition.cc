@@ -1,5 +1,6 @@
 // KeyConditionExpression (and legacy KeyConditions) -> partition key value +
 // sort-key condition, with DynamoDB's key-schema checks.
+#include <algorithm>
 #include <string>
 
 #include "server/expr/ast.h"
@@ -116,41 +117,71 @@ Status Collect(const CondNode& n, std::vector<KeyTerm>* terms) {
   return Status::OK();
 }
 
+Status TypeMismatch() {
+  return Invalid(
+      "One or more parameter values were invalid: Condition parameter type does not match schema "
+      "type");
+}
+
 // The key-schema rules, in the order DynamoDB checks them (observed behaviour
-// of DynamoDB).
-Status Resolve(const std::vector<KeyTerm>& terms, const table::TableDef& def, KeyCondition* out) {
-  if (!def.sort_key.has_value() && terms.size() > 1)
+// of DynamoDB; for multi-attribute keys, the DynamoDB Developer Guide's
+// "Using Global Secondary Indexes": all partition key attributes with =, sort
+// key attributes left to right, only the last one named not =).
+Status Resolve(const std::vector<KeyTerm>& terms, const KeySchema& schema, KeyCondition* out) {
+  const bool multi = schema.hash.size() > 1 || schema.range.size() > 1;
+  if (schema.range.empty() && terms.size() > schema.hash.size()) {
     return Invalid("Query key condition not supported");
-  struct Key {
-    const table::KeyAttribute* attr;
-    bool hash;
-  };
-  std::vector<Key> keys = {{&def.partition_key, true}};
-  if (def.sort_key.has_value()) keys.push_back({&*def.sort_key, false});
-  size_t matched = 0;
-  for (const Key& k : keys) {
-    const KeyTerm* t = nullptr;
+  }
+  auto find = [&](const std::string& name) -> const KeyTerm* {
     for (const KeyTerm& x : terms) {
-      if (x.name == k.attr->name) t = &x;
+      if (x.name == name) return &x;
     }
-    if (t == nullptr) {
-      if (k.hash || terms.size() > 1) {
-        return Invalid("Query condition missed key schema element: " + k.attr->name);
+    return nullptr;
+  };
+  size_t matched = 0;
+  for (const table::KeyAttribute& k : schema.hash) {
+    const KeyTerm* t = find(k.name);
+    if (t == nullptr || (multi && t->op != SortKeyOp::kEq)) {
+      if (multi) {
+        return Invalid("HASH key attributes " + k.name +
+                       " must have equality conditions specified in the query");
       }
-      continue;
+      return Invalid("Query condition missed key schema element: " + k.name);
     }
     ++matched;
     for (const Value& v : t->values) {
-      if (v.type() != k.attr->type) {
-        return Invalid(
-            "One or more parameter values were invalid: Condition parameter type does not match "
-            "schema "
-            "type");
-      }
+      if (v.type() != k.type) return TypeMismatch();
     }
-    if (k.hash) {
-      if (t->op != SortKeyOp::kEq) return Invalid("Query key condition not supported");
-      out->pk = t->values[0];
+    if (t->op != SortKeyOp::kEq) return Invalid("Query key condition not supported");
+    out->pk_values.push_back(t->values[0]);
+  }
+  out->pk = out->pk_values[0];
+  // Sort key attributes: the last one named may use any operator; every one
+  // before it must be there with =.
+  size_t last = 0;  // 1 + position of the last sort key attribute named
+  for (size_t i = 0; i < schema.range.size(); i++) {
+    if (find(schema.range[i].name) != nullptr) last = i + 1;
+  }
+  if (!multi && last == 0 && terms.size() > matched) {
+    if (!schema.range.empty()) {
+      return Invalid("Query condition missed key schema element: " + schema.range[0].name);
+    }
+  }
+  for (size_t i = 0; i < last; i++) {
+    const table::KeyAttribute& k = schema.range[i];
+    const KeyTerm* t = find(k.name);
+    if (i + 1 < last && (t == nullptr || t->op != SortKeyOp::kEq)) {
+      return Invalid("RANGE key attributes " + k.name +
+                     " must have equality conditions specified in the query because a "
+                     "condition is present on key attribute " +
+                     schema.range[last - 1].name);
+    }
+    ++matched;
+    for (const Value& v : t->values) {
+      if (v.type() != k.type) return TypeMismatch();
+    }
+    if (i + 1 < last) {
+      out->sk_equal.push_back(t->values[0]);
     } else {
       out->sk.op = t->op;
       out->sk.a = t->values[0];
@@ -163,7 +194,18 @@ Status Resolve(const std::vector<KeyTerm>& terms, const table::TableDef& def, Ke
 
 }  // namespace
 
-Status ParseKeyCondition(std::string_view text, Placeholders* p, const table::TableDef& def,
+KeySchema KeySchema::Of(const table::TableDef& def) {
+  KeySchema k;
+  k.hash.push_back(def.partition_key);
+  if (def.sort_key) k.range.push_back(*def.sort_key);
+  return k;
+}
+
+KeySchema KeySchema::Of(const table::IndexDef& index) {
+  return KeySchema{index.partition_key, index.sort_key};
+}
+
+Status ParseKeyCondition(std::string_view text, Placeholders* p, const KeySchema& schema,
                          KeyCondition* out) {
   std::shared_ptr<const Condition> c;
   Status s = ParseCondition(text, "KeyConditionExpression", p, &c);
@@ -172,11 +214,11 @@ Status ParseKeyCondition(std::string_view text, Placeholders* p, const table::Ta
   s = Collect(c->root, &terms);
   if (!s.ok()) return s;
   *out = KeyCondition();
-  return Resolve(terms, def, out);
+  return Resolve(terms, schema, out);
 }
 
 Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries,
-                              const table::TableDef& def, KeyCondition* out) {
+                              const KeySchema& schema, KeyCondition* out) {
   std::vector<KeyTerm> terms;
   for (const LegacyCondition& e : entries) {
     const std::string op = e.comparison_operator.value_or("");
@@ -219,10 +261,12 @@ Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries,
     t.values = values;
     terms.push_back(std::move(t));
   }
-  if (terms.size() != 1 && terms.size() != 2)
+  const size_t most = std::max<size_t>(2, schema.hash.size() + schema.range.size());
+  if (terms.empty() || terms.size() > most) {
     return Invalid("Conditions can be of length 1 or 2 only");
+  }
   *out = KeyCondition();
-  return Resolve(terms, def, out);
+  return Resolve(terms, schema, out);
 }
 
 }  // namespace basalt::server::expr
