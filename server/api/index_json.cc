@@ -168,21 +168,35 @@ IndexDef CheckIndex(const RawIndex& r, const std::vector<KeyElement>& table_keys
 
 }  // namespace
 
-std::vector<std::string> IndexKeyAttributeNames(const json::object& req) {
-  std::vector<std::string> names;
+std::vector<std::vector<KeyElement>> IndexKeyElements(const json::object& req, Constraints* c) {
+  std::vector<std::vector<KeyElement>> out;
   for (const char* kind : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
     const json::value* list = req.if_contains(kind);
     if (list == nullptr || !list->is_array()) continue;
-    for (const json::value& ix : list->get_array()) {
+    const std::string_view lower =
+        kind[0] == 'G' ? "globalSecondaryIndexes" : "localSecondaryIndexes";
+    for (size_t i = 0; i < list->get_array().size(); i++) {
+      const json::value& ix = list->get_array()[i];
+      std::vector<KeyElement>& elements = out.emplace_back();
       const json::value* keys = ix.is_object() ? ix.get_object().if_contains("KeySchema") : nullptr;
       if (keys == nullptr || !keys->is_array()) continue;
-      for (const json::value& k : keys->get_array()) {
-        const json::value* n = k.is_object() ? k.get_object().if_contains("AttributeName") : nullptr;
-        if (n != nullptr && n->is_string()) names.emplace_back(n->get_string());
+      for (size_t j = 0; j < keys->get_array().size(); j++) {
+        const json::value& k = keys->get_array()[j];
+        if (!k.is_object()) continue;
+        const json::value* n = k.get_object().if_contains("AttributeName");
+        const json::value* t = k.get_object().if_contains("KeyType");
+        if (n == nullptr || !n->is_string()) continue;
+        if (c != nullptr && n->get_string().size() > 255) {
+          c->Add(Quote(n->get_string()),
+                 fmt::format("{}.{}.member.keySchema.{}.member.attributeName", lower, i + 1, j + 1),
+                 "Member must have length less than or equal to 255");
+        }
+        elements.push_back({std::string(n->get_string()),
+                            t != nullptr && t->is_string() ? std::string(t->get_string()) : ""});
       }
     }
   }
-  return names;
+  return out;
 }
 
 std::vector<IndexDef> ParseIndexes(const json::object& req, const std::vector<KeyElement>& table_keys,

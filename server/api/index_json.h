@@ -33,10 +33,14 @@ std::vector<table::IndexDef> ParseIndexes(const boost::json::object& req,
                                           const std::vector<table::KeyAttribute>& defs,
                                           bool pay_per_request, size_t existing_non_key = 0);
 
-// The attribute names that the KeySchemas of req's index lists mention,
-// without validation (for CreateTable's "AttributeDefinitions not used"
-// check, which DynamoDB makes before it validates the indexes).
-std::vector<std::string> IndexKeyAttributeNames(const boost::json::object& req);
+// The KeySchema of each index in req's index lists (GSIs, then LSIs), as far
+// as it is well formed, without validation: for CreateTable's checks
+// that DynamoDB makes before it validates the indexes (a name repeated in a
+// key schema; "AttributeDefinitions not used"). With `c`, attribute names
+// longer than 255 are added to it (DynamoDB reports them before any check of
+// the definitions' consistency).
+std::vector<std::vector<KeyElement>> IndexKeyElements(const boost::json::object& req,
+                                                      Constraints* c = nullptr);
 
 // The descriptions of the table's GSIs (global) or LSIs, as DescribeTable
 // lists them; empty when it has none. table_arn: the table's ARN.

@@ -73,9 +73,12 @@ void CheckIndexName(Constraints* c, const std::optional<std::string>& name, std:
   if (!ValidNameChars(*name)) {
     c->Add(Quote(*name), path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
   }
-  if (name->size() < 3 || name->size() > 255) {
-    throw ValidationError(
-        "IndexName must be at least 3 characters long and at most 255 characters long");
+  // Unlike TableName (checked first, with its own message), an index name
+  // breaks ordinary member constraints, reported with the others.
+  if (name->size() < 3) {
+    c->Add(Quote(*name), path, "Member must have length greater than or equal to 3");
+  } else if (name->size() > 255) {
+    c->Add(Quote(*name), path, "Member must have length less than or equal to 255");
   }
 }
 
@@ -221,6 +224,9 @@ std::vector<KeyAttribute> ParseAttributeDefinitions(Constraints* c, const json::
     auto at = GetString(e, "AttributeType");
     std::string p = fmt::format("attributeDefinitions.{}.member", i + 1);
     if (!an) c->Add("null", p + ".attributeName", "Member must not be null");
+    if (an && an->size() > 255) {
+      c->Add(Quote(*an), p + ".attributeName", "Member must have length less than or equal to 255");
+    }
     if (!at) {
       c->Add("null", p + ".attributeType", "Member must not be null");
     } else if (!KeyTypeFromName(*at)) {

@@ -43,6 +43,7 @@ json::object CreateTable(Context& ctx, const json::object& req) {
   std::optional<std::string> name = RequireTableName(req);
   std::vector<KeyAttribute> defs = ParseAttributeDefinitions(&c, req, /*required=*/true);
   auto keys = ParseKeySchema(&c, GetArray(req, "KeySchema"), "keySchema");
+  std::vector<std::vector<KeyElement>> index_keys = IndexKeyElements(req, &c);
   auto billing = GetString(req, "BillingMode");
   if (billing && *billing != "PROVISIONED" && *billing != "PAY_PER_REQUEST") {
     c.Add(Quote(*billing), "billingMode",
@@ -85,8 +86,23 @@ json::object CreateTable(Context& ctx, const json::object& req) {
     // before the indexes themselves, as DynamoDB does).
     std::vector<std::string> used;
     for (const auto& k : keys) used.push_back(k.name);
-    for (auto& n : IndexKeyAttributeNames(req)) {
-      if (std::find(used.begin(), used.end(), n) == used.end()) used.push_back(std::move(n));
+    for (std::vector<KeyElement>& one : index_keys) {
+      // A name repeated within one key schema is reported first (observed:
+      // the duplicate masks an unused definition).
+      std::set<std::string> in_index;
+      for (const KeyElement& k : one) {
+        if (in_index.insert(k.name).second) continue;
+        if (one.size() == 2 && one[0].key_type != one[1].key_type) {
+          throw ValidationError(
+              "Both the Hash Key and the Range Key element in the KeySchema have the same name");
+        }
+        throw ValidationError("The KeySchema contains multiple key attributes with the same name");
+      }
+      for (KeyElement& k : one) {
+        if (std::find(used.begin(), used.end(), k.name) == used.end()) {
+          used.push_back(std::move(k.name));
+        }
+      }
     }
     std::vector<std::string> defined;
     bool unused = false;
@@ -259,9 +275,12 @@ std::vector<GsiUpdate> ParseGsiUpdates(const TableDef& cur, const json::array& l
         }
       }
       json::object one{{"GlobalSecondaryIndexes", json::array{*cr}}};
-      for (const std::string& k : IndexKeyAttributeNames(one)) {
+      Constraints c;
+      const std::vector<std::vector<KeyElement>> keys = IndexKeyElements(one, &c);
+      c.ThrowIfAny();
+      for (const KeyElement& k : keys.at(0)) {
         if (std::none_of(request_defs.begin(), request_defs.end(),
-                         [&](const KeyAttribute& a) { return a.name == k; })) {
+                         [&](const KeyAttribute& a) { return a.name == k.name; })) {
           throw ValidationError(fmt::format(
               "{}AttributeDefinitions is not specified for index: {}", kInvalid, g.name));
         }
