@@ -68,6 +68,9 @@ class [[nodiscard]] Status {
     // engine/table and server: a quota of DynamoDB's was reached (too many
     // indexes, index changes at once).
     kLimitExceeded = 16,
+    // engine/table: a write would grow an item collection of a table with
+    // local secondary indexes past its limit (item_collection.h).
+    kItemCollectionTooLarge = 17,
   };
 
   Status() noexcept = default;

@@ -141,6 +141,14 @@ class DB {
   // index, no I/O) — so split children do not count their sibling's half of
   // the files they share. For split decisions and DescribeTable-style stats.
   virtual Status GetApproximateSize(TreeId tree, uint64_t* bytes) = 0;
+  // Approximate bytes of the tree's data with start <= key < end (an empty
+  // end: no upper bound), clipped to the tree's range: the SSTables' share as
+  // above (bytes as stored, i.e. compressed), plus the memtables' entries in
+  // the range — counted when few (MemTable::kExactRangeEntries), else
+  // estimated from the skiplist in O(log n). No I/O. For item collection
+  // sizes (docs/indexes.md).
+  virtual Status GetApproximateRangeSize(TreeId tree, std::string_view start,
+                                         std::string_view end, uint64_t* bytes) = 0;
   // Human-readable description of levels, files and counters.
   virtual std::string DebugString() = 0;
 };

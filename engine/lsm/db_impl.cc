@@ -1839,6 +1839,42 @@ CacheStats DBImpl::GetCacheStats() {
   return st;
 }
 
+namespace {
+
+// The bytes of v's SSTables with lower <= user key < upper (no upper: no
+// bound): whole files inside the range, and for the others the share of their
+// data blocks in it from the index (ApproximateOffsetOf, no I/O).
+uint64_t FilesRangeBytes(const Version& v, std::string_view lower,
+                         const std::optional<std::string>& upper) {
+  std::string lo_key, hi_key;
+  AppendInternalKey(&lo_key, lower, kMaxSequenceNumber, kValueKindForSeek);
+  if (upper) AppendInternalKey(&hi_key, *upper, kMaxSequenceNumber, kValueKindForSeek);
+  uint64_t total = 0;
+  for (const auto& lv : v.levels) {
+    for (const auto& f : lv) {
+      const std::string_view smallest = ExtractUserKey(f->meta.smallest);
+      const std::string_view largest = ExtractUserKey(f->meta.largest);
+      if (largest < lower || (upper && smallest >= std::string_view(*upper))) continue;
+      if (smallest >= lower && (!upper || largest < std::string_view(*upper))) {
+        total += f->meta.file_size;
+        continue;
+      }
+      const uint64_t begin = f->table->ApproximateOffsetOf(lo_key);
+      std::string past_end;  // sorts after every key of the file
+      if (!upper) {
+        std::string k(largest);
+        k.push_back('\0');
+        AppendInternalKey(&past_end, k, kMaxSequenceNumber, kValueKindForSeek);
+      }
+      const uint64_t end = f->table->ApproximateOffsetOf(upper ? hi_key : past_end);
+      total += end > begin ? end - begin : 0;
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
 Status DBImpl::GetApproximateSize(TreeId tree, uint64_t* bytes) {
   std::shared_ptr<const Version> v;
   std::string lower;
@@ -1853,29 +1889,35 @@ Status DBImpl::GetApproximateSize(TreeId tree, uint64_t* bytes) {
     upper = t->upper;
     total = t->mem->ApproximateMemoryUsage() + (t->imm ? t->imm->ApproximateMemoryUsage() : 0);
   }
-  std::string lo_key, hi_key;
-  AppendInternalKey(&lo_key, lower, kMaxSequenceNumber, kValueKindForSeek);
-  if (upper) AppendInternalKey(&hi_key, *upper, kMaxSequenceNumber, kValueKindForSeek);
-  for (const auto& lv : v->levels) {
-    for (const auto& f : lv) {
-      const bool inside = ExtractUserKey(f->meta.smallest) >= std::string_view(lower) &&
-                          (!upper || ExtractUserKey(f->meta.largest) < std::string_view(*upper));
-      if (inside) {
-        total += f->meta.file_size;
-        continue;
-      }
-      const uint64_t begin = f->table->ApproximateOffsetOf(lo_key);
-      std::string past_end;  // sorts after every key of the file
-      if (!upper) {
-        std::string k(ExtractUserKey(f->meta.largest));
-        k.push_back('\0');
-        AppendInternalKey(&past_end, k, kMaxSequenceNumber, kValueKindForSeek);
-      }
-      const uint64_t end = f->table->ApproximateOffsetOf(upper ? hi_key : past_end);
-      total += end > begin ? end - begin : 0;
-    }
+  *bytes = total + FilesRangeBytes(*v, lower, upper);
+  return Status::OK();
+}
+
+Status DBImpl::GetApproximateRangeSize(TreeId tree, std::string_view start, std::string_view end,
+                                       uint64_t* bytes) {
+  std::shared_ptr<const Version> v;
+  std::shared_ptr<MemTable> mem, imm;
+  std::string lower;
+  std::optional<std::string> upper;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto t = FindTreeLocked(tree);
+    if (!t) return Status::NotFound(fmt::format("tree {}", tree));
+    v = t->version;
+    mem = t->mem;
+    imm = t->imm;
+    lower = t->lower;
+    upper = t->upper;
   }
-  *bytes = total;
+  // The range, clipped to the tree's own.
+  if (start > std::string_view(lower)) lower.assign(start);
+  if (!end.empty() && (!upper || end < std::string_view(*upper))) upper.emplace(end);
+  *bytes = 0;
+  if (upper && std::string_view(*upper) <= std::string_view(lower)) return Status::OK();
+  const std::string_view mem_end = upper ? std::string_view(*upper) : std::string_view();
+  uint64_t total = mem->ApproximateRangeBytes(lower, mem_end);
+  if (imm) total += imm->ApproximateRangeBytes(lower, mem_end);
+  *bytes = total + FilesRangeBytes(*v, lower, upper);
   return Status::OK();
 }
 

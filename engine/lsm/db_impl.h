@@ -72,6 +72,8 @@ class DBImpl : public DB {
   Status GetTreeStats(TreeId tree, TreeStats* stats) override;
   CacheStats GetCacheStats() override;
   Status GetApproximateSize(TreeId tree, uint64_t* bytes) override;
+  Status GetApproximateRangeSize(TreeId tree, std::string_view start, std::string_view end,
+                                 uint64_t* bytes) override;
   std::string DebugString() override;
 
  private:

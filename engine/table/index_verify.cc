@@ -1,5 +1,6 @@
-// TableStore::VerifyIndexes: every index equals the function of its table
-// (index_key.h), checked at one snapshot. Used by `basalt-admin verify-indexes`
+// TableStore's index inspection: ItemCollectionSize (item_collection.h) and
+// VerifyIndexes: every index equals the function of its table (index_key.h),
+// checked at one snapshot. Used by `basalt-admin verify-indexes`
 // and the index tests. Memory: the expected entries of one table's indexes
 // are held at once (keys and projections), so it is a tool for tables that
 // fit in memory, like the tests' and an operator's spot checks.
@@ -119,6 +120,12 @@ Status TableStore::VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot*
     out->push_back(std::move(r));
   }
   return Status::OK();
+}
+
+Status TableStore::ItemCollectionSize(const TableHandle& table, const Value& pk,
+                                      uint64_t* bytes) {
+  const std::shared_ptr<const PartitionSet> parts = table.runtime().Partitions();
+  return ItemCollectionBytes(db_.get(), table.def(), *parts, pk, bytes);
 }
 
 }  // namespace basalt::table

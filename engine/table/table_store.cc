@@ -111,7 +111,8 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   so.trim_interval_ms = options.stream_trim_interval_ms;
   so.now_ms = options.now_ms;
   ts->streams_ = std::make_unique<StreamStore>(ts->db_.get(), std::move(so));
-  ts->write_path_ = std::make_unique<WritePath>(ts->db_.get(), ts->streams_.get());
+  ts->write_path_ = std::make_unique<WritePath>(ts->db_.get(), ts->streams_.get(),
+                                                options.item_collection_limit_bytes);
   TtlSweeper::Options to;
   to.interval_ms = options.ttl_sweep_interval_ms;
   to.max_deletes_per_second = options.ttl_max_deletes_per_second;
@@ -176,6 +177,13 @@ Status TableStore::Load() {
           }
           s = AssignIndexIds(&def);
           if (!s.ok()) return s;
+          // Releases with those formats stored no index entries: each index
+          // is filled from the table by the index builder, as an index added
+          // to a table with items is (reads of it wait for that).
+          for (IndexDef& ix : def.indexes) {
+            ix.backfilling = true;
+            ix.backfill_position.clear();
+          }
         }
         rewrite.push_back(def.table_id);
       }

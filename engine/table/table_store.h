@@ -78,6 +78,7 @@
 #include "engine/table/background_loop.h"
 #include "engine/table/catalog.h"
 #include "engine/table/index_builder.h"
+#include "engine/table/item_collection.h"
 #include "engine/table/item_key.h"
 #include "engine/table/key_codec.h"
 #include "engine/table/query_scan.h"
@@ -137,6 +138,10 @@ struct TableStoreOptions {
   // Items per second the backfills of added indexes read, across all of
   // them; 0 = unlimited.
   uint32_t index_backfill_items_per_second = 20000;
+
+  // The item collection size limit of tables with local secondary indexes
+  // (item_collection.h); DynamoDB's 10 GB unless a test wants less.
+  uint64_t item_collection_limit_bytes = kItemCollectionLimitBytes;
 
   // ---- Upgrades (docs/format/catalog.md) ----
   // Converts the index definitions of catalog entries of format 1-2 (JSON
@@ -333,6 +338,9 @@ class TableStore {
   // background builder. Aborted once closing.
   Status BuildIndexes();
   IndexBuildStats index_build_stats() const;
+  // The approximate size of the item collection of partition key value
+  // `pk` (item_collection.h) — for ItemCollectionMetrics.
+  Status ItemCollectionSize(const TableHandle& table, const Value& pk, uint64_t* bytes);
 
   // ---- Time to Live (ttl_sweeper.h) ----
   // One sweep now on the calling thread (tests, admin hooks); serialised with

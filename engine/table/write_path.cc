@@ -6,6 +6,7 @@
 
 #include "engine/base/checksum.h"
 #include "engine/table/index_key.h"
+#include "engine/table/item_collection.h"
 #include "engine/table/item_codec.h"
 #include "engine/table/query_scan.h"
 #include "engine/table/stream_store.h"
@@ -73,9 +74,10 @@ class CommitLocks {
 
 }  // namespace
 
-WritePath::WritePath(lsm::DB* db, StreamStore* streams)
+WritePath::WritePath(lsm::DB* db, StreamStore* streams, uint64_t item_collection_limit_bytes)
     : db_(db),
       streams_(streams),
+      item_collection_limit_bytes_(item_collection_limit_bytes),
       latches_(std::make_unique<std::array<std::mutex, kLatchStripes>>()) {}
 
 size_t WritePath::StripeOf(const WriteSlot& slot) const {
@@ -159,6 +161,36 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
   return Status::OK();
 }
 
+Status WritePath::CheckItemCollection(const WriteSlot& slot, int64_t growth) const {
+  const TableRuntime& rt = slot.table->runtime();
+  const TableDef& def = rt.DefLocked();
+  const PartitionSet& set = rt.PartitionsLocked();
+  // No collection can be larger than the table with its LSIs: while four
+  // times their logical size (a generous bound on the bytes stored for it)
+  // stays under the limit, no estimate is needed. The common case: O(1).
+  int64_t logical = rt.size_bytes.load(std::memory_order_relaxed);
+  for (const IndexDef& ix : def.indexes) {
+    const PartitionSet::IndexParts* parts = set.index(ix.id);
+    if (!ix.global() && parts != nullptr) {
+      logical += parts->counters->size_bytes.load(std::memory_order_relaxed);
+    }
+  }
+  const uint64_t limit = item_collection_limit_bytes_;
+  if (4 * static_cast<uint64_t>(std::max<int64_t>(logical, 0)) + growth <= limit) {
+    return Status::OK();
+  }
+  const Value* pk = slot.key->attributes.Find(def.partition_key.name);
+  if (pk == nullptr) return Status::OK();  // cannot happen: keys are validated
+  uint64_t bytes = 0;
+  Status s = ItemCollectionBytes(db_, def, set, *pk, &bytes);
+  if (!s.ok()) return s;
+  if (bytes + static_cast<uint64_t>(growth) > limit) {
+    return Status::InvalidArgument(Status::SubCode::kItemCollectionTooLarge,
+                                   kItemCollectionLimitMessage);
+  }
+  return Status::OK();
+}
+
 // A change of an index's statistics, applied once the batch committed.
 struct WritePath::IndexDelta {
   PartitionSet::IndexCounters* counters;
@@ -169,7 +201,8 @@ struct WritePath::IndexDelta {
 Status WritePath::StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batch,
                                     std::vector<lsm::TreeId>* used,
                                     std::vector<const TableRuntime*>* used_by,
-                                    std::vector<IndexDelta>* deltas) {
+                                    std::vector<IndexDelta>* deltas, int64_t* local_bytes) {
+  *local_bytes = 0;
   const TableRuntime& rt = slot.table->runtime();
   const TableDef& def = rt.DefLocked();
   if (def.indexes.empty()) return Status::OK();
@@ -213,6 +246,7 @@ Status WritePath::StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batc
       used_by->push_back(&rt);
       deltas->push_back(
           {parts->counters.get(), -1, -static_cast<int64_t>(ItemSize(before.projected))});
+      if (!ix.global()) *local_bytes += deltas->back().bytes;
     }
     if (has && !(same_key && before.projected == after.projected)) {
       std::string value;
@@ -225,6 +259,7 @@ Status WritePath::StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batc
       deltas->push_back(
           {parts->counters.get(), same_key ? 0 : 1,
            same_key ? size - static_cast<int64_t>(ItemSize(before.projected)) : size});
+      if (!ix.global()) *local_bytes += deltas->back().bytes;
     }
   }
   return Status::OK();
@@ -257,8 +292,18 @@ Status WritePath::Apply(std::span<WriteSlot> slots) {
       } else if (s.decision.kind == Decision::Kind::kDelete) {
         batch.Delete(part.tree, s.key->encoded);
       }
-      Status st = StageIndexEntries(s, &batch, &used, &used_by, &deltas);
+      int64_t local_bytes = 0;
+      Status st = StageIndexEntries(s, &batch, &used, &used_by, &deltas, &local_bytes);
       if (!st.ok()) return st;
+      if (s.decision.kind == Decision::Kind::kPut && HasLocalIndex(rt.DefLocked())) {
+        const int64_t growth =
+            static_cast<int64_t>(ItemSize(*s.new_item)) -
+            (s.old_item ? static_cast<int64_t>(ItemSize(*s.old_item)) : 0) + local_bytes;
+        if (growth > 0) {
+          st = CheckItemCollection(s, growth);
+          if (!st.ok()) return st;
+        }
+      }
     }
     bool stamped = false;
     uint64_t now_ms = 0;

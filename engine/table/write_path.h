@@ -119,7 +119,11 @@ struct WriteSlot {
 
 class WritePath {
  public:
-  WritePath(lsm::DB* db, StreamStore* streams);
+  // item_collection_limit_bytes: the item collection size limit of tables
+  // with local secondary indexes (item_collection.h); a write that grows a
+  // collection past it fails, InvalidArgument with sub-code
+  // kItemCollectionTooLarge, nothing written.
+  WritePath(lsm::DB* db, StreamStore* streams, uint64_t item_collection_limit_bytes);
 
   Status Commit(std::span<WriteSlot> slots, FunctionRef<Status(std::span<WriteSlot>)> decide,
                 bool* committed);
@@ -130,13 +134,18 @@ class WritePath {
   // Steps 5-6 for the slots that write; REQUIRES their latches held.
   Status Apply(std::span<WriteSlot> slots);
   // The index entry changes of one slot into *batch (commit lock held).
+  // *local_bytes: what the slot's entries add to its LSIs (may be < 0).
   Status StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batch,
                            std::vector<lsm::TreeId>* used,
                            std::vector<const TableRuntime*>* used_by,
-                           std::vector<IndexDelta>* deltas);
+                           std::vector<IndexDelta>* deltas, int64_t* local_bytes);
+  // The item collection limit for a slot whose write adds `growth` bytes to
+  // its collection (commit lock held).
+  Status CheckItemCollection(const WriteSlot& slot, int64_t growth) const;
 
   lsm::DB* const db_;
   StreamStore* const streams_;
+  const uint64_t item_collection_limit_bytes_;
   std::unique_ptr<std::array<std::mutex, kLatchStripes>> latches_;
 };
 

@@ -28,6 +28,7 @@
 #include <set>
 
 #include "engine/table/index_key.h"
+#include "engine/table/key_codec.h"
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
 #include "server/api/json_value.h"
@@ -239,11 +240,13 @@ json::object BatchGetItem(Context& ctx, const json::object& req) {
 json::object BatchWriteItem(Context& ctx, const json::object& req) {
   Constraints c;
   const ReturnCapacity mode = ParseReturnCapacity(req, &c);
+  bool collection_metrics = false;
   if (auto ricm = GetString(req, "ReturnItemCollectionMetrics")) {
     if (*ricm != "SIZE" && *ricm != "NONE") {
       c.Add(Quote(*ricm), "returnItemCollectionMetrics",
             "Member must satisfy enum value set: [SIZE, NONE]");
     }
+    collection_metrics = *ricm == "SIZE";
   }
   const json::object* request_items = RequireRequestItems(req, &c);
   std::vector<table::WriteOp> ops;
@@ -364,6 +367,26 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
   json::object resp;
   resp["UnprocessedItems"] = json::object();
   AddCapacityList(&resp, mode, units, false);
+  if (collection_metrics) {
+    // Per table (with LSIs), each item collection the batch wrote to, once.
+    json::object metrics;
+    std::set<std::pair<size_t, std::string>> collections;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const table::TableHandle& t = *handles[op_table[i]];
+      const table::Value* pk = ops[i].key.attributes.Find(t.def().partition_key.name);
+      std::string encoded;
+      if (pk == nullptr || !table::EncodeKeyPart(*pk, &encoded).ok() ||
+          !collections.emplace(op_table[i], std::move(encoded)).second) {
+        continue;
+      }
+      if (auto m = ItemCollectionMetrics(ctx, t, ops[i].key.attributes)) {
+        json::value& list = metrics[tables[op_table[i]]];
+        if (!list.is_array()) list = json::array();
+        list.get_array().push_back(std::move(*m));
+      }
+    }
+    if (!metrics.empty()) resp["ItemCollectionMetrics"] = std::move(metrics);
+  }
   return resp;
 }
 

@@ -61,6 +61,8 @@ ApiError FromStatus(const Status& s) {
       return ResourceInUse(std::move(msg));
     case Sub::kTrimmed:
       return DynamoError("TrimmedDataAccessException", std::move(msg));
+    case Sub::kItemCollectionTooLarge:
+      return DynamoError("ItemCollectionSizeLimitExceededException", std::move(msg));
     default:
       break;
   }

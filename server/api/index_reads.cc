@@ -84,7 +84,11 @@ IndexRead ResolveIndexRead(const TableDef& def, const std::string& name, const s
   }
   const IndexDef& ix = *r.index;
   if (ix.backfilling) {
-    throw ValidationError("Cannot read from backfilling global secondary index: " + ix.name);
+    // Only a GSI added by UpdateTable backfills in DynamoDB; an LSI does here
+    // only while a data directory of an older release is upgraded
+    // (docs/indexes.md), with the same words.
+    throw ValidationError(fmt::format("Cannot read from backfilling {} secondary index: {}",
+                                      ix.global() ? "global" : "local", ix.name));
   }
   if (ix.global() && consistent) {
     throw ValidationError("Consistent reads are not supported on global secondary indexes");

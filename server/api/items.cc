@@ -72,6 +72,7 @@ json::object PutItem(Context& ctx, const json::object& req) {
     resp["Attributes"] = ItemToJson(*r.old_item);
   }
   AddWriteCapacity(&resp, common, t->def(), r.old_item, r.new_item);
+  AddItemCollectionMetrics(&resp, ctx, common, *t, key);
   return resp;
 }
 
@@ -119,6 +120,7 @@ json::object DeleteItem(Context& ctx, const json::object& req) {
     resp["Attributes"] = ItemToJson(*r.old_item);
   }
   AddWriteCapacity(&resp, common, t->def(), r.old_item, r.new_item);
+  AddItemCollectionMetrics(&resp, ctx, common, *t, k);
   return resp;
 }
 
@@ -190,6 +192,7 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
   }
   if (attrs && !attrs->empty()) resp["Attributes"] = ItemToJson(*attrs);
   AddWriteCapacity(&resp, common, t->def(), r.old_item, r.new_item);
+  AddItemCollectionMetrics(&resp, ctx, common, *t, k);
   return resp;
 }
 

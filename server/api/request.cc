@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/table/item_collection.h"
 #include "server/api/json_value.h"
 
 namespace basalt::server::api {
@@ -34,6 +35,7 @@ Common ParseCommon(const json::object& req, Constraints* c) {
       c->Add(Quote(*ricm), "returnItemCollectionMetrics",
              "Member must satisfy enum value set: [SIZE, NONE]");
     }
+    out.item_collection_metrics = *ricm == "SIZE";
   }
   if (auto rv = GetString(req, "ReturnValues")) {
     if (*rv != "NONE" && *rv != "ALL_OLD" && *rv != "UPDATED_OLD" && *rv != "ALL_NEW" &&
@@ -306,6 +308,27 @@ void AddWriteCapacity(json::object* resp, const Common& common, const TableDef& 
   AddCapacity(
       resp, common, WriteUnits(std::max(SizeOf(old_item), SizeOf(new_item))), false,
       IndexWriteUnits(def, old_item ? &*old_item : nullptr, new_item ? &*new_item : nullptr));
+}
+
+std::optional<json::object> ItemCollectionMetrics(Context& ctx, const table::TableHandle& t,
+                                                  const Item& key) {
+  if (!table::HasLocalIndex(t.def())) return std::nullopt;
+  const std::string& pk_name = t.def().partition_key.name;
+  const table::Value* pk = key.Find(pk_name);
+  if (pk == nullptr) return std::nullopt;
+  uint64_t bytes = 0;
+  CheckData(ctx.store->ItemCollectionSize(t, *pk, &bytes));
+  const std::array<double, 2> gb = table::SizeEstimateRangeGB(bytes);
+  return json::object{{"ItemCollectionKey", json::object{{pk_name, ValueToJson(*pk)}}},
+                      {"SizeEstimateRangeGB", json::array{gb[0], gb[1]}}};
+}
+
+void AddItemCollectionMetrics(json::object* resp, Context& ctx, const Common& common,
+                              const table::TableHandle& t, const table::ItemKey& key) {
+  if (!common.item_collection_metrics) return;
+  if (auto m = ItemCollectionMetrics(ctx, t, key.attributes)) {
+    (*resp)["ItemCollectionMetrics"] = std::move(*m);
+  }
 }
 
 // Runs fn under TableStore::Update, letting fn throw ApiError: the error is

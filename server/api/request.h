@@ -35,6 +35,7 @@ struct Common {
   ReturnCapacity capacity = ReturnCapacity::kNone;
   std::string return_values = "NONE";
   bool return_old_on_failure = false;
+  bool item_collection_metrics = false;  // ReturnItemCollectionMetrics SIZE
 };
 
 // TableName (RequireTableName's checks), ReturnConsumedCapacity,
@@ -114,6 +115,16 @@ void AddWriteCapacity(boost::json::object* resp, const Common& common, const tab
 
 // Runs fn under TableStore::Update; fn may throw ApiError, which is carried
 // out of the table layer as a value and rethrown here.
+// ItemCollectionMetrics of a write of the item with key `key` to `t`:
+// {"ItemCollectionKey": {pk: value}, "SizeEstimateRangeGB": [lo, hi]}, or
+// nullopt when the table has no local secondary index (DynamoDB returns
+// metrics only then). AddItemCollectionMetrics sets it in *resp when the
+// request asked for SIZE.
+std::optional<boost::json::object> ItemCollectionMetrics(Context& ctx, const table::TableHandle& t,
+                                                         const Item& key);
+void AddItemCollectionMetrics(boost::json::object* resp, Context& ctx, const Common& common,
+                              const table::TableHandle& t, const table::ItemKey& key);
+
 table::UpdateResult RunUpdate(Context& ctx, const table::TableHandle& t, const table::ItemKey& key,
                               const std::function<table::Decision(const Item*)>& fn);
 

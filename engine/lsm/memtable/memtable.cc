@@ -2,6 +2,8 @@
 
 #include <cassert>
 #include <cstring>
+#include <optional>
+#include <algorithm>
 
 #include "engine/base/coding.h"
 #include "engine/lsm/memtable/skiplist.h"
@@ -75,6 +77,34 @@ MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) cons
 }
 
 size_t MemTable::ApproximateMemoryUsage() const { return rep_->arena.MemoryUsage(); }
+
+uint64_t MemTable::ApproximateRangeBytes(std::string_view start, std::string_view end) const {
+  // Every version of a user key sorts at or after LookupKey(key, max seq).
+  LookupKey lo(start, kMaxSequenceNumber);
+  Table::Iterator it(&rep_->table);
+  uint64_t bytes = 0;
+  size_t n = 0;
+  for (it.Seek(lo.memtable_key().data()); it.Valid(); it.Next()) {
+    std::string_view ikey = GetLengthPrefixedAt(it.key());
+    if (!end.empty() && ExtractUserKey(ikey) >= end) return bytes;
+    if (++n > kExactRangeEntries) break;
+    std::string_view value = GetLengthPrefixedAt(ikey.data() + ikey.size());
+    bytes += static_cast<uint64_t>(value.data() + value.size() - it.key());
+  }
+  if (n <= kExactRangeEntries) return bytes;  // reached the end of the table
+  const uint64_t below_start = rep_->table.EstimateCountBelow(lo.memtable_key().data());
+  uint64_t below_end = NumEntries();
+  std::optional<LookupKey> hi;
+  if (!end.empty()) {
+    hi.emplace(end, kMaxSequenceNumber);
+    below_end = rep_->table.EstimateCountBelow(hi->memtable_key().data());
+  }
+  const uint64_t entries = NumEntries();
+  const uint64_t in_range = below_end > below_start ? below_end - below_start : 0;
+  // At least what was counted exactly before giving up.
+  const uint64_t mean = entries == 0 ? 0 : ApproximateMemoryUsage() / entries;
+  return std::max(bytes, in_range * mean);
+}
 
 namespace {
 

@@ -38,6 +38,14 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   // Iterator over internal keys; keeps this memtable alive.
   std::unique_ptr<Iterator> NewIterator() const;
 
+  // Bytes of the entries (keys and values as stored, every version) with
+  // start <= user key < end (an empty end: no upper bound): counted exactly
+  // when the range holds at most kExactRangeEntries entries, else estimated
+  // from the skiplist (entries in range x the mean entry size). O(log n +
+  // kExactRangeEntries).
+  static constexpr size_t kExactRangeEntries = 256;
+  uint64_t ApproximateRangeBytes(std::string_view start, std::string_view end) const;
+
   // Bytes allocated (arena + skiplist), for the flush trigger.
   size_t ApproximateMemoryUsage() const;
   uint64_t NumEntries() const { return num_entries_.load(std::memory_order_relaxed); }

@@ -33,6 +33,10 @@ class SkipList {
   // REQUIRES: nothing equal to key is in the list; external synchronisation.
   void Insert(const Key& key);
   bool Contains(const Key& key) const;
+  // Estimated number of entries < key, in O(log n): the search path's steps
+  // at each level, each worth kBranching^level entries (the expected spacing
+  // of the nodes of that height). Exact when every step is taken at level 0.
+  uint64_t EstimateCountBelow(const Key& key) const;
 
   class Iterator {
    public:
@@ -59,6 +63,7 @@ class SkipList {
 
  private:
   static constexpr int kMaxHeight = 12;
+  static constexpr uint64_t kBranching = 4;
 
   int MaxHeight() const { return max_height_.load(std::memory_order_relaxed); }
   Node* NewNode(const Key& key, int height);
@@ -100,7 +105,7 @@ typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::NewNode(const Key& key, i
 template <typename Key, class Cmp>
 int SkipList<Key, Cmp>::RandomHeight() {
   int h = 1;
-  while (h < kMaxHeight && rnd_.OneIn(4)) h++;  // branching factor 4
+  while (h < kMaxHeight && rnd_.OneIn(kBranching)) h++;
   return h;
 }
 
@@ -147,6 +152,24 @@ typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::FindLast() const {
       level--;
     } else {
       x = next;
+    }
+  }
+}
+
+template <typename Key, class Cmp>
+uint64_t SkipList<Key, Cmp>::EstimateCountBelow(const Key& key) const {
+  uint64_t count = 0;
+  Node* x = head_;
+  int level = MaxHeight() - 1;
+  while (true) {
+    Node* next = x->Next(level);
+    if (next == nullptr || cmp_(next->key, key) >= 0) {
+      if (level == 0) return count;
+      count *= kBranching;
+      level--;
+    } else {
+      x = next;
+      count++;
     }
   }
 }

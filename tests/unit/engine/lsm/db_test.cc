@@ -606,6 +606,50 @@ void ApproximateSizeOfSplitChild(DbTestBase& f) {
 BASALT_DB_TEST_CASE("db: approximate size counts only a split child's own half of shared files",
                     ConfigSet::kAll, ApproximateSizeOfSplitChild);
 
+void ApproximateRangeSize(DbTestBase& f) {
+  f.options.write_buffer_size = 64 << 20;
+  f.Open();
+  TreeId t;
+  REQUIRE(f.db->CreateTree("t", &t).ok());
+  // 100 small entries (counted exactly from the memtable) and 20000 others.
+  for (int i = 0; i < 20100; i++) {
+    REQUIRE(f.db->Put(WriteOptions{false}, t, Key(i), std::string(100, 'a' + i % 26)).ok());
+  }
+  const auto range = [&](int a, int b) {
+    uint64_t bytes = 0;
+    REQUIRE(f.db->GetApproximateRangeSize(t, Key(a), b < 0 ? "" : Key(b), &bytes).ok());
+    return bytes;
+  };
+  const uint64_t entry = Key(0).size() + 8 + 100 + 2;  // key, trailer, value, two varints
+  CHECK(range(0, 100) == 100 * entry);                 // exact: few entries
+  CHECK(range(5, 5) == 0);
+  CHECK(range(100, 50) == 0);
+  // Estimated: within a third of the truth for 20000 entries.
+  const double many = static_cast<double>(range(100, -1));
+  MESSAGE("memtable estimate ", many, " for ", 20000 * entry);
+  CHECK(many > 20000.0 * entry * 2 / 3);
+  CHECK(many < 20000.0 * entry * 4 / 3);
+  // On disk: the files' share (compressed; the values compress well), and
+  // disjoint ranges add up to the whole.
+  REQUIRE(f.db->Flush(t).ok());
+  uint64_t tree = 0;  // with the empty memtable's arena
+  REQUIRE(f.db->GetApproximateSize(t, &tree).ok());
+  const uint64_t whole = range(0, -1);
+  CHECK(whole <= tree);
+  CHECK(whole + 256 * 1024 >= tree);
+  const uint64_t a = range(0, 10000), b = range(10000, -1);
+  MESSAGE("files: whole ", whole, " halves ", a, " ", b);
+  // A file wholly inside counts whole (filter and index too); one partly
+  // inside counts its data blocks in the range.
+  CHECK(a + b <= whole + 16 * 1024);
+  CHECK(a + b >= whole * 3 / 4);
+  CHECK(a > whole / 4);
+  CHECK(b > whole / 4);
+  CHECK(range(30000, -1) <= 8 * 1024);  // past the last key: at most a block
+}
+BASALT_DB_TEST_CASE("db: approximate range size from the memtable and the files",
+                    ConfigSet::kFew, ApproximateRangeSize);
+
 void FlushFreesWal(DbTestBase& f) {
   f.options.write_buffer_size = 8 << 20;
   f.Open();

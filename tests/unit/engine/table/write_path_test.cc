@@ -29,7 +29,7 @@ struct Fixture {
   test::TempDir dir;
   std::unique_ptr<TableStore> ts = test::OpenStore(test::StoreOptions(dir.path(), 4));
   StreamStore streams{ts->db(), StreamStore::Options{}};
-  WritePath path{ts->db(), &streams};
+  WritePath path{ts->db(), &streams, kItemCollectionLimitBytes};
   TableRef t;
 
   Fixture() {

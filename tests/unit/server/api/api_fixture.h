@@ -20,6 +20,8 @@ struct ApiFixture {
   TempDir dir;
   std::unique_ptr<table::TableStore> store;
   std::unique_ptr<server::api::Service> service;
+  // Applied by Open (change, then Close and Open).
+  uint64_t item_collection_limit_bytes = table::kItemCollectionLimitBytes;
 
   explicit ApiFixture(uint32_t initial_partitions = 1) { Open(initial_partitions); }
   // Opens (or reopens, after Close) the store in dir and a Service on it.
@@ -28,7 +30,9 @@ struct ApiFixture {
     o.dir = dir.path();
     o.lsm.durability = lsm::Durability::kNone;
     o.initial_partitions = initial_partitions;
-    o.split_threshold_bytes = 0;  // splits only when a test asks
+    o.split_threshold_bytes = 0;   // splits only when a test asks
+    o.index_build_interval_ms = 0;  // backfills only when a test asks (BuildIndexes)
+    o.item_collection_limit_bytes = item_collection_limit_bytes;
     server::api::ConfigureTableStore(&o);
     Status s = table::TableStore::Open(o, &store);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
