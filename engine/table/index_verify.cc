@@ -1,13 +1,11 @@
 // TableStore's index inspection: ItemCollectionSize (item_collection.h) and
 // VerifyIndexes: every index equals the function of its table (index_key.h),
-// checked at one snapshot. Used by `basalt-admin verify-indexes`
-// and the index tests. Memory: the expected entries of one table's indexes
-// are held at once (keys and projections), so it is a tool for tables that
-// fit in memory, like the tests' and an operator's spot checks.
-#include <map>
+// checked at one snapshot, one page in memory at a time. Used by
+// `basalt-admin verify-indexes` and the index tests.
 #include <optional>
 
 #include "engine/table/index_key.h"
+#include "engine/table/item_codec.h"
 #include "engine/table/query_scan.h"
 #include "engine/table/table_store.h"
 
@@ -35,13 +33,30 @@ Status TableStore::VerifyIndexes(const std::string& table, std::vector<IndexVeri
   return first;
 }
 
+// Two passes per index, each holding one page at a time (memory stays
+// bounded whatever the table's size): table -> index finds missing and stale
+// entries by point reads of the entries each item should have; index -> table
+// finds extra entries by reading back the item each entry names.
 Status TableStore::VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot* snap,
                                       std::vector<IndexVerifyReport>* out) {
   const TableDef& def = t.def();
   if (def.indexes.empty()) return Status::OK();
-  // What the table's items give each index: entry key -> projection.
-  std::vector<std::map<std::string, Item>> expected(def.indexes.size());
-  std::vector<uint64_t> violations(def.indexes.size(), 0);
+  const std::shared_ptr<const PartitionSet> parts = t.runtime().Partitions();
+  lsm::ReadOptions ro;
+  ro.snapshot = snap;
+  const size_t first_report = out->size();
+  for (const IndexDef& ix : def.indexes) {
+    IndexVerifyReport r;
+    r.table = def.name;
+    r.index = ix.name;
+    r.backfilling = ix.backfilling;
+    out->push_back(std::move(r));
+  }
+  auto example = [](IndexVerifyReport* r, std::string text) {
+    if (r->examples.size() < 5) r->examples.push_back(std::move(text));
+  };
+
+  // Table -> index.
   std::optional<std::string> resume;
   for (;;) {
     ScanPage page;
@@ -52,13 +67,32 @@ Status TableStore::VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot*
     if (!s.ok()) return s;
     for (const Item& item : page.items) {
       for (size_t i = 0; i < def.indexes.size(); i++) {
+        const IndexDef& ix = def.indexes[i];
+        IndexVerifyReport& r = (*out)[first_report + i];
         IndexEntry e;
         bool present;
-        if (!MakeIndexEntry(def, def.indexes[i], item, &e, &present).ok()) {
-          violations[i]++;  // skipped by a backfill, refused since
+        // An item whose index keys cannot be indexed has no entry (skipped
+        // by a backfill, refused since).
+        if (!MakeIndexEntry(def, ix, item, &e, &present).ok() || !present) continue;
+        r.expected++;
+        const PartitionSet::IndexParts* index = parts->index(ix.id);
+        if (r.backfilling || index == nullptr) continue;
+        std::string value;
+        s = db_->Get(ro, index->map->Route(e.hash).tree, e.key, &value);
+        if (s.IsNotFound()) {
+          r.missing++;
+          example(&r, "missing entry " + DebugString(e.projected));
           continue;
         }
-        if (present) expected[i].emplace(std::move(e.key), std::move(e.projected));
+        if (!s.ok()) return s;
+        Item got;
+        s = DecodeItem(value, &got);
+        if (!s.ok()) return s;
+        if (!(got == e.projected)) {
+          r.stale++;
+          example(&r, "stale entry " + DebugString(got) + ", expected " +
+                          DebugString(e.projected));
+        }
       }
     }
     if (!page.last_evaluated_key) break;
@@ -67,18 +101,12 @@ Status TableStore::VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot*
     if (!s.ok()) return s;
     resume = std::move(k.encoded);
   }
+
+  // Index -> table.
   for (size_t i = 0; i < def.indexes.size(); i++) {
     const IndexDef& ix = def.indexes[i];
-    IndexVerifyReport r;
-    r.table = def.name;
-    r.index = ix.name;
-    r.backfilling = ix.backfilling;
-    r.expected = expected[i].size();
-    if (r.backfilling) {
-      out->push_back(std::move(r));
-      continue;
-    }
-    std::map<std::string, Item>& want = expected[i];
+    IndexVerifyReport& r = (*out)[first_report + i];
+    if (r.backfilling) continue;
     std::optional<std::string> start;
     for (;;) {
       ScanPage page;
@@ -90,20 +118,19 @@ Status TableStore::VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot*
         std::string key;
         uint64_t hash;
         s = EncodeIndexEntryKey(def, ix, got, &key, &hash);
-        auto it = s.ok() ? want.find(key) : want.end();
-        if (it == want.end()) {
+        ItemKey item_key;
+        if (s.ok()) s = t.LocateKey(ExtractKey(def, got), &item_key);
+        std::optional<Item> item;
+        std::string encoded;
+        if (s.ok()) s = ReadItem(db_.get(), t, ro, item_key, &item, &encoded);
+        if (!s.ok() && !s.IsInvalidArgument()) return s;
+        IndexEntry e;
+        bool present = false;
+        if (!s.ok() || !item || !MakeIndexEntry(def, ix, *item, &e, &present).ok() || !present ||
+            e.key != key) {
           r.extra++;
-          if (r.examples.size() < 5) r.examples.push_back("extra entry " + DebugString(got));
-          continue;
+          example(&r, "extra entry " + DebugString(got));
         }
-        if (!(it->second == got)) {
-          r.stale++;
-          if (r.examples.size() < 5) {
-            r.examples.push_back("stale entry " + DebugString(got) + ", expected " +
-                                 DebugString(it->second));
-          }
-        }
-        want.erase(it);
       }
       if (!page.last_evaluated_key) break;
       std::string key;
@@ -112,12 +139,6 @@ Status TableStore::VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot*
       if (!s.ok()) return s;
       start = std::move(key);
     }
-    r.missing = want.size();
-    for (const auto& [key, item] : want) {
-      if (r.examples.size() >= 5) break;
-      r.examples.push_back("missing entry " + DebugString(item));
-    }
-    out->push_back(std::move(r));
   }
   return Status::OK();
 }

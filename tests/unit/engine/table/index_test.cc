@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/table/index_key.h"
+#include "engine/table/item_codec.h"
 #include "engine/table/table_store.h"
 #include "tests/testutil/table_test_util.h"
 #include "tests/testutil/temp_dir.h"
@@ -170,6 +171,65 @@ TEST_CASE("indexes: entries follow puts, updates and deletes; sparse; projection
   CHECK(d.FindIndex("by_hr")->approx_item_count == 1);
   CHECK(d.FindIndex("lsi")->approx_item_count == 0);
   CHECK(d.FindIndex("by_g")->approx_size_bytes > 0);
+}
+
+TEST_CASE("indexes: the verifier finds missing, extra and stale entries") {
+  Fixture f;
+  Ok(f.ts->CreateTable(IndexedDef()));
+  for (int i = 0; i < 6; i++) {
+    Ok(f.ts->PutItem("t", Row("a", i, {{"g", S("x" + std::to_string(i))}})));
+  }
+  f.VerifyAll();
+  TableRef t = f.Handle();
+  const TableDef& def = t->def();
+  const IndexDef& ix = f.Index(t, "by_g");
+  auto entry = [&](const Item& item) {
+    IndexEntry e;
+    bool present = false;
+    Ok(MakeIndexEntry(def, ix, item, &e, &present));
+    REQUIRE(present);
+    return e;
+  };
+  auto tree = [&](const IndexEntry& e) {
+    return t->partition_set().index(ix.id)->map->Route(e.hash).tree;
+  };
+  lsm::DB* db = f.ts->db();
+  // Missing: item 0's entry deleted behind the write path's back.
+  const IndexEntry e0 = entry(Row("a", 0, {{"g", S("x0")}}));
+  Ok(db->Delete(lsm::WriteOptions(), tree(e0), e0.key));
+  // Stale: item 1's entry with an old projection.
+  const IndexEntry e1 = entry(Row("a", 1, {{"g", S("x1")}}));
+  std::string stale;
+  EncodeItem(Row("a", 1, {{"g", S("x1")}, {"old", S("v")}}), &stale);
+  Ok(db->Put(lsm::WriteOptions(), tree(e1), e1.key, stale));
+  // Extra: an entry for an item that does not exist, and one left under an
+  // old index key of item 2.
+  const IndexEntry ghost = entry(Row("zz", 9, {{"g", S("x9")}}));
+  std::string value;
+  EncodeItem(ghost.projected, &value);
+  Ok(db->Put(lsm::WriteOptions(), tree(ghost), ghost.key, value));
+  const IndexEntry moved = entry(Row("a", 2, {{"g", S("old-g")}}));
+  value.clear();  // EncodeItem appends
+  EncodeItem(moved.projected, &value);
+  Ok(db->Put(lsm::WriteOptions(), tree(moved), moved.key, value));
+
+  std::vector<IndexVerifyReport> reports;
+  Ok(f.ts->VerifyIndexes("t", &reports));
+  REQUIRE(reports.size() == 3);
+  for (const IndexVerifyReport& r : reports) {
+    INFO(r.index);
+    if (r.index != "by_g") {
+      CHECK(r.ok());
+      continue;
+    }
+    CHECK(r.expected == 6);
+    CHECK(r.actual == 7);  // 6 - 1 missing + 2 extra
+    CHECK(r.missing == 1);
+    CHECK(r.stale == 1);
+    CHECK(r.extra == 2);
+    CHECK(!r.ok());
+    CHECK(r.examples.size() == 4);
+  }
 }
 
 TEST_CASE("indexes: a write whose index key cannot be indexed is refused, nothing written") {
