@@ -42,8 +42,10 @@ void Usage(FILE* f) {
              "                     [--memtable-mb N] [--threads N] [--region R]\n"
              "                     [--max-connections N] [--ttl-interval-ms N]\n"
              "                     [--split-threshold-bytes N]\n"
+             "                     [--index-backfill-rate N] [--item-collection-limit-bytes N]\n"
              "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000,\n"
-             "          10737418240\n");
+             "          10737418240, 20000 (items/s read by the backfills of added\n"
+             "          indexes; 0 = unlimited), 10737418240\n");
 }
 
 bool ParseUint(const char* s, uint64_t max, uint64_t* out) {
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
   uint64_t max_connections = 1024;
   uint64_t ttl_interval_ms = 60000;
   uint64_t split_threshold_bytes = table::TableStoreOptions().split_threshold_bytes;
+  uint64_t backfill_rate = table::TableStoreOptions().index_backfill_items_per_second;
+  uint64_t collection_limit = table::TableStoreOptions().item_collection_limit_bytes;
   std::string region = "us-east-1";
 
   for (int i = 1; i < argc; i++) {
@@ -105,6 +109,10 @@ int main(int argc, char** argv) {
       ok = ParseUint(v, UINT32_MAX, &ttl_interval_ms);
     } else if (a == "--split-threshold-bytes") {
       ok = ParseUint(v, UINT64_MAX, &split_threshold_bytes);
+    } else if (a == "--index-backfill-rate") {
+      ok = ParseUint(v, UINT32_MAX, &backfill_rate);
+    } else if (a == "--item-collection-limit-bytes") {
+      ok = ParseUint(v, UINT64_MAX, &collection_limit) && collection_limit > 0;
     } else if (a == "--region") {
       region = v;
     } else {
@@ -135,6 +143,8 @@ int main(int argc, char** argv) {
   to.lsm.write_buffer_size = memtable_mb << 20;
   to.ttl_sweep_interval_ms = static_cast<uint32_t>(ttl_interval_ms);
   to.split_threshold_bytes = split_threshold_bytes;
+  to.index_backfill_items_per_second = static_cast<uint32_t>(backfill_rate);
+  to.item_collection_limit_bytes = collection_limit;
   server::api::ConfigureTableStore(&to);
   std::unique_ptr<table::TableStore> store;
   Status s = table::TableStore::Open(to, &store);
