@@ -13,6 +13,12 @@
 //           end of the table, then again; --segments N: parallel scan, each
 //           connection scans segment (connection index mod N)
 //   e       YCSB E: 95% Query, 5% PutItem (of an existing key, not an insert)
+//   gsi-query  100% Query of global secondary index gsi0 (needs --gsis >= 1):
+//           g0 = one group, about --query-items items per group
+// --gsis N: the table has N global secondary indexes gsi0..gsi<N-1>, index i
+// on attribute g<i> (S, projection ALL); every item written carries
+// g0..g<N-1>, so each put maintains N index entries. Item i's g<k> is one of
+// records / --query-items groups, picked by a hash of (i, k).
 // Item number i in [0, --records) has pk = "user" + 12 digits of i, or with
 // --sort-keys N > 1 pk of i / N and sk = i % N (N items per partition key);
 // --load N first writes items [0, N) so that reads find them. --distribution
@@ -78,7 +84,12 @@ over HTTP (DynamoDB JSON protocol, keep-alive, one thread per connection).
   --records N            item count (default: --load if given, else 100000)
   --workload W           put | get | update | a (50% get / 50% update) |
                          b (95% get / 5% update) | query | scan |
-                         e (95% query / 5% put)   (default a)
+                         e (95% query / 5% put) | gsi-query   (default a)
+  --gsis N               the table's global secondary indexes (0-20, default
+                         0): gsi<k> on attribute g<k> (S), projection ALL;
+                         items written carry g0..g<N-1> (see gsi-query); with
+                         --create the table is made with them, else it must
+                         have them
   --query-items N        a Query asks for N items: pk = :p AND sk BETWEEN
                          :a AND :a+N-1, :a uniform so that the range stays
                          within the partition (default 10)
@@ -104,10 +115,14 @@ scan passes; last, two lines starting "tsv<TAB>": a header and the values.
 Exit status: 0 no request failed, 2 some failed, 1 usage or setup error.
 )";
 
-enum Op { kGet = 0, kPut = 1, kUpdate = 2, kQuery = 3, kScan = 4, kNumOps = 5 };
-constexpr std::array<const char*, kNumOps> kOpNames = {"GetItem", "PutItem", "UpdateItem", "Query",
-                                                       "Scan"};
-constexpr std::array<const char*, kNumOps> kOpTsv = {"get", "put", "update", "query", "scan"};
+enum Op { kGet = 0, kPut = 1, kUpdate = 2, kQuery = 3, kScan = 4, kGsiQuery = 5, kNumOps = 6 };
+constexpr std::array<const char*, kNumOps> kOpNames = {"GetItem", "PutItem", "UpdateItem",
+                                                       "Query",   "Scan",    "Query(gsi0)"};
+// The DynamoDB operation each Op sends.
+constexpr std::array<const char*, kNumOps> kOpTargets = {"GetItem", "PutItem", "UpdateItem",
+                                                         "Query",   "Scan",    "Query"};
+constexpr std::array<const char*, kNumOps> kOpTsv = {"get",   "put",  "update",
+                                                     "query", "scan", "gsi_query"};
 
 struct Options {
   std::string endpoint = "127.0.0.1:8000";
@@ -129,6 +144,7 @@ struct Options {
   uint64_t query_items = 10;
   uint64_t scan_limit = 100;
   uint64_t segments = 0;  // 0: plain Scan, no Segment/TotalSegments
+  uint64_t gsis = 0;
 };
 
 // Percent of requests that are the workload's read; the rest are its write.
@@ -142,10 +158,15 @@ bool ParseMix(const std::string& w, Mix* mix) {
   static const struct {
     const char* name;
     Mix mix;
-  } kMixes[] = {{"put", {kGet, 0, kPut}},       {"get", {kGet, 100, kUpdate}},
-                {"update", {kGet, 0, kUpdate}}, {"a", {kGet, 50, kUpdate}},
-                {"b", {kGet, 95, kUpdate}},     {"query", {kQuery, 100, kPut}},
-                {"scan", {kScan, 100, kPut}},   {"e", {kQuery, 95, kPut}}};
+  } kMixes[] = {{"put", {kGet, 0, kPut}},
+                {"get", {kGet, 100, kUpdate}},
+                {"update", {kGet, 0, kUpdate}},
+                {"a", {kGet, 50, kUpdate}},
+                {"b", {kGet, 95, kUpdate}},
+                {"query", {kQuery, 100, kPut}},
+                {"scan", {kScan, 100, kPut}},
+                {"e", {kQuery, 95, kPut}},
+                {"gsi-query", {kGsiQuery, 100, kPut}}};
   for (const auto& m : kMixes) {
     if (w == m.name) {
       *mix = m.mix;
@@ -194,6 +215,7 @@ bool ParseArgs(int argc, char** argv, Options* o, bool* help) {
       {"query-items", &o->query_items, 1, 1'000'000},
       {"scan-limit", &o->scan_limit, 1, 1'000'000},
       {"segments", &o->segments, 0, 1'000'000},  // DynamoDB's TotalSegments limit
+      {"gsis", &o->gsis, 0, 20},                 // DynamoDB's GSIs per table
   };
   for (int i = 1; i < argc; i++) {
     std::string_view arg = argv[i];
@@ -252,7 +274,11 @@ bool ParseArgs(int argc, char** argv, Options* o, bool* help) {
   }
   Mix mix;
   if (!ParseMix(o->workload, &mix)) {
-    fmt::print(stderr, "--workload must be put, get, update, a, b, query, scan or e\n");
+    fmt::print(stderr, "--workload must be put, get, update, a, b, query, scan, e or gsi-query\n");
+    return false;
+  }
+  if (mix.read == kGsiQuery && o->gsis == 0) {
+    fmt::print(stderr, "--workload gsi-query needs --gsis >= 1\n");
     return false;
   }
   if (mix.read == kQuery && mix.read_percent > 0 && o->sort_keys < 2) {
@@ -332,6 +358,25 @@ void KeyJson(uint64_t id, uint64_t sort_keys, std::string* out) {
   }
 }
 
+// The groups of the g<k> attributes: about --query-items items per group.
+uint64_t GsiGroups(const Options& opts) {
+  return std::max<uint64_t>(1, opts.records / opts.query_items);
+}
+
+// Item id's g<k> attributes for k < --gsis, each `,"g<k>":{"S":"grpNNNNNNNNNNNN"}`
+// (one of GsiGroups groups, by a hash of (id, k)); appended to *out.
+void GsiAttributesJson(const Options& opts, uint64_t id, std::string* out) {
+  auto o = std::back_inserter(*out);
+  for (uint64_t k = 0; k < opts.gsis; k++) {
+    // SplitMix64 finaliser of (id, k): groups spread evenly over item numbers.
+    uint64_t h = id * 0x9E3779B97F4A7C15ULL + k * 0xBF58476D1CE4E5B9ULL;
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
+    h ^= h >> 31;
+    fmt::format_to(o, R"(,"g{}":{{"S":"grp{:012}"}})", k, h % GsiGroups(opts));
+  }
+}
+
 void RandomValue(Random& rng, size_t size, std::string* out) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -343,9 +388,9 @@ void RandomValue(Random& rng, size_t size, std::string* out) {
 }
 
 // GetItem, PutItem or UpdateItem of the item whose key attributes are key
-// (from KeyJson).
+// (from KeyJson); a put's item also has `extra` (GsiAttributesJson).
 void BuildBody(Op op, const std::string& table, const std::string& key, const std::string& value,
-               std::string* body) {
+               const std::string& extra, std::string* body) {
   body->clear();
   auto out = std::back_inserter(*body);
   switch (op) {
@@ -353,8 +398,8 @@ void BuildBody(Op op, const std::string& table, const std::string& key, const st
       fmt::format_to(out, R"({{"TableName":"{}","Key":{{{}}}}})", table, key);
       break;
     case kPut:
-      fmt::format_to(out, R"({{"TableName":"{}","Item":{{{},"v":{{"S":"{}"}}}}}})", table, key,
-                     value);
+      fmt::format_to(out, R"({{"TableName":"{}","Item":{{{},"v":{{"S":"{}"}}{}}}}})", table, key,
+                     value, extra);
       break;
     case kUpdate:
       fmt::format_to(out,
@@ -380,6 +425,15 @@ void BuildQuery(const std::string& table, uint64_t partition, uint64_t first, ui
       R"("ExpressionAttributeValues":{{":p":{{"S":"user{:012}"}},)"
       R"(":a":{{"N":"{}"}},":b":{{"N":"{}"}}}}}})",
       table, partition, first, first + count - 1);
+}
+
+// Query of index gsi0: every item of group `group`.
+void BuildGsiQuery(const std::string& table, uint64_t group, std::string* body) {
+  body->clear();
+  fmt::format_to(std::back_inserter(*body),
+                 R"({{"TableName":"{}","IndexName":"gsi0","KeyConditionExpression":"g0 = :g",)"
+                 R"("ExpressionAttributeValues":{{":g":{{"S":"grp{:012}"}}}}}})",
+                 table, group);
 }
 
 // One Scan page; start_key is the previous page's LastEvaluatedKey as JSON,
@@ -444,7 +498,7 @@ const boost::json::array* ItemsOf(const Reply& r) {
 Reply Issue(Connection& conn, Op op, const std::string& body, Clock::time_point deadline,
             OpStats* st) {
   const auto t0 = Clock::now();
-  Reply r = conn.Call(kOpNames[op], body);
+  Reply r = conn.Call(kOpTargets[op], body);
   const auto t1 = Clock::now();
   st->requests++;
   if (r.kind != Reply::Kind::kTransport) {
@@ -459,7 +513,7 @@ Reply Issue(Connection& conn, Op op, const std::string& body, Clock::time_point 
   } else if (op == kGet) {
     const auto* obj = r.body.if_object();
     if (obj == nullptr || !obj->contains("Item")) st->misses++;
-  } else if (op == kQuery || op == kScan) {
+  } else if (op == kQuery || op == kScan || op == kGsiQuery) {
     if (const auto* items = ItemsOf(r)) {
       st->items += items->size();
     } else {
@@ -536,6 +590,36 @@ std::string KeySchema(const Reply& r) {
   return out;
 }
 
+// How many of the table's GSIs are gsi0, gsi1, ... keyed on g0, g1, ...
+// (consecutively from gsi0) and ACTIVE.
+uint64_t ActiveGsis(const Reply& r) {
+  const auto* obj = r.body.if_object();
+  const auto* table = obj ? obj->if_contains("Table") : nullptr;
+  const auto* list = table && table->is_object()
+                         ? table->get_object().if_contains("GlobalSecondaryIndexes")
+                         : nullptr;
+  if (list == nullptr || !list->is_array()) return 0;
+  std::map<std::string, std::string> status;  // name -> "ACTIVE g<k>" when well formed
+  for (const auto& e : list->get_array()) {
+    const auto* ix = e.if_object();
+    if (ix == nullptr) continue;
+    const auto* name = ix->if_contains("IndexName");
+    const auto* st = ix->if_contains("IndexStatus");
+    const auto* ks = ix->if_contains("KeySchema");
+    if (!name || !name->is_string() || !st || !st->is_string() || !ks || !ks->is_array() ||
+        ks->get_array().size() != 1 || !ks->get_array()[0].is_object()) {
+      continue;
+    }
+    const auto* attr = ks->get_array()[0].get_object().if_contains("AttributeName");
+    if (!attr || !attr->is_string()) continue;
+    status[std::string(name->get_string())] = fmt::format(
+        "{} {}", std::string_view(st->get_string()), std::string_view(attr->get_string()));
+  }
+  uint64_t n = 0;
+  while (status[fmt::format("gsi{}", n)] == fmt::format("ACTIVE g{}", n)) n++;
+  return n;
+}
+
 // Checks the table exists with the key schema --sort-keys needs; with
 // --create makes it and waits (at most 60 s) for ACTIVE.
 bool PrepareTable(const Options& opts, const Endpoint& endpoint) {
@@ -549,12 +633,23 @@ bool PrepareTable(const Options& opts, const Endpoint& endpoint) {
       return false;
     }
     const bool range = opts.sort_keys > 1;
+    std::string gsi_defs, gsis;
+    for (uint64_t k = 0; k < opts.gsis; k++) {
+      fmt::format_to(std::back_inserter(gsi_defs),
+                     R"(,{{"AttributeName":"g{}","AttributeType":"S"}})", k);
+      fmt::format_to(
+          std::back_inserter(gsis),
+          R"({}{{"IndexName":"gsi{}","KeySchema":[{{"AttributeName":"g{}","KeyType":"HASH"}}],)"
+          R"("Projection":{{"ProjectionType":"ALL"}}}})",
+          k == 0 ? "" : ",", k, k);
+    }
     const std::string create = fmt::format(
         R"({{"TableName":"{}","AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}})"
-        R"({}],"KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}}{}],)"
+        R"({}{}],"KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}}{}],{})"
         R"("BillingMode":"PAY_PER_REQUEST"}})",
-        opts.table, range ? R"(,{"AttributeName":"sk","AttributeType":"N"})" : "",
-        range ? R"(,{"AttributeName":"sk","KeyType":"RANGE"})" : "");
+        opts.table, range ? R"(,{"AttributeName":"sk","AttributeType":"N"})" : "", gsi_defs,
+        range ? R"(,{"AttributeName":"sk","KeyType":"RANGE"})" : "",
+        gsis.empty() ? "" : fmt::format(R"("GlobalSecondaryIndexes":[{}],)", gsis));
     // ResourceInUseException: someone else created it meanwhile; fine.
     if (!SetupCall(conn, "CreateTable", create, &r) && r.error != "ResourceInUseException") {
       fmt::print(stderr, "CreateTable {}: {}\n", opts.table, r.error);
@@ -571,10 +666,18 @@ bool PrepareTable(const Options& opts, const Endpoint& endpoint) {
     const std::string status = TableStatus(r);
     if (status == "ACTIVE") {
       const std::string want = opts.sort_keys > 1 ? "pk HASH, sk RANGE" : "pk HASH";
-      if (KeySchema(r) == want) return true;
-      fmt::print(stderr, "table {} has key schema [{}], --sort-keys {} needs [{}]\n", opts.table,
-                 KeySchema(r), opts.sort_keys, want);
-      return false;
+      if (KeySchema(r) != want) {
+        fmt::print(stderr, "table {} has key schema [{}], --sort-keys {} needs [{}]\n", opts.table,
+                   KeySchema(r), opts.sort_keys, want);
+        return false;
+      }
+      const uint64_t have = ActiveGsis(r);
+      if (have != opts.gsis) {
+        fmt::print(stderr, "table {} has {} ACTIVE GSIs gsi0..gsi{}, --gsis is {}\n", opts.table,
+                   have, have == 0 ? 0 : have - 1, opts.gsis);
+        return false;
+      }
+      return true;
     }
     if (status.empty()) {
       fmt::print(stderr, "DescribeTable {}: no Table.TableStatus in the response\n", opts.table);
@@ -653,6 +756,10 @@ int Main(int argc, char** argv) {
                    : fmt::format("TotalSegments {}, Segment = connection index mod {}",
                                  opts.segments, opts.segments));
   }
+  if (opts.gsis > 0) {
+    fmt::print("  gsis          {} (gsi<k> on g<k>, projection ALL; {} groups of ~{} items)\n",
+               opts.gsis, GsiGroups(opts), opts.records / GsiGroups(opts));
+  }
   fmt::print("  distribution  {}\n",
              opts.distribution == "zipfian" ? "zipfian (scrambled, theta 0.99)" : "uniform");
   fmt::print("  connections   {}\n", opts.connections);
@@ -676,11 +783,13 @@ int Main(int argc, char** argv) {
     double seconds = 0;
     Stats s = RunThreads(opts, endpoint, &seconds, [&](size_t t, Connection& conn, Stats* st) {
       Random rng(opts.seed + 1'000'003 * (t + 1));  // not the run's streams
-      std::string key, value, body;
+      std::string key, value, extra, body;
       for (uint64_t id = next++; id < opts.load && Clock::now() < deadline; id = next++) {
         KeyJson(id, opts.sort_keys, &key);
         RandomValue(rng, opts.value_size, &value);
-        BuildBody(kPut, opts.table, key, value, &body);
+        extra.clear();
+        GsiAttributesJson(opts, id, &extra);
+        BuildBody(kPut, opts.table, key, value, extra, &body);
         Issue(conn, kPut, body, deadline, &st->ops[kPut]);
       }
     });
@@ -703,9 +812,9 @@ int Main(int argc, char** argv) {
   std::vector<int64_t> first_pass(opts.connections, -1);
   Stats s = RunThreads(opts, endpoint, &seconds, [&](size_t t, Connection& conn, Stats* st) {
     Random rng(opts.seed + t);
-    ScrambledZipfian zipf(opts.records), zipf_partition(partitions);
+    ScrambledZipfian zipf(opts.records), zipf_partition(partitions), zipf_group(GsiGroups(opts));
     const bool zipfian = opts.distribution == "zipfian";
-    std::string key, value, body;
+    std::string key, value, extra, body;
     std::string scan_start;  // LastEvaluatedKey of the previous page; empty: start a pass
     uint64_t pass_items = 0;
     while (Clock::now() < deadline && issued++ < opts.max_requests) {
@@ -732,10 +841,18 @@ int Main(int argc, char** argv) {
         BuildQuery(opts.table, p, first, opts.query_items, &body);
         const Reply r = Issue(conn, op, body, deadline, &st->ops[op]);
         if (r.kind == Reply::Kind::kOk && ItemsOf(r)->size() < query_expect) st->ops[op].misses++;
+      } else if (op == kGsiQuery) {
+        const uint64_t g = zipfian ? zipf_group.Next(rng) : rng.Uniform(GsiGroups(opts));
+        BuildGsiQuery(opts.table, g, &body);
+        const Reply r = Issue(conn, op, body, deadline, &st->ops[op]);
+        if (r.kind == Reply::Kind::kOk && ItemsOf(r)->empty()) st->ops[op].misses++;
       } else {
-        KeyJson(zipfian ? zipf.Next(rng) : rng.Uniform(opts.records), opts.sort_keys, &key);
+        const uint64_t id = zipfian ? zipf.Next(rng) : rng.Uniform(opts.records);
+        KeyJson(id, opts.sort_keys, &key);
         if (op != kGet) RandomValue(rng, opts.value_size, &value);
-        BuildBody(op, opts.table, key, value, &body);
+        extra.clear();
+        if (op == kPut) GsiAttributesJson(opts, id, &extra);
+        BuildBody(op, opts.table, key, value, extra, &body);
         Issue(conn, op, body, deadline, &st->ops[op]);
       }
     }
@@ -755,12 +872,16 @@ int Main(int argc, char** argv) {
     fmt::print("GetItem found no item for {} of {} requests (not errors: keys never loaded)\n",
                s.ops[kGet].misses, s.ops[kGet].requests);
   }
-  for (const Op op : {kQuery, kScan}) {
+  for (const Op op : {kQuery, kScan, kGsiQuery}) {
     const OpStats& o = s.ops[op];
     if (o.requests == 0) continue;
     fmt::print("{}: {} items, {:.1f} items/s, {:.2f} items per {}\n", kOpNames[op], o.items,
                o.items / seconds, o.requests ? double(o.items) / o.requests : 0.0,
                op == kScan ? "page" : "request");
+  }
+  if (s.ops[kGsiQuery].misses > 0) {
+    fmt::print("Query(gsi0) found no item for {} of {} requests (groups never loaded)\n",
+               s.ops[kGsiQuery].misses, s.ops[kGsiQuery].requests);
   }
   if (s.ops[kQuery].misses > 0) {
     fmt::print(
@@ -796,22 +917,28 @@ int Main(int argc, char** argv) {
                   opts.duration, opts.value_size, opts.records, seconds, total.requests,
                   total.requests / seconds, Micros(total, 50), Micros(total, 99),
                   Micros(total, 99.9), total.ErrorCount(), total.TransportCount());
-  for (int op = 0; op < kNumOps; op++) {
+  auto op_columns = [&](int op) {
     const OpStats& o = s.ops[op];
     header +=
         fmt::format("\t{0}_requests\t{0}_p50_us\t{0}_p99_us\t{0}_p999_us\t{0}_errors", kOpTsv[op]);
     row += fmt::format("\t{}\t{}\t{}\t{}\t{}", o.requests, Micros(o, 50), Micros(o, 99),
                        Micros(o, 99.9), o.ErrorCount());
-  }
+  };
+  for (int op = 0; op < kGsiQuery; op++) op_columns(op);
   // Columns added later go at the end (the query_* and scan_* ones above too),
   // so parsers of older output keep working.
-  const uint64_t items = s.ops[kQuery].items + s.ops[kScan].items;
+  const uint64_t items = s.ops[kQuery].items + s.ops[kScan].items + s.ops[kGsiQuery].items;
   header +=
       "\tsort_keys\tquery_items\tscan_limit\tsegments\titems\titems_per_s\tquery_items_returned"
       "\tscan_items_returned\tscan_passes";
   row += fmt::format("\t{}\t{}\t{}\t{}\t{}\t{:.1f}\t{}\t{}\t{}", opts.sort_keys, opts.query_items,
                      opts.scan_limit, opts.segments, items, items / seconds, s.ops[kQuery].items,
                      s.ops[kScan].items, s.ops[kScan].passes);
+  header += "\tgsis";
+  row += fmt::format("\t{}", opts.gsis);
+  op_columns(kGsiQuery);
+  header += "\tgsi_query_items_returned";
+  row += fmt::format("\t{}", s.ops[kGsiQuery].items);
   fmt::print("{}\n{}\n", header, row);
   return any_error ? 2 : 0;
 }

@@ -16,8 +16,13 @@ server's CPU microseconds per request, the steadiest figure on a shared
 machine. The machine's load is shown too: the CPU time the rest of the
 machine used during the run (from /proc/stat, minus server and client).
 
-Output: one line per run, then per workload and server the median req/s and
-CPU us/req over the repetitions, with the settings in the header.
+--gsis 0,1,5 runs every workload on one table per count (loadgen --gsis:
+that many global secondary indexes, projection ALL, every item indexed by
+each), e.g. to measure what indexes cost a write; gsi-query runs only on
+tables with at least one.
+
+Output: one line per run, then per workload, server and GSI count the median
+req/s and CPU us/req over the repetitions, with the settings in the header.
 Loopback only; every run is bounded by --duration (and loadgen's own caps).
 """
 
@@ -83,10 +88,11 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def loadgen(args, port, extra):
+def loadgen(args, port, gsis, extra):
     cmd = ["taskset", "-c", args.client_cpu, args.loadgen, "--endpoint", "127.0.0.1:%d" % port,
            "--records", str(args.records), "--connections", str(args.connections),
-           "--distribution", args.distribution] + extra
+           "--distribution", args.distribution, "--table", "loadgen_g%d" % gsis,
+           "--gsis", str(gsis)] + extra
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 600)
     rows = [l.split("\t") for l in out.stdout.splitlines() if l.startswith("tsv\t")]
     if out.returncode != 0 or len(rows) < 2:
@@ -107,7 +113,9 @@ def main():
     ap.add_argument("--durability", default="periodic", choices=["sync", "periodic", "none"])
     ap.add_argument("--server-cpu", default="0")
     ap.add_argument("--client-cpu", default="1")
+    ap.add_argument("--gsis", default="0", help="comma-separated GSI counts, one table each")
     args = ap.parse_args()
+    gsi_counts = [int(g) for g in args.gsis.split(",")]
 
     servers = []
     try:
@@ -115,20 +123,24 @@ def main():
             name, _, binary = spec.partition("=")
             servers.append(Server(name, binary, args))
         for s in servers:
-            loadgen(args, s.port, ["--create", "--load", str(args.records), "--workload", "get",
-                                   "--duration", "1", "--max-requests", "1"])
+            for g in gsi_counts:
+                loadgen(args, s.port, g, ["--create", "--load", str(args.records), "--workload",
+                                          "get", "--duration", "1", "--max-requests", "1"])
         print("# server_cpu: %d records, %d connections, %d s runs, %d reps, %s keys, durability "
-              "%s, server on CPU %s (--threads 1), loadgen on CPU %s"
+              "%s, server on CPU %s (--threads 1), loadgen on CPU %s, GSIs %s"
               % (args.records, args.connections, args.duration, args.reps, args.distribution,
-                 args.durability, args.server_cpu, args.client_cpu))
-        print("rep\tworkload\tserver\treq_per_s\tsrv_us_per_req\tp50_us\tp99_us\terrors"
+                 args.durability, args.server_cpu, args.client_cpu, args.gsis))
+        print("rep\tworkload\tgsis\tserver\treq_per_s\tsrv_us_per_req\tp50_us\tp99_us\terrors"
               "\tclient_and_other_pct")
         results = {}
+        runs = [(w, g) for w in args.workloads.split(",") for g in gsi_counts
+                if w != "gsi-query" or g > 0]
         for rep in range(args.reps):
-            for w in args.workloads.split(","):
+            for w, g in runs:
                 for s in servers:
                     cpu0, busy0, t0 = proc_cpu_ns(s.proc.pid), machine_busy_ns(), time.time()
-                    r = loadgen(args, s.port, ["--workload", w, "--duration", str(args.duration)])
+                    r = loadgen(args, s.port, g,
+                                ["--workload", w, "--duration", str(args.duration)])
                     cpu1, busy1, t1 = proc_cpu_ns(s.proc.pid), machine_busy_ns(), time.time()
                     reqs = int(r["requests"])
                     us_req = (cpu1 - cpu0) / 1000.0 / max(reqs, 1)
@@ -136,15 +148,15 @@ def main():
                     # of the run: the client's share and anything else running.
                     other = max(0.0, (busy1 - busy0) - (cpu1 - cpu0)) / ((t1 - t0) * 1e9 * 2)
                     rps = float(r["req_per_s"])
-                    results.setdefault((w, s.name), []).append((rps, us_req))
-                    print("%d\t%s\t%s\t%.0f\t%.2f\t%s\t%s\t%s\t%.0f" %
-                          (rep, w, s.name, rps, us_req, r["p50_us"], r["p99_us"], r["errors"],
+                    results.setdefault((w, g, s.name), []).append((rps, us_req))
+                    print("%d\t%s\t%d\t%s\t%.0f\t%.2f\t%s\t%s\t%s\t%.0f" %
+                          (rep, w, g, s.name, rps, us_req, r["p50_us"], r["p99_us"], r["errors"],
                            100 * other), flush=True)
         print("\n# medians over %d reps" % args.reps)
-        print("workload\tserver\treq_per_s\tsrv_us_per_req")
-        for (w, name), vals in results.items():
-            print("%s\t%s\t%.0f\t%.2f" % (w, name, statistics.median(v[0] for v in vals),
-                                           statistics.median(v[1] for v in vals)))
+        print("workload\tgsis\tserver\treq_per_s\tsrv_us_per_req")
+        for (w, g, name), vals in results.items():
+            print("%s\t%d\t%s\t%.0f\t%.2f" % (w, g, name, statistics.median(v[0] for v in vals),
+                                               statistics.median(v[1] for v in vals)))
     finally:
         for s in servers:
             s.stop()

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <boost/json/parse.hpp>
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <optional>
 #include <set>
 
@@ -108,8 +108,8 @@ IndexDef CheckIndex(const RawIndex& r, const std::vector<KeyElement>& table_keys
                             "specifying a LocalSecondaryIndex");
     }
     if (r.keys.size() != 2) {
-      throw ValidationError(fmt::format(
-          "{}Index KeySchema does not have a range key for index: {}", kInvalid, name));
+      throw ValidationError(
+          fmt::format("{}Index KeySchema does not have a range key for index: {}", kInvalid, name));
     }
     if (r.keys[0].name != table_keys[0].name) {
       throw ValidationError(fmt::format(
@@ -168,7 +168,8 @@ IndexDef CheckIndex(const RawIndex& r, const std::vector<KeyElement>& table_keys
 
 }  // namespace
 
-std::vector<std::vector<KeyElement>> IndexKeyElements(const json::object& req, Constraints* c) {
+std::vector<std::vector<KeyElement>> IndexKeyElements(const json::object& req, Constraints* c,
+                                                      std::string_view member_path) {
   std::vector<std::vector<KeyElement>> out;
   for (const char* kind : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
     const json::value* list = req.if_contains(kind);
@@ -187,8 +188,10 @@ std::vector<std::vector<KeyElement>> IndexKeyElements(const json::object& req, C
         const json::value* t = k.get_object().if_contains("KeyType");
         if (n == nullptr || !n->is_string()) continue;
         if (c != nullptr && n->get_string().size() > 255) {
+          const std::string member = member_path.empty() ? fmt::format("{}.{}.member", lower, i + 1)
+                                                         : std::string(member_path);
           c->Add(Quote(n->get_string()),
-                 fmt::format("{}.{}.member.keySchema.{}.member.attributeName", lower, i + 1, j + 1),
+                 fmt::format("{}.keySchema.{}.member.attributeName", member, j + 1),
                  "Member must have length less than or equal to 255");
         }
         elements.push_back({std::string(n->get_string()),
@@ -199,9 +202,10 @@ std::vector<std::vector<KeyElement>> IndexKeyElements(const json::object& req, C
   return out;
 }
 
-std::vector<IndexDef> ParseIndexes(const json::object& req, const std::vector<KeyElement>& table_keys,
+std::vector<IndexDef> ParseIndexes(const json::object& req,
+                                   const std::vector<KeyElement>& table_keys,
                                    const std::vector<KeyAttribute>& defs, bool pay_per_request,
-                                   size_t existing_non_key) {
+                                   size_t existing_non_key, std::string_view member_path) {
   // Constraints first, GSIs before LSIs, aggregated over all indexes (as
   // DynamoDB lists them).
   Constraints c;
@@ -213,7 +217,9 @@ std::vector<IndexDef> ParseIndexes(const json::object& req, const std::vector<Ke
     const std::string lower = local ? "localSecondaryIndexes" : "globalSecondaryIndexes";
     for (size_t i = 0; i < list->size(); i++) {
       raw.push_back(ParseRawIndex(&c, AsObject((*list)[i]),
-                                  fmt::format("{}.{}.member", lower, i + 1), local));
+                                  member_path.empty() ? fmt::format("{}.{}.member", lower, i + 1)
+                                                      : std::string(member_path),
+                                  local));
     }
   }
   c.ThrowIfAny();
@@ -298,10 +304,10 @@ json::array IndexesJson(const std::string& table_arn, const table::TableDef& d, 
       // WarmThroughput: what the index serves at once — on-demand's initial
       // 12,000 reads / 4,000 writes per second, or the provisioned units
       // (DynamoDB API Reference, GlobalSecondaryIndexWarmThroughputDescription).
-      const uint64_t warm_read = std::max<uint64_t>(
-          ix.warm.read_units_per_second, ppr ? 12000 : ix.provisioned.read_units);
-      const uint64_t warm_write = std::max<uint64_t>(
-          ix.warm.write_units_per_second, ppr ? 4000 : ix.provisioned.write_units);
+      const uint64_t warm_read = std::max<uint64_t>(ix.warm.read_units_per_second,
+                                                    ppr ? 12000 : ix.provisioned.read_units);
+      const uint64_t warm_write = std::max<uint64_t>(ix.warm.write_units_per_second,
+                                                     ppr ? 4000 : ix.provisioned.write_units);
       o["WarmThroughput"] = {{"ReadUnitsPerSecond", warm_read},
                              {"WriteUnitsPerSecond", warm_write},
                              {"Status", "ACTIVE"}};

@@ -28,10 +28,14 @@ namespace basalt::server::api {
 // all indexes and reported together (as DynamoDB does), then the semantic
 // checks run index by index. existing_non_key: INCLUDE attributes already
 // projected by the table's other indexes (UpdateTable), for the limit of 100.
+// member_path: the path constraint messages name for the (single) index, for
+// UpdateTable's "globalSecondaryIndexUpdates.N.member.create"; empty:
+// "globalSecondaryIndexes.N.member" / "localSecondaryIndexes.N.member".
 std::vector<table::IndexDef> ParseIndexes(const boost::json::object& req,
                                           const std::vector<KeyElement>& table_keys,
                                           const std::vector<table::KeyAttribute>& defs,
-                                          bool pay_per_request, size_t existing_non_key = 0);
+                                          bool pay_per_request, size_t existing_non_key = 0,
+                                          std::string_view member_path = {});
 
 // The KeySchema of each index in req's index lists (GSIs, then LSIs), as far
 // as it is well formed, without validation: for CreateTable's checks
@@ -40,7 +44,8 @@ std::vector<table::IndexDef> ParseIndexes(const boost::json::object& req,
 // longer than 255 are added to it (DynamoDB reports them before any check of
 // the definitions' consistency).
 std::vector<std::vector<KeyElement>> IndexKeyElements(const boost::json::object& req,
-                                                      Constraints* c = nullptr);
+                                                      Constraints* c = nullptr,
+                                                      std::string_view member_path = {});
 
 // The descriptions of the table's GSIs (global) or LSIs, as DescribeTable
 // lists them; empty when it has none. table_arn: the table's ARN.

@@ -35,11 +35,11 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 
+#include "engine/table/index_key.h"
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
-#include "server/api/json_value.h"
-#include "engine/table/index_key.h"
 #include "server/api/index_reads.h"
+#include "server/api/json_value.h"
 #include "server/api/request.h"
 #include "server/api/service.h"
 #include "server/expr/ast.h"
@@ -368,11 +368,10 @@ json::object Query(Context& ctx, const json::object& req) {
   // A filter may not read the key attributes of what is queried.
   for (const auto* keys : {&schema.hash, &schema.range}) {
     for (const auto& k : *keys) {
-      if (std::find(r.filter_heads.begin(), r.filter_heads.end(), k.name) !=
-          r.filter_heads.end()) {
-        throw ValidationError(fmt::format(
-            "{} can only contain non-primary key attributes: Primary key attribute: {}",
-            r.filter_param, k.name));
+      if (std::find(r.filter_heads.begin(), r.filter_heads.end(), k.name) != r.filter_heads.end()) {
+        throw ValidationError(
+            fmt::format("{} can only contain non-primary key attributes: Primary key attribute: {}",
+                        r.filter_param, k.name));
       }
     }
   }

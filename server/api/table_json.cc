@@ -169,8 +169,9 @@ void CheckGsiKeySchema(const std::vector<KeyElement>& keys, const std::vector<Ke
     }
   }
   if (hash > 4) {
-    throw ValidationError(std::string(kInvalid) +
-                          "The KeySchema exceeds the maximum allowed number of HASH key attributes");
+    throw ValidationError(
+        std::string(kInvalid) +
+        "The KeySchema exceeds the maximum allowed number of HASH key attributes");
   }
   if (range > 4) {
     throw ValidationError(

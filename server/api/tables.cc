@@ -163,8 +163,8 @@ json::object DeleteTable(Context& ctx, const json::object& req) {
   json::object t = DescribeTableJson(ctx, d, TableStatus::kDeleting);
   // DynamoDB's DeleteTable answer leaves out the key schema, the attribute
   // definitions and the indexes.
-  for (const char* k : {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes",
-                        "LocalSecondaryIndexes"}) {
+  for (const char* k :
+       {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
     t.erase(k);
   }
   return {{"TableDescription", std::move(t)}};
@@ -227,8 +227,9 @@ std::vector<GsiUpdate> ParseGsiUpdates(const TableDef& cur, const json::array& l
   std::vector<GsiUpdate> out;
   std::set<std::string> touched;
   size_t creates_or_deletes = 0;
-  for (const json::value& v : list) {
-    const json::object& u = AsObject(v);
+  for (size_t i = 0; i < list.size(); i++) {
+    const json::object& u = AsObject(list[i]);
+    const std::string path = fmt::format("globalSecondaryIndexUpdates.{}.member", i + 1);
     const json::object* cr = GetObject(u, "Create");
     const json::object* up = GetObject(u, "Update");
     const json::object* del = GetObject(u, "Delete");
@@ -253,7 +254,7 @@ std::vector<GsiUpdate> ParseGsiUpdates(const TableDef& cur, const json::array& l
       g.name = GetString(*up, "IndexName").value_or("");
       Constraints c;
       g.units = ParseThroughput(&c, GetObject(*up, "ProvisionedThroughput"),
-                                "globalSecondaryIndexUpdates.1.member.update.provisionedThroughput");
+                                path + ".update.provisionedThroughput");
       c.ThrowIfAny();
       if (g.units) CheckThroughputBounds(*g.units);
     } else {
@@ -276,13 +277,13 @@ std::vector<GsiUpdate> ParseGsiUpdates(const TableDef& cur, const json::array& l
       }
       json::object one{{"GlobalSecondaryIndexes", json::array{*cr}}};
       Constraints c;
-      const std::vector<std::vector<KeyElement>> keys = IndexKeyElements(one, &c);
+      const std::vector<std::vector<KeyElement>> keys = IndexKeyElements(one, &c, path + ".create");
       c.ThrowIfAny();
       for (const KeyElement& k : keys.at(0)) {
         if (std::none_of(request_defs.begin(), request_defs.end(),
                          [&](const KeyAttribute& a) { return a.name == k.name; })) {
-          throw ValidationError(fmt::format(
-              "{}AttributeDefinitions is not specified for index: {}", kInvalid, g.name));
+          throw ValidationError(fmt::format("{}AttributeDefinitions is not specified for index: {}",
+                                            kInvalid, g.name));
         }
       }
       std::vector<KeyElement> table_keys{{cur.partition_key.name, "HASH"}};
@@ -297,7 +298,7 @@ std::vector<GsiUpdate> ParseGsiUpdates(const TableDef& cur, const json::array& l
               kInvalid, g.name));
         }
       }
-      g.created = ParseIndexes(one, table_keys, defs, ppr, existing_non_key)[0];
+      g.created = ParseIndexes(one, table_keys, defs, ppr, existing_non_key, path + ".create")[0];
       g.name = g.created.name;
     }
     if (!touched.insert(g.name).second) {
@@ -333,26 +334,28 @@ Status ApplyGsiUpdates(const std::vector<GsiUpdate>& updates, uint64_t now_ms,
   for (const GsiUpdate& u : updates) {
     IndexDef* ix = d->FindIndex(u.name);
     const auto not_found = [&] {
-      return Status::NotFound(Status::SubCode::kIndexNotFound,
-                              "Requested resource not found: Index " + u.name + " for table " +
-                                  table);
+      return Status::NotFound(
+          Status::SubCode::kIndexNotFound,
+          "Requested resource not found: Index " + u.name + " for table " + table);
     };
     switch (u.kind) {
       case GsiUpdate::Kind::kDelete:
         if (ix == nullptr) return not_found();
         if (!ix->global()) {
-          return Status::InvalidArgument("Cannot delete an index that is not a "
-                                         "GlobalSecondaryIndex: " +
-                                         u.name);
+          return Status::InvalidArgument(
+              "Cannot delete an index that is not a "
+              "GlobalSecondaryIndex: " +
+              u.name);
         }
         d->indexes.erase(d->indexes.begin() + (ix - d->indexes.data()));
         break;
       case GsiUpdate::Kind::kUpdate: {
         if (ix == nullptr) return not_found();
         if (!ix->global()) {
-          return Status::InvalidArgument("Cannot update an index that is not a "
-                                         "GlobalSecondaryIndex: " +
-                                         u.name);
+          return Status::InvalidArgument(
+              "Cannot update an index that is not a "
+              "GlobalSecondaryIndex: " +
+              u.name);
         }
         if (!u.units) break;
         if (d->billing_mode == BillingMode::kPayPerRequest) {
@@ -541,8 +544,8 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
     }
     json::array list;
     for (const std::string& n : deleted) {
-      for (json::value& v : IndexesJson(ctx.TableArn(name), shown, true,
-                                        table::IndexStatus::kDeleting, n)) {
+      for (json::value& v :
+           IndexesJson(ctx.TableArn(name), shown, true, table::IndexStatus::kDeleting, n)) {
         if (v.as_object().at("IndexName").as_string() == n) list.push_back(std::move(v));
       }
     }

@@ -1,9 +1,8 @@
 #include "engine/lsm/memtable/memtable.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <optional>
-#include <algorithm>
 
 #include "engine/base/coding.h"
 #include "engine/lsm/memtable/skiplist.h"
@@ -94,10 +93,9 @@ uint64_t MemTable::ApproximateRangeBytes(std::string_view start, std::string_vie
   if (n <= kExactRangeEntries) return bytes;  // reached the end of the table
   const uint64_t below_start = rep_->table.EstimateCountBelow(lo.memtable_key().data());
   uint64_t below_end = NumEntries();
-  std::optional<LookupKey> hi;
   if (!end.empty()) {
-    hi.emplace(end, kMaxSequenceNumber);
-    below_end = rep_->table.EstimateCountBelow(hi->memtable_key().data());
+    const LookupKey hi(end, kMaxSequenceNumber);
+    below_end = rep_->table.EstimateCountBelow(hi.memtable_key().data());
   }
   const uint64_t entries = NumEntries();
   const uint64_t in_range = below_end > below_start ? below_end - below_start : 0;
