@@ -58,6 +58,7 @@
 
 #include "bench/loadgen/client.h"
 #include "bench/loadgen/histogram.h"
+#include "bench/loadgen/workload.h"
 #include "engine/base/random.h"
 
 namespace basalt::loadgen {
@@ -114,38 +115,6 @@ type and transport errors; items returned by Query/Scan and items/s; complete
 scan passes; last, two lines starting "tsv<TAB>": a header and the values.
 Exit status: 0 no request failed, 2 some failed, 1 usage or setup error.
 )";
-
-enum Op { kGet = 0, kPut = 1, kUpdate = 2, kQuery = 3, kScan = 4, kGsiQuery = 5, kNumOps = 6 };
-constexpr std::array<const char*, kNumOps> kOpNames = {"GetItem", "PutItem", "UpdateItem",
-                                                       "Query",   "Scan",    "Query(gsi0)"};
-// The DynamoDB operation each Op sends.
-constexpr std::array<const char*, kNumOps> kOpTargets = {"GetItem", "PutItem", "UpdateItem",
-                                                         "Query",   "Scan",    "Query"};
-constexpr std::array<const char*, kNumOps> kOpTsv = {"get",   "put",  "update",
-                                                     "query", "scan", "gsi_query"};
-
-struct Options {
-  std::string endpoint = "127.0.0.1:8000";
-  bool allow_remote = false;
-  std::string table = "loadgen";
-  uint64_t sort_keys = 1;
-  bool create = false;
-  uint64_t load = 0;
-  uint64_t records = 0;  // 0: derived from --load
-  std::string workload = "a";
-  std::string distribution = "zipfian";
-  uint64_t connections = 4;
-  uint64_t duration = 10;
-  uint64_t max_requests = 10'000'000;
-  uint64_t value_size = 100;
-  uint64_t seed = 1;
-  uint64_t timeout_ms = 5000;
-  uint64_t load_timeout = 600;
-  uint64_t query_items = 10;
-  uint64_t scan_limit = 100;
-  uint64_t segments = 0;  // 0: plain Scan, no Segment/TotalSegments
-  uint64_t gsis = 0;
-};
 
 // Percent of requests that are the workload's read; the rest are its write.
 struct Mix {
@@ -300,154 +269,6 @@ bool ParseArgs(int argc, char** argv, Options* o, bool* help) {
   }
   if (o->records == 0) o->records = o->load > 0 ? o->load : 100'000;
   return true;
-}
-
-double UnitDouble(Random& rng) { return static_cast<double>(rng.Next() >> 11) * 0x1.0p-53; }
-
-// YCSB's ScrambledZipfianGenerator: a zipfian rank over 10^10 items with the
-// zeta constant YCSB precomputes for theta 0.99 (so setup is O(1) for any
-// --records), FNV-1a-hashed and reduced modulo the key space. The hottest key
-// gets 1/zeta = 3.8% of requests. (YCSB takes Math.abs of the signed hash; we
-// use it unsigned, so the hot key numbers differ from YCSB's, not the shape.)
-class ScrambledZipfian {
- public:
-  explicit ScrambledZipfian(uint64_t records) : records_(records) {}
-
-  uint64_t Next(Random& rng) { return Fnv64(NextRank(rng)) % records_; }
-
- private:
-  static constexpr double kItems = 1e10;
-  static constexpr double kTheta = 0.99;
-  static constexpr double kZetaN = 26.46902820178302;  // zeta(10^10, 0.99), from YCSB
-
-  uint64_t NextRank(Random& rng) const {
-    const double u = UnitDouble(rng);
-    const double uz = u * kZetaN;
-    if (uz < 1.0) return 0;
-    if (uz < 1.0 + std::pow(0.5, kTheta)) return 1;
-    return static_cast<uint64_t>(kItems * std::pow(eta_ * u - eta_ + 1, alpha_));
-  }
-  // YCSB's Utils.fnvhash64: FNV-1a over the 8 little-endian bytes.
-  static uint64_t Fnv64(uint64_t v) {
-    uint64_t h = 0xCBF29CE484222325ULL;
-    for (int i = 0; i < 8; i++) {
-      h ^= v & 0xff;
-      h *= 1099511628211ULL;
-      v >>= 8;
-    }
-    return h;
-  }
-
-  const uint64_t records_;
-  const double alpha_ = 1.0 / (1.0 - kTheta);
-  const double eta_ =
-      (1 - std::pow(2.0 / kItems, 1 - kTheta)) / (1 - (1 + std::pow(0.5, kTheta)) / kZetaN);
-};
-
-// Request bodies. Keys, values and the table name are plain ASCII from a safe
-// alphabet, so they go into the JSON without escaping.
-// The key attributes of item number id (see --sort-keys), without braces.
-void KeyJson(uint64_t id, uint64_t sort_keys, std::string* out) {
-  out->clear();
-  auto o = std::back_inserter(*out);
-  if (sort_keys == 1) {
-    fmt::format_to(o, R"("pk":{{"S":"user{:012}"}})", id);
-  } else {
-    fmt::format_to(o, R"("pk":{{"S":"user{:012}"}},"sk":{{"N":"{}"}})", id / sort_keys,
-                   id % sort_keys);
-  }
-}
-
-// The groups of the g<k> attributes: about --query-items items per group.
-uint64_t GsiGroups(const Options& opts) {
-  return std::max<uint64_t>(1, opts.records / opts.query_items);
-}
-
-// Item id's g<k> attributes for k < --gsis, each `,"g<k>":{"S":"grpNNNNNNNNNNNN"}`
-// (one of GsiGroups groups, by a hash of (id, k)); appended to *out.
-void GsiAttributesJson(const Options& opts, uint64_t id, std::string* out) {
-  auto o = std::back_inserter(*out);
-  for (uint64_t k = 0; k < opts.gsis; k++) {
-    // SplitMix64 finaliser of (id, k): groups spread evenly over item numbers.
-    uint64_t h = id * 0x9E3779B97F4A7C15ULL + k * 0xBF58476D1CE4E5B9ULL;
-    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
-    h ^= h >> 31;
-    fmt::format_to(o, R"(,"g{}":{{"S":"grp{:012}"}})", k, h % GsiGroups(opts));
-  }
-}
-
-void RandomValue(Random& rng, size_t size, std::string* out) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  out->resize(size);
-  for (size_t i = 0; i < size; i += 8) {
-    uint64_t r = rng.Next();
-    for (size_t j = i; j < std::min(size, i + 8); j++, r >>= 8) (*out)[j] = kAlphabet[r & 63];
-  }
-}
-
-// GetItem, PutItem or UpdateItem of the item whose key attributes are key
-// (from KeyJson); a put's item also has `extra` (GsiAttributesJson).
-void BuildBody(Op op, const std::string& table, const std::string& key, const std::string& value,
-               const std::string& extra, std::string* body) {
-  body->clear();
-  auto out = std::back_inserter(*body);
-  switch (op) {
-    case kGet:
-      fmt::format_to(out, R"({{"TableName":"{}","Key":{{{}}}}})", table, key);
-      break;
-    case kPut:
-      fmt::format_to(out, R"({{"TableName":"{}","Item":{{{},"v":{{"S":"{}"}}{}}}}})", table, key,
-                     value, extra);
-      break;
-    case kUpdate:
-      fmt::format_to(out,
-                     R"({{"TableName":"{}","Key":{{{}}},)"
-                     R"("UpdateExpression":"SET #v = :v, #c = if_not_exists(#c, :zero) + :one",)"
-                     R"("ExpressionAttributeNames":{{"#v":"v","#c":"c"}},)"
-                     R"("ExpressionAttributeValues":{{":v":{{"S":"{}"}},)"
-                     R"(":zero":{{"N":"0"}},":one":{{"N":"1"}}}}}})",
-                     table, key, value);
-      break;
-    default:
-      break;
-  }
-}
-
-// Query of sort keys [first, first + count) in partition number partition.
-void BuildQuery(const std::string& table, uint64_t partition, uint64_t first, uint64_t count,
-                std::string* body) {
-  body->clear();
-  fmt::format_to(
-      std::back_inserter(*body),
-      R"({{"TableName":"{}","KeyConditionExpression":"pk = :p AND sk BETWEEN :a AND :b",)"
-      R"("ExpressionAttributeValues":{{":p":{{"S":"user{:012}"}},)"
-      R"(":a":{{"N":"{}"}},":b":{{"N":"{}"}}}}}})",
-      table, partition, first, first + count - 1);
-}
-
-// Query of index gsi0: every item of group `group`.
-void BuildGsiQuery(const std::string& table, uint64_t group, std::string* body) {
-  body->clear();
-  fmt::format_to(std::back_inserter(*body),
-                 R"({{"TableName":"{}","IndexName":"gsi0","KeyConditionExpression":"g0 = :g",)"
-                 R"("ExpressionAttributeValues":{{":g":{{"S":"grp{:012}"}}}}}})",
-                 table, group);
-}
-
-// One Scan page; start_key is the previous page's LastEvaluatedKey as JSON,
-// empty for the first page. segments == 0: not a parallel scan.
-void BuildScan(const Options& opts, uint64_t segment, const std::string& start_key,
-               std::string* body) {
-  body->clear();
-  auto out = std::back_inserter(*body);
-  fmt::format_to(out, R"({{"TableName":"{}","Limit":{})", opts.table, opts.scan_limit);
-  if (opts.segments > 0) {
-    fmt::format_to(out, R"(,"Segment":{},"TotalSegments":{})", segment, opts.segments);
-  }
-  if (!start_key.empty()) fmt::format_to(out, R"(,"ExclusiveStartKey":{})", start_key);
-  body->push_back('}');
 }
 
 struct OpStats {
