@@ -187,18 +187,7 @@ void CheckGsiKeySchema(const std::vector<KeyElement>& keys, const std::vector<Ke
 }
 
 void CheckKeySchema(const std::vector<KeyElement>& keys, const std::vector<KeyAttribute>& defs) {
-  std::vector<std::string> defn;
-  for (const auto& d : defs) defn.push_back(d.name);
-  std::vector<std::string> names;
-  for (const auto& k : keys) names.push_back(k.name);
-  for (const auto& n : names) {
-    if (std::find(defn.begin(), defn.end(), n) == defn.end()) {
-      throw ValidationError(fmt::format(
-          "{}Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], "
-          "AttributeDefinitions: [{}]",
-          kInvalid, fmt::join(names, ", "), fmt::join(defn, ", ")));
-    }
-  }
+  CheckDefined(keys, defs);
   if (keys.size() == 2 && keys[0].name == keys[1].name) {
     throw ValidationError(
         "Both the Hash Key and the Range Key element in the KeySchema have the same name");
