@@ -163,6 +163,11 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
   const table::TableRef t = LookupTable(ctx, common.table);
   const table::ItemKey k = LocateKey(*t, key);
   const std::vector<std::string> key_names = KeyNames(t->def());
+  std::vector<std::string> computed;
+  if (e.update) {
+    CheckExpr(expr::CheckIndexKeyPaths(*e.update, IndexOnlyKeyNames(t->def())));
+    computed = expr::ComputedSetTargets(*e.update);
+  }
   std::vector<expr::Path> updated;
   table::UpdateResult r = RunUpdate(ctx, *t, k, [&](const Item* old) {
     if (!Evaluate(e.condition.get(), old)) return Decision::ConditionFailed();
@@ -173,6 +178,7 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
       CheckExpr(expr::ApplyUpdate(*e.update, &base, key_names, &next, &updated));
     }
     ValidateStoredItem(next, true);
+    CheckComputedIndexKeys(t->def(), next, computed);
     Check(table::ValidateIndexKeys(t->def(), next, table::IndexKeyCheck::kUpdate));
     if (old != nullptr && next == *old) return Decision::NoChange();
     return Decision::PutValidated(std::move(next));  // ValidateStoredItem above

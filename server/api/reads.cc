@@ -352,6 +352,7 @@ json::object Query(Context& ctx, const json::object& req) {
   ParseReadSemantics(req, "QueryFilter", /*query=*/true, std::move(legacy_filter), &r);
 
   const table::TableRef t = LookupTable(ctx, r.common.table);
+  if (r.filter) CheckExpr(expr::CheckIndexKeyPaths(*r.filter, IndexOnlyKeyNames(t->def())));
   const TableDef& def = t->def();
   IndexRead ir;
   if (r.index) {
@@ -436,6 +437,7 @@ json::object Scan(Context& ctx, const json::object& req) {
   }
 
   const table::TableRef t = LookupTable(ctx, r.common.table);
+  if (r.filter) CheckExpr(expr::CheckIndexKeyPaths(*r.filter, IndexOnlyKeyNames(t->def())));
   const TableDef& def = t->def();
   IndexRead ir;
   if (r.index) {

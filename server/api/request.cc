@@ -261,6 +261,40 @@ std::vector<std::string> KeyNames(const TableDef& def) {
   return k;
 }
 
+std::vector<std::string> IndexOnlyKeyNames(const TableDef& def) {
+  const std::vector<std::string> table_keys = KeyNames(def);
+  std::vector<std::string> out;
+  for (const table::IndexDef& ix : def.indexes) {
+    for (const auto* keys : {&ix.partition_key, &ix.sort_key}) {
+      for (const table::KeyAttribute& k : *keys) {
+        if (std::find(table_keys.begin(), table_keys.end(), k.name) == table_keys.end() &&
+            std::find(out.begin(), out.end(), k.name) == out.end()) {
+          out.push_back(k.name);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+void CheckComputedIndexKeys(const TableDef& def, const Item& item,
+                            const std::vector<std::string>& computed) {
+  for (const table::IndexDef& ix : def.indexes) {
+    for (const auto* keys : {&ix.partition_key, &ix.sort_key}) {
+      for (const table::KeyAttribute& k : *keys) {
+        const table::Value* v = item.Find(k.name);
+        if (v == nullptr || v->type() == k.type ||
+            std::find(computed.begin(), computed.end(), k.name) == computed.end()) {
+          continue;
+        }
+        throw ValidationError(
+            "The update expression attempted to update the secondary index key to unsupported "
+            "type");
+      }
+    }
+  }
+}
+
 Item RequireKey(const json::object& req, Constraints* c) {
   auto it = req.find("Key");
   if (it == req.end() || it->value().is_null()) {

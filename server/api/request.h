@@ -89,6 +89,15 @@ void ParseProjection(const boost::json::object& req, Expressions* e);
 // ResourceNotFoundException kDataNotFound if absent.
 table::TableRef LookupTable(Context& ctx, const std::string& name);
 std::vector<std::string> KeyNames(const table::TableDef& def);
+// The key attributes of the table's secondary indexes that are not table keys.
+std::vector<std::string> IndexOnlyKeyNames(const table::TableDef& def);
+// After an update: an index key attribute in `computed` (SET from another
+// attribute or an expression, expr::ComputedSetTargets) whose new value has
+// the wrong type gets DynamoDB's "The update expression attempted to update
+// the secondary index key to unsupported type" (a constant of the wrong type
+// gets ValidateIndexKeys' "Type mismatch for Index Key ...").
+void CheckComputedIndexKeys(const table::TableDef& def, const Item& item,
+                            const std::vector<std::string>& computed);
 // A Key parameter validated against the table's key schema and encoded, once
 // (ValidationException with DynamoDB's texts otherwise).
 table::ItemKey LocateKey(const table::TableHandle& t, const Item& key);

@@ -133,6 +133,21 @@ Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
                    const std::vector<std::string>& key_names, Item* out,
                    std::vector<Path>* updated);
 
+// Secondary index key attributes hold scalars, so DynamoDB refuses any
+// document path into one (x.y, x[1]) — written or read — in an update
+// expression or a filter, before it reads the item: "Key attributes must be
+// scalars; list random access '[]' and map lookup '.' are not allowed:
+// IndexKey: <attr>" (InvalidArgument, unprefixed). index_keys: the index key
+// attributes of the table that are not table keys.
+Status CheckIndexKeyPaths(const UpdatePlan& plan, const std::vector<std::string>& index_keys);
+Status CheckIndexKeyPaths(const Condition& c, const std::vector<std::string>& index_keys);
+
+// The top-level attributes `plan` SETs from something other than a constant
+// (another attribute, arithmetic, a function): DynamoDB words a wrongly typed
+// index key value from such a SET differently ("The update expression
+// attempted to update the secondary index key to unsupported type").
+std::vector<std::string> ComputedSetTargets(const UpdatePlan& plan);
+
 // ---- projections ----
 
 // Parses a ProjectionExpression into its paths (in order). Checks reserved
@@ -213,8 +228,8 @@ Status ConditionFromLegacy(const std::vector<LegacyCondition>& entries,
 // BETWEEN on the sort key) with the same key-schema rules as ParseKeyCondition,
 // plus "Conditions can be of length 1 or 2 only" and "Attempted conditional
 // constraint is not an indexable operation".
-Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries,
-                              const KeySchema& schema, KeyCondition* out);
+Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries, const KeySchema& schema,
+                              KeyCondition* out);
 inline Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries,
                                      const table::TableDef& def, KeyCondition* out) {
   return KeyConditionFromLegacy(entries, KeySchema::Of(def), out);
