@@ -154,6 +154,17 @@ Status MakeIndexEntry(const TableDef& def, const IndexDef& ix, const Item& item,
   return Status::OK();
 }
 
+Status CheckIndexKeyType(const TableDef& def, std::string_view name, ValueType actual) {
+  for (const IndexDef& ix : def.indexes) {
+    for (const auto* keys : {&ix.partition_key, &ix.sort_key}) {
+      for (const KeyAttribute& k : *keys) {
+        if (k.name == name && k.type != actual) return TypeMismatch(ix, k, actual);
+      }
+    }
+  }
+  return Status::OK();
+}
+
 Status ValidateIndexKeys(const TableDef& def, const Item& item, IndexKeyCheck check) {
   std::vector<const Value*> values;
   for (const IndexDef& ix : def.indexes) {

@@ -67,6 +67,12 @@ enum class IndexKeyCheck { kPut, kUpdate };
 Status ValidateIndexKeys(const TableDef& def, const Item& item,
                          IndexKeyCheck check = IndexKeyCheck::kPut);
 
+// The type-mismatch error (as above) when a value of type `actual` for
+// attribute `name` is not what an index keyed on it declares (the first such
+// index in definition order, as ValidateIndexKeys names); OK otherwise. For a
+// type known before the item is read (an update's constant).
+Status CheckIndexKeyType(const TableDef& def, std::string_view name, ValueType actual);
+
 // The projection of `item` into `ix` (table keys, index keys, projected
 // non-key attributes) — the entry's value, decoded.
 Item ProjectForIndex(const TableDef& def, const IndexDef& ix, const Item& item);

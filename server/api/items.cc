@@ -163,10 +163,19 @@ json::object UpdateItem(Context& ctx, const json::object& req) {
   const table::TableRef t = LookupTable(ctx, common.table);
   const table::ItemKey k = LocateKey(*t, key);
   const std::vector<std::string> key_names = KeyNames(t->def());
+  // DynamoDB's order, before the item is read: table key updates, index key
+  // types known from the expression, document paths into index keys.
   std::vector<std::string> computed;
   if (e.update) {
+    CheckExpr(expr::CheckNoKeyUpdate(*e.update, key_names));
+    for (const expr::AssignedType& a : expr::AssignedTypes(*e.update)) {
+      if (a.type) {
+        Check(table::CheckIndexKeyType(t->def(), a.name, *a.type));
+      } else {
+        computed.push_back(a.name);
+      }
+    }
     CheckExpr(expr::CheckIndexKeyPaths(*e.update, IndexOnlyKeyNames(t->def())));
-    computed = expr::ComputedSetTargets(*e.update);
   }
   std::vector<expr::Path> updated;
   table::UpdateResult r = RunUpdate(ctx, *t, k, [&](const Item* old) {

@@ -92,7 +92,7 @@ std::vector<std::string> KeyNames(const table::TableDef& def);
 // The key attributes of the table's secondary indexes that are not table keys.
 std::vector<std::string> IndexOnlyKeyNames(const table::TableDef& def);
 // After an update: an index key attribute in `computed` (SET from another
-// attribute or an expression, expr::ComputedSetTargets) whose new value has
+// attribute or if_not_exists: expr::AssignedTypes without a type) whose new value has
 // the wrong type gets DynamoDB's "The update expression attempted to update
 // the secondary index key to unsupported type" (a constant of the wrong type
 // gets ValidateIndexKeys' "Type mismatch for Index Key ...").

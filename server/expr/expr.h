@@ -132,6 +132,8 @@ Status ParseUpdate(std::string_view text, Placeholders* p, std::shared_ptr<const
 Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
                    const std::vector<std::string>& key_names, Item* out,
                    std::vector<Path>* updated);
+// ApplyUpdate's first check alone: no action touches a key attribute.
+Status CheckNoKeyUpdate(const UpdatePlan& plan, const std::vector<std::string>& key_names);
 
 // Secondary index key attributes hold scalars, so DynamoDB refuses any
 // document path into one (x.y, x[1]) — written or read — in an update
@@ -142,11 +144,19 @@ Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
 Status CheckIndexKeyPaths(const UpdatePlan& plan, const std::vector<std::string>& index_keys);
 Status CheckIndexKeyPaths(const Condition& c, const std::vector<std::string>& index_keys);
 
-// The top-level attributes `plan` SETs from something other than a constant
-// (another attribute, arithmetic, a function): DynamoDB words a wrongly typed
-// index key value from such a SET differently ("The update expression
-// attempted to update the secondary index key to unsupported type").
-std::vector<std::string> ComputedSetTargets(const UpdatePlan& plan);
+// What an update writes into each top-level attribute, as far as the
+// expression alone tells: the type of a SET constant, of ADD's or DELETE's
+// operand, N for arithmetic, L for list_append; nullopt when it depends on the
+// item (a copy of another attribute, if_not_exists). DynamoDB checks the known
+// types against index key types before it reads the item ("Type mismatch for
+// Index Key ...") and words a wrong type found only afterwards differently
+// ("The update expression attempted to update the secondary index key to
+// unsupported type").
+struct AssignedType {
+  std::string name;
+  std::optional<table::ValueType> type;
+};
+std::vector<AssignedType> AssignedTypes(const UpdatePlan& plan);
 
 // ---- projections ----
 

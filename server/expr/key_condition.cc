@@ -217,8 +217,8 @@ Status ParseKeyCondition(std::string_view text, Placeholders* p, const KeySchema
   return Resolve(terms, schema, out);
 }
 
-Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries,
-                              const KeySchema& schema, KeyCondition* out) {
+Status KeyConditionFromLegacy(const std::vector<LegacyCondition>& entries, const KeySchema& schema,
+                              KeyCondition* out) {
   std::vector<KeyTerm> terms;
   for (const LegacyCondition& e : entries) {
     const std::string op = e.comparison_operator.value_or("");

@@ -1,6 +1,5 @@
-// Document paths into secondary index key attributes, and SET right-hand
-// sides that are not constants (expr.h: CheckIndexKeyPaths,
-// ComputedSetTargets).
+// Document paths into secondary index key attributes, and the types an
+// update assigns (expr.h: CheckIndexKeyPaths, AssignedTypes).
 #include <algorithm>
 
 #include "server/expr/ast.h"
@@ -53,13 +52,19 @@ Status CheckIndexKeyPaths(const Condition& c, const std::vector<std::string>& in
   return Status::OK();
 }
 
-std::vector<std::string> ComputedSetTargets(const UpdatePlan& plan) {
-  std::vector<std::string> out;
+std::vector<AssignedType> AssignedTypes(const UpdatePlan& plan) {
+  std::vector<AssignedType> out;
   for (const UpdateAction& a : plan.actions) {
-    if (a.kind == UpdateAction::Kind::kSet && a.path.size() == 1 &&
-        a.value.kind != Operand::Kind::kValue) {
-      out.push_back(a.path[0].name);
+    if (a.path.size() != 1 || a.kind == UpdateAction::Kind::kRemove) continue;
+    std::optional<table::ValueType> type;
+    if (a.kind != UpdateAction::Kind::kSet || a.value.kind == Operand::Kind::kValue) {
+      type = a.value.value.type();  // ADD / DELETE take their constant's type
+    } else if (a.value.kind == Operand::Kind::kPlus || a.value.kind == Operand::Kind::kMinus) {
+      type = table::ValueType::kN;
+    } else if (a.value.kind == Operand::Kind::kListAppend) {
+      type = table::ValueType::kL;
     }
+    out.push_back({a.path[0].name, type});
   }
   return out;
 }

@@ -211,9 +211,7 @@ bool RemoveBefore(const Path* x, const Path* y) {
 
 }  // namespace
 
-Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
-                   const std::vector<std::string>& key_names, Item* out,
-                   std::vector<Path>* updated) {
+Status CheckNoKeyUpdate(const UpdatePlan& plan, const std::vector<std::string>& key_names) {
   for (const UpdateAction& a : plan.actions) {
     if (std::find(key_names.begin(), key_names.end(), a.path[0].name) != key_names.end()) {
       return Status::InvalidArgument(
@@ -221,6 +219,14 @@ Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
           ". This attribute is part of the key");
     }
   }
+  return Status::OK();
+}
+
+Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
+                   const std::vector<std::string>& key_names, Item* out,
+                   std::vector<Path>* updated) {
+  Status keys = CheckNoKeyUpdate(plan, key_names);
+  if (!keys.ok()) return keys;
   const Item empty;
   const Item& before = old != nullptr ? *old : empty;
   // Every right-hand side sees the item as it was before the update.

@@ -736,6 +736,25 @@ def test_update_copying_wrong_type_into_index_key_refused(client, make_table):
     assert [i["x"] for i in client.scan(TableName=t, IndexName="gsi_x")["Items"]] == [S("t")]
 
 
+@pytest.mark.parametrize("expr,values", [
+    ("SET y.a = v ADD x :n", {":n": N(1)}),         # ADD's constant: N into S
+    ("SET e = x[1], x = e + :n", {":n": N(1)}),     # arithmetic is always N
+    ("SET x = list_append(l, :l)", {":l": {"L": []}}),
+], ids=["add_constant", "arithmetic", "list_append"])
+def test_update_types_known_from_the_expression_checked_first(client, make_table, expr, values):
+    # Observed behaviour of DynamoDB: a type the expression alone determines
+    # is checked against the index key's before anything else about index
+    # keys (even a document path into one), with the constant's message.
+    t = _idx_table(make_table)
+    item = {**KEY, "x": S("s"), "v": S("v"), "e": N(5), "l": {"L": []}, "m": {"M": {}}}
+    client.put_item(TableName=t, Item=item)
+    assert raises(client.update_item, TableName=t, Key=KEY, UpdateExpression=expr,
+                  ExpressionAttributeValues=values) == (
+        "ValidationException", INVALID + "Type mismatch for Index Key x Expected: S Actual: %s "
+                               "IndexName: gsi_x" % ("L" if "list_append" in expr else "N"))
+    assert get(client, t, KEY) == item
+
+
 EMPTY_PUT = ("One or more parameter values are not valid. A value specified for a secondary index key "
              "is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. "
              "IndexName: %s, IndexKey: %s")
