@@ -81,9 +81,10 @@ Status IndexKeyValues(const IndexDef& ix, const Item& item, IndexKeyCheck check,
       values->push_back(v);
     }
   }
-  // An item that lacks any key attribute has no entry, so nothing about the
-  // others can be wrong with it.
-  if (!*present) return Status::OK();
+  // Every key attribute the item has must hold a valid key value, even when
+  // another is missing and the item has no entry: DynamoDB checks each
+  // attribute against its definition (observed behaviour of DynamoDB,
+  // "Type mismatch for Index Key" per attribute).
   return first;
 }
 

@@ -42,7 +42,8 @@ struct IndexEntry {
 
 // The entry `item` has in `ix` into *out, *present = true; or *present =
 // false (nothing else set) when the item lacks one of the index's key
-// attributes. When all are there, each must be a valid key value: of the type
+// attributes. Each key attribute the item has (whether or not the others are
+// there) must be a valid key value: of the type
 // the index declares, not an empty S/B, within the key size limits (2048
 // bytes for a partition key attribute, 1024 for a sort key attribute) —
 // else InvalidArgument, sub-code kIndexKeyInvalid, with DynamoDB's messages:

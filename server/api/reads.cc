@@ -231,16 +231,26 @@ void ParseReadSemantics(const json::object& req, const char* filter_member, bool
 // Filters, projects and answers one page read from the table layer. For an
 // index read (ix set) the page holds index entries (or, with fetch, the
 // items read from the table, whose units are table_units).
+// fetched: the page holds the LSI entries' whole items, read from the table
+// (index_reads.h); unless the request asked for all attributes or named its
+// own, the answer is cut back to the index's projection.
 json::object Respond(const ReadRequest& r, const TableDef& def, const table::IndexDef* ix,
-                     table::Page& page, double table_units = 0) {
+                     table::Page& page, double table_units = 0, bool fetched = false) {
   const bool count_only = r.select == "COUNT";
+  const bool to_index = fetched && !r.e.projection && r.select != "ALL_ATTRIBUTES";
   json::array items;
   size_t count = 0;
   for (const Item& item : page.items) {
     if (!Evaluate(r.filter.get(), &item)) continue;
     ++count;
     if (count_only) continue;
-    items.push_back(ItemToJson(r.e.projection ? expr::Project(item, *r.e.projection) : item));
+    if (r.e.projection) {
+      items.push_back(ItemToJson(expr::Project(item, *r.e.projection)));
+    } else if (to_index) {
+      items.push_back(ItemToJson(table::ProjectForIndex(def, *ix, item)));
+    } else {
+      items.push_back(ItemToJson(item));
+    }
   }
   json::object resp;
   if (!count_only) resp["Items"] = std::move(items);
@@ -392,7 +402,7 @@ json::object Query(Context& ctx, const json::object& req) {
                                   PageLimit(r), nullptr, &page));
   double table_units = 0;
   if (ir.fetch) FetchFromTable(ctx, *t, r.consistent, &page.items, &table_units);
-  return Respond(r, def, ir.index, page, table_units);
+  return Respond(r, def, ir.index, page, table_units, ir.fetch);
 }
 
 json::object Scan(Context& ctx, const json::object& req) {
@@ -485,7 +495,7 @@ json::object Scan(Context& ctx, const json::object& req) {
                                  kPageBytes, PageLimit(r), nullptr, &page));
   double table_units = 0;
   if (ir.fetch) FetchFromTable(ctx, *t, r.consistent, &page.items, &table_units);
-  return Respond(r, def, ir.index, page, table_units);
+  return Respond(r, def, ir.index, page, table_units, ir.fetch);
 }
 
 }  // namespace

@@ -248,9 +248,14 @@ TEST_CASE("indexes: a write whose index key cannot be indexed is refused, nothin
         "string value. IndexName: by_hr, IndexKey: r");
   s = f.ts->PutItem("t", Row("a", 1, {{"g", S(std::string(2049, 'g'))}}));
   CHECK(s.Is(Status::SubCode::kIndexKeyInvalid));
-  // An item lacking the key attribute is fine (sparse), and one missing only
-  // some of a multi-attribute key too.
-  Ok(f.ts->PutItem("t", Row("a", 1, {{"h1", S("u")}, {"h2", S("not a number")}})));
+  // An item lacking a key attribute is fine (sparse), also one missing only
+  // some of a multi-attribute key; but each key attribute it has must be a
+  // valid key value even then.
+  s = f.ts->PutItem("t", Row("a", 1, {{"h1", S("u")}, {"h2", S("not a number")}}));
+  CHECK(s.message() ==
+        "One or more parameter values were invalid: Type mismatch for Index Key h2 Expected: N "
+        "Actual: S IndexName: by_hr");
+  Ok(f.ts->PutItem("t", Row("a", 1, {{"h1", S("u")}, {"h2", Num(3)}})));
   std::optional<Item> got;
   Ok(f.ts->GetItem("t", MakeItem({{"pk", S("a")}, {"sk", Num(1)}}), nullptr, &got));
   CHECK(got.has_value());

@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,6 +23,9 @@ struct ApiFixture {
   std::unique_ptr<server::api::Service> service;
   // Applied by Open (change, then Close and Open).
   uint64_t item_collection_limit_bytes = table::kItemCollectionLimitBytes;
+  // Applied by Open after the defaults above, for options only one test
+  // needs (e.g. a fake TTL clock); unset = the defaults.
+  std::function<void(table::TableStoreOptions*)> configure;
 
   explicit ApiFixture(uint32_t initial_partitions = 1) { Open(initial_partitions); }
   // Opens (or reopens, after Close) the store in dir and a Service on it.
@@ -34,6 +38,7 @@ struct ApiFixture {
     o.index_build_interval_ms = 0;  // backfills only when a test asks (BuildIndexes)
     o.item_collection_limit_bytes = item_collection_limit_bytes;
     server::api::ConfigureTableStore(&o);
+    if (configure) configure(&o);
     Status s = table::TableStore::Open(o, &store);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     service = std::make_unique<server::api::Service>(store.get(), server::api::ServiceOptions{});
