@@ -14,7 +14,9 @@ basalt_loadgen (pk + a --value-size random string "v"), then --reps times:
   busy:  the same while basalt_loadgen runs --workload put (--connections,
          uniform keys over the loaded items, each put replacing an item and so
          also maintaining the new index) for about twice the quiet time: the
-         backfill rate with concurrent writes, and the puts' req/s during it.
+         backfill rate with concurrent writes, and the puts' req/s over that
+         run (which outlasts the backfill), beside the same puts run alone
+         for 3 s before the first rep.
 
 Each added GSI is deleted before the next one. Prints one line per run and
 the medians. Loopback only; every wait is bounded (--timeout).
@@ -129,6 +131,11 @@ def main():
               "(%d connections for busy runs)"
               % (args.records, args.value_size, args.projection, args.durability, args.rate,
                  args.server_cpu, args.client_cpu, args.connections))
+        alone = subprocess.run(loadgen_cmd(args, port, ["--workload", "put", "--duration", "3"]),
+                               capture_output=True, text=True, timeout=args.timeout)
+        rows = [l.split("\t") for l in alone.stdout.splitlines() if l.startswith("tsv\t")]
+        alone_rps = float(dict(zip(rows[0], rows[1]))["req_per_s"]) if len(rows) >= 2 else 0.0
+        print("# the same puts without a backfill (3 s): %.0f req/s" % alone_rps)
         print("rep\tmode\tseconds\titems_per_s\tsrv_cpu_us_per_item\tput_req_per_s")
         quiet, busy = [], []
         for rep in range(args.reps):
