@@ -41,36 +41,6 @@ std::optional<std::string> FirstMissing(const std::optional<std::set<std::string
   return std::nullopt;
 }
 
-// DynamoDB's order of two key values of one type: numbers by value, strings
-// and binaries by unsigned bytes.
-int CompareKeys(const table::Value& a, const table::Value& b) {
-  if (a.type() == table::ValueType::kN) return a.n().Compare(b.n());
-  return a.bytes().compare(b.bytes());
-}
-
-bool Satisfies(const table::Value& v, const table::SortKeyCondition& c) {
-  const int c1 = c.op == table::SortKeyOp::kAll ? 0 : CompareKeys(v, c.a);
-  switch (c.op) {
-    case table::SortKeyOp::kEq:
-      return c1 == 0;
-    case table::SortKeyOp::kLt:
-      return c1 < 0;
-    case table::SortKeyOp::kLe:
-      return c1 <= 0;
-    case table::SortKeyOp::kGt:
-      return c1 > 0;
-    case table::SortKeyOp::kGe:
-      return c1 >= 0;
-    case table::SortKeyOp::kBetween:
-      return c1 >= 0 && CompareKeys(v, *c.b) <= 0;
-    case table::SortKeyOp::kBeginsWith:
-      return v.bytes().starts_with(c.a.bytes());
-    case table::SortKeyOp::kAll:
-      return true;
-  }
-  return true;
-}
-
 }  // namespace
 
 IndexRead ResolveIndexRead(const TableDef& def, const std::string& name, const std::string& select,
@@ -169,7 +139,7 @@ std::string LocateIndexQueryStartKey(const TableDef& def, const IndexDef& ix,
     return encoded;
   }
   if (kc.sk.op != table::SortKeyOp::kAll) {
-    in_range = in_range && Satisfies(*key.Find(ix.sort_key[kc.sk_equal.size()].name), kc.sk);
+    in_range = in_range && SortKeySatisfies(*key.Find(ix.sort_key[kc.sk_equal.size()].name), kc.sk);
   }
   if (!in_range) {
     throw ValidationError("The provided starting key does not match the range key predicate");

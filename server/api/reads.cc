@@ -275,13 +275,6 @@ json::object Respond(const ReadRequest& r, const TableDef& def, const table::Ind
   return resp;
 }
 
-// DynamoDB's order of two key values of one type: numbers by value, strings
-// and binaries by unsigned bytes (std::string compares as unsigned char).
-int CompareKeys(const Value& a, const Value& b) {
-  if (a.type() == table::ValueType::kN) return a.n().Compare(b.n());
-  return a.bytes().compare(b.bytes());
-}
-
 // The ExclusiveStartKey of a Query, located once: exactly the table's key
 // attributes, the partition key of the query, a sort key inside the condition.
 table::ItemKey LocateQueryStartKey(const table::TableHandle& t, const expr::KeyCondition& kc,
@@ -306,36 +299,7 @@ table::ItemKey LocateQueryStartKey(const table::TableHandle& t, const expr::KeyC
     }
     return located;
   }
-  const Value& sk = *key.Find(def.sort_key->name);
-  const int c1 = CompareKeys(sk, kc.sk.a);
-  bool in_range = false;
-  switch (kc.sk.op) {
-    case table::SortKeyOp::kEq:
-      in_range = c1 == 0;
-      break;
-    case table::SortKeyOp::kLt:
-      in_range = c1 < 0;
-      break;
-    case table::SortKeyOp::kLe:
-      in_range = c1 <= 0;
-      break;
-    case table::SortKeyOp::kGt:
-      in_range = c1 > 0;
-      break;
-    case table::SortKeyOp::kGe:
-      in_range = c1 >= 0;
-      break;
-    case table::SortKeyOp::kBetween:
-      in_range = c1 >= 0 && CompareKeys(sk, *kc.sk.b) <= 0;
-      break;
-    case table::SortKeyOp::kBeginsWith: {
-      in_range = sk.bytes().starts_with(kc.sk.a.bytes());
-      break;
-    }
-    case table::SortKeyOp::kAll:
-      in_range = true;
-      break;
-  }
+  const bool in_range = SortKeySatisfies(*key.Find(def.sort_key->name), kc.sk);
   if (!in_range) {
     throw ValidationError("The provided starting key does not match the range key predicate");
   }

@@ -295,6 +295,36 @@ void CheckComputedIndexKeys(const TableDef& def, const Item& item,
   }
 }
 
+// DynamoDB's order of two key values of one type: numbers by value, strings
+// and binaries by unsigned bytes.
+int CompareKeys(const table::Value& a, const table::Value& b) {
+  if (a.type() == table::ValueType::kN) return a.n().Compare(b.n());
+  return a.bytes().compare(b.bytes());
+}
+
+bool SortKeySatisfies(const table::Value& v, const table::SortKeyCondition& c) {
+  const int c1 = c.op == table::SortKeyOp::kAll ? 0 : CompareKeys(v, c.a);
+  switch (c.op) {
+    case table::SortKeyOp::kEq:
+      return c1 == 0;
+    case table::SortKeyOp::kLt:
+      return c1 < 0;
+    case table::SortKeyOp::kLe:
+      return c1 <= 0;
+    case table::SortKeyOp::kGt:
+      return c1 > 0;
+    case table::SortKeyOp::kGe:
+      return c1 >= 0;
+    case table::SortKeyOp::kBetween:
+      return c1 >= 0 && CompareKeys(v, *c.b) <= 0;
+    case table::SortKeyOp::kBeginsWith:
+      return v.bytes().starts_with(c.a.bytes());
+    case table::SortKeyOp::kAll:
+      return true;
+  }
+  return true;
+}
+
 Item RequireKey(const json::object& req, Constraints* c) {
   auto it = req.find("Key");
   if (it == req.end() || it->value().is_null()) {

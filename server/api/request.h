@@ -89,6 +89,12 @@ void ParseProjection(const boost::json::object& req, Expressions* e);
 // ResourceNotFoundException kDataNotFound if absent.
 table::TableRef LookupTable(Context& ctx, const std::string& name);
 std::vector<std::string> KeyNames(const table::TableDef& def);
+// DynamoDB's order of two key values of one type (numbers by value, strings
+// and binaries by unsigned bytes), and whether a sort key value meets a key
+// condition (an ExclusiveStartKey must lie inside the Query's range).
+int CompareKeys(const table::Value& a, const table::Value& b);
+bool SortKeySatisfies(const table::Value& v, const table::SortKeyCondition& c);
+
 // The key attributes of the table's secondary indexes that are not table keys.
 std::vector<std::string> IndexOnlyKeyNames(const table::TableDef& def);
 // After an update: an index key attribute in `computed` (SET from another

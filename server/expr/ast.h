@@ -76,8 +76,9 @@ const char* TypeName(table::ValueType t);  // "S", "N", ... "NULL"
 // DynamoDB's "[a, b, [2]]" form used in overlap/conflict messages.
 std::string PathListString(const Path& path);
 // Checks pairwise overlap/conflict of paths as DynamoDB does; returns the
-// unprefixed message or "" when the paths are independent.
-std::string CheckPathOverlaps(const std::vector<Path>& paths);
+// unprefixed message or "" when the paths are independent; *overlap: the
+// message is an overlap (else a conflict).
+std::string CheckPathOverlaps(const std::vector<Path>& paths, bool* overlap);
 // Value ordering for S, N and B of the same type: <0, 0, >0.
 int CompareScalar(const Value& a, const Value& b);
 bool IsScalarKeyType(const Value& v);

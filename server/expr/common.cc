@@ -68,7 +68,8 @@ std::string PathListString(const Path& path) {
   return s;
 }
 
-std::string CheckPathOverlaps(const std::vector<Path>& paths) {
+std::string CheckPathOverlaps(const std::vector<Path>& paths, bool* overlap) {
+  *overlap = false;
   std::string conflict;
   for (size_t j = 1; j < paths.size(); ++j) {
     for (size_t i = 0; i < j; ++i) {
@@ -93,6 +94,7 @@ std::string CheckPathOverlaps(const std::vector<Path>& paths) {
       if (conflicting) {
         if (conflict.empty()) conflict = "Two document paths conflict with each other; " + pair;
       } else if (!independent) {
+        *overlap = true;
         return "Two document paths overlap with each other; " + pair;
       }
     }

@@ -397,9 +397,10 @@ class Parser {
   }
 
   void NoteOverlaps(const std::vector<Path>& paths) {
-    std::string msg = CheckPathOverlaps(paths);
+    bool overlap = false;
+    std::string msg = CheckPathOverlaps(paths, &overlap);
     if (msg.empty()) return;
-    Note(msg.find("overlap") != std::string::npos ? kOverlap : kConflict, std::move(msg));
+    Note(overlap ? kOverlap : kConflict, std::move(msg));
   }
 
   // ---- operands ----
