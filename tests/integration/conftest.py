@@ -41,6 +41,19 @@ STOP_TIMEOUT_S = 30
 LISTEN_RE = re.compile(rb"^basalt-server listening on http://127\.0\.0\.1:(\d+)\r?\n$")
 
 
+# AttributeValues, for tests that write requests by hand.
+def S(v):
+    return {"S": v}
+
+
+def N(v):
+    return {"N": str(v)}
+
+
+def B(v):
+    return {"B": v}
+
+
 def server_binary():
     path = os.environ.get("BASALT_SERVER") or str(REPO / "build" / "debug" / "basalt-server")
     return path

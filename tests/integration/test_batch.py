@@ -16,15 +16,7 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
+from conftest import S, N, error_of
 
 
 def freeze(av):

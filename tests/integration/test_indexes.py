@@ -33,24 +33,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import (ACCESS_KEY, CLIENT_CONFIG, REGION, SECRET_KEY, ServerProcess,
+from conftest import (S, N, B, ACCESS_KEY, CLIENT_CONFIG, REGION, SECRET_KEY, ServerProcess,
                       delete_table_quietly, error_of, make_client, server_binary, table_arn,
                       unique_name, wait_active)
 
 WAIT_S = 60
 INVALID = "One or more parameter values were invalid: "
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
-
-
-def B(v):
-    return {"B": v}
 
 
 def raises(fn, **kw):

@@ -10,17 +10,9 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of, unique_name
+from conftest import S, N, error_of, unique_name
 
 MAX_ITEM = 400 * 1024
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
 
 
 def get(client, table, key, **kw):

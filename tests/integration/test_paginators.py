@@ -10,17 +10,9 @@ from decimal import Decimal
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
 
-from conftest import unique_name, wait_active, delete_table_quietly
+from conftest import S, N, unique_name, wait_active, delete_table_quietly
 
 MAX_PAGES = 2000
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
 
 
 @pytest.fixture(scope="module")

@@ -14,21 +14,9 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of, unique_name, wait_active, delete_table_quietly
+from conftest import S, N, B, error_of, unique_name, wait_active, delete_table_quietly
 
 MAX_PAGES = 2000
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
-
-
-def B(v):
-    return {"B": v}
 
 
 def pyval(av):

@@ -32,21 +32,13 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import unique_name, wait_active, delete_table_quietly
+from conftest import S, N, unique_name, wait_active, delete_table_quietly
 
 MAX_PAGES = 400          # per query/scan; the largest partition has < 80 items
 PARTITIONS = ["p%d" % i for i in range(6)]
 STR_ALPHABET = "aAbB09_~z\u00e9\u4e2d"
 SMALL_ALPHABET = "abc"
 TAGS = ["red", "green", "blue"]
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
 
 
 # --------------------------------------------------------------------------

@@ -14,17 +14,9 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of, unique_name, wait_active, delete_table_quietly
+from conftest import S, N, error_of, unique_name, wait_active, delete_table_quietly
 
 MAX_PAGES = 5000
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
 
 
 def freeze(av):
