@@ -11,9 +11,9 @@
 //                                         that every secondary index equals the function
 //                                         of its table; exit 0 equal, 1 differences
 //
-// Every command but `stats` and `verify-indexes` only reads: it never writes, truncates or removes a
-// file and never takes the directory lock. Formats: docs/format/wal.md,
-// docs/format/manifest.md, docs/format/sstable.md.
+// Every command but `stats` and `verify-indexes` only reads: it never writes, truncates or removes
+// a file and never takes the directory lock. Formats: docs/format/wal.md, docs/format/manifest.md,
+// docs/format/sstable.md.
 //
 // Exit status: 0 success (verify: intact), 1 corruption or I/O error (verify:
 // something is damaged or missing), 2 usage error. No exception escapes main.

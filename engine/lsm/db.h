@@ -147,8 +147,8 @@ class DB {
   // the range — counted when few (MemTable::kExactRangeEntries), else
   // estimated from the skiplist in O(log n). No I/O. For item collection
   // sizes (docs/indexes.md).
-  virtual Status GetApproximateRangeSize(TreeId tree, std::string_view start,
-                                         std::string_view end, uint64_t* bytes) = 0;
+  virtual Status GetApproximateRangeSize(TreeId tree, std::string_view start, std::string_view end,
+                                         uint64_t* bytes) = 0;
   // Human-readable description of levels, files and counters.
   virtual std::string DebugString() = 0;
 };

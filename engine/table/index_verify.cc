@@ -90,8 +90,7 @@ Status TableStore::VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot*
         if (!s.ok()) return s;
         if (!(got == e.projected)) {
           r.stale++;
-          example(&r, "stale entry " + DebugString(got) + ", expected " +
-                          DebugString(e.projected));
+          example(&r, "stale entry " + DebugString(got) + ", expected " + DebugString(e.projected));
         }
       }
     }
@@ -143,8 +142,7 @@ Status TableStore::VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot*
   return Status::OK();
 }
 
-Status TableStore::ItemCollectionSize(const TableHandle& table, const Value& pk,
-                                      uint64_t* bytes) {
+Status TableStore::ItemCollectionSize(const TableHandle& table, const Value& pk, uint64_t* bytes) {
   const std::shared_ptr<const PartitionSet> parts = table.runtime().Partitions();
   return ItemCollectionBytes(db_.get(), table.def(), *parts, pk, bytes);
 }

@@ -6,8 +6,8 @@
 
 #include "engine/base/checksum.h"
 #include "engine/table/index_key.h"
-#include "engine/table/item_collection.h"
 #include "engine/table/item_codec.h"
+#include "engine/table/item_collection.h"
 #include "engine/table/query_scan.h"
 #include "engine/table/stream_store.h"
 #include "engine/table/table_handle.h"
@@ -296,9 +296,9 @@ Status WritePath::Apply(std::span<WriteSlot> slots) {
       Status st = StageIndexEntries(s, &batch, &used, &used_by, &deltas, &local_bytes);
       if (!st.ok()) return st;
       if (s.decision.kind == Decision::Kind::kPut && HasLocalIndex(rt.DefLocked())) {
-        const int64_t growth =
-            static_cast<int64_t>(ItemSize(*s.new_item)) -
-            (s.old_item ? static_cast<int64_t>(ItemSize(*s.old_item)) : 0) + local_bytes;
+        const int64_t growth = static_cast<int64_t>(ItemSize(*s.new_item)) -
+                               (s.old_item ? static_cast<int64_t>(ItemSize(*s.old_item)) : 0) +
+                               local_bytes;
         if (growth > 0) {
           st = CheckItemCollection(s, growth);
           if (!st.ok()) return st;

@@ -647,8 +647,8 @@ void ApproximateRangeSize(DbTestBase& f) {
   CHECK(b > whole / 4);
   CHECK(range(30000, -1) <= 8 * 1024);  // past the last key: at most a block
 }
-BASALT_DB_TEST_CASE("db: approximate range size from the memtable and the files",
-                    ConfigSet::kFew, ApproximateRangeSize);
+BASALT_DB_TEST_CASE("db: approximate range size from the memtable and the files", ConfigSet::kFew,
+                    ApproximateRangeSize);
 
 void FlushFreesWal(DbTestBase& f) {
   f.options.write_buffer_size = 8 << 20;

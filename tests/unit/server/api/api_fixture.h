@@ -34,7 +34,7 @@ struct ApiFixture {
     o.dir = dir.path();
     o.lsm.durability = lsm::Durability::kNone;
     o.initial_partitions = initial_partitions;
-    o.split_threshold_bytes = 0;   // splits only when a test asks
+    o.split_threshold_bytes = 0;    // splits only when a test asks
     o.index_build_interval_ms = 0;  // backfills only when a test asks (BuildIndexes)
     o.item_collection_limit_bytes = item_collection_limit_bytes;
     server::api::ConfigureTableStore(&o);

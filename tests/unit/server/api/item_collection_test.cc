@@ -45,7 +45,8 @@ TEST_CASE("item collections: metrics on writes to tables with local secondary in
   CHECK(!f.Ok("PutItem", Put("lsi", "a", 3, 10, R"(,"ReturnItemCollectionMetrics":"NONE")"))
              .contains("ItemCollectionMetrics"));
   r = f.Ok("UpdateItem", R"({"TableName":"lsi","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},
-      "UpdateExpression":"SET q = :q","ExpressionAttributeValues":{":q":{"N":"1"}})" + size + "}");
+      "UpdateExpression":"SET q = :q","ExpressionAttributeValues":{":q":{"N":"1"}})" +
+                             size + "}");
   CHECK(json::serialize(r.at("ItemCollectionMetrics")) == expected);
   r = f.Ok("DeleteItem",
            R"({"TableName":"lsi","Key":{"pk":{"S":"a"},"sk":{"N":"2"}})" + size + "}");
@@ -95,8 +96,10 @@ TEST_CASE("item collections: a write past the limit is refused, nothing written"
   CHECK(err.first == "ItemCollectionSizeLimitExceededException");
   CHECK(err.second == "Collection size exceeded.");
   auto count = [&](const std::string& pk) {
-    return f.Ok("Query", R"({"TableName":"lsi","KeyConditionExpression":"pk = :p",
-        "ExpressionAttributeValues":{":p":{"S":")" + pk + R"("}}})")
+    return f
+        .Ok("Query", R"({"TableName":"lsi","KeyConditionExpression":"pk = :p",
+        "ExpressionAttributeValues":{":p":{"S":")" +
+                         pk + R"("}}})")
         .at("Count")
         .to_number<int>();
   };
@@ -110,7 +113,7 @@ TEST_CASE("item collections: a write past the limit is refused, nothing written"
   CHECK(f.Err("BatchWriteItem", R"({"RequestItems":{"lsi":[
       {"PutRequest":{"Item":{"pk":{"S":"c"},"sk":{"N":"1"}}}},
       {"PutRequest":{"Item":{"pk":{"S":"a"},"sk":{"N":"900"},"pad":{"S":")" +
-                                 std::string(20000, 'q') + R"("}}}}]}})")
+                                    std::string(20000, 'q') + R"("}}}}]}})")
             .first == "ItemCollectionSizeLimitExceededException");
   CHECK(count("c") == 0);
 }

@@ -308,12 +308,14 @@ TEST_CASE("Query and Scan: IndexName reads the index, an unknown index is refuse
   f.Ok("PutItem", R"({"TableName":"withgsi","Item":{"pk":{"S":"a"},"g":{"S":"x"}}})");
   f.Ok("PutItem", R"({"TableName":"withgsi","Item":{"pk":{"S":"b"},"g":{"S":"x"}}})");
   f.Ok("PutItem", R"({"TableName":"withgsi","Item":{"pk":{"S":"c"}}})");
-  json::object q = f.Ok("Query", R"({"TableName":"withgsi","IndexName":"byG","KeyConditionExpression":"g = :g",
+  json::object q =
+      f.Ok("Query", R"({"TableName":"withgsi","IndexName":"byG","KeyConditionExpression":"g = :g",
       "ExpressionAttributeValues":{":g":{"S":"x"}}})");
   CHECK(q.at("Count").to_number<int64_t>() == 2);
   // Sparse: the item without g is not in the index.
-  CHECK(f.Ok("Scan", R"({"TableName":"withgsi","IndexName":"byG"})").at("Count").to_number<int64_t>() ==
-        2);
+  CHECK(f.Ok("Scan", R"({"TableName":"withgsi","IndexName":"byG"})")
+            .at("Count")
+            .to_number<int64_t>() == 2);
   CHECK(f.Err("Scan", R"({"TableName":"withgsi","IndexName":"other"})").second ==
         "The table does not have the specified index: other");
   CHECK(f.Err("Query", R"({"TableName":"withgsi","IndexName":"byG","ConsistentRead":true,
