@@ -1,4 +1,6 @@
-// Little-endian fixed-width and varint encodings used by every on-disk format.
+// Little-endian fixed-width and varint encodings used by every on-disk format,
+// and big-endian fixed-width ones for keys (where byte order must be numeric
+// order).
 // Decoders never read past the input: Get* functions consume from a
 // string_view and return false on truncated or malformed input.
 #pragma once
@@ -36,6 +38,25 @@ inline void PutFixed64(std::string* dst, uint64_t v) {
   char b[8];
   EncodeFixed64(b, v);
   dst->append(b, 8);
+}
+
+// Big-endian: bytewise order of the encodings is numeric order.
+inline void PutBigEndian32(std::string* dst, uint32_t v) {
+  for (int i = 3; i >= 0; i--) dst->push_back(static_cast<char>(v >> (8 * i)));
+}
+inline void PutBigEndian64(std::string* dst, uint64_t v) {
+  for (int i = 7; i >= 0; i--) dst->push_back(static_cast<char>(v >> (8 * i)));
+}
+inline std::string BigEndian64(uint64_t v) {
+  std::string s;
+  PutBigEndian64(&s, v);
+  return s;
+}
+// REQUIRES: s.size() >= 8 (the first 8 bytes are decoded).
+inline uint64_t DecodeBigEndian64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; i++) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
 }
 
 // Writes v as a varint to dst (at most 10 bytes); returns the end.

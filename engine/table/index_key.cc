@@ -3,15 +3,12 @@
 #include <utility>
 
 #include "engine/base/checksum.h"
+#include "engine/base/coding.h"
 #include "engine/table/item_key.h"
 
 namespace basalt::table {
 
 namespace {
-
-void AppendBigEndian64(uint64_t v, std::string* dst) {
-  for (int i = 7; i >= 0; i--) dst->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
 
 // DynamoDB's messages for an index key attribute that cannot be indexed.
 Status TypeMismatch(const IndexDef& ix, const KeyAttribute& k, ValueType actual) {
@@ -109,7 +106,7 @@ Status EncodeEntryPrefix(const std::vector<const Value*>& values, size_t pk_coun
   }
   *hash = Hash64(pk_parts, kPartitionHashSeed);
   key->clear();
-  AppendBigEndian64(*hash, key);
+  PutBigEndian64(key, *hash);
   key->append(pk_parts);
   for (size_t i = pk_count; i < values.size(); i++) {
     Status s = EncodeKeyPart(*values[i], key);

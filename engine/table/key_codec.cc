@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/base/checksum.h"
+#include "engine/base/coding.h"
 
 namespace basalt::table {
 
@@ -32,12 +33,6 @@ void AppendEscaped(std::string_view s, std::string* dst) {
 
 Status NotKeyType(const Value& v) {
   return Status::InvalidArgument("key values must be S, N or B, not", ValueTypeName(v.type()));
-}
-
-void PutBigEndian64(std::string* dst, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; i++) b[i] = static_cast<char>(v >> (56 - 8 * i));
-  dst->append(b, 8);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/base/coding.h"
 #include "engine/table/stream.h"
 #include "engine/table/table_handle.h"
 
@@ -15,21 +16,6 @@ namespace {
 using u128 = unsigned __int128;
 
 u128 End(uint64_t hi) { return hi == 0 ? (u128{1} << 64) : u128{hi}; }
-
-std::string BigEndian64(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 7; i >= 0; i--) {
-    s[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return s;
-}
-
-uint64_t DecodeBigEndian64(std::string_view s) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; i++) v = (v << 8) | static_cast<uint8_t>(s[i]);
-  return v;
-}
 
 bool ParseDecimal(std::string_view digits, uint64_t max, uint64_t* out) {
   if (digits.empty() || digits.size() > 20) return false;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "engine/base/coding.h"
 #include "engine/base/function_ref.h"
 #include "engine/table/index_key.h"
 #include "engine/table/item_codec.h"
@@ -18,15 +19,6 @@ Status IndexGone() {
 constexpr std::string_view kConditionTypeMismatch =
     "One or more parameter values were invalid: Condition parameter type does not match schema "
     "type";
-
-std::string BigEndian64(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 7; i >= 0; i--) {
-    s[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return s;
-}
 
 Status ReadFromTree(lsm::DB* db, const lsm::ReadOptions& ro, lsm::TreeId tree,
                     const std::string& ikey, std::optional<Item>* out, std::string* raw) {

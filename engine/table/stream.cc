@@ -13,13 +13,6 @@ namespace basalt::table {
 
 namespace {
 
-void PutBE32(std::string* dst, uint32_t v) {
-  for (int i = 3; i >= 0; i--) dst->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutBE64(std::string* dst, uint64_t v) {
-  for (int i = 7; i >= 0; i--) dst->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
 bool GetU8(std::string_view* in, uint8_t* v) {
   if (in->empty()) return false;
   *v = static_cast<uint8_t>((*in)[0]);
@@ -77,20 +70,20 @@ bool ParseStreamViewType(std::string_view name, StreamViewType* out) {
 
 std::string StreamMetaKey(uint32_t index) {
   std::string k("m");
-  PutBE32(&k, index);
+  PutBigEndian32(&k, index);
   return k;
 }
 
 std::string ShardMetaKey(uint64_t shard_no) {
   std::string k("h");
-  PutBE64(&k, shard_no);
+  PutBigEndian64(&k, shard_no);
   return k;
 }
 
 std::string StreamRecordKey(uint64_t shard_no, uint64_t seq) {
   std::string k("r");
-  PutBE64(&k, shard_no);
-  PutBE64(&k, seq);
+  PutBigEndian64(&k, shard_no);
+  PutBigEndian64(&k, seq);
   return k;
 }
 

@@ -18,12 +18,6 @@ uint64_t ShardNo(uint32_t stream_index, uint32_t partition_id) {
   return (static_cast<uint64_t>(stream_index) << 32) | partition_id;
 }
 
-uint64_t DecodeBigEndian64(std::string_view s) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; i++) v = (v << 8) | static_cast<uint8_t>(s[i]);
-  return v;
-}
-
 // The 9-byte prefix 'r' | BE64(shard_no) of every record key of a shard.
 std::string RecordPrefix(uint64_t shard_no) { return StreamRecordKey(shard_no, 0).substr(0, 9); }
 

@@ -69,3 +69,17 @@ TEST_CASE("coding: length-prefixed strings") {
   std::string_view bin(bad);
   CHECK_FALSE(GetLengthPrefixed(&bin, &s));
 }
+
+TEST_CASE("coding: big-endian keys sort in numeric order") {
+  std::string a = BigEndian64(0x0102030405060708ULL);
+  CHECK(a == std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  CHECK(DecodeBigEndian64(a) == 0x0102030405060708ULL);
+  std::string b;
+  PutBigEndian32(&b, 0xA0B0C0D0u);
+  CHECK(b == "\xA0\xB0\xC0\xD0");
+  const uint64_t values[] = {0, 1, 255, 256, 1ULL << 32, ~0ULL - 1, ~0ULL};
+  for (size_t i = 1; i < std::size(values); i++) {
+    CHECK(BigEndian64(values[i - 1]) < BigEndian64(values[i]));
+    CHECK(DecodeBigEndian64(BigEndian64(values[i])) == values[i]);
+  }
+}
