@@ -42,4 +42,16 @@ bool BackgroundLoop::WaitUntil(std::chrono::steady_clock::time_point deadline) {
   return !cv_.wait_until(l, deadline, [&] { return stop_.load(std::memory_order_acquire); });
 }
 
+bool BackgroundLoop::Pace(uint32_t per_second, size_t units) {
+  if (per_second == 0) return !stopping();
+  const auto now = std::chrono::steady_clock::now();
+  if (next_slot_ < now) {
+    next_slot_ = now;
+  } else if (!WaitUntil(next_slot_)) {
+    return false;
+  }
+  next_slot_ += std::chrono::nanoseconds(1'000'000'000 / per_second) * static_cast<int64_t>(units);
+  return !stopping();
+}
+
 }  // namespace basalt::table

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -40,13 +41,20 @@ class BackgroundLoop {
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
   // Sleeps until `deadline` or until Stop; returns false if stopping.
   bool WaitUntil(std::chrono::steady_clock::time_point deadline);
+  // Paces the loop's work at `per_second` units (0 = unlimited): waits for
+  // the next free slot, then books `units` evenly spaced slots. Idle time
+  // earns no burst (the schedule restarts at "now"), so foreground work never
+  // sees more than the rate. Returns false if stopping. Callers serialise
+  // their calls (the owner's passes are serialised).
+  bool Pace(uint32_t per_second, size_t units = 1);
 
  private:
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<bool> stop_{false};
-  bool wake_ = false;  // guarded by mu_
+  bool wake_ = false;                                  // guarded by mu_
+  std::chrono::steady_clock::time_point next_slot_{};  // Pace's schedule
 };
 
 }  // namespace basalt::table

@@ -41,19 +41,6 @@ IndexBuildStats IndexBuilder::stats() const {
   return s;
 }
 
-bool IndexBuilder::Pace(size_t items) {
-  if (options_.items_per_second == 0) return !loop_.stopping();
-  const auto now = std::chrono::steady_clock::now();
-  if (next_slot_ < now) {
-    next_slot_ = now;
-  } else if (!loop_.WaitUntil(next_slot_)) {
-    return false;
-  }
-  next_slot_ += std::chrono::nanoseconds(1'000'000'000 / options_.items_per_second) *
-                static_cast<int64_t>(items);
-  return !loop_.stopping();
-}
-
 Status IndexBuilder::RunOnce() {
   std::lock_guard<std::mutex> g(run_mu_);
   Status first;
@@ -107,7 +94,7 @@ Status IndexBuilder::Backfill(const std::string& name, uint32_t index_id) {
       if (present) keys.push_back(std::move(k));
     }
     if (!keys.empty()) {
-      if (!Pace(page.items.size())) return Closing();
+      if (!loop_.Pace(options_.items_per_second, page.items.size())) return Closing();
       std::vector<WriteSlot> slots(keys.size());
       for (size_t i = 0; i < keys.size(); i++) {
         slots[i].table = t.get();

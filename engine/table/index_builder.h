@@ -80,14 +80,12 @@ class IndexBuilder {
   // table or index is gone: OK, or kTableNotFound / kIndexNotFound).
   Status Backfill(const std::string& table, uint32_t index_id);
   // Waits until the rate allows `items` more; false if stopping.
-  bool Pace(size_t items);
 
   TableStore* const store_;
   WritePath* const write_path_;
   const Options options_;
   BackgroundLoop loop_;
-  std::mutex run_mu_;  // serialises passes; guards next_slot_
-  std::chrono::steady_clock::time_point next_slot_{};
+  std::mutex run_mu_;  // serialises passes (and so loop_.Pace)
   std::atomic<uint64_t> scanned_{0}, violations_{0}, built_{0};
 };
 

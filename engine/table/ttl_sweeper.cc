@@ -47,20 +47,6 @@ TtlStats TtlSweeper::stats() const {
   return s;
 }
 
-bool TtlSweeper::Pace() {
-  if (options_.max_deletes_per_second == 0) return !loop_.stopping();
-  // Evenly spaced deletions; idle time earns no burst (the schedule restarts
-  // at "now"), so foreground writes never see more than the configured rate.
-  const auto now = std::chrono::steady_clock::now();
-  if (next_delete_ < now) {
-    next_delete_ = now;
-  } else if (!loop_.WaitUntil(next_delete_)) {
-    return false;
-  }
-  next_delete_ += std::chrono::nanoseconds(1'000'000'000 / options_.max_deletes_per_second);
-  return !loop_.stopping();
-}
-
 Status TtlSweeper::SweepTable(const std::string& name, TtlStats* stats) {
   std::optional<Item> start;
   do {
@@ -86,7 +72,7 @@ Status TtlSweeper::SweepTable(const std::string& name, TtlStats* stats) {
     scanned_.fetch_add(page.count, std::memory_order_relaxed);
     for (const Item& item : page.items) {
       if (!IsTtlExpired(item, attr, NowSeconds())) continue;
-      if (!Pace()) return Closing();
+      if (!loop_.Pace(options_.max_deletes_per_second)) return Closing();
       ItemKey key;
       s = t->LocateItem(item, &key);
       if (!s.ok()) return s;

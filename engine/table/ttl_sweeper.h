@@ -89,13 +89,11 @@ class TtlSweeper {
   uint64_t NowSeconds() const;
   Status SweepTable(const std::string& name, TtlStats* stats);
   // Waits until the rate limit allows one more deletion; false if stopping.
-  bool Pace();
 
   TableStore* const store_;
   const Options options_;
   BackgroundLoop loop_;
-  std::mutex sweep_mu_;  // serialises sweeps; guards next_delete_
-  std::chrono::steady_clock::time_point next_delete_{};
+  std::mutex sweep_mu_;  // serialises sweeps (and so loop_.Pace)
   std::atomic<uint64_t> sweeps_{0};
   std::atomic<uint64_t> scanned_{0};
   std::atomic<uint64_t> deleted_{0};

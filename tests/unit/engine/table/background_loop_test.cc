@@ -62,3 +62,16 @@ TEST_CASE("background_loop: Wake runs the task without waiting for the interval"
   CHECK(runs == 1);
   loop.Stop();
 }
+
+TEST_CASE("background_loop: Pace spaces work at the rate and stops with the loop") {
+  BackgroundLoop loop;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < 100; i++) REQUIRE(loop.Pace(0));  // unlimited: no waiting
+  // 1000 units per second, 10 units a call: 5 calls book 50 ms; the first
+  // starts at once, so at least 40 ms pass before the fifth returns.
+  for (int i = 0; i < 5; i++) REQUIRE(loop.Pace(1000, 10));
+  CHECK(Clock::now() - t0 >= std::chrono::milliseconds(40));
+  loop.Stop();
+  CHECK(!loop.Pace(1000, 10));
+  CHECK(!loop.Pace(0));
+}
