@@ -138,7 +138,8 @@ class DB {
   virtual CacheStats GetCacheStats() = 0;
   // Approximate bytes of the tree's data within its own key range: memtables
   // plus, per SSTable, the share of its data blocks inside the range (from the
-  // index, no I/O) — so split children do not count their sibling's half of
+  // index, no I/O; scaled to the file's size, so that the parts of a range add
+  // up to the whole) — so split children do not count their sibling's half of
   // the files they share. For split decisions and DescribeTable-style stats.
   virtual Status GetApproximateSize(TreeId tree, uint64_t* bytes) = 0;
   // Approximate bytes of the tree's data with start <= key < end (an empty

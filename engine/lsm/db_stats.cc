@@ -62,7 +62,8 @@ namespace {
 
 // The bytes of v's SSTables with lower <= user key < upper (no upper: no
 // bound): whole files inside the range, and for the others the share of their
-// data blocks in it from the index (ApproximateOffsetOf, no I/O).
+// data blocks in it from the index (ApproximateOffsetOf, no I/O), scaled to
+// the file's size.
 uint64_t FilesRangeBytes(const Version& v, std::string_view lower,
                          const std::optional<std::string>& upper) {
   std::string lo_key, hi_key;
@@ -78,15 +79,20 @@ uint64_t FilesRangeBytes(const Version& v, std::string_view lower,
         total += f->meta.file_size;
         continue;
       }
-      const uint64_t begin = f->table->ApproximateOffsetOf(lo_key);
+      // A file partly inside counts the share of its data blocks in the
+      // range, scaled to the whole file (its index and filter grow with its
+      // data), so that the parts of a range add up to the whole.
       std::string past_end;  // sorts after every key of the file
-      if (!upper) {
-        std::string k(largest);
-        k.push_back('\0');
-        AppendInternalKey(&past_end, k, kMaxSequenceNumber, kValueKindForSeek);
-      }
-      const uint64_t end = f->table->ApproximateOffsetOf(upper ? hi_key : past_end);
-      total += end > begin ? end - begin : 0;
+      std::string k(largest);
+      k.push_back('\0');
+      AppendInternalKey(&past_end, k, kMaxSequenceNumber, kValueKindForSeek);
+      const uint64_t data_end = f->table->ApproximateOffsetOf(past_end);
+      const uint64_t begin = f->table->ApproximateOffsetOf(lo_key);
+      const uint64_t end = upper ? f->table->ApproximateOffsetOf(hi_key) : data_end;
+      if (end <= begin || data_end == 0) continue;
+      total += static_cast<uint64_t>(static_cast<double>(end - begin) *
+                                     static_cast<double>(f->meta.file_size) /
+                                     static_cast<double>(data_end));
     }
   }
   return total;

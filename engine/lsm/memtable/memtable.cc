@@ -97,10 +97,10 @@ uint64_t MemTable::ApproximateRangeBytes(std::string_view start, std::string_vie
     const LookupKey hi(end, kMaxSequenceNumber);
     below_end = rep_->table.EstimateCountBelow(hi.memtable_key().data());
   }
-  const uint64_t entries = NumEntries();
   const uint64_t in_range = below_end > below_start ? below_end - below_start : 0;
-  // At least what was counted exactly before giving up.
-  const uint64_t mean = entries == 0 ? 0 : ApproximateMemoryUsage() / entries;
+  // The entries counted before giving up are the sample of the range's entry
+  // size; the result is at least what they hold.
+  const uint64_t mean = bytes / kExactRangeEntries;
   return std::max(bytes, in_range * mean);
 }
 

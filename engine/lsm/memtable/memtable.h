@@ -41,8 +41,8 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   // Bytes of the entries (keys and values as stored, every version) with
   // start <= user key < end (an empty end: no upper bound): counted exactly
   // when the range holds at most kExactRangeEntries entries, else estimated
-  // from the skiplist (entries in range x the mean entry size). O(log n +
-  // kExactRangeEntries).
+  // from the skiplist (entries in range x the mean size of the first
+  // kExactRangeEntries of them). O(log n + kExactRangeEntries).
   static constexpr size_t kExactRangeEntries = 256;
   uint64_t ApproximateRangeBytes(std::string_view start, std::string_view end) const;
 

@@ -624,11 +624,12 @@ void ApproximateRangeSize(DbTestBase& f) {
   CHECK(range(0, 100) == 100 * entry);                 // exact: few entries
   CHECK(range(5, 5) == 0);
   CHECK(range(100, 50) == 0);
-  // Estimated: within a third of the truth for 20000 entries.
+  // Estimated from the skiplist's levels: within a fifth of the truth for
+  // 20000 entries.
   const double many = static_cast<double>(range(100, -1));
   MESSAGE("memtable estimate ", many, " for ", 20000 * entry);
-  CHECK(many > 20000.0 * entry * 2 / 3);
-  CHECK(many < 20000.0 * entry * 4 / 3);
+  CHECK(many > 20000.0 * entry * 4 / 5);
+  CHECK(many < 20000.0 * entry * 6 / 5);
   // On disk: the files' share (compressed; the values compress well), and
   // disjoint ranges add up to the whole.
   REQUIRE(f.db->Flush(t).ok());
@@ -639,10 +640,10 @@ void ApproximateRangeSize(DbTestBase& f) {
   CHECK(whole + 256 * 1024 >= tree);
   const uint64_t a = range(0, 10000), b = range(10000, -1);
   MESSAGE("files: whole ", whole, " halves ", a, " ", b);
-  // A file wholly inside counts whole (filter and index too); one partly
-  // inside counts its data blocks in the range.
+  // Within a block or two per file (a file partly inside counts its share of
+  // the data blocks, scaled to the file's size).
   CHECK(a + b <= whole + 16 * 1024);
-  CHECK(a + b >= whole * 3 / 4);
+  CHECK(a + b + 16 * 1024 >= whole);
   CHECK(a > whole / 4);
   CHECK(b > whole / 4);
   CHECK(range(30000, -1) <= 8 * 1024);  // past the last key: at most a block
