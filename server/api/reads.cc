@@ -326,7 +326,9 @@ json::object Query(Context& ctx, const json::object& req) {
   ParseReadSemantics(req, "QueryFilter", /*query=*/true, std::move(legacy_filter), &r);
 
   const table::TableRef t = LookupTable(ctx, r.common.table);
-  if (r.filter) CheckExpr(expr::CheckIndexKeyPaths(*r.filter, IndexOnlyKeyNames(t->def())));
+  if (r.filter && !t->def().indexes.empty()) {
+    CheckExpr(expr::CheckIndexKeyPaths(*r.filter, IndexOnlyKeyNames(t->def())));
+  }
   const TableDef& def = t->def();
   IndexRead ir;
   if (r.index) {
@@ -411,7 +413,9 @@ json::object Scan(Context& ctx, const json::object& req) {
   }
 
   const table::TableRef t = LookupTable(ctx, r.common.table);
-  if (r.filter) CheckExpr(expr::CheckIndexKeyPaths(*r.filter, IndexOnlyKeyNames(t->def())));
+  if (r.filter && !t->def().indexes.empty()) {
+    CheckExpr(expr::CheckIndexKeyPaths(*r.filter, IndexOnlyKeyNames(t->def())));
+  }
   const TableDef& def = t->def();
   IndexRead ir;
   if (r.index) {
