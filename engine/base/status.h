@@ -71,6 +71,12 @@ class [[nodiscard]] Status {
     // engine/table: a write would grow an item collection of a table with
     // local secondary indexes past its limit (item_collection.h).
     kItemCollectionTooLarge = 17,
+    // engine/table: a running transaction holds the item (transaction.h).
+    kTransactionConflict = 18,
+    // engine/table: a transaction with the same client token is running.
+    kTransactionInProgress = 19,
+    // engine/table: a client token was used before with another request.
+    kIdempotentMismatch = 20,
   };
 
   Status() noexcept = default;

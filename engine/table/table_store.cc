@@ -111,6 +111,11 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   so.trim_interval_ms = options.stream_trim_interval_ms;
   so.now_ms = options.now_ms;
   ts->streams_ = std::make_unique<StreamStore>(ts->db_.get(), std::move(so));
+  ClientTokens::Options co;
+  co.window_ms = options.client_token_window_ms;
+  co.now_ms = options.now_ms;
+  s = ClientTokens::Open(ts->db_.get(), std::move(co), &ts->tokens_);
+  if (!s.ok()) return s;
   ts->write_path_ = std::make_unique<WritePath>(ts->db_.get(), ts->streams_.get(),
                                                 options.item_collection_limit_bytes);
   TtlSweeper::Options to;
@@ -135,6 +140,11 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   }
   ts->ttl_->Start();
   ts->index_builder_->Start();
+  const uint64_t token_interval = std::min<uint64_t>(options.client_token_window_ms, 60000);
+  if (token_interval > 0) {
+    ts->token_loop_.Start(static_cast<uint32_t>(token_interval),
+                          [p] { p->tokens_->Trim().PermitUnchecked(); });
+  }
   ts->streams_->StartTrimming([p] {
     std::vector<std::shared_ptr<TableRuntime>> rts;
     for (auto& [name, rt] : p->AllTables()) rts.push_back(std::move(rt));
@@ -262,6 +272,7 @@ TableStore::~TableStore() { Close().PermitUnchecked(); }
 
 Status TableStore::Close() {
   split_loop_.Stop();
+  token_loop_.Stop();
   if (ttl_) ttl_->Stop();
   if (index_builder_) index_builder_->Stop();
   if (streams_) streams_->StopTrimming();

@@ -69,6 +69,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,7 @@
 #include "engine/lsm/db.h"
 #include "engine/table/background_loop.h"
 #include "engine/table/catalog.h"
+#include "engine/table/client_tokens.h"
 #include "engine/table/index_builder.h"
 #include "engine/table/item_collection.h"
 #include "engine/table/item_key.h"
@@ -85,6 +87,7 @@
 #include "engine/table/schema.h"
 #include "engine/table/stream.h"
 #include "engine/table/table_handle.h"
+#include "engine/table/transaction.h"
 #include "engine/table/ttl_sweeper.h"
 #include "engine/table/value.h"
 #include "engine/table/write_path.h"
@@ -142,6 +145,16 @@ struct TableStoreOptions {
   // The item collection size limit of tables with local secondary indexes
   // (item_collection.h); DynamoDB's 10 GB unless a test wants less.
   uint64_t item_collection_limit_bytes = kItemCollectionLimitBytes;
+
+  // ---- Transactions (transaction.h, client_tokens.h) ----
+  // How long a committed transaction's client token is remembered
+  // (DynamoDB: 10 minutes); the background trim runs every minute (or every
+  // window, if shorter).
+  uint64_t client_token_window_ms = 10 * 60 * 1000;
+  // Testing only: called by TransactWrite while it holds its items
+  // (InFlightKeys) and its client token, before it takes the latches — so a
+  // test can race other requests against a running transaction.
+  std::function<void()> transaction_hook;
 
   // ---- Upgrades (docs/format/catalog.md) ----
   // Converts the index definitions of catalog entries of format 1-2 (JSON
@@ -283,6 +296,30 @@ class TableStore {
   // A WriteOp on table `table` (kTableNotFound) with its key located:
   // `item` is the whole item (kPut) or the key (kDelete).
   Status PrepareWrite(std::string_view table, WriteOp::Kind kind, Item item, WriteOp* op);
+
+  // ---- transactions (transaction.h) ----
+  // Applies req's actions as one all-or-nothing commit (see transaction.h).
+  // Returns OK with result->replayed (the client token's transaction had
+  // committed: nothing done) or result->committed (false: a decision
+  // cancelled it, nothing written; result->outcomes say which). Busy
+  // kTransactionConflict (result->conflicts) when another running transaction
+  // holds an item; Busy kTransactionInProgress / InvalidArgument
+  // kIdempotentMismatch for the client token (client_tokens.h);
+  // InvalidArgument from the write itself with result->failed_action;
+  // kDuplicateKeys if two actions name one item. Any error: nothing written.
+  Status TransactWrite(const TxnRequest& req, TxnResult* result);
+  // The items at `keys` (each a table and a located key), all read from one
+  // snapshot; Busy kTransactionConflict (with *conflicts, the indexes of the
+  // held ones) when a running write transaction holds one of them.
+  Status TransactGet(std::span<const std::pair<TableRef, ItemKey>> keys,
+                     std::vector<std::optional<Item>>* items, std::vector<size_t>* conflicts);
+  // Whether a running write transaction holds the item: a single-item user
+  // write asks first and answers TransactionConflictException.
+  bool TransactionHolds(const TableHandle& table, const ItemKey& key) const {
+    return in_flight_.Held(table, key);
+  }
+  // One client-token trim pass now (tests); the background does it too.
+  Status TrimClientTokens(uint64_t* trimmed = nullptr) { return tokens_->Trim(trimmed); }
 
   // Items with partition key `pk` whose sort key satisfies `cond`, in sort
   // key order (forward) or reverse, starting after exclusive_start (a located
@@ -448,6 +485,9 @@ class TableStore {
   std::unique_ptr<TtlSweeper> ttl_;
   std::unique_ptr<IndexBuilder> index_builder_;
   BackgroundLoop split_loop_;
+  InFlightKeys in_flight_;
+  std::unique_ptr<ClientTokens> tokens_;
+  BackgroundLoop token_loop_;
 };
 
 }  // namespace basalt::table

@@ -85,7 +85,8 @@ size_t WritePath::StripeOf(const WriteSlot& slot) const {
 }
 
 Status WritePath::Commit(std::span<WriteSlot> slots,
-                         FunctionRef<Status(std::span<WriteSlot>)> decide, bool* committed) {
+                         FunctionRef<Status(std::span<WriteSlot>)> decide, bool* committed,
+                         CommitOptions* options) {
   *committed = false;
   // Latches. One slot (the common case) needs no sorting.
   std::vector<std::unique_lock<std::mutex>> locks;
@@ -128,7 +129,10 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
     switch (s.decision.kind) {
       case Decision::Kind::kPut: {
         st = PreparePut(&s);
-        if (!st.ok()) return st;
+        if (!st.ok()) {
+          if (options != nullptr) options->failed_slot = &s - slots.data();
+          return st;
+        }
         s.new_item = std::move(s.decision.item);
         s.write = true;
         // A put of an item identical to the old one changes nothing: no
@@ -148,8 +152,8 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
     }
     any_write = any_write || s.write;
   }
-  if (any_write) {
-    st = Apply(slots);
+  if (any_write || (options != nullptr && options->stage_extra)) {
+    st = Apply(slots, options);
     if (!st.ok()) return st;
   }
   for (WriteSlot& s : slots) {
@@ -265,7 +269,7 @@ Status WritePath::StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batc
   return Status::OK();
 }
 
-Status WritePath::Apply(std::span<WriteSlot> slots) {
+Status WritePath::Apply(std::span<WriteSlot> slots, CommitOptions* options) {
   CommitLocks commit(slots);
   std::vector<lsm::TreeId> used;
   std::vector<const TableRuntime*> used_by;
@@ -294,14 +298,20 @@ Status WritePath::Apply(std::span<WriteSlot> slots) {
       }
       int64_t local_bytes = 0;
       Status st = StageIndexEntries(s, &batch, &used, &used_by, &deltas, &local_bytes);
-      if (!st.ok()) return st;
+      if (!st.ok()) {
+        if (options != nullptr) options->failed_slot = &s - slots.data();
+        return st;
+      }
       if (s.decision.kind == Decision::Kind::kPut && HasLocalIndex(rt.DefLocked())) {
         const int64_t growth = static_cast<int64_t>(ItemSize(*s.new_item)) -
                                (s.old_item ? static_cast<int64_t>(ItemSize(*s.old_item)) : 0) +
                                local_bytes;
         if (growth > 0) {
           st = CheckItemCollection(s, growth);
-          if (!st.ok()) return st;
+          if (!st.ok()) {
+            if (options != nullptr) options->failed_slot = &s - slots.data();
+            return st;
+          }
         }
       }
     }
@@ -320,6 +330,7 @@ Status WritePath::Apply(std::span<WriteSlot> slots) {
                               s.decision.origin == Decision::Origin::kTtl, now_ms, &batch, &staged);
       }
     }
+    if (options != nullptr && options->stage_extra) options->stage_extra(&batch);
     Status st = batch.Empty() ? Status::OK() : db_->Write(lsm::WriteOptions(), &batch);
     StreamStore::FinishRecords(&staged, st.ok());
     commit.Unlock();  // before waiting in ShouldReroute: a split needs the lock

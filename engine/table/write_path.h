@@ -36,6 +36,7 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -117,6 +118,18 @@ struct WriteSlot {
   bool record = false;      // the change gets a stream record
 };
 
+// Optional parameters of one commit.
+struct CommitOptions {
+  // Stages more entries into the commit's batch (a transaction's client
+  // token record), so they are written exactly when the slots are — even if
+  // no slot writes. Called under the commit locks; may be called again when
+  // the batch is re-staged after a split.
+  std::function<void(lsm::WriteBatch*)> stage_extra;
+  // Out: with an InvalidArgument from the write itself (step 5), the index
+  // of the slot it belongs to.
+  std::optional<size_t> failed_slot;
+};
+
 class WritePath {
  public:
   // item_collection_limit_bytes: the item collection size limit of tables
@@ -126,13 +139,13 @@ class WritePath {
   WritePath(lsm::DB* db, StreamStore* streams, uint64_t item_collection_limit_bytes);
 
   Status Commit(std::span<WriteSlot> slots, FunctionRef<Status(std::span<WriteSlot>)> decide,
-                bool* committed);
+                bool* committed, CommitOptions* options = nullptr);
 
  private:
   size_t StripeOf(const WriteSlot& slot) const;
   struct IndexDelta;
   // Steps 5-6 for the slots that write; REQUIRES their latches held.
-  Status Apply(std::span<WriteSlot> slots);
+  Status Apply(std::span<WriteSlot> slots, CommitOptions* options);
   // The index entry changes of one slot into *batch (commit lock held).
   // *local_bytes: what the slot's entries add to its LSIs (may be < 0).
   Status StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batch,

@@ -98,25 +98,6 @@ bool ContainsKey(const std::vector<Item>& keys, const Item& key) {
   return false;
 }
 
-// Per-table capacity, in request order of the tables.
-struct TableUnits {
-  std::string table;
-  double units = 0;
-  std::map<std::string, IndexCapacity> indexes;
-};
-
-void AddCapacityList(json::object* resp, ReturnCapacity mode, const std::vector<TableUnits>& units,
-                     bool read) {
-  if (mode == ReturnCapacity::kNone) return;
-  json::array list;
-  for (const TableUnits& t : units) {
-    std::vector<IndexCapacity> ix;
-    for (const auto& [name, cap] : t.indexes) ix.push_back(cap);
-    list.push_back(CapacityJson(t.table, t.units, mode, read, ix));
-  }
-  (*resp)["ConsumedCapacity"] = std::move(list);
-}
-
 // ---- BatchGetItem ----
 
 struct GetTable {
@@ -354,15 +335,9 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
   for (const std::string& t : tables) units.push_back({t, 0, {}});
   // Capacity only when asked for; the put item is read in place, not copied.
   for (size_t i = 0; mode != ReturnCapacity::kNone && i < ops.size(); ++i) {
-    TableUnits& tu = units[op_table[i]];
     const Item* old = result.old_items[i] ? &*result.old_items[i] : nullptr;
     const Item* next = ops[i].kind == table::WriteOp::Kind::kPut ? &ops[i].item : nullptr;
-    tu.units +=
-        WriteUnits(std::max(old ? table::ItemSize(*old) : 0, next ? table::ItemSize(*next) : 0));
-    for (const IndexCapacity& ix : IndexWriteUnits(handles[op_table[i]]->def(), old, next)) {
-      auto [it, inserted] = tu.indexes.emplace(ix.name, ix);
-      if (!inserted) it->second.units += ix.units;
-    }
+    units[op_table[i]].AddWrite(handles[op_table[i]]->def(), old, next);
   }
   json::object resp;
   resp["UnprocessedItems"] = json::object();

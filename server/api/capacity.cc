@@ -90,4 +90,27 @@ boost::json::object CapacityJson(const std::string& table, double units, ReturnC
   return o;
 }
 
+void TableUnits::AddWrite(const table::TableDef& def, const table::Item* old_item,
+                          const table::Item* new_item, double factor) {
+  units += factor * WriteUnits(std::max(old_item ? table::ItemSize(*old_item) : 0,
+                                        new_item ? table::ItemSize(*new_item) : 0));
+  for (IndexCapacity& ix : IndexWriteUnits(def, old_item, new_item)) {
+    ix.units *= factor;
+    auto [it, inserted] = indexes.emplace(ix.name, ix);
+    if (!inserted) it->second.units += ix.units;
+  }
+}
+
+void AddCapacityList(boost::json::object* resp, ReturnCapacity mode,
+                     const std::vector<TableUnits>& units, bool read) {
+  if (mode == ReturnCapacity::kNone) return;
+  boost::json::array list;
+  for (const TableUnits& t : units) {
+    std::vector<IndexCapacity> ix;
+    for (const auto& [name, cap] : t.indexes) ix.push_back(cap);
+    list.push_back(CapacityJson(t.table, t.units, mode, read, ix));
+  }
+  (*resp)["ConsumedCapacity"] = std::move(list);
+}
+
 }  // namespace basalt::server::api

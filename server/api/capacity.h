@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,5 +50,24 @@ std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def, const tab
 // WriteCapacityUnits beside CapacityUnits in the INDEXES detail.
 boost::json::object CapacityJson(const std::string& table, double units, ReturnCapacity mode,
                                  bool read, const std::vector<IndexCapacity>& indexes = {});
+
+// The capacity one table consumed in a multi-item request (BatchGetItem,
+// BatchWriteItem, transactions): its units and its indexes' units.
+struct TableUnits {
+  std::string table;
+  double units = 0;
+  std::map<std::string, IndexCapacity> indexes;
+
+  // Charges one item write (old/new item: nullptr when absent), the larger
+  // item rounded up to 1 KB, times `factor` (2 in a transaction), and its
+  // index writes.
+  void AddWrite(const table::TableDef& def, const table::Item* old_item,
+                const table::Item* new_item, double factor = 1);
+};
+
+// "ConsumedCapacity": one CapacityJson per table, in the given order; nothing
+// with ReturnCapacity::kNone.
+void AddCapacityList(boost::json::object* resp, ReturnCapacity mode,
+                     const std::vector<TableUnits>& units, bool read);
 
 }  // namespace basalt::server::api

@@ -40,6 +40,11 @@ ApiError ConditionalCheckFailed(std::string message) {
   return Make(kDynamoNs, "ConditionalCheckFailedException", std::move(message));
 }
 ApiError UnknownOperation() { return Make(kCoralServiceNs, "UnknownOperationException", ""); }
+ApiError TransactionConflict() {
+  // DynamoDB's message for a write racing a transaction (observed; the
+  // Developer Guide's "Transaction conflict handling").
+  return Make(kDynamoNs, "TransactionConflictException", "Transaction is ongoing for the item");
+}
 ApiError InternalError(std::string message) {
   return Make(kDynamoNs, "InternalServerError", std::move(message), 500);
 }
@@ -76,8 +81,8 @@ void Check(const Status& s) {
 }
 
 void Constraints::Add(std::string_view value, std::string_view path, std::string_view constraint) {
-  messages_.push_back(
-      fmt::format("Value {} at '{}' failed to satisfy constraint: {}", value, path, constraint));
+  messages_.push_back(fmt::format("Value {} at '{}{}' failed to satisfy constraint: {}", value,
+                                  prefix_, path, constraint));
 }
 
 void Constraints::AddRaw(std::string message) { messages_.push_back(std::move(message)); }

@@ -42,6 +42,8 @@ ApiError ResourceNotFound(std::string message = "Requested resource not found");
 ApiError ResourceInUse(std::string message);
 ApiError ConditionalCheckFailed(std::string message = "The conditional request failed");
 ApiError UnknownOperation();
+// A single-item write of an item a running transaction holds.
+ApiError TransactionConflict();
 ApiError InternalError(std::string message);
 // Another error of DynamoDB's namespace (e.g. "TrimmedDataAccessException").
 ApiError DynamoError(std::string type, std::string message);
@@ -68,6 +70,8 @@ void Check(const Status& s);
 // errors detected: a; b" (at most 10 listed, as DynamoDB).
 class Constraints {
  public:
+  // prefix: prepended to every path (a member of a list: "transactItems.1.member.put.").
+  explicit Constraints(std::string prefix = {}) : prefix_(std::move(prefix)) {}
   // value: the offending value as DynamoDB prints it ("null" for a missing one).
   void Add(std::string_view value, std::string_view path, std::string_view constraint);
   void AddRaw(std::string message);
@@ -75,6 +79,7 @@ class Constraints {
   void ThrowIfAny() const;
 
  private:
+  std::string prefix_;
   std::vector<std::string> messages_;
 };
 

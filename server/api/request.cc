@@ -20,9 +20,13 @@ void CheckExpr(const Status& s) {
   if (!s.ok()) throw ValidationError(std::string(s.message()));
 }
 
-Common ParseCommon(const json::object& req, Constraints* c) {
+Common ParseCommon(const json::object& req, Constraints* c, bool table_member) {
   Common out;
-  out.table = RequireTableName(req);
+  if (table_member && (!req.contains("TableName") || req.at("TableName").is_null())) {
+    c->Add("null", "tableName", "Member must not be null");
+  } else {
+    out.table = RequireTableName(req);
+  }
   if (auto rcc = GetString(req, "ReturnConsumedCapacity")) {
     if (*rcc != "INDEXES" && *rcc != "TOTAL" && *rcc != "NONE") {
       c->Add(Quote(*rcc), "returnConsumedCapacity",

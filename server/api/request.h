@@ -41,7 +41,10 @@ struct Common {
 // TableName (RequireTableName's checks), ReturnConsumedCapacity,
 // ReturnItemCollectionMetrics, ReturnValues and
 // ReturnValuesOnConditionCheckFailure; enum violations go to *c.
-Common ParseCommon(const boost::json::object& req, Constraints* c);
+// table_member: a missing TableName is a constraint violation ("Member must
+// not be null", as inside a transaction's action) instead of DynamoDB's
+// "The parameter 'TableName' is required ..." of a top-level request.
+Common ParseCommon(const boost::json::object& req, Constraints* c, bool table_member = false);
 
 // The expression parameters of one request and what they parse to.
 struct Expressions {

@@ -45,6 +45,7 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   RegisterReadOperations(&ops_);
   RegisterBatchOperations(&ops_);
   RegisterTtlOperations(&ops_);
+  RegisterTransactionOperations(&ops_);
   RegisterStreamsOperations(&streams_ops_);
 }
 

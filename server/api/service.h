@@ -73,6 +73,8 @@ void RegisterTagOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterItemOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterReadOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterBatchOperations(std::map<std::string, Operation, std::less<>>* ops);
+// transactions.cc: TransactWriteItems and TransactGetItems.
+void RegisterTransactionOperations(std::map<std::string, Operation, std::less<>>* ops);
 // ttl.cc: UpdateTimeToLive and DescribeTimeToLive.
 void RegisterTtlOperations(std::map<std::string, Operation, std::less<>>* ops);
 // streams.cc: the DynamoDB Streams API (ListStreams, DescribeStream,

@@ -1,0 +1,175 @@
+// ItemWrite (item_writes.h) and the single-item write operations' runner.
+//
+// Validation order follows DynamoDB's answers: JSON types and
+// AttributeValues while parsing, then constraints (aggregated), then the
+// expression parameters (mixing legacy and expression styles, empty or
+// invalid placeholder maps, the expressions themselves, unused placeholders),
+// then the table lookup, then the key and item checks.
+#include "server/api/item_writes.h"
+
+#include <fmt/format.h>
+
+#include "engine/table/index_key.h"
+#include "server/api/json_value.h"
+
+namespace basalt::server::api {
+
+namespace json = boost::json;
+using table::Decision;
+
+ItemWrite::ItemWrite(Kind kind, const json::object& req, const Source& source)
+    : kind_(kind), transaction_(source.transaction) {
+  Constraints c(source.prefix);
+  common_ = ParseCommon(req, &c, transaction_);
+  if (kind_ == Kind::kPut) {
+    auto it = req.find("Item");
+    if (it == req.end() || it->value().is_null()) {
+      c.Add("null", "item", "Member must not be null");
+    } else {
+      item_ = ParseItem(it->value(), "Item");
+    }
+  } else {
+    key_item_ = RequireKey(req, &c);
+  }
+  if (transaction_ && kind_ == Kind::kUpdate && !GetString(req, "UpdateExpression")) {
+    c.Add("null", "updateExpression", "Member must not be null");
+  }
+  if (transaction_ && kind_ == Kind::kConditionCheck && !GetString(req, "ConditionExpression")) {
+    c.Add("null", "conditionExpression", "Member must not be null");
+  }
+  c.ThrowIfAny();
+  if (kind_ == Kind::kUpdate) {
+    ParseUpdate(req);
+    return;
+  }
+  if (!transaction_) {
+    if (common_.return_values != "NONE" && common_.return_values != "ALL_OLD") {
+      throw ValidationError("ReturnValues can only be ALL_OLD or NONE");
+    }
+    CheckNoMixing(req, {"Expected", "ConditionalOperator"}, {"ConditionExpression"});
+  }
+  ParsePlaceholderMaps(req, {"ConditionExpression"}, &e_);
+  ParseCondition(req, &e_);
+  CheckExpr(expr::CheckAllUsed(e_.placeholders));
+}
+
+void ItemWrite::ParseUpdate(const json::object& req) {
+  if (!transaction_) {
+    CheckNoMixing(req, {"Expected", "ConditionalOperator", "AttributeUpdates"},
+                  {"ConditionExpression", "UpdateExpression"});
+  }
+  ParsePlaceholderMaps(req, {"UpdateExpression", "ConditionExpression"}, &e_);
+  if (auto ue = GetString(req, "UpdateExpression")) {
+    CheckExpr(expr::ParseUpdate(*ue, &e_.placeholders, &e_.update));
+  } else if (const json::object* au = transaction_ ? nullptr : GetObject(req, "AttributeUpdates")) {
+    std::vector<expr::AttributeUpdate> updates;
+    for (const auto& kv : *au) {
+      const json::object& u = AsObject(kv.value());
+      expr::AttributeUpdate a;
+      a.name = std::string(kv.key());
+      if (auto action = GetString(u, "Action")) {
+        if (*action != "PUT" && *action != "DELETE" && *action != "ADD") {
+          Constraints ac;
+          ac.Add(Quote(*action), fmt::format("attributeUpdates.{}.member.action", a.name),
+                 "Member must satisfy enum value set: [ADD, PUT, DELETE]");
+          ac.ThrowIfAny();
+        }
+        a.action = *action;
+      }
+      if (const auto vit = u.find("Value"); vit != u.end() && !vit->value().is_null()) {
+        a.value = ParseValue(vit->value());
+      }
+      updates.push_back(std::move(a));
+    }
+    CheckExpr(expr::UpdateFromLegacy(updates, &e_.update));
+  }
+  ParseCondition(req, &e_);
+  CheckExpr(expr::CheckAllUsed(e_.placeholders));
+}
+
+void ItemWrite::Resolve(Context& ctx) { table_ = LookupTable(ctx, common_.table); }
+
+Item ItemWrite::RequestKey() const {
+  Item k;
+  for (const table::KeyAttribute* a : table_->def().KeyAttributes()) {
+    if (const table::Value* v = payload().Find(a->name)) k.Set(a->name, *v);
+  }
+  return k;
+}
+
+void ItemWrite::Locate() {
+  const table::TableDef& def = table_->def();
+  if (kind_ == Kind::kPut) {
+    key_ = LocateItem(*table_, item_);
+    ValidateStoredItem(item_, false);
+    Check(table::ValidateIndexKeys(def, item_));
+    return;
+  }
+  key_ = LocateKey(*table_, key_item_);
+  if (kind_ != Kind::kUpdate) return;
+  key_names_ = KeyNames(def);
+  // DynamoDB's order, before the item is read: table key updates, index key
+  // types known from the expression, document paths into index keys.
+  if (e_.update && !def.indexes.empty()) {
+    CheckExpr(expr::CheckNoKeyUpdate(*e_.update, key_names_));
+    for (const expr::AssignedType& a : expr::AssignedTypes(*e_.update)) {
+      if (a.type) {
+        Check(table::CheckIndexKeyType(def, a.name, *a.type));
+      } else {
+        computed_.push_back(a.name);
+      }
+    }
+    CheckExpr(expr::CheckIndexKeyPaths(*e_.update, IndexOnlyKeyNames(def)));
+  }
+}
+
+Decision ItemWrite::Decide(const Item* old) {
+  if (!Evaluate(e_.condition.get(), old)) return Decision::ConditionFailed();
+  switch (kind_) {
+    case Kind::kPut:
+      return Decision::PutValidated(item_);  // ValidateStoredItem in Locate
+    case Kind::kDelete:
+      return old == nullptr ? Decision::NoChange() : Decision::Delete();
+    case Kind::kConditionCheck:
+      return Decision::NoChange();
+    case Kind::kUpdate:
+      break;
+  }
+  Item next = old != nullptr ? *old : key_item_;
+  if (e_.update) {
+    Item base = next;
+    updated_.clear();
+    CheckExpr(expr::ApplyUpdate(*e_.update, &base, key_names_, &next, &updated_));
+  }
+  const table::TableDef& def = table_->def();
+  ValidateStoredItem(next, true);
+  CheckComputedIndexKeys(def, next, computed_);
+  Check(table::ValidateIndexKeys(def, next, table::IndexKeyCheck::kUpdate));
+  if (old != nullptr && next == *old) return Decision::NoChange();
+  return Decision::PutValidated(std::move(next));  // ValidateStoredItem above
+}
+
+std::optional<Item> ItemWrite::Attributes(const table::UpdateResult& r) const {
+  const std::string& rv = common_.return_values;
+  if (rv == "ALL_OLD") return r.old_item;
+  if (rv == "ALL_NEW") return r.new_item;
+  if (rv == "UPDATED_OLD" && r.old_item) return expr::Project(*r.old_item, updated_);
+  if (rv == "UPDATED_NEW" && r.new_item) return expr::Project(*r.new_item, updated_);
+  return std::nullopt;
+}
+
+json::object RunSingleWrite(Context& ctx, ItemWrite& w) {
+  const table::TableHandle& t = *w.table();
+  if (ctx.store->TransactionHolds(t, w.key())) throw TransactionConflict();
+  table::UpdateResult r =
+      RunUpdate(ctx, t, w.key(), [&](const Item* old) { return w.Decide(old); });
+  if (r.outcome == Decision::Kind::kConditionFailed) ThrowConditionFailed(w.common(), r.old_item);
+  json::object resp;
+  std::optional<Item> attrs = w.Attributes(r);
+  if (attrs && !attrs->empty()) resp["Attributes"] = ItemToJson(*attrs);
+  AddWriteCapacity(&resp, w.common(), t.def(), r.old_item, r.new_item);
+  AddItemCollectionMetrics(&resp, ctx, w.common(), t, w.key());
+  return resp;
+}
+
+}  // namespace basalt::server::api
