@@ -140,9 +140,8 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   }
   ts->ttl_->Start();
   ts->index_builder_->Start();
-  const uint64_t token_interval = std::min<uint64_t>(options.client_token_window_ms, 60000);
-  if (token_interval > 0) {
-    ts->token_loop_.Start(static_cast<uint32_t>(token_interval),
+  if (options.client_token_trim_interval_ms != 0) {
+    ts->token_loop_.Start(options.client_token_trim_interval_ms,
                           [p] { p->tokens_->Trim().PermitUnchecked(); });
   }
   ts->streams_->StartTrimming([p] {

@@ -148,9 +148,11 @@ struct TableStoreOptions {
 
   // ---- Transactions (transaction.h, client_tokens.h) ----
   // How long a committed transaction's client token is remembered
-  // (DynamoDB: 10 minutes); the background trim runs every minute (or every
-  // window, if shorter).
+  // (DynamoDB: 10 minutes).
   uint64_t client_token_window_ms = 10 * 60 * 1000;
+  // Pause between two background passes deleting expired tokens; 0 = none
+  // (TrimClientTokens still works).
+  uint32_t client_token_trim_interval_ms = 60000;
   // Testing only: called by TransactWrite while it holds its items
   // (InFlightKeys) and its client token, before it takes the latches — so a
   // test can race other requests against a running transaction.

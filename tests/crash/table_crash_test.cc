@@ -8,6 +8,9 @@
 // table has a stream: its records (across every shard, across splits) are
 // exactly the acknowledged changes, plus the one in flight if and only if its
 // item write is there (records share the item's WriteBatch), each once.
+// Transactions put items into both tables ("q" keys live in table "t2"): an
+// acknowledged one is entirely present, the one in flight entirely present or
+// entirely absent.
 //
 // usage: table_crash_test TABLE_CRASH_WRITER
 // env:   BASALT_CRASH_ROUNDS (default 10), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS
@@ -60,8 +63,8 @@ int main(int argc, char** argv) {
     }
     if (!signaled) return Fail("writer exited on its own; see its stderr above");
 
-    // Parse: an "A" acknowledges the preceding intent; a trailing intent is in flight.
-    std::optional<std::pair<std::string, int64_t>> intent;
+    // Parse: an "A" acknowledges the preceding intents; trailing intents are in flight.
+    std::vector<std::pair<std::string, int64_t>> intents;
     uint64_t round_acked = 0;
     std::istringstream in(buf);
     std::string line;
@@ -76,11 +79,13 @@ int main(int argc, char** argv) {
         std::string key;
         int64_t v;
         ls >> key >> v;
-        intent.emplace(key, v);
-      } else if (kind == 'A' && intent) {
-        acked[intent->first] = intent->second;
-        changes.insert(*intent);
-        intent.reset();
+        intents.emplace_back(key, v);
+      } else if (kind == 'A' && !intents.empty()) {
+        for (const auto& in_flight : intents) {
+          acked[in_flight.first] = in_flight.second;
+          changes.insert(in_flight);
+        }
+        intents.clear();
         round_acked++;
       }
     }
@@ -95,9 +100,11 @@ int main(int argc, char** argv) {
     auto tables = ts->ListTables();
     TableDef def;
     if (!table_created) {
-      if (!tables.empty() && tables != std::vector<std::string>{"t"}) fail = "unexpected tables";
-    } else if (tables != std::vector<std::string>{"t"}) {
-      fail = "catalog does not list table t";
+      for (const std::string& t : tables) {
+        if (t != "t" && t != "t2") fail = "unexpected table " + t;
+      }
+    } else if (tables != std::vector<std::string>{"t", "t2"}) {
+      fail = "catalog does not list tables t and t2";
     } else if (!(s = ts->DescribeTable("t", &def)).ok()) {
       fail = "describe: " + s.ToString();
     }
@@ -110,27 +117,38 @@ int main(int argc, char** argv) {
       }
       if (!ok) fail = "partitions do not cover the hash space";
       max_partitions = std::max(max_partitions, parts.size());
-      // The in-flight write is either there or not.
-      if (fail.empty() && intent) {
-        std::optional<Item> got;
-        s = ts->GetItem("t", AttributeMap::FromUnsorted({{"pk", Value::MakeS(intent->first)}}),
-                        nullptr, &got);
-        int64_t v = 0;
-        if (s.ok() && got && got->Find("v")->n().ToInt64(&v) && v == intent->second) {
-          acked[intent->first] = intent->second;
-          changes.insert(*intent);
+      // The in-flight write (all the items of a transaction) is either
+      // entirely there or not at all.
+      if (fail.empty() && !intents.empty()) {
+        size_t present = 0;
+        for (const auto& [key, value] : intents) {
+          std::optional<Item> got;
+          s = ts->GetItem(key[0] == 'q' ? "t2" : "t",
+                          AttributeMap::FromUnsorted({{"pk", Value::MakeS(key)}}), nullptr, &got);
+          int64_t v = 0;
+          if (s.ok() && got && got->Find("v")->n().ToInt64(&v) && v == value) present++;
+        }
+        if (present == intents.size()) {
+          for (const auto& in_flight : intents) {
+            acked[in_flight.first] = in_flight.second;
+            changes.insert(in_flight);
+          }
+        } else if (present != 0) {
+          fail = "a transaction is partly applied: " + std::to_string(present) + " of " +
+                 std::to_string(intents.size()) + " items";
         }
       }
       // Every acknowledged write is present with its last value; a Scan in 4
       // segments returns each item once and nothing never acknowledged.
       std::map<std::string, int64_t> seen;
-      for (int seg = 0; fail.empty() && seg < 4; seg++) {
-        uint64_t lo = static_cast<uint64_t>(seg) << 62;
-        uint64_t hi = seg == 3 ? 0 : static_cast<uint64_t>(seg + 1) << 62;
+      for (int seg = 0; fail.empty() && seg < 8; seg++) {
+        const char* table = seg < 4 ? "t" : "t2";
+        uint64_t lo = static_cast<uint64_t>(seg % 4) << 62;
+        uint64_t hi = seg % 4 == 3 ? 0 : static_cast<uint64_t>(seg % 4 + 1) << 62;
         std::optional<Item> start;
         for (;;) {
           ScanPage page;
-          s = ts->Scan("t", lo, hi, start, 64 << 10, 0, nullptr, &page);
+          s = ts->Scan(table, lo, hi, start, 64 << 10, 0, nullptr, &page);
           if (!s.ok()) {
             fail = "scan: " + s.ToString();
             break;
@@ -189,10 +207,14 @@ int main(int argc, char** argv) {
         }
         if (fail.empty() && !s.ok()) fail = "read shard: " + s.ToString();
       }
-      if (fail.empty() && records != changes) {
+      std::set<std::pair<std::string, int64_t>> table_changes;
+      for (const auto& c : changes) {
+        if (c.first[0] != 'q') table_changes.insert(c);
+      }
+      if (fail.empty() && records != table_changes) {
         size_t missing = 0, extra = 0;
-        for (const auto& c : changes) missing += records.count(c) ? 0 : 1;
-        for (const auto& r : records) extra += changes.count(r) ? 0 : 1;
+        for (const auto& c : table_changes) missing += records.count(c) ? 0 : 1;
+        for (const auto& r : records) extra += table_changes.count(r) ? 0 : 1;
         fail = "stream: " + std::to_string(missing) + " changes without a record, " +
                std::to_string(extra) + " records without a change (" +
                std::to_string(shards.size()) + " shards)";
@@ -208,7 +230,7 @@ int main(int argc, char** argv) {
         "table_crash_test: round %d: killed after %d ms, %llu writes acknowledged, %zu items, "
         "%zu partitions%s\n",
         round, kill_after_ms, static_cast<unsigned long long>(round_acked), acked.size(),
-        def.partitions.size(), intent ? ", 1 in flight" : "");
+        def.partitions.size(), intents.empty() ? "" : ", 1 in flight");
     std::fflush(stdout);
   }
   std::printf("table_crash_test: %d rounds, %zu items, up to %zu partitions\n", rounds,
