@@ -15,6 +15,12 @@
 //   e       YCSB E: 95% Query, 5% PutItem (of an existing key, not an insert)
 //   gsi-query  100% Query of global secondary index gsi0 (needs --gsis >= 1):
 //           g0 = one group, about --query-items items per group
+//   txn     100% TransactWriteItems of --txn-items Updates (update's
+//           expression) on distinct items picked by --distribution; a
+//           cancelled transaction (TransactionCanceledException: a conflict
+//           with another transaction) is counted as an error, not retried
+//   partiql-get  100% ExecuteStatement SELECT * ... WHERE pk = '...' (the
+//           PartiQL form of get)
 // --gsis N: the table has N global secondary indexes gsi0..gsi<N-1>, index i
 // on attribute g<i> (S, projection ALL); every item written carries
 // g0..g<N-1>, so each put maintains N index entries. Item i's g<k> is one of
@@ -85,7 +91,9 @@ over HTTP (DynamoDB JSON protocol, keep-alive, one thread per connection).
   --records N            item count (default: --load if given, else 100000)
   --workload W           put | get | update | a (50% get / 50% update) |
                          b (95% get / 5% update) | query | scan |
-                         e (95% query / 5% put) | gsi-query   (default a)
+                         e (95% query / 5% put) | gsi-query | txn |
+                         partiql-get   (default a)
+  --txn-items N          txn: actions per transaction (1-100, default 2)
   --gsis N               the table's global secondary indexes (0-20, default
                          0): gsi<k> on attribute g<k> (S), projection ALL;
                          items written carry g0..g<N-1> (see gsi-query); with
@@ -135,7 +143,9 @@ bool ParseMix(const std::string& w, Mix* mix) {
                 {"query", {kQuery, 100, kPut}},
                 {"scan", {kScan, 100, kPut}},
                 {"e", {kQuery, 95, kPut}},
-                {"gsi-query", {kGsiQuery, 100, kPut}}};
+                {"gsi-query", {kGsiQuery, 100, kPut}},
+                {"txn", {kGet, 0, kTxn}},
+                {"partiql-get", {kPartiqlGet, 100, kPut}}};
   for (const auto& m : kMixes) {
     if (w == m.name) {
       *mix = m.mix;
@@ -185,6 +195,7 @@ bool ParseArgs(int argc, char** argv, Options* o, bool* help) {
       {"scan-limit", &o->scan_limit, 1, 1'000'000},
       {"segments", &o->segments, 0, 1'000'000},  // DynamoDB's TotalSegments limit
       {"gsis", &o->gsis, 0, 20},                 // DynamoDB's GSIs per table
+      {"txn-items", &o->txn_items, 1, 100},      // DynamoDB's actions per transaction
   };
   for (int i = 1; i < argc; i++) {
     std::string_view arg = argv[i];
@@ -243,7 +254,9 @@ bool ParseArgs(int argc, char** argv, Options* o, bool* help) {
   }
   Mix mix;
   if (!ParseMix(o->workload, &mix)) {
-    fmt::print(stderr, "--workload must be put, get, update, a, b, query, scan, e or gsi-query\n");
+    fmt::print(stderr,
+               "--workload must be put, get, update, a, b, query, scan, e, gsi-query, txn or "
+               "partiql-get\n");
     return false;
   }
   if (mix.read == kGsiQuery && o->gsis == 0) {
@@ -334,6 +347,9 @@ Reply Issue(Connection& conn, Op op, const std::string& body, Clock::time_point 
   } else if (op == kGet) {
     const auto* obj = r.body.if_object();
     if (obj == nullptr || !obj->contains("Item")) st->misses++;
+  } else if (op == kPartiqlGet) {
+    const auto* items = ItemsOf(r);
+    if (items == nullptr || items->empty()) st->misses++;
   } else if (op == kQuery || op == kScan || op == kGsiQuery) {
     if (const auto* items = ItemsOf(r)) {
       st->items += items->size();
@@ -577,6 +593,9 @@ int Main(int argc, char** argv) {
                    : fmt::format("TotalSegments {}, Segment = connection index mod {}",
                                  opts.segments, opts.segments));
   }
+  if (mix.write == kTxn && mix.read_percent < 100) {
+    fmt::print("  transaction   {} Updates on distinct items\n", opts.txn_items);
+  }
   if (opts.gsis > 0) {
     fmt::print("  gsis          {} (gsi<k> on g<k>, projection ALL; {} groups of ~{} items)\n",
                opts.gsis, GsiGroups(opts), opts.records / GsiGroups(opts));
@@ -637,6 +656,8 @@ int Main(int argc, char** argv) {
     const bool zipfian = opts.distribution == "zipfian";
     std::string key, value, extra, body;
     std::string scan_start;  // LastEvaluatedKey of the previous page; empty: start a pass
+    std::vector<uint64_t> txn_ids;
+    std::vector<std::string> txn_keys;
     uint64_t pass_items = 0;
     while (Clock::now() < deadline && issued++ < opts.max_requests) {
       const Op op = static_cast<int>(rng.Uniform(100)) < mix.read_percent ? mix.read : mix.write;
@@ -667,6 +688,23 @@ int Main(int argc, char** argv) {
         BuildGsiQuery(opts.table, g, &body);
         const Reply r = Issue(conn, op, body, deadline, &st->ops[op]);
         if (r.kind == Reply::Kind::kOk && ItemsOf(r)->empty()) st->ops[op].misses++;
+      } else if (op == kTxn) {
+        txn_ids.clear();
+        txn_keys.clear();
+        while (txn_ids.size() < std::min(opts.txn_items, opts.records)) {
+          const uint64_t id = zipfian ? zipf.Next(rng) : rng.Uniform(opts.records);
+          if (std::find(txn_ids.begin(), txn_ids.end(), id) != txn_ids.end()) continue;
+          txn_ids.push_back(id);
+          KeyJson(id, opts.sort_keys, &key);
+          txn_keys.push_back(key);
+        }
+        RandomValue(rng, opts.value_size, &value);
+        BuildTransaction(opts.table, txn_keys, value, &body);
+        Issue(conn, op, body, deadline, &st->ops[op]);
+      } else if (op == kPartiqlGet) {
+        const uint64_t id = zipfian ? zipf.Next(rng) : rng.Uniform(opts.records);
+        BuildPartiqlGet(opts.table, id, opts.sort_keys, &body);
+        Issue(conn, op, body, deadline, &st->ops[op]);
       } else {
         const uint64_t id = zipfian ? zipf.Next(rng) : rng.Uniform(opts.records);
         KeyJson(id, opts.sort_keys, &key);
@@ -689,6 +727,10 @@ int Main(int argc, char** argv) {
     if (s.ops[op].requests > 0) PrintRow(kOpNames[op], s.ops[op], seconds);
   }
   PrintRow("total", total, seconds);
+  if (s.ops[kPartiqlGet].misses > 0) {
+    fmt::print("PartiQL SELECT found no item for {} of {} requests\n", s.ops[kPartiqlGet].misses,
+               s.ops[kPartiqlGet].requests);
+  }
   if (s.ops[kGet].misses > 0) {
     fmt::print("GetItem found no item for {} of {} requests (not errors: keys never loaded)\n",
                s.ops[kGet].misses, s.ops[kGet].requests);
@@ -760,6 +802,10 @@ int Main(int argc, char** argv) {
   op_columns(kGsiQuery);
   header += "\tgsi_query_items_returned";
   row += fmt::format("\t{}", s.ops[kGsiQuery].items);
+  header += "\ttxn_items";
+  row += fmt::format("\t{}", opts.txn_items);
+  op_columns(kTxn);
+  op_columns(kPartiqlGet);
   fmt::print("{}\n{}\n", header, row);
   return any_error ? 2 : 0;
 }

@@ -107,6 +107,36 @@ void BuildBody(Op op, const std::string& table, const std::string& key, const st
   }
 }
 
+void BuildTransaction(const std::string& table, const std::vector<std::string>& keys,
+                      const std::string& value, std::string* body) {
+  body->clear();
+  auto out = std::back_inserter(*body);
+  fmt::format_to(out, R"({{"TransactItems":[)");
+  for (size_t i = 0; i < keys.size(); i++) {
+    fmt::format_to(out,
+                   R"({}{{"Update":{{"TableName":"{}","Key":{{{}}},)"
+                   R"("UpdateExpression":"SET #v = :v, #c = if_not_exists(#c, :zero) + :one",)"
+                   R"("ExpressionAttributeNames":{{"#v":"v","#c":"c"}},)"
+                   R"("ExpressionAttributeValues":{{":v":{{"S":"{}"}},)"
+                   R"(":zero":{{"N":"0"}},":one":{{"N":"1"}}}}}}}})",
+                   i == 0 ? "" : ",", table, keys[i], value);
+  }
+  fmt::format_to(out, "]}}");
+}
+
+void BuildPartiqlGet(const std::string& table, uint64_t id, uint64_t sort_keys, std::string* body) {
+  body->clear();
+  auto out = std::back_inserter(*body);
+  if (sort_keys == 1) {
+    fmt::format_to(out, R"({{"Statement":"SELECT * FROM "{}" WHERE pk = 'user{:012}'"}})", table,
+                   id);
+  } else {
+    fmt::format_to(out,
+                   R"({{"Statement":"SELECT * FROM "{}" WHERE pk = 'user{:012}' AND sk = {}"}})",
+                   table, id / sort_keys, id % sort_keys);
+  }
+}
+
 void BuildQuery(const std::string& table, uint64_t partition, uint64_t first, uint64_t count,
                 std::string* body) {
   body->clear();

@@ -8,19 +8,32 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/base/random.h"
 
 namespace basalt::loadgen {
 
-enum Op { kGet = 0, kPut = 1, kUpdate = 2, kQuery = 3, kScan = 4, kGsiQuery = 5, kNumOps = 6 };
-constexpr std::array<const char*, kNumOps> kOpNames = {"GetItem", "PutItem", "UpdateItem",
-                                                       "Query",   "Scan",    "Query(gsi0)"};
+enum Op {
+  kGet = 0,
+  kPut = 1,
+  kUpdate = 2,
+  kQuery = 3,
+  kScan = 4,
+  kGsiQuery = 5,
+  kTxn = 6,
+  kPartiqlGet = 7,
+  kNumOps = 8
+};
+constexpr std::array<const char*, kNumOps> kOpNames = {
+    "GetItem", "PutItem",     "UpdateItem",         "Query",
+    "Scan",    "Query(gsi0)", "TransactWriteItems", "PartiQL SELECT"};
 // The DynamoDB operation each Op sends.
-constexpr std::array<const char*, kNumOps> kOpTargets = {"GetItem", "PutItem", "UpdateItem",
-                                                         "Query",   "Scan",    "Query"};
-constexpr std::array<const char*, kNumOps> kOpTsv = {"get",   "put",  "update",
-                                                     "query", "scan", "gsi_query"};
+constexpr std::array<const char*, kNumOps> kOpTargets = {
+    "GetItem", "PutItem", "UpdateItem",         "Query",
+    "Scan",    "Query",   "TransactWriteItems", "ExecuteStatement"};
+constexpr std::array<const char*, kNumOps> kOpTsv = {"get",  "put",       "update", "query",
+                                                     "scan", "gsi_query", "txn",    "partiql_get"};
 
 struct Options {
   std::string endpoint = "127.0.0.1:8000";
@@ -43,6 +56,7 @@ struct Options {
   uint64_t scan_limit = 100;
   uint64_t segments = 0;  // 0: plain Scan, no Segment/TotalSegments
   uint64_t gsis = 0;
+  uint64_t txn_items = 2;  // actions per TransactWriteItems
 };
 
 // A uniform double in [0, 1).
@@ -79,6 +93,13 @@ void RandomValue(Random& rng, size_t size, std::string* out);
 // (from KeyJson); a put's item also has `extra` (GsiAttributesJson).
 void BuildBody(Op op, const std::string& table, const std::string& key, const std::string& value,
                const std::string& extra, std::string* body);
+// TransactWriteItems of one Update per key (keys from KeyJson, distinct):
+// SET #v = :v, #c = if_not_exists(#c, :zero) + :one, as BuildBody's kUpdate.
+void BuildTransaction(const std::string& table, const std::vector<std::string>& keys,
+                      const std::string& value, std::string* body);
+// ExecuteStatement: SELECT * FROM "table" WHERE pk = '...' [AND sk = n] for
+// item number id (the PartiQL form of BuildBody's kGet).
+void BuildPartiqlGet(const std::string& table, uint64_t id, uint64_t sort_keys, std::string* body);
 // Query of sort keys [first, first + count) in partition number partition.
 void BuildQuery(const std::string& table, uint64_t partition, uint64_t first, uint64_t count,
                 std::string* body);
