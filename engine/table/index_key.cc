@@ -165,10 +165,15 @@ Status CheckIndexKeyType(const TableDef& def, std::string_view name, ValueType a
 
 Status ValidateIndexKeys(const TableDef& def, const Item& item, IndexKeyCheck check) {
   std::vector<const Value*> values;
-  for (const IndexDef& ix : def.indexes) {
-    bool present;
-    Status s = IndexKeyValues(ix, item, check, &values, &present);
-    if (!s.ok()) return s;
+  // Global indexes first: where a GSI and an LSI share a key attribute,
+  // DynamoDB names the GSI in its error (observed).
+  for (const bool global : {true, false}) {
+    for (const IndexDef& ix : def.indexes) {
+      if (ix.global() != global) continue;
+      bool present;
+      Status s = IndexKeyValues(ix, item, check, &values, &present);
+      if (!s.ok()) return s;
+    }
   }
   return Status::OK();
 }

@@ -50,10 +50,12 @@ bool IsEmptyKeyValue(const Value& v) {
   return (v.type() == ValueType::kS || v.type() == ValueType::kB) && v.bytes().empty();
 }
 
-Status EmptyKeyError(std::string_view name) {
+Status EmptyKeyError(std::string_view name, ValueType type) {
   std::string m(
       "One or more parameter values are not valid. The AttributeValue for a key attribute "
-      "cannot contain an empty string value. Key: ");
+      "cannot contain an empty ");
+  m.append(type == ValueType::kB ? "binary" : "string");
+  m.append(" value. Key: ");
   m.append(name);
   return Status::InvalidArgument(m);
 }
@@ -66,7 +68,7 @@ Status ValidateItemKey(const TableDef& def, const Item& item) {
       return InvalidKey("Type mismatch for key " + a->name + " expected: " +
                         ValueTypeName(a->type) + " actual: " + ValueTypeName(v->type()));
     }
-    if (IsEmptyKeyValue(*v)) return EmptyKeyError(a->name);
+    if (IsEmptyKeyValue(*v)) return EmptyKeyError(a->name, v->type());
     Status s = CheckKeySize(def, *a, *v);
     if (!s.ok()) return s;
   }
@@ -82,7 +84,7 @@ Status ValidateKeyOnly(const TableDef& def, const Item& key) {
   for (const KeyAttribute* a : attrs) {
     const Value* v = key.Find(a->name);
     if (v == nullptr || v->type() != a->type) return mismatch();
-    if (IsEmptyKeyValue(*v)) return EmptyKeyError(a->name);
+    if (IsEmptyKeyValue(*v)) return EmptyKeyError(a->name, v->type());
     Status s = CheckKeySize(def, *a, *v);
     if (!s.ok()) return s;
   }

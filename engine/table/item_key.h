@@ -55,7 +55,8 @@ Status LocateKey(const TableDef& def, const Item& key, ItemKey* out);
 Status LocateItem(const TableDef& def, const Item& item, ItemKey* out);
 // True for an S or B value of zero length (not allowed in keys).
 bool IsEmptyKeyValue(const Value& v);
-// DynamoDB's error for an empty key value of attribute `name`.
-Status EmptyKeyError(std::string_view name);
+// DynamoDB's error for an empty key value of attribute `name` ("... empty
+// string value ..." or, for type kB, "... empty binary value ...").
+Status EmptyKeyError(std::string_view name, ValueType type);
 
 }  // namespace basalt::table

@@ -180,7 +180,7 @@ Status QueryPartitionKey(lsm::DB* db, const TableHandle& t, const Value& pk,
   *out = QueryPage();
   const TableDef& def = t.def();
   if (pk.type() != def.partition_key.type) return Status::InvalidArgument(kConditionTypeMismatch);
-  if (IsEmptyKeyValue(pk)) return EmptyKeyError(def.partition_key.name);
+  if (IsEmptyKeyValue(pk)) return EmptyKeyError(def.partition_key.name, pk.type());
   if (cond.op != SortKeyOp::kAll) {
     if (!def.sort_key) return Status::InvalidArgument("Query key condition not supported");
     const ValueType skt = def.sort_key->type;

@@ -53,6 +53,14 @@ ItemWrite::ItemWrite(Kind kind, const json::object& req, const Source& source)
   CheckExpr(expr::CheckAllUsed(e_.placeholders));
 }
 
+ItemWrite::ItemWrite(Parts parts)
+    : kind_(parts.kind), transaction_(false), partiql_(parts.partiql) {
+  common_ = std::move(parts.common);
+  (kind_ == Kind::kPut ? item_ : key_item_) = std::move(parts.payload);
+  e_.condition = std::move(parts.condition);
+  e_.update = std::move(parts.update);
+}
+
 void ItemWrite::ParseUpdate(const json::object& req) {
   if (!transaction_) {
     CheckNoMixing(req, {"Expected", "ConditionalOperator", "AttributeUpdates"},
@@ -124,6 +132,13 @@ void ItemWrite::Locate() {
 }
 
 Decision ItemWrite::Decide(const Item* old) {
+  if (partiql_ && old == nullptr) {
+    if (kind_ == Kind::kDelete) {
+      return Evaluate(e_.condition.get(), &key_item_) ? Decision::NoChange()
+                                                      : Decision::ConditionFailed();
+    }
+    if (kind_ != Kind::kPut) return Decision::ConditionFailed();
+  }
   if (!Evaluate(e_.condition.get(), old)) return Decision::ConditionFailed();
   switch (kind_) {
     case Kind::kPut:

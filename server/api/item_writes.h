@@ -20,6 +20,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,22 @@ class ItemWrite {
   };
 
   ItemWrite(Kind kind, const boost::json::object& req, const Source& source);
+
+  // A write another front end (PartiQL) parsed: its table and the request's
+  // return settings (common), the item (kPut) or key (others), its condition
+  // and update. With `partiql`, PartiQL's rules for a missing item: an
+  // UPDATE or an EXISTS check fails its condition (an UPDATE never creates an
+  // item), and a DELETE evaluates its WHERE clause on the key alone (a DELETE
+  // naming only the key is a no-op, as in DynamoDB).
+  struct Parts {
+    Kind kind = Kind::kPut;
+    Common common;
+    Item payload;
+    std::shared_ptr<const expr::Condition> condition;
+    std::shared_ptr<const expr::UpdatePlan> update;
+    bool partiql = false;
+  };
+  explicit ItemWrite(Parts parts);
   ItemWrite(const ItemWrite&) = delete;
   ItemWrite& operator=(const ItemWrite&) = delete;
 
@@ -66,6 +83,7 @@ class ItemWrite {
 
   const Kind kind_;
   const bool transaction_;
+  const bool partiql_ = false;
   Common common_;
   Item item_;      // kPut
   Item key_item_;  // the others

@@ -18,6 +18,8 @@
 //      ReturnValuesOnConditionCheckFailure is ALL_OLD; ValidationError for an
 //      update's run-time error), or everything is written in one batch.
 // TransactGetItems reads every item from one snapshot.
+#include "server/api/transactions.h"
+
 #include <fmt/format.h>
 #include <xxhash.h>
 
@@ -79,28 +81,6 @@ struct Reason {
   std::vector<Reason> reasons(n);
   for (size_t i : at) reasons[i] = {code, message, std::nullopt};
   ThrowCancelled(reasons);
-}
-
-// The TransactItems member: present, a list of 1..100 objects.
-const json::array& RequireTransactItems(const json::object& req, Constraints* c) {
-  static const json::array kEmpty;
-  const json::array* items = GetArray(req, "TransactItems");
-  if (items == nullptr) {
-    c->Add("null", "transactItems", "Member must not be null");
-    return kEmpty;
-  }
-  if (items->empty()) {
-    c->Add("'[]'", "transactItems", "Member must have length greater than or equal to 1");
-  } else if (items->size() > table::kMaxTransactionActions) {
-    // DynamoDB echoes every item here (a Java dump); its newer wording
-    // (rolled out since 2026-10) leaves the value out, as this does.
-    c->AddRaw(fmt::format(
-        "Value at 'transactItems' failed to satisfy constraint: Member must have length less "
-        "than or equal to {}",
-        table::kMaxTransactionActions));
-  }
-  for (const json::value& v : *items) AsObject(v);  // SerializationException otherwise
-  return *items;
 }
 
 // Keys of one table and item, for the duplicate check.
@@ -190,11 +170,6 @@ std::string Fingerprint(const json::array& items) {
 
 // ---- TransactWriteItems ----
 
-struct Action {
-  std::unique_ptr<ItemWrite> write;
-  std::optional<ApiError> error;  // a run-time error of Decide
-};
-
 ItemWrite::Kind ActionKind(const json::object& item, size_t index, const json::object** body) {
   static const std::pair<const char*, ItemWrite::Kind> kKinds[] = {
       {"ConditionCheck", ItemWrite::Kind::kConditionCheck},
@@ -238,46 +213,131 @@ const char* MemberName(ItemWrite::Kind kind) {
 
 json::object TransactWriteItems(Context& ctx, const json::object& req) {
   Constraints c;
-  const ReturnCapacity mode = ParseReturnCapacity(req, &c);
-  bool collection_metrics = false;
+  TransactionOptions options;
+  // DynamoDB lists the token's violation before the enums' (observed).
+  options.token = GetString(req, "ClientRequestToken");
+  if (options.token && options.token->empty()) {
+    c.Add("''", "clientRequestToken", "Member must have length greater than or equal to 1");
+  } else if (options.token && options.token->size() > 36) {
+    c.Add(Quote(*options.token), "clientRequestToken",
+          "Member must have length less than or equal to 36");
+  }
+  options.capacity = ParseReturnCapacity(req, &c);
   if (auto ricm = GetString(req, "ReturnItemCollectionMetrics")) {
     if (*ricm != "SIZE" && *ricm != "NONE") {
       c.Add(Quote(*ricm), "returnItemCollectionMetrics",
             "Member must satisfy enum value set: [SIZE, NONE]");
     }
-    collection_metrics = *ricm == "SIZE";
+    options.collection_metrics = *ricm == "SIZE";
   }
-  const std::optional<std::string> token = GetString(req, "ClientRequestToken");
-  if (token && token->empty()) {
-    c.Add("''", "clientRequestToken", "Member must have length greater than or equal to 1");
-  } else if (token && token->size() > 36) {
-    c.Add(Quote(*token), "clientRequestToken", "Member must have length less than or equal to 36");
-  }
-  const json::array& items = RequireTransactItems(req, &c);
+  const json::array& items = RequireActionList(req, "TransactItems", "transactItems", &c);
   c.ThrowIfAny();
 
-  const size_t n = items.size();
-  std::vector<Action> actions(n);
-  for (size_t i = 0; i < n; i++) {
+  std::vector<TransactionAction> actions(items.size());
+  for (size_t i = 0; i < items.size(); i++) {
     const json::object* body = nullptr;
     const ItemWrite::Kind kind = ActionKind(items[i].as_object(), i, &body);
     ItemWrite::Source source{true,
                              fmt::format("transactItems.{}.member.{}.", i + 1, MemberName(kind))};
     actions[i].write = std::make_unique<ItemWrite>(kind, *body, source);
   }
+  if (options.token) options.fingerprint = Fingerprint(items);
+  return RunWriteTransaction(ctx, actions, options);
+}
+
+// ---- TransactGetItems ----
+
+json::object TransactGetItems(Context& ctx, const json::object& req) {
+  Constraints c;
+  const ReturnCapacity mode = ParseReturnCapacity(req, &c);
+  const json::array& items = RequireActionList(req, "TransactItems", "transactItems", &c);
+  c.ThrowIfAny();
+  const size_t n = items.size();
+  struct Get {
+    Common common;
+    Item key;
+    Expressions e;
+  };
+  std::vector<std::unique_ptr<Get>> gets;
+  for (size_t i = 0; i < n; i++) {
+    const json::object* body = GetObject(items[i].as_object(), "Get");
+    if (body == nullptr) {
+      Constraints gc;
+      gc.Add("null", fmt::format("transactItems.{}.member.get", i + 1), "Member must not be null");
+      gc.ThrowIfAny();
+    }
+    auto g = std::make_unique<Get>();
+    Constraints gc(fmt::format("transactItems.{}.member.get.", i + 1));
+    g->common = ParseCommon(*body, &gc, true);
+    g->key = RequireKey(*body, &gc);
+    gc.ThrowIfAny();
+    ParsePlaceholderMaps(*body, {"ProjectionExpression"}, &g->e);
+    ParseProjection(*body, &g->e);
+    CheckExpr(expr::CheckAllUsed(g->e.placeholders));
+    gets.push_back(std::move(g));
+  }
+  std::vector<TransactionRead> reads;
+  for (const auto& g : gets) reads.push_back({LookupTable(ctx, g->common.table), g->key});
+  const std::vector<std::optional<Item>> found = RunReadTransaction(ctx, reads);
+  json::object resp;
+  json::array responses;
+  for (size_t i = 0; i < n; i++) {
+    json::object r;
+    if (found[i]) {
+      Item out =
+          gets[i]->e.projection ? expr::Project(*found[i], *gets[i]->e.projection) : *found[i];
+      if (!out.empty()) r["Item"] = ItemToJson(out);
+    }
+    responses.push_back(std::move(r));
+  }
+  resp["Responses"] = std::move(responses);
+  AddReadTransactionCapacity(&resp, mode, reads, found);
+  return resp;
+}
+
+}  // namespace
+
+// ---- the shared core (transactions.h) ----
+
+const json::array& RequireActionList(const json::object& req, const char* member, const char* path,
+                                     Constraints* c) {
+  static const json::array kEmpty;
+  const json::array* items = GetArray(req, member);
+  if (items == nullptr) {
+    c->Add("null", path, "Member must not be null");
+    return kEmpty;
+  }
+  if (items->empty()) {
+    c->Add("'[]'", path, "Member must have length greater than or equal to 1");
+  } else if (items->size() > table::kMaxTransactionActions) {
+    // DynamoDB's older wording echoes every item here (a Java dump); its
+    // newer one (rolled out since 2026-10) names the member as sent and leaves
+    // the value out, as this does.
+    c->AddRaw(fmt::format(
+        "Value at '{}' failed to satisfy constraint: Member must have length less than or "
+        "equal to {}",
+        member, table::kMaxTransactionActions));
+  }
+  for (const json::value& v : *items) AsObject(v);  // SerializationException otherwise
+  return *items;
+}
+
+json::object RunWriteTransaction(Context& ctx, std::vector<TransactionAction>& actions,
+                                 const TransactionOptions& options) {
+  const size_t n = actions.size();
   size_t payload = 0;
-  for (const Action& a : actions) payload += table::ItemSize(a.write->payload());
+  for (const TransactionAction& a : actions) payload += table::ItemSize(a.write->payload());
   if (payload > kMaxTransactionPayload) {
     throw ValidationError(
         fmt::format("Transaction payload size cannot exceed 4MB. Payload Size: {}", payload));
   }
   std::vector<TargetKey> targets;
-  for (Action& a : actions) {
+  for (TransactionAction& a : actions) {
     a.write->Resolve(ctx);
     targets.push_back({a.write->table()->id(), a.write->RequestKey()});
   }
   CheckNoDuplicates(targets);
-  for (Action& a : actions) {
+  for (TransactionAction& a : actions) {
     const ItemWrite& w = *a.write;
     const bool put = w.kind() == ItemWrite::Kind::kPut;
     if (HasEmptyKeyValue(w.table()->def(), w.payload(), put)) a.write->Locate();
@@ -287,7 +347,7 @@ json::object TransactWriteItems(Context& ctx, const json::object& req) {
 
   table::TxnRequest txn;
   txn.actions.reserve(n);
-  for (Action& a : actions) {
+  for (TransactionAction& a : actions) {
     ItemWrite* w = a.write.get();
     std::optional<ApiError>* error = &a.error;
     txn.actions.push_back({w->table(), w->key(), [w, error](const Item* old) -> Decision {
@@ -299,9 +359,9 @@ json::object TransactWriteItems(Context& ctx, const json::object& req) {
                              }
                            }});
   }
-  if (token) {
-    txn.client_token = *token;
-    txn.fingerprint = Fingerprint(items);
+  if (options.token) {
+    txn.client_token = *options.token;
+    txn.fingerprint = options.fingerprint;
   }
   table::TxnResult r;
   Status s = ctx.store->TransactWrite(txn, &r);
@@ -335,7 +395,7 @@ json::object TransactWriteItems(Context& ctx, const json::object& req) {
       if (actions[i].error) {
         reasons[i] = {"ValidationError", actions[i].error->message, std::nullopt};
       } else if (r.outcomes[i] == Decision::Kind::kConditionFailed) {
-        reasons[i] = {"ConditionalCheckFailed", "The conditional request failed", std::nullopt};
+        reasons[i] = {actions[i].failure_code, "The conditional request failed", std::nullopt};
         if (actions[i].write->common().return_old_on_failure) reasons[i].item = r.old_items[i];
       }
     }
@@ -343,25 +403,26 @@ json::object TransactWriteItems(Context& ctx, const json::object& req) {
   }
 
   json::object resp;
-  std::vector<TableUnits> units;
-  if (mode != ReturnCapacity::kNone) {
-    if (r.replayed) {
-      // DynamoDB: a repeated call reports the read units of reading the items.
-      std::vector<std::pair<table::TableRef, table::ItemKey>> keys;
-      for (const Action& a : actions) keys.emplace_back(a.write->table(), a.write->key());
-      std::vector<std::optional<Item>> current;
-      std::vector<size_t> conflicts;
-      Status gs = ctx.store->TransactGet(keys, &current, &conflicts);
-      if (!gs.Is(Status::SubCode::kTransactionConflict)) CheckData(gs);
-      for (size_t i = 0; i < n; i++) {
-        const size_t bytes = i < current.size() ? SizeOf(current[i]) : 0;
-        units[TableSlot(&units, actions[i].write->common().table)].units +=
-            2 * ReadUnits(bytes, true);
-      }
-      AddCapacityList(&resp, mode, units, true);
-      MirrorUnits(&resp, true);
-      return resp;
+  if (options.capacity != ReturnCapacity::kNone && r.replayed) {
+    // DynamoDB: a repeated call reports the read units of reading the items.
+    std::vector<std::pair<table::TableRef, table::ItemKey>> keys;
+    for (const TransactionAction& a : actions) keys.emplace_back(a.write->table(), a.write->key());
+    std::vector<std::optional<Item>> current;
+    std::vector<size_t> conflicts;
+    Status gs = ctx.store->TransactGet(keys, &current, &conflicts);
+    if (!gs.Is(Status::SubCode::kTransactionConflict)) CheckData(gs);
+    std::vector<TableUnits> units;
+    for (size_t i = 0; i < n; i++) {
+      const size_t bytes = i < current.size() ? SizeOf(current[i]) : 0;
+      units[TableSlot(&units, actions[i].write->common().table)].units +=
+          2 * ReadUnits(bytes, true);
     }
+    AddCapacityList(&resp, options.capacity, units, true);
+    MirrorUnits(&resp, true);
+    return resp;
+  }
+  if (options.capacity != ReturnCapacity::kNone) {
+    std::vector<TableUnits> units;
     for (size_t i = 0; i < n; i++) {
       const ItemWrite& w = *actions[i].write;
       TableUnits& tu = units[TableSlot(&units, w.common().table)];
@@ -377,12 +438,12 @@ json::object TransactWriteItems(Context& ctx, const json::object& req) {
       tu.AddWrite(w.table()->def(), old, next);
       tu.units += tu.units - before;
     }
-    AddCapacityList(&resp, mode, units, false);
+    AddCapacityList(&resp, options.capacity, units, false);
     MirrorUnits(&resp, false);
   }
-  if (collection_metrics && !r.replayed) {
+  if (options.collection_metrics && !r.replayed) {
     json::object per_table;
-    for (const Action& a : actions) {
+    for (const TransactionAction& a : actions) {
       const ItemWrite& w = *a.write;
       if (w.kind() == ItemWrite::Kind::kConditionCheck) continue;
       if (auto m = ItemCollectionMetrics(ctx, *w.table(), w.key().attributes)) {
@@ -396,57 +457,25 @@ json::object TransactWriteItems(Context& ctx, const json::object& req) {
   return resp;
 }
 
-// ---- TransactGetItems ----
-
-struct Get {
-  Common common;
-  Item key;
-  Expressions e;
-  table::TableRef table;
-  table::ItemKey located;
-};
-
-json::object TransactGetItems(Context& ctx, const json::object& req) {
-  Constraints c;
-  const ReturnCapacity mode = ParseReturnCapacity(req, &c);
-  const json::array& items = RequireTransactItems(req, &c);
-  c.ThrowIfAny();
-  const size_t n = items.size();
-  std::vector<std::unique_ptr<Get>> gets;
-  for (size_t i = 0; i < n; i++) {
-    const json::object* body = GetObject(items[i].as_object(), "Get");
-    if (body == nullptr) {
-      Constraints gc;
-      gc.Add("null", fmt::format("transactItems.{}.member.get", i + 1), "Member must not be null");
-      gc.ThrowIfAny();
-    }
-    auto g = std::make_unique<Get>();
-    Constraints gc(fmt::format("transactItems.{}.member.get.", i + 1));
-    g->common = ParseCommon(*body, &gc, true);
-    g->key = RequireKey(*body, &gc);
-    gc.ThrowIfAny();
-    ParsePlaceholderMaps(*body, {"ProjectionExpression"}, &g->e);
-    ParseProjection(*body, &g->e);
-    CheckExpr(expr::CheckAllUsed(g->e.placeholders));
-    gets.push_back(std::move(g));
-  }
+std::vector<std::optional<Item>> RunReadTransaction(Context& ctx,
+                                                    const std::vector<TransactionRead>& reads) {
+  const size_t n = reads.size();
   std::vector<TargetKey> targets;
-  for (auto& g : gets) {
-    g->table = LookupTable(ctx, g->common.table);
+  for (const TransactionRead& r : reads) {
     Item k;
-    for (const table::KeyAttribute* a : g->table->def().KeyAttributes()) {
-      if (const table::Value* v = g->key.Find(a->name)) k.Set(a->name, *v);
+    for (const table::KeyAttribute* a : r.table->def().KeyAttributes()) {
+      if (const table::Value* v = r.key.Find(a->name)) k.Set(a->name, *v);
     }
-    targets.push_back({g->table->id(), std::move(k)});
+    targets.push_back({r.table->id(), std::move(k)});
   }
   CheckNoDuplicates(targets);
-  for (auto& g : gets) {
-    if (HasEmptyKeyValue(g->table->def(), g->key, false)) LocateKey(*g->table, g->key);
+  for (const TransactionRead& r : reads) {
+    if (HasEmptyKeyValue(r.table->def(), r.key, false)) LocateKey(*r.table, r.key);
   }
-  LocateAll(n, [&](size_t i) { gets[i]->located = LocateKey(*gets[i]->table, gets[i]->key); });
-
-  std::vector<std::pair<table::TableRef, table::ItemKey>> keys;
-  for (const auto& g : gets) keys.emplace_back(g->table, g->located);
+  std::vector<std::pair<table::TableRef, table::ItemKey>> keys(n);
+  LocateAll(n, [&](size_t i) {
+    keys[i] = {reads[i].table, LocateKey(*reads[i].table, reads[i].key)};
+  });
   std::vector<std::optional<Item>> found;
   std::vector<size_t> conflicts;
   Status s = ctx.store->TransactGet(keys, &found, &conflicts);
@@ -460,26 +489,21 @@ json::object TransactGetItems(Context& ctx, const json::object& req) {
     throw ValidationError(
         fmt::format("Payload in response is too large. Response size: {}", bytes));
   }
-  json::object resp;
-  json::array responses;
-  std::vector<TableUnits> units;
-  for (size_t i = 0; i < n; i++) {
-    json::object r;
-    if (found[i]) {
-      Item out =
-          gets[i]->e.projection ? expr::Project(*found[i], *gets[i]->e.projection) : *found[i];
-      if (!out.empty()) r["Item"] = ItemToJson(out);
-    }
-    responses.push_back(std::move(r));
-    units[TableSlot(&units, gets[i]->common.table)].units += 2 * ReadUnits(SizeOf(found[i]), true);
-  }
-  resp["Responses"] = std::move(responses);
-  AddCapacityList(&resp, mode, units, true);
-  MirrorUnits(&resp, true);
-  return resp;
+  return found;
 }
 
-}  // namespace
+void AddReadTransactionCapacity(json::object* resp, ReturnCapacity mode,
+                                const std::vector<TransactionRead>& reads,
+                                const std::vector<std::optional<Item>>& items) {
+  if (mode == ReturnCapacity::kNone) return;
+  std::vector<TableUnits> units;
+  for (size_t i = 0; i < reads.size(); i++) {
+    units[TableSlot(&units, reads[i].table->def().name)].units +=
+        2 * ReadUnits(SizeOf(items[i]), true);
+  }
+  AddCapacityList(resp, mode, units, true);
+  MirrorUnits(resp, true);
+}
 
 void RegisterTransactionOperations(std::map<std::string, Operation, std::less<>>* ops) {
   (*ops)["TransactWriteItems"] = TransactWriteItems;
