@@ -468,6 +468,9 @@ json::object Scan(Context& ctx, const json::object& req) {
 
 }  // namespace
 
+json::object QueryOperation(Context& ctx, const json::object& req) { return Query(ctx, req); }
+json::object ScanOperation(Context& ctx, const json::object& req) { return Scan(ctx, req); }
+
 void RegisterReadOperations(std::map<std::string, Operation, std::less<>>* ops) {
   (*ops)["Query"] = Query;
   (*ops)["Scan"] = Scan;

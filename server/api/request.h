@@ -143,6 +143,11 @@ std::optional<boost::json::object> ItemCollectionMetrics(Context& ctx, const tab
 void AddItemCollectionMetrics(boost::json::object* resp, Context& ctx, const Common& common,
                               const table::TableHandle& t, const table::ItemKey& key);
 
+// The Query and Scan operations (reads.cc) on a request object, for front
+// ends that translate their reads into them (PartiQL's SELECT).
+boost::json::object QueryOperation(Context& ctx, const boost::json::object& req);
+boost::json::object ScanOperation(Context& ctx, const boost::json::object& req);
+
 table::UpdateResult RunUpdate(Context& ctx, const table::TableHandle& t, const table::ItemKey& key,
                               const std::function<table::Decision(const Item*)>& fn);
 

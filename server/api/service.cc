@@ -46,6 +46,7 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   RegisterBatchOperations(&ops_);
   RegisterTtlOperations(&ops_);
   RegisterTransactionOperations(&ops_);
+  RegisterPartiqlOperations(&ops_);
   RegisterStreamsOperations(&streams_ops_);
 }
 

@@ -75,6 +75,8 @@ void RegisterReadOperations(std::map<std::string, Operation, std::less<>>* ops);
 void RegisterBatchOperations(std::map<std::string, Operation, std::less<>>* ops);
 // transactions.cc: TransactWriteItems and TransactGetItems.
 void RegisterTransactionOperations(std::map<std::string, Operation, std::less<>>* ops);
+// partiql.cc: ExecuteStatement, BatchExecuteStatement, ExecuteTransaction.
+void RegisterPartiqlOperations(std::map<std::string, Operation, std::less<>>* ops);
 // ttl.cc: UpdateTimeToLive and DescribeTimeToLive.
 void RegisterTtlOperations(std::map<std::string, Operation, std::less<>>* ops);
 // streams.cc: the DynamoDB Streams API (ListStreams, DescribeStream,

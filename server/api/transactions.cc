@@ -157,7 +157,9 @@ size_t TableSlot(std::vector<TableUnits>* units, const std::string& table) {
   return units->size() - 1;
 }
 
-std::string Fingerprint(const json::array& items) {
+}  // namespace
+
+std::string RequestFingerprint(const json::array& items) {
   const std::string text = json::serialize(items);
   const XXH128_hash_t h = XXH3_128bits(text.data(), text.size());
   std::string out(16, '\0');
@@ -167,6 +169,8 @@ std::string Fingerprint(const json::array& items) {
   }
   return out;
 }
+
+namespace {
 
 // ---- TransactWriteItems ----
 
@@ -241,7 +245,7 @@ json::object TransactWriteItems(Context& ctx, const json::object& req) {
                              fmt::format("transactItems.{}.member.{}.", i + 1, MemberName(kind))};
     actions[i].write = std::make_unique<ItemWrite>(kind, *body, source);
   }
-  if (options.token) options.fingerprint = Fingerprint(items);
+  if (options.token) options.fingerprint = RequestFingerprint(items);
   return RunWriteTransaction(ctx, actions, options);
 }
 
@@ -395,7 +399,7 @@ json::object RunWriteTransaction(Context& ctx, std::vector<TransactionAction>& a
       if (actions[i].error) {
         reasons[i] = {"ValidationError", actions[i].error->message, std::nullopt};
       } else if (r.outcomes[i] == Decision::Kind::kConditionFailed) {
-        reasons[i] = {actions[i].failure_code, "The conditional request failed", std::nullopt};
+        reasons[i] = {actions[i].failure_code, actions[i].failure_message, std::nullopt};
         if (actions[i].write->common().return_old_on_failure) reasons[i].item = r.old_items[i];
       }
     }

@@ -24,6 +24,7 @@ struct TransactionAction {
   // The reason code of its failed condition ("DuplicateItem" for PartiQL's
   // INSERT of an existing item).
   std::string failure_code = "ConditionalCheckFailed";
+  std::string failure_message = "The conditional request failed";
   std::optional<ApiError> error;  // set by the commit: a run-time error of the action
 };
 
@@ -39,6 +40,11 @@ struct TransactionOptions {
 // the response's ConsumedCapacity and ItemCollectionMetrics members.
 boost::json::object RunWriteTransaction(Context& ctx, std::vector<TransactionAction>& actions,
                                         const TransactionOptions& options);
+
+// What identifies a transaction's request with its ClientRequestToken: a
+// 128-bit hash of its list of actions as sent (TransactItems,
+// TransactStatements).
+std::string RequestFingerprint(const boost::json::array& actions);
 
 // One read of a read transaction: a resolved table and the Key parameter.
 struct TransactionRead {
