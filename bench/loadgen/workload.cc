@@ -128,11 +128,11 @@ void BuildPartiqlGet(const std::string& table, uint64_t id, uint64_t sort_keys, 
   body->clear();
   auto out = std::back_inserter(*body);
   if (sort_keys == 1) {
-    fmt::format_to(out, R"({{"Statement":"SELECT * FROM "{}" WHERE pk = 'user{:012}'"}})", table,
+    fmt::format_to(out, R"({{"Statement":"SELECT * FROM \"{}\" WHERE pk = 'user{:012}'"}})", table,
                    id);
   } else {
     fmt::format_to(out,
-                   R"({{"Statement":"SELECT * FROM "{}" WHERE pk = 'user{:012}' AND sk = {}"}})",
+                   R"({{"Statement":"SELECT * FROM \"{}\" WHERE pk = 'user{:012}' AND sk = {}"}})",
                    table, id / sort_keys, id % sort_keys);
   }
 }

@@ -10,6 +10,12 @@
 //   BM_UpdateItem     UpdateItem SET #v = :v, #c = if_not_exists(#c, :zero) + :one
 //   BM_Query          Query of 10 items (pk = :p AND sk BETWEEN :a AND :b)
 //   BM_BatchWriteItem BatchWriteItem of 25 puts (random keys)
+//   BM_TransactWriteItems/N  TransactWriteItems of N UpdateItem-like Updates
+//                     (distinct random keys; N = 2, 10, 100)
+//   BM_TransactGetItems/N    TransactGetItems of N Gets
+//   BM_PartiqlSelect  ExecuteStatement SELECT * FROM "items" WHERE pk = '...'
+//                     (BM_GetItem's read, through the PartiQL parser)
+//   BM_PartiqlSelectParam  the same with the key as a `?` parameter
 //
 // Durability none (writes reach the WAL's page cache, never fdatasync), so a
 // write's figure is CPU, not the disk. Single-threaded; Google Benchmark's
@@ -200,11 +206,74 @@ void BM_BatchWriteItem(benchmark::State& state) {
   Run(state, "BatchWriteItem", bodies);
 }
 
+// n distinct random keys.
+std::vector<int> Keys(std::mt19937_64& r, size_t n) {
+  std::vector<int> keys;
+  while (keys.size() < n) {
+    const int k = Key(r);
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  }
+  return keys;
+}
+
+void BM_TransactWriteItems(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  const auto bodies = Bodies([n](std::mt19937_64& r) {
+    std::string actions;
+    for (const int k : Keys(r, n)) {
+      if (!actions.empty()) actions += ",";
+      actions += fmt::format(
+          R"({{"Update":{{"TableName":"items","Key":{{"pk":{{"S":"key{:08d}"}}}},
+          "UpdateExpression":"SET #v = :v, #c = if_not_exists(#c, :zero) + :one",
+          "ExpressionAttributeNames":{{"#v":"v","#c":"c"}},
+          "ExpressionAttributeValues":{{":v":{{"S":"{}"}},":zero":{{"N":"0"}},":one":{{"N":"1"}}}}}}}})",
+          k, Value100(k + 4));
+    }
+    return R"({"TransactItems":[)" + actions + "]}";
+  });
+  Run(state, "TransactWriteItems", bodies);
+}
+
+void BM_TransactGetItems(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  const auto bodies = Bodies([n](std::mt19937_64& r) {
+    std::string gets;
+    for (const int k : Keys(r, n)) {
+      if (!gets.empty()) gets += ",";
+      gets +=
+          fmt::format(R"({{"Get":{{"TableName":"items","Key":{{"pk":{{"S":"key{:08d}"}}}}}}}})", k);
+    }
+    return R"({"TransactItems":[)" + gets + "]}";
+  });
+  Run(state, "TransactGetItems", bodies);
+}
+
+void BM_PartiqlSelect(benchmark::State& state) {
+  static const auto bodies = Bodies([](std::mt19937_64& r) {
+    return fmt::format(R"({{"Statement":"SELECT * FROM \"items\" WHERE pk = 'key{:08d}'"}})",
+                       Key(r));
+  });
+  Run(state, "ExecuteStatement", bodies);
+}
+
+void BM_PartiqlSelectParam(benchmark::State& state) {
+  static const auto bodies = Bodies([](std::mt19937_64& r) {
+    return fmt::format(
+        R"({{"Statement":"SELECT * FROM \"items\" WHERE pk = ?","Parameters":[{{"S":"key{:08d}"}}]}})",
+        Key(r));
+  });
+  Run(state, "ExecuteStatement", bodies);
+}
+
 BENCHMARK(BM_GetItem);
 BENCHMARK(BM_PutItem);
 BENCHMARK(BM_UpdateItem);
 BENCHMARK(BM_Query);
 BENCHMARK(BM_BatchWriteItem);
+BENCHMARK(BM_TransactWriteItems)->Arg(2)->Arg(10)->Arg(100);
+BENCHMARK(BM_TransactGetItems)->Arg(2)->Arg(10)->Arg(100);
+BENCHMARK(BM_PartiqlSelect);
+BENCHMARK(BM_PartiqlSelectParam);
 
 }  // namespace
 }  // namespace basalt

@@ -27,7 +27,9 @@
 #include <boost/json/serialize.hpp>
 #include <map>
 #include <memory>
+#include <unordered_set>
 
+#include "engine/base/coding.h"
 #include "engine/table/index_key.h"
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
@@ -90,12 +92,46 @@ struct TargetKey {
   bool operator==(const TargetKey&) const = default;
 };
 
+// The key as bytes that are equal exactly when the keys are (numbers by
+// value); nullopt when a key value is not S, N or B (compared with == then).
+std::optional<std::string> CanonicalKey(const TargetKey& k) {
+  std::string out;
+  PutFixed64(&out, k.table_id);
+  for (const auto& [name, v] : k.key) {
+    PutFixed32(&out, static_cast<uint32_t>(name.size()));
+    out += name;
+    out.push_back(static_cast<char>(v.type()));
+    std::string bytes;
+    switch (v.type()) {
+      case table::ValueType::kS:
+        bytes = v.s();
+        break;
+      case table::ValueType::kB:
+        bytes = v.b();
+        break;
+      case table::ValueType::kN:
+        v.n().EncodeOrdered(&bytes);
+        break;
+      default:
+        return std::nullopt;
+    }
+    PutFixed32(&out, static_cast<uint32_t>(bytes.size()));
+    out += bytes;
+  }
+  return out;
+}
+
 void CheckNoDuplicates(const std::vector<TargetKey>& keys) {
+  std::unordered_set<std::string> seen;
   for (size_t i = 0; i < keys.size(); i++) {
-    for (size_t j = 0; j < i; j++) {
-      if (keys[i] == keys[j]) {
-        throw ValidationError("Transaction request cannot include multiple operations on one item");
-      }
+    bool duplicate = false;
+    if (std::optional<std::string> c = CanonicalKey(keys[i])) {
+      duplicate = !seen.insert(std::move(*c)).second;
+    } else {
+      for (size_t j = 0; j < i && !duplicate; j++) duplicate = keys[i] == keys[j];
+    }
+    if (duplicate) {
+      throw ValidationError("Transaction request cannot include multiple operations on one item");
     }
   }
 }
