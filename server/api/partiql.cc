@@ -57,6 +57,13 @@ struct ParsedStatement {
   bool return_old_on_failure = false;
 };
 
+// Characters (UTF-8 code points): the unit of DynamoDB's length limits.
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 void CheckStatementMembers(const json::object& req, Constraints* c, std::string* text,
                            std::vector<table::Value>* params) {
   auto statement = GetString(req, "Statement");
@@ -64,7 +71,7 @@ void CheckStatementMembers(const json::object& req, Constraints* c, std::string*
     c->Add("null", "statement", "Member must not be null");
   } else if (statement->empty()) {
     c->Add("''", "statement", "Member must have length greater than or equal to 1");
-  } else if (statement->size() > partiql::kMaxStatementLength) {
+  } else if (CodePoints(*statement) > partiql::kMaxStatementLength) {
     c->Add(Quote(*statement), "statement", "Member must have length less than or equal to 8192");
   } else {
     *text = *statement;
