@@ -456,3 +456,40 @@ def send_oversized_body(endpoint, size, timeout=60):
         return received
     finally:
         s.close()
+
+
+def scan_all(client, table):
+    """Every item of the table (consistent, following LastEvaluatedKey)."""
+    out, start = [], None
+    while True:
+        kw = {"TableName": table, "ConsistentRead": True}
+        if start:
+            kw["ExclusiveStartKey"] = start
+        r = client.scan(**kw)
+        out += r["Items"]
+        start = r.get("LastEvaluatedKey")
+        if not start:
+            return out
+
+
+def streams_client(endpoint):
+    return boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                        config=Config(**CLIENT_CONFIG))
+
+
+def stream_records(client, endpoint, table):
+    """Every record of the table's stream (all shards, bounded reads)."""
+    streams = streams_client(endpoint)
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for _ in range(100):
+            r = streams.get_records(ShardIterator=it)
+            records += r["Records"]
+            it = r.get("NextShardIterator")
+            if not r["Records"] or not it:
+                break
+    return records

@@ -18,12 +18,11 @@ import os
 import random
 from decimal import Decimal
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import S, N, B, ACCESS_KEY, CLIENT_CONFIG, REGION, SECRET_KEY, error_of, unique_name
+from conftest import (S, N, B, error_of, scan_all,
+                      stream_records, unique_name)
 
 CANCELLED = "Transaction cancelled, please refer cancellation reasons for specific reasons [%s]"
 NONE = {"Code": "None"}
@@ -144,17 +143,6 @@ def item_of(client, table, key):
     return client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 
 
-def scan_all(client, table):
-    out, start = [], None
-    while True:
-        kw = {"TableName": table, "ConsistentRead": True}
-        if start:
-            kw["ExclusiveStartKey"] = start
-        r = client.scan(**kw)
-        out += r["Items"]
-        start = r.get("LastEvaluatedKey")
-        if not start:
-            return out
 
 
 def key_str(item, names=("p", "c")):
@@ -188,27 +176,8 @@ def canon(item):
     return None if item is None else {k: c(v) for k, v in item.items()}
 
 
-def streams_client(endpoint):
-    return boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-                        config=Config(**CLIENT_CONFIG))
 
 
-def stream_records(client, endpoint, table):
-    """Every record of the table's stream (all shards, bounded reads)."""
-    streams = streams_client(endpoint)
-    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        for _ in range(100):
-            r = streams.get_records(ShardIterator=it)
-            records += r["Records"]
-            it = r.get("NextShardIterator")
-            if not r["Records"] or not it:
-                break
-    return records
 
 
 def gsi(name, hash, range=None):

@@ -14,22 +14,17 @@ import shutil
 import signal
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import (ACCESS_KEY, CLIENT_CONFIG, REGION, REPO, SECRET_KEY, ServerProcess,
-                      error_of, make_client, server_binary, table_arn, unique_name)
+from conftest import (ACCESS_KEY, REGION, REPO, SECRET_KEY, ServerProcess,
+                      error_of, make_client, server_binary, streams_client, table_arn,
+                      unique_name)
 
 NEW_AND_OLD = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 TAIL = str(REPO / "tools" / "basalt-stream-tail")
 
 
-def streams_client(endpoint):
-    return boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-                        config=Config(**CLIENT_CONFIG))
 
 
 @pytest.fixture(scope="module")

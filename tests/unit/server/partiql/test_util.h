@@ -11,33 +11,22 @@
 #include "engine/table/value.h"
 #include "server/expr/expr.h"
 #include "server/partiql/partiql.h"
+#include "tests/unit/server/expr/test_util.h"
 
 namespace basalt::server::partiql::testing {
 
 using table::Item;
 using table::Value;
 
-inline Value N(std::string_view text) {
-  Value v;
-  Status s = Value::ParseN(text, &v);
-  REQUIRE_MESSAGE(s.ok(), s.ToString());
-  return v;
-}
-inline Value S(std::string s) { return Value::MakeS(std::move(s)); }
-inline Value B(std::string s) { return Value::MakeB(std::move(s)); }
-inline Value L(std::vector<Value> l) { return Value::MakeL(std::move(l)); }
-inline Value M(std::vector<table::AttributeMap::Entry> e) {
-  return Value::MakeM(table::AttributeMap::FromUnsorted(std::move(e)));
-}
-inline Value SS(std::vector<std::string> s) { return Value::MakeSS(std::move(s)); }
-inline Value NS(std::vector<std::string> texts) {
-  Value::NumberSet ns;
-  for (const auto& t : texts) ns.push_back(N(t).n());
-  return Value::MakeNS(std::move(ns));
-}
-inline Item MakeItem(std::vector<table::AttributeMap::Entry> e) {
-  return table::AttributeMap::FromUnsorted(std::move(e));
-}
+// Value builders shared with the expression tests.
+using expr::testing::B;
+using expr::testing::L;
+using expr::testing::M;
+using expr::testing::MakeItem;
+using expr::testing::N;
+using expr::testing::NS;
+using expr::testing::S;
+using expr::testing::SS;
 
 // Parses `text`; fails the test on an error.
 inline Statement MustParse(std::string_view text, std::vector<Value> params = {}) {
