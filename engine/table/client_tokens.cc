@@ -7,6 +7,24 @@
 
 namespace basalt::table {
 
+namespace {
+
+constexpr char kFormatVersion = 1;
+constexpr size_t kHeaderSize = 9;  // version byte + fixed64 commit time
+
+// The commit time of a record (docs/format/client_tokens.md); Corruption if
+// the record is not of format 1.
+Status DecodeRecord(std::string_view v, uint64_t* committed_ms, std::string_view* fingerprint) {
+  if (v.size() < kHeaderSize || v[0] != kFormatVersion) {
+    return Status::Corruption("client token record of an unknown format");
+  }
+  *committed_ms = DecodeFixed64(v.data() + 1);
+  *fingerprint = v.substr(kHeaderSize);
+  return Status::OK();
+}
+
+}  // namespace
+
 Status ClientTokens::Open(lsm::DB* db, Options options, std::unique_ptr<ClientTokens>* out) {
   lsm::TreeId tree = 0;
   Status s = db->FindTree(kClientTokenTreeName, &tree);
@@ -38,12 +56,13 @@ Status ClientTokens::Begin(const std::string& token, std::string_view fingerprin
   std::string value;
   Status s = db_->Get(lsm::ReadOptions(), tree_, token, &value);
   if (s.IsNotFound()) return Status::OK();
-  if (s.ok() && value.size() < 8) s = Status::Corruption("short client token record");
+  uint64_t committed = 0;
+  std::string_view stored;
+  if (s.ok()) s = DecodeRecord(value, &committed, &stored);
   if (s.ok()) {
-    const uint64_t committed = DecodeFixed64(value.data());
     const uint64_t now = NowMs();
     if (now >= committed && now - committed >= options_.window_ms) return Status::OK();
-    if (std::string_view(value).substr(8) == fingerprint) {
+    if (stored == fingerprint) {
       *applied = true;
       return Status::OK();
     }
@@ -56,7 +75,7 @@ Status ClientTokens::Begin(const std::string& token, std::string_view fingerprin
 
 void ClientTokens::Stage(std::string_view token, std::string_view fingerprint,
                          lsm::WriteBatch* batch) const {
-  std::string value;
+  std::string value(1, kFormatVersion);
   PutFixed64(&value, NowMs());
   value.append(fingerprint);
   batch->Put(tree_, token, value);
@@ -74,9 +93,9 @@ Status ClientTokens::Trim(uint64_t* trimmed) {
   {
     auto it = db_->NewIterator(lsm::ReadOptions(), tree_);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const std::string_view v = it->value();
-      if (v.size() < 8) continue;  // Begin reports it; never deleted blindly
-      const uint64_t committed = DecodeFixed64(v.data());
+      uint64_t committed = 0;
+      std::string_view fp;
+      if (!DecodeRecord(it->value(), &committed, &fp).ok()) continue;  // Begin reports it
       if (now >= committed && now - committed >= options_.window_ms) {
         expired.emplace_back(it->key());
       }
@@ -96,8 +115,9 @@ Status ClientTokens::Trim(uint64_t* trimmed) {
     Status s = db_->Get(lsm::ReadOptions(), tree_, k, &v);
     if (s.IsNotFound()) continue;
     if (!s.ok()) return s;
-    if (v.size() < 8) continue;
-    const uint64_t committed = DecodeFixed64(v.data());
+    uint64_t committed = 0;
+    std::string_view fp;
+    if (!DecodeRecord(v, &committed, &fp).ok()) continue;
     if (now < committed || now - committed < options_.window_ms) continue;
     batch.Delete(tree_, k);
     n++;

@@ -7,9 +7,10 @@
 //
 // Storage: the system tree "__txn_tokens" of the node's lsm::DB, one record
 // per committed transaction that carried a token: key = the token, value =
-// fixed64 commit time (ms since the epoch) + the request's fingerprint (any
-// bytes the caller derives from the request; the server uses a 128-bit hash
-// of the transaction's parameters). The record is staged into the
+// format version 1 (one byte), fixed64 commit time (ms since the epoch), the
+// request's fingerprint (any bytes the caller derives from the request; the
+// server uses a 128-bit hash of the transaction's parameters);
+// docs/format/client_tokens.md. The record is staged into the
 // transaction's own WriteBatch (Stage), so it is durable exactly when the
 // transaction is — a retry after a crash and restart is recognised. Records
 // older than the window are ignored and deleted by Trim (the TableStore runs
