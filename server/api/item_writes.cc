@@ -86,6 +86,9 @@ void ItemWrite::ParseUpdate(const json::object& req) {
       }
       if (const auto vit = u.find("Value"); vit != u.end() && !vit->value().is_null()) {
         a.value = ParseValue(vit->value());
+        // As an item's values are (an empty set, a bad number: DynamoDB's texts).
+        Status s = table::ValidateValue(*a.value);
+        if (!s.ok()) throw ValidationError(std::string(s.message()));
       }
       updates.push_back(std::move(a));
     }
@@ -149,6 +152,12 @@ Decision ItemWrite::Decide(const Item* old) {
       return Decision::NoChange();
     case Kind::kUpdate:
       break;
+  }
+  // An update that only removes changes nothing on a missing item, and
+  // DynamoDB does not create the item then.
+  if (old == nullptr && e_.update && expr::RemovesOnly(*e_.update)) {
+    CheckExpr(expr::CheckNoKeyUpdate(*e_.update, key_names_));
+    return Decision::NoChange();
   }
   Item next = old != nullptr ? *old : key_item_;
   if (e_.update) {

@@ -292,6 +292,19 @@ table::ItemKey LocateQueryStartKey(const table::TableHandle& t, const expr::KeyC
     throw ValidationError(fmt::format("{}: {}", kBadStartKey, s.message()));
   }
   const bool pk_matches = *key.Find(def.partition_key.name) == kc.pk;
+  if (!def.sort_key) {
+    // A Query of a table without a sort key names one item: DynamoDB refuses
+    // to restart it at all (observed answer).
+    const table::Value& v = *key.Find(def.partition_key.name);
+    std::string shown = table::ValueTypeName(v.type());
+    shown += ":";
+    shown += v.type() == table::ValueType::kN   ? v.n().ToString()
+             : v.type() == table::ValueType::kS ? v.s()
+                                                : Base64Encode(v.b());
+    throw ValidationError(fmt::format("{}: ExclusiveStartKey: {{{}=AttributeValue: {{{}}}}}",
+                                      "The provided exclusive start key is invalid",
+                                      def.partition_key.name, shown));
+  }
   if (kc.sk.op == table::SortKeyOp::kAll) {
     if (!pk_matches) {
       throw ValidationError(

@@ -191,7 +191,9 @@ std::shared_ptr<const expr::Condition> ParseExpected(const json::object& req) {
     c.Add(Quote(*op), "conditionalOperator", "Member must satisfy enum value set: [OR, AND]");
     c.ThrowIfAny();
   }
-  if (expected == nullptr) {
+  // An empty Expected is no condition at all; with ConditionalOperator it
+  // is refused as a missing one is (DynamoDB's answer).
+  if (expected == nullptr || expected->empty()) {
     if (op) {
       throw ValidationError(
           "ConditionalOperator can only be used when Filter or Expected has two or more elements");

@@ -162,9 +162,9 @@ json::object DeleteTable(Context& ctx, const json::object& req) {
   Check(ctx.store->DeleteTable(name));
   json::object t = DescribeTableJson(ctx, d, TableStatus::kDeleting);
   // DynamoDB's DeleteTable answer leaves out the key schema, the attribute
-  // definitions and the indexes.
-  for (const char* k :
-       {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
+  // definitions, the indexes and the creation time.
+  for (const char* k : {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes",
+                        "LocalSecondaryIndexes", "CreationDateTime"}) {
     t.erase(k);
   }
   return {{"TableDescription", std::move(t)}};

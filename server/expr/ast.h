@@ -62,8 +62,10 @@ struct UpdateAction {
   enum class Kind { kSet, kRemove, kAdd, kDelete };
   Kind kind = Kind::kSet;
   Path path;
-  Operand value;             // SET right-hand side; ADD/DELETE constant
-  bool legacy_list = false;  // legacy ADD: appending a list is allowed
+  Operand value;  // SET right-hand side; ADD/DELETE constant
+  // From AttributeUpdates: ADD may append a list, and a value of the wrong
+  // type for the attribute is "Type mismatch for attribute to update".
+  bool legacy = false;
 };
 
 class UpdatePlan {

@@ -132,6 +132,10 @@ Status ParseUpdate(std::string_view text, Placeholders* p, std::shared_ptr<const
 Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
                    const std::vector<std::string>& key_names, Item* out,
                    std::vector<Path>* updated);
+// True when every action of a non-empty plan is a REMOVE or a DELETE: on a
+// missing item such an update changes nothing, and DynamoDB does not create
+// the item (an empty AttributeUpdates, or any SET or ADD, does).
+bool RemovesOnly(const UpdatePlan& plan);
 // ApplyUpdate's first check alone: no action touches a key attribute.
 Status CheckNoKeyUpdate(const UpdatePlan& plan, const std::vector<std::string>& key_names);
 

@@ -189,6 +189,7 @@ Status UpdateFromLegacy(const std::vector<AttributeUpdate>& updates,
                        TypeName(u.value->type()));
       } else {
         a.kind = UpdateAction::Kind::kDelete;
+        a.legacy = true;
       }
     } else if (u.action == "ADD") {
       if (!u.value.has_value())
@@ -198,7 +199,7 @@ Status UpdateFromLegacy(const std::vector<AttributeUpdate>& updates,
         return Invalid(std::string("ADD action is not supported for the type ") + TypeName(t));
       }
       a.kind = UpdateAction::Kind::kAdd;
-      a.legacy_list = true;
+      a.legacy = true;
     } else {
       return Invalid("Unsupported AttributeUpdates action: " + u.action);
     }

@@ -376,8 +376,13 @@ class Parser {
         std::string_view digits = Peek().text;
         uint64_t v = 0;
         for (char c : digits) {
-          v = v * 10 + static_cast<uint64_t>(c - '0');
-          if (v > UINT32_MAX) return (Touch(), false);
+          v = std::min<uint64_t>(v * 10 + static_cast<uint64_t>(c - '0'), uint64_t{1} << 40);
+        }
+        if (v > INT32_MAX) {
+          // DynamoDB's answer for an index beyond a 32-bit signed integer.
+          Note(kDepth, "List index is not within the allowable range; index: [" +
+                           std::string(digits) + "]");
+          v = UINT32_MAX;
         }
         Next();
         if (!Accept(Tok::kRBracket)) return false;
@@ -403,10 +408,27 @@ class Parser {
     Note(overlap ? kOverlap : kConflict, std::move(msg));
   }
 
+  // Bounds the parser's recursion, so no input can exhaust the thread's
+  // stack: deeper than kMaxNesting levels (parentheses, NOT, calls) is a
+  // syntax error. No valid expression comes near it: one of at most 4 KB
+  // with at most 300 operators, and no redundant parentheses.
+  static constexpr int kMaxNesting = 1000;
+  class NestingGuard {
+   public:
+    explicit NestingGuard(int* depth) : depth_(depth) { ++*depth_; }
+    ~NestingGuard() { --*depth_; }
+    bool ok() const { return *depth_ <= kMaxNesting; }
+
+   private:
+    int* depth_;
+  };
+
   // ---- operands ----
 
   // operand := '(' operand ')' | :value | name '(' args ')' | path
   bool ParseOperand(Operand* out, bool* wrapped = nullptr) {
+    NestingGuard guard(&nesting_);
+    if (!guard.ok()) return false;
     if (wrapped != nullptr) *wrapped = false;
     if (Accept(Tok::kLParen)) {
       bool inner_wrapped = false;
@@ -472,6 +494,16 @@ class Parser {
   void NoteOperandType(const std::string& name, std::string_view type) {
     Note(kFunctionType, "Incorrect operand type for operator or function; operator or function: " +
                             name + ", operand type: " + std::string(type));
+  }
+
+  // <, <=, >, >= and BETWEEN order strings, numbers and binaries only: a
+  // constant of another type is an error (DynamoDB's answer), while an
+  // attribute of another type just makes the comparison false.
+  void NoteOrderedOperand(const std::string& name, const Operand& op) {
+    if (op.kind != Operand::Kind::kValue || !defined_) return;
+    const table::ValueType t = op.value.type();
+    if (t == table::ValueType::kS || t == table::ValueType::kN || t == table::ValueType::kB) return;
+    NoteOperandType(name, TypeName(t));
   }
 
   void NoteDistinct(const std::string& name, const Operand& a, const Operand& b) {
@@ -628,6 +660,8 @@ class Parser {
   }
 
   bool ParseNot(NodePtr* out, bool* wrapped) {
+    NestingGuard guard(&nesting_);
+    if (!guard.ok()) return false;
     if (AtKeyword("NOT")) {
       Next();
       NodePtr inner;
@@ -680,6 +714,10 @@ class Parser {
       ++operators_;
       NoteMisused(a);
       NoteMisused(b);
+      if (node->op != CompareOp::kEq && node->op != CompareOp::kNe) {
+        NoteOrderedOperand(CompareOpText(node->op), a);
+        NoteOrderedOperand(CompareOpText(node->op), b);
+      }
       NoteDistinct(CompareOpText(node->op), a, b);
       node->operands.push_back(std::move(a));
       node->operands.push_back(std::move(b));
@@ -694,6 +732,9 @@ class Parser {
       NoteMisused(a);
       NoteMisused(lo);
       NoteMisused(hi);
+      NoteOrderedOperand("BETWEEN", a);
+      NoteOrderedOperand("BETWEEN", lo);
+      NoteOrderedOperand("BETWEEN", hi);
       if (lo.kind == Operand::Kind::kValue && hi.kind == Operand::Kind::kValue) {
         const Value& x = lo.value;
         const Value& y = hi.value;
@@ -799,6 +840,8 @@ class Parser {
 
   // operand := '(' operand ')' | :value | function '(' args ')' | path
   bool ParseUpdateOperand(Operand* out) {
+    NestingGuard guard(&nesting_);
+    if (!guard.ok()) return false;
     if (Accept(Tok::kLParen)) {
       if (!ParseUpdateOperand(out)) return false;
       return Accept(Tok::kRParen);
@@ -832,6 +875,7 @@ class Parser {
   size_t furthest_ = 0;
   int operators_ = 0;
   bool defined_ = true;  // false after an undefined :value (its Operand is a dummy)
+  int nesting_ = 0;      // recursion depth of the parse (NestingGuard)
   std::array<std::string, kNumSlots> errors_;
 };
 

@@ -13,6 +13,8 @@ constexpr std::string_view kMissingOperand =
     "The provided expression refers to an attribute that does not exist in the item";
 constexpr std::string_view kBadType =
     "An operand in the update expression has an incorrect data type";
+// The same error of an AttributeUpdates ADD or DELETE (observed answer of DynamoDB).
+constexpr std::string_view kLegacyMismatch = "Type mismatch for attribute to update";
 constexpr std::string_view kBadPath =
     "The document path provided in the update expression is invalid for update";
 
@@ -178,18 +180,20 @@ Status Add(Item* item, const UpdateAction& a) {
     Union(cur, v);
     return Status::OK();
   }
-  if (a.legacy_list && cur->type() == ValueType::kL && v.type() == ValueType::kL) {
+  if (a.legacy && cur->type() == ValueType::kL && v.type() == ValueType::kL) {
     for (const Value& e : v.l()) cur->mutable_l()->push_back(e);
     return Status::OK();
   }
-  return Status::InvalidArgument(kBadType);
+  return Status::InvalidArgument(a.legacy ? kLegacyMismatch : kBadType);
 }
 
 Status Delete(Item* item, const UpdateAction& a) {
   const Value& v = a.value.value;
   Value* cur = FindMutable(item, a.path, a.path.size());
   if (cur == nullptr) return Status::OK();
-  if (!IsSet(cur->type()) || cur->type() != v.type()) return Status::InvalidArgument(kBadType);
+  if (!IsSet(cur->type()) || cur->type() != v.type()) {
+    return Status::InvalidArgument(a.legacy ? kLegacyMismatch : kBadType);
+  }
   if (Difference(cur, v)) RemoveAt(item, a.path);
   return Status::OK();
 }
@@ -210,6 +214,15 @@ bool RemoveBefore(const Path* x, const Path* y) {
 }
 
 }  // namespace
+
+bool RemovesOnly(const UpdatePlan& plan) {
+  if (plan.actions.empty()) return false;
+  for (const UpdateAction& a : plan.actions) {
+    if (a.kind != UpdateAction::Kind::kRemove && a.kind != UpdateAction::Kind::kDelete)
+      return false;
+  }
+  return true;
+}
 
 Status CheckNoKeyUpdate(const UpdatePlan& plan, const std::vector<std::string>& key_names) {
   for (const UpdateAction& a : plan.actions) {

@@ -691,3 +691,39 @@ def test_expression_attribute_values_without_expression(client, item_table):
     assert error_of(e) == ("ValidationException",
                            "ExpressionAttributeValues can only be specified when using expressions: "
                            "UpdateExpression and ConditionExpression are null")
+
+
+# ---- ordered comparisons of constants (issue 16) ----
+
+@pytest.mark.parametrize("cond", ["a > :v", ":v > a", "a <= :v", "a BETWEEN :v AND :v"])
+def test_ordered_comparison_of_a_non_scalar_constant_is_an_error(client, table_s, cond):
+    # DynamoDB: a constant of a type <, <=, >, >= and BETWEEN cannot order is a
+    # ValidationException before anything is read; an attribute of such a type
+    # only makes the comparison false.
+    t = table_s
+    client.put_item(TableName=t, Item={"p": S("k"), "a": N(1), "l": {"L": [N(1)]}})
+    op = "BETWEEN" if "BETWEEN" in cond else cond.split()[1]
+    with pytest.raises(ClientError) as e:
+        client.update_item(TableName=t, Key={"p": S("k")}, UpdateExpression="SET z = :z",
+                           ConditionExpression=cond,
+                           ExpressionAttributeValues={":z": N(2), ":v": {"L": [N(1), N(2)]}})
+    assert error_of(e) == ("ValidationException",
+                           "Invalid ConditionExpression: Incorrect operand type for operator or "
+                           "function; operator or function: %s, operand type: L" % op)
+    with pytest.raises(ClientError) as e:
+        client.update_item(TableName=t, Key={"p": S("k")}, UpdateExpression="SET z = :z",
+                           ConditionExpression="l > :v",
+                           ExpressionAttributeValues={":z": N(2), ":v": N(1)})
+    assert error_of(e)[0] == "ConditionalCheckFailedException"
+
+
+@pytest.mark.parametrize("expr", ["(" * 4096, "NOT " * 1000 + "a = :v", "a = " + "(" * 2000 + ":v" + ")" * 2000])
+def test_deep_nesting_is_a_validation_error_not_a_crash(client, table_s, expr):
+    # The parser's recursion is bounded (an ASan build has large frames: 4096
+    # levels once overflowed a worker thread's stack).
+    with pytest.raises(ClientError) as e:
+        client.update_item(TableName=table_s, Key={"p": {"S": "k"}}, UpdateExpression="SET z = :v",
+                           ConditionExpression=expr, ExpressionAttributeValues={":v": {"N": "1"}})
+    code, msg = error_of(e)
+    assert code == "ValidationException" and msg.startswith("Invalid ConditionExpression: "), msg
+    client.put_item(TableName=table_s, Item={"p": {"S": "alive"}})

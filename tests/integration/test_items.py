@@ -672,3 +672,71 @@ def test_capacity_with_gsi_indexes(client, make_table):
     assert c["CapacityUnits"] == 2.0
     r = client.put_item(TableName=t, Item={"p": S("k2"), "v": S("no index key")}, ReturnConsumedCapacity="TOTAL")
     assert cc(r)["CapacityUnits"] == 1.0
+
+
+# ---- DynamoDB's answers the public Alternator suite records (issue 16) ----
+
+def test_update_that_only_removes_does_not_create_the_item(client, table_s):
+    t = table_s
+    # REMOVE / DELETE alone on a missing item: nothing is created, no Attributes.
+    for kw in ({"UpdateExpression": "REMOVE a"},
+               {"UpdateExpression": "DELETE s :v", "ExpressionAttributeValues": {":v": {"SS": ["x"]}}},
+               {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
+               {"UpdateExpression": "REMOVE a", "ConditionExpression": "attribute_not_exists(p)"}):
+        r = client.update_item(TableName=t, Key={"p": S("gone")}, ReturnValues="ALL_NEW", **kw)
+        assert "Attributes" not in r, kw
+        assert "Item" not in client.get_item(TableName=t, Key={"p": S("gone")}, ConsistentRead=True)
+    # An empty AttributeUpdates, or any SET, still creates it.
+    client.update_item(TableName=t, Key={"p": S("e")}, AttributeUpdates={})
+    assert client.get_item(TableName=t, Key={"p": S("e")}, ConsistentRead=True)["Item"] == {"p": S("e")}
+    client.update_item(TableName=t, Key={"p": S("f")}, UpdateExpression="REMOVE a SET b = :v",
+                       ExpressionAttributeValues={":v": N(1)})
+    assert client.get_item(TableName=t, Key={"p": S("f")}, ConsistentRead=True)["Item"] == {
+        "p": S("f"), "b": N(1)}
+    # On an existing item REMOVE works as before.
+    client.update_item(TableName=t, Key={"p": S("f")}, UpdateExpression="REMOVE b")
+    assert client.get_item(TableName=t, Key={"p": S("f")}, ConsistentRead=True)["Item"] == {"p": S("f")}
+
+
+def test_attribute_updates_type_mismatch_message(client, table_s):
+    t = table_s
+    client.put_item(TableName=t, Item={"p": S("k"), "a": {"NS": ["1", "2"]}, "s": S("x")})
+    for updates in ({"a": {"Action": "ADD", "Value": {"SS": ["x"]}}},
+                    {"a": {"Action": "DELETE", "Value": {"SS": ["x"]}}},
+                    {"s": {"Action": "DELETE", "Value": {"NS": ["1"]}}}):
+        with pytest.raises(ClientError) as e:
+            client.update_item(TableName=t, Key={"p": S("k")}, AttributeUpdates=updates)
+        assert error_of(e) == ("ValidationException", "Type mismatch for attribute to update")
+    # The expression form keeps its own text.
+    with pytest.raises(ClientError) as e:
+        client.update_item(TableName=t, Key={"p": S("k")}, UpdateExpression="ADD a :v",
+                           ExpressionAttributeValues={":v": {"SS": ["x"]}})
+    assert error_of(e) == ("ValidationException",
+                           "An operand in the update expression has an incorrect data type")
+
+
+def test_empty_expected(client, table_s):
+    t = table_s
+    client.put_item(TableName=t, Item={"p": S("k")})
+    # An empty Expected is no condition...
+    client.update_item(TableName=t, Key={"p": S("k")}, Expected={},
+                       AttributeUpdates={"z": {"Action": "PUT", "Value": N(3)}})
+    # ... and ConditionalOperator needs a real one.
+    for op in ("AND", "OR"):
+        with pytest.raises(ClientError) as e:
+            client.update_item(TableName=t, Key={"p": S("k")}, Expected={}, ConditionalOperator=op,
+                               AttributeUpdates={"z": {"Action": "PUT", "Value": N(4)}})
+        code, msg = error_of(e)
+        assert code == "ValidationException" and "ConditionalOperator" in msg
+    assert client.get_item(TableName=t, Key={"p": S("k")}, ConsistentRead=True)["Item"]["z"] == N(3)
+
+
+def test_projection_list_index_out_of_range(client, table_s):
+    t = table_s
+    client.put_item(TableName=t, Item={"p": S("k"), "a": {"L": [N(7), N(42)]}})
+    assert client.get_item(TableName=t, Key={"p": S("k")}, ProjectionExpression="a[999]")["Item"] == {}
+    with pytest.raises(ClientError) as e:
+        client.get_item(TableName=t, Key={"p": S("k")}, ProjectionExpression="a[99999999999999]")
+    assert error_of(e) == ("ValidationException",
+                           "Invalid ProjectionExpression: List index is not within the allowable "
+                           "range; index: [99999999999999]")

@@ -835,3 +835,16 @@ def test_consistent_read_sees_latest_write(client, make_table):
         r = client.query(TableName=table, KeyConditionExpression="p = :p", ConsistentRead=consistent,
                          ExpressionAttributeValues={":p": S("k")})
         assert [(int(i["c"]["N"]), int(i["v"]["N"])) for i in r["Items"]] == [(0, 0), (1, 1), (2, 99), (3, 3)]
+
+
+def test_query_exclusive_start_key_on_a_table_without_sort_key(client, make_table):
+    # DynamoDB refuses to restart a Query of a hash-only table (observed):
+    # "The provided exclusive start key is invalid: ExclusiveStartKey: {p=AttributeValue: {S:k}}".
+    t = make_table()
+    client.put_item(TableName=t, Item={"p": S("k")})
+    with pytest.raises(ClientError) as e:
+        client.query(TableName=t, KeyConditionExpression="p = :p",
+                     ExpressionAttributeValues={":p": S("k")}, ExclusiveStartKey={"p": S("k")})
+    assert error_of(e) == ("ValidationException",
+                           "The provided exclusive start key is invalid: ExclusiveStartKey: "
+                           "{p=AttributeValue: {S:k}}")

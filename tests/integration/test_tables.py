@@ -527,6 +527,9 @@ def test_delete_table_returns_description(client):
     assert d["TableStatus"] == "DELETING"
     assert d["TableArn"] == table_arn(name)
     assert UUID_RE.match(d["TableId"])
+    # DynamoDB leaves out the creation time, key schema and attribute definitions.
+    for k in ("CreationDateTime", "KeySchema", "AttributeDefinitions"):
+        assert k not in d
     client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.describe_table(TableName=name)
