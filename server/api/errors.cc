@@ -7,7 +7,9 @@ namespace basalt::server::api {
 boost::json::object ApiError::Body() const {
   boost::json::object o = extra;
   o["__type"] = ns + type;
-  o[capital_message ? "Message" : "message"] = message;
+  // DynamoDB sends no message member for errors without one
+  // (UnknownOperationException, a SerializationException of unparsable JSON).
+  if (!message.empty()) o[capital_message ? "Message" : "message"] = message;
   return o;
 }
 

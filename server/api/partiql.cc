@@ -29,6 +29,7 @@
 #include <memory>
 
 #include "engine/base/coding.h"
+#include "engine/base/utf8.h"
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
 #include "server/api/item_writes.h"
@@ -57,13 +58,6 @@ struct ParsedStatement {
   bool return_old_on_failure = false;
 };
 
-// Characters (UTF-8 code points): the unit of DynamoDB's length limits.
-size_t CodePoints(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 void CheckStatementMembers(const json::object& req, Constraints* c, std::string* text,
                            std::vector<table::Value>* params) {
   auto statement = GetString(req, "Statement");
@@ -71,7 +65,7 @@ void CheckStatementMembers(const json::object& req, Constraints* c, std::string*
     c->Add("null", "statement", "Member must not be null");
   } else if (statement->empty()) {
     c->Add("''", "statement", "Member must have length greater than or equal to 1");
-  } else if (CodePoints(*statement) > partiql::kMaxStatementLength) {
+  } else if (Utf8Length(*statement) > partiql::kMaxStatementLength) {
     c->Add(Quote(*statement), "statement", "Member must have length less than or equal to 8192");
   } else {
     *text = *statement;

@@ -54,14 +54,22 @@ void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
   if (req.method == "GET" && (req.target == "/" || req.target.empty())) {
     resp->status = 200;
     resp->content_type = "text/plain";
-    resp->body = fmt::format("healthy: dynamodb.{}.amazonaws.com ", options_.region);
+    // DynamoDB names the host it was reached at (observed: "healthy:
+    // dynamodb.us-east-1.amazonaws.com "); without a Host header, its own name.
+    const std::string_view host = req.Header("host");
+    resp->body = host.empty() ? fmt::format("healthy: dynamodb.{}.amazonaws.com ", options_.region)
+                              : fmt::format("healthy: {} ", host);
     return;
   }
   // Content-Type may carry parameters ("application/json; charset=utf-8").
   std::string_view ctype = req.Header("content-type");
   ctype = ctype.substr(0, ctype.find(';'));
   while (!ctype.empty() && ctype.back() == ' ') ctype.remove_suffix(1);
-  if (req.method != "POST" || (ctype != kAmzJson && ctype != kJson)) {
+  // Operations are POSTs to "/" (a query string aside); another path is no
+  // operation (DynamoDB: 404 or, signed, InvalidSignatureException).
+  const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+  const bool root = path == "/" || path.empty();
+  if (req.method != "POST" || !root || (ctype != kAmzJson && ctype != kJson)) {
     resp->status = 404;
     resp->content_type = "application/xml";
     resp->body = "<UnknownOperationException/>";
@@ -75,8 +83,12 @@ void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
     po.max_depth = 256;
     json::error_code ec;
     json::value body = json::parse(req.body, ec, {}, po);
-    if (ec || !body.is_object())
+    // DynamoDB answers JSON it cannot parse with a bare SerializationException
+    // (no message), and JSON that is not an object with this text (observed).
+    if (ec) throw SerializationError("");
+    if (!body.is_object()) {
       throw SerializationError("Start of structure or map found where not expected.");
+    }
     std::string_view target = req.Header("x-amz-target");
     const auto* ops = &ops_;
     if (target.starts_with(kTargetPrefix)) {
@@ -90,6 +102,7 @@ void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
     auto it = ops->find(target);
     if (it == ops->end()) throw UnknownOperation();
     Context ctx = ctx_;
+    ctx.host = std::string(req.Header("host"));
     json::object out = it->second(ctx, body.get_object());
     resp->status = 200;
     resp->content_type = content_type;

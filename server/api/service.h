@@ -39,6 +39,9 @@ struct ServiceOptions {
 struct Context {
   table::TableStore* store = nullptr;
   const ServiceOptions* options = nullptr;
+  // The request's Host header ("" if none): the address the client reached
+  // this server at (DescribeEndpoints answers it).
+  std::string host;
 
   std::string TableArn(const std::string& table) const;
 };

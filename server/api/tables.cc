@@ -555,10 +555,13 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
   return {{"TableDescription", std::move(t)}};
 }
 
+// DynamoDB answers its own address; Basalt answers the address the client
+// reached it at (the Host header), so that a client doing endpoint discovery
+// stays on this server.
 json::object DescribeEndpoints(Context& ctx, const json::object&) {
-  return {{"Endpoints",
-           json::array{{{"Address", fmt::format("dynamodb.{}.amazonaws.com", ctx.options->region)},
-                        {"CachePeriodInMinutes", 1440}}}}};
+  const std::string address =
+      ctx.host.empty() ? fmt::format("dynamodb.{}.amazonaws.com", ctx.options->region) : ctx.host;
+  return {{"Endpoints", json::array{{{"Address", address}, {"CachePeriodInMinutes", 1440}}}}};
 }
 
 json::object DescribeLimits(Context&, const json::object&) {

@@ -1,14 +1,17 @@
 // Tags: TagResource, UntagResource, ListTagsOfResource, and the Tags member
 // of CreateTable, with DynamoDB's limits (the "Tagging restrictions" section
 // of the DynamoDB Developer Guide: 50 tags, keys 1-128 and values 0-256
-// characters, no "aws:" prefix).
+// characters — Unicode characters, not bytes —, letters, whitespace, numbers
+// and + - = . _ : / @, no "aws:" prefix).
 #include "server/api/tags.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
+#include "engine/base/utf8.h"
 #include "server/api/errors.h"
 #include "server/api/json_value.h"
 
@@ -16,6 +19,27 @@ namespace basalt::server::api {
 
 namespace json = boost::json;
 using table::TableDef;
+
+namespace {
+
+// The tag character set, as AWS's tagging APIs validate it: the pattern
+// [\p{L}\p{Z}\p{N}_.:/=+\-@]*. ASCII is checked exactly; any other code
+// point is taken as a letter, number or separator (Basalt has no Unicode
+// tables; documented in docs/server.md).
+constexpr std::string_view kTagPattern = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*";
+
+bool ValidTagText(std::string_view s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80 || std::isalnum(c) || c == ' ') continue;
+    if (std::string_view("_.:/=+-@").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 TagList ParseTags(const json::array* arr, std::string_view path) {
   TagList tags;
@@ -28,13 +52,21 @@ TagList ParseTags(const json::array* arr, std::string_view path) {
     std::string p = fmt::format("{}.{}.member", path, i + 1);
     if (!key) c.Add("null", p + ".key", "Member must not be null");
     if (!value) c.Add("null", p + ".value", "Member must not be null");
-    if (key && (key->empty() || key->size() > 128)) {
+    if (key && (key->empty() || Utf8Length(*key) > 128)) {
       c.Add(Quote(*key), p + ".key",
             key->empty() ? "Member must have length greater than or equal to 1"
                          : "Member must have length less than or equal to 128");
     }
-    if (value && value->size() > 256) {
+    if (key && !ValidTagText(*key)) {
+      c.Add(Quote(*key), p + ".key",
+            fmt::format("Member must satisfy regular expression pattern: {}", kTagPattern));
+    }
+    if (value && Utf8Length(*value) > 256) {
       c.Add(Quote(*value), p + ".value", "Member must have length less than or equal to 256");
+    }
+    if (value && !ValidTagText(*value)) {
+      c.Add(Quote(*value), p + ".value",
+            fmt::format("Member must satisfy regular expression pattern: {}", kTagPattern));
     }
     if (key && value) tags.emplace_back(*key, *value);
   }
@@ -78,8 +110,15 @@ table::TableRef TableFromArn(Context& ctx, const json::object& req) {
                        : "Member must have length less than or equal to 1283");
   }
   c.ThrowIfAny();
+  if (!arn->starts_with("arn:")) {
+    // DynamoDB's newer answer (older ones were AccessDeniedException).
+    throw ValidationError("Invalid TableArn: ARNs must start with 'arn:': " + *arn);
+  }
   const std::string prefix = ctx.TableArn("");
-  if (!arn->starts_with(prefix) || arn->size() == prefix.size()) {
+  // An index ARN (table/T/index/I) is not taggable: DynamoDB answers it as
+  // any ARN that names no table.
+  if (!arn->starts_with(prefix) || arn->size() == prefix.size() ||
+      arn->find('/', prefix.size()) != std::string::npos) {
     throw ValidationError("Invalid TableArn: Invalid ResourceArn provided as input " + *arn);
   }
   table::TableRef t;

@@ -7,7 +7,7 @@
 //   ReadBody        body in pieces, the body timeout restarting per piece
 //   Handle          the Handler, synchronously; then Write
 //   Write           framed response; then WaitForRequest, or close
-// Errors the client caused (400/413/431) end in LingerClose; timeouts and
+// Errors the client caused (400/413) end in LingerClose; timeouts and
 // resets end in Close without a response.
 #include "server/http/http_server.h"
 
@@ -229,7 +229,9 @@ class Session : public std::enable_shared_from_this<Session> {
           413, "Request body exceeds " + std::to_string(core_->opts().max_body_bytes) + " bytes");
     }
     if (ec == http::error::header_limit) {
-      return SendError(431, "Request headers exceed " +
+      // 400, not 431: DynamoDB answers an oversized request line or header
+      // block with a plain Bad Request (observed).
+      return SendError(400, "Request line and headers exceed " +
                                 std::to_string(core_->opts().max_header_bytes) + " bytes");
     }
     // The client went away (partial_message: closed mid-request) or was too

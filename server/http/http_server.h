@@ -7,7 +7,8 @@
 //
 // Limits and what a client sees when it passes them:
 //   - body larger than max_body_bytes: HTTP 413, connection closed;
-//   - request line + headers larger than max_header_bytes: HTTP 431, closed;
+//   - request line + headers larger than max_header_bytes: HTTP 400 (as
+//     DynamoDB; not 431), closed;
 //   - a request whose headers do not arrive within header_timeout_ms, or a
 //     body that stalls longer than body_timeout_ms: the connection is closed;
 //   - an idle keep-alive connection is closed after idle_timeout_ms;
@@ -22,10 +23,11 @@
 // and their responses be written (bounded by drain_timeout_ms), closes idle
 // connections, and joins the threads.
 //
-// Responses the server makes itself (400 malformed request, 413, 431, 500
+// Responses the server makes itself (400 malformed request or oversized
+// headers, 413, 500
 // when the Handler throws) carry the same framing headers and a JSON body
 // {"message":"..."}, which AWS SDKs parse into an error with that message.
-// After a 400, 413 or 431 the server stops sending, discards what the client
+// After a 400 or 413 the server stops sending, discards what the client
 // still sends for up to a second (so the client reads the response rather
 // than a reset), and closes. "Expect: 100-continue" is answered before the
 // body is read; a HEAD request gets the response's headers without its body.

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/base/utf8.h"
 #include "server/partiql/internal.h"
 #include "server/partiql/lexer.h"
 
@@ -419,14 +420,6 @@ bool Parser::ParseLvalue(expr::Path* path) {
 namespace {
 
 // Characters as DynamoDB counts a statement's length (UTF-8 code points).
-size_t CodePoints(std::string_view text) {
-  size_t n = 0;
-  for (char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
 }  // namespace
 
 const char* NodeName(const Expr& e) {
@@ -474,7 +467,7 @@ const char* NodeName(const Expr& e) {
 }
 
 Status Parse(std::string_view text, const std::vector<table::Value>& parameters, Statement* out) {
-  if (CodePoints(text) > kMaxStatementLength) {
+  if (Utf8Length(text) > kMaxStatementLength) {
     return Status::InvalidArgument("Member must have length less than or equal to 8192");
   }
   std::vector<Token> tokens;

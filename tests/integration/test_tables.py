@@ -689,3 +689,41 @@ def test_resource_api_table_lifecycle(dynamodb):
     finally:
         table.delete()
         table.wait_until_not_exists(WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+
+
+def test_tag_limits_count_characters_and_check_the_character_set(client, make_table):
+    arn = table_arn(make_table())
+    # 128 / 256 characters (not bytes) are allowed: a 2-byte letter each.
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "\u05d0" * 128, "Value": "\u05d1" * 256}])
+    # Letters, digits, whitespace and + - = . _ : / @ only (AWS's tag pattern).
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "a b+c-d=e.f_g:h/i@j", "Value": "x"}])
+    for bad in ("hi!", "d%g", '"hello"'):
+        for tag in ({"Key": bad, "Value": "dog"}, {"Key": "dog", "Value": bad}):
+            with pytest.raises(ClientError) as e:
+                client.tag_resource(ResourceArn=arn, Tags=[tag])
+            code, msg = error_of(e)
+            assert code == "ValidationException"
+            assert msg.endswith("failed to satisfy constraint: Member must satisfy regular "
+                                "expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"), msg
+
+
+def test_tags_need_a_table_arn(client, make_table):
+    table = make_table(attrs=[("g", "S")], GlobalSecondaryIndexes=[{
+        "IndexName": "gsi", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"}}])
+    index_arn = client.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"][0]["IndexArn"]
+    with pytest.raises(ClientError) as e:
+        client.list_tags_of_resource(ResourceArn=index_arn)
+    assert error_of(e) == ("ValidationException",
+                           "Invalid TableArn: Invalid ResourceArn provided as input " + index_arn)
+    with pytest.raises(ClientError) as e:
+        client.tag_resource(ResourceArn="I_do_not_exist", Tags=[{"Key": "k", "Value": "v"}])
+    assert error_of(e) == ("ValidationException",
+                           "Invalid TableArn: ARNs must start with 'arn:': I_do_not_exist")
+
+
+def test_describe_endpoints_names_the_address_the_client_used(client, endpoint):
+    # DynamoDB answers its own address; a client that follows it must reach
+    # this server again.
+    address = client.describe_endpoints()["Endpoints"][0]["Address"]
+    assert address == endpoint.split("://", 1)[1]

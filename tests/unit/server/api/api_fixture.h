@@ -109,8 +109,9 @@ struct ApiFixture {
     INFO(op, " ", body, " -> ", boost::json::serialize(o));
     REQUIRE(status == 400);
     std::string type(o.at("__type").as_string());
-    std::string msg = o.contains("message") ? std::string(o.at("message").as_string())
-                                            : std::string(o.at("Message").as_string());
+    std::string msg = o.contains("message")   ? std::string(o.at("message").as_string())
+                      : o.contains("Message") ? std::string(o.at("Message").as_string())
+                                              : std::string();
     return {type.substr(type.find('#') + 1), msg};
   }
   // A table with partition key pk (type pkt) and optional sort key sk (skt).
