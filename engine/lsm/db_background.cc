@@ -27,6 +27,7 @@ struct DBImpl::CompactionTask {
 // Flush
 
 Status DBImpl::Flush(TreeId tree) {
+  MaybeRecover();  // a failed state from an I/O error first tries to recover
   std::vector<std::shared_ptr<Tree>> targets;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -479,6 +480,7 @@ Status DBImpl::MoveFiles(std::unique_lock<std::mutex>& l, CompactionTask* task) 
 }
 
 Status DBImpl::CompactAll(TreeId tree) {
+  MaybeRecover();
   std::unique_lock<std::mutex> l(mu_);
   auto t = FindTreeLocked(tree);
   if (!t) return Status::NotFound(fmt::format("tree {}", tree));
@@ -498,15 +500,25 @@ void DBImpl::PeriodicSyncThread() {
     if (shutting_down_) break;
     l.unlock();
     Status s;
+    uint64_t size = 0;
     {
       std::lock_guard<std::mutex> wl(wal_mu_);
       if (wal_ && wal_unsynced_) {
+        size = wal_->Size();
         s = wal_->Sync();
         if (s.ok()) wal_unsynced_ = false;
       }
     }
     l.lock();
-    if (!s.ok()) SetBgError(s);
+    if (!s.ok()) {
+      // Every byte written was acknowledged (periodic durability): recovery
+      // keeps them all and makes them durable again.
+      if (!wal_damaged_) {
+        wal_damaged_ = true;
+        wal_good_size_ = size;
+      }
+      SetBgError(s);
+    }
   }
 }
 

@@ -81,6 +81,7 @@ struct DBImpl::Writer {
   Status::SubCode misfit = Status::SubCode::kNone;
   bool sync = false;
   bool done = false;
+  bool recovery = false;  // runs *exclusive even while bg_error_ is set
   Status status;
   std::condition_variable cv;
 };
@@ -307,7 +308,81 @@ Status DBImpl::Delete(const WriteOptions& o, TreeId tree, std::string_view key) 
 
 Status DBImpl::Write(const WriteOptions& o, WriteBatch* batch) {
   if (batch == nullptr) return Status::InvalidArgument("null batch");
+  MaybeRecover();
   return WriteImpl(o, batch, nullptr);
+}
+
+void DBImpl::MaybeRecover() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (bg_error_.ok() || !bg_error_.IsIOError() || closed_ || shutting_down_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_recovery_) return;
+    next_recovery_ = now + std::chrono::milliseconds(options_.error_recovery_interval_ms);
+  }
+  Exclusive recover = [this](std::unique_lock<std::mutex>& l) { return RecoverLocked(l); };
+  WriteImpl(WriteOptions(), nullptr, &recover, /*recovery=*/true).PermitUnchecked();
+}
+
+Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>& l) {
+  if (bg_error_.ok()) return Status::OK();
+  if (!bg_error_.IsIOError()) return bg_error_;
+  const bool wal_damaged = wal_damaged_;
+  const bool manifest_damaged = manifest_damaged_;
+  const uint64_t new_wal = NewFileNumber();
+  const Status cause = bg_error_;
+  l.unlock();  // the leader: no write touches the WAL meanwhile
+  Status s;
+  if (manifest_damaged) {
+    // A torn record may end the manifest: continue in a new one written
+    // from the state in memory (which never applied the failed edit).
+    std::lock_guard<std::mutex> ml(manifest_mu_);
+    s = WriteManifestSnapshot();
+  }
+  if (s.ok()) {
+    std::lock_guard<std::mutex> wl(wal_mu_);
+    if (wal_damaged || wal_ == nullptr) s = RepairWal(new_wal);
+  }
+  l.lock();
+  if (!s.ok()) {
+    LogInfo("lsm: {} still failed, recovery from ({}) not possible yet: {}", dir_, cause.ToString(),
+            s.ToString());
+    return s;
+  }
+  if (manifest_damaged) manifest_damaged_ = false;
+  if (wal_damaged) wal_damaged_ = false;
+  bg_error_ = Status::OK();
+  LogInfo("lsm: {} recovered from a failed state ({}); writes resume", dir_, cause.ToString());
+  bg_cv_.notify_all();
+  work_cv_.notify_all();  // retry the flushes and compactions that failed
+  return Status::OK();
+}
+
+Status DBImpl::RepairWal(uint64_t new_number) {
+  if (wal_ != nullptr) {
+    const std::string path = WalFileName(dir_, wal_number_);
+    wal_->Close().PermitUnchecked();  // its state after the failed write is unknown
+    wal_.reset();
+    // Cut the bytes of the write that failed (never acknowledged) so that
+    // this segment, no longer the last one, ends at a record boundary, and
+    // make that length and everything before it durable.
+    Status s = env_->TruncateFile(path, wal_good_size_);
+    std::unique_ptr<io::WritableFile> f;
+    if (s.ok()) s = env_->NewAppendableFile(path, &f);
+    if (s.ok()) s = f->Sync();
+    if (s.ok()) s = f->Close();
+    if (!s.ok()) {
+      // Try again later: reopen the segment as the current one.
+      std::unique_ptr<io::WritableFile> again;
+      if (env_->NewAppendableFile(path, &again).ok()) {
+        wal_ = std::make_unique<log::Writer>(std::move(again));
+      }
+      return s;
+    }
+    old_wals_.push_back({wal_number_, wal_last_seq_, wal_good_size_});
+    NoteOldWalsChanged();
+  }
+  return RollWal(new_number);
 }
 
 Status::SubCode DBImpl::BatchMisfit(const Writer& w) {
@@ -332,10 +407,12 @@ Status::SubCode DBImpl::BatchMisfit(const Writer& w) {
   return c.fits ? Status::SubCode::kNone : Status::SubCode::kKeyOutOfRange;
 }
 
-Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive) {
+Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive,
+                         bool recovery) {
   Writer w;
   w.batch = batch;
   w.exclusive = exclusive;
+  w.recovery = recovery;
   w.sync = o.sync.value_or(options_.durability == Durability::kSync);
   if (batch != nullptr) {
     if (batch->Empty()) return Status::OK();
@@ -360,8 +437,8 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
     group.clear();
     mems.clear();
     s = bg_error_;
-    if (!s.ok()) break;
-    if (w.batch == nullptr) {  // exclusive work (memtable switch, split) as leader
+    if (!s.ok() && !w.recovery) break;
+    if (w.batch == nullptr) {  // exclusive work (memtable switch, split, recovery) as leader
       group.push_back(&w);
       s = (*w.exclusive)(l);
       break;
@@ -417,18 +494,27 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
     if (wal_->Size() >= options_.wal_segment_size) new_wal = NewFileNumber();
     if (!valid.empty()) {
       l.unlock();
+      bool wal_damaged = false;
+      uint64_t wal_good_size = 0;
       {
         std::lock_guard<std::mutex> wl(wal_mu_);
         if (new_wal != 0) s = RollWal(new_wal);
-        if (s.ok()) s = wal_->AddEncoded(framed);
-        if (s.ok()) {
-          if (need_sync) {
-            s = wal_->Sync();
-            wal_unsynced_ = false;
-          } else {
-            wal_unsynced_ = true;
-          }
+        // After a failed roll the old segment may be closed already (wal_
+        // null: recovery starts a new one) or still current (its unsynced
+        // tail must be made durable again: recovery cuts nothing).
+        if (!s.ok() && wal_ != nullptr) {
+          wal_damaged = true;
+          wal_good_size = wal_->Size();
         }
+        if (s.ok()) {
+          wal_good_size = wal_->Size();
+          s = wal_->AddEncoded(framed);
+          if (s.ok() && need_sync) s = wal_->Sync();
+          // A failed append or sync leaves the segment's tail unknown: the
+          // group's bytes (never acknowledged) are cut off by recovery.
+          if (!s.ok()) wal_damaged = true;
+        }
+        if (s.ok()) wal_unsynced_ = !need_sync;
         if (s.ok()) wal_last_seq_ = last;
       }
       if (s.ok()) {
@@ -454,6 +540,10 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
         last_seq_ = last;
         for (Writer* x : valid) user_bytes_written_ += x->batch->ApproximateSize();
       } else {
+        if (wal_damaged && !wal_damaged_) {
+          wal_damaged_ = true;
+          wal_good_size_ = wal_good_size;
+        }
         SetBgError(s);
       }
       for (Writer* x : valid) x->status = s;
@@ -537,14 +627,22 @@ Status DBImpl::RollWal(uint64_t new_number) {
     NoteOldWalsChanged();
     wal_.reset();
   }
+  const std::string path = WalFileName(dir_, new_number);
   std::unique_ptr<io::WritableFile> f;
-  Status s = env_->NewWritableFile(WalFileName(dir_, new_number), &f);
+  Status s = env_->NewWritableFile(path, &f);
   if (!s.ok()) return s;
   auto w = std::make_unique<log::Writer>(std::move(f));
   s = w->WriteHeader(log::kWalMagic, new_number);
   if (s.ok()) s = w->Sync();
   if (s.ok()) s = env_->SyncDir(dir_);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // A segment without its header must not stay: once another segment
+    // follows it, recovery would refuse it (a disk full here is retried by
+    // error recovery with a new number).
+    w->Close().PermitUnchecked();
+    env_->RemoveFile(path).PermitUnchecked();
+    return s;
+  }
   wal_ = std::move(w);
   wal_number_ = new_number;
   wal_unsynced_ = false;
@@ -608,7 +706,9 @@ void DBImpl::MaybeFlushForWalSize() {
 void DBImpl::SetBgError(const Status& s) {
   if (bg_error_.ok() && !s.ok()) {
     bg_error_ = s;
-    LogInfo("lsm: {} entered failed state; writes refused until reopen: {}", dir_, s.ToString());
+    next_recovery_ = {};  // a new failure: the next write may try to recover at once
+    LogInfo("lsm: {} entered failed state; writes refused until {}: {}", dir_,
+            s.IsIOError() ? "it recovers" : "reopen", s.ToString());
     bg_cv_.notify_all();
   }
 }

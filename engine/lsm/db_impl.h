@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -121,7 +122,9 @@ class DBImpl : public DB {
   // batch == nullptr: run exclusive (with mu_ held, in the leader position,
   // so no write is in flight) instead of writing.
   using Exclusive = std::function<Status(std::unique_lock<std::mutex>&)>;
-  Status WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive);
+  // recovery: *exclusive runs even while bg_error_ is set (MaybeRecover).
+  Status WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive,
+                   bool recovery = false);
   // kNone if the batch names only existing trees and keys inside their
   // ranges, else the sub-code of the first misfit. REQUIRES: mu_ held.
   Status::SubCode BatchMisfit(const Writer& w);
@@ -164,7 +167,15 @@ class DBImpl : public DB {
                            const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
   void ApplyToState(const VersionEdit& edit,
                     const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
-  void SetBgError(const Status& s);                         // REQUIRES: mu_ held
+  void SetBgError(const Status& s);  // REQUIRES: mu_ held
+  // Error recovery (Options::error_recovery_interval_ms): MaybeRecover runs
+  // RecoverLocked as an exclusive writer when the error is an I/O error and
+  // the interval has passed.
+  void MaybeRecover();
+  Status RecoverLocked(std::unique_lock<std::mutex>& l);  // REQUIRES: leader, mu_ held
+  // Cuts the current WAL back to wal_good_size_ (the bytes before the failed
+  // write), syncs it and starts a new segment. REQUIRES: wal_mu_ held.
+  Status RepairWal(uint64_t new_number);
   uint64_t NewFileNumber() { return next_file_number_++; }  // REQUIRES: mu_ held
   std::shared_ptr<Tree> FindTreeLocked(TreeId id);
 
@@ -192,6 +203,11 @@ class DBImpl : public DB {
   std::multiset<SequenceNumber> snapshots_;
   std::set<uint64_t> pending_outputs_;
   Status bg_error_;
+  // What an I/O error damaged, for RecoverLocked (mu_).
+  bool wal_damaged_ = false;       // the current WAL's tail past wal_good_size_ is unknown
+  uint64_t wal_good_size_ = 0;     // the WAL's size before the failed write
+  bool manifest_damaged_ = false;  // a manifest record may be torn
+  std::chrono::steady_clock::time_point next_recovery_{};
   std::atomic<bool> shutting_down_{false};  // written under mu_, read anywhere
   bool closed_ = false;
   bool opened_ = false;

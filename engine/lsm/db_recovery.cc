@@ -411,7 +411,14 @@ Status DBImpl::LogAndApplyLocked(const VersionEdit& edit,
   }
   if (manifest_->Size() >= kManifestRollSize) {
     s = WriteManifestSnapshot();
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      // CURRENT may name the new manifest already: only a fresh snapshot
+      // (error recovery) may continue.
+      std::lock_guard<std::mutex> l(mu_);
+      manifest_damaged_ = true;
+      SetBgError(s);
+      return s;
+    }
   }
   VersionEdit e = edit;
   {
@@ -425,6 +432,7 @@ Status DBImpl::LogAndApplyLocked(const VersionEdit& edit,
   if (s.ok()) s = manifest_->Sync();
   std::lock_guard<std::mutex> l(mu_);
   if (!s.ok()) {
+    manifest_damaged_ = true;  // a torn record may end the manifest now
     SetBgError(s);
     return s;
   }

@@ -53,6 +53,14 @@ struct Options {
   Durability durability = Durability::kSync;
   // Sync interval for Durability::kPeriodic. Default: 100 ms.
   uint32_t periodic_sync_interval_ms = 100;
+  // After an I/O error of a write, a flush, a compaction or the manifest (a
+  // full disk: ENOSPC; EIO) the DB refuses writes with that error, and the
+  // next write (or Flush, CompactAll) first tries to recover — at once after
+  // a new failure, then at most once per this interval while it fails: the
+  // damaged WAL tail is cut off and a new WAL started, a damaged manifest is
+  // rewritten, the error cleared. Reads are served throughout. Corruption is
+  // never recovered from (reopen). 0: every write attempts it. Default: 1000 ms.
+  uint32_t error_recovery_interval_ms = 1000;
 
   // Size at which a tree's memtable becomes immutable and is flushed to an L0
   // SSTable. Larger: fewer, bigger L0 files, more memory, longer recovery. Default: 64 MiB.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "engine/base/coding.h"
+#include "engine/base/logging.h"
 #include "engine/table/partition_map.h"
 #include "engine/table/stream_store.h"
 
@@ -285,8 +286,12 @@ Status TableStore::Close() {
     batch.Put(catalog_tree_, TableKey(name), enc);
   }
   Status s = batch.Empty() ? Status::OK() : db_->Write(SyncWrite(), &batch);
-  Status c = db_->Close();
-  return s.ok() ? c : s;
+  if (!s.ok()) {
+    // The statistics are approximate and re-derived after a crash anyway: a
+    // shutdown while the disk is full must still be clean.
+    LogInfo("table store: statistics not persisted at close: {}", s.ToString());
+  }
+  return db_->Close();
 }
 
 // ---- the name map ----

@@ -231,7 +231,8 @@ class TableStore {
   TableStore& operator=(const TableStore&) = delete;
 
   // Stops the background jobs, persists the approximate statistics (and the
-  // current partition lists, informational) into the catalog, closes the DB.
+  // current partition lists, informational) into the catalog — best effort:
+  // a failure (a full disk) is logged, not returned — and closes the DB.
   // Idempotent; called by the destructor. Must not race other calls; later
   // calls fail (Aborted).
   Status Close();

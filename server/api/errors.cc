@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/base/logging.h"
+
 namespace basalt::server::api {
 
 boost::json::object ApiError::Body() const {
@@ -75,7 +77,11 @@ ApiError FromStatus(const Status& s) {
   }
   if (s.IsNotFound()) return ResourceNotFound(std::move(msg));
   if (s.IsInvalidArgument()) return ValidationError(std::move(msg));
-  return InternalError(s.ToString());
+  // An engine failure (I/O error, a full disk, corruption): DynamoDB's bare
+  // "Internal server error" to the client — the status names files of the
+  // server — and the detail in the server's log.
+  LogInfo("internal error: {}", s.ToString());
+  return InternalError("Internal server error");
 }
 
 void Check(const Status& s) {

@@ -56,7 +56,9 @@ ApiError DynamoError(std::string type, std::string message);
 //   kTrimmed              -> TrimmedDataAccessException
 //   other NotFound        -> ResourceNotFoundException
 //   other InvalidArgument -> ValidationException (the status' message)
-//   anything else         -> InternalServerError (500) with the status text.
+//   anything else         -> InternalServerError (500) "Internal server error"
+//                            (the status, which may name server files, is
+//                            logged, not sent).
 // Callers that answer with another text for the same kind (the data plane's
 // bare "Requested resource not found") check the sub-code before.
 ApiError FromStatus(const Status& s);

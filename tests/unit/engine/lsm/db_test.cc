@@ -237,37 +237,94 @@ BASALT_DB_TEST_CASE("db: compaction keeps L0 bounded and drops overwritten data"
 
 void FsyncErrorReachesWriter(DbTestBase& f) {
   io::FaultEnv& fenv = *f.fault_env();  // the configuration's: outlives the DB
+  f.options.error_recovery_interval_ms = 0;
   f.Open();
   REQUIRE(f.db->Put(WriteOptions(), 0, "before", "1").ok());
   fenv.FailNthSync(1);
   Status s = f.db->Put(WriteOptions(), 0, "failed", "1");
   CHECK(s.IsIOError());
-  CHECK_FALSE(f.db->Put(WriteOptions(), 0, "after", "1").ok());
-  CHECK(f.Get("before") == "1");
-  f.Reopen();
+  // The next write recovers first: the failed record is cut from the WAL,
+  // a new segment starts, writes resume; reads never stopped.
   CHECK(f.Get("before") == "1");
   REQUIRE(f.db->Put(WriteOptions(), 0, "after", "1").ok());
   CHECK(f.Get("after") == "1");
+  CHECK(f.Get("failed") == "NOT_FOUND");
+  // Nothing acknowledged is lost, and the unacknowledged write stays out,
+  // after a reopen and after a simulated power loss.
+  f.Reopen();
+  CHECK(f.Get("before") == "1");
+  CHECK(f.Get("after") == "1");
+  CHECK(f.Get("failed") == "NOT_FOUND");
+  REQUIRE(f.db->Put(WriteOptions(), 0, "more", "1").ok());
+  REQUIRE(fenv.DropUnsyncedData().ok());
+  f.db.reset();
+  f.Open();
+  CHECK(f.Get("after") == "1");
+  CHECK(f.Get("more") == "1");
 }
-TEST_CASE("db: an fsync error reaches the writer and the DB refuses writes until reopened") {
+TEST_CASE("db: an fsync error fails that write; the DB recovers and loses nothing acknowledged") {
   DbTestBase f(test::DbConfig{.env = test::EnvKind::kFault});
   FsyncErrorReachesWriter(f);
 }
 
 void WalWriteError(DbTestBase& f) {
   io::FaultEnv& fenv = *f.fault_env();  // the configuration's: outlives the DB
+  f.options.error_recovery_interval_ms = 0;
   f.Open();
   REQUIRE(f.db->Put(WriteOptions(), 0, "a", "1").ok());
   fenv.SetFailPathSubstring(".log");
   fenv.FailNthWrite(1);
   CHECK_FALSE(f.db->Put(WriteOptions(), 0, "b", "2").ok());
+  // The disk is still full: recovery cannot start a new segment (its header
+  // write fails), so the write is refused with the error.
+  fenv.FailNthWrite(1);
+  CHECK(f.db->Put(WriteOptions(), 0, "c", "3").IsIOError());
+  // Space is back: the next write recovers and succeeds.
   fenv.SetFailPathSubstring("");
+  REQUIRE(f.db->Put(WriteOptions(), 0, "d", "4").ok());
   f.Reopen();
   CHECK(f.Get("a") == "1");
+  CHECK(f.Get("b") == "NOT_FOUND");
+  CHECK(f.Get("c") == "NOT_FOUND");
+  CHECK(f.Get("d") == "4");
 }
-TEST_CASE("db: a write error on the WAL is reported, nothing acknowledged is lost") {
+TEST_CASE("db: a write error on the WAL is reported, writes resume when space returns") {
   DbTestBase f(test::DbConfig{.env = test::EnvKind::kFault});
   WalWriteError(f);
+}
+
+void FlushErrorRecovers(DbTestBase& f) {
+  io::FaultEnv& fenv = *f.fault_env();  // the configuration's: outlives the DB
+  f.options.error_recovery_interval_ms = 0;
+  f.Open();
+  for (int i = 0; i < 100; i++) REQUIRE(f.db->Put(WriteOptions(), 0, Key(i), "v").ok());
+  // The flush's table cannot be written (no space): the flush fails and the
+  // DB refuses writes; the memtable stays, so every key is still readable.
+  fenv.SetFailPathSubstring(".sst");
+  fenv.FailNthWrite(1);
+  CHECK_FALSE(f.db->Flush(0).ok());
+  CHECK(f.Get(Key(7)) == "v");
+  fenv.SetFailPathSubstring("");
+  // Recovery clears the error; the flush is retried.
+  REQUIRE(f.db->Put(WriteOptions(), 0, "later", "1").ok());
+  REQUIRE(f.db->Flush(0).ok());
+  // A failed manifest write: recovery continues in a fresh manifest.
+  REQUIRE(f.db->Put(WriteOptions(), 0, "m", "1").ok());
+  fenv.SetFailPathSubstring("MANIFEST");
+  fenv.FailNthSync(1);
+  CHECK_FALSE(f.db->Flush(0).ok());
+  fenv.SetFailPathSubstring("");
+  REQUIRE(f.db->Put(WriteOptions(), 0, "n", "1").ok());
+  REQUIRE(f.db->Flush(0).ok());
+  f.Reopen();
+  for (int i = 0; i < 100; i++) CHECK(f.Get(Key(i)) == "v");
+  CHECK(f.Get("later") == "1");
+  CHECK(f.Get("m") == "1");
+  CHECK(f.Get("n") == "1");
+}
+TEST_CASE("db: failed flushes and manifest writes recover without a reopen") {
+  DbTestBase f(test::DbConfig{.env = test::EnvKind::kFault});
+  FlushErrorRecovers(f);
 }
 
 void PowerLossKeepsSyncedWrites(DbTestBase& f) {
