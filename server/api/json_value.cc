@@ -5,6 +5,7 @@
 #include <array>
 
 #include "server/api/errors.h"
+#include "server/expr/expr.h"
 
 namespace basalt::server::api {
 
@@ -181,12 +182,25 @@ Value ParseValue(const json::value& jv) {
   return Value::MakeNS(std::move(ns));
 }
 
-Item ParseItem(const json::value& v, std::string_view /*member*/) {
+Item ParseItem(const json::value& v, std::string_view member) {
   if (!v.is_object()) WrongType(v, "Map");
   std::vector<Item::Entry> entries;
   entries.reserve(v.get_object().size());
+  // An item's attribute names, and the keys of the maps in its values, obey
+  // DynamoDB's name limits (expr::CheckAttributeName): DynamoDB refuses a too
+  // long name at any depth and an empty one at the top of an item (its
+  // observed answers). An empty key of a nested map is left alone (nothing
+  // shows DynamoDB refusing it), and so are the names of a Key, which the key
+  // schema checks.
+  const bool item = member == "Item";
+  const bool check = item || member == "M";
   for (const auto& kv : v.get_object()) {
-    entries.emplace_back(std::string(kv.key().data(), kv.key().size()), ParseValue(kv.value()));
+    std::string_view name(kv.key().data(), kv.key().size());
+    if (check && (item || !name.empty())) {
+      Status s = expr::CheckAttributeName(name);
+      if (!s.ok()) throw ValidationError(std::string(s.message()));
+    }
+    entries.emplace_back(std::string(name), ParseValue(kv.value()));
   }
   return Item::FromUnsorted(std::move(entries));
 }

@@ -30,6 +30,9 @@ using table::Value;
 // ---- AttributeValue ----
 Value ParseValue(const boost::json::value& v);
 // An attribute map ({"name": AttributeValue, ...}), e.g. Item or Key.
+// member "Item" (an item) and "M" (a map value) check the attribute names
+// (ValidationException with expr::CheckAttributeName's texts: "Empty attribute
+// name" for an item's top-level names, the 64 KB limit for any).
 Item ParseItem(const boost::json::value& v, std::string_view member);
 boost::json::value ValueToJson(const Value& v);
 boost::json::object ItemToJson(const Item& item);

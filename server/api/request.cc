@@ -111,6 +111,17 @@ void ParsePlaceholderMaps(const json::object& req, std::initializer_list<const c
         throw ValidationError(fmt::format(
             "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{}\"", k));
       }
+      // The name a placeholder stands for obeys the attribute name limits. A
+      // too long one gets the plain message (DynamoDB's observed answer to
+      // SET #n = :v); an empty one is reported as an invalid value of the
+      // map, in the form DynamoDB gives an invalid ExpressionAttributeValues
+      // entry ("... contains invalid value: <why> for key <key>").
+      Status s = expr::CheckAttributeName(v);
+      if (!s.ok() && v.empty()) {
+        throw ValidationError(fmt::format(
+            "ExpressionAttributeNames contains invalid value: {} for key {}", s.message(), k));
+      }
+      CheckExpr(s);
     }
   }
   if (e->values) {
@@ -232,6 +243,7 @@ void ParseProjection(const json::object& req, Expressions* e) {
     std::set<std::string> seen;
     for (const auto& v : *atg) {
       std::string name = AsString(v);
+      CheckExpr(expr::CheckAttributeName(name));
       if (!seen.insert(name).second) {
         throw ValidationError(fmt::format(
             "One or more parameter values were invalid: Duplicate value in attribute name: {}",

@@ -20,6 +20,15 @@ std::string UnusedKeys(std::string_view what, const std::vector<std::string>& ke
 
 }  // namespace
 
+Status CheckAttributeName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("Empty attribute name");
+  if (name.size() > kMaxAttributeNameSize) {
+    return Status::InvalidArgument(
+        "1 validation error detected: Attribute name is too large, must be less than 65536 bytes");
+  }
+  return Status::OK();
+}
+
 Status CheckAllUsed(const Placeholders& p) {
   std::vector<std::string> unused;
   if (p.names != nullptr) {

@@ -54,6 +54,17 @@ inline constexpr int kMaxOperators = 300;           // operators + functions per
 inline constexpr size_t kMaxInOperands = 100;       // right-hand side of IN
 inline constexpr size_t kMaxPathDepth = 32;         // elements of one document path
 
+// Attribute names: at least one byte, at most 64 KB (DynamoDB Developer Guide,
+// "Supported data types and naming rules in Amazon DynamoDB"); 65535 bytes is
+// the longest DynamoDB accepts (observed behaviour).
+inline constexpr size_t kMaxAttributeNameSize = 65535;
+// DynamoDB's errors for a name outside those limits, unprefixed: "Empty
+// attribute name" and "1 validation error detected: Attribute name is too
+// large, must be less than 65536 bytes" (observed answers of DynamoDB, for
+// names in an Item, AttributesToGet, AttributeUpdates and
+// ExpressionAttributeNames). OK for any other name.
+Status CheckAttributeName(std::string_view name);
+
 // The placeholders of ONE request, shared by all of its expressions. Parsing
 // records which are used (in used_names / used_values) so that CheckAllUsed can
 // run after every expression of the request has been parsed.
@@ -119,7 +130,11 @@ Status ParseUpdate(std::string_view text, Placeholders* p, std::shared_ptr<const
 // Applies `plan` to a copy of *old (an empty item when old == nullptr) and
 // stores the result in *out. All right-hand sides are computed from the old
 // item, as DynamoDB does (SET a = b, b = a swaps), and list indexes refer to
-// the old list (REMOVE a[0], a[1] removes the first two elements). `key_names`
+// the old list (REMOVE a[0], a[1] removes the first two elements; SET a[9],
+// a[7] past the end of a list appends a[7]'s value first). A REMOVE needs the
+// container of its last element (REMOVE a.b: a map a; REMOVE a[1]: a list a),
+// as SET does; the caller handles an update of a missing item that only
+// removes (RemovesOnly). `key_names`
 // are the table's key attributes: touching one fails with "One or more parameter
 // values were invalid: Cannot update attribute <k>. This attribute is part of
 // the key". *updated (may be null) receives the paths the plan writes or

@@ -174,6 +174,8 @@ Status UpdateFromLegacy(const std::vector<AttributeUpdate>& updates,
                         std::shared_ptr<const UpdatePlan>* out) {
   auto plan = std::make_shared<UpdatePlan>();
   for (const AttributeUpdate& u : updates) {
+    Status name = CheckAttributeName(u.name);
+    if (!name.ok()) return name;
     UpdateAction a;
     a.path.push_back(PathElement{u.name});
     if (u.value.has_value()) a.value = ValueOf(*u.value);

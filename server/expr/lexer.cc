@@ -4,9 +4,9 @@ namespace basalt::server::expr {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsWord(char c) { return IsAlpha(c) || IsDigit(c); }
+bool IsWord(char c) { return IsAlpha(c) || IsDigit(c) || c == '_'; }
 
 }  // namespace
 
@@ -20,7 +20,11 @@ std::vector<Token> Tokenize(std::string_view text) {
     const size_t start = i;
     const char c = text[i];
     Tok kind = Tok::kOther;
-    if (IsAlpha(c)) {
+    size_t shown = 0;  // > 0: only the first `shown` bytes are the token's text
+    if (c == '_') {
+      while (i < n && IsWord(text[i])) ++i;
+      shown = 1;
+    } else if (IsAlpha(c)) {
       while (i < n && IsWord(text[i])) ++i;
       kind = Tok::kIdent;
     } else if (IsDigit(c)) {
@@ -83,9 +87,9 @@ std::vector<Token> Tokenize(std::string_view text) {
           kind = Tok::kOther;
       }
     }
-    out.push_back(Token{kind, text.substr(start, i - start), start});
+    out.push_back(Token{kind, text.substr(start, shown > 0 ? shown : i - start), start, i});
   }
-  out.push_back(Token{Tok::kEnd, std::string_view(), n});
+  out.push_back(Token{Tok::kEnd, std::string_view(), n, n});
   return out;
 }
 
@@ -96,10 +100,10 @@ std::string SyntaxError(std::string_view text, const std::vector<Token>& tokens,
   size_t near_end;
   if (t.kind == Tok::kEnd) {
     msg += "<EOF>";
-    near_end = i > 0 ? tokens[i - 1].pos + tokens[i - 1].text.size() : 0;
+    near_end = i > 0 ? tokens[i - 1].end : 0;
   } else {
     msg += t.text;
-    near_end = t.pos + t.text.size();
+    near_end = t.end;
   }
   msg += "\", near: \"";
   msg += text.substr(near_begin, near_end - near_begin);

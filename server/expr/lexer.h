@@ -9,7 +9,7 @@
 namespace basalt::server::expr {
 
 enum class Tok {
-  kIdent,   // [A-Za-z_][A-Za-z0-9_]*  (names, keywords, function names)
+  kIdent,   // [A-Za-z][A-Za-z0-9_]*  (names, keywords, function names)
   kName,    // #[A-Za-z0-9_]*
   kValue,   // :[A-Za-z0-9_]*
   kNumber,  // [0-9]+ (list indexes)
@@ -27,7 +27,7 @@ enum class Tok {
   kGe,
   kPlus,
   kMinus,
-  kOther,  // any other character: always a syntax error
+  kOther,  // any other character (or "_" starting a word): always a syntax error
   kEnd,
 };
 
@@ -35,10 +35,15 @@ struct Token {
   Tok kind = Tok::kEnd;
   std::string_view text;  // points into the expression
   size_t pos = 0;         // byte offset of text in the expression
+  size_t end = 0;         // byte offset just past the text the token spans (see "_" below)
 };
 
 // Splits `text` into tokens; the last one is kEnd. Whitespace is space, tab,
-// CR and LF. Never fails: unknown characters become kOther tokens.
+// CR and LF. Never fails: unknown characters become kOther tokens. A word
+// may not start with "_" (only "#" and ":" placeholders may): "_123" is a
+// kOther token whose text is "_" and which spans the whole word, so that
+// DynamoDB's answer to "SET _123 = :v" comes out: Syntax error; token: "_",
+// near: "SET _123" (observed behaviour of DynamoDB).
 std::vector<Token> Tokenize(std::string_view text);
 
 // DynamoDB's syntax error text for token i (unprefixed):

@@ -290,8 +290,8 @@ class Parser {
         kParens,       kUnknownFunction, kMisusedFunction, kReserved, kAttrName,
         kOperandCount, kDistinct,        kFunctionType,    kInCount,  kDepth};
     static constexpr Slot kUpdateOrder[] = {
-        kReserved, kUnknownFunction, kSection,      kAttrName,     kOverlap,
-        kConflict, kOperandType,     kOperandCount, kFunctionType, kDepth};
+        kReserved, kUnknownFunction, kMisusedFunction, kSection,      kAttrName, kOverlap,
+        kConflict, kOperandType,     kOperandCount,    kFunctionType, kDepth};
     static constexpr Slot kProjOrder[] = {kReserved, kAttrName, kOverlap, kConflict, kDepth};
     auto report = [&](const auto& order) -> Status {
       for (Slot s : order) {
@@ -602,6 +602,16 @@ class Parser {
              "Operator or function requires a document path; operator or function: " + f);
       }
     } else {
+      // list_append(list_append(..), ..) parses, but DynamoDB refuses it (its
+      // observed answer): "The function is not allowed to be used this way in
+      // an expression; function: list_append". if_not_exists may be nested in
+      // either function (and in itself).
+      for (const Operand& a : call->args) {
+        if (a.kind == Operand::Kind::kListAppend) {
+          Note(kMisusedFunction,
+               "The function is not allowed to be used this way in an expression; function: " + f);
+        }
+      }
       for (const Operand& a : call->args) {
         const char* t = StaticType(a, &known);
         if (known && std::string_view(t) != "L") {

@@ -114,21 +114,30 @@ Status SetAt(Item* item, const Path& path, Value v) {
   return Status::OK();
 }
 
-void RemoveAt(Item* item, const Path& path) {
+// Removes the value at `path`. As in DynamoDB, a missing last element is no
+// error (REMOVE a.x of a map without x, REMOVE a[7] of a shorter list), but
+// the container holding it must exist and have the right type: REMOVE a.c when
+// a is missing or not a map, or REMOVE a[0] when a is not a list, is kBadPath
+// (DynamoDB's observed answer). ApplyUpdate's caller decides what a REMOVE on
+// a missing item does (DynamoDB ignores it, see RemovesOnly).
+Status RemoveAt(Item* item, const Path& path) {
   if (path.size() == 1) {
     item->Erase(path[0].name);
-    return;
+    return Status::OK();
   }
   Value* parent = FindMutable(item, path, path.size() - 1);
-  if (parent == nullptr) return;
+  if (parent == nullptr) return Status::InvalidArgument(kBadPath);
   const PathElement& last = path.back();
   if (last.is_index) {
-    if (parent->type() == ValueType::kL && last.index < parent->l().size()) {
+    if (parent->type() != ValueType::kL) return Status::InvalidArgument(kBadPath);
+    if (last.index < parent->l().size()) {
       parent->mutable_l()->erase(parent->mutable_l()->begin() + last.index);
     }
-  } else if (parent->type() == ValueType::kM) {
+  } else {
+    if (parent->type() != ValueType::kM) return Status::InvalidArgument(kBadPath);
     parent->mutable_m()->Erase(last.name);
   }
+  return Status::OK();
 }
 
 // Set union / difference on values of the same set type.
@@ -194,24 +203,28 @@ Status Delete(Item* item, const UpdateAction& a) {
   if (!IsSet(cur->type()) || cur->type() != v.type()) {
     return Status::InvalidArgument(a.legacy ? kLegacyMismatch : kBadType);
   }
-  if (Difference(cur, v)) RemoveAt(item, a.path);
+  if (Difference(cur, v)) return RemoveAt(item, a.path);
   return Status::OK();
 }
 
-// Descending path order, indexes numerically, so that removing list elements
-// never shifts an element another REMOVE still refers to.
-bool RemoveBefore(const Path* x, const Path* y) {
-  const size_t n = std::min(x->size(), y->size());
+// A total order of paths: element by element, list indexes numerically
+// (before names), a prefix before its extensions.
+bool PathLess(const Path& x, const Path& y) {
+  const size_t n = std::min(x.size(), y.size());
   for (size_t i = 0; i < n; ++i) {
-    const PathElement& a = (*x)[i];
-    const PathElement& b = (*y)[i];
+    const PathElement& a = x[i];
+    const PathElement& b = y[i];
     if (a.is_index != b.is_index) return a.is_index;
     if (a.is_index ? a.index != b.index : a.name != b.name) {
-      return a.is_index ? a.index > b.index : a.name > b.name;
+      return a.is_index ? a.index < b.index : a.name < b.name;
     }
   }
-  return x->size() > y->size();
+  return x.size() < y.size();
 }
+
+// Descending path order, so that removing list elements never shifts an
+// element another REMOVE still refers to.
+bool RemoveBefore(const Path* x, const Path* y) { return PathLess(*y, *x); }
 
 }  // namespace
 
@@ -251,8 +264,19 @@ Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
     if (!s.ok()) return s;
   }
   Item item = before;
+  // SET and ADD in ascending path order: elements written past the end of one
+  // list are appended in order of their indexes, whatever the order of the
+  // actions ("If you add multiple elements in a single SET operation, the
+  // elements are sorted in order by element number", DynamoDB Developer
+  // Guide, "Using update expressions in DynamoDB"). The paths do not overlap
+  // (the parser refuses that), so no other result depends on the order.
+  std::vector<size_t> order(plan.actions.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return PathLess(plan.actions[x].path, plan.actions[y].path);
+  });
   std::vector<const Path*> removes;
-  for (size_t i = 0; i < plan.actions.size(); ++i) {
+  for (size_t i : order) {
     const UpdateAction& a = plan.actions[i];
     Status s;
     switch (a.kind) {
@@ -272,7 +296,10 @@ Status ApplyUpdate(const UpdatePlan& plan, const Item* old,
     if (!s.ok()) return s;
   }
   std::sort(removes.begin(), removes.end(), RemoveBefore);
-  for (const Path* p : removes) RemoveAt(&item, *p);
+  for (const Path* p : removes) {
+    Status s = RemoveAt(&item, *p);
+    if (!s.ok()) return s;
+  }
   // Nesting depth (and set rules) of everything written.
   for (const UpdateAction& a : plan.actions) {
     const Value* v = item.Find(a.path[0].name);

@@ -727,3 +727,125 @@ def test_deep_nesting_is_a_validation_error_not_a_crash(client, table_s, expr):
     code, msg = error_of(e)
     assert code == "ValidationException" and msg.startswith("Invalid ConditionExpression: "), msg
     client.put_item(TableName=table_s, Item={"p": {"S": "alive"}})
+
+
+# ---- names, nested functions, list appends, REMOVE paths ----
+
+def test_update_name_starting_with_underscore_is_syntax_error(client, item_table):
+    # Observed behaviour of DynamoDB: its lexer has no token starting with "_"
+    # (placeholders may continue with one: #_ and :_ are fine).
+    assert update_error(client, item_table, "SET _123 = :v", {":v": N(1)}) == (
+        "ValidationException", 'Invalid UpdateExpression: Syntax error; token: "_", near: "SET _123"')
+    code, msg = update_error(client, item_table, "SET a = _f(n)")
+    assert code == "ValidationException" and "Syntax error" in msg, msg
+    update(client, item_table, "SET #_ = :_", {":_": N(7)}, {"#_": "under_score"})
+    assert item(client, item_table)["under_score"] == N(7)
+
+
+def test_update_list_append_nested_in_list_append_is_refused(client, item_table):
+    # Observed behaviour of DynamoDB: the expression parses, then is refused.
+    vals = {":a": {"L": [S("a")]}, ":b": {"L": [S("b")]}, ":c": {"L": [S("c")]}}
+    assert update_error(client, item_table, "SET x = list_append(list_append(:a, :b), :c)", vals) == (
+        "ValidationException",
+        "Invalid UpdateExpression: The function is not allowed to be used this way in an "
+        "expression; function: list_append")
+    # if_not_exists nests in list_append and in itself.
+    update(client, item_table, "SET x = list_append(if_not_exists(x, :a), :b), "
+           "y = if_not_exists(nope, if_not_exists(n, :c))", {":a": vals[":a"], ":b": vals[":b"],
+                                                             ":c": vals[":c"]})
+    got = item(client, item_table)
+    assert got["x"] == {"L": [S("a"), S("b")]} and got["y"] == N(5)
+
+
+def test_update_set_past_end_of_list_appends_in_index_order(client, item_table):
+    # DynamoDB Developer Guide ("Using update expressions in DynamoDB"): "If you
+    # add multiple elements in a single SET operation, the elements are sorted
+    # in order by element number."
+    update(client, item_table, "SET l[84] = :a, l[37] = :b, l[17] = :c, l[50] = :d",
+           {":a": S("a1"), ":b": S("a2"), ":c": S("a3"), ":d": S("a4")})
+    assert item(client, item_table)["l"]["L"][3:] == [S("a3"), S("a2"), S("a4"), S("a1")]
+
+
+@pytest.mark.parametrize("expr", ["REMOVE s.c", "REMOVE l.c", "REMOVE nope.c", "REMOVE s[0]",
+                                  "REMOVE m[0]", "REMOVE nope[0]", "REMOVE m.nope.x"])
+def test_update_remove_needs_the_container(client, item_table, expr):
+    # Observed behaviour of DynamoDB: the parent of a removed element must
+    # exist and be a map (for .name) or a list (for [i]).
+    assert update_error(client, item_table, expr) == (
+        "ValidationException",
+        "The document path provided in the update expression is invalid for update")
+
+
+def test_update_remove_missing_element_or_from_missing_item(client, item_table):
+    # Observed behaviour of DynamoDB: a missing last element is no error, and
+    # an update that only removes does nothing to a missing item.
+    before = item(client, item_table)
+    update(client, item_table, "REMOVE m.nope, l[17], nope")
+    assert item(client, item_table) == before
+    for expr in ["REMOVE x.y", "REMOVE x[0]"]:
+        client.update_item(TableName=item_table, Key={"p": S("missing")}, UpdateExpression=expr)
+    assert "Item" not in client.get_item(TableName=item_table, Key={"p": S("missing")}, ConsistentRead=True)
+
+
+# ---- attribute name limits: 1 to 65535 bytes ----
+
+TOO_LONG = ("ValidationException",
+            "1 validation error detected: Attribute name is too large, must be less than 65536 bytes")
+
+
+def test_attribute_name_too_long(client, table_s):
+    # Observed behaviour of DynamoDB (65535 bytes is the longest name accepted).
+    t, long_ok, too_long = table_s, "a" * 65535, "b" * 65536
+    client.put_item(TableName=t, Item={"p": S("k"), long_ok: N(1)})
+    calls = [
+        lambda: client.put_item(TableName=t, Item={"p": S("k"), too_long: N(1)}),
+        lambda: client.put_item(TableName=t, Item={"p": S("k"), "m": {"M": {too_long: N(1)}}}),
+        lambda: client.get_item(TableName=t, Key={"p": S("k")}, ProjectionExpression="#n",
+                                ExpressionAttributeNames={"#n": too_long}),
+        lambda: client.get_item(TableName=t, Key={"p": S("k")}, AttributesToGet=[too_long]),
+        lambda: client.update_item(TableName=t, Key={"p": S("k")},
+                                   AttributeUpdates={too_long: {"Action": "PUT", "Value": N(2)}}),
+        lambda: client.update_item(TableName=t, Key={"p": S("k")}, UpdateExpression="SET #n = :v",
+                                   ExpressionAttributeNames={"#n": too_long},
+                                   ExpressionAttributeValues={":v": N(1)}),
+        lambda: client.update_item(TableName=t, Key={"p": S("k")}, UpdateExpression="SET a = :v",
+                                   ConditionExpression="#n = :v", ExpressionAttributeNames={"#n": too_long},
+                                   ExpressionAttributeValues={":v": N(1)}),
+        lambda: client.batch_write_item(RequestItems={t: [{"PutRequest": {"Item": {"p": S("x"), too_long: N(1)}}}]}),
+    ]
+    for call in calls:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_of(e) == TOO_LONG
+    got = client.get_item(TableName=t, Key={"p": S("k")}, ConsistentRead=True)["Item"]
+    assert got == {"p": S("k"), long_ok: N(1)}
+
+
+def test_attribute_name_empty(client, table_s):
+    # Observed behaviour of DynamoDB: "Empty attribute name"; for a name
+    # placeholder it is reported as an invalid value of ExpressionAttributeNames.
+    t = table_s
+    empty = ("ValidationException", "Empty attribute name")
+    cases = [
+        (lambda: client.put_item(TableName=t, Item={"p": S("k"), "": N(1)}), empty),
+        (lambda: client.get_item(TableName=t, Key={"p": S("k")}, AttributesToGet=[""]), empty),
+        (lambda: client.update_item(TableName=t, Key={"p": S("k")},
+                                    AttributeUpdates={"": {"Action": "PUT", "Value": N(2)}}), empty),
+    ]
+    placeholder = ("ValidationException",
+                   "ExpressionAttributeNames contains invalid value: Empty attribute name for key #n")
+    cases += [
+        (lambda: client.get_item(TableName=t, Key={"p": S("k")}, ProjectionExpression="#n",
+                                 ExpressionAttributeNames={"#n": ""}), placeholder),
+        (lambda: client.update_item(TableName=t, Key={"p": S("k")}, UpdateExpression="SET #n = :v",
+                                    ExpressionAttributeNames={"#n": ""},
+                                    ExpressionAttributeValues={":v": N(1)}), placeholder),
+        (lambda: client.update_item(TableName=t, Key={"p": S("k")}, UpdateExpression="SET a = :v",
+                                    ConditionExpression="#n = :v", ExpressionAttributeNames={"#n": ""},
+                                    ExpressionAttributeValues={":v": N(1)}), placeholder),
+    ]
+    for call, want in cases:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_of(e) == want
+    assert "Item" not in client.get_item(TableName=t, Key={"p": S("k")}, ConsistentRead=True)

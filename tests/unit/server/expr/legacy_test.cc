@@ -235,3 +235,12 @@ TEST_CASE("legacy AttributeUpdates") {
         "One or more parameter values were invalid: Cannot update attribute pk. This attribute is "
         "part of the key");
 }
+
+TEST_CASE("legacy AttributeUpdates: attribute name limits") {
+  std::shared_ptr<const UpdatePlan> plan;
+  CHECK(UpdateFromLegacy({{"", "PUT", S("y")}}, &plan).message() == "Empty attribute name");
+  CHECK(UpdateFromLegacy({{std::string(65536, 'a'), "DELETE", std::nullopt}}, &plan).message() ==
+        "1 validation error detected: Attribute name is too large, must be less than 65536 "
+        "bytes");
+  CHECK(UpdateFromLegacy({{std::string(65535, 'a'), "PUT", S("y")}}, &plan).ok());
+}

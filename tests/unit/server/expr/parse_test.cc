@@ -239,3 +239,46 @@ TEST_CASE("update expression parse errors") {
   CHECK(UpdateError("set a = :v remove b add c :n delete d :ss", r) == "");
   CHECK(UpdateError("SET a = (b + :n), c = if_not_exists(c, :n) - :n", r) == "");
 }
+
+TEST_CASE("names start with a letter; placeholders with any word character") {
+  Request r({{"#_", "x"}, {"#1a", "y"}}, {{":v", N("1")}, {":_", N("2")}, {":12", N("3")}});
+  // DynamoDB's lexer has no token starting with "_": the error names the "_"
+  // and shows the whole word (observed answer of DynamoDB).
+  CHECK(UpdateError("SET _123 = :v", r) ==
+        "Invalid UpdateExpression: Syntax error; token: \"_\", near: \"SET _123\"");
+  CHECK(UpdateError("SET a = _f(b)", r) ==
+        "Invalid UpdateExpression: Syntax error; token: \"_\", near: \"= _f\"");
+  CHECK(CondError("_a = :v", r) ==
+        "Invalid ConditionExpression: Syntax error; token: \"_\", near: \"_a\"");
+  CHECK(UpdateError("SET 123a = :v", r) ==
+        "Invalid UpdateExpression: Syntax error; token: \"123\", near: \"SET 123\"");
+  CHECK(UpdateError("SET a_1 = :_, A_ = :12, #_ = :v, #1a = :v", r) == "");
+  // A function name follows the same rule: "_f" is no unknown function.
+  CHECK(UpdateError("SET a = f_1(b)", r) ==
+        "Invalid UpdateExpression: Invalid function name; function: f_1");
+}
+
+TEST_CASE("update functions: list_append may not nest in list_append") {
+  Request r({}, {{":a", L({S("a")})}, {":b", L({S("b")})}, {":c", L({S("c")})}, {":n", N("1")}});
+  const std::string misused =
+      "Invalid UpdateExpression: The function is not allowed to be used this way in an "
+      "expression; function: list_append";
+  CHECK(UpdateError("SET x = list_append(list_append(:a, :b), :c)", r) == misused);
+  CHECK(UpdateError("SET x = list_append(:a, list_append(:b, :c))", r) == misused);
+  // if_not_exists nests anywhere, itself included.
+  CHECK(UpdateError("SET x = list_append(if_not_exists(x, :a), :b), y = if_not_exists(y, "
+                    "if_not_exists(z, :n)), w = if_not_exists(w, list_append(:a, :c))",
+                    r) == "");
+  // An unknown function is reported first.
+  CHECK(UpdateError("SET x = list_append(list_append(:a, :b), f(:c))", r) ==
+        "Invalid UpdateExpression: Invalid function name; function: f");
+}
+
+TEST_CASE("attribute name limits") {
+  CHECK(CheckAttributeName("a").ok());
+  CHECK(CheckAttributeName(std::string(kMaxAttributeNameSize, 'x')).ok());
+  CHECK(CheckAttributeName("").message() == "Empty attribute name");
+  CHECK(CheckAttributeName(std::string(kMaxAttributeNameSize + 1, 'x')).message() ==
+        "1 validation error detected: Attribute name is too large, must be less than 65536 "
+        "bytes");
+}

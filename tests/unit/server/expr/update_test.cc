@@ -144,3 +144,43 @@ TEST_CASE("nesting depth of the result") {
   CHECK(Apply("SET a = :deep", &old, &out, r) == "");
   CHECK(Apply("SET m.a = :deep", &old, &out, r) == table::kNestingTooDeepMessage);
 }
+
+TEST_CASE("SET past the end of a list appends in index order") {
+  Item old = MakeItem({{"l", L({S("one"), S("two")})}});
+  Item out;
+  Request r({}, {{":a", S("a")}, {":b", S("b")}, {":c", S("c")}, {":d", S("d")}});
+  // "the elements are sorted in order by element number" (DynamoDB Developer
+  // Guide), whatever the order of the actions.
+  CHECK(Apply("SET l[84] = :a, l[37] = :b, l[2] = :c, l[50] = :d", &old, &out, r) == "");
+  CHECK(*out.Find("l") == L({S("one"), S("two"), S("c"), S("b"), S("d"), S("a")}));
+  // Indexes inside the list replace; the others append after them.
+  CHECK(Apply("SET l[3] = :a, l[0] = :b, l[2] = :c", &old, &out, r) == "");
+  CHECK(*out.Find("l") == L({S("b"), S("two"), S("c"), S("a")}));
+  // ADD to an index past the end appends too, in the same order.
+  Request n({}, {{":one", N("1")}, {":two", N("2")}});
+  CHECK(Apply("ADD l[9] :two SET l[5] = :one", &old, &out, n) == "");
+  CHECK(*out.Find("l") == L({S("one"), S("two"), N("1"), N("2")}));
+}
+
+TEST_CASE("REMOVE needs the container of the removed element") {
+  Item old = MakeItem({{"s", S("hello")}, {"l", L({S("hi")})}, {"m", M({{"x", N("1")}})}});
+  Item out;
+  const std::string bad =
+      "The document path provided in the update expression is invalid for update";
+  // Container missing or of the wrong type (DynamoDB's observed answers).
+  CHECK(Apply("REMOVE s.c", &old, &out) == bad);
+  CHECK(Apply("REMOVE l.c", &old, &out) == bad);
+  CHECK(Apply("REMOVE nope.c", &old, &out) == bad);
+  CHECK(Apply("REMOVE s[0]", &old, &out) == bad);
+  CHECK(Apply("REMOVE m[0]", &old, &out) == bad);
+  CHECK(Apply("REMOVE nope[0]", &old, &out) == bad);
+  CHECK(Apply("REMOVE m.nope.x", &old, &out) == bad);
+  CHECK(Apply("REMOVE l[5].x", &old, &out) == bad);
+  // A missing last element is fine.
+  CHECK(Apply("REMOVE m.y, l[7], nope", &old, &out) == "");
+  CHECK(out == old);
+  // The check sees the item after the SETs: a list SET just made holds elements.
+  Request r({}, {{":l", L({S("a"), S("b")})}});
+  CHECK(Apply("SET s = :l REMOVE m.x", &old, &out, r) == "");
+  CHECK(*out.Find("m") == M({}));
+}
