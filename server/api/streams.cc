@@ -22,6 +22,18 @@
 //   - A shard iterator expires 15 minutes after it was issued
 //     (ExpiredIteratorException "The provided iterator exceeds the maximum age
 //     allowed."); GetRecords returns at most 1000 records or 1 MB.
+//   - DescribeStream's ShardFilter (Streams API Reference, "DescribeStream"
+//     and "ShardFilter"): Type CHILD_SHARDS (the only value) with the ShardId
+//     of a parent lists only that shard's children: none while it is open
+//     (observed on AWS by ScyllaDB's Alternator suite, which runs there too).
+//     Model constraints: shardFilter.type enum [CHILD_SHARDS],
+//     shardFilter.shardId length 28..65. Both members are
+//     optional in the model, so a filter missing either is a semantic
+//     ValidationException (Basalt's wording; DynamoDB's text is not
+//     documented). A well-formed ShardId that names no shard of the stream is
+//     ResourceNotFoundException: AWS's own DynamoDB Streams Kinesis Adapter
+//     (awslabs/dynamodb-streams-kinesis-adapter, listShardsWithFilter) reads
+//     that exception as "shard not found during child-shard discovery".
 //   - Service errors use the DynamoDB namespace
 //     "com.amazonaws.dynamodb.v20120810#" (Alternator does the same for
 //     Streams; SDKs only look at the part after '#').
@@ -35,6 +47,7 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <chrono>
+#include <cstddef>
 #include <limits>
 #include <optional>
 
@@ -326,16 +339,46 @@ json::object DescribeStream(Context& ctx, const json::object& req) {
   auto arn = GetString(req, "StreamArn");
   auto limit = GetInt(req, "Limit");
   auto start = GetString(req, "ExclusiveStartShardId");
+  const json::object* filter = GetObject(req, "ShardFilter");
+  std::optional<std::string> filter_type;
+  std::optional<std::string> filter_shard;
+  if (filter) {
+    filter_type = GetString(*filter, "Type");
+    filter_shard = GetString(*filter, "ShardId");
+  }
   Constraints c;
   if (!arn) c.Add("null", "streamArn", "Member must not be null");
   CheckLength(&c, arn, "streamArn", 37, 1024);
   CheckLimit(&c, limit, 100);
   CheckLength(&c, start, "exclusiveStartShardId", 28, 65);
+  if (filter_type && *filter_type != "CHILD_SHARDS") {
+    c.Add(Quote(*filter_type), "shardFilter.type",
+          "Member must satisfy enum value set: [CHILD_SHARDS]");
+  }
+  CheckLength(&c, filter_shard, "shardFilter.shardId", 28, 65);
   c.ThrowIfAny();
+  // Basalt's wording: the model makes both members optional.
+  if (filter && !filter_type) {
+    throw ValidationError("ShardFilter.Type is required: the only supported value is CHILD_SHARDS");
+  }
+  if (filter && !filter_shard) {
+    throw ValidationError("ShardFilter.ShardId is required for ShardFilter.Type CHILD_SHARDS");
+  }
   StreamName n = ParseStreamArn(ctx, *arn);
   StreamInfo info;
   std::vector<ShardInfo> shards;
   CheckStream(ctx.store->DescribeStream(n.table, n.label, &info, &shards), StreamNotFound(*arn));
+  if (filter_shard && std::none_of(shards.begin(), shards.end(), [&](const ShardInfo& s) {
+        return s.shard_id == *filter_shard;
+      })) {
+    throw ResourceNotFound(fmt::format(
+        "Requested resource not found: Shard: {} in Stream: {} not found", *filter_shard, *arn));
+  }
+  // With a CHILD_SHARDS filter only the named shard's children are listed
+  // (and paged: ExclusiveStartShardId and Limit apply to them).
+  auto listed = [&](const ShardInfo& s) {
+    return !filter_shard || s.parent_shard_id == *filter_shard;
+  };
 
   size_t i = 0;
   if (start) {
@@ -348,6 +391,7 @@ json::object DescribeStream(Context& ctx, const json::object& req) {
   json::array out;
   for (; i < shards.size() && out.size() < max; i++) {
     const ShardInfo& s = shards[i];
+    if (!listed(s)) continue;
     json::object range{{"StartingSequenceNumber", SequenceText(s.starting_sequence)}};
     if (s.ending_sequence) range["EndingSequenceNumber"] = SequenceText(*s.ending_sequence);
     json::object shard;
@@ -364,7 +408,8 @@ json::object DescribeStream(Context& ctx, const json::object& req) {
   d["CreationRequestDateTime"] = static_cast<double>(info.created_ms) / 1000.0;
   d["TableName"] = info.table;
   d["KeySchema"] = KeySchemaOf(ctx, info.table);
-  if (i < shards.size() && !out.empty()) {
+  if (!out.empty() &&
+      std::any_of(shards.begin() + static_cast<std::ptrdiff_t>(i), shards.end(), listed)) {
     d["LastEvaluatedShardId"] = out.back().as_object().at("ShardId");
   }
   d["Shards"] = std::move(out);

@@ -499,12 +499,13 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
     if (stream) {
       const bool cur_enabled = d->stream.enabled;
       const bool want = stream->enabled;
-      // ValidationException, as DynamoDB answers ("...already has an enabled stream").
+      // ValidationExceptions, with DynamoDB's texts (both observed from AWS,
+      // e.g. aws-controllers-k8s/community issues 1000 and 2782).
       if (want && cur_enabled) {
         return Status::InvalidArgument("Table already has an enabled stream: TableName: " + name);
       }
       if (!want && !cur_enabled) {
-        return Status::InvalidArgument("Table already has no stream enabled: TableName: " + name);
+        return Status::InvalidArgument("Table has no stream to disable: TableName: " + name);
       }
       if (want) {
         const std::string previous = d->stream.label;

@@ -426,3 +426,107 @@ def test_stream_tail_tool(small_server):
     t0 = time.monotonic()
     assert len(run_tail(small_server.endpoint, name, "--max-seconds", "30")) == 21
     assert time.monotonic() - t0 < 25
+
+
+# ---------------------------------------------------------------- ShardFilter
+#
+# DescribeStream's ShardFilter (CHILD_SHARDS) is sent by hand: older botocore
+# models (Debian 12's 1.29) do not know the member and refuse to serialize it.
+
+def describe_raw(endpoint, arn, **members):
+    from conftest import RawConnection
+    c = RawConnection(endpoint)
+    try:
+        r = c.request(target="DynamoDBStreams_20120810.DescribeStream",
+                      body={"StreamArn": arn, **members})
+    finally:
+        c.close()
+    body = r.json()
+    if r.status == 200:
+        return body["StreamDescription"]
+    return (r.status, body["__type"].split("#")[-1], body.get("message", body.get("Message")))
+
+
+def children_of(endpoint, arn, parent, **members):
+    return describe_raw(endpoint, arn, ShardFilter={"Type": "CHILD_SHARDS", "ShardId": parent},
+                        **members)
+
+
+def test_describe_stream_shard_filter_errors(endpoint, client, streams, make_table):
+    name = make_table(StreamSpecification=NEW_AND_OLD)
+    arn = latest_arn(client, name)
+    shard = shards_of(streams, arn)[0]["ShardId"]
+    # An open shard has no children.
+    d = children_of(endpoint, arn, shard)
+    assert d["Shards"] == [] and "LastEvaluatedShardId" not in d
+    assert d["StreamArn"] == arn and d["StreamStatus"] == "ENABLED" and d["TableName"] == name
+
+    def bad(shard_filter):
+        return describe_raw(endpoint, arn, ShardFilter=shard_filter)
+
+    assert bad({"Type": "foo", "ShardId": shard}) == (
+        400, "ValidationException",
+        "1 validation error detected: Value 'foo' at 'shardFilter.type' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [CHILD_SHARDS]")
+    assert bad({"Type": "CHILD_SHARDS", "ShardId": "qwerty"}) == (
+        400, "ValidationException",
+        "1 validation error detected: Value 'qwerty' at 'shardFilter.shardId' failed to satisfy "
+        "constraint: Member must have length greater than or equal to 28")
+    assert bad({"ShardId": shard})[:2] == (400, "ValidationException")
+    assert bad({"Type": "CHILD_SHARDS"})[:2] == (400, "ValidationException")
+    assert bad({})[:2] == (400, "ValidationException")
+    unknown = "shardId-00000000000000000000-00000000"
+    assert bad({"Type": "CHILD_SHARDS", "ShardId": unknown}) == (
+        400, "ResourceNotFoundException",
+        "Requested resource not found: Shard: %s in Stream: %s not found" % (unknown, arn))
+
+
+def test_describe_stream_shard_filter_after_split(small_server):
+    client = make_client(small_server.endpoint)
+    streams = streams_client(small_server.endpoint)
+    name = create_streamed(client)
+    arn = latest_arn(client, name)
+    pad = "z" * 400
+    deadline = time.monotonic() + 90
+    i = 0
+    while len(shards_of(streams, arn)) == 1:
+        assert time.monotonic() < deadline, "no partition split within 90 s"
+        for _ in range(50):
+            client.put_item(TableName=name, Item={"p": {"S": "k%d" % (i % 700)}, "pad": {"S": pad}})
+            i += 1
+        time.sleep(0.05)
+    shards = shards_of(streams, arn)
+    by_parent = {}
+    for s in shards:
+        by_parent.setdefault(s.get("ParentShardId"), []).append(s)
+    # Every shard's filtered children are exactly the shards naming it as parent,
+    # in DescribeStream's order; open shards have none.
+    for s in shards:
+        got = children_of(small_server.endpoint, arn, s["ShardId"])["Shards"]
+        assert got == by_parent.get(s["ShardId"], [])
+        if "EndingSequenceNumber" not in s["SequenceNumberRange"]:
+            assert got == []
+    # Paging over the children of one parent, one at a time.
+    parent, kids = next((p, k) for p, k in by_parent.items() if p)
+    seen, start = [], None
+    for _ in range(len(kids) + 1):
+        kw = {"Limit": 1, **({"ExclusiveStartShardId": start} if start else {})}
+        d = children_of(small_server.endpoint, arn, parent, **kw)
+        seen += d["Shards"]
+        start = d.get("LastEvaluatedShardId")
+        if not start:
+            break
+    assert seen == kids
+
+
+def test_disable_stream_when_none_enabled(client, make_table):
+    # DynamoDB's answer, for a table that never had a stream and for one whose
+    # stream is already disabled.
+    name = make_table()
+    for _ in range(2):
+        with pytest.raises(ClientError) as e:
+            client.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+        assert error_of(e) == ("ValidationException",
+                               "Table has no stream to disable: TableName: " + name)
+        client.update_table(TableName=name, StreamSpecification=NEW_AND_OLD)
+        client.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})

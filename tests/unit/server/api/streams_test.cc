@@ -1,7 +1,7 @@
 // The DynamoDB Streams API through api::Service: dispatch on the
 // DynamoDBStreams_20120810 prefix, the stream settings of the control plane,
-// ListStreams/DescribeStream paging, every iterator and view type, shard
-// lineage across a partition split, and the error types and texts.
+// ListStreams/DescribeStream paging and ShardFilter, every iterator and view
+// type, shard lineage across a partition split, and the error types and texts.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -124,6 +124,7 @@ TEST_CASE("streams api: control plane shows and changes the stream") {
   f.Ok("UpdateTable", R"({"TableName":"tbl","StreamSpecification":{"StreamEnabled":false}})");
   e = f.Err("UpdateTable", R"({"TableName":"tbl","StreamSpecification":{"StreamEnabled":false}})");
   CHECK(e.first == "ValidationException");
+  CHECK(e.second == "Table has no stream to disable: TableName: tbl");
 
   // Disabled: no StreamSpecification, the latest stream is still named and readable.
   t = f.Ok("DescribeTable", R"({"TableName":"tbl"})").at("Table").as_object();
@@ -453,4 +454,91 @@ TEST_CASE("streams api: readers follow shard lineage across a split") {
     CHECK(!closed);
   }
   CHECK(replay == expect);
+}
+
+TEST_CASE("streams api: DescribeStream ShardFilter CHILD_SHARDS") {
+  StreamsFixture f;
+  f.CreateTable("tbl", "S", "", kNewAndOld);
+  const std::string arn = f.Arn("tbl");
+  const std::string parent = f.FirstShard(arn);
+  auto filtered = [&](const std::string& shard, const std::string& extra = "") {
+    return f
+        .SOk("DescribeStream", R"({"StreamArn":")" + arn +
+                                   R"(","ShardFilter":{"Type":"CHILD_SHARDS","ShardId":")" + shard +
+                                   R"("})" + extra + "}")
+        .at("StreamDescription")
+        .as_object();
+  };
+  // An open shard has no children; the rest of the description is as usual.
+  json::object d = filtered(parent);
+  CHECK(d.at("Shards").as_array().empty());
+  CHECK(!d.contains("LastEvaluatedShardId"));
+  CHECK(Str(d.at("StreamArn")) == arn);
+  CHECK(Str(d.at("StreamStatus")) == "ENABLED");
+  CHECK(Str(d.at("TableName")) == "tbl");
+
+  // Validation: the model's constraints (aggregated, before the semantic checks).
+  const std::string base = R"({"StreamArn":")" + arn + R"(","ShardFilter":)";
+  auto e = f.SErr("DescribeStream", base + R"({"Type":"foo","ShardId":")" + parent + R"("}})");
+  CHECK(e.first == "ValidationException");
+  CHECK(e.second ==
+        "1 validation error detected: Value 'foo' at 'shardFilter.type' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [CHILD_SHARDS]");
+  e = f.SErr("DescribeStream", base + R"({"Type":"CHILD_SHARDS","ShardId":"qwerty"}})");
+  CHECK(e.first == "ValidationException");
+  CHECK(e.second ==
+        "1 validation error detected: Value 'qwerty' at 'shardFilter.shardId' failed to satisfy "
+        "constraint: Member must have length greater than or equal to 28");
+  e = f.SErr("DescribeStream", base + R"({"Type":"bar","ShardId":"x"}})");
+  CHECK(e.second.starts_with("2 validation errors detected: "));
+  // Both members are optional in the model, but a filter needs both.
+  e = f.SErr("DescribeStream", base + R"({"ShardId":")" + parent + R"("}})");
+  CHECK(e.first == "ValidationException");
+  CHECK(e.second == "ShardFilter.Type is required: the only supported value is CHILD_SHARDS");
+  e = f.SErr("DescribeStream", base + R"({"Type":"CHILD_SHARDS"}})");
+  CHECK(e.first == "ValidationException");
+  CHECK(e.second == "ShardFilter.ShardId is required for ShardFilter.Type CHILD_SHARDS");
+  e = f.SErr("DescribeStream", base + "{}}");
+  CHECK(e.first == "ValidationException");
+  CHECK(f.FullType("DescribeStream", base + R"("CHILD_SHARDS"})") ==
+        "com.amazon.coral.service#SerializationException");
+  // A well-formed id that is no shard of this stream.
+  const std::string unknown = "shardId-00000000000000000000-deadbeef";
+  e = f.SErr("DescribeStream", base + R"({"Type":"CHILD_SHARDS","ShardId":")" + unknown + R"("}})");
+  CHECK(e.first == "ResourceNotFoundException");
+  CHECK(e.second ==
+        "Requested resource not found: Shard: " + unknown + " in Stream: " + arn + " not found");
+
+  // After a split the parent's children are listed, and paged.
+  table::TableDef def;
+  REQUIRE(f.store->DescribeTable("tbl", &def).ok());
+  REQUIRE(f.store->SplitPartition("tbl", def.partitions[0].id).ok());
+  json::array all = f.Shards(arn);
+  REQUIRE(all.size() == 3);
+  const std::string left = Str(all[1].at("ShardId"));
+  const std::string right = Str(all[2].at("ShardId"));
+  d = filtered(parent);
+  json::array kids = d.at("Shards").as_array();
+  REQUIRE(kids.size() == 2);
+  CHECK(Str(kids[0].at("ShardId")) == left);
+  CHECK(Str(kids[1].at("ShardId")) == right);
+  CHECK(Str(kids[0].at("ParentShardId")) == parent);
+  CHECK(!d.contains("LastEvaluatedShardId"));
+  d = filtered(parent, R"(,"Limit":1)");
+  REQUIRE(d.at("Shards").as_array().size() == 1);
+  CHECK(Str(d.at("Shards").at(0).at("ShardId")) == left);
+  CHECK(Str(d.at("LastEvaluatedShardId")) == left);
+  d = filtered(parent, R"(,"Limit":1,"ExclusiveStartShardId":")" + left + R"(")");
+  REQUIRE(d.at("Shards").as_array().size() == 1);
+  CHECK(Str(d.at("Shards").at(0).at("ShardId")) == right);
+  CHECK(!d.contains("LastEvaluatedShardId"));
+  // The children are open: no grandchildren.
+  CHECK(filtered(left).at("Shards").as_array().empty());
+
+  // A disabled stream's closed shards stay addressable; the last ones have no children.
+  f.Ok("UpdateTable", R"({"TableName":"tbl","StreamSpecification":{"StreamEnabled":false}})");
+  d = filtered(right);
+  CHECK(Str(d.at("StreamStatus")) == "DISABLED");
+  CHECK(d.at("Shards").as_array().empty());
+  CHECK(filtered(parent).at("Shards").as_array().size() == 2);
 }
