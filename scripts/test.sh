@@ -14,6 +14,10 @@ if command -v npm >/dev/null 2>&1 && [ ! -d tests/integration/node/node_modules 
     echo "test.sh: npm ci failed; the node integration test will be skipped"
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+# The soak test (tests/integration/test_soak.py) for one minute; an hour by
+# hand: BASALT_SOAK_SECONDS=3600 (with BASALT_SERVER=build/release/basalt-server).
+export BASALT_SOAK=${BASALT_SOAK:-1}
+export BASALT_SOAK_SECONDS=${BASALT_SOAK_SECONDS:-60}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd build/debug
 ctest --output-on-failure -j2 --timeout 1200
