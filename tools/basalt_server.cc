@@ -5,6 +5,13 @@
 //                 [--memtable-mb 64] [--threads N] [--region us-east-1]
 //                 [--max-connections 1024] [--ttl-interval-ms 60000]
 //                 [--split-threshold-bytes 10737418240]
+//                 [--request-timeout-ms 60000] [--first-byte-timeout-ms 5000]
+//                 [--max-pending-body-mb 256]
+//
+// --request-timeout-ms: longest time for one request's headers and body;
+// --first-byte-timeout-ms: longest wait for a new connection's first byte;
+// --max-pending-body-mb: memory for request bodies being received, all
+// connections together (a request over it gets 503 ThrottlingException).
 //
 // --ttl-interval-ms: pause between two TTL sweeps (deletion of expired items
 // of tables with Time to Live enabled); 0 = no background sweeps. DynamoDB
@@ -43,9 +50,11 @@ void Usage(FILE* f) {
              "                     [--max-connections N] [--ttl-interval-ms N]\n"
              "                     [--split-threshold-bytes N]\n"
              "                     [--index-backfill-rate N] [--item-collection-limit-bytes N]\n"
+             "                     [--request-timeout-ms N] [--first-byte-timeout-ms N]\n"
+             "                     [--max-pending-body-mb N]\n"
              "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000,\n"
              "          10737418240, 20000 (items/s read by the backfills of added\n"
-             "          indexes; 0 = unlimited), 10737418240\n");
+             "          indexes; 0 = unlimited), 10737418240, 60000, 5000, 256\n");
 }
 
 bool ParseUint(const char* s, uint64_t max, uint64_t* out) {
@@ -74,6 +83,9 @@ int main(int argc, char** argv) {
   uint64_t backfill_rate = table::TableStoreOptions().index_backfill_items_per_second;
   uint64_t collection_limit = table::TableStoreOptions().item_collection_limit_bytes;
   std::string region = "us-east-1";
+  uint64_t request_timeout_ms = server::HttpServerOptions().request_timeout_ms;
+  uint64_t first_byte_timeout_ms = server::HttpServerOptions().first_byte_timeout_ms;
+  uint64_t max_pending_body_mb = server::HttpServerOptions().max_pending_body_bytes >> 20;
 
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -113,6 +125,12 @@ int main(int argc, char** argv) {
       ok = ParseUint(v, UINT32_MAX, &backfill_rate);
     } else if (a == "--item-collection-limit-bytes") {
       ok = ParseUint(v, UINT64_MAX, &collection_limit) && collection_limit > 0;
+    } else if (a == "--request-timeout-ms") {
+      ok = ParseUint(v, UINT32_MAX, &request_timeout_ms) && request_timeout_ms > 0;
+    } else if (a == "--first-byte-timeout-ms") {
+      ok = ParseUint(v, UINT32_MAX, &first_byte_timeout_ms) && first_byte_timeout_ms > 0;
+    } else if (a == "--max-pending-body-mb") {
+      ok = ParseUint(v, 1 << 20, &max_pending_body_mb) && max_pending_body_mb > 0;
     } else if (a == "--region") {
       region = v;
     } else {
@@ -162,6 +180,9 @@ int main(int argc, char** argv) {
   ho.port = static_cast<uint16_t>(port);
   ho.threads = static_cast<int>(threads);
   ho.max_connections = max_connections;
+  ho.request_timeout_ms = static_cast<uint32_t>(request_timeout_ms);
+  ho.first_byte_timeout_ms = static_cast<uint32_t>(first_byte_timeout_ms);
+  ho.max_pending_body_bytes = static_cast<size_t>(max_pending_body_mb) << 20;
   server::HttpServer http(ho,
                           [&service](const server::HttpRequest& req, server::HttpResponse* resp) {
                             service.Handle(req, resp);

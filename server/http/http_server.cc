@@ -2,9 +2,11 @@
 // time); everything Beast-free lives in framing.cc.
 //
 // Life of a connection (all on the connection's strand):
-//   WaitForRequest  first byte of a request (idle or header timeout)
+//   WaitForRequest  first byte of a request (idle or first-byte timeout;
+//                   near the connection cap it may be evicted)
 //   ReadHeader      request line + headers (header deadline, header limit)
-//   ReadBody        body in pieces, the body timeout restarting per piece
+//   ReadBody        body in pieces, the body timeout restarting per piece,
+//                   all under the request deadline and the body budget
 //   Handle          the Handler, synchronously; then Write
 //   Write           framed response; then WaitForRequest, or close
 // Errors the client caused (400/413) end in LingerClose; timeouts and
@@ -39,6 +41,10 @@
 
 #include "server/http/framing.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace basalt::server {
 
 const std::string& HttpRequest::Header(const std::string& lower_name) const {
@@ -69,9 +75,45 @@ constexpr size_t kKeepBuffer = 64 << 10;
 // the loop does not spin while the condition lasts.
 constexpr Ms kAcceptRetry{50};
 
-std::string ErrorBody(std::string_view message) {
-  // The messages are ours and need no JSON escaping.
-  return "{\"message\":\"" + std::string(message) + "\"}";
+// Error types of the responses the server makes itself, as DynamoDB names
+// them ("namespace#Type").
+constexpr std::string_view kSerializationError = "com.amazon.coral.service#SerializationException";
+constexpr std::string_view kValidationError = "com.amazon.coral.validate#ValidationException";
+constexpr std::string_view kThrottlingError =
+    "com.amazonaws.dynamodb.v20120810#ThrottlingException";
+constexpr std::string_view kInternalError = "com.amazonaws.dynamodb.v20120810#InternalServerError";
+
+std::string ErrorBody(std::string_view type, std::string_view message) {
+  // The types and messages are ours and need no JSON escaping.
+  return "{\"__type\":\"" + std::string(type) + "\",\"message\":\"" + std::string(message) + "\"}";
+}
+
+// Fills `resp` with an error the server makes itself.
+void MakeError(HttpResponse* resp, int status, std::string_view type, std::string_view message) {
+  *resp = HttpResponse();
+  resp->status = status;
+  resp->body = ErrorBody(type, message);
+  const size_t hash = type.find('#');
+  resp->headers.emplace_back(
+      "x-amzn-ErrorType",
+      std::string(hash == std::string_view::npos ? type : type.substr(hash + 1)));
+}
+
+// Bodies at least this big are handed back to the OS when freed.
+constexpr size_t kTrimBody = size_t{1} << 20;
+
+void TrimHeap() {
+#if defined(__GLIBC__)
+  // glibc raises its mmap threshold after freeing a big block, so later big
+  // bodies come from the heap and stay resident after they are freed.
+  malloc_trim(0);
+#endif
+}
+
+// How long a connection has been in its current idle state, for eviction.
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 
 // Names the server sets itself; a Handler's copies are dropped.
@@ -106,8 +148,17 @@ class Core {
   // Called by ~Session.
   void SessionEnded(uint64_t id);
 
+  // The body budget (max_pending_body_bytes): false when `n` more bytes
+  // would pass it.
+  bool ReserveBody(size_t n);
+  void ReleaseBody(size_t n) { pending_body_.fetch_sub(n, std::memory_order_relaxed); }
+  size_t pending_body_bytes() const { return pending_body_.load(std::memory_order_relaxed); }
+
  private:
   void DoAccept();
+  // Near the connection cap: closes the connection idle the longest (see
+  // http_server.h for the order).
+  void EvictOne();
   void OnAccept(ErrorCode ec, tcp::socket socket);
 
   const HttpServerOptions opts_;
@@ -125,21 +176,45 @@ class Core {
 
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
+  std::atomic<size_t> pending_body_{0};
   std::mutex mu_;               // guards sessions_, next_id_
   std::condition_variable cv_;  // a session ended
-  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;
+  struct Entry {
+    std::weak_ptr<Session> weak;
+    // Valid while the entry exists: ~Session erases it (under mu_) before
+    // any member is destroyed. Only its atomics are read through it.
+    Session* raw;
+  };
+  std::unordered_map<uint64_t, Entry> sessions_;
   uint64_t next_id_ = 0;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  // What a connection is doing, as eviction sees it; a higher value is
+  // evicted first.
+  enum Activity : int {
+    kBusy = 0,          // body, Handler, response or linger: never evicted
+    kHeaders = 1,       // reading a request's headers
+    kFirstRequest = 2,  // connected, nothing sent yet
+    kKeepAlive = 3,     // between requests
+  };
+
   Session(Core* core, uint64_t id, tcp::socket&& socket)
       : core_(core), id_(id), stream_(std::move(socket)) {}
-  ~Session() { core_->SessionEnded(id_); }
+  ~Session() {
+    core_->SessionEnded(id_);
+    ReleaseBudget();
+    if (big_body_) {
+      parser_.reset();
+      buffer_ = beast::flat_buffer();
+      TrimHeap();
+    }
+  }
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      self->header_deadline_ = Clock::now() + Ms(self->core_->opts().header_timeout_ms);
+      self->StartRequestClock();
       self->WaitForRequest(/*first=*/true);
     });
   }
@@ -153,8 +228,41 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Eviction (any thread): the activity and since when.
+  int activity() const { return activity_.load(std::memory_order_relaxed); }
+  int64_t activity_since() const { return activity_since_.load(std::memory_order_relaxed); }
+  // Claims the session for eviction once.
+  bool ClaimEviction() { return !evicting_.exchange(true, std::memory_order_relaxed); }
+  // Closes the connection unless it has started a request meanwhile.
+  void Evict() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->activity() != kBusy && self->phase_ != Phase::kClosed) {
+        self->Close();
+      } else {
+        self->evicting_.store(false, std::memory_order_relaxed);
+      }
+    });
+  }
+
  private:
   enum class Phase { kIdle, kRequest, kLinger, kClosed };
+
+  void SetActivity(Activity a) {
+    activity_since_.store(NowNs(), std::memory_order_relaxed);
+    activity_.store(a, std::memory_order_relaxed);
+  }
+
+  // A request starts (accept for the first, its first byte for a later one).
+  void StartRequestClock() {
+    const auto now = Clock::now();
+    header_deadline_ = now + Ms(core_->opts().header_timeout_ms);
+    request_deadline_ = now + Ms(core_->opts().request_timeout_ms);
+  }
+
+  // The stall timeout `ms` from now, capped by the request's deadline.
+  void ExpireWithin(uint32_t ms) {
+    stream_.expires_at(std::min(Clock::now() + Ms(ms), request_deadline_));
+  }
 
   void WaitForRequest(bool first) {
     phase_ = Phase::kIdle;
@@ -163,33 +271,35 @@ class Session : public std::enable_shared_from_this<Session> {
       buffer_.shrink_to_fit();  // idle connections should not pin big buffers
     }
     if (buffer_.size() > 0) {  // pipelined: the next request is here already
-      header_deadline_ = Clock::now() + Ms(core_->opts().header_timeout_ms);
+      StartRequestClock();
       return ReadHeader();
     }
+    SetActivity(first ? kFirstRequest : kKeepAlive);
     if (first) {
-      stream_.expires_at(header_deadline_);
+      stream_.expires_at(
+          std::min(header_deadline_, Clock::now() + Ms(core_->opts().first_byte_timeout_ms)));
     } else {
       stream_.expires_after(Ms(core_->opts().idle_timeout_ms));
     }
-    stream_.async_read_some(
-        buffer_.prepare(kFirstRead), [self = shared_from_this(), first](ErrorCode ec, size_t n) {
-          if (ec) return self->Close();  // timeout, peer gone or Stop()
-          self->buffer_.commit(n);
-          if (!first) {
-            self->header_deadline_ = Clock::now() + Ms(self->core_->opts().header_timeout_ms);
-          }
-          self->ReadHeader();
-        });
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = shared_from_this(), first](ErrorCode ec, size_t n) {
+                              if (ec)
+                                return self->Close();  // timeout, peer gone, eviction or Stop()
+                              self->buffer_.commit(n);
+                              if (!first) self->StartRequestClock();
+                              self->ReadHeader();
+                            });
   }
 
   void ReadHeader() {
     phase_ = Phase::kRequest;
+    SetActivity(kHeaders);
     const HttpServerOptions& o = core_->opts();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(
         std::min<size_t>(o.max_header_bytes, std::numeric_limits<uint32_t>::max())));
     parser_->body_limit(o.max_body_bytes);
-    stream_.expires_at(header_deadline_);
+    stream_.expires_at(std::min(header_deadline_, request_deadline_));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](ErrorCode ec, size_t) {
                               if (ec) return self->OnReadError(ec);
@@ -198,12 +308,23 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader() {
-    if (parser_->is_done()) return Handle();
+    SetActivity(kBusy);
     const auto& req = parser_->get();
+    // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before.
+    const size_t hosts = req.count(http::field::host);
+    if (hosts > 1) return SendError(400, kSerializationError, "Multiple Host headers");
+    if (hosts == 0 && req.version() >= 11) {
+      return SendError(400, kSerializationError, "Missing Host header");
+    }
+    if (parser_->is_done()) return Handle();
+    if (const auto length = parser_->content_length()) {
+      // The body string reserves all of it when the body starts.
+      if (!ReserveBudget(static_cast<size_t>(*length))) return SendThrottled();
+    }
     if (req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
       // The client waits for this before it sends the body.
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream_.expires_after(Ms(core_->opts().body_timeout_ms));
+      ExpireWithin(core_->opts().body_timeout_ms);
       return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                               [self = shared_from_this()](ErrorCode ec, size_t) {
                                 if (ec) return self->Close();
@@ -214,36 +335,62 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(Ms(core_->opts().body_timeout_ms));
-    http::async_read_some(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](ErrorCode ec, size_t) {
-                            if (ec) return self->OnReadError(ec);
-                            if (self->parser_->is_done()) return self->Handle();
-                            self->ReadBody();
-                          });
+    ExpireWithin(core_->opts().body_timeout_ms);
+    http::async_read_some(
+        stream_, buffer_, *parser_, [self = shared_from_this()](ErrorCode ec, size_t) {
+          if (ec) return self->OnReadError(ec);
+          // Chunked bodies are counted as they grow.
+          const size_t held = self->parser_->get().body().capacity();
+          if (held > self->reserved_ && !self->ReserveBudget(held - self->reserved_)) {
+            return self->SendThrottled();
+          }
+          if (self->parser_->is_done()) return self->Handle();
+          self->ReadBody();
+        });
+  }
+
+  bool ReserveBudget(size_t n) {
+    if (n >= kTrimBody) big_body_ = true;
+    if (!core_->ReserveBody(n)) return false;
+    reserved_ += n;
+    if (reserved_ >= kTrimBody) big_body_ = true;
+    return true;
+  }
+
+  void ReleaseBudget() {
+    core_->ReleaseBody(reserved_);
+    reserved_ = 0;
+  }
+
+  void SendThrottled() {
+    SendError(503, kThrottlingError,
+              "Too many request bodies in progress; the server is out of request memory");
   }
 
   void OnReadError(ErrorCode ec) {
     if (ec == http::error::body_limit) {
       return SendError(
-          413, "Request body exceeds " + std::to_string(core_->opts().max_body_bytes) + " bytes");
+          413, kValidationError,
+          "Request size exceeds " + std::to_string(core_->opts().max_body_bytes) + " bytes");
     }
     if (ec == http::error::header_limit) {
       // 400, not 431: DynamoDB answers an oversized request line or header
       // block with a plain Bad Request (observed).
-      return SendError(400, "Request line and headers exceed " +
-                                std::to_string(core_->opts().max_header_bytes) + " bytes");
+      return SendError(400, kSerializationError,
+                       "Request line and headers exceed " +
+                           std::to_string(core_->opts().max_header_bytes) + " bytes");
     }
     // The client went away (partial_message: closed mid-request) or was too
     // slow: nobody to answer.
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) return Close();
     if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
-      return SendError(400, "Malformed HTTP request");
+      return SendError(400, kSerializationError, "Malformed HTTP request");
     }
     Close();  // timeout, reset, operation_aborted
   }
 
   void Handle() {
+    SetActivity(kBusy);
     auto& msg = parser_->get();
     HttpRequest req;
     req.method = std::string(msg.method_string());
@@ -277,6 +424,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
     const bool head = msg.method() == http::verb::head;
+    parser_.reset();  // the body lives in req now; the rest is not needed
 
     HttpResponse resp;
     try {
@@ -284,18 +432,21 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (...) {
       // The engine does not throw, but a Handler may (bad_alloc); one bad
       // request must not take the server down.
-      resp = HttpResponse();
-      resp.status = 500;
-      resp.body = ErrorBody("Internal server error");
+      MakeError(&resp, 500, kInternalError, "Internal server error");
     }
-    Write(std::move(resp), req.request_id, keep_alive, version, /*linger=*/false, head);
+    const std::string request_id = std::move(req.request_id);
+    const bool trim = req.body.capacity() >= kTrimBody;
+    req = HttpRequest();  // frees the body before the response is sent
+    ReleaseBudget();
+    if (trim) TrimHeap();
+    Write(std::move(resp), request_id, keep_alive, version, /*linger=*/false, head);
   }
 
-  void SendError(int status, const std::string& message) {
+  void SendError(int status, std::string_view type, const std::string& message) {
     phase_ = Phase::kRequest;
+    SetActivity(kBusy);
     HttpResponse resp;
-    resp.status = status;
-    resp.body = ErrorBody(message);
+    MakeError(&resp, status, type, message);
     Write(std::move(resp), NewRequestId(), /*keep_alive=*/false, /*version=*/11, /*linger=*/true);
   }
 
@@ -368,6 +519,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
+    SetActivity(kBusy);
+    ReleaseBudget();
     ErrorCode ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -380,10 +533,50 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   Clock::time_point header_deadline_;
+  Clock::time_point request_deadline_;
   Clock::time_point linger_deadline_;
   Phase phase_ = Phase::kIdle;
   bool shutdown_ = false;
+  size_t reserved_ = 0;    // bytes of the body budget held
+  bool big_body_ = false;  // held a body of kTrimBody or more
+  std::atomic<int> activity_{kBusy};
+  std::atomic<int64_t> activity_since_{0};
+  std::atomic<bool> evicting_{false};
 };
+
+bool Core::ReserveBody(size_t n) {
+  size_t cur = pending_body_.load(std::memory_order_relaxed);
+  do {
+    if (n > opts_.max_pending_body_bytes || cur > opts_.max_pending_body_bytes - n) return false;
+  } while (!pending_body_.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed));
+  return true;
+}
+
+void Core::EvictOne() {
+  std::shared_ptr<Session> victim;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Session* best = nullptr;
+    uint64_t best_id = 0;
+    int best_activity = Session::kBusy;
+    int64_t best_since = 0;
+    for (const auto& [id, entry] : sessions_) {
+      const int a = entry.raw->activity();
+      if (a == Session::kBusy) continue;
+      const int64_t since = entry.raw->activity_since();
+      if (best == nullptr || a > best_activity || (a == best_activity && since < best_since)) {
+        best = entry.raw;
+        best_id = id;
+        best_activity = a;
+        best_since = since;
+      }
+    }
+    if (best == nullptr || !best->ClaimEviction()) return;
+    // Released after mu_: the last reference would run ~Session, which takes mu_.
+    victim = sessions_[best_id].weak.lock();
+  }
+  if (victim) victim->Evict();
+}
 
 void Core::SessionEnded(uint64_t id) {
   {
@@ -448,6 +641,10 @@ void Core::OnAccept(ErrorCode ec, tcp::socket socket) {
     });
     return;
   }
+  // Near the cap, make room before the slots run out: one idle connection
+  // goes per connection accepted.
+  const size_t max = opts_.max_connections;
+  if (open_.load(std::memory_order_relaxed) + 1 >= max - max / 10) EvictOne();
   std::shared_ptr<Session> session;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -456,7 +653,7 @@ void Core::OnAccept(ErrorCode ec, tcp::socket socket) {
       const uint64_t id = next_id_++;
       open_.fetch_add(1, std::memory_order_relaxed);
       session = std::make_shared<Session>(this, id, std::move(socket));
-      sessions_.emplace(id, session);
+      sessions_.emplace(id, Entry{session, session.get()});
     }
   }
   if (session) {
@@ -479,7 +676,7 @@ void Core::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_.store(true, std::memory_order_release);
     sessions.reserve(sessions_.size());
-    for (const auto& entry : sessions_) sessions.push_back(entry.second);
+    for (const auto& entry : sessions_) sessions.push_back(entry.second.weak);
   }
   net::post(acceptor_->get_executor(), [this] {
     ErrorCode ignored;
@@ -525,5 +722,7 @@ uint16_t HttpServer::port() const { return impl_->core.port(); }
 void HttpServer::Stop() { impl_->core.Stop(); }
 
 size_t HttpServer::open_connections() const { return impl_->core.open_connections(); }
+
+size_t HttpServer::pending_body_bytes() const { return impl_->core.pending_body_bytes(); }
 
 }  // namespace basalt::server

@@ -6,16 +6,33 @@
 // the bytes sent, Content-Type, Content-Length, Date; plus Server: basalt).
 //
 // Limits and what a client sees when it passes them:
-//   - body larger than max_body_bytes: HTTP 413, connection closed;
+//   - body larger than max_body_bytes: HTTP 413 (ValidationException), closed;
 //   - request line + headers larger than max_header_bytes: HTTP 400 (as
-//     DynamoDB; not 431), closed;
-//   - a request whose headers do not arrive within header_timeout_ms, or a
-//     body that stalls longer than body_timeout_ms: the connection is closed;
+//     DynamoDB; not 431, SerializationException), closed;
+//   - malformed HTTP, or an HTTP/1.1 request without a Host header, or any
+//     request with more than one (RFC 9112 3.2): HTTP 400, closed;
+//   - a new connection that sends nothing within first_byte_timeout_ms, a
+//     request whose headers do not arrive within header_timeout_ms, a body
+//     that stalls longer than body_timeout_ms, or a request whose headers and
+//     body together take longer than request_timeout_ms: closed, no answer;
 //   - an idle keep-alive connection is closed after idle_timeout_ms;
-//   - more than max_connections open at once: the new connection is accepted
-//     and closed at once (the OS backlog is never left to fill).
+//   - at 90% of max_connections each new connection makes the server close
+//     one idle connection: the longest idle keep-alive one, else the oldest
+//     that has sent nothing, else the oldest still sending its headers. So
+//     connections that hold a slot without a request cannot lock clients
+//     out. At max_connections a new connection is accepted and closed at
+//     once (the OS backlog is never left to fill);
+//   - bodies being received on all connections together may hold at most
+//     max_pending_body_bytes (counted by Content-Length when known, else as
+//     the body grows): a request that would pass it gets HTTP 503 with a
+//     ThrottlingException body, which every AWS SDK retries with backoff,
+//     and the connection is closed;
+//   - a client that does not read its response: the write is bounded by
+//     body_timeout_ms in total, then the connection is closed.
 // One slow or malicious client therefore holds at most one connection slot
-// and never blocks a thread: every read and write is asynchronous.
+// and never blocks a thread: every read and write is asynchronous. Request
+// buffers are freed when a request completes or its connection closes, and
+// large ones are handed back to the OS (malloc_trim).
 //
 // Threading: Start() runs `threads` threads on one io_context. The Handler is
 // called on one of them, synchronously, and may block (storage calls do); it
@@ -23,11 +40,11 @@
 // and their responses be written (bounded by drain_timeout_ms), closes idle
 // connections, and joins the threads.
 //
-// Responses the server makes itself (400 malformed request or oversized
-// headers, 413, 500
-// when the Handler throws) carry the same framing headers and a JSON body
-// {"message":"..."}, which AWS SDKs parse into an error with that message.
-// After a 400 or 413 the server stops sending, discards what the client
+// Responses the server makes itself (400, 413, 503 above; 500 when the
+// Handler throws) carry the same framing headers, an x-amzn-ErrorType header
+// and a DynamoDB-shaped JSON body {"__type":"<namespace>#<Type>",
+// "message":"..."}, which AWS SDKs parse into a typed error.
+// After a 400, 413 or 503 the server stops sending, discards what the client
 // still sends for up to a second (so the client reads the response rather
 // than a reset), and closes. "Expect: 100-continue" is answered before the
 // body is read; a HEAD request gets the response's headers without its body.
@@ -80,14 +97,21 @@ struct HttpServerOptions {
   size_t max_body_bytes = size_t{16} << 20;    // DynamoDB's request limit
   size_t max_header_bytes = size_t{16} << 10;  // request line + headers
   size_t max_connections = 1024;
+  // A new connection's longest wait for the first byte of its first request.
+  uint32_t first_byte_timeout_ms = 5000;
   // From accept (first request) or from the first byte of a later request on
   // a keep-alive connection until the end of the headers.
   uint32_t header_timeout_ms = 10000;
   // Longest wait for more body bytes (a stall, not the whole body); also
-  // bounds each response write to a client that does not read.
+  // bounds each response write (in total) to a client that does not read.
   uint32_t body_timeout_ms = 30000;
+  // Headers and body of one request together, from the same start as
+  // header_timeout_ms: a client sending a byte a second is cut after this.
+  uint32_t request_timeout_ms = 60000;
   // Keep-alive: longest wait for the first byte of the next request.
   uint32_t idle_timeout_ms = 60000;
+  // Bodies being received, all connections together (see above).
+  size_t max_pending_body_bytes = size_t{256} << 20;
   // Stop(): longest wait for requests in flight before connections are cut.
   uint32_t drain_timeout_ms = 10000;
 };
@@ -112,6 +136,8 @@ class HttpServer {
 
   // Connections open now (for tests and stats).
   size_t open_connections() const;
+  // Bytes of max_pending_body_bytes held now (for tests and stats).
+  size_t pending_body_bytes() const;
 
  private:
   struct Impl;

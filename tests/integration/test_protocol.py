@@ -212,3 +212,56 @@ def test_oversized_request_line_or_headers_is_400(raw):
     assert r.status == 400
     r = raw(path="/" + "x" * 17000, target="ListTables", body=b"{}")
     assert r.status == 400
+
+
+def _raw_exchange(endpoint, data, timeout=10):
+    """Sends bytes on a fresh socket; returns (status, headers, body) of the
+    first response (Content-Length framed)."""
+    import socket
+    host, port = endpoint.replace("http://", "").split(":")
+    s = socket.create_connection((host, int(port)), timeout=timeout)
+    try:
+        s.sendall(data)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return status, headers, rest[:length]
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("host_lines", [b"", b"Host: a\r\nHost: b\r\n"])
+def test_missing_or_repeated_host_is_400_serialization(endpoint, host_lines):
+    # RFC 9112 3.2: an HTTP/1.1 request needs exactly one Host header.
+    req = (b"POST / HTTP/1.1\r\n" + host_lines +
+           b"Content-Type: application/x-amz-json-1.0\r\n"
+           b"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\n\r\n{}")
+    status, headers, body = _raw_exchange(endpoint, req)
+    assert status == 400
+    err = json.loads(body)
+    assert err["__type"] == "com.amazon.coral.service#SerializationException"
+    assert "Host" in err["message"]
+
+
+def test_http_level_errors_have_dynamodb_shape(endpoint):
+    status, _, body = _raw_exchange(endpoint, b"NOT AN HTTP REQUEST\r\n\r\n")
+    assert status == 400
+    assert json.loads(body)["__type"] == "com.amazon.coral.service#SerializationException"
+    received = send_oversized_body(endpoint, 16 * 1024 * 1024 + 1)
+    body = received.split(b"\r\n\r\n", 1)[1]
+    err = json.loads(body)
+    assert err["__type"] == "com.amazon.coral.validate#ValidationException"
+    assert err["message"] == "Request size exceeds 16777216 bytes"

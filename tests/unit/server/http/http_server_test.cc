@@ -358,7 +358,10 @@ TEST_CASE("http: a body over max_body_bytes gets 413 and a close") {
     REQUIRE(c.Read(&r));
     CHECK(r.status == 413);
     CheckFraming(r);
-    CHECK(r.body.find("\"message\"") != std::string::npos);
+    CHECK(r.body ==
+          "{\"__type\":\"com.amazon.coral.validate#ValidationException\","
+          "\"message\":\"Request size exceeds 1024 bytes\"}");
+    CHECK(r.Header("x-amzn-errortype") == "ValidationException");
     CHECK(r.Header("connection") == "close");
     CHECK(c.ClosedWithin(1500));
   }
@@ -397,6 +400,8 @@ TEST_CASE("http: headers over max_header_bytes get 400 and a close") {
     REQUIRE(c.Read(&r));
     CHECK(r.status == 400);
     CheckFraming(r);
+    CHECK(r.body.starts_with(
+        "{\"__type\":\"com.amazon.coral.service#SerializationException\",\"message\":"));
     CHECK(c.ClosedWithin(1500));
   }
   CHECK(echo.count() == 1);
@@ -415,6 +420,9 @@ TEST_CASE("http: malformed requests get 400 and a close") {
     REQUIRE(c.Read(&r));
     CHECK(r.status == 400);
     CheckFraming(r);
+    CHECK(r.body ==
+          "{\"__type\":\"com.amazon.coral.service#SerializationException\","
+          "\"message\":\"Malformed HTTP request\"}");
     CHECK(c.ClosedWithin(1500));
   }
   CHECK(echo.count() == 0);
@@ -432,7 +440,7 @@ TEST_CASE("http: header, body and idle timeouts close the connection") {
   Client partial_header(server.port());
   REQUIRE(partial_header.Send("POST / HTTP/1.1\r\nHost: x\r\n"));
   Client partial_body(server.port());
-  REQUIRE(partial_body.Send("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"));
+  REQUIRE(partial_body.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
   Client idle(server.port());
   REQUIRE(idle.Send(Post("x")));
   Response r;
@@ -453,16 +461,22 @@ TEST_CASE("http: over max_connections a connection is accepted and closed at onc
   o.max_connections = 2;
   HttpServer server(o, echo.handler());
   REQUIRE(server.Start().ok());
+  // Mid-body, so neither is idle (idle ones would be evicted for c3).
+  const std::string full = Post("still served");
   auto c1 = std::make_unique<Client>(server.port());
+  REQUIRE(c1->Send(full.substr(0, full.size() - 3)));
+  REQUIRE(WaitFor([&] { return server.open_connections() == 1; }));
   Client c2(server.port());
+  REQUIRE(c2.Send(full.substr(0, full.size() - 3)));
   REQUIRE(WaitFor([&] { return server.open_connections() == 2; }));
+  std::this_thread::sleep_for(Ms(50));  // both past their headers
   {
     Client c3(server.port());
     REQUIRE(c3.connected());
     CHECK(c3.ClosedWithin(1000));
   }
   CHECK(server.open_connections() == 2);
-  REQUIRE(c2.Send(Post("still served")));
+  REQUIRE(c2.Send(full.substr(full.size() - 3)));
   Response r;
   REQUIRE(c2.Read(&r));
   CHECK(r.status == 200);
@@ -591,6 +605,9 @@ TEST_CASE("http: handler failures and odd responses are framed safely") {
   REQUIRE(c.Read(&r));
   CHECK(r.status == 500);
   CheckFraming(r);
+  CHECK(r.body ==
+        "{\"__type\":\"com.amazonaws.dynamodb.v20120810#InternalServerError\","
+        "\"message\":\"Internal server error\"}");
   REQUIRE(c.Send(Post("bad-status")));
   REQUIRE(c.Read(&r));
   CHECK(r.status == 500);
@@ -628,4 +645,199 @@ TEST_CASE("http: Expect: 100-continue gets an interim response before the body")
   REQUIRE(c.Read(&r));
   CHECK(r.status == 200);
   CHECK(r.body.ends_with(" hello"));
+}
+
+TEST_CASE("http: near max_connections idle connections are evicted, new clients served") {
+  Echo echo;
+  HttpServerOptions o = TestOptions();
+  o.max_connections = 10;
+  o.first_byte_timeout_ms = 5000;
+  o.header_timeout_ms = 5000;
+  o.idle_timeout_ms = 5000;
+  HttpServer server(o, echo.handler());
+  REQUIRE(server.Start().ok());
+  Client keep(server.port());  // idle keep-alive: evicted first
+  REQUIRE(keep.Send(Post("k")));
+  Response r;
+  REQUIRE(keep.Read(&r));
+  CHECK(r.status == 200);
+  Client slowloris(server.port());  // mid-headers: evicted last
+  REQUIRE(slowloris.Send("POST / HTTP/1.1\r\nHost: x\r\n"));
+  REQUIRE(WaitFor([&] { return server.open_connections() == 2; }));
+  // An attacker opens connections that send nothing, again and again.
+  std::vector<std::unique_ptr<Client>> silent;
+  for (int i = 0; i < 30; ++i) {
+    silent.push_back(std::make_unique<Client>(server.port()));
+    CHECK(server.open_connections() <= o.max_connections);
+  }
+  CHECK(keep.ClosedWithin(1000));
+  CHECK(silent.front()->ClosedWithin(1000));  // the oldest silent ones go next
+  REQUIRE(WaitFor([&] { return server.open_connections() < o.max_connections; }));
+  for (int i = 0; i < 3; ++i) {  // new clients are served
+    Client fresh(server.port());
+    REQUIRE(fresh.Send(Post("fresh")));
+    REQUIRE(fresh.Read(&r, 1000));
+    CHECK(r.status == 200);
+  }
+  // The half-sent request outlived every silent connection evicted so far.
+  REQUIRE(slowloris.Send("Content-Length: 1\r\n\r\nz"));
+  REQUIRE(slowloris.Read(&r, 1000));
+  CHECK(r.status == 200);
+}
+
+TEST_CASE("http: a new connection that sends nothing is closed after first_byte_timeout_ms") {
+  Echo echo;
+  HttpServerOptions o = TestOptions();
+  o.first_byte_timeout_ms = 150;
+  o.header_timeout_ms = 3000;
+  HttpServer server(o, echo.handler());
+  REQUIRE(server.Start().ok());
+  Client silent(server.port());
+  Client started(server.port());
+  REQUIRE(started.Send("P"));  // then the header timeout applies
+  const auto start = Clock::now();
+  CHECK(silent.ClosedWithin(1000));
+  CHECK(Clock::now() - start >= Ms(100));
+  CHECK(Clock::now() - start < Ms(900));
+  std::this_thread::sleep_for(Ms(200));
+  REQUIRE(started.Send(Post("late").substr(1)));
+  Response r;
+  REQUIRE(started.Read(&r));
+  CHECK(r.status == 200);
+}
+
+TEST_CASE("http: a body trickling in is cut at request_timeout_ms") {
+  Echo echo;
+  HttpServerOptions o = TestOptions();
+  o.request_timeout_ms = 400;
+  o.body_timeout_ms = 300;  // each byte arrives well within it
+  HttpServer server(o, echo.handler());
+  REQUIRE(server.Start().ok());
+  Client c(server.port());
+  REQUIRE(c.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"));
+  const auto start = Clock::now();
+  bool closed = false;
+  while (Clock::now() - start < Ms(3000)) {
+    if (c.ClosedWithin(50)) {
+      closed = true;
+      break;
+    }
+    if (!c.Send("a")) {
+      closed = true;
+      break;
+    }
+  }
+  CHECK(closed);
+  CHECK(Clock::now() - start >= Ms(300));
+  CHECK(Clock::now() - start < Ms(1500));
+  CHECK(echo.count() == 0);
+  CHECK(WaitFor([&] { return server.open_connections() == 0; }));
+}
+
+TEST_CASE("http: no Host header, or two, is 400 (RFC 9112)") {
+  Echo echo;
+  HttpServer server(TestOptions(), echo.handler());
+  REQUIRE(server.Start().ok());
+  for (const char* bad : {"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",
+                          "POST / HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 2\r\n\r\n{}",
+                          "POST / HTTP/1.1\r\nHost: a\r\nhost: a\r\nContent-Length: 2\r\n\r\n{}",
+                          "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"}) {
+    CAPTURE(bad);
+    Client c(server.port());
+    REQUIRE(c.Send(bad));
+    Response r;
+    REQUIRE(c.Read(&r));
+    CHECK(r.status == 400);
+    CheckFraming(r);
+    CHECK(r.body.starts_with(
+        "{\"__type\":\"com.amazon.coral.service#SerializationException\",\"message\":"));
+    CHECK(c.ClosedWithin(1500));
+  }
+  CHECK(echo.count() == 0);
+  Client c(server.port());  // HTTP/1.0 does not require one
+  REQUIRE(c.Send("POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}"));
+  Response r;
+  REQUIRE(c.Read(&r));
+  CHECK(r.status == 200);
+}
+
+TEST_CASE("http: bodies in progress share max_pending_body_bytes; over it is 503") {
+  Echo echo;
+  HttpServerOptions o = TestOptions();
+  o.max_body_bytes = 4096;
+  o.max_pending_body_bytes = 6000;
+  HttpServer server(o, echo.handler());
+  REQUIRE(server.Start().ok());
+  const std::string big = Post(std::string(4000, 'a'));
+  Client a(server.port());
+  REQUIRE(a.Send(big.substr(0, big.size() - 10)));
+  REQUIRE(WaitFor([&] { return server.pending_body_bytes() == 4000; }));
+  {  // Content-Length known: refused before its body is read.
+    Client b(server.port());
+    REQUIRE(b.Send(big));
+    Response r;
+    REQUIRE(b.Read(&r));
+    CHECK(r.status == 503);
+    CheckFraming(r);
+    CHECK(r.body.starts_with(
+        "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ThrottlingException\",\"message\":"));
+    CHECK(r.Header("x-amzn-errortype") == "ThrottlingException");
+    CHECK(b.ClosedWithin(1500));
+  }
+  {  // Chunked: refused once it grows past the budget.
+    Client d(server.port());
+    REQUIRE(d.Send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n9c4\r\n" +
+                   std::string(2500, 'c') + "\r\n"));
+    Response r;
+    REQUIRE(d.Read(&r));
+    CHECK(r.status == 503);
+  }
+  {  // What fits is served meanwhile.
+    Client small(server.port());
+    REQUIRE(small.Send(Post(std::string(100, 's'))));
+    Response r;
+    REQUIRE(small.Read(&r));
+    CHECK(r.status == 200);
+  }
+  REQUIRE(a.Send(big.substr(big.size() - 10)));
+  Response r;
+  REQUIRE(a.Read(&r));
+  CHECK(r.status == 200);
+  CHECK(WaitFor([&] { return server.pending_body_bytes() == 0; }));
+  {  // A connection that goes away mid-body returns its share.
+    Client e(server.port());
+    REQUIRE(e.Send(big.substr(0, big.size() - 10)));
+    REQUIRE(WaitFor([&] { return server.pending_body_bytes() == 4000; }));
+    e.Reset();
+    CHECK(WaitFor([&] { return server.pending_body_bytes() == 0; }));
+  }
+  Client b2(server.port());
+  REQUIRE(b2.Send(big));
+  REQUIRE(b2.Read(&r));
+  CHECK(r.status == 200);
+}
+
+TEST_CASE("http: a client that never reads its response pins no thread and is cut") {
+  HttpHandler handler = [](const HttpRequest& req, HttpResponse* resp) {
+    resp->body = req.target == "/big" ? std::string(size_t{32} << 20, 'x') : "{}";
+  };
+  HttpServerOptions o = TestOptions();
+  o.threads = 1;
+  o.body_timeout_ms = 300;
+  HttpServer server(o, handler);
+  REQUIRE(server.Start().ok());
+  Client reader_never(server.port());
+  REQUIRE(reader_never.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(Ms(100));  // its write is stuck by now
+  {
+    Client fast(server.port());
+    const auto start = Clock::now();
+    REQUIRE(fast.Send(Post("quick")));
+    Response r;
+    REQUIRE(fast.Read(&r, 500));
+    CHECK(r.status == 200);
+    CHECK(Clock::now() - start < Ms(250));
+  }
+  // The stuck write hits its deadline and the connection is closed.
+  CHECK(WaitFor([&] { return server.open_connections() == 0; }, 2000));
 }
