@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "server/api/errors.h"
 #include "server/expr/expr.h"
@@ -13,15 +15,26 @@ namespace json = boost::json;
 
 namespace {
 
-// The JSON kind as DynamoDB's (Jackson-based) messages name it.
+// A double that came from a decimal literal (a fraction or an exponent:
+// 1.5, 1e2) rather than from an integer literal too long for 64 bits, which
+// Boost.JSON also reads as a double (>= 2^64, or infinite beyond DBL_MAX).
+// 1e999999 (infinite) cannot be told from a 1,000-digit integer; it counts as
+// out of range.
+bool IsDecimalLiteral(double d) { return std::isfinite(d) && std::fabs(d) < 0x1p63; }
+
+// The JSON kind as DynamoDB's (Jackson-based) messages name it: DynamoDB calls
+// an integer NUMBER_VALUE and a number with a fraction DECIMAL_VALUE
+// ("DECIMAL_VALUE cannot be converted to String", recorded by dynalite's
+// tests of DynamoDB's SerializationException texts).
 const char* KindName(const json::value& v) {
   switch (v.kind()) {
     case json::kind::string:
       return "STRING_VALUE";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_:
       return "NUMBER_VALUE";
+    case json::kind::double_:
+      return IsDecimalLiteral(v.get_double()) ? "DECIMAL_VALUE" : "NUMBER_VALUE";
     case json::kind::bool_:
       return v.get_bool() ? "TRUE_VALUE" : "FALSE_VALUE";
     case json::kind::array:
@@ -52,8 +65,29 @@ const json::array& Arr(const json::value& v) {
 Value ParseNumber(std::string_view text) {
   Value out;
   Status s = Value::ParseN(text, &out);
-  if (!s.ok()) throw ValidationError(std::string(s.message()));
+  if (!s.ok()) throw ValidationError(ValidUtf8(s.message()));
   return out;
+}
+
+// The length of a UTF-8 sequence by its first byte (1 for a byte that cannot
+// start one, which ValidUtf8 then replaces).
+size_t Utf8SequenceLength(unsigned char c) {
+  if (c < 0xC2) return 1;
+  if (c < 0xE0) return 2;
+  if (c < 0xF0) return 3;
+  if (c < 0xF5) return 4;
+  return 1;
+}
+
+// The length of UTF-8 text in UTF-16 units, as Java's String.length():
+// characters above U+FFFF count twice.
+size_t Utf16Length(std::string_view s) {
+  size_t n = 0;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c & 0xC0) != 0x80) n += c >= 0xF0 ? 2 : 1;
+  }
+  return n;
 }
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -93,25 +127,37 @@ std::string Base64Decode(std::string_view in) {
     for (int i = 0; i < 64; i++) t[static_cast<uint8_t>(kB64[i])] = static_cast<int8_t>(i);
     return t;
   }();
-  if (in.size() % 4 != 0) {
+  // DynamoDB counts the length in Java characters (UTF-16 units), not bytes.
+  const size_t length = Utf16Length(in);
+  if (length % 4 != 0) {
     throw SerializationError(fmt::format(
-        "Base64 encoded length is expected a multiple of 4 bytes but found: {}", in.size()));
+        "Base64 encoded length is expected a multiple of 4 bytes but found: {}", length));
   }
+  // The character at `at`, whole (all its bytes), for the message: a lone
+  // byte of a multi-byte character would make the error body invalid UTF-8.
+  auto bad_character = [in](size_t at) {
+    const size_t n =
+        std::min(Utf8SequenceLength(static_cast<unsigned char>(in[at])), in.size() - at);
+    return SerializationError("Invalid Base64 character: '" + ValidUtf8(in.substr(at, n)) + "'");
+  };
   std::string out;
   out.reserve(in.size() / 4 * 3);
+  // Every byte before the first bad one is an ASCII alphabet or pad
+  // character, so the groups of 4 bytes are groups of 4 characters up to it.
+  // A non-ASCII text whose byte length is not a multiple of 4 fails at its
+  // first non-ASCII character, before any read past its end.
   for (size_t i = 0; i < in.size(); i += 4) {
     int v[4];
     int pad = 0;
     for (int j = 0; j < 4; j++) {
+      if (i + j >= in.size()) throw bad_character(in.size() - 1);  // not reached (see above)
       char c = in[i + j];
       if (c == '=' && i + 4 == in.size() && j >= 2) {
         v[j] = 0;
         pad++;
         continue;
       }
-      if (pad > 0 || table[static_cast<uint8_t>(c)] < 0) {
-        throw SerializationError("Invalid Base64 character: '" + std::string(1, c) + "'");
-      }
+      if (pad > 0 || table[static_cast<uint8_t>(c)] < 0) throw bad_character(i + j);
       v[j] = table[static_cast<uint8_t>(c)];
     }
     uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
@@ -198,7 +244,7 @@ Item ParseItem(const json::value& v, std::string_view member) {
     std::string_view name(kv.key().data(), kv.key().size());
     if (check && (item || !name.empty())) {
       Status s = expr::CheckAttributeName(name);
-      if (!s.ok()) throw ValidationError(std::string(s.message()));
+      if (!s.ok()) throw ValidationError(ValidUtf8(s.message()));
     }
     entries.emplace_back(std::string(name), ParseValue(kv.value()));
   }
@@ -268,21 +314,28 @@ std::optional<std::string> GetString(const json::object& o, std::string_view key
   return Str(it->value());
 }
 
-std::optional<int64_t> GetInt(const json::object& o, std::string_view key) {
+std::optional<int64_t> GetInt(const json::object& o, std::string_view key, IntType type) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::nullopt;
+  if (type == IntType::kByName) {
+    // The members DynamoDB's model declares Long (ProvisionedThroughput's);
+    // Limit, Segment, TotalSegments and the others are Integer.
+    type = key == "ReadCapacityUnits" || key == "WriteCapacityUnits" ? IntType::kLong
+                                                                     : IntType::kInteger;
+  }
+  const bool is_long = type == IntType::kLong;
+  const char* name = is_long ? "Long" : "Integer";
+  const int64_t lo = is_long ? INT64_MIN : INT32_MIN;
+  const int64_t hi = is_long ? INT64_MAX : INT32_MAX;
   const json::value& v = it->value();
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64()) {
-    return v.get_uint64() > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(v.get_uint64());
+  // Only an integer literal within the type's range: a decimal literal or an
+  // integer out of range is refused, never rounded or clamped (a Limit of
+  // 1.5, 2^63 or 1e999999 is an error, as DynamoDB's typed model has it).
+  if (v.is_int64() && v.get_int64() >= lo && v.get_int64() <= hi) return v.get_int64();
+  if (v.is_int64() || v.is_uint64() || v.is_double()) {
+    throw SerializationError(fmt::format("{} cannot be converted to {}", KindName(v), name));
   }
-  if (v.is_double()) {
-    double d = v.get_double();
-    if (d >= 9.2e18) return INT64_MAX;
-    if (d <= -9.2e18) return INT64_MIN;
-    return static_cast<int64_t>(d);
-  }
-  WrongType(v, "Long");
+  WrongType(v, name);
 }
 
 std::optional<bool> GetBool(const json::object& o, std::string_view key) {
@@ -352,6 +405,43 @@ std::string RequireTableName(const json::object& req) {
   return *name;
 }
 
-std::string Quote(std::string_view s) { return fmt::format("'{}'", s); }
+std::string Quote(std::string_view s) { return fmt::format("'{}'", ValidUtf8(s)); }
+
+std::string ValidUtf8(std::string_view s) {
+  // Length of the valid sequence at s[i], or 0 (RFC 3629: no overlong forms,
+  // no surrogates, nothing above U+10FFFF).
+  auto valid_at = [s](size_t i) -> size_t {
+    const auto b = [s](size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    if (c < 0x80) return 1;
+    const size_t n = Utf8SequenceLength(c);
+    if (n == 1 || i + n > s.size()) return 0;
+    for (size_t k = 1; k < n; k++) {
+      if ((b(i + k) & 0xC0) != 0x80) return 0;
+    }
+    const unsigned char c1 = b(i + 1);
+    if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
+    if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
+    if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
+    if (c == 0xF4 && c1 >= 0x90) return 0;  // above U+10FFFF
+    return n;
+  };
+  size_t i = 0;
+  size_t n = 0;
+  while (i < s.size() && (n = valid_at(i)) != 0) i += n;
+  if (i == s.size()) return std::string(s);
+  std::string out(s.substr(0, i));
+  while (i < s.size()) {
+    n = valid_at(i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      i++;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
 
 }  // namespace basalt::server::api

@@ -39,15 +39,41 @@ boost::json::object ItemToJson(const Item& item);
 
 // ---- base64 (standard alphabet, padded) ----
 std::string Base64Encode(std::string_view bytes);
-// SerializationException on bad length, alphabet or padding.
+// SerializationException on bad length, alphabet or padding. The length is
+// counted as DynamoDB (Java) counts it, in UTF-16 units; a bad character is
+// echoed whole (every byte of a multi-byte UTF-8 character), never as a
+// lone byte that would make the error body invalid UTF-8.
 std::string Base64Decode(std::string_view text);
+
+// ---- text echoed in error messages ----
+// `s` unchanged when it is valid UTF-8; otherwise each invalid byte (a
+// stray continuation byte, a truncated or overlong sequence, a surrogate, a
+// code point above U+10FFFF) replaced by U+FFFD. Every error message that
+// echoes client input passes through it (Quote does), so an error body is
+// always valid UTF-8 JSON.
+std::string ValidUtf8(std::string_view s);
 
 // ---- request members ----
 // Each reader returns nullopt when the member is absent or JSON null, throws
 // SerializationException when it has the wrong JSON type (DynamoDB's texts,
-// e.g. "NUMBER_VALUE cannot be converted to String").
+// e.g. "NUMBER_VALUE cannot be converted to String"; a JSON number with a
+// fraction or an exponent is a DECIMAL_VALUE, as DynamoDB names it).
 std::optional<std::string> GetString(const boost::json::object& o, std::string_view key);
-std::optional<int64_t> GetInt(const boost::json::object& o, std::string_view key);
+
+// The Java type of an integer member in DynamoDB's model: Integer (Limit,
+// Segment, TotalSegments, ...) or Long (ReadCapacityUnits,
+// WriteCapacityUnits). kByName: Long for the members DynamoDB declares Long,
+// Integer for every other.
+enum class IntType { kByName, kInteger, kLong };
+// An integer member. Strict where JSON allows more than the Java type holds:
+// only an integer literal in the type's range is accepted. A decimal literal
+// (1.5, 1e2, 1e999999) is "DECIMAL_VALUE cannot be converted to Integer", an
+// integer out of range (2^31 for an Integer, 2^63 or a 1,000-digit integer)
+// "NUMBER_VALUE cannot be converted to Integer" (SerializationException; the
+// Coral "<token> cannot be converted to <type>" form of DynamoDB's answers to
+// other JSON types, e.g. "STRING_VALUE cannot be converted to Integer").
+std::optional<int64_t> GetInt(const boost::json::object& o, std::string_view key,
+                              IntType type = IntType::kByName);
 std::optional<bool> GetBool(const boost::json::object& o, std::string_view key);
 const boost::json::object* GetObject(const boost::json::object& o, std::string_view key);
 const boost::json::array* GetArray(const boost::json::object& o, std::string_view key);

@@ -15,9 +15,11 @@ namespace json = boost::json;
 using table::Decision;
 using table::TableDef;
 
-// Throws a ValidationException for an expression-module error.
+// Throws a ValidationException for an expression-module error. The message
+// may quote the request's expression or names; ValidUtf8 keeps the body valid
+// UTF-8 whatever the module cut out of them.
 void CheckExpr(const Status& s) {
-  if (!s.ok()) throw ValidationError(std::string(s.message()));
+  if (!s.ok()) throw ValidationError(ValidUtf8(s.message()));
 }
 
 Common ParseCommon(const json::object& req, Constraints* c, bool table_member) {

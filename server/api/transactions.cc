@@ -156,8 +156,7 @@ bool HasEmptyKeyValue(const table::TableDef& def, const Item& payload, bool with
 
 // Locates every action; the first ValidationException cancels the
 // transaction with reason ValidationError for that action (None for the
-// others). `locate(i)` locates action i; `payload(i)`/`is_put(i)` tell
-// HasEmptyKeyValue what to look at.
+// others). `locate(i)` locates action i (throwing ApiError).
 template <typename Locate>
 void LocateAll(size_t n, Locate&& locate) {
   for (size_t i = 0; i < n; i++) {

@@ -740,3 +740,51 @@ def test_projection_list_index_out_of_range(client, table_s):
     assert error_of(e) == ("ValidationException",
                            "Invalid ProjectionExpression: List index is not within the allowable "
                            "range; index: [99999999999999]")
+
+
+# Robustness probe (issue 16): an invalid Base64 value holding a multi-byte
+# character was echoed as one raw byte, so the error body was not valid UTF-8.
+# Every error body is valid UTF-8 JSON with __type; the character is named
+# whole, and the length is counted in characters as DynamoDB (Java) counts it.
+@pytest.mark.parametrize("b64", ["YW\u00e9=", "\u00e9YWI=", "YW\U0001F600", "\u4e2d\u6587ab",
+                                 "YWJj\u00e9"])
+def test_invalid_base64_error_is_valid_utf8_json(raw, table_s, b64):
+    import json
+    for value in ({"B": b64}, {"BS": [b64]}):
+        body = json.dumps({"TableName": table_s, "Item": {"p": S("b64"), "v": value}},
+                          ensure_ascii=False)
+        r = raw(target="PutItem", body=body.encode("utf-8"))
+        assert r.status == 400
+        text = r.body.decode("utf-8")  # raises if the body is not valid UTF-8
+        doc = json.loads(text)
+        assert doc["__type"] == "com.amazon.coral.service#SerializationException"
+        assert "\ufffd" not in doc["Message"]
+    doc = raw(target="PutItem", body=json.dumps(
+        {"TableName": table_s, "Item": {"p": S("b64"), "v": {"B": "YW\u00e9="}}})).json()
+    assert doc["Message"] == "Invalid Base64 character: '\u00e9'"
+
+
+# Robustness probe (issue 16): 32..126 levels of map nesting were a
+# ValidationException but 127+ a bare SerializationException (the JSON parse
+# depth bound of 256). DynamoDB answers a too deep item with a
+# ValidationException about nesting (observed: 50 levels, see
+# test_nesting_depth); it now does so up to the JSON parser's own bound
+# (1000 JSON levels, Jackson's default), and only deeper documents are
+# refused as unparsable JSON.
+def test_nesting_depth_answer_is_consistent(raw, table_s):
+    def put(levels):
+        v = '{"S": "x"}'
+        for _ in range(levels):
+            v = '{"M": {"a": %s}}' % v
+        return raw(target="PutItem",
+                   body='{"TableName": "%s", "Item": {"p": {"S": "n"}, "v": %s}}' % (table_s, v))
+    assert put(31).status == 200
+    for levels in (32, 33, 126, 127, 200, 497):
+        r = put(levels)
+        assert r.status == 400, levels
+        doc = r.json()
+        assert doc["__type"] == "com.amazon.coral.validate#ValidationException", levels
+        assert "Nesting Levels have exceeded supported limits" in doc["message"]
+    r = put(5000)
+    assert r.status == 400
+    assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"

@@ -848,3 +848,39 @@ def test_query_exclusive_start_key_on_a_table_without_sort_key(client, make_tabl
     assert error_of(e) == ("ValidationException",
                            "The provided exclusive start key is invalid: ExclusiveStartKey: "
                            "{p=AttributeValue: {S:k}}")
+
+
+# Robustness probe (issue 16): integer members took any JSON number (1e999999,
+# 2^63, 1.5, a 1,000-digit integer), rounding or clamping it. DynamoDB's model
+# types Limit as a Java Integer: another JSON type is a SerializationException
+# "<TOKEN> cannot be converted to Integer" ([OBS] "STRING_VALUE cannot be
+# converted to Integer" for a string Limit, reported against AWS in
+# dynamodb-toolbox issue 502); a decimal or out-of-range number is refused the
+# same way (strict where DynamoDB states nothing).
+@pytest.mark.parametrize("value,message", [
+    ("1.5", "DECIMAL_VALUE cannot be converted to Integer"),
+    ("1e999999", "NUMBER_VALUE cannot be converted to Integer"),
+    ("2147483648", "NUMBER_VALUE cannot be converted to Integer"),
+    ("9223372036854775808", "NUMBER_VALUE cannot be converted to Integer"),
+    ("9" * 1000, "NUMBER_VALUE cannot be converted to Integer"),
+    ('"10"', "STRING_VALUE cannot be converted to Integer"),
+])
+def test_limit_must_be_an_integer_in_range(raw, data, value, message):
+    for target, body in (
+            ("Query", '{"TableName": "%s", "KeyConditionExpression": "p = :p", '
+                      '"ExpressionAttributeValues": {":p": {"S": "P"}}, "Limit": %s}'
+             % (data["sn"], value)),
+            ("Scan", '{"TableName": "%s", "Limit": %s}' % (data["sn"], value)),
+            ("Scan", '{"TableName": "%s", "Segment": 0, "TotalSegments": %s}'
+             % (data["sn"], value)),
+            ("ListTables", '{"Limit": %s}' % value)):
+        r = raw(target=target, body=body)
+        assert r.status == 400, (target, r)
+        assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
+        assert r.json()["Message"] == message
+
+
+def test_limit_at_integer_max_is_accepted(client, data):
+    r = client.query(TableName=data["sn"], KeyConditionExpression="p = :p",
+                     ExpressionAttributeValues={":p": S("Q")}, Limit=2**31 - 1)
+    assert "Items" in r

@@ -193,3 +193,113 @@ TEST_CASE("base64 round trip and strict decoding") {
   CHECK_THROWS_AS(api::Base64Decode("Y=WI"), api::ApiError);
   CHECK_THROWS_AS(api::Base64Decode("YW!="), api::ApiError);
 }
+
+TEST_CASE("error bodies stay valid UTF-8: ValidUtf8 and Base64 errors echo whole characters") {
+  CHECK(api::ValidUtf8("plain \xc3\xa9 \xf0\x9f\x98\x80") == "plain \xc3\xa9 \xf0\x9f\x98\x80");
+  CHECK(api::ValidUtf8("a\xc3") == "a\xef\xbf\xbd");                // truncated sequence
+  CHECK(api::ValidUtf8("\x80z") == "\xef\xbf\xbdz");                // stray continuation byte
+  CHECK(api::ValidUtf8("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
+  CHECK(api::ValidUtf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
+  CHECK(api::ValidUtf8("\xf4\x90\x80\x80").find('\xf4') == std::string::npos);      // > U+10FFFF
+  CHECK(api::Quote("x\xe2\x82") == "'x\xef\xbf\xbd\xef\xbf\xbd'");
+
+  Fixture f;
+  f.CreateTable("utf8");
+  // "é" is two bytes: the message names the whole character, and the length
+  // is counted in characters, as DynamoDB (Java) counts it.
+  for (const std::string& b64 : {std::string("YW\xc3\xa9="), std::string("\xc3\xa9YWI="),
+                                 std::string("YWJj\xf0\x9f\x98\x80YW=")}) {
+    HttpResponse r = f.Raw(
+        "PutItem", R"({"TableName":"utf8","Item":{"pk":{"S":"k"},"b":{"B":")" + b64 + R"("}}})");
+    INFO(b64, " -> ", r.body);
+    CHECK(r.status == 400);
+    CHECK(api::ValidUtf8(r.body) == r.body);
+    json::object o = json::parse(r.body).as_object();
+    CHECK(o.at("__type").as_string() == "com.amazon.coral.service#SerializationException");
+  }
+  auto e =
+      f.Err("PutItem", R"({"TableName":"utf8","Item":{"pk":{"S":"k"},"b":{"B":"YW\u00e9="}}})");
+  CHECK(e.second == "Invalid Base64 character: '\xc3\xa9'");
+  e = f.Err("PutItem", R"({"TableName":"utf8","Item":{"pk":{"S":"k"},"b":{"BS":["\u00e9YW"]}}})");
+  CHECK(e.second == "Base64 encoded length is expected a multiple of 4 bytes but found: 3");
+  e = f.Err("PutItem",
+            R"({"TableName":"utf8","Item":{"pk":{"S":"k"},"b":{"B":"YW\ud83d\ude00"}}})");
+  CHECK(e.second == "Invalid Base64 character: '\xf0\x9f\x98\x80'");
+}
+
+TEST_CASE("integer members: only an integer literal in the Java type's range") {
+  Fixture f;
+  f.CreateTable("ints");
+  const std::string q = R"({"TableName":"ints","KeyConditionExpression":"pk = :p",
+      "ExpressionAttributeValues":{":p":{"S":"k"}},"Limit":)";
+  const std::string s = R"({"TableName":"ints","Segment":0,"TotalSegments":)";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"1.5", "DECIMAL_VALUE cannot be converted to Integer"},
+      {"1e2", "DECIMAL_VALUE cannot be converted to Integer"},
+      {"1e999999", "NUMBER_VALUE cannot be converted to Integer"},
+      {"2147483648", "NUMBER_VALUE cannot be converted to Integer"},
+      {"-2147483649", "NUMBER_VALUE cannot be converted to Integer"},
+      {"9223372036854775808", "NUMBER_VALUE cannot be converted to Integer"},
+      {std::string(1000, '7'), "NUMBER_VALUE cannot be converted to Integer"},
+      {R"("5")", "STRING_VALUE cannot be converted to Integer"},
+      {"true", "TRUE_VALUE cannot be converted to Integer"},
+  };
+  for (const auto& [value, message] : bad) {
+    INFO(value);
+    auto e = f.Err("Query", q + value + "}");
+    CHECK(e.first == "SerializationException");
+    CHECK(e.second == message);
+    e = f.Err("Scan", s + value + "}");
+    CHECK(e.first == "SerializationException");
+    CHECK(e.second == message);
+    e = f.Err("ListTables", R"({"Limit":)" + value + "}");
+    CHECK(e.first == "SerializationException");
+    CHECK(e.second == message);
+  }
+  // In range: the constraint checks decide, as before.
+  CHECK(f.Ok("Query", q + "2147483647}").at("Count").as_int64() == 0);
+  CHECK(f.Err("Query", q + "-2147483648}").first == "ValidationException");
+  // ProvisionedThroughput's units are Long: past 2^31 is a value (out of
+  // DynamoDB's bounds), past 2^63 a SerializationException.
+  const std::string ct =
+      R"({"TableName":"ints2","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+      "ProvisionedThroughput":{"WriteCapacityUnits":1,"ReadCapacityUnits":)";
+  CHECK(f.Err("CreateTable", ct + "1000000000001}}").second ==
+        "Given value 1000000000001 for ReadCapacityUnits is out of bounds");
+  auto e = f.Err("CreateTable", ct + "9223372036854775808}}");
+  CHECK(e.first == "SerializationException");
+  CHECK(e.second == "NUMBER_VALUE cannot be converted to Long");
+  e = f.Err("CreateTable", ct + "2.5}}");
+  CHECK(e.second == "DECIMAL_VALUE cannot be converted to Long");
+  // Other members name a decimal literal DECIMAL_VALUE too.
+  CHECK(f.Err("ListTables", R"({"ExclusiveStartTableName":34.56})").second ==
+        "DECIMAL_VALUE cannot be converted to String");
+}
+
+TEST_CASE("map nesting: ValidationException at every depth the JSON parser accepts") {
+  Fixture f;
+  f.CreateTable("deep");
+  // levels: the number of nested M values (1 = a map of a scalar).
+  auto put = [&](int levels) {
+    std::string v = R"({"S":"x"})";
+    for (int i = 0; i < levels; i++) v = R"({"M":{"a":)" + v + "}}";
+    return f.Raw("PutItem", R"({"TableName":"deep","Item":{"pk":{"S":"k"},"n":)" + v + "}}");
+  };
+  CHECK(put(31).status == 200);  // 32 levels with the scalar: DynamoDB's limit
+  for (int levels : {32, 50, 126, 127, 128, 300, 497}) {
+    HttpResponse r = put(levels);
+    INFO(levels, " -> ", r.body.substr(0, 200));
+    CHECK(r.status == 400);
+    CHECK(r.body.find("ValidationException") != std::string::npos);
+    CHECK(r.body.find("Nesting Levels have exceeded supported limits") != std::string::npos);
+  }
+  // Deeper than the parser's bound (1000 JSON levels, Jackson's default):
+  // unparsable JSON, answered without a crash.
+  HttpResponse r = put(600);
+  CHECK(r.status == 400);
+  CHECK(r.body.find("SerializationException") != std::string::npos);
+  r = put(100000);
+  CHECK(r.status == 400);
+  CHECK(r.body.find("SerializationException") != std::string::npos);
+}
