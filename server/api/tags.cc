@@ -82,7 +82,10 @@ TagList ParseTags(const json::array* arr, std::string_view path) {
 }
 
 Status MergeTags(TagList* tags, const TagList& add) {
-  for (const auto& [k, v] : add) {
+  for (const auto& tag : add) {
+    // (Not a structured binding: clang 14 cannot capture one in a lambda.)
+    const std::string& k = tag.first;
+    const std::string& v = tag.second;
     auto it = std::find_if(tags->begin(), tags->end(), [&](const auto& t) { return t.first == k; });
     if (it != tags->end()) {
       it->second = v;
@@ -132,6 +135,12 @@ table::TableRef TableFromArn(Context& ctx, const json::object& req) {
 json::object TagResource(Context& ctx, const json::object& req) {
   const std::string name = TableFromArn(ctx, req)->name();
   const json::array* tags = GetArray(req, "Tags");
+  if (tags != nullptr && tags->empty()) {
+    // The API model's TagList: at least one tag.
+    Constraints c;
+    c.Add("'[]'", "tags", "Member must have length greater than or equal to 1");
+    c.ThrowIfAny();
+  }
   if (tags == nullptr) {
     Constraints c;
     c.Add("null", "tags", "Member must not be null");

@@ -720,6 +720,12 @@ def test_tags_need_a_table_arn(client, make_table):
         client.tag_resource(ResourceArn="I_do_not_exist", Tags=[{"Key": "k", "Value": "v"}])
     assert error_of(e) == ("ValidationException",
                            "Invalid TableArn: ARNs must start with 'arn:': I_do_not_exist")
+    # At least one tag (the API model's TagList).
+    with pytest.raises(ClientError) as e:
+        client.tag_resource(ResourceArn=table_arn(table), Tags=[])
+    assert error_of(e) == ("ValidationException",
+                           "1 validation error detected: Value '[]' at 'tags' failed to satisfy "
+                           "constraint: Member must have length greater than or equal to 1")
 
 
 def test_describe_endpoints_names_the_address_the_client_used(client, endpoint):
