@@ -10,6 +10,9 @@ packages=(
   librocksdb-dev libleveldb-dev
   libboost1.81-dev libboost-json1.81-dev
   python3 python3-boto3 python3-pytest awscli
+  # The fuzz targets (tests/fuzz/): clang, and libclang-rt-14-dev for the
+  # libFuzzer runtime (libclang_rt.fuzzer-x86_64.a) and the sanitizers'.
+  clang libclang-rt-14-dev
 )
 # node runs the tests that need a newer AWS SDK than Debian's boto3
 # (tests/integration/node); a machine that already has node keeps its own.

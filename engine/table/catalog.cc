@@ -544,10 +544,11 @@ void EncodeTableDef(const TableDef& def, std::string* out) {
   PutU8(dst, kContributorInsights, def.contributor_insights.enabled ? 1 : 0);
   PutU64(dst, kCreationTime, def.creation_time_ms);
   PutU8(dst, kStatus, static_cast<uint8_t>(def.status));
-  for (const auto& [k, v] : def.tags) {
+  for (const auto& tag : def.tags) {
+    // (Not a structured binding: clang 14 cannot capture one in a lambda.)
     PutFieldWith(dst, kTag, [&](std::string* p) {
-      PutLengthPrefixed(p, k);
-      PutLengthPrefixed(p, v);
+      PutLengthPrefixed(p, tag.first);
+      PutLengthPrefixed(p, tag.second);
     });
   }
   for (const IndexDef& ix : def.indexes) {

@@ -100,15 +100,18 @@ class AttributeMap {
   // entry wins (as when a JSON object repeats a key).
   static AttributeMap FromUnsorted(std::vector<Entry> entries);
 
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  void clear() { entries_.clear(); }
-  void reserve(size_t n) { entries_.reserve(n); }
-  iterator begin() { return entries_.begin(); }
-  iterator end() { return entries_.end(); }
-  const_iterator begin() const { return entries_.begin(); }
-  const_iterator end() const { return entries_.end(); }
-  const Entry& operator[](size_t i) const { return entries_[i]; }
+  // Defined after Value (below): clang, unlike GCC, instantiates the
+  // vector's members where an in-class body uses them, while Value is still
+  // incomplete.
+  size_t size() const;
+  bool empty() const;
+  void clear();
+  void reserve(size_t n);
+  iterator begin();
+  iterator end();
+  const_iterator begin() const;
+  const_iterator end() const;
+  const Entry& operator[](size_t i) const;
 
   // The value named `name`, or nullptr. The pointer is valid until the map is
   // next modified.
@@ -210,6 +213,16 @@ class Value {
   ValueType type_;
   Payload v_;
 };
+
+inline size_t AttributeMap::size() const { return entries_.size(); }
+inline bool AttributeMap::empty() const { return entries_.empty(); }
+inline void AttributeMap::clear() { entries_.clear(); }
+inline void AttributeMap::reserve(size_t n) { entries_.reserve(n); }
+inline AttributeMap::iterator AttributeMap::begin() { return entries_.begin(); }
+inline AttributeMap::iterator AttributeMap::end() { return entries_.end(); }
+inline AttributeMap::const_iterator AttributeMap::begin() const { return entries_.begin(); }
+inline AttributeMap::const_iterator AttributeMap::end() const { return entries_.end(); }
+inline const AttributeMap::Entry& AttributeMap::operator[](size_t i) const { return entries_[i]; }
 
 // An item: attribute name -> value.
 using Item = AttributeMap;
