@@ -1,6 +1,7 @@
 // DBImpl, part 1: construction, Close, trees, the write path (group commit,
 // WAL, memtable switches) and reads. The rest of DBImpl: db_recovery.cc
 // (Open, recovery, the manifest), db_background.cc (flush and compaction),
+// db_error_recovery.cc (the failed state and recovering from it),
 // db_stats.cc (statistics, approximate sizes, DebugString).
 #include "engine/lsm/db_impl.h"
 
@@ -310,79 +311,6 @@ Status DBImpl::Write(const WriteOptions& o, WriteBatch* batch) {
   if (batch == nullptr) return Status::InvalidArgument("null batch");
   MaybeRecover();
   return WriteImpl(o, batch, nullptr);
-}
-
-void DBImpl::MaybeRecover() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (bg_error_.ok() || !bg_error_.IsIOError() || closed_ || shutting_down_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now < next_recovery_) return;
-    next_recovery_ = now + std::chrono::milliseconds(options_.error_recovery_interval_ms);
-  }
-  Exclusive recover = [this](std::unique_lock<std::mutex>& l) { return RecoverLocked(l); };
-  WriteImpl(WriteOptions(), nullptr, &recover, /*recovery=*/true).PermitUnchecked();
-}
-
-Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>& l) {
-  if (bg_error_.ok()) return Status::OK();
-  if (!bg_error_.IsIOError()) return bg_error_;
-  const bool wal_damaged = wal_damaged_;
-  const bool manifest_damaged = manifest_damaged_;
-  const uint64_t new_wal = NewFileNumber();
-  const Status cause = bg_error_;
-  l.unlock();  // the leader: no write touches the WAL meanwhile
-  Status s;
-  if (manifest_damaged) {
-    // A torn record may end the manifest: continue in a new one written
-    // from the state in memory (which never applied the failed edit).
-    std::lock_guard<std::mutex> ml(manifest_mu_);
-    s = WriteManifestSnapshot();
-  }
-  if (s.ok()) {
-    std::lock_guard<std::mutex> wl(wal_mu_);
-    if (wal_damaged || wal_ == nullptr) s = RepairWal(new_wal);
-  }
-  l.lock();
-  if (!s.ok()) {
-    LogInfo("lsm: {} still failed, recovery from ({}) not possible yet: {}", dir_, cause.ToString(),
-            s.ToString());
-    return s;
-  }
-  if (manifest_damaged) manifest_damaged_ = false;
-  if (wal_damaged) wal_damaged_ = false;
-  bg_error_ = Status::OK();
-  LogInfo("lsm: {} recovered from a failed state ({}); writes resume", dir_, cause.ToString());
-  bg_cv_.notify_all();
-  work_cv_.notify_all();  // retry the flushes and compactions that failed
-  return Status::OK();
-}
-
-Status DBImpl::RepairWal(uint64_t new_number) {
-  if (wal_ != nullptr) {
-    const std::string path = WalFileName(dir_, wal_number_);
-    wal_->Close().PermitUnchecked();  // its state after the failed write is unknown
-    wal_.reset();
-    // Cut the bytes of the write that failed (never acknowledged) so that
-    // this segment, no longer the last one, ends at a record boundary, and
-    // make that length and everything before it durable.
-    Status s = env_->TruncateFile(path, wal_good_size_);
-    std::unique_ptr<io::WritableFile> f;
-    if (s.ok()) s = env_->NewAppendableFile(path, &f);
-    if (s.ok()) s = f->Sync();
-    if (s.ok()) s = f->Close();
-    if (!s.ok()) {
-      // Try again later: reopen the segment as the current one.
-      std::unique_ptr<io::WritableFile> again;
-      if (env_->NewAppendableFile(path, &again).ok()) {
-        wal_ = std::make_unique<log::Writer>(std::move(again));
-      }
-      return s;
-    }
-    old_wals_.push_back({wal_number_, wal_last_seq_, wal_good_size_});
-    NoteOldWalsChanged();
-  }
-  return RollWal(new_number);
 }
 
 Status::SubCode DBImpl::BatchMisfit(const Writer& w) {
@@ -700,16 +628,6 @@ void DBImpl::MaybeFlushForWalSize() {
     if (!t->imm && t->mem->NumEntries() > 0 && t->mem->FirstSequence() <= oldest) {
       SwitchMemtable(t.get());
     }
-  }
-}
-
-void DBImpl::SetBgError(const Status& s) {
-  if (bg_error_.ok() && !s.ok()) {
-    bg_error_ = s;
-    next_recovery_ = {};  // a new failure: the next write may try to recover at once
-    LogInfo("lsm: {} entered failed state; writes refused until {}: {}", dir_,
-            s.IsIOError() ? "it recovers" : "reopen", s.ToString());
-    bg_cv_.notify_all();
   }
 }
 

@@ -535,13 +535,7 @@ json::object BatchExecuteStatement(Context& ctx, const json::object& req) {
 json::object ExecuteTransaction(Context& ctx, const json::object& req) {
   Constraints c;
   TransactionOptions options;
-  options.token = GetString(req, "ClientRequestToken");
-  if (options.token && options.token->empty()) {
-    c.Add("''", "clientRequestToken", "Member must have length greater than or equal to 1");
-  } else if (options.token && options.token->size() > 36) {
-    c.Add(Quote(*options.token), "clientRequestToken",
-          "Member must have length less than or equal to 36");
-  }
+  options.token = ParseClientToken(req, &c);
   options.capacity = ParseReturnCapacity(req, &c);
   const json::array& list = RequireActionList(req, "TransactStatements", "transactStatements", &c);
   std::vector<std::string> texts(list.size());

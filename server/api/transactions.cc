@@ -254,13 +254,7 @@ json::object TransactWriteItems(Context& ctx, const json::object& req) {
   Constraints c;
   TransactionOptions options;
   // DynamoDB lists the token's violation before the enums' (observed).
-  options.token = GetString(req, "ClientRequestToken");
-  if (options.token && options.token->empty()) {
-    c.Add("''", "clientRequestToken", "Member must have length greater than or equal to 1");
-  } else if (options.token && options.token->size() > 36) {
-    c.Add(Quote(*options.token), "clientRequestToken",
-          "Member must have length less than or equal to 36");
-  }
+  options.token = ParseClientToken(req, &c);
   options.capacity = ParseReturnCapacity(req, &c);
   if (auto ricm = GetString(req, "ReturnItemCollectionMetrics")) {
     if (*ricm != "SIZE" && *ricm != "NONE") {
@@ -337,6 +331,16 @@ json::object TransactGetItems(Context& ctx, const json::object& req) {
 }  // namespace
 
 // ---- the shared core (transactions.h) ----
+
+std::optional<std::string> ParseClientToken(const json::object& req, Constraints* c) {
+  std::optional<std::string> token = GetString(req, "ClientRequestToken");
+  if (token && token->empty()) {
+    c->Add("''", "clientRequestToken", "Member must have length greater than or equal to 1");
+  } else if (token && token->size() > 36) {
+    c->Add(Quote(*token), "clientRequestToken", "Member must have length less than or equal to 36");
+  }
+  return token;
+}
 
 const json::array& RequireActionList(const json::object& req, const char* member, const char* path,
                                      Constraints* c) {

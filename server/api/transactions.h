@@ -58,6 +58,10 @@ struct TransactionRead {
 std::vector<std::optional<Item>> RunReadTransaction(Context& ctx,
                                                     const std::vector<TransactionRead>& reads);
 
+// ClientRequestToken (1..36 characters; a violation goes to *c), nullopt when
+// absent.
+std::optional<std::string> ParseClientToken(const boost::json::object& req, Constraints* c);
+
 // The "TransactItems"-style list member `member` (JSON name, e.g.
 // "TransactItems", path "transactItems"): present, 1..100 objects; a
 // violation goes to *c.

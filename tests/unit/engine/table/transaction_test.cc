@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/table/table_store.h"
+#include "tests/testutil/gate.h"
 #include "tests/testutil/table_test_util.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -29,36 +30,10 @@ namespace {
 
 Item Row(const std::string& pk, int64_t v) { return MakeItem({{"pk", S(pk)}, {"v", Num(v)}}); }
 
-// Holds a transaction inside TransactWrite (after it registered its items
-// and token, before its commit) until Release; only when armed.
-struct Gate {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool armed = false, entered = false, released = false;
-
-  void Hook() {
-    std::unique_lock<std::mutex> l(mu);
-    if (!armed) return;
-    armed = false;
-    entered = true;
-    cv.notify_all();
-    cv.wait(l, [&] { return released; });
-  }
-  void WaitEntered() {
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return entered; });
-  }
-  void Release() {
-    std::lock_guard<std::mutex> l(mu);
-    released = true;
-    cv.notify_all();
-  }
-};
-
 struct Fixture {
   test::TempDir dir;
   test::FakeClock clock;
-  Gate gate;
+  test::Gate gate;
   std::unique_ptr<TableStore> ts;
 
   Fixture() {
@@ -150,7 +125,7 @@ TEST_CASE("transactions: all actions commit together across tables, or none") {
 
 TEST_CASE("transactions: a running transaction's items conflict with other requests") {
   Fixture f;
-  f.gate.armed = true;
+  f.gate.Arm();
   auto first = std::async(std::launch::async, [&] {
     TxnResult r;
     Status s =

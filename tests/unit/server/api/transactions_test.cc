@@ -8,36 +8,12 @@
 #include <future>
 #include <mutex>
 
+#include "tests/testutil/gate.h"
 #include "tests/unit/server/api/api_fixture.h"
 
 using basalt::test::ApiFixture;
 
 namespace {
-
-// Holds the first transaction that arrives until Release.
-struct Gate {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool armed = true, entered = false, released = false;
-
-  void Hook() {
-    std::unique_lock<std::mutex> l(mu);
-    if (!armed) return;
-    armed = false;
-    entered = true;
-    cv.notify_all();
-    cv.wait(l, [&] { return released; });
-  }
-  void WaitEntered() {
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return entered; });
-  }
-  void Release() {
-    std::lock_guard<std::mutex> l(mu);
-    released = true;
-    cv.notify_all();
-  }
-};
 
 std::string Put(const std::string& pk) {
   return R"({"Put":{"TableName":"txn","Item":{"pk":{"S":")" + pk + R"("},"n":{"N":"1"}}}})";
@@ -46,7 +22,7 @@ std::string Put(const std::string& pk) {
 }  // namespace
 
 TEST_CASE("transactions: requests racing a running transaction get DynamoDB's conflict errors") {
-  Gate gate;
+  basalt::test::Gate gate(/*armed_at_start=*/true);
   ApiFixture f;
   f.Close();
   f.configure = [&](basalt::table::TableStoreOptions* o) {
