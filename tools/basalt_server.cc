@@ -6,12 +6,16 @@
 //                 [--max-connections 1024] [--ttl-interval-ms 60000]
 //                 [--split-threshold-bytes 10737418240]
 //                 [--request-timeout-ms 60000] [--first-byte-timeout-ms 5000]
-//                 [--max-pending-body-mb 256]
+//                 [--max-pending-body-mb 256] [--write-threads 64]
 //
 // --request-timeout-ms: longest time for one request's headers and body;
 // --first-byte-timeout-ms: longest wait for a new connection's first byte;
 // --max-pending-body-mb: memory for request bodies being received, all
 // connections together (a request over it gets 503 ThrottlingException).
+// --write-threads: with --durability sync, write requests run on this many
+// threads of their own while they wait for their WAL group's fsync, so up to
+// this many concurrent writes share one sync and reads go on meanwhile
+// (0 = writes run on the --threads I/O threads and block them).
 //
 // --ttl-interval-ms: pause between two TTL sweeps (deletion of expired items
 // of tables with Time to Live enabled); 0 = no background sweeps. DynamoDB
@@ -51,10 +55,10 @@ void Usage(FILE* f) {
              "                     [--split-threshold-bytes N]\n"
              "                     [--index-backfill-rate N] [--item-collection-limit-bytes N]\n"
              "                     [--request-timeout-ms N] [--first-byte-timeout-ms N]\n"
-             "                     [--max-pending-body-mb N]\n"
+             "                     [--max-pending-body-mb N] [--write-threads N]\n"
              "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000,\n"
              "          10737418240, 20000 (items/s read by the backfills of added\n"
-             "          indexes; 0 = unlimited), 10737418240, 60000, 5000, 256\n");
+             "          indexes; 0 = unlimited), 10737418240, 60000, 5000, 256, 64\n");
 }
 
 bool ParseUint(const char* s, uint64_t max, uint64_t* out) {
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
   uint64_t request_timeout_ms = server::HttpServerOptions().request_timeout_ms;
   uint64_t first_byte_timeout_ms = server::HttpServerOptions().first_byte_timeout_ms;
   uint64_t max_pending_body_mb = server::HttpServerOptions().max_pending_body_bytes >> 20;
+  uint64_t write_threads = static_cast<uint64_t>(server::HttpServerOptions().blocking_threads);
 
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -113,6 +118,8 @@ int main(int argc, char** argv) {
       ok = ParseUint(v, 1 << 20, &cache_mb);
     } else if (a == "--memtable-mb") {
       ok = ParseUint(v, 1 << 16, &memtable_mb) && memtable_mb > 0;
+    } else if (a == "--write-threads") {
+      ok = ParseUint(v, 4096, &write_threads);
     } else if (a == "--threads") {
       ok = ParseUint(v, 1024, &threads) && threads > 0;
     } else if (a == "--max-connections") {
@@ -183,6 +190,12 @@ int main(int argc, char** argv) {
   ho.request_timeout_ms = static_cast<uint32_t>(request_timeout_ms);
   ho.first_byte_timeout_ms = static_cast<uint32_t>(first_byte_timeout_ms);
   ho.max_pending_body_bytes = static_cast<size_t>(max_pending_body_mb) << 20;
+  // Only sync writes wait long; elsewhere the hand-over would cost more than
+  // it frees.
+  if (to.lsm.durability == lsm::Durability::kSync) {
+    ho.blocking = &server::api::Service::Writes;
+    ho.blocking_threads = static_cast<int>(write_threads);
+  }
   server::HttpServer http(ho,
                           [&service](const server::HttpRequest& req, server::HttpResponse* resp) {
                             service.Handle(req, resp);
@@ -195,9 +208,9 @@ int main(int argc, char** argv) {
   fmt::print(
       "basalt-server listening on http://{}:{}\n"
       "  data-dir {} | durability {} | cache {} MiB | memtable {} MiB | threads {} | "
-      "region {} | max-connections {} | ttl-interval-ms {}\n",
-      address, http.port(), data_dir, durability, cache_mb, memtable_mb, threads, region,
-      max_connections, ttl_interval_ms);
+      "write-threads {} | region {} | max-connections {} | ttl-interval-ms {}\n",
+      address, http.port(), data_dir, durability, cache_mb, memtable_mb, threads,
+      ho.blocking ? write_threads : 0, region, max_connections, ttl_interval_ms);
   std::fflush(stdout);
 
   int sig = 0;

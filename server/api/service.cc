@@ -50,6 +50,23 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   RegisterStreamsOperations(&streams_ops_);
 }
 
+bool Service::Writes(const HttpRequest& req) {
+  // ExecuteStatement may be a SELECT; telling would mean parsing it here, and
+  // a read on a blocking thread costs only the hand-over.
+  static constexpr std::string_view kWrites[] = {
+      "PutItem",       "UpdateItem",          "DeleteItem",     "BatchWriteItem",
+      "TransactWriteItems", "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction",
+      "CreateTable",   "UpdateTable",         "DeleteTable",    "UpdateTimeToLive",
+      "TagResource",   "UntagResource"};
+  std::string_view target = req.Header("x-amz-target");
+  if (!target.starts_with(kTargetPrefix)) return false;
+  target.remove_prefix(kTargetPrefix.size());
+  for (std::string_view op : kWrites) {
+    if (target == op) return true;
+  }
+  return false;
+}
+
 void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
   if (req.method == "GET" && (req.target == "/" || req.target.empty())) {
     resp->status = 200;

@@ -52,6 +52,11 @@ class Service {
  public:
   Service(table::TableStore* store, ServiceOptions options);
   void Handle(const HttpRequest& request, HttpResponse* response);
+  // True for the operations that write (items, tables, tags, TTL settings,
+  // PartiQL): in Durability::kSync they wait for their WAL group's fsync, so
+  // the server runs them on its blocking threads (HttpServerOptions::blocking).
+  // Reads only the X-Amz-Target header; cheap and thread-safe.
+  static bool Writes(const HttpRequest& request);
 
  private:
   Context ctx_;

@@ -7,7 +7,8 @@
 //   ReadHeader      request line + headers (header deadline, header limit)
 //   ReadBody        body in pieces, the body timeout restarting per piece,
 //                   all under the request deadline and the body budget
-//   Handle          the Handler, synchronously; then Write
+//   Handle          the Handler, synchronously or on a blocking thread
+//                   (then back on the strand); then Write
 //   Write           framed response; then WaitForRequest, or close
 // Errors the client caused (400/413) end in LingerClose; timeouts and
 // resets end in Close without a response.
@@ -16,11 +17,13 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -144,6 +147,10 @@ class Core {
 
   const HttpServerOptions& opts() const { return opts_; }
   const HttpHandler& handler() const { return handler_; }
+  // The pool `req` runs on when options.blocking names it, else null.
+  net::thread_pool* blocking_pool(const HttpRequest& req) {
+    return blocking_pool_ && opts_.blocking(req) ? &*blocking_pool_ : nullptr;
+  }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   // Called by ~Session.
   void SessionEnded(uint64_t id);
@@ -172,6 +179,9 @@ class Core {
   std::optional<tcp::acceptor> acceptor_;         // on its own strand
   std::optional<net::steady_timer> accept_wait_;  // same strand
   std::vector<std::thread> threads_;
+  // Handlers of blocking requests (options.blocking). Joined and destroyed
+  // before ioc_: its queued jobs hold Sessions.
+  std::optional<net::thread_pool> blocking_pool_;
   uint16_t port_ = 0;
 
   std::atomic<bool> stopping_{false};
@@ -426,6 +436,39 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = msg.method() == http::verb::head;
     parser_.reset();  // the body lives in req now; the rest is not needed
 
+    if (net::thread_pool* pool = core_->blocking_pool(req)) {
+      // The request (and its body) moves to the blocking thread; the answer
+      // comes back to this connection's strand. The work guard keeps the
+      // io_context running meanwhile (after Stop() closed the acceptor, a
+      // request on a blocking thread may be its only work).
+      return net::post(*pool, [self = shared_from_this(), req = std::move(req), keep_alive,
+                               version, head,
+                               work = net::make_work_guard(stream_.get_executor())]() mutable {
+        HttpResponse resp = self->Call(req);
+        const bool trim = req.body.capacity() >= kTrimBody;
+        std::string request_id = std::move(req.request_id);
+        req = HttpRequest();
+        if (trim) TrimHeap();
+        net::post(self->stream_.get_executor(),
+                  [self, resp = std::move(resp), request_id = std::move(request_id), keep_alive,
+                   version, head]() mutable {
+                    self->ReleaseBudget();
+                    self->Write(std::move(resp), request_id, keep_alive, version,
+                                /*linger=*/false, head);
+                  });
+        work.reset();
+      });
+    }
+    HttpResponse resp = Call(req);
+    const std::string request_id = std::move(req.request_id);
+    const bool trim = req.body.capacity() >= kTrimBody;
+    req = HttpRequest();  // frees the body before the response is sent
+    ReleaseBudget();
+    if (trim) TrimHeap();
+    Write(std::move(resp), request_id, keep_alive, version, /*linger=*/false, head);
+  }
+
+  HttpResponse Call(const HttpRequest& req) {
     HttpResponse resp;
     try {
       core_->handler()(req, &resp);
@@ -434,12 +477,7 @@ class Session : public std::enable_shared_from_this<Session> {
       // request must not take the server down.
       MakeError(&resp, 500, kInternalError, "Internal server error");
     }
-    const std::string request_id = std::move(req.request_id);
-    const bool trim = req.body.capacity() >= kTrimBody;
-    req = HttpRequest();  // frees the body before the response is sent
-    ReleaseBudget();
-    if (trim) TrimHeap();
-    Write(std::move(resp), request_id, keep_alive, version, /*linger=*/false, head);
+    return resp;
   }
 
   void SendError(int status, std::string_view type, const std::string& message) {
@@ -618,6 +656,9 @@ Status Core::Start() {
   if (ec) return fail("getsockname");
   accept_wait_.emplace(acceptor_->get_executor());
 
+  if (opts_.blocking && opts_.blocking_threads > 0) {
+    blocking_pool_.emplace(static_cast<size_t>(opts_.blocking_threads));
+  }
   net::post(acceptor_->get_executor(), [this] { DoAccept(); });
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_->run(); });
@@ -696,6 +737,13 @@ void Core::Stop() {
   ioc_->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (blocking_pool_) {
+    // Running handlers finish (their answers go to the stopped io_context);
+    // queued ones are dropped with the Sessions they hold.
+    blocking_pool_->stop();
+    blocking_pool_->join();
+    blocking_pool_.reset();
+  }
   accept_wait_.reset();
   acceptor_.reset();
   ioc_.reset();

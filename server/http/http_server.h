@@ -34,11 +34,18 @@
 // buffers are freed when a request completes or its connection closes, and
 // large ones are handed back to the OS (malloc_trim).
 //
-// Threading: Start() runs `threads` threads on one io_context. The Handler is
-// called on one of them, synchronously, and may block (storage calls do); it
-// must be thread-safe. Stop() stops accepting, lets requests in flight finish
-// and their responses be written (bounded by drain_timeout_ms), closes idle
-// connections, and joins the threads.
+// Threading: Start() runs `threads` I/O threads on one io_context. The
+// Handler is called synchronously on one of them, or, for a request that
+// options.blocking() names (a durable write, which waits for its group's
+// fsync), on one of `blocking_threads` separate threads: while such requests
+// wait, the I/O threads go on reading, parsing and answering the others, and
+// as many requests can wait together as there are blocking threads (so a
+// storage engine's group commit can gather them into one sync). The answer is
+// written from the connection's own strand either way. The Handler may block
+// and must be thread-safe. Stop() stops accepting, lets requests in flight
+// finish and their responses be written (bounded by drain_timeout_ms), closes
+// idle connections, and joins the threads; a blocking request queued but not
+// started by then is dropped unanswered.
 //
 // Responses the server makes itself (400, 413, 503 above; 500 when the
 // Handler throws) carry the same framing headers, an x-amzn-ErrorType header
@@ -114,6 +121,11 @@ struct HttpServerOptions {
   size_t max_pending_body_bytes = size_t{256} << 20;
   // Stop(): longest wait for requests in flight before connections are cut.
   uint32_t drain_timeout_ms = 10000;
+  // Requests for which this returns true run on the blocking threads (see
+  // above). Called on an I/O thread for every request; must be cheap and
+  // thread-safe. Empty, or blocking_threads == 0: all run on the I/O threads.
+  std::function<bool(const HttpRequest&)> blocking;
+  int blocking_threads = 64;
 };
 
 class HttpServer {

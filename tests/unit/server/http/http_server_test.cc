@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <memory>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -840,4 +842,97 @@ TEST_CASE("http: a client that never reads its response pins no thread and is cu
   }
   // The stuck write hits its deadline and the connection is closed.
   CHECK(WaitFor([&] { return server.open_connections() == 0; }, 2000));
+}
+
+// Blocking requests (options.blocking) run on their own threads: as many wait
+// in the Handler at once as there are blocking threads, even with one I/O
+// thread, and other requests are answered meanwhile.
+TEST_CASE("http: blocking requests wait together on their own threads") {
+  constexpr int kWaiters = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  int waiting = 0;
+  bool release = false;
+  std::set<std::thread::id> threads;
+  const std::thread::id none;
+  std::thread::id io_thread = none;
+  HttpServerOptions o = TestOptions();
+  o.threads = 1;
+  o.blocking_threads = kWaiters;
+  o.blocking = [](const HttpRequest& req) { return req.body.starts_with("block"); };
+  HttpServer server(o, [&](const HttpRequest& req, HttpResponse* resp) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (req.body.starts_with("block")) {
+      threads.insert(std::this_thread::get_id());
+      ++waiting;
+      cv.notify_all();
+      // Bounded: a test that fails must not hang.
+      cv.wait_for(lock, Ms(3000), [&] { return release; });
+    } else {
+      io_thread = std::this_thread::get_id();
+    }
+    resp->body = req.body + (release ? " released" : " early");
+  });
+  REQUIRE(server.Start().ok());
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kWaiters; i++) {
+    clients.push_back(std::make_unique<Client>(server.port()));
+    REQUIRE(clients.back()->Send(Post("block" + std::to_string(i))));
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    CHECK(cv.wait_for(lock, Ms(2000), [&] { return waiting == kWaiters; }));
+    CHECK(threads.size() == static_cast<size_t>(kWaiters));
+  }
+  // The I/O thread is free: a plain request is answered while all wait.
+  Client plain(server.port());
+  REQUIRE(plain.Send(Post("plain")));
+  Response r;
+  REQUIRE(plain.Read(&r));
+  CHECK(r.body == "plain early");
+  CheckFraming(r);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(io_thread != none);
+    CHECK(threads.count(io_thread) == 0);
+    release = true;
+  }
+  cv.notify_all();
+  for (int i = 0; i < kWaiters; i++) {
+    REQUIRE(clients[i]->Read(&r));
+    CHECK(r.status == 200);
+    CHECK(r.body == "block" + std::to_string(i) + " released");
+    CheckFraming(r);
+    // The connection stays usable (keep-alive) after a blocking request.
+    REQUIRE(clients[i]->Send(Post("again")));
+    REQUIRE(clients[i]->Read(&r));
+    CHECK(r.body == "again released");
+  }
+}
+
+TEST_CASE("http: a blocking Handler that throws gets a 500; Stop() drains blocking requests") {
+  Echo echo;
+  HttpServerOptions o = TestOptions();
+  o.blocking_threads = 2;
+  o.blocking = [](const HttpRequest&) { return true; };
+  HttpServer server(o, echo.handler());
+  REQUIRE(server.Start().ok());
+  Client c(server.port());
+  REQUIRE(c.Send(Post("throw")));
+  Response r;
+  REQUIRE(c.Read(&r));
+  CHECK(r.status == 500);
+  CHECK(r.Header("x-amzn-errortype") == "InternalServerError");
+  CheckFraming(r);
+  Client busy(server.port());
+  REQUIRE(busy.Send(Post("slow")));
+  REQUIRE(WaitFor([&] { return echo.in_slow.load() == 1; }));
+  std::thread stopper([&] { server.Stop(); });
+  const bool read = busy.Read(&r);
+  stopper.join();
+  REQUIRE(read);
+  CHECK(r.status == 200);
+  CHECK(r.body.ends_with(" slow"));
+  CHECK(r.Header("connection") == "close");
+  CHECK(server.open_connections() == 0);
 }
