@@ -12,10 +12,12 @@
 // --first-byte-timeout-ms: longest wait for a new connection's first byte;
 // --max-pending-body-mb: memory for request bodies being received, all
 // connections together (a request over it gets 503 ThrottlingException).
-// --write-threads: with --durability sync, write requests run on this many
-// threads of their own while they wait for their WAL group's fsync, so up to
-// this many concurrent writes share one sync and reads go on meanwhile
-// (0 = writes run on the --threads I/O threads and block them).
+// --write-threads: with --durability sync, PutItem, UpdateItem and
+// DeleteItem hand their batch to the engine's commit queue and are answered
+// from its completion; every other write runs on one of this many threads of
+// its own while it waits for its WAL group's fsync, so up to this many share
+// one sync and reads go on meanwhile (0 = they run on the --threads I/O
+// threads and block them). docs/server.md, "Threads".
 //
 // --ttl-interval-ms: pause between two TTL sweeps (deletion of expired items
 // of tables with Time to Live enabled); 0 = no background sweeps. DynamoDB
@@ -195,6 +197,12 @@ int main(int argc, char** argv) {
   if (to.lsm.durability == lsm::Durability::kSync) {
     ho.blocking = &server::api::Service::Writes;
     ho.blocking_threads = static_cast<int>(write_threads);
+    // Single-item writes do not even take a blocking thread: they are
+    // answered from the engine's commit completion.
+    ho.async_filter = &server::api::Service::TakesAsync;
+    ho.async_handler = [&service](const server::HttpRequest& req, server::HttpResponder& respond) {
+      return service.HandleAsync(req, respond);
+    };
   }
   server::HttpServer http(ho,
                           [&service](const server::HttpRequest& req, server::HttpResponse* resp) {

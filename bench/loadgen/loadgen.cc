@@ -34,7 +34,13 @@
 // instead of being the lowest numbers).
 //
 // Every connection is one thread running one request at a time (closed loop),
-// so throughput = connections / latency. The run stops at --duration or after
+// so throughput = connections / latency. With --rate R the connections send
+// on a fixed schedule instead (R requests/s in all, each connection every
+// connections/R seconds, offset from each other), and a request's latency
+// runs from the moment the schedule said to send it: a server that falls
+// behind is charged the wait of the requests queued behind a slow one (no
+// coordinated omission). Throughput then shows whether it kept up. The run stops at --duration or
+// after
 // --max-requests requests, whichever comes first; every request has a timeout.
 //
 // Latency covers every request that got an HTTP response, error responses
@@ -57,6 +63,7 @@
 #include <iterator>
 #include <latch>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -111,6 +118,9 @@ over HTTP (DynamoDB JSON protocol, keep-alive, one thread per connection).
   --connections N        concurrent connections = threads (default 4)
   --duration SECONDS     measured run time (default 10)
   --max-requests N       hard cap on measured requests (default 10000000)
+  --rate R               open loop: R requests/s over all connections, latency
+                         from each request's scheduled start (default 0:
+                         closed loop)
   --value-size BYTES     size of the value attribute "v" (default 100)
   --seed N               random seed; thread i uses seed + i (default 1)
   --timeout-ms N         per-request timeout (default 5000)
@@ -196,6 +206,7 @@ bool ParseArgs(int argc, char** argv, Options* o, bool* help) {
       {"segments", &o->segments, 0, 1'000'000},  // DynamoDB's TotalSegments limit
       {"gsis", &o->gsis, 0, 20},                 // DynamoDB's GSIs per table
       {"txn-items", &o->txn_items, 1, 100},      // DynamoDB's actions per transaction
+      {"rate", &o->rate, 0, 100'000'000},
   };
   for (int i = 1; i < argc; i++) {
     std::string_view arg = argv[i];
@@ -329,9 +340,14 @@ const boost::json::array* ItemsOf(const Reply& r) {
 // transport error it pauses briefly (never past deadline), so a dead server
 // costs few spins, not millions. A Query/Scan 200 without an Items array
 // counts as error "NoItems200": its item count is unknown.
+// With --rate: when this thread's next request was scheduled (set by the
+// measured loop, used once by Issue); nullopt: closed loop.
+thread_local std::optional<Clock::time_point> tl_scheduled;
+
 Reply Issue(Connection& conn, Op op, const std::string& body, Clock::time_point deadline,
             OpStats* st) {
-  const auto t0 = Clock::now();
+  const auto t0 = tl_scheduled.value_or(Clock::now());
+  tl_scheduled.reset();
   Reply r = conn.Call(kOpTargets[op], body);
   const auto t1 = Clock::now();
   st->requests++;
@@ -604,6 +620,10 @@ int Main(int argc, char** argv) {
              opts.distribution == "zipfian" ? "zipfian (scrambled, theta 0.99)" : "uniform");
   fmt::print("  connections   {}\n", opts.connections);
   fmt::print("  duration      {} s (at most {} requests)\n", opts.duration, opts.max_requests);
+  if (opts.rate > 0) {
+    fmt::print("  rate          {} req/s, open loop (latency from the scheduled start)\n",
+               opts.rate);
+  }
   fmt::print("  value size    {} B\n", opts.value_size);
   fmt::print("  records       {} (loaded now: {})\n", opts.records, opts.load);
   fmt::print("  seed          {}\n", opts.seed);
@@ -659,7 +679,19 @@ int Main(int argc, char** argv) {
     std::vector<uint64_t> txn_ids;
     std::vector<std::string> txn_keys;
     uint64_t pass_items = 0;
+    // --rate: this connection's k-th request is due at start + (k + t/n) * n/R.
+    const auto start = Clock::now();
+    const double period_s = opts.rate > 0 ? double(opts.connections) / double(opts.rate) : 0;
+    uint64_t k = 0;
     while (Clock::now() < deadline && issued++ < opts.max_requests) {
+      if (opts.rate > 0) {
+        const double due_s = (double(k++) + double(t) / double(opts.connections)) * period_s;
+        const auto due = start + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(due_s));
+        if (due >= deadline) break;
+        std::this_thread::sleep_until(due);
+        tl_scheduled = due;
+      }
       const Op op = static_cast<int>(rng.Uniform(100)) < mix.read_percent ? mix.read : mix.write;
       if (op == kScan) {
         BuildScan(opts, opts.segments > 0 ? t % opts.segments : 0, scan_start, &body);

@@ -57,6 +57,7 @@ struct Options {
   uint64_t segments = 0;  // 0: plain Scan, no Segment/TotalSegments
   uint64_t gsis = 0;
   uint64_t txn_items = 2;  // actions per TransactWriteItems
+  uint64_t rate = 0;       // requests/s over all connections; 0: closed loop
 };
 
 // A uniform double in [0, 1).

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,6 +92,16 @@ class DB {
   // Applies batch atomically. InvalidArgument if it names a tree that does not
   // exist (sub-code kTreeGone) or a key outside its tree's range (kKeyOutOfRange).
   virtual Status Write(const WriteOptions& options, WriteBatch* batch) = 0;
+  // Write without waiting: returns at once; done(status) runs later, on the
+  // engine's committer thread, once the batch is applied (visible to reads)
+  // and, per options / Options::durability, durable. Batches submitted while
+  // a group is being written share the next group's WAL sync, however few
+  // threads submit them (commit_queue.h). The batch must stay alive and
+  // unchanged until done runs; done runs exactly once, must be quick and must
+  // not wait for another async write. Errors as Write. After Close: done
+  // (Aborted) at once.
+  virtual void WriteAsync(const WriteOptions& options, WriteBatch* batch,
+                          std::function<void(Status)> done) = 0;
 
   // Stores the newest value of key (as of options.snapshot) in *value; NotFound if none.
   // InvalidArgument with sub-code kTreeGone (no such tree) or kKeyOutOfRange.

@@ -109,7 +109,9 @@ DBImpl::DBImpl(const Options& options, std::string dir)
                        ? std::make_shared<BlockCache>(options.block_cache_size)
                        : nullptr),
       row_cache_(options.row_cache_size > 0 ? std::make_unique<RowCache>(options.row_cache_size)
-                                            : nullptr) {}
+                                            : nullptr),
+      commit_queue_(std::make_unique<CommitQueue>(
+          [this](const WriteOptions& o, WriteBatch* b) { return Write(o, b); }, kMaxGroupBytes)) {}
 
 DBImpl::~DBImpl() {
   if (opened_ && !closed_) Close().PermitUnchecked();
@@ -119,6 +121,8 @@ DBImpl::~DBImpl() {
 // Close
 
 Status DBImpl::Close() {
+  // Async writes queued now are written first (the committer stops after).
+  commit_queue_->Stop();
   {
     std::unique_lock<std::mutex> l(mu_);
     if (closed_) return Status::OK();
@@ -311,6 +315,13 @@ Status DBImpl::Write(const WriteOptions& o, WriteBatch* batch) {
   if (batch == nullptr) return Status::InvalidArgument("null batch");
   MaybeRecover();
   return WriteImpl(o, batch, nullptr);
+}
+
+void DBImpl::WriteAsync(const WriteOptions& o, WriteBatch* batch,
+                        std::function<void(Status)> done) {
+  if (batch == nullptr) return done(Status::InvalidArgument("null batch"));
+  if (batch->Empty()) return done(Status::OK());
+  commit_queue_->Submit(o, batch, std::move(done));
 }
 
 Status::SubCode DBImpl::BatchMisfit(const Writer& w) {

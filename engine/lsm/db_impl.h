@@ -32,6 +32,7 @@
 #include "engine/io/env.h"
 #include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/cache/row_cache.h"
+#include "engine/lsm/commit_queue.h"
 #include "engine/lsm/compaction/policy.h"
 #include "engine/lsm/compaction/rate_limiter.h"
 #include "engine/lsm/db.h"
@@ -59,6 +60,8 @@ class DBImpl : public DB {
              std::string_view value) override;
   Status Delete(const WriteOptions& o, TreeId tree, std::string_view key) override;
   Status Write(const WriteOptions& o, WriteBatch* batch) override;
+  void WriteAsync(const WriteOptions& o, WriteBatch* batch,
+                  std::function<void(Status)> done) override;
   Status Get(const ReadOptions& o, TreeId tree, std::string_view key, std::string* value) override;
   // In db_multiget.cc.
   void MultiGet(const ReadOptions& o, TreeId tree, const std::vector<std::string_view>& keys,
@@ -196,6 +199,8 @@ class DBImpl : public DB {
   std::condition_variable bg_cv_;    // background progress (flush/compaction done, errors)
   std::condition_variable work_cv_;  // work for the background threads
   std::deque<Writer*> writers_;
+  // WriteAsync's committer (its thread starts with the first WriteAsync).
+  std::unique_ptr<CommitQueue> commit_queue_;
   std::map<TreeId, std::shared_ptr<Tree>> trees_;
   SequenceNumber last_seq_ = 0;
   uint64_t next_file_number_ = 2;

@@ -242,7 +242,7 @@ Status SplitPartition(lsm::DB* db, TableRuntime* rt, uint32_t index_id, uint32_t
     // Write, so under it exclusively no write to the parent is in flight: the
     // parent's last change is final, and whatever follows the children (their
     // stream shards) exists before any write can route to them.
-    std::unique_lock<std::shared_mutex> commit(rt->commit_mu);
+    std::unique_lock<SharedGate> commit(rt->commit_mu);
     if (s.ok()) {
       if (index_id == 0) on_split(parent, parts[index], parts[index + 1]);
       // The newest set: index statistics or maps may have changed since

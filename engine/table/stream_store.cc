@@ -487,7 +487,7 @@ Status StreamStore::Trim(TableRuntime* rt, uint64_t* trimmed) {
   std::lock_guard<std::mutex> trim(s.trim_mu);
   // Shared commit lock: no shard metadata change (split, alter) interleaves
   // with our metadata writes, so the stored shard stays as in memory.
-  std::shared_lock<std::shared_mutex> commit(rt->commit_mu);
+  std::shared_lock<SharedGate> commit(rt->commit_mu);
   std::vector<uint64_t> todo;
   lsm::TreeId tree;
   uint64_t bound;

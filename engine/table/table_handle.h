@@ -24,6 +24,7 @@
 #include <string>
 
 #include "engine/base/status.h"
+#include "engine/base/sync.h"
 #include "engine/table/item_key.h"
 #include "engine/table/partition_map.h"
 #include "engine/table/schema.h"
@@ -42,18 +43,19 @@ struct TableRuntime {
   const uint64_t table_id;
 
   // The commit lock. Held SHARED by every writer from routing its change to
-  // the end of its lsm Write, and EXCLUSIVE by whoever changes the table's
-  // definition or partition map (AlterTable, a split, stream changes), so
-  // that no write straddles a change: a write is staged entirely under the
-  // old definition and map, or entirely under the new ones.
-  mutable std::shared_mutex commit_mu;
+  // the end of its lsm Write (an async write: until its completion; hence a
+  // SharedGate, which the committer thread may release), and EXCLUSIVE by whoever changes the
+  // table's definition or partition map (AlterTable, a split, stream changes), so that no write
+  // straddles a change: a write is staged entirely under the old definition and map, or entirely
+  // under the new ones.
+  mutable SharedGate commit_mu;
   // The newest definition and partition map (the handle TableStore hands
   // out is built from them). Replaced only under commit_mu exclusive; read
   // under commit_mu, shared suffices (the *Locked accessors when it is held).
   std::shared_ptr<const TableDef> def;
   std::shared_ptr<const PartitionSet> partitions;
   std::shared_ptr<const PartitionSet> Partitions() const {
-    std::shared_lock<std::shared_mutex> l(commit_mu);
+    std::shared_lock<SharedGate> l(commit_mu);
     return partitions;
   }
   const TableDef& DefLocked() const { return *def; }

@@ -328,7 +328,7 @@ void TableStore::Publish(const std::shared_ptr<TableRuntime>& rt) {
 TableDef TableStore::Described(const TableRuntime& rt) {
   TableDef d;
   {
-    std::shared_lock<std::shared_mutex> l(rt.commit_mu);
+    std::shared_lock<SharedGate> l(rt.commit_mu);
     d = *rt.def;
     d.partitions = rt.partitions->table().parts();
     for (IndexDef& ix : d.indexes) {
@@ -409,7 +409,7 @@ Status TableStore::CreateTable(const TableDef& in, TableDef* created) {
   rt->partitions = std::move(set);
   lsm::WriteBatch batch;
   std::function<void()> apply_stream;
-  std::unique_lock<std::shared_mutex> commit(rt->commit_mu);
+  std::unique_lock<SharedGate> commit(rt->commit_mu);
   if (def.stream.enabled) {
     s = streams_->StageSpecChange(rt.get(), StreamSpec(), &def.stream, parts, &batch,
                                   &apply_stream);
@@ -510,7 +510,7 @@ Status TableStore::AlterTable(const std::string& name, const std::function<Statu
   // Under the commit lock no write of the table is in flight: stream records
   // land in open shards, and the next write sees the new definition whole
   // (it maintains an added index from its first write on).
-  std::unique_lock<std::shared_mutex> commit(rt->commit_mu);
+  std::unique_lock<SharedGate> commit(rt->commit_mu);
   lsm::WriteBatch batch;
   std::function<void()> apply_stream;
   s = streams_->StageSpecChange(rt.get(), before.stream, &def.stream, before.partitions, &batch,

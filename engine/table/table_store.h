@@ -291,6 +291,18 @@ class TableStore {
   // reads are fine. An error return means nothing was written.
   Status Update(const TableHandle& table, const ItemKey& key,
                 const std::function<Decision(const Item* old)>& fn, UpdateResult* result);
+  // Update whose write does not block the caller (WritePath::
+  // TryCommitOneAsync: the item's latch stays held until the write is
+  // durable). Returns false, having done nothing, when the item's latch is
+  // busy (call Update, which waits). Otherwise true, and done(status, result)
+  // runs exactly once: before TryUpdateAsync returns when nothing is to be
+  // written or fn's decision cannot be, else on the engine's committer
+  // thread, where it must be quick (no waiting, no write calls into this
+  // TableStore). fn runs on the calling thread, as Update's. table and key
+  // must stay alive until done runs.
+  using UpdateDone = std::function<void(Status, UpdateResult)>;
+  bool TryUpdateAsync(const TableHandle& table, const ItemKey& key,
+                      const std::function<Decision(const Item* old)>& fn, UpdateDone done);
   // Puts/deletes across partitions and tables as ONE WriteBatch: all or
   // nothing. Latches every key in a fixed order, reads the old items, checks
   // the optional conditions, then commits. kDuplicateKeys if two ops name the
@@ -459,6 +471,8 @@ class TableStore {
   lsm::DB* db() { return db_.get(); }
 
  private:
+  // Moves a committed single-item write's outcome and items into *result.
+  static void TakeResult(WriteSlot* slot, UpdateResult* result);
   TableStore() = default;
   Status Load();
   Status ResolveRuntime(std::string_view name, std::shared_ptr<TableRuntime>* rt);

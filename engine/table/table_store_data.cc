@@ -36,14 +36,44 @@ Status TableStore::Update(const TableHandle& table, const ItemKey& key,
       },
       &committed);
   if (!s.ok()) return s;
-  result->outcome = slot.decision.kind;
-  if (result->outcome == Decision::Kind::kPut || result->outcome == Decision::Kind::kDelete) {
-    result->new_item = std::move(slot.new_item);
-  } else {
-    result->new_item = slot.old_item;
-  }
-  result->old_item = std::move(slot.old_item);
+  TakeResult(&slot, result);
   return Status::OK();
+}
+
+void TableStore::TakeResult(WriteSlot* slot, UpdateResult* result) {
+  result->outcome = slot->decision.kind;
+  if (result->outcome == Decision::Kind::kPut || result->outcome == Decision::Kind::kDelete) {
+    result->new_item = std::move(slot->new_item);
+  } else {
+    result->new_item = slot->old_item;
+  }
+  result->old_item = std::move(slot->old_item);
+}
+
+bool TableStore::TryUpdateAsync(const TableHandle& table, const ItemKey& key,
+                                const std::function<Decision(const Item* old)>& fn,
+                                UpdateDone done) {
+  struct State {
+    WriteSlot slot;
+    UpdateDone done;
+  };
+  auto state = std::make_shared<State>();
+  state->slot.table = &table;
+  state->slot.key = &key;
+  state->done = std::move(done);
+  WriteSlot* slot = &state->slot;
+  return write_path_->TryCommitOneAsync(
+      slot,
+      [&](std::span<WriteSlot> slots) {
+        WriteSlot& w = slots[0];
+        w.decision = fn(w.old_item ? &*w.old_item : nullptr);
+        return Status::OK();
+      },
+      [state](Status s, bool) {
+        UpdateResult r;
+        if (s.ok()) TakeResult(&state->slot, &r);
+        state->done(std::move(s), std::move(r));
+      });
 }
 
 Status TableStore::WriteAtomically(const std::vector<WriteOp>& ops, WriteAtomicallyResult* result) {

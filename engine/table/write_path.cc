@@ -1,7 +1,6 @@
 #include "engine/table/write_path.h"
 
 #include <algorithm>
-#include <shared_mutex>
 #include <vector>
 
 #include "engine/base/checksum.h"
@@ -78,7 +77,7 @@ WritePath::WritePath(lsm::DB* db, StreamStore* streams, uint64_t item_collection
     : db_(db),
       streams_(streams),
       item_collection_limit_bytes_(item_collection_limit_bytes),
-      latches_(std::make_unique<std::array<std::mutex, kLatchStripes>>()) {}
+      latches_(std::make_unique<std::array<Latch, kLatchStripes>>()) {}
 
 size_t WritePath::StripeOf(const WriteSlot& slot) const {
   return Hash64(slot.key->encoded) % kLatchStripes;
@@ -89,10 +88,10 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
                          CommitOptions* options) {
   *committed = false;
   // Latches. One slot (the common case) needs no sorting.
-  std::vector<std::unique_lock<std::mutex>> locks;
-  std::unique_lock<std::mutex> single;
+  std::vector<std::unique_lock<Latch>> locks;
+  std::unique_lock<Latch> single;
   if (slots.size() == 1) {
-    single = std::unique_lock<std::mutex>((*latches_)[StripeOf(slots[0])]);
+    single = std::unique_lock<Latch>((*latches_)[StripeOf(slots[0])]);
   } else {
     std::vector<std::pair<uint64_t, const std::string*>> items;
     std::vector<size_t> stripes;
@@ -114,6 +113,22 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
     for (size_t stripe : stripes) locks.emplace_back((*latches_)[stripe]);
   }
 
+  bool condition_failed = false;
+  bool any_write = false;
+  Status st = Decide(slots, decide, options, &condition_failed, &any_write);
+  if (!st.ok() || condition_failed) return st;
+  if (any_write || (options != nullptr && options->stage_extra)) {
+    st = Apply(slots, options);
+    if (!st.ok()) return st;
+  }
+  Account(slots);
+  *committed = true;
+  return Status::OK();
+}
+
+Status WritePath::Decide(std::span<WriteSlot> slots,
+                         FunctionRef<Status(std::span<WriteSlot>)> decide, CommitOptions* options,
+                         bool* condition_failed, bool* any_write) {
   for (WriteSlot& s : slots) {
     Status st = ReadItem(db_, *s.table, lsm::ReadOptions(), *s.key, &s.old_item, &s.old_encoded);
     if (!st.ok()) return st;
@@ -121,9 +136,11 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
   Status st = decide(slots);
   if (!st.ok()) return st;
   for (const WriteSlot& s : slots) {
-    if (s.decision.kind == Decision::Kind::kConditionFailed) return Status::OK();
+    if (s.decision.kind == Decision::Kind::kConditionFailed) {
+      *condition_failed = true;
+      return Status::OK();
+    }
   }
-  bool any_write = false;
   for (WriteSlot& s : slots) {
     s.write = s.record = false;
     switch (s.decision.kind) {
@@ -150,19 +167,17 @@ Status WritePath::Commit(std::span<WriteSlot> slots,
       case Decision::Kind::kNoChange:
         break;
     }
-    any_write = any_write || s.write;
+    *any_write = *any_write || s.write;
   }
-  if (any_write || (options != nullptr && options->stage_extra)) {
-    st = Apply(slots, options);
-    if (!st.ok()) return st;
-  }
+  return Status::OK();
+}
+
+void WritePath::Account(std::span<WriteSlot> slots) {
   for (WriteSlot& s : slots) {
     if (s.write && s.decision.kind != Decision::Kind::kRefreshIndex) {
       s.table->runtime().Account(s.old_item, s.new_item);
     }
   }
-  *committed = true;
-  return Status::OK();
 }
 
 Status WritePath::CheckItemCollection(const WriteSlot& slot, int64_t growth) const {
@@ -200,6 +215,17 @@ struct WritePath::IndexDelta {
   PartitionSet::IndexCounters* counters;
   int64_t items;
   int64_t bytes;
+};
+
+// One staging of a commit's batch and what it holds until the write returned.
+struct WritePath::Attempt {
+  explicit Attempt(std::span<const WriteSlot> slots);
+  CommitLocks commit;
+  lsm::WriteBatch batch;
+  std::vector<lsm::TreeId> used;             // trees written...
+  std::vector<const TableRuntime*> used_by;  // ...and their tables
+  std::vector<StagedRecord> staged;
+  std::vector<IndexDelta> deltas;
 };
 
 Status WritePath::StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batch,
@@ -269,86 +295,141 @@ Status WritePath::StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batc
   return Status::OK();
 }
 
+WritePath::Attempt::Attempt(std::span<const WriteSlot> slots) : commit(slots) {}
+
 Status WritePath::Apply(std::span<WriteSlot> slots, CommitOptions* options) {
-  CommitLocks commit(slots);
-  std::vector<lsm::TreeId> used;
-  std::vector<const TableRuntime*> used_by;
-  std::vector<StagedRecord> staged;
-  std::vector<IndexDelta> deltas;
+  Attempt a(slots);
   for (;;) {
-    commit.Lock();
-    lsm::WriteBatch batch;
-    used.clear();
-    used_by.clear();
-    deltas.clear();
-    // Items and index entries first (an index key error writes nothing),
-    // then stream records (which take sequences).
-    for (WriteSlot& s : slots) {
-      if (!s.write) continue;
-      TableRuntime& rt = s.table->runtime();
-      // The newest definition and maps under the commit lock: an alter or a
-      // split cannot install new ones until this Write returned.
-      const PartitionDef& part = rt.PartitionsLocked().table().Route(s.key->hash);
-      used.push_back(part.tree);
-      used_by.push_back(&rt);
-      if (s.decision.kind == Decision::Kind::kPut) {
-        batch.Put(part.tree, s.key->encoded, s.encoded);
-      } else if (s.decision.kind == Decision::Kind::kDelete) {
-        batch.Delete(part.tree, s.key->encoded);
-      }
-      int64_t local_bytes = 0;
-      Status st = StageIndexEntries(s, &batch, &used, &used_by, &deltas, &local_bytes);
-      if (!st.ok()) {
-        if (options != nullptr) options->failed_slot = &s - slots.data();
-        return st;
-      }
-      if (s.decision.kind == Decision::Kind::kPut && HasLocalIndex(rt.DefLocked())) {
-        const int64_t growth = static_cast<int64_t>(ItemSize(*s.new_item)) -
-                               (s.old_item ? static_cast<int64_t>(ItemSize(*s.old_item)) : 0) +
-                               local_bytes;
-        if (growth > 0) {
-          st = CheckItemCollection(s, growth);
-          if (!st.ok()) {
-            if (options != nullptr) options->failed_slot = &s - slots.data();
-            return st;
-          }
-        }
-      }
-    }
-    bool stamped = false;
-    uint64_t now_ms = 0;
-    for (WriteSlot& s : slots) {
-      if (!s.write) continue;
-      TableRuntime& rt = s.table->runtime();
-      if (s.record) {
-        const PartitionDef& part = rt.PartitionsLocked().table().Route(s.key->hash);
-        if (!stamped) {
-          now_ms = streams_->NowMs();
-          stamped = true;
-        }
-        streams_->StageRecord(&rt, part.id, s.key->attributes, s.old_item, s.new_item,
-                              s.decision.origin == Decision::Origin::kTtl, now_ms, &batch, &staged);
-      }
-    }
-    if (options != nullptr && options->stage_extra) options->stage_extra(&batch);
-    Status st = batch.Empty() ? Status::OK() : db_->Write(lsm::WriteOptions(), &batch);
-    StreamStore::FinishRecords(&staged, st.ok());
-    commit.Unlock();  // before waiting in ShouldReroute: a split needs the lock
-    if (st.ok()) {
-      for (const IndexDelta& d : deltas) {
-        d.counters->item_count.fetch_add(d.items, std::memory_order_relaxed);
-        d.counters->size_bytes.fetch_add(d.bytes, std::memory_order_relaxed);
-      }
-    }
-    if (IsRerouteError(st)) {
-      bool retry = false;
-      for (size_t i = 0; i < used.size() && !retry; i++) {
-        retry = ShouldReroute(*used_by[i], {&used[i], 1});
-      }
-      if (retry) continue;
-    }
-    return st;
+    Status st = Stage(slots, options, &a);
+    if (!st.ok()) return st;
+    st = a.batch.Empty() ? Status::OK() : db_->Write(lsm::WriteOptions(), &a.batch);
+    if (!Finish(&a, st)) return st;
   }
+}
+
+Status WritePath::Stage(std::span<WriteSlot> slots, CommitOptions* options, Attempt* a) {
+  a->commit.Lock();
+  a->batch.Clear();
+  a->used.clear();
+  a->used_by.clear();
+  a->deltas.clear();
+  a->staged.clear();
+  lsm::WriteBatch& batch = a->batch;
+  // Items and index entries first (an index key error writes nothing),
+  // then stream records (which take sequences).
+  for (WriteSlot& s : slots) {
+    if (!s.write) continue;
+    TableRuntime& rt = s.table->runtime();
+    // The newest definition and maps under the commit lock: an alter or a
+    // split cannot install new ones until this write is finished.
+    const PartitionDef& part = rt.PartitionsLocked().table().Route(s.key->hash);
+    a->used.push_back(part.tree);
+    a->used_by.push_back(&rt);
+    if (s.decision.kind == Decision::Kind::kPut) {
+      batch.Put(part.tree, s.key->encoded, s.encoded);
+    } else if (s.decision.kind == Decision::Kind::kDelete) {
+      batch.Delete(part.tree, s.key->encoded);
+    }
+    int64_t local_bytes = 0;
+    Status st = StageIndexEntries(s, &batch, &a->used, &a->used_by, &a->deltas, &local_bytes);
+    if (!st.ok()) {
+      if (options != nullptr) options->failed_slot = &s - slots.data();
+      a->commit.Unlock();
+      return st;
+    }
+    if (s.decision.kind == Decision::Kind::kPut && HasLocalIndex(rt.DefLocked())) {
+      const int64_t growth = static_cast<int64_t>(ItemSize(*s.new_item)) -
+                             (s.old_item ? static_cast<int64_t>(ItemSize(*s.old_item)) : 0) +
+                             local_bytes;
+      if (growth > 0) {
+        st = CheckItemCollection(s, growth);
+        if (!st.ok()) {
+          if (options != nullptr) options->failed_slot = &s - slots.data();
+          a->commit.Unlock();
+          return st;
+        }
+      }
+    }
+  }
+  bool stamped = false;
+  uint64_t now_ms = 0;
+  for (WriteSlot& s : slots) {
+    if (!s.write) continue;
+    TableRuntime& rt = s.table->runtime();
+    if (s.record) {
+      const PartitionDef& part = rt.PartitionsLocked().table().Route(s.key->hash);
+      if (!stamped) {
+        now_ms = streams_->NowMs();
+        stamped = true;
+      }
+      streams_->StageRecord(&rt, part.id, s.key->attributes, s.old_item, s.new_item,
+                            s.decision.origin == Decision::Origin::kTtl, now_ms, &batch,
+                            &a->staged);
+    }
+  }
+  if (options != nullptr && options->stage_extra) options->stage_extra(&batch);
+  return Status::OK();
+}
+
+bool WritePath::Finish(Attempt* a, const Status& st) {
+  StreamStore::FinishRecords(&a->staged, st.ok());
+  a->commit.Unlock();  // before waiting in ShouldReroute: a split needs the lock
+  if (st.ok()) {
+    for (const IndexDelta& d : a->deltas) {
+      d.counters->item_count.fetch_add(d.items, std::memory_order_relaxed);
+      d.counters->size_bytes.fetch_add(d.bytes, std::memory_order_relaxed);
+    }
+  }
+  if (IsRerouteError(st)) {
+    for (size_t i = 0; i < a->used.size(); i++) {
+      if (ShouldReroute(*a->used_by[i], {&a->used[i], 1})) return true;
+    }
+  }
+  return false;
+}
+
+// One asynchronous commit of one slot, from its latch to its completion.
+struct WritePath::AsyncCommit {
+  AsyncCommit(WriteSlot* s, Latch* l, AsyncDone d)
+      : slot(s), latch(l), done(std::move(d)), attempt(std::span<const WriteSlot>(s, 1)) {}
+  WriteSlot* const slot;
+  Latch* const latch;  // held until done runs
+  AsyncDone done;
+  Attempt attempt;
+};
+
+bool WritePath::TryCommitOneAsync(WriteSlot* slot, FunctionRef<Status(std::span<WriteSlot>)> decide,
+                                  AsyncDone done) {
+  Latch* latch = &(*latches_)[StripeOf(*slot)];
+  if (!latch->try_lock()) return false;
+  std::span<WriteSlot> slots(slot, 1);
+  bool condition_failed = false;
+  bool any_write = false;
+  Status st = Decide(slots, decide, nullptr, &condition_failed, &any_write);
+  if (!st.ok() || condition_failed || !any_write) {
+    latch->unlock();
+    done(st, st.ok() && !condition_failed);
+    return true;
+  }
+  StartAsync(std::make_shared<AsyncCommit>(slot, latch, std::move(done)));
+  return true;
+}
+
+void WritePath::StartAsync(std::shared_ptr<AsyncCommit> c) {
+  Status st = Stage({c->slot, 1}, nullptr, &c->attempt);
+  if (!st.ok() || c->attempt.batch.Empty()) return FinishAsync(std::move(c), st);
+  lsm::WriteBatch* batch = &c->attempt.batch;
+  db_->WriteAsync(lsm::WriteOptions(), batch,
+                  [this, c = std::move(c)](Status s) mutable { FinishAsync(std::move(c), s); });
+}
+
+void WritePath::FinishAsync(std::shared_ptr<AsyncCommit> c, Status st) {
+  if (Finish(&c->attempt, st)) return StartAsync(std::move(c));  // re-routed after a split
+  if (st.ok()) Account({c->slot, 1});
+  c->latch->unlock();
+  AsyncDone done = std::move(c->done);
+  c.reset();
+  done(st, st.ok());
 }
 
 }  // namespace basalt::table

@@ -31,7 +31,8 @@
 // InvalidArgument kDuplicateKeysMessage (sub-code kDuplicateKeys) — callers
 // with their own wording check before.
 //
-// Thread safety: Commit may be called concurrently from any number of threads.
+// Thread safety: Commit and TryCommitOneAsync may be called concurrently from
+// any number of threads.
 #pragma once
 
 #include <array>
@@ -47,6 +48,7 @@
 
 #include "engine/base/function_ref.h"
 #include "engine/base/status.h"
+#include "engine/base/sync.h"
 #include "engine/lsm/db.h"
 #include "engine/table/item_key.h"
 #include "engine/table/value.h"
@@ -141,11 +143,43 @@ class WritePath {
   Status Commit(std::span<WriteSlot> slots, FunctionRef<Status(std::span<WriteSlot>)> decide,
                 bool* committed, CommitOptions* options = nullptr);
 
+  // Commit of ONE slot whose LSM write goes through DB::WriteAsync: steps 1-5
+  // run on the calling thread, then the latch and the commit lock stay held
+  // until the write is durable (the next writer of the item waits for it).
+  // Returns false, having done nothing, when the item's latch stripe is held
+  // by another commit (the caller may use Commit, which waits). Otherwise
+  // true, and done(status, committed) runs exactly once — before
+  // TryCommitOneAsync returns when there is nothing to write or an error or
+  // a failed condition comes first, else on the engine's committer thread
+  // (quick, see DB::WriteAsync). `committed` as Commit's. *slot and what it
+  // points to must stay alive until done runs.
+  using AsyncDone = std::function<void(Status, bool committed)>;
+  bool TryCommitOneAsync(WriteSlot* slot, FunctionRef<Status(std::span<WriteSlot>)> decide,
+                         AsyncDone done);
+
  private:
   size_t StripeOf(const WriteSlot& slot) const;
   struct IndexDelta;
+  struct Attempt;
+  struct AsyncCommit;
+  // Steps 1-4 past the latches: reads the old items, decides, prepares the
+  // puts. *condition_failed: a slot's condition failed (nothing to write);
+  // *any_write: some slot touches the LSM.
+  Status Decide(std::span<WriteSlot> slots, FunctionRef<Status(std::span<WriteSlot>)> decide,
+                CommitOptions* options, bool* condition_failed, bool* any_write);
   // Steps 5-6 for the slots that write; REQUIRES their latches held.
   Status Apply(std::span<WriteSlot> slots, CommitOptions* options);
+  // Step 5: takes the commit locks and stages the batch into *a (on an
+  // error the locks are released and nothing is staged for writing).
+  Status Stage(std::span<WriteSlot> slots, CommitOptions* options, Attempt* a);
+  // After the write returned `st`: finishes the stream records, releases the
+  // commit locks, applies the index statistics; true when a concurrent split
+  // moved a partition the batch wrote to (stage and write again).
+  bool Finish(Attempt* a, const Status& st);
+  // The table statistics of the slots that wrote.
+  static void Account(std::span<WriteSlot> slots);
+  void StartAsync(std::shared_ptr<AsyncCommit> c);
+  void FinishAsync(std::shared_ptr<AsyncCommit> c, Status st);
   // The index entry changes of one slot into *batch (commit lock held).
   // *local_bytes: what the slot's entries add to its LSIs (may be < 0).
   Status StageIndexEntries(const WriteSlot& slot, lsm::WriteBatch* batch,
@@ -159,7 +193,7 @@ class WritePath {
   lsm::DB* const db_;
   StreamStore* const streams_;
   const uint64_t item_collection_limit_bytes_;
-  std::unique_ptr<std::array<std::mutex, kLatchStripes>> latches_;
+  std::unique_ptr<std::array<Latch, kLatchStripes>> latches_;
 };
 
 }  // namespace basalt::table

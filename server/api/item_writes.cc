@@ -187,6 +187,41 @@ json::object RunSingleWrite(Context& ctx, ItemWrite& w) {
   if (ctx.store->TransactionHolds(t, w.key())) throw TransactionConflict();
   table::UpdateResult r =
       RunUpdate(ctx, t, w.key(), [&](const Item* old) { return w.Decide(old); });
+  return SingleWriteResponse(ctx, w, r);
+}
+
+bool StartSingleWrite(Context& ctx, ItemWrite& w, SingleWriteDone done) {
+  const table::TableHandle& t = *w.table();
+  if (ctx.store->TransactionHolds(t, w.key())) throw TransactionConflict();
+  // Decide's error, kept for the completion (it must not cross the engine).
+  auto error = std::make_shared<std::optional<ApiError>>();
+  return ctx.store->TryUpdateAsync(
+      t, w.key(),
+      [&w, error](const Item* old) -> Decision {
+        try {
+          return w.Decide(old);
+        } catch (const ApiError& e) {
+          *error = e;
+          return Decision::NoChange();
+        }
+      },
+      [&ctx, &w, error, done = std::move(done)](Status s, table::UpdateResult r) {
+        try {
+          if (*error) throw **error;
+          CheckData(s);
+          json::object resp = SingleWriteResponse(ctx, w, r);
+          done(&resp, nullptr);
+        } catch (const ApiError& e) {
+          done(nullptr, &e);
+        } catch (const std::exception& e) {
+          const ApiError internal = InternalError(e.what());
+          done(nullptr, &internal);
+        }
+      });
+}
+
+json::object SingleWriteResponse(Context& ctx, const ItemWrite& w, const table::UpdateResult& r) {
+  const table::TableHandle& t = *w.table();
   if (r.outcome == Decision::Kind::kConditionFailed) ThrowConditionFailed(w.common(), r.old_item);
   json::object resp;
   std::optional<Item> attrs = w.Attributes(r);

@@ -16,16 +16,18 @@
 //                (run-time errors of the update: ValidationException).
 //
 // Not copyable or movable: the expression placeholders point into the object.
-// One object serves one request on one thread.
+// One object serves one request, on one thread at a time.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/table/table_store.h"
+#include "server/api/errors.h"
 #include "server/api/request.h"
 
 namespace basalt::server::api {
@@ -100,5 +102,19 @@ class ItemWrite {
 // when a running transaction holds the item, Attributes, ConsumedCapacity,
 // ItemCollectionMetrics.
 boost::json::object RunSingleWrite(Context& ctx, ItemWrite& w);
+
+// RunSingleWrite without waiting for the write to be durable
+// (TableStore::TryUpdateAsync). Returns false, having done nothing, when the
+// item's latch is busy (use RunSingleWrite). Throws ApiError for what fails
+// before the write (then done is not called). Otherwise done(response, error)
+// runs exactly once with one of them non-null — on this thread or on the
+// engine's committer thread; ctx and w must stay alive until then.
+using SingleWriteDone = std::function<void(const boost::json::object*, const ApiError*)>;
+bool StartSingleWrite(Context& ctx, ItemWrite& w, SingleWriteDone done);
+
+// The response of a single write that ran (ConditionalCheckFailedException
+// when its condition failed).
+boost::json::object SingleWriteResponse(Context& ctx, const ItemWrite& w,
+                                        const table::UpdateResult& r);
 
 }  // namespace basalt::server::api

@@ -5,10 +5,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <exception>
+#include <memory>
+#include <optional>
 
 #include "engine/base/logging.h"
 #include "server/api/errors.h"
 #include "server/api/index_json.h"
+#include "server/api/item_writes.h"
 
 namespace basalt::server::api {
 
@@ -53,11 +56,20 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
 bool Service::Writes(const HttpRequest& req) {
   // ExecuteStatement may be a SELECT; telling would mean parsing it here, and
   // a read on a blocking thread costs only the hand-over.
-  static constexpr std::string_view kWrites[] = {
-      "PutItem",       "UpdateItem",          "DeleteItem",     "BatchWriteItem",
-      "TransactWriteItems", "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction",
-      "CreateTable",   "UpdateTable",         "DeleteTable",    "UpdateTimeToLive",
-      "TagResource",   "UntagResource"};
+  static constexpr std::string_view kWrites[] = {"PutItem",
+                                                 "UpdateItem",
+                                                 "DeleteItem",
+                                                 "BatchWriteItem",
+                                                 "TransactWriteItems",
+                                                 "ExecuteStatement",
+                                                 "BatchExecuteStatement",
+                                                 "ExecuteTransaction",
+                                                 "CreateTable",
+                                                 "UpdateTable",
+                                                 "DeleteTable",
+                                                 "UpdateTimeToLive",
+                                                 "TagResource",
+                                                 "UntagResource"};
   std::string_view target = req.Header("x-amz-target");
   if (!target.starts_with(kTargetPrefix)) return false;
   target.remove_prefix(kTargetPrefix.size());
@@ -65,6 +77,79 @@ bool Service::Writes(const HttpRequest& req) {
     if (target == op) return true;
   }
   return false;
+}
+
+namespace {
+std::optional<ItemWrite::Kind> AsyncKind(const HttpRequest& req) {
+  std::string_view target = req.Header("x-amz-target");
+  if (req.method != "POST" || !target.starts_with(kTargetPrefix)) return std::nullopt;
+  target.remove_prefix(kTargetPrefix.size());
+  if (target == "PutItem") return ItemWrite::Kind::kPut;
+  if (target == "UpdateItem") return ItemWrite::Kind::kUpdate;
+  if (target == "DeleteItem") return ItemWrite::Kind::kDelete;
+  return std::nullopt;
+}
+}  // namespace
+
+bool Service::TakesAsync(const HttpRequest& req) { return AsyncKind(req).has_value(); }
+
+bool Service::HandleAsync(const HttpRequest& req, HttpResponder& respond) {
+  const std::optional<ItemWrite::Kind> kind = AsyncKind(req);
+  if (!kind) return false;
+  // Anything unusual takes the synchronous way, which answers it.
+  std::string_view ctype = req.Header("content-type");
+  ctype = ctype.substr(0, ctype.find(';'));
+  while (!ctype.empty() && ctype.back() == ' ') ctype.remove_suffix(1);
+  const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+  if ((path != "/" && !path.empty()) || (ctype != kAmzJson && ctype != kJson)) return false;
+  json::parse_options po;
+  po.max_depth = 1000;  // as Handle
+  json::error_code ec;
+  json::value body = json::parse(req.body, ec, {}, po);
+  if (ec || !body.is_object()) return false;
+
+  struct State {
+    json::value body;
+    Context ctx;
+    std::optional<ItemWrite> write;
+    std::string content_type;
+    HttpResponder respond;
+  };
+  auto st = std::make_shared<State>();
+  st->body = std::move(body);
+  st->ctx = ctx_;
+  st->ctx.host = std::string(req.Header("host"));
+  st->content_type = std::string(ctype);
+  st->respond = std::move(respond);
+  auto answer = [](State& state, const json::object* out, const ApiError* error) {
+    HttpResponse r;
+    if (out != nullptr) {
+      r.status = 200;
+      r.content_type = state.content_type;
+      r.body = json::serialize(*out);
+    } else {
+      WriteError(*error, state.content_type, &r);
+    }
+    HttpResponder send = std::move(state.respond);
+    send(std::move(r));
+  };
+  try {
+    st->write.emplace(*kind, st->body.get_object(), ItemWrite::Source{});
+    st->write->Resolve(st->ctx);
+    st->write->Locate();
+    const bool started = StartSingleWrite(
+        st->ctx, *st->write,
+        [st, answer](const json::object* out, const ApiError* error) { answer(*st, out, error); });
+    if (!started) respond = std::move(st->respond);  // declined: nothing happened
+    return started;
+  } catch (const ApiError& e) {
+    answer(*st, nullptr, &e);
+  } catch (const std::exception& e) {
+    LogInfo("internal error: {}", e.what());
+    const ApiError internal = InternalError(e.what());
+    answer(*st, nullptr, &internal);
+  }
+  return true;
 }
 
 void Service::Handle(const HttpRequest& req, HttpResponse* resp) {

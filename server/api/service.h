@@ -57,6 +57,15 @@ class Service {
   // the server runs them on its blocking threads (HttpServerOptions::blocking).
   // Reads only the X-Amz-Target header; cheap and thread-safe.
   static bool Writes(const HttpRequest& request);
+  // PutItem, UpdateItem and DeleteItem can be answered asynchronously
+  // (HttpServerOptions::async_filter / async_handler): HandleAsync parses and
+  // decides the write on the calling thread, hands its batch to the engine
+  // (TableStore::TryUpdateAsync) and returns; `respond` gets the answer once
+  // the write is durable, from the engine's committer thread. It declines
+  // (false, nothing done) when the item's latch is busy or the request is
+  // unusual (wrong method, path, content type, JSON): Handle answers those.
+  static bool TakesAsync(const HttpRequest& request);
+  bool HandleAsync(const HttpRequest& request, HttpResponder& respond);
 
  private:
   Context ctx_;

@@ -147,6 +147,21 @@ class Core {
 
   const HttpServerOptions& opts() const { return opts_; }
   const HttpHandler& handler() const { return handler_; }
+  // Held by every HttpResponder (its copies) until it is gone: Stop() waits
+  // for all of them before the io_context their Sessions use is destroyed.
+  std::shared_ptr<void> AsyncStarted() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      async_pending_++;
+    }
+    return std::shared_ptr<void>(nullptr, [this](void*) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        async_pending_--;
+      }
+      cv_.notify_all();
+    });
+  }
   // The pool `req` runs on when options.blocking names it, else null.
   net::thread_pool* blocking_pool(const HttpRequest& req) {
     return blocking_pool_ && opts_.blocking(req) ? &*blocking_pool_ : nullptr;
@@ -197,6 +212,7 @@ class Core {
   };
   std::unordered_map<uint64_t, Entry> sessions_;
   uint64_t next_id_ = 0;
+  size_t async_pending_ = 0;  // HttpResponders alive (guarded by mu_)
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -436,28 +452,71 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = msg.method() == http::verb::head;
     parser_.reset();  // the body lives in req now; the rest is not needed
 
+    if (core_->opts().async_filter && core_->opts().async_filter(req)) {
+      // The answer comes back from any thread to this connection's strand;
+      // the work guard keeps the io_context running meanwhile.
+      // What the responder holds. Members are destroyed in reverse order:
+      // `pending` last, so Stop() cannot destroy the io_context before the
+      // Session and the work guard are gone.
+      struct Owed {
+        std::shared_ptr<void> pending;
+        std::shared_ptr<Session> self;
+        net::executor_work_guard<beast::tcp_stream::executor_type> work;
+        std::string request_id;
+        bool keep_alive, head, trim;
+        unsigned version;
+      };
+      HttpResponder respond = [owed = Owed{core_->AsyncStarted(), shared_from_this(),
+                                           net::make_work_guard(stream_.get_executor()),
+                                           req.request_id, keep_alive, head,
+                                           req.body.capacity() >= kTrimBody,
+                                           version}](HttpResponse resp) mutable {
+        net::post(owed.self->stream_.get_executor(),
+                  [self = owed.self, resp = std::move(resp), request_id = owed.request_id,
+                   keep_alive = owed.keep_alive, version = owed.version, head = owed.head,
+                   trim = owed.trim]() mutable {
+                    self->ReleaseBudget();
+                    if (trim) TrimHeap();
+                    self->Write(std::move(resp), request_id, keep_alive, version,
+                                /*linger=*/false, head);
+                  });
+        owed.work.reset();
+      };
+      bool taken = false;
+      try {
+        taken = core_->opts().async_handler(req, respond);
+      } catch (...) {
+        if (respond) {
+          HttpResponse resp;
+          MakeError(&resp, 500, kInternalError, "Internal server error");
+          respond(std::move(resp));
+        }
+        taken = true;
+      }
+      if (taken) return;
+    }
     if (net::thread_pool* pool = core_->blocking_pool(req)) {
       // The request (and its body) moves to the blocking thread; the answer
       // comes back to this connection's strand. The work guard keeps the
       // io_context running meanwhile (after Stop() closed the acceptor, a
       // request on a blocking thread may be its only work).
-      return net::post(*pool, [self = shared_from_this(), req = std::move(req), keep_alive,
-                               version, head,
-                               work = net::make_work_guard(stream_.get_executor())]() mutable {
-        HttpResponse resp = self->Call(req);
-        const bool trim = req.body.capacity() >= kTrimBody;
-        std::string request_id = std::move(req.request_id);
-        req = HttpRequest();
-        if (trim) TrimHeap();
-        net::post(self->stream_.get_executor(),
-                  [self, resp = std::move(resp), request_id = std::move(request_id), keep_alive,
-                   version, head]() mutable {
-                    self->ReleaseBudget();
-                    self->Write(std::move(resp), request_id, keep_alive, version,
-                                /*linger=*/false, head);
-                  });
-        work.reset();
-      });
+      return net::post(
+          *pool, [self = shared_from_this(), req = std::move(req), keep_alive, version, head,
+                  work = net::make_work_guard(stream_.get_executor())]() mutable {
+            HttpResponse resp = self->Call(req);
+            const bool trim = req.body.capacity() >= kTrimBody;
+            std::string request_id = std::move(req.request_id);
+            req = HttpRequest();
+            if (trim) TrimHeap();
+            net::post(self->stream_.get_executor(),
+                      [self, resp = std::move(resp), request_id = std::move(request_id), keep_alive,
+                       version, head]() mutable {
+                        self->ReleaseBudget();
+                        self->Write(std::move(resp), request_id, keep_alive, version,
+                                    /*linger=*/false, head);
+                      });
+            work.reset();
+          });
     }
     HttpResponse resp = Call(req);
     const std::string request_id = std::move(req.request_id);
@@ -743,6 +802,13 @@ void Core::Stop() {
     blocking_pool_->stop();
     blocking_pool_->join();
     blocking_pool_.reset();
+  }
+  {
+    // Requests an async handler took hold Sessions until they are answered
+    // (an engine completion; the Handler's owner keeps that running until
+    // Stop() returns).
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return async_pending_ == 0; });
   }
   accept_wait_.reset();
   acceptor_.reset();

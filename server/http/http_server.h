@@ -34,8 +34,9 @@
 // buffers are freed when a request completes or its connection closes, and
 // large ones are handed back to the OS (malloc_trim).
 //
-// Threading: Start() runs `threads` I/O threads on one io_context. The
-// Handler is called synchronously on one of them, or, for a request that
+// Threading: Start() runs `threads` I/O threads on one io_context. A request
+// that options.async_handler takes is answered whenever it calls back.
+// Otherwise the Handler is called synchronously on an I/O thread, or, for a request that
 // options.blocking() names (a durable write, which waits for its group's
 // fsync), on one of `blocking_threads` separate threads: while such requests
 // wait, the I/O threads go on reading, parsing and answering the others, and
@@ -96,6 +97,10 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponse*)>;
+// Sends the answer of a request an async handler took (see
+// HttpServerOptions::async_handler). Call it exactly once, from any thread;
+// it only queues the answer for the connection's strand and returns.
+using HttpResponder = std::function<void(HttpResponse)>;
 
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
@@ -126,6 +131,17 @@ struct HttpServerOptions {
   // thread-safe. Empty, or blocking_threads == 0: all run on the I/O threads.
   std::function<bool(const HttpRequest&)> blocking;
   int blocking_threads = 64;
+  // Requests for which async_filter returns true (called on an I/O thread
+  // for every request; cheap, thread-safe) are first offered to
+  // async_handler, on the I/O thread. It returns false to decline, having
+  // done nothing (the request then takes the way above), or true after it
+  // took `respond` (moved it out) to call when its answer is ready — from
+  // any thread, e.g. a storage engine's completion. It must not block, and
+  // must not throw after taking `respond`. Stop() waits until every taken
+  // `respond` was called or destroyed: whatever completes them must keep
+  // running until Stop() returns.
+  std::function<bool(const HttpRequest&)> async_filter;
+  std::function<bool(const HttpRequest&, HttpResponder& respond)> async_handler;
 };
 
 class HttpServer {

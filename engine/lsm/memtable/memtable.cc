@@ -43,15 +43,15 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view user_key
   assert(user_key.size() + 8 <= UINT32_MAX && value.size() <= UINT32_MAX);
   const size_t ikey_len = user_key.size() + 8;
   const size_t len = VarintLength(ikey_len) + ikey_len + VarintLength(value.size()) + value.size();
-  char* buf = rep_->arena.Allocate(len);
-  char* p = EncodeVarint64(buf, ikey_len);
-  if (!user_key.empty()) std::memcpy(p, user_key.data(), user_key.size());
-  p += user_key.size();
-  EncodeFixed64(p, PackTrailer(seq, kind));
-  p += 8;
-  p = EncodeVarint64(p, value.size());
-  if (!value.empty()) std::memcpy(p, value.data(), value.size());
-  rep_->table.Insert(buf);
+  rep_->table.InsertNew(len, [&](char* buf) {
+    char* p = EncodeVarint64(buf, ikey_len);
+    if (!user_key.empty()) std::memcpy(p, user_key.data(), user_key.size());
+    p += user_key.size();
+    EncodeFixed64(p, PackTrailer(seq, kind));
+    p += 8;
+    p = EncodeVarint64(p, value.size());
+    if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  });
   num_entries_.fetch_add(1, std::memory_order_relaxed);
   if (first_seq_.load(std::memory_order_relaxed) == 0) {
     first_seq_.store(seq, std::memory_order_relaxed);

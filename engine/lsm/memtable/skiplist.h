@@ -12,7 +12,10 @@
 
 #include <atomic>
 #include <cassert>
+#include <cstddef>
 #include <cstdint>
+#include <new>
+#include <type_traits>
 
 #include "engine/base/arena.h"
 #include "engine/base/random.h"
@@ -32,6 +35,12 @@ class SkipList {
 
   // REQUIRES: nothing equal to key is in the list; external synchronisation.
   void Insert(const Key& key);
+  // For Key = const char*: allocates `bytes` for a new entry right after its
+  // node, lets fill(char* entry) write it, then inserts it (requirements as
+  // Insert). A search then reads the key next to the links it follows: one
+  // cache miss per node visited instead of two.
+  template <class Fill>
+  void InsertNew(size_t bytes, Fill fill);
   bool Contains(const Key& key) const;
   // Estimated number of entries < key, in O(log n): the search path's steps
   // at each level, each worth kBranching^level entries (the expected spacing
@@ -67,6 +76,8 @@ class SkipList {
 
   int MaxHeight() const { return max_height_.load(std::memory_order_relaxed); }
   Node* NewNode(const Key& key, int height);
+  // Links x (of `height`) in; REQUIRES nothing equal to x->key in the list.
+  void Link(Node* x, int height);
   int RandomHeight();
   bool KeyIsAfterNode(const Key& key, Node* n) const {
     return n != nullptr && cmp_(n->key, key) < 0;
@@ -114,11 +125,15 @@ typename SkipList<Key, Cmp>::Node* SkipList<Key, Cmp>::FindGreaterOrEqual(const 
                                                                           Node** prev) const {
   Node* x = head_;
   int level = MaxHeight() - 1;
+  // The node the search last found not before key: when a lower level leads
+  // to it again, the comparison (a cache miss) is known already.
+  Node* not_before = nullptr;
   while (true) {
     Node* next = x->Next(level);
-    if (KeyIsAfterNode(key, next)) {
+    if (next != not_before && KeyIsAfterNode(key, next)) {
       x = next;
     } else {
+      not_before = next;
       if (prev != nullptr) prev[level] = x;
       if (level == 0) return next;
       level--;
@@ -186,18 +201,34 @@ SkipList<Key, Cmp>::SkipList(Cmp cmp, Arena* arena)
 
 template <typename Key, class Cmp>
 void SkipList<Key, Cmp>::Insert(const Key& key) {
+  const int height = RandomHeight();
+  Link(NewNode(key, height), height);
+}
+
+template <typename Key, class Cmp>
+template <class Fill>
+void SkipList<Key, Cmp>::InsertNew(size_t bytes, Fill fill) {
+  static_assert(std::is_same_v<Key, const char*>, "InsertNew stores the entry as the key");
+  const int height = RandomHeight();
+  const size_t node_size = sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1);
+  char* mem = arena_->AllocateAligned(node_size + bytes);
+  char* entry = mem + node_size;
+  fill(entry);
+  Link(new (mem) Node(entry), height);
+}
+
+template <typename Key, class Cmp>
+void SkipList<Key, Cmp>::Link(Node* x, int height) {
   Node* prev[kMaxHeight];
-  Node* x = FindGreaterOrEqual(key, prev);
-  assert(x == nullptr || cmp_(key, x->key) != 0);
-  (void)x;
-  int height = RandomHeight();
+  Node* next = FindGreaterOrEqual(x->key, prev);
+  assert(next == nullptr || cmp_(x->key, next->key) != 0);
+  (void)next;
   if (height > MaxHeight()) {
     for (int i = MaxHeight(); i < height; i++) prev[i] = head_;
     // Readers that see the new height before the node see nullptr links from
     // head_ at the new levels and simply drop down: safe without a barrier.
     max_height_.store(height, std::memory_order_relaxed);
   }
-  x = NewNode(key, height);
   for (int i = 0; i < height; i++) {
     x->NoBarrierSetNext(i, prev[i]->NoBarrierNext(i));
     prev[i]->SetNext(i, x);  // publish

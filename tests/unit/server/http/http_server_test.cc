@@ -11,8 +11,8 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -935,4 +935,76 @@ TEST_CASE("http: a blocking Handler that throws gets a 500; Stop() drains blocki
   CHECK(r.body.ends_with(" slow"));
   CHECK(r.Header("connection") == "close");
   CHECK(server.open_connections() == 0);
+}
+
+// An async handler answers from another thread; what it declines takes the
+// usual way; Stop() waits for answers it still owes.
+TEST_CASE("http: async_handler answers from any thread, declines fall through") {
+  Echo echo;
+  std::mutex mu;
+  std::vector<HttpResponder> owed;
+  HttpServerOptions o = TestOptions();
+  o.threads = 1;
+  o.async_filter = [](const HttpRequest& req) { return req.body.starts_with("async"); };
+  o.async_handler = [&](const HttpRequest& req, HttpResponder& respond) {
+    if (req.body == "async-decline") return false;
+    std::lock_guard<std::mutex> lock(mu);
+    owed.push_back(std::move(respond));
+    return true;
+  };
+  HttpServer server(o, echo.handler());
+  REQUIRE(server.Start().ok());
+  Client a(server.port()), b(server.port()), c(server.port());
+  REQUIRE(a.Send(Post("async-1")));
+  REQUIRE(b.Send(Post("async-decline")));
+  Response r;
+  REQUIRE(b.Read(&r));  // the Echo handler answered it
+  CHECK(r.body.ends_with(" async-decline"));
+  REQUIRE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return owed.size() == 1;
+  }));
+  CHECK(echo.count() == 1);
+  // The I/O thread is free while the answer is owed.
+  REQUIRE(c.Send(Post("plain")));
+  REQUIRE(c.Read(&r));
+  CHECK(r.body.ends_with(" plain"));
+  std::thread answerer([&] {
+    HttpResponse resp;
+    resp.body = "answered later";
+    std::lock_guard<std::mutex> lock(mu);
+    owed[0](std::move(resp));
+    owed.clear();
+  });
+  answerer.join();
+  REQUIRE(a.Read(&r));
+  CHECK(r.status == 200);
+  CHECK(r.body == "answered later");
+  CheckFraming(r);
+  // Keep-alive continues; a second owed answer is given only during Stop().
+  REQUIRE(a.Send(Post("async-2")));
+  REQUIRE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return owed.size() == 1;
+  }));
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    server.Stop();
+    stopped = true;
+  });
+  std::this_thread::sleep_for(Ms(100));
+  CHECK(!stopped.load());  // waiting for the owed answer
+  {
+    HttpResponse resp;
+    resp.body = "during stop";
+    std::lock_guard<std::mutex> lock(mu);
+    owed[0](std::move(resp));
+    owed.clear();
+  }
+  const bool read = a.Read(&r);
+  stopper.join();
+  CHECK(stopped.load());
+  REQUIRE(read);
+  CHECK(r.body == "during stop");
+  CHECK(r.Header("connection") == "close");
 }
