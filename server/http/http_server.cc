@@ -15,6 +15,7 @@
 #include "server/http/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -32,7 +33,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -117,17 +117,6 @@ void TrimHeap() {
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
       .count();
-}
-
-// Names the server sets itself; a Handler's copies are dropped.
-bool ReservedHeader(std::string_view name) {
-  static constexpr std::string_view kReserved[] = {
-      "content-length", "transfer-encoding", "connection",      "content-type", "date",
-      "server",         "x-amz-crc32",       "x-amzn-requestid"};
-  for (std::string_view r : kReserved) {
-    if (beast::iequals(name, r)) return true;
-  }
-  return false;
 }
 
 class Session;
@@ -325,6 +314,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<uint32_t>(
         std::min<size_t>(o.max_header_bytes, std::numeric_limits<uint32_t>::max())));
     parser_->body_limit(o.max_body_bytes);
+    // Usually the first read holds the whole header: parse it here, without
+    // a composed read (which completes through the scheduler).
+    if (buffer_.size() > 0) {
+      ErrorCode ec;
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec && ec != http::error::need_more) return OnReadError(ec);
+      if (parser_->is_header_done()) return OnHeader();
+    }
     stream_.expires_at(std::min(header_deadline_, request_deadline_));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](ErrorCode ec, size_t) {
@@ -361,18 +358,29 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
+    // What the buffer holds already (usually the whole body) is parsed here.
+    if (buffer_.size() > 0) {
+      ErrorCode ec;
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec && ec != http::error::need_more) return OnReadError(ec);
+      if (!CountBody()) return SendThrottled();
+      if (parser_->is_done()) return Handle();
+    }
     ExpireWithin(core_->opts().body_timeout_ms);
-    http::async_read_some(
-        stream_, buffer_, *parser_, [self = shared_from_this()](ErrorCode ec, size_t) {
-          if (ec) return self->OnReadError(ec);
-          // Chunked bodies are counted as they grow.
-          const size_t held = self->parser_->get().body().capacity();
-          if (held > self->reserved_ && !self->ReserveBudget(held - self->reserved_)) {
-            return self->SendThrottled();
-          }
-          if (self->parser_->is_done()) return self->Handle();
-          self->ReadBody();
-        });
+    http::async_read_some(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](ErrorCode ec, size_t) {
+                            if (ec) return self->OnReadError(ec);
+                            if (!self->CountBody()) return self->SendThrottled();
+                            if (self->parser_->is_done()) return self->Handle();
+                            self->ReadBody();
+                          });
+  }
+
+  // Chunked bodies are counted against the budget as they grow; false when
+  // it is exhausted.
+  bool CountBody() {
+    const size_t held = parser_->get().body().capacity();
+    return held <= reserved_ || ReserveBudget(held - reserved_);
   }
 
   bool ReserveBudget(size_t n) {
@@ -557,37 +565,32 @@ class Session : public std::enable_shared_from_this<Session> {
     if (status < 200 || status > 999) status = 500;
     if (status == 204 || status == 304) resp.body.clear();
 
-    res_ = {};
-    res_.version(version == 10 ? 10 : 11);
-    res_.result(static_cast<unsigned>(status));
-    for (const auto& [name, value] : resp.headers) {
-      if (name.empty() || ReservedHeader(name) ||
-          name.find_first_of("\r\n: ") != std::string::npos ||
-          value.find_first_of("\r\n") != std::string::npos) {
-        continue;
-      }
-      res_.insert(name, value);
-    }
-    res_.set(http::field::server, "basalt");
-    res_.set(http::field::date, HttpDate(std::time(nullptr)));
-    if (!resp.content_type.empty()) res_.set(http::field::content_type, resp.content_type);
-    res_.set("x-amzn-RequestId", request_id);
-    res_.set("x-amz-crc32", std::to_string(Crc32(resp.body)));
-    res_.keep_alive(keep_alive);
-    // RFC 9110: no Content-Length on a 204.
-    if (status != 204) res_.content_length(resp.body.size());
-    if (!head) res_.body() = std::move(resp.body);
+    ResponseHead h;
+    h.status = status;
+    h.reason = http::obsolete_reason(static_cast<http::status>(status));
+    h.version = version == 10 ? 10 : 11;
+    h.extra = &resp.headers;
+    h.content_type = resp.content_type;
+    h.request_id = request_id;
+    h.crc32 = Crc32(resp.body);
+    h.keep_alive = keep_alive;
+    h.content_length = resp.body.size();
+    FrameResponseHead(h, &out_head_);
+    out_body_ = head ? std::string() : std::move(resp.body);
 
     stream_.expires_after(Ms(core_->opts().body_timeout_ms));
-    http::async_write(stream_, res_,
-                      [self = shared_from_this(), keep_alive, linger](ErrorCode ec, size_t) {
-                        self->res_ = {};
-                        if (ec) return self->Close();
-                        if (linger) return self->LingerClose();
-                        if (!keep_alive) return self->Close();
-                        self->parser_.reset();
-                        self->WaitForRequest(/*first=*/false);
-                      });
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(out_head_),
+                                                      net::buffer(out_body_)};
+    net::async_write(stream_, buffers,
+                     [self = shared_from_this(), keep_alive, linger](ErrorCode ec, size_t) {
+                       self->out_head_.clear();
+                       self->out_body_ = std::string();
+                       if (ec) return self->Close();
+                       if (linger) return self->LingerClose();
+                       if (!keep_alive) return self->Close();
+                       self->parser_.reset();
+                       self->WaitForRequest(/*first=*/false);
+                     });
   }
 
   // Closing a socket with unread input makes the kernel send a reset, which
@@ -628,7 +631,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> res_;
+  std::string out_head_;  // the response being sent: status line and headers...
+  std::string out_body_;  // ...and body
   Clock::time_point header_deadline_;
   Clock::time_point request_deadline_;
   Clock::time_point linger_deadline_;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/base/coding.h"
+#include "engine/lsm/memtable/point_index.h"
 #include "engine/lsm/memtable/skiplist.h"
 
 namespace basalt::lsm {
@@ -27,11 +28,17 @@ struct EntryCompare {
 
 using Table = SkipList<const char*, EntryCompare>;
 
+// The user key of an entry (for the point index).
+std::string_view EntryUserKey(const char* entry) {
+  return ExtractUserKey(GetLengthPrefixedAt(entry));
+}
+
 }  // namespace
 
 struct MemTable::Rep {
   Arena arena;
   Table table{EntryCompare(), &arena};
+  PointIndex index{&arena, &EntryUserKey};
 };
 
 MemTable::MemTable() : rep_(std::make_unique<Rep>()) {}
@@ -43,7 +50,9 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view user_key
   assert(user_key.size() + 8 <= UINT32_MAX && value.size() <= UINT32_MAX);
   const size_t ikey_len = user_key.size() + 8;
   const size_t len = VarintLength(ikey_len) + ikey_len + VarintLength(value.size()) + value.size();
+  const char* entry = nullptr;
   rep_->table.InsertNew(len, [&](char* buf) {
+    entry = buf;
     char* p = EncodeVarint64(buf, ikey_len);
     if (!user_key.empty()) std::memcpy(p, user_key.data(), user_key.size());
     p += user_key.size();
@@ -52,6 +61,7 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view user_key
     p = EncodeVarint64(p, value.size());
     if (!value.empty()) std::memcpy(p, value.data(), value.size());
   });
+  rep_->index.Put(entry, user_key);
   num_entries_.fetch_add(1, std::memory_order_relaxed);
   if (first_seq_.load(std::memory_order_relaxed) == 0) {
     first_seq_.store(seq, std::memory_order_relaxed);
@@ -62,13 +72,23 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view user_key
 }
 
 MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) const {
-  Table::Iterator it(&rep_->table);
-  it.Seek(key.memtable_key().data());
-  if (!it.Valid()) return GetResult::kNotPresent;
-  std::string_view ikey = GetLengthPrefixedAt(it.key());
-  if (ExtractUserKey(ikey) != key.user_key()) return GetResult::kNotPresent;
+  // The point index has the newest entry of the key; only a read as of an
+  // older sequence than that entry's searches the skiplist.
+  const char* entry = rep_->index.Find(key.user_key());
+  if (entry == nullptr) return GetResult::kNotPresent;
+  std::string_view ikey = GetLengthPrefixedAt(entry);
   ParsedInternalKey p;
   ParseInternalKey(ikey, &p);
+  ParsedInternalKey want;
+  ParseInternalKey(key.internal_key(), &want);
+  if (p.sequence > want.sequence) {
+    Table::Iterator it(&rep_->table);
+    it.Seek(key.memtable_key().data());
+    if (!it.Valid()) return GetResult::kNotPresent;
+    ikey = GetLengthPrefixedAt(it.key());
+    if (ExtractUserKey(ikey) != key.user_key()) return GetResult::kNotPresent;
+    ParseInternalKey(ikey, &p);
+  }
   if (p.kind == ValueKind::kDelete) return GetResult::kDeleted;
   std::string_view v = GetLengthPrefixedAt(ikey.data() + ikey.size());
   value->assign(v.data(), v.size());

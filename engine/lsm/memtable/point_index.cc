@@ -1,0 +1,90 @@
+#include "engine/lsm/memtable/point_index.h"
+
+#include <algorithm>
+#include <new>
+
+#include "engine/base/checksum.h"
+
+namespace basalt::lsm {
+
+PointIndex::Slots* PointIndex::NewSlots(size_t count) {
+  char* mem =
+      arena_->AllocateAligned(sizeof(Slots) + sizeof(std::atomic<const char*>) * (count - 1));
+  auto* t = reinterpret_cast<Slots*>(mem);
+  t->mask = count - 1;
+  for (size_t i = 0; i < count; i++) new (&t->slot[i]) std::atomic<const char*>(nullptr);
+  return t;
+}
+
+const char* PointIndex::FindIn(const Slots* t, std::string_view user_key, uint64_t hash) const {
+  for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+    const char* e = t->slot[i].load(std::memory_order_acquire);
+    if (e == nullptr) return nullptr;  // never full: at most half the slots are used
+    if (key_of_(e) == user_key) return e;
+  }
+}
+
+bool PointIndex::PutIn(Slots* t, const char* entry, std::string_view user_key, uint64_t hash,
+                       bool keep_existing) {
+  for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+    const char* e = t->slot[i].load(std::memory_order_relaxed);
+    if (e == nullptr) {
+      t->slot[i].store(entry, std::memory_order_release);
+      return true;
+    }
+    if (key_of_(e) == user_key) {
+      if (!keep_existing) t->slot[i].store(entry, std::memory_order_release);
+      return false;
+    }
+  }
+}
+
+void PointIndex::MoveSome() {
+  Slots* old = old_.load(std::memory_order_relaxed);
+  Slots* cur = current_.load(std::memory_order_relaxed);
+  const size_t end = std::min(old->mask + 1, moved_ + kMoveStep);
+  for (; moved_ < end; moved_++) {
+    const char* e = old->slot[moved_].load(std::memory_order_relaxed);
+    if (e == nullptr) continue;
+    const std::string_view key = key_of_(e);
+    // A key Put since the switch is in current_ with a newer entry: keep it.
+    if (PutIn(cur, e, key, Hash64(key), /*keep_existing=*/true)) keys_++;
+  }
+  if (moved_ > old->mask) {
+    old_.store(nullptr, std::memory_order_release);
+    moved_ = 0;
+  }
+}
+
+void PointIndex::Put(const char* entry, std::string_view user_key) {
+  Slots* cur = current_.load(std::memory_order_relaxed);
+  if (cur == nullptr) {
+    cur = NewSlots(kInitialSlots);
+    current_.store(cur, std::memory_order_release);
+  } else if (old_.load(std::memory_order_relaxed) != nullptr) {
+    MoveSome();
+  } else if ((keys_ + 1) * 2 > cur->mask + 1) {
+    // Readers must find the old array whenever they find the new one: old_
+    // first, then current_ (both release; readers load current_ first).
+    Slots* next = NewSlots((cur->mask + 1) * 2);
+    old_.store(cur, std::memory_order_release);
+    current_.store(next, std::memory_order_release);
+    cur = next;
+    keys_ = 0;
+    moved_ = 0;
+    MoveSome();
+  }
+  if (PutIn(cur, entry, user_key, Hash64(user_key), /*keep_existing=*/false)) keys_++;
+}
+
+const char* PointIndex::Find(std::string_view user_key) const {
+  const Slots* cur = current_.load(std::memory_order_acquire);
+  if (cur == nullptr) return nullptr;
+  const Slots* old = old_.load(std::memory_order_acquire);
+  const uint64_t hash = Hash64(user_key);
+  const char* e = FindIn(cur, user_key, hash);
+  if (e == nullptr && old != nullptr) e = FindIn(old, user_key, hash);
+  return e;
+}
+
+}  // namespace basalt::lsm

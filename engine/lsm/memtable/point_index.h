@@ -1,0 +1,67 @@
+// PointIndex: the memtable's hash index for point reads — user key -> the
+// newest entry of that key. A skiplist search visits ~log4(n) nodes, each a
+// cache miss once the memtable outgrows the CPU caches (3 µs for 300,000
+// entries on the reference machine); the index answers in one or two.
+//
+// Open addressing with linear probing over slots that are only ever filled
+// or overwritten by a newer entry of the same user key, never emptied; the
+// slot arrays live in the memtable's arena. At half full a twice larger
+// array becomes current and the writer moves the old one's entries over a
+// few slots per Put (no stall); until it is done, readers look in the
+// current array, then in the old one. An old array stays readable until the
+// arena goes.
+//
+// Thread safety: Put by the memtable's one writer; Find by any number of
+// readers concurrently, lock-free. A reader sees every Put that happened
+// before it (the DB publishes a group's sequence numbers after inserting it,
+// so a reader that may see an entry finds it or a newer one of its key).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "engine/base/arena.h"
+
+namespace basalt::lsm {
+
+class PointIndex {
+ public:
+  // key_of(entry): the user key of an entry (must stay valid as the arena).
+  using KeyOf = std::string_view (*)(const char* entry);
+  PointIndex(Arena* arena, KeyOf key_of) : arena_(arena), key_of_(key_of) {}
+  PointIndex(const PointIndex&) = delete;
+  PointIndex& operator=(const PointIndex&) = delete;
+
+  // Writer only: `entry` (user key `user_key`) is the newest of its key.
+  void Put(const char* entry, std::string_view user_key);
+  // The newest entry Put for user_key, or nullptr.
+  const char* Find(std::string_view user_key) const;
+
+  static constexpr size_t kInitialSlots = 64;
+  // Old slots moved per Put while an array is being replaced.
+  static constexpr size_t kMoveStep = 32;
+
+ private:
+  struct Slots {
+    size_t mask;  // slot count - 1 (a power of two)
+    std::atomic<const char*> slot[1];
+  };
+  Slots* NewSlots(size_t count);
+  const char* FindIn(const Slots* t, std::string_view user_key, uint64_t hash) const;
+  // Stores entry in t (replacing its key's slot); true if the key was new to t.
+  bool PutIn(Slots* t, const char* entry, std::string_view user_key, uint64_t hash,
+             bool keep_existing);
+  void MoveSome();
+
+  Arena* const arena_;
+  const KeyOf key_of_;
+  std::atomic<Slots*> current_{nullptr};
+  std::atomic<Slots*> old_{nullptr};  // being moved into current_, or null
+  // Writer only.
+  size_t keys_ = 0;   // distinct keys in current_
+  size_t moved_ = 0;  // old_ slots moved so far
+};
+
+}  // namespace basalt::lsm
