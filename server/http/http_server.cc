@@ -67,6 +67,11 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using Ms = std::chrono::milliseconds;
 using ErrorCode = boost::system::error_code;
+// Each connection's strand, as a concrete type: Asio's type-erased
+// any_io_executor costs a copy and an indirect call per operation.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Strand>;
+using Stream = beast::basic_stream<tcp, Strand>;
 
 // How long an error response's connection keeps discarding client bytes.
 constexpr Ms kLingerMax{1000};
@@ -170,7 +175,7 @@ class Core {
   // Near the connection cap: closes the connection idle the longest (see
   // http_server.h for the order).
   void EvictOne();
-  void OnAccept(ErrorCode ec, tcp::socket socket);
+  void OnAccept(ErrorCode ec, Socket socket);
 
   const HttpServerOptions opts_;
   const HttpHandler handler_;
@@ -215,7 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
     kKeepAlive = 3,     // between requests
   };
 
-  Session(Core* core, uint64_t id, tcp::socket&& socket)
+  Session(Core* core, uint64_t id, Socket&& socket)
       : core_(core), id_(id), stream_(std::move(socket)) {}
   ~Session() {
     core_->SessionEnded(id_);
@@ -469,7 +474,7 @@ class Session : public std::enable_shared_from_this<Session> {
       struct Owed {
         std::shared_ptr<void> pending;
         std::shared_ptr<Session> self;
-        net::executor_work_guard<beast::tcp_stream::executor_type> work;
+        net::executor_work_guard<Strand> work;
         std::string request_id;
         bool keep_alive, head, trim;
         unsigned version;
@@ -628,7 +633,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Core* const core_;
   const uint64_t id_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string out_head_;  // the response being sent: status line and headers...
@@ -730,12 +735,11 @@ Status Core::Start() {
 }
 
 void Core::DoAccept() {
-  acceptor_->async_accept(net::make_strand(*ioc_), [this](ErrorCode ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
+  acceptor_->async_accept(net::make_strand(ioc_->get_executor()),
+                          [this](ErrorCode ec, Socket socket) { OnAccept(ec, std::move(socket)); });
 }
 
-void Core::OnAccept(ErrorCode ec, tcp::socket socket) {
+void Core::OnAccept(ErrorCode ec, Socket socket) {
   if (stopping() || !acceptor_->is_open()) return;
   if (ec) {
     // Out of fds or memory, or an aborted handshake: try again shortly.
