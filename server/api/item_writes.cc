@@ -206,16 +206,22 @@ bool StartSingleWrite(Context& ctx, ItemWrite& w, SingleWriteDone done) {
         }
       },
       [&ctx, &w, error, done = std::move(done)](Status s, table::UpdateResult r) {
+        // done is called once, outside the try: it runs on the engine's
+        // committer thread, where nothing may escape twice or at all.
+        std::optional<json::object> resp;
         try {
           if (*error) throw **error;
           CheckData(s);
-          json::object resp = SingleWriteResponse(ctx, w, r);
-          done(&resp, nullptr);
+          resp = SingleWriteResponse(ctx, w, r);
         } catch (const ApiError& e) {
-          done(nullptr, &e);
+          *error = e;
         } catch (const std::exception& e) {
-          const ApiError internal = InternalError(e.what());
-          done(nullptr, &internal);
+          *error = InternalError(e.what());
+        }
+        if (resp) {
+          done(&*resp, nullptr);
+        } else {
+          done(nullptr, &**error);
         }
       });
 }

@@ -121,14 +121,20 @@ bool Service::HandleAsync(const HttpRequest& req, HttpResponder& respond) {
   st->ctx.host = std::string(req.Header("host"));
   st->content_type = std::string(ctype);
   st->respond = std::move(respond);
+  // May run on the engine's committer thread: nothing may escape it.
   auto answer = [](State& state, const json::object* out, const ApiError* error) {
     HttpResponse r;
-    if (out != nullptr) {
-      r.status = 200;
-      r.content_type = state.content_type;
-      r.body = json::serialize(*out);
-    } else {
-      WriteError(*error, state.content_type, &r);
+    try {
+      if (out != nullptr) {
+        r.status = 200;
+        r.content_type = state.content_type;
+        r.body = json::serialize(*out);
+      } else {
+        WriteError(*error, state.content_type, &r);
+      }
+    } catch (...) {  // out of memory
+      r = HttpResponse();
+      r.status = 500;
     }
     HttpResponder send = std::move(state.respond);
     send(std::move(r));
