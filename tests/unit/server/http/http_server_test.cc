@@ -465,13 +465,16 @@ TEST_CASE("http: over max_connections a connection is accepted and closed at onc
   REQUIRE(server.Start().ok());
   // Mid-body, so neither is idle (idle ones would be evicted for c3).
   const std::string full = Post("still served");
+  const size_t body = std::string("still served").size();
   auto c1 = std::make_unique<Client>(server.port());
   REQUIRE(c1->Send(full.substr(0, full.size() - 3)));
-  REQUIRE(WaitFor([&] { return server.open_connections() == 1; }));
+  // Past its headers (its body reserved) before c2 connects: a connection
+  // still reading its headers would be evicted to make room for c2.
+  REQUIRE(WaitFor([&] { return server.pending_body_bytes() >= body; }));
   Client c2(server.port());
   REQUIRE(c2.Send(full.substr(0, full.size() - 3)));
-  REQUIRE(WaitFor([&] { return server.open_connections() == 2; }));
-  std::this_thread::sleep_for(Ms(50));  // both past their headers
+  REQUIRE(WaitFor([&] { return server.pending_body_bytes() >= 2 * body; }));
+  REQUIRE(server.open_connections() == 2);
   {
     Client c3(server.port());
     REQUIRE(c3.connected());
