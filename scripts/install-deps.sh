@@ -9,6 +9,8 @@ packages=(
   doctest-dev libbenchmark-dev
   librocksdb-dev libleveldb-dev
   libboost1.81-dev libboost-json1.81-dev
+  # OpenSSL: SigV4's HMAC-SHA256, TLS, AES-GCM; zlib: gzip/deflate bodies.
+  libssl-dev zlib1g-dev
   python3 python3-boto3 python3-pytest awscli
   # The fuzz targets (tests/fuzz/): clang, and libclang-rt-14-dev for the
   # libFuzzer runtime (libclang_rt.fuzzer-x86_64.a) and the sanitizers'.

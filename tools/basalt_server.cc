@@ -7,6 +7,20 @@
 //                 [--split-threshold-bytes 10737418240]
 //                 [--request-timeout-ms 60000] [--first-byte-timeout-ms 5000]
 //                 [--max-pending-body-mb 256] [--write-threads 64]
+//                 [--auth none|sigv4] [--credentials FILE] [--auth-max-skew-s 900]
+//                 [--cors-origin *]
+//
+// --cors-origin: which web pages' scripts may call the server from a browser
+// (CORS). "*" (default): every origin, as DynamoDB answers CORS for any
+// origin; "none": no CORS headers; or a comma-separated list of origins
+// (scheme://host[:port], e.g. https://app.example.com,http://localhost:3000):
+// only those. server/http/cors.h; docs/server.md, "Compression and CORS".
+//
+// --auth sigv4: every request (but the health check) must carry an AWS
+// Signature Version 4 made with a key of --credentials FILE, and is allowed
+// only what that user's IAM policies allow (docs/security.md). SIGHUP loads
+// the file again (a file that does not load leaves the old one in force).
+// --auth-max-skew-s: how far a request's date may be from the server's clock.
 //
 // --request-timeout-ms: longest time for one request's headers and body;
 // --first-byte-timeout-ms: longest wait for a new connection's first byte;
@@ -44,6 +58,8 @@
 
 #include "engine/table/table_store.h"
 #include "server/api/service.h"
+#include "server/auth/credentials.h"
+#include "server/http/cors.h"
 #include "server/http/http_server.h"
 
 namespace {
@@ -58,9 +74,12 @@ void Usage(FILE* f) {
              "                     [--index-backfill-rate N] [--item-collection-limit-bytes N]\n"
              "                     [--request-timeout-ms N] [--first-byte-timeout-ms N]\n"
              "                     [--max-pending-body-mb N] [--write-threads N]\n"
+             "                     [--auth none|sigv4] [--credentials FILE] [--auth-max-skew-s N]\n"
+             "                     [--cors-origin *|none|ORIGIN[,ORIGIN...]]\n"
              "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000,\n"
              "          10737418240, 20000 (items/s read by the backfills of added\n"
-             "          indexes; 0 = unlimited), 10737418240, 60000, 5000, 256, 64\n");
+             "          indexes; 0 = unlimited), 10737418240, 60000, 5000, 256, 64,\n"
+             "          none, -, 900, *\n");
 }
 
 bool ParseUint(const char* s, uint64_t max, uint64_t* out) {
@@ -93,6 +112,10 @@ int main(int argc, char** argv) {
   uint64_t first_byte_timeout_ms = server::HttpServerOptions().first_byte_timeout_ms;
   uint64_t max_pending_body_mb = server::HttpServerOptions().max_pending_body_bytes >> 20;
   uint64_t write_threads = static_cast<uint64_t>(server::HttpServerOptions().blocking_threads);
+  std::string auth = "none";
+  std::string credentials_file;
+  uint64_t max_skew_s = 900;
+  std::string cors_origin = server::HttpServerOptions().cors_origin;
 
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -142,6 +165,20 @@ int main(int argc, char** argv) {
       ok = ParseUint(v, 1 << 20, &max_pending_body_mb) && max_pending_body_mb > 0;
     } else if (a == "--region") {
       region = v;
+    } else if (a == "--auth") {
+      auth = v;
+      ok = auth == "none" || auth == "sigv4";
+    } else if (a == "--credentials") {
+      credentials_file = v;
+    } else if (a == "--auth-max-skew-s") {
+      ok = ParseUint(v, 7 * 24 * 3600, &max_skew_s);
+    } else if (a == "--cors-origin") {
+      cors_origin = v;
+      server::CorsPolicy unused;
+      if (Status cs = server::ParseCorsOrigin(cors_origin, &unused); !cs.ok()) {
+        fmt::print(stderr, "basalt-server: --cors-origin: {}\n", cs.ToString());
+        return 2;
+      }
     } else {
       fmt::print(stderr, "basalt-server: unknown option {}\n", a);
       Usage(stderr);
@@ -153,11 +190,34 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Block the stop signals in every thread; main waits for them with sigwait.
+  std::shared_ptr<server::auth::Authenticator> authenticator;
+  if (auth == "sigv4") {
+    if (credentials_file.empty()) {
+      fmt::print(stderr, "basalt-server: --auth sigv4 needs --credentials FILE\n");
+      return 2;
+    }
+    auto creds = std::make_shared<server::auth::Credentials>();
+    Status cs = server::auth::Credentials::Load(credentials_file, creds.get());
+    if (!cs.ok()) {
+      fmt::print(stderr, "basalt-server: {}\n", cs.ToString());
+      return 2;
+    }
+    server::auth::SigV4Options ao;
+    ao.region = region;
+    ao.max_skew_s = static_cast<int64_t>(max_skew_s);
+    authenticator = std::make_shared<server::auth::Authenticator>(ao, std::move(creds));
+  } else if (!credentials_file.empty()) {
+    fmt::print(stderr, "basalt-server: --credentials needs --auth sigv4\n");
+    return 2;
+  }
+
+  // Block the stop signals (and SIGHUP, the reload) in every thread; main
+  // waits for them with sigwait.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -182,6 +242,10 @@ int main(int argc, char** argv) {
 
   server::api::ServiceOptions so;
   so.region = region;
+  if (authenticator) {
+    so.account = authenticator->credentials()->account();
+    so.authenticator = authenticator;
+  }
   server::api::Service service(store.get(), so);
 
   server::HttpServerOptions ho;
@@ -192,6 +256,7 @@ int main(int argc, char** argv) {
   ho.request_timeout_ms = static_cast<uint32_t>(request_timeout_ms);
   ho.first_byte_timeout_ms = static_cast<uint32_t>(first_byte_timeout_ms);
   ho.max_pending_body_bytes = static_cast<size_t>(max_pending_body_mb) << 20;
+  ho.cors_origin = cors_origin;
   // Only sync writes wait long; elsewhere the hand-over would cost more than
   // it frees.
   if (to.lsm.durability == lsm::Durability::kSync) {
@@ -216,13 +281,33 @@ int main(int argc, char** argv) {
   fmt::print(
       "basalt-server listening on http://{}:{}\n"
       "  data-dir {} | durability {} | cache {} MiB | memtable {} MiB | threads {} | "
-      "write-threads {} | region {} | max-connections {} | ttl-interval-ms {}\n",
+      "write-threads {} | region {} | max-connections {} | ttl-interval-ms {} | auth {}\n",
       address, http.port(), data_dir, durability, cache_mb, memtable_mb, threads,
-      ho.blocking ? write_threads : 0, region, max_connections, ttl_interval_ms);
+      ho.blocking ? write_threads : 0, region, max_connections, ttl_interval_ms,
+      authenticator ? fmt::format("sigv4 ({} users from {})",
+                                  authenticator->credentials()->users().size(), credentials_file)
+                    : std::string("none (any credentials accepted)"));
   std::fflush(stdout);
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    if (!authenticator) continue;
+    // The account is part of every ARN already handed out; it stays.
+    auto creds = std::make_shared<server::auth::Credentials>();
+    Status cs = server::auth::Credentials::Load(credentials_file, creds.get());
+    if (cs.ok() && creds->account() != so.account) {
+      cs = Status::InvalidArgument("the account cannot change while the server runs");
+    }
+    if (cs.ok()) {
+      const size_t users = creds->users().size();
+      authenticator->Replace(std::move(creds));
+      fmt::print("basalt-server: SIGHUP, credentials reloaded ({} users)\n", users);
+    } else {
+      fmt::print("basalt-server: SIGHUP, credentials NOT reloaded, the old ones stay: {}\n",
+                 cs.ToString());
+    }
+    std::fflush(stdout);
+  }
   fmt::print("basalt-server: signal {}, stopping\n", sig);
   std::fflush(stdout);
   http.Stop();

@@ -35,7 +35,9 @@ enum TableTag : uint32_t {
   kStream = 21,
   kPartition = 22,
   kStatistics = 23,
-  kMaxTableTag = 23,
+  kResourcePolicy = 24,
+  kStreamPolicy = 25,
+  kMaxTableTag = 25,
 };
 
 enum IndexTag : uint32_t {
@@ -315,105 +317,116 @@ Status DecodeIndex(std::string_view in, IndexDef* ix) {
 
 Status DecodeV3(std::string_view in, TableDef* def) {
   bool has_name = false, has_id = false, has_pk = false;
-  Status s =
-      ForEachField(in, kMaxTableTag, {kAttributeDefinition, kTag, kIndex, kPartition},
-                   [&](uint32_t tag, std::string_view p) -> Status {
-                     bool ok = true;
-                     switch (tag) {
-                       case kName:
-                         def->name.assign(p);
-                         has_name = !p.empty();
-                         break;
-                       case kTableId:
-                         ok = has_id = GetU64Field(p, &def->table_id);
-                         break;
-                       case kPartitionKey:
-                         ok = has_pk = GetKeyAttributeField(p, &def->partition_key);
-                         break;
-                       case kSortKey:
-                         ok = GetKeyAttributeField(p, &def->sort_key.emplace());
-                         break;
-                       case kAttributeDefinition:
-                         ok = GetKeyAttributeField(p, &def->attribute_definitions.emplace_back());
-                         break;
-                       case kBilling: {
-                         uint8_t mode = 0;
-                         ok = GetU8(&p, &mode) && mode <= 1 &&
-                              GetVarint64(&p, &def->pay_per_request_since_ms) && p.empty();
-                         def->billing_mode = static_cast<BillingMode>(mode);
-                         break;
-                       }
-                       case kProvisioned:
-                         ok = GetProvisioned(p, &def->provisioned);
-                         break;
-                       case kOnDemand:
-                         ok = GetOnDemand(p, &def->on_demand);
-                         break;
-                       case kWarm:
-                         ok = GetWarm(p, &def->warm);
-                         break;
-                       case kTableClassTag:
-                         ok = GetEnum(p, 1, 2, &def->table_class);
-                         break;
-                       case kSse: {
-                         uint8_t type = 0;
-                         ok = GetBool(&p, &def->sse.enabled) && GetU8(&p, &type) && type >= 1 &&
-                              type <= 2 && GetString(&p, &def->sse.kms_key_id) && p.empty();
-                         def->sse.type = static_cast<SseType>(type);
-                         break;
-                       }
-                       case kPitr:
-                         ok = GetBool(&p, &def->pitr.enabled) &&
-                              GetVarint32(&p, &def->pitr.recovery_period_days) &&
-                              GetVarint64(&p, &def->pitr.enabled_since_ms) && p.empty();
-                         break;
-                       case kDeletionProtection:
-                         ok = GetFlag(p, &def->deletion_protection);
-                         break;
-                       case kContributorInsights:
-                         ok = GetFlag(p, &def->contributor_insights.enabled);
-                         break;
-                       case kCreationTime:
-                         ok = GetU64Field(p, &def->creation_time_ms);
-                         break;
-                       case kStatus:
-                         ok = GetEnum(p, 1, 7, &def->status);
-                         break;
-                       case kTag: {
-                         std::string k, v;
-                         ok = GetString(&p, &k) && GetString(&p, &v) && p.empty();
-                         def->tags.emplace_back(std::move(k), std::move(v));
-                         break;
-                       }
-                       case kIndex:
-                         return DecodeIndex(p, &def->indexes.emplace_back());
-                       case kNextIndexId:
-                         ok = GetU32Field(p, &def->next_index_id);
-                         break;
-                       case kTtl:
-                         ok = GetBool(&p, &def->ttl.enabled) &&
-                              GetString(&p, &def->ttl.attribute_name) && p.empty();
-                         break;
-                       case kStream: {
-                         uint8_t view = 0;
-                         ok = GetBool(&p, &def->stream.enabled) && GetU8(&p, &view) && view >= 1 &&
-                              view <= 4 && GetString(&p, &def->stream.label) && p.empty();
-                         def->stream.view_type = static_cast<StreamViewType>(view);
-                         break;
-                       }
-                       case kPartition: {
-                         PartitionDef& part = def->partitions.emplace_back();
-                         ok = GetVarint32(&p, &part.id) && GetVarint32(&p, &part.tree) &&
-                              GetFixed64(&p, &part.lo) && GetFixed64(&p, &part.hi) && p.empty();
-                         break;
-                       }
-                       case kStatistics:
-                         ok = GetVarint64(&p, &def->approx_item_count) &&
-                              GetVarint64(&p, &def->approx_size_bytes) && p.empty();
-                         break;
-                     }
-                     return ok ? Status::OK() : Bad("field " + std::to_string(tag));
-                   });
+  Status s = ForEachField(
+      in, kMaxTableTag, {kAttributeDefinition, kTag, kIndex, kPartition, kStreamPolicy},
+      [&](uint32_t tag, std::string_view p) -> Status {
+        bool ok = true;
+        switch (tag) {
+          case kName:
+            def->name.assign(p);
+            has_name = !p.empty();
+            break;
+          case kTableId:
+            ok = has_id = GetU64Field(p, &def->table_id);
+            break;
+          case kPartitionKey:
+            ok = has_pk = GetKeyAttributeField(p, &def->partition_key);
+            break;
+          case kSortKey:
+            ok = GetKeyAttributeField(p, &def->sort_key.emplace());
+            break;
+          case kAttributeDefinition:
+            ok = GetKeyAttributeField(p, &def->attribute_definitions.emplace_back());
+            break;
+          case kBilling: {
+            uint8_t mode = 0;
+            ok = GetU8(&p, &mode) && mode <= 1 && GetVarint64(&p, &def->pay_per_request_since_ms) &&
+                 p.empty();
+            def->billing_mode = static_cast<BillingMode>(mode);
+            break;
+          }
+          case kProvisioned:
+            ok = GetProvisioned(p, &def->provisioned);
+            break;
+          case kOnDemand:
+            ok = GetOnDemand(p, &def->on_demand);
+            break;
+          case kWarm:
+            ok = GetWarm(p, &def->warm);
+            break;
+          case kTableClassTag:
+            ok = GetEnum(p, 1, 2, &def->table_class);
+            break;
+          case kSse: {
+            uint8_t type = 0;
+            ok = GetBool(&p, &def->sse.enabled) && GetU8(&p, &type) && type >= 1 && type <= 2 &&
+                 GetString(&p, &def->sse.kms_key_id) && p.empty();
+            def->sse.type = static_cast<SseType>(type);
+            break;
+          }
+          case kPitr:
+            ok = GetBool(&p, &def->pitr.enabled) &&
+                 GetVarint32(&p, &def->pitr.recovery_period_days) &&
+                 GetVarint64(&p, &def->pitr.enabled_since_ms) && p.empty();
+            break;
+          case kDeletionProtection:
+            ok = GetFlag(p, &def->deletion_protection);
+            break;
+          case kContributorInsights:
+            ok = GetFlag(p, &def->contributor_insights.enabled);
+            break;
+          case kCreationTime:
+            ok = GetU64Field(p, &def->creation_time_ms);
+            break;
+          case kStatus:
+            ok = GetEnum(p, 1, 7, &def->status);
+            break;
+          case kTag: {
+            std::string k, v;
+            ok = GetString(&p, &k) && GetString(&p, &v) && p.empty();
+            def->tags.emplace_back(std::move(k), std::move(v));
+            break;
+          }
+          case kIndex:
+            return DecodeIndex(p, &def->indexes.emplace_back());
+          case kNextIndexId:
+            ok = GetU32Field(p, &def->next_index_id);
+            break;
+          case kTtl:
+            ok = GetBool(&p, &def->ttl.enabled) && GetString(&p, &def->ttl.attribute_name) &&
+                 p.empty();
+            break;
+          case kStream: {
+            uint8_t view = 0;
+            ok = GetBool(&p, &def->stream.enabled) && GetU8(&p, &view) && view >= 1 && view <= 4 &&
+                 GetString(&p, &def->stream.label) && p.empty();
+            def->stream.view_type = static_cast<StreamViewType>(view);
+            break;
+          }
+          case kPartition: {
+            PartitionDef& part = def->partitions.emplace_back();
+            ok = GetVarint32(&p, &part.id) && GetVarint32(&p, &part.tree) &&
+                 GetFixed64(&p, &part.lo) && GetFixed64(&p, &part.hi) && p.empty();
+            break;
+          }
+          case kStatistics:
+            ok = GetVarint64(&p, &def->approx_item_count) &&
+                 GetVarint64(&p, &def->approx_size_bytes) && p.empty();
+            break;
+          case kResourcePolicy:
+            ok = GetString(&p, &def->resource_policy.revision) &&
+                 GetString(&p, &def->resource_policy.document) && p.empty() &&
+                 !def->resource_policy.document.empty();
+            break;
+          case kStreamPolicy: {
+            auto& sp = def->stream_policies.emplace_back();
+            ok = GetString(&p, &sp.first) && GetString(&p, &sp.second.revision) &&
+                 GetString(&p, &sp.second.document) && p.empty() && !sp.second.document.empty();
+            break;
+          }
+        }
+        return ok ? Status::OK() : Bad("field " + std::to_string(tag));
+      });
   if (!s.ok()) return s;
   if (!has_name || !has_id || !has_pk) return Bad("missing name, table id or partition key");
   return Status::OK();
@@ -576,6 +589,19 @@ void EncodeTableDef(const TableDef& def, std::string* out) {
     PutVarint64(p, def.approx_item_count);
     PutVarint64(p, def.approx_size_bytes);
   });
+  if (!def.resource_policy.document.empty()) {
+    PutFieldWith(dst, kResourcePolicy, [&](std::string* p) {
+      PutLengthPrefixed(p, def.resource_policy.revision);
+      PutLengthPrefixed(p, def.resource_policy.document);
+    });
+  }
+  for (const auto& sp : def.stream_policies) {
+    PutFieldWith(dst, kStreamPolicy, [&](std::string* p) {
+      PutLengthPrefixed(p, sp.first);
+      PutLengthPrefixed(p, sp.second.revision);
+      PutLengthPrefixed(p, sp.second.document);
+    });
+  }
   PutRecord(out, body);
 }
 

@@ -109,6 +109,17 @@ struct PitrSettings {
   friend bool operator==(const PitrSettings&, const PitrSettings&) = default;
 };
 
+// A resource-based policy (PutResourcePolicy) of a table or of one of its
+// streams: the IAM policy document as given, and its revision id (a decimal
+// string that changes with every new document). The server parses and
+// evaluates it; the table layer only keeps it.
+struct ResourcePolicy {
+  std::string document;
+  std::string revision;
+
+  friend bool operator==(const ResourcePolicy&, const ResourcePolicy&) = default;
+};
+
 // Contributor Insights (per table and per GSI).
 struct ContributorInsightsSettings {
   bool enabled = false;
@@ -209,6 +220,10 @@ struct TableDef {
   uint64_t creation_time_ms = 0;
   TableStatus status = TableStatus::kActive;
   std::vector<std::pair<std::string, std::string>> tags;
+  // PutResourcePolicy on the table (document empty: none), and on its
+  // streams by stream label.
+  ResourcePolicy resource_policy;
+  std::vector<std::pair<std::string, ResourcePolicy>> stream_policies;
 
   // Secondary indexes, in creation order; GSIs and LSIs together.
   std::vector<IndexDef> indexes;

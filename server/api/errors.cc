@@ -57,6 +57,10 @@ ApiError DynamoError(std::string type, std::string message) {
   return Make(kDynamoNs, std::move(type), std::move(message));
 }
 
+ApiError CoralError(std::string type, std::string message) {
+  return Make(kCoralServiceNs, std::move(type), std::move(message));
+}
+
 ApiError FromStatus(const Status& s) {
   using Sub = Status::SubCode;
   std::string msg(s.message());

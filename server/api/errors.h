@@ -47,6 +47,10 @@ ApiError TransactionConflict();
 ApiError InternalError(std::string message);
 // Another error of DynamoDB's namespace (e.g. "TrimmedDataAccessException").
 ApiError DynamoError(std::string type, std::string message);
+// An error of the service framework's namespace, as DynamoDB sends its
+// authentication and authorization refusals (e.g. "UnrecognizedClientException",
+// "AccessDeniedException"; HTTP 400).
+ApiError CoralError(std::string type, std::string message);
 
 // Maps a Status from engine/table to the DynamoDB error — the single mapping,
 // decided by the status' sub-code, never by its text:

@@ -6,12 +6,19 @@
 //   GET /            -> 200 "healthy: dynamodb.<region>.amazonaws.com "
 //   other methods, or a POST whose Content-Type is neither
 //   application/x-amz-json-1.0 nor application/json -> 404 <UnknownOperationException/>
+//   Content-Encoding gzip/deflate decoded (server/http/compression.h); another
+//   coding or undecodable bytes -> 500 InternalServerError; decoded over
+//   max_request_bytes -> 413 ValidationException
 //   body not a JSON object                         -> SerializationException
 //   X-Amz-Target not "DynamoDB_20120810.<Op>" of a known Op, nor
 //   "DynamoDBStreams_20120810.<Op>" of a Streams Op -> UnknownOperationException
 //   then the operation: JSON type checks (SerializationException), constraint
 //   checks (ValidationException, aggregated), semantic checks, execution.
-// Local mode: any credentials (or none) are accepted.
+// Local mode (no authenticator): any credentials (or none) are accepted.
+// With ServiceOptions::authenticator (--auth sigv4) every request but the
+// health check is authenticated first (server/auth/sigv4.h lists the checks
+// and DynamoDB's errors), before its body is even parsed, and each operation
+// is authorized against the user's IAM policies (authorize.h).
 //
 // Thread safety: Handle() may be called concurrently from many threads.
 #pragma once
@@ -19,9 +26,11 @@
 #include <boost/json/object.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "engine/table/table_store.h"
+#include "server/auth/credentials.h"
 #include "server/http/http_server.h"
 
 namespace basalt::server::api {
@@ -33,6 +42,12 @@ struct ServiceOptions {
   // Milliseconds since the Unix epoch, for shard-iterator ages; unset = the
   // system clock (tests inject a fake one to expire iterators).
   std::function<uint64_t()> now_ms;
+  // Set: requests must be signed with SigV4 by a known user (docs/security.md).
+  std::shared_ptr<auth::Authenticator> authenticator;
+  // Longest request body once decoded from its Content-Encoding (gzip,
+  // deflate: server/http/compression.h); DynamoDB's request limit, as
+  // HttpServerOptions::max_body_bytes bounds the body as sent.
+  size_t max_request_bytes = size_t{16} << 20;
 };
 
 // What every operation handler sees.
@@ -42,6 +57,8 @@ struct Context {
   // The request's Host header ("" if none): the address the client reached
   // this server at (DescribeEndpoints answers it).
   std::string host;
+  // Who sent the request (--auth sigv4), or nullptr in local mode.
+  const auth::Identity* identity = nullptr;
 
   std::string TableArn(const std::string& table) const;
 };
@@ -68,6 +85,12 @@ class Service {
   bool HandleAsync(const HttpRequest& request, HttpResponder& respond);
 
  private:
+  // With an authenticator: checks the request's signature; on refusal
+  // writes DynamoDB's error into *response and returns false.
+  bool Authenticate(const HttpRequest& request, auth::Identity* identity,
+                    HttpResponse* response) const;
+  uint64_t NowMs() const;
+
   Context ctx_;
   ServiceOptions options_;
   std::map<std::string, Operation, std::less<>> ops_;
@@ -96,6 +119,8 @@ void RegisterTransactionOperations(std::map<std::string, Operation, std::less<>>
 void RegisterPartiqlOperations(std::map<std::string, Operation, std::less<>>* ops);
 // ttl.cc: UpdateTimeToLive and DescribeTimeToLive.
 void RegisterTtlOperations(std::map<std::string, Operation, std::less<>>* ops);
+// resource_policy.cc: PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy.
+void RegisterResourcePolicyOperations(std::map<std::string, Operation, std::less<>>* ops);
 // streams.cc: the DynamoDB Streams API (ListStreams, DescribeStream,
 // GetShardIterator, GetRecords), registered in the Streams operations map.
 void RegisterStreamsOperations(std::map<std::string, Operation, std::less<>>* ops);

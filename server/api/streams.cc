@@ -53,6 +53,7 @@
 
 #include "engine/base/checksum.h"
 #include "engine/table/stream.h"
+#include "server/api/authorize.h"
 #include "server/api/errors.h"
 #include "server/api/json_value.h"
 #include "server/api/service.h"
@@ -490,6 +491,7 @@ json::object GetRecords(Context& ctx, const json::object& req) {
   c.ThrowIfAny();
   std::optional<Iterator> it = DecodeIterator(*text);
   if (!it) throw ValidationError("Invalid ShardIterator");
+  CheckStreamRead(ctx, it->table, it->label);
   const uint64_t now = NowMs(ctx);
   if (now > it->issued_ms && now - it->issued_ms > kIteratorMaxAgeMs) {
     throw DynamoError("ExpiredIteratorException",

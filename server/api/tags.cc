@@ -100,10 +100,7 @@ Status MergeTags(TagList* tags, const TagList& add) {
   return Status::OK();
 }
 
-namespace {
-
-// The table named by a ResourceArn of this server's region and account.
-table::TableRef TableFromArn(Context& ctx, const json::object& req) {
+std::string ResourceArnParam(const json::object& req) {
   auto arn = GetString(req, "ResourceArn");
   Constraints c;
   if (!arn) c.Add("null", "resourceArn", "Member must not be null");
@@ -113,6 +110,14 @@ table::TableRef TableFromArn(Context& ctx, const json::object& req) {
                        : "Member must have length less than or equal to 1283");
   }
   c.ThrowIfAny();
+  return *arn;
+}
+
+namespace {
+
+// The table named by a ResourceArn of this server's region and account.
+table::TableRef TableFromArn(Context& ctx, const json::object& req) {
+  const std::optional<std::string> arn = ResourceArnParam(req);
   if (!arn->starts_with("arn:")) {
     // DynamoDB's newer answer (older ones were AccessDeniedException).
     throw ValidationError("Invalid TableArn: ARNs must start with 'arn:': " + *arn);

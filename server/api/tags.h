@@ -22,5 +22,9 @@ TagList ParseTags(const boost::json::array* arr, std::string_view path);
 // when that makes more than 50 (a Status, so that it can be returned from an
 // AlterTable callback: no exception crosses into the table layer).
 Status MergeTags(TagList* tags, const TagList& add);
+// The ResourceArn member of TagResource, UntagResource, ListTagsOfResource
+// and the resource policy operations: present, 1..1283 characters, else
+// DynamoDB's constraint error (thrown).
+std::string ResourceArnParam(const boost::json::object& req);
 
 }  // namespace basalt::server::api

@@ -41,7 +41,10 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
+#include "server/http/compression.h"
+#include "server/http/cors.h"
 #include "server/http/framing.h"
 
 #if defined(__GLIBC__)
@@ -141,6 +144,7 @@ class Core {
 
   const HttpServerOptions& opts() const { return opts_; }
   const HttpHandler& handler() const { return handler_; }
+  const CorsPolicy& cors() const { return cors_; }
   // Held by every HttpResponder (its copies) until it is gone: Stop() waits
   // for all of them before the io_context their Sessions use is destroyed.
   std::shared_ptr<void> AsyncStarted() {
@@ -179,6 +183,7 @@ class Core {
 
   const HttpServerOptions opts_;
   const HttpHandler handler_;
+  CorsPolicy cors_;  // parsed from opts_.cors_origin by Start()
 
   std::mutex start_stop_mu_;  // serializes Start and Stop
   enum class State { kNew, kRunning, kStopped } state_ = State::kNew;
@@ -452,7 +457,9 @@ class Session : public std::enable_shared_from_this<Session> {
       } else {
         pos = index.emplace(name, pos).first->second;
       }
-      if (pos < req.headers.size()) {
+      if (pos < req.headers.size() && name == "accept-encoding") {
+        req.headers[pos].second.append(",").append(field.value());  // a list: RFC 9110 5.3
+      } else if (pos < req.headers.size()) {
         req.headers[pos].second = std::string(field.value());  // the last one wins
       } else {
         req.headers.emplace_back(std::move(name), std::string(field.value()));
@@ -464,6 +471,16 @@ class Session : public std::enable_shared_from_this<Session> {
     const unsigned version = msg.version();
     const bool head = msg.method() == http::verb::head;
     parser_.reset();  // the body lives in req now; the rest is not needed
+    // What the response's framing needs of the request (compression.h, cors.h).
+    coding_ = NegotiateContentCoding(req.Header("accept-encoding"));
+    if (AddCorsHeaders(core_->cors(), req, &cors_headers_) == CorsAnswer::kPreflight) {
+      HttpResponse preflight;  // 200, empty, no Content-Type
+      preflight.content_type.clear();
+      const std::string request_id = std::move(req.request_id);
+      req = HttpRequest();
+      ReleaseBudget();
+      return Write(std::move(preflight), request_id, keep_alive, version, /*linger=*/false, head);
+    }
 
     if (core_->opts().async_filter && core_->opts().async_filter(req)) {
       // The answer comes back from any thread to this connection's strand;
@@ -569,6 +586,10 @@ class Session : public std::enable_shared_from_this<Session> {
     int status = resp.status;
     if (status < 200 || status > 999) status = 500;
     if (status == 204 || status == 304) resp.body.clear();
+    CompressResponse(std::exchange(coding_, ContentCoding::kIdentity),
+                     core_->opts().compress_min_bytes, &resp);
+    for (auto& header : cors_headers_) resp.headers.push_back(std::move(header));
+    cors_headers_.clear();
 
     ResponseHead h;
     h.status = status;
@@ -638,6 +659,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string out_head_;  // the response being sent: status line and headers...
   std::string out_body_;  // ...and body
+  // Set by Handle for the response to its request, consumed by Write.
+  ContentCoding coding_ = ContentCoding::kIdentity;
+  std::vector<std::pair<std::string, std::string>> cors_headers_;
   Clock::time_point header_deadline_;
   Clock::time_point request_deadline_;
   Clock::time_point linger_deadline_;
@@ -696,6 +720,7 @@ void Core::SessionEnded(uint64_t id) {
 Status Core::Start() {
   std::lock_guard<std::mutex> guard(start_stop_mu_);
   if (state_ != State::kNew) return Status::InvalidArgument("HttpServer::Start called twice");
+  if (Status cs = ParseCorsOrigin(opts_.cors_origin, &cors_); !cs.ok()) return cs;
   const std::string where =
       (opts_.address.find(':') != std::string::npos ? "[" + opts_.address + "]" : opts_.address) +
       ":" + std::to_string(opts_.port);

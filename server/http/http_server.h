@@ -56,6 +56,15 @@
 // still sends for up to a second (so the client reads the response rather
 // than a reset), and closes. "Expect: 100-continue" is answered before the
 // body is read; a HEAD request gets the response's headers without its body.
+//
+// Compression and CORS (compression.h, cors.h): a response body of at least
+// compress_min_bytes is sent gzip- or deflate-compressed when the request's
+// Accept-Encoding accepts it, as DynamoDB does (x-amz-crc32 then covers the
+// compressed bytes). Request bodies are NOT decoded here: SigV4 signs them
+// compressed, so the Handler decodes them after authentication
+// (DecodeRequestBody). With Origin, a request gets CORS headers by the
+// cors_origin policy, and an allowed OPTIONS preflight is answered here
+// without calling the Handler.
 #pragma once
 
 #include <cstddef>
@@ -74,7 +83,9 @@ namespace basalt::server {
 struct HttpRequest {
   std::string method;  // "POST", "GET", ...
   std::string target;  // request target, e.g. "/"
-  // Header values by lower-case name (the last one wins when repeated).
+  // Header values by lower-case name (the last one wins when repeated, but
+  // repeated Accept-Encoding values are joined with ",", RFC 9110 5.3, as
+  // SigV4 canonicalizes a repeated header).
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   // The x-amzn-RequestId the response will carry (for logs and error bodies).
@@ -90,7 +101,9 @@ struct HttpResponse {
   std::string body;
   // Extra headers (e.g. x-amzn-ErrorType). The server adds x-amzn-RequestId,
   // x-amz-crc32, Content-Length, Date, Server, Connection and Content-Type
-  // itself and ignores extra headers with those names or with CR/LF in them.
+  // itself and ignores extra headers with those names or with CR/LF in them;
+  // it may add Content-Encoding (not when the Handler set one) and CORS
+  // headers (see above).
   // A status outside 200..999 is sent as 500; 204 and 304 are sent without
   // a body.
   std::vector<std::pair<std::string, std::string>> headers;
@@ -142,6 +155,12 @@ struct HttpServerOptions {
   // running until Stop() returns.
   std::function<bool(const HttpRequest&)> async_filter;
   std::function<bool(const HttpRequest&, HttpResponder& respond)> async_handler;
+  // Bodies at least this long are compressed for clients whose
+  // Accept-Encoding asks for it (DynamoDB's 4096; SIZE_MAX: never).
+  size_t compress_min_bytes = 4096;
+  // CORS policy: "*" (DynamoDB's: every origin), "none", or a comma-separated
+  // list of origins (cors.h). Start() fails with InvalidArgument on a bad one.
+  std::string cors_origin = "*";
 };
 
 class HttpServer {

@@ -35,6 +35,8 @@ TableDef SampleDef() {
   d.creation_time_ms = 1700000000123;
   d.status = TableStatus::kUpdating;
   d.tags = {{"k", "v"}, {"empty", ""}};
+  d.resource_policy = {R"({"Version":"2012-10-17","Statement":[]})", "1796558400000"};
+  d.stream_policies = {{"2026-12-06T12:00:00.000", {"{}", "1796558400001"}}};
   IndexDef gsi;
   gsi.name = "by_g";
   gsi.kind = IndexKind::kGlobal;
