@@ -11,7 +11,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   # OpenSSL: SigV4's HMAC-SHA256, TLS, AES-GCM; zlib: gzip/deflate bodies.
   libssl-dev zlib1g-dev
-  python3 python3-boto3 python3-pytest awscli
+  python3 python3-boto3 python3-pytest awscli openssl
   # The fuzz targets (tests/fuzz/): clang, and libclang-rt-14-dev for the
   # libFuzzer runtime (libclang_rt.fuzzer-x86_64.a) and the sanitizers'.
   clang libclang-rt-14-dev

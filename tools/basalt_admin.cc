@@ -1,5 +1,6 @@
 // basalt-admin: inspect and check the files of a Basalt LSM directory.
 //
+//   basalt-admin [--encryption-key-file FILE] <command> ...
 //   basalt-admin dump-wal FILE            records and entries of a WAL segment
 //   basalt-admin dump-sst [--stats] FILE  properties and entries of an SSTable
 //   basalt-admin dump-manifest DIR|FILE   version edits and the resulting trees
@@ -15,6 +16,9 @@
 // a file and never takes the directory lock. Formats: docs/format/wal.md, docs/format/manifest.md,
 // docs/format/sstable.md.
 //
+// --encryption-key-file FILE (anywhere on the line): the key file of an
+// encrypted DB (docs/security.md), needed to read its encrypted files.
+//
 // Exit status: 0 success (verify: intact), 1 corruption or I/O error (verify:
 // something is damaged or missing), 2 usage error. No exception escapes main.
 
@@ -27,10 +31,12 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/base/encryption.h"
 #include "engine/base/status.h"
 #include "engine/io/env.h"
 #include "engine/lsm/db.h"
 #include "engine/lsm/dbformat.h"
+#include "engine/lsm/filename.h"
 #include "engine/lsm/sstable/table.h"
 #include "engine/lsm/verify.h"
 #include "engine/lsm/version/version_edit.h"
@@ -46,14 +52,15 @@ constexpr int kExitOk = 0;
 constexpr int kExitCorrupt = 1;
 constexpr int kExitUsage = 2;
 
-// Size of a version-1 WAL file header record (framing + magic, version, number).
-constexpr uint64_t kWalHeaderRecordSize = log::kHeaderSize + 8 + 4 + 8;
+// Size of the largest WAL file header record (version 2, with the encryption
+// header): log::Reader reports no header only for files shorter than that.
+constexpr uint64_t kWalHeaderRecordSize = log::kEncryptedFileHeaderRecordSize;
 
 // Bytes of a value shown by the dumps.
 constexpr size_t kValuePrefix = 32;
 
 constexpr std::string_view kUsage =
-    R"(usage: basalt-admin <command> [arguments]
+    R"(usage: basalt-admin [--encryption-key-file FILE] <command> [arguments]
 
 Inspect and check the files of a Basalt LSM directory. Every command except
 `stats` and `verify-indexes` only reads files: it never modifies the directory and does not take
@@ -88,6 +95,11 @@ commands:
                            index, with up to five examples of differences; an
                            index still being backfilled is listed, not compared
   help                     this text
+
+options:
+  --encryption-key-file FILE
+                           the key file of an encrypted DB (JSON, docs/security.md):
+                           every command needs it to read encrypted files
 
 exit status: 0 success (verify: intact; verify-indexes: every index equals its
 table), 1 corruption, missing file or I/O error (verify: anything damaged or
@@ -135,23 +147,26 @@ class EntryPrinter : public WriteBatch::Handler {
   uint64_t entries = 0;
 };
 
-int DumpWal(io::Env* env, const std::string& path) {
+int DumpWal(io::Env* env, const std::string& path, const KeyRing* keys) {
   uint64_t size = 0;
   Status s = env->GetFileSize(path, &size);
   if (!s.ok()) return Fail(s.ToString());
   std::unique_ptr<log::Reader> reader;
-  s = log::Reader::Open(env, path, log::kWalMagic, &reader);
+  s = log::Reader::Open(env, path, log::kWalMagic, &reader, keys);
   if (!s.ok()) {
     std::unique_ptr<log::Reader> other;
-    if (log::Reader::Open(env, path, log::kManifestMagic, &other).ok() && other->has_header()) {
+    if (log::Reader::Open(env, path, log::kManifestMagic, &other, keys).ok() &&
+        other->has_header()) {
       return Fail(s.ToString() + " (this is a manifest: use dump-manifest)");
     }
     return Fail(s.ToString());
   }
   fmt::print("file: {} ({} bytes)\n", path, size);
   if (reader->has_header()) {
-    fmt::print("header: WAL format version {}, file number {}\n", log::kFormatVersion,
-               reader->file_number());
+    fmt::print("header: WAL format version {}, file number {}{}\n", reader->format_version(),
+               reader->file_number(),
+               reader->key_id() != 0 ? fmt::format(", encrypted (key id {})", reader->key_id())
+                                     : std::string());
   } else {
     fmt::print("header: none (empty file, or torn before its header was complete)\n");
   }
@@ -194,16 +209,27 @@ int DumpWal(io::Env* env, const std::string& path) {
 // ---------------------------------------------------------------------------
 // dump-sst
 
-int DumpSst(io::Env* env, const std::string& path, bool stats_only) {
+int DumpSst(io::Env* env, const std::string& path, bool stats_only, const KeyRing* keys) {
   std::unique_ptr<io::RandomAccessFile> file;
   Status s = env->NewRandomAccessFile(path, &file);
   if (!s.ok()) return Fail(s.ToString());
   const uint64_t size = file->Size();
   std::unique_ptr<Table> table;
-  s = Table::Open(std::move(file), size, &table);
+  // The number is checked against an encrypted table's footer only when the
+  // file still has its engine name.
+  uint64_t number = 0;
+  const size_t slash = path.rfind('/');
+  if (ParseFileName(path.substr(slash == std::string::npos ? 0 : slash + 1), &number) !=
+      FileType::kTable) {
+    number = 0;
+  }
+  s = Table::Open(std::move(file), size, &table, nullptr, Table::kNewCacheId, keys, number);
   if (!s.ok()) return Fail(fmt::format("{}: {}", path, s.ToString()));
   const TableProperties& p = table->properties();
   fmt::print("file: {} ({} bytes)\n", path, size);
+  fmt::print("format: sstable version {}{}\n", table->format_version(),
+             table->key_id() != 0 ? fmt::format(", encrypted (key id {})", table->key_id())
+                                  : std::string());
   fmt::print("properties:\n");
   fmt::print("  num_entries:     {}\n", p.num_entries);
   fmt::print("  num_deletions:   {}\n", p.num_deletions);
@@ -238,7 +264,7 @@ int DumpSst(io::Env* env, const std::string& path, bool stats_only) {
 // ---------------------------------------------------------------------------
 // dump-manifest
 
-int DumpManifest(io::Env* env, const std::string& arg) {
+int DumpManifest(io::Env* env, const std::string& arg, const KeyRing* keys) {
   std::string path = arg;
   std::vector<std::string> children;
   if (env->GetChildren(arg, &children).ok()) {  // a directory
@@ -256,14 +282,16 @@ int DumpManifest(io::Env* env, const std::string& arg) {
     printed_header = true;
     fmt::print("manifest: {} ({} bytes)\n", path, info.file_size);
   };
-  Status s = ReplayManifest(env, path, &state, &info, [&](uint64_t offset, const VersionEdit& e) {
-    print_header();
-    fmt::print("@{} {}\n", offset, e.DebugString());
-  });
+  Status s =
+      ReplayManifest(env, path, &state, &info, keys, [&](uint64_t offset, const VersionEdit& e) {
+        print_header();
+        fmt::print("@{} {}\n", offset, e.DebugString());
+      });
   print_header();
   fmt::print("edits: {}\n", info.edits);
   if (!s.ok()) return Fail(s.ToString());
   if (info.header_file_number != 0) fmt::print("header file number: {}\n", info.header_file_number);
+  if (info.key_id != 0) fmt::print("encrypted: key id {}\n", info.key_id);
   if (info.torn_tail) {
     fmt::print("tail: torn at offset {} (that edit never took effect; ignored at open)\n",
                info.valid_end);
@@ -303,10 +331,10 @@ int DumpManifest(io::Env* env, const std::string& arg) {
 // ---------------------------------------------------------------------------
 // verify, stats
 
-int Verify(io::Env* env, const std::string& dir) {
+int Verify(io::Env* env, const std::string& dir, const KeyRing* keys) {
   std::vector<std::string> lines;
   bool intact = false;
-  Status s = VerifyDbDirectory(env, dir, &lines, &intact);
+  Status s = VerifyDbDirectory(env, dir, &lines, &intact, keys);
   if (!s.ok()) return Fail(fmt::format("cannot list {}: {}", dir, s.ToString()));
   for (const auto& l : lines) fmt::print("{}\n", l);
   return intact ? kExitOk : kExitCorrupt;
@@ -341,7 +369,7 @@ void PrintLevelTables(DB* db) {
   }
 }
 
-int Stats(const std::string& dir) {
+int Stats(const std::string& dir, const std::shared_ptr<const KeyRing>& keys) {
   // DB::Open creates the directory and its LOCK file before it looks for
   // CURRENT, even with create_if_missing = false; do not leave that behind.
   if (!io::Env::Default()->FileExists(dir + "/CURRENT")) {
@@ -353,7 +381,9 @@ int Stats(const std::string& dir) {
   std::string manifest;
   Status s = ReadCurrentFile(io::Env::Default(), dir, &manifest);
   ManifestState state;
-  if (s.ok()) s = ReplayManifest(io::Env::Default(), dir + "/" + manifest, &state, nullptr);
+  if (s.ok()) {
+    s = ReplayManifest(io::Env::Default(), dir + "/" + manifest, &state, nullptr, keys.get());
+  }
   if (s.ok() && state.trees.count(kDefaultTree) == 0) {
     s = Status::Corruption(manifest, "the default tree is missing (edits lost)");
   }
@@ -363,6 +393,7 @@ int Stats(const std::string& dir) {
   Options options;
   options.create_if_missing = false;  // a typo must not create a DB
   options.disable_compaction = true;  // look, do not start background compactions
+  options.encryption_keys = keys;
   std::unique_ptr<DB> db;
   s = DB::Open(options, dir, &db);
   if (!s.ok()) return Fail(fmt::format("cannot open {}: {}", dir, s.ToString()));
@@ -377,7 +408,8 @@ int Stats(const std::string& dir) {
 // ---------------------------------------------------------------------------
 // verify-indexes
 
-int VerifyIndexes(const std::string& dir, const std::string& table) {
+int VerifyIndexes(const std::string& dir, const std::string& table,
+                  const std::shared_ptr<const KeyRing>& keys) {
   if (!io::Env::Default()->FileExists(dir + "/CURRENT")) {
     return Fail(fmt::format("{} is not a Basalt DB (no CURRENT file)", dir));
   }
@@ -385,6 +417,7 @@ int VerifyIndexes(const std::string& dir, const std::string& table) {
   o.dir = dir;
   o.lsm.create_if_missing = false;
   o.lsm.disable_compaction = true;
+  o.lsm.encryption_keys = keys;
   // Look only: no splits, sweeps, trims or backfills while checking.
   o.split_threshold_bytes = 0;
   o.ttl_sweep_interval_ms = 0;
@@ -417,7 +450,26 @@ int VerifyIndexes(const std::string& dir, const std::string& table) {
 }
 
 int Run(int argc, char** argv) {
-  std::vector<std::string_view> args(argv + 1, argv + argc);
+  std::vector<std::string_view> all(argv + 1, argv + argc);
+  // --encryption-key-file FILE or --encryption-key-file=FILE, anywhere.
+  std::string key_file;
+  std::vector<std::string_view> args;
+  constexpr std::string_view kKeyFileFlag = "--encryption-key-file";
+  for (size_t i = 0; i < all.size(); i++) {
+    if (all[i] == kKeyFileFlag) {
+      if (i + 1 >= all.size()) return Usage("--encryption-key-file needs a file");
+      key_file = std::string(all[++i]);
+    } else if (all[i].substr(0, kKeyFileFlag.size() + 1) == std::string(kKeyFileFlag) + "=") {
+      key_file = std::string(all[i].substr(kKeyFileFlag.size() + 1));
+    } else {
+      args.push_back(all[i]);
+    }
+  }
+  std::shared_ptr<const KeyRing> keys;
+  if (!key_file.empty()) {
+    Status ks = KeyRing::Load(key_file, &keys);
+    if (!ks.ok()) return Fail(ks.ToString());
+  }
   if (args.empty()) return Usage("no command given");
   const std::string_view cmd = args[0];
   args.erase(args.begin());
@@ -449,17 +501,17 @@ int Run(int argc, char** argv) {
     if (args.empty() || args.size() > 2) {
       return Usage("'verify-indexes' takes a directory and optionally a table name");
     }
-    return VerifyIndexes(std::string(args[0]), args.size() == 2 ? std::string(args[1]) : "");
+    return VerifyIndexes(std::string(args[0]), args.size() == 2 ? std::string(args[1]) : "", keys);
   }
   if (args.size() != 1) {
     return Usage(fmt::format("'{}' takes exactly one file or directory argument", cmd));
   }
   const std::string target(args[0]);
-  if (cmd == "dump-wal") return DumpWal(io::Env::Default(), target);
-  if (cmd == "dump-sst") return DumpSst(io::Env::Default(), target, stats_only);
-  if (cmd == "dump-manifest") return DumpManifest(io::Env::Default(), target);
-  if (cmd == "verify") return Verify(io::Env::Default(), target);
-  return Stats(target);
+  if (cmd == "dump-wal") return DumpWal(io::Env::Default(), target, keys.get());
+  if (cmd == "dump-sst") return DumpSst(io::Env::Default(), target, stats_only, keys.get());
+  if (cmd == "dump-manifest") return DumpManifest(io::Env::Default(), target, keys.get());
+  if (cmd == "verify") return Verify(io::Env::Default(), target, keys.get());
+  return Stats(target, keys);
 }
 
 }  // namespace

@@ -8,7 +8,17 @@
 //                 [--request-timeout-ms 60000] [--first-byte-timeout-ms 5000]
 //                 [--max-pending-body-mb 256] [--write-threads 64]
 //                 [--auth none|sigv4] [--credentials FILE] [--auth-max-skew-s 900]
-//                 [--cors-origin *]
+//                 [--cors-origin *] [--encryption-key-file FILE]
+//                 [--tls-cert FILE --tls-key FILE [--plain-port N]]
+//
+// --tls-cert/--tls-key: serve HTTPS (TLS 1.2+) on --port with this PEM
+// certificate chain and private key; --plain-port: also plain HTTP on that
+// port (same server, same data). docs/security.md, "TLS".
+//
+// --encryption-key-file: encryption at rest (AES-256-GCM of every WAL record,
+// manifest record and SSTable block; docs/security.md, "Encryption at rest").
+// FILE is JSON {"keys": [{"id": N, "key": "<base64 of 32 bytes>"}, ...]}; new
+// files use the highest id, older ids keep older files readable.
 //
 // --cors-origin: which web pages' scripts may call the server from a browser
 // (CORS). "*" (default): every origin, as DynamoDB answers CORS for any
@@ -53,9 +63,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "engine/base/encryption.h"
 #include "engine/table/table_store.h"
 #include "server/api/service.h"
 #include "server/auth/credentials.h"
@@ -76,10 +88,12 @@ void Usage(FILE* f) {
              "                     [--max-pending-body-mb N] [--write-threads N]\n"
              "                     [--auth none|sigv4] [--credentials FILE] [--auth-max-skew-s N]\n"
              "                     [--cors-origin *|none|ORIGIN[,ORIGIN...]]\n"
+             "                     [--tls-cert FILE --tls-key FILE [--plain-port N]]\n"
+             "                     [--encryption-key-file FILE]\n"
              "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000,\n"
              "          10737418240, 20000 (items/s read by the backfills of added\n"
              "          indexes; 0 = unlimited), 10737418240, 60000, 5000, 256, 64,\n"
-             "          none, -, 900, *\n");
+             "          none, -, 900, *, - (encryption off)\n");
 }
 
 bool ParseUint(const char* s, uint64_t max, uint64_t* out) {
@@ -114,8 +128,13 @@ int main(int argc, char** argv) {
   uint64_t write_threads = static_cast<uint64_t>(server::HttpServerOptions().blocking_threads);
   std::string auth = "none";
   std::string credentials_file;
+  std::string encryption_key_file;
   uint64_t max_skew_s = 900;
   std::string cors_origin = server::HttpServerOptions().cors_origin;
+  std::string tls_cert;
+  std::string tls_key;
+  uint64_t plain_port = 0;
+  bool plain_port_set = false;
 
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -172,6 +191,15 @@ int main(int argc, char** argv) {
       credentials_file = v;
     } else if (a == "--auth-max-skew-s") {
       ok = ParseUint(v, 7 * 24 * 3600, &max_skew_s);
+    } else if (a == "--encryption-key-file") {
+      encryption_key_file = v;
+    } else if (a == "--tls-cert") {
+      tls_cert = v;
+    } else if (a == "--tls-key") {
+      tls_key = v;
+    } else if (a == "--plain-port") {
+      ok = ParseUint(v, 65535, &plain_port);
+      plain_port_set = true;
     } else if (a == "--cors-origin") {
       cors_origin = v;
       server::CorsPolicy unused;
@@ -221,8 +249,20 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // The key file's contents never reach a log: errors name the file and the
+  // entry only (engine/base/encryption.h).
+  std::shared_ptr<const KeyRing> encryption_keys;
+  if (!encryption_key_file.empty()) {
+    Status ks = KeyRing::Load(encryption_key_file, &encryption_keys);
+    if (!ks.ok()) {
+      fmt::print(stderr, "basalt-server: {}\n", ks.ToString());
+      return 2;
+    }
+  }
+
   table::TableStoreOptions to;
   to.dir = data_dir;
+  to.lsm.encryption_keys = encryption_keys;
   to.lsm.durability = durability == "sync"       ? lsm::Durability::kSync
                       : durability == "periodic" ? lsm::Durability::kPeriodic
                                                  : lsm::Durability::kNone;
@@ -242,6 +282,7 @@ int main(int argc, char** argv) {
 
   server::api::ServiceOptions so;
   so.region = region;
+  so.encryption_at_rest = encryption_keys != nullptr;
   if (authenticator) {
     so.account = authenticator->credentials()->account();
     so.authenticator = authenticator;
@@ -257,6 +298,13 @@ int main(int argc, char** argv) {
   ho.first_byte_timeout_ms = static_cast<uint32_t>(first_byte_timeout_ms);
   ho.max_pending_body_bytes = static_cast<size_t>(max_pending_body_mb) << 20;
   ho.cors_origin = cors_origin;
+  if (tls_cert.empty() != tls_key.empty() || (plain_port_set && tls_cert.empty())) {
+    fmt::print(stderr,
+               "basalt-server: --tls-cert and --tls-key go together; --plain-port needs them\n");
+    return 2;
+  }
+  ho.tls_cert_file = tls_cert;
+  ho.tls_key_file = tls_key;
   // Only sync writes wait long; elsewhere the hand-over would cost more than
   // it frees.
   if (to.lsm.durability == lsm::Durability::kSync) {
@@ -269,24 +317,44 @@ int main(int argc, char** argv) {
       return service.HandleAsync(req, respond);
     };
   }
-  server::HttpServer http(ho,
-                          [&service](const server::HttpRequest& req, server::HttpResponse* resp) {
-                            service.Handle(req, resp);
-                          });
+  auto handler = [&service](const server::HttpRequest& req, server::HttpResponse* resp) {
+    service.Handle(req, resp);
+  };
+  server::HttpServer http(ho, handler);
   s = http.Start();
   if (!s.ok()) {
     fmt::print(stderr, "basalt-server: {}\n", s.ToString());
     return 1;
   }
+  // The optional plain-HTTP listener: the same options without TLS.
+  std::optional<server::HttpServer> plain;
+  if (plain_port_set) {
+    server::HttpServerOptions po = ho;
+    po.port = static_cast<uint16_t>(plain_port);
+    po.tls_cert_file.clear();
+    po.tls_key_file.clear();
+    plain.emplace(po, handler);
+    s = plain->Start();
+    if (!s.ok()) {
+      fmt::print(stderr, "basalt-server: plain port: {}\n", s.ToString());
+      http.Stop();
+      return 1;
+    }
+  }
   fmt::print(
-      "basalt-server listening on http://{}:{}\n"
+      "basalt-server listening on {}://{}:{}\n"
       "  data-dir {} | durability {} | cache {} MiB | memtable {} MiB | threads {} | "
-      "write-threads {} | region {} | max-connections {} | ttl-interval-ms {} | auth {}\n",
-      address, http.port(), data_dir, durability, cache_mb, memtable_mb, threads,
-      ho.blocking ? write_threads : 0, region, max_connections, ttl_interval_ms,
+      "write-threads {} | region {} | max-connections {} | ttl-interval-ms {} | auth {} | "
+      "encryption {}{}\n",
+      tls_cert.empty() ? "http" : "https", address, http.port(), data_dir, durability, cache_mb,
+      memtable_mb, threads, ho.blocking ? write_threads : 0, region, max_connections,
+      ttl_interval_ms,
       authenticator ? fmt::format("sigv4 ({} users from {})",
                                   authenticator->credentials()->users().size(), credentials_file)
-                    : std::string("none (any credentials accepted)"));
+                    : std::string("none (any credentials accepted)"),
+      encryption_keys ? fmt::format("on (key id {})", encryption_keys->current_id())
+                      : std::string("off"),
+      plain ? fmt::format(" | plain http on port {}", plain->port()) : std::string());
   std::fflush(stdout);
 
   int sig = 0;
@@ -310,6 +378,7 @@ int main(int argc, char** argv) {
   }
   fmt::print("basalt-server: signal {}, stopping\n", sig);
   std::fflush(stdout);
+  if (plain) plain->Stop();
   http.Stop();
   s = store->Close();
   if (!s.ok()) {

@@ -23,17 +23,18 @@
 namespace basalt::bench {
 
 struct BackendConfig {
-  std::string dir;                 // the DB directory (created by Open)
-  uint64_t cache_size = 0;         // block cache bytes
-  uint64_t row_cache_size = 0;     // row cache bytes (0: off; LevelDB has none)
-  bool cache_stats = false;        // collect cache hit/miss counters (RocksDB: statistics)
-  int bloom_bits = 10;             // bloom filter bits per key (0: none)
-  bool compression = true;         // lz4 (or the backend's nearest: see Describe)
-  uint64_t write_buffer_size = 0;  // memtable bytes
-  uint64_t block_size = 4096;      // data block bytes (uncompressed target)
-  bool sync = false;               // default durability: fsync every write
-  bool use_direct_reads = false;   // table files read with O_DIRECT (where the engine can)
-  int64_t readahead_size = -1;     // iterator read-ahead: -1 engine default, 0 off, N bytes
+  std::string dir;                  // the DB directory (created by Open)
+  uint64_t cache_size = 0;          // block cache bytes
+  uint64_t row_cache_size = 0;      // row cache bytes (0: off; LevelDB has none)
+  bool cache_stats = false;         // collect cache hit/miss counters (RocksDB: statistics)
+  int bloom_bits = 10;              // bloom filter bits per key (0: none)
+  bool compression = true;          // lz4 (or the backend's nearest: see Describe)
+  uint64_t write_buffer_size = 0;   // memtable bytes
+  uint64_t block_size = 4096;       // data block bytes (uncompressed target)
+  bool sync = false;                // default durability: fsync every write
+  bool use_direct_reads = false;    // table files read with O_DIRECT (where the engine can)
+  int64_t readahead_size = -1;      // iterator read-ahead: -1 engine default, 0 off, N bytes
+  std::string encryption_key_file;  // Basalt: encryption at rest with this key file ("": off)
 };
 
 class Cursor {

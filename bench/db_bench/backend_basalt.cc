@@ -14,6 +14,7 @@
 #include <string>
 
 #include "bench/db_bench/backend.h"
+#include "engine/base/encryption.h"
 #include "engine/io/env.h"
 #include "engine/lsm/db.h"
 #include "engine/lsm/options.h"
@@ -117,6 +118,9 @@ class BasaltBackend : public Backend {
     if (config.readahead_size >= 0) {
       read_options_.readahead_size = static_cast<size_t>(config.readahead_size);
     }
+    if (!config.encryption_key_file.empty()) {
+      key_status_ = KeyRing::Load(config.encryption_key_file, &options_.encryption_keys);
+    }
   }
   ~BasaltBackend() override { Close(); }
 
@@ -159,6 +163,11 @@ class BasaltBackend : public Backend {
             "  durability: Options::durability={}; non-sync writes use WriteOptions::sync=false, "
             "sync writes WriteOptions::sync=true (fdatasync)",
             lsm::DurabilityName(o.durability)),
+        o.encryption_keys
+            ? fmt::format("  encryption: on, AES-256-GCM (OpenSSL EVP) of every WAL record and "
+                          "table block, key id {} (--encryption_key_file)",
+                          o.encryption_keys->current_id())
+            : std::string("  encryption: off"),
         fmt::format(
             "  shape (engine defaults): L0 compaction/slowdown/stop at {}/{}/{} files, target "
             "file {} MiB, L1 {} MiB, x{} per level",
@@ -168,6 +177,10 @@ class BasaltBackend : public Backend {
   }
 
   bool Open(std::string* err) override {
+    if (!key_status_.ok()) {
+      *err = key_status_.ToString();
+      return false;
+    }
     env_.Reset();
     Status s = lsm::DB::Open(options_, config_.dir, &db_);
     if (!s.ok()) *err = s.ToString();
@@ -294,6 +307,7 @@ class BasaltBackend : public Backend {
   BackendConfig config_;
   TableByteCountingEnv env_;
   lsm::Options options_;
+  Status key_status_;              // loading --encryption_key_file
   lsm::ReadOptions read_options_;  // for cursors (read-ahead)
   std::unique_ptr<lsm::DB> db_;
 };

@@ -164,6 +164,9 @@ BENCH_FLAG(bool, kBool, use_direct_reads, false,
            "1: read table files with O_DIRECT (Basalt: Options::use_direct_reads, RocksDB: "
            "Options::use_direct_reads; LevelDB: not supported, ignored and said so)");
 BENCH_FLAG(int64_t, kInt, multiget_batch, 16, "keys per MultiGet call in multireadrandom");
+BENCH_FLAG(std::string, kString, encryption_key_file, "",
+           "Basalt: encrypt every WAL record and table block with AES-256-GCM under this key "
+           "file (docs/security.md); empty: off. RocksDB and LevelDB ignore it");
 BENCH_FLAG(int64_t, kInt, readahead_size, -1,
            "iterator read-ahead bytes: -1 engine default (Basalt and RocksDB: adaptive), 0 off, "
            "N fixed (LevelDB: ignored)");
@@ -1033,6 +1036,7 @@ BackendConfig MakeConfig(const std::string& dir) {
   c.sync = FLAGS_sync;
   c.use_direct_reads = FLAGS_use_direct_reads;
   c.readahead_size = FLAGS_readahead_size;
+  c.encryption_key_file = FLAGS_encryption_key_file;
   return c;
 }
 

@@ -59,8 +59,7 @@ Status DBImpl::Flush(TreeId tree) {
   // If nothing in the current WAL segment is unflushed any more, start a new
   // one so the old one can be deleted now rather than when it fills up.
   Exclusive roll_if_flushed = [&](std::unique_lock<std::mutex>& l) -> Status {
-    if (WalFloor() < last_seq_ ||
-        wal_->Size() <= static_cast<uint64_t>(log::kFileHeaderRecordSize)) {
+    if (WalFloor() < last_seq_ || wal_->Size() <= wal_->HeaderSize()) {
       return Status::OK();
     }
     const uint64_t number = NewFileNumber();
@@ -160,10 +159,13 @@ Status DBImpl::BuildTable(Iterator* input, uint64_t number,
                           const std::vector<SequenceNumber>& snapshots, FileMetaData* meta) {
   meta->number = number;
   std::string path = TableFileName(dir_, number);
-  std::unique_ptr<io::WritableFile> file;
-  Status s = env_->NewWritableFile(path, &file);
+  std::unique_ptr<FileCipher> cipher;
+  Status s = NewFileCipher(EncryptedFileKind::kTable, number, &cipher);
   if (!s.ok()) return s;
-  TableBuilder builder(options_.table, file.get());
+  std::unique_ptr<io::WritableFile> file;
+  s = env_->NewWritableFile(path, &file);
+  if (!s.ok()) return s;
+  TableBuilder builder(options_.table, file.get(), std::move(cipher));
   input->SeekToFirst();
   meta->smallest_seq = kMaxSequenceNumber;
   std::string prev_user_key;
@@ -376,9 +378,12 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* ta
         meta.number = NewFileNumber();
         pending_outputs_.insert(meta.number);
       }
+      std::unique_ptr<FileCipher> cipher;
+      s = NewFileCipher(EncryptedFileKind::kTable, meta.number, &cipher);
+      if (!s.ok()) break;
       s = env_->NewWritableFile(TableFileName(dir_, meta.number), &file);
       if (!s.ok()) break;
-      builder = std::make_unique<TableBuilder>(options_.table, file.get());
+      builder = std::make_unique<TableBuilder>(options_.table, file.get(), std::move(cipher));
       charged = 0;
       meta.smallest.assign(ikey);
       meta.smallest_seq = kMaxSequenceNumber;

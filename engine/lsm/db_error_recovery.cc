@@ -70,6 +70,7 @@ Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>& l) {
 Status DBImpl::RepairWal(uint64_t new_number) {
   if (wal_ != nullptr) {
     const std::string path = WalFileName(dir_, wal_number_);
+    const std::shared_ptr<const FileCipher> cipher = wal_->cipher();  // null: plain
     wal_->Close().PermitUnchecked();  // its state after the failed write is unknown
     wal_.reset();
     // Cut the bytes of the write that failed (never acknowledged) so that
@@ -84,7 +85,7 @@ Status DBImpl::RepairWal(uint64_t new_number) {
       // Try again later: reopen the segment as the current one.
       std::unique_ptr<io::WritableFile> again;
       if (env_->NewAppendableFile(path, &again).ok()) {
-        wal_ = std::make_unique<log::Writer>(std::move(again));
+        wal_ = std::make_unique<log::Writer>(std::move(again), cipher);
       }
       return s;
     }

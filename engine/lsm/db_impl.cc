@@ -421,7 +421,6 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
       }
       x->batch->SetSequence(seq);
       seq += x->batch->Count();
-      log::EncodeRecord(&framed, log::RecordType::kData, x->batch->Contents());
       need_sync = need_sync || x->sync;
       valid.push_back(x);
     }
@@ -444,6 +443,11 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
         if (!s.ok() && wal_ != nullptr) {
           wal_damaged = true;
           wal_good_size = wal_->Size();
+        }
+        // Framed here, after a roll: an encrypted record's AAD holds its
+        // segment's number and its offset there (log_writer.h).
+        for (size_t i = 0; s.ok() && i < valid.size(); i++) {
+          s = wal_->EncodeData(&framed, valid[i]->batch->Contents());
         }
         if (s.ok()) {
           wal_good_size = wal_->Size();
@@ -567,10 +571,13 @@ Status DBImpl::RollWal(uint64_t new_number) {
     wal_.reset();
   }
   const std::string path = WalFileName(dir_, new_number);
-  std::unique_ptr<io::WritableFile> f;
-  Status s = env_->NewWritableFile(path, &f);
+  std::unique_ptr<FileCipher> cipher;
+  Status s = NewFileCipher(EncryptedFileKind::kWal, new_number, &cipher);
   if (!s.ok()) return s;
-  auto w = std::make_unique<log::Writer>(std::move(f));
+  std::unique_ptr<io::WritableFile> f;
+  s = env_->NewWritableFile(path, &f);
+  if (!s.ok()) return s;
+  auto w = std::make_unique<log::Writer>(std::move(f), std::move(cipher));
   s = w->WriteHeader(log::kWalMagic, new_number);
   if (s.ok()) s = w->Sync();
   if (s.ok()) s = env_->SyncDir(dir_);

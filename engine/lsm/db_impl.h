@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/base/encryption.h"
 #include "engine/io/env.h"
 #include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/cache/row_cache.h"
@@ -115,6 +116,10 @@ class DBImpl : public DB {
   Status WriteManifestSnapshot();  // REQUIRES: manifest_mu_ held
   Status SetCurrent(uint64_t manifest_number);
   Status OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile>* out);
+  // The cipher of a new file of this kind and number; null when encryption
+  // is off (Options::encryption_keys).
+  Status NewFileCipher(EncryptedFileKind kind, uint64_t number,
+                       std::unique_ptr<FileCipher>* cipher) const;
   void DeleteOrphans();
 
   // --- read path ---

@@ -89,9 +89,13 @@ Status DBImpl::Open() {
   DeleteOrphans();
   opened_ = true;
 
-  LogInfo("lsm: opened {} (env {}{}, durability {}, {} trees, last sequence {})", dir_,
-          env_->Name(), options_.use_direct_reads ? ", direct reads" : "",
-          DurabilityName(options_.durability), trees_.size(), last_seq_);
+  LogInfo("lsm: opened {} (env {}{}, durability {}, encryption {}, {} trees, last sequence {})",
+          dir_, env_->Name(), options_.use_direct_reads ? ", direct reads" : "",
+          DurabilityName(options_.durability),
+          options_.encryption_keys
+              ? fmt::format("on (key id {})", options_.encryption_keys->current_id())
+              : std::string("off"),
+          trees_.size(), last_seq_);
 
   flush_thread_ = std::thread([this] { FlushThread(); });
   if (!options_.disable_compaction) {
@@ -114,12 +118,22 @@ Status DBImpl::Open() {
   return Status::OK();
 }
 
+Status DBImpl::NewFileCipher(EncryptedFileKind kind, uint64_t number,
+                             std::unique_ptr<FileCipher>* cipher) const {
+  cipher->reset();
+  if (!options_.encryption_keys) return Status::OK();
+  return FileCipher::ForNewFile(*options_.encryption_keys, kind, number, cipher);
+}
+
 Status DBImpl::NewDB() {
   uint64_t number = 1;
-  std::unique_ptr<io::WritableFile> f;
-  Status s = env_->NewWritableFile(ManifestFileName(dir_, number), &f);
+  std::unique_ptr<FileCipher> cipher;
+  Status s = NewFileCipher(EncryptedFileKind::kManifest, number, &cipher);
   if (!s.ok()) return s;
-  log::Writer w(std::move(f));
+  std::unique_ptr<io::WritableFile> f;
+  s = env_->NewWritableFile(ManifestFileName(dir_, number), &f);
+  if (!s.ok()) return s;
+  log::Writer w(std::move(f), std::move(cipher));
   VersionEdit edit;
   edit.next_file_number = 2;
   edit.last_sequence = 0;
@@ -164,7 +178,7 @@ Status DBImpl::RecoverManifest(uint64_t* manifest_number) {
   ParseFileName(name, manifest_number);
   ManifestState state;
   ManifestReplayInfo info;
-  s = ReplayManifest(env_, dir_ + "/" + name, &state, &info);
+  s = ReplayManifest(env_, dir_ + "/" + name, &state, &info, options_.encryption_keys.get());
   if (!s.ok()) return s;
   if (info.torn_tail) {
     // A manifest record is synced before it takes effect, so a torn one never did.
@@ -223,7 +237,8 @@ Status DBImpl::OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile
         path, fmt::format("size {} but manifest says {}", file->Size(), meta.file_size));
   }
   std::unique_ptr<Table> table;
-  s = Table::Open(std::move(file), meta.file_size, &table, block_cache_, meta.number);
+  s = Table::Open(std::move(file), meta.file_size, &table, block_cache_, meta.number,
+                  options_.encryption_keys.get(), meta.number);
   if (!s.ok()) return Status(s.IsCorruption() ? Status::Corruption(path, s.message()) : s);
   std::shared_ptr<const FileBlockIndex> leaves;  // the file's part of the block index
   if (options_.use_block_index) {
@@ -272,7 +287,8 @@ Status DBImpl::ReplayWal(const std::vector<uint64_t>& segments) {
     const bool last = i + 1 == segments.size();
     std::string path = WalFileName(dir_, segments[i]);
     std::unique_ptr<log::Reader> reader;
-    Status s = log::Reader::Open(env_, path, log::kWalMagic, &reader);
+    Status s =
+        log::Reader::Open(env_, path, log::kWalMagic, &reader, options_.encryption_keys.get());
     if (!s.ok()) return s;
     if (!reader->has_header()) {
       // Cut while being created: it never held a record.
@@ -348,10 +364,13 @@ Status DBImpl::WriteManifestSnapshot() {
       }
     }
   }
-  std::unique_ptr<io::WritableFile> f;
-  Status s = env_->NewWritableFile(ManifestFileName(dir_, number), &f);
+  std::unique_ptr<FileCipher> cipher;
+  Status s = NewFileCipher(EncryptedFileKind::kManifest, number, &cipher);
   if (!s.ok()) return s;
-  auto w = std::make_unique<log::Writer>(std::move(f));
+  std::unique_ptr<io::WritableFile> f;
+  s = env_->NewWritableFile(ManifestFileName(dir_, number), &f);
+  if (!s.ok()) return s;
+  auto w = std::make_unique<log::Writer>(std::move(f), std::move(cipher));
   std::string rec;
   snap.EncodeTo(&rec);
   s = w->WriteHeader(log::kManifestMagic, number);

@@ -4,11 +4,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/lsm/table_options.h"
 
+namespace basalt {
+class KeyRing;  // engine/base/encryption.h
+}
 namespace basalt::io {
 class Env;
 }
@@ -144,6 +148,16 @@ struct Options {
   CompactionStyle compaction_style = CompactionStyle::kLeveled;
   // Turn background compaction off (tests of flush alone; L0 then grows). Default: false.
   bool disable_compaction = false;
+
+  // Encryption at rest (engine/base/encryption.h, docs/security.md): with a
+  // key ring, every WAL segment, manifest and SSTable the DB writes is
+  // encrypted with AES-256-GCM under the ring's highest key id (format
+  // version 2 of each); files encrypted with any key id of the ring, and
+  // plain files, are read. Without one (nullptr), new files are plain and an
+  // encrypted file makes Open fail with InvalidArgument naming it. Costs one
+  // AES-GCM pass per WAL record and per block written or read from disk (the
+  // block cache holds plaintext). Default: nullptr (off).
+  std::shared_ptr<const KeyRing> encryption_keys;
 };
 
 struct WriteOptions {

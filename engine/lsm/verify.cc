@@ -67,8 +67,8 @@ std::string BaseName(const std::string& path) {
 
 // Opens and fully checks one SSTable. meta: what the manifest recorded (null
 // for a table the manifest does not reference). On success *detail describes it.
-Status CheckTable(io::Env* env, const std::string& path, const FileMetaData* meta,
-                  std::string* detail) {
+Status CheckTable(io::Env* env, const std::string& path, uint64_t number, const KeyRing* keys,
+                  const FileMetaData* meta, std::string* detail) {
   std::unique_ptr<io::RandomAccessFile> file;
   Status s = env->NewRandomAccessFile(path, &file);
   if (!s.ok()) return s;
@@ -78,7 +78,7 @@ Status CheckTable(io::Env* env, const std::string& path, const FileMetaData* met
         "size {} but the manifest says {} (truncated or replaced?)", size, meta->file_size));
   }
   std::unique_ptr<Table> table;
-  s = Table::Open(std::move(file), size, &table);
+  s = Table::Open(std::move(file), size, &table, nullptr, Table::kNewCacheId, keys, number);
   if (!s.ok()) return s;
   s = table->VerifyChecksums();
   if (!s.ok()) return s;
@@ -96,11 +96,13 @@ Status CheckTable(io::Env* env, const std::string& path, const FileMetaData* met
     }
   }
   *detail = fmt::format("{} entries, {} bytes", p.num_entries, size);
+  if (table->key_id() != 0) *detail += fmt::format(", encrypted, key id {}", table->key_id());
   return Status::OK();
 }
 
-// Size of a version-1 file header record (framing + magic, version, number).
-constexpr uint64_t kWalHeaderRecordSize = log::kFileHeaderRecordSize;
+// Size of the largest file header record (version 2: with the encryption
+// header): log::Reader reports no header only for files shorter than that.
+constexpr uint64_t kWalHeaderRecordSize = log::kEncryptedFileHeaderRecordSize;
 
 // Counts entries of a WriteBatch while Iterate validates it.
 class CountingHandler : public WriteBatch::Handler {
@@ -110,11 +112,12 @@ class CountingHandler : public WriteBatch::Handler {
   uint64_t n = 0;
 };
 
-void CheckWal(io::Env* env, const std::string& dir, uint64_t number, bool last, Report* report) {
+void CheckWal(io::Env* env, const std::string& dir, uint64_t number, bool last, const KeyRing* keys,
+              Report* report) {
   const std::string path = WalFileName(dir, number);
   const std::string name = BaseName(path);
   std::unique_ptr<log::Reader> reader;
-  Status s = log::Reader::Open(env, path, log::kWalMagic, &reader);
+  Status s = log::Reader::Open(env, path, log::kWalMagic, &reader, keys);
   if (!s.ok()) {
     report->Corrupt(name, s.ToString());
     return;
@@ -149,6 +152,7 @@ void CheckWal(io::Env* env, const std::string& dir, uint64_t number, bool last, 
   if (reader->has_header() && reader->file_number() != number) {
     detail += fmt::format(" [header names file {}]", reader->file_number());
   }
+  if (reader->key_id() != 0) detail += fmt::format(" [encrypted, key id {}]", reader->key_id());
   uint64_t size = 0;
   env->GetFileSize(path, &size).PermitUnchecked();  // 0 if unknown: no extra check
   if (!reader->has_header() && size >= kWalHeaderRecordSize) {
@@ -180,7 +184,7 @@ void CheckWal(io::Env* env, const std::string& dir, uint64_t number, bool last, 
 }  // namespace
 
 Status VerifyDbDirectory(io::Env* env, const std::string& dir, std::vector<std::string>* lines,
-                         bool* intact) {
+                         bool* intact, const KeyRing* keys) {
   *intact = false;
   std::vector<std::string> names;
   Status s = env->GetChildren(dir, &names);
@@ -272,7 +276,7 @@ Status VerifyDbDirectory(io::Env* env, const std::string& dir, std::vector<std::
   bool state_ok = false;
   if (manifest_number != 0) {
     ManifestReplayInfo info;
-    s = ReplayManifest(env, dir + "/" + manifest_name, &state, &info);
+    s = ReplayManifest(env, dir + "/" + manifest_name, &state, &info, keys);
     if (s.ok() && state.trees.count(kDefaultTree) == 0) {
       // NewDB creates tree 0 and it can never be dropped: a manifest without
       // it lost edits (cut at a record boundary, or torn in its first edit).
@@ -291,6 +295,7 @@ Status VerifyDbDirectory(io::Env* env, const std::string& dir, std::vector<std::
       if (info.header_file_number != manifest_number) {
         detail += fmt::format(" [header names file {}]", info.header_file_number);
       }
+      if (info.key_id != 0) detail += fmt::format(" [encrypted, key id {}]", info.key_id);
       if (info.torn_tail) {
         report.OkWithNote(manifest_name, detail,
                           fmt::format("torn tail at offset {} (an edit that never took effect; "
@@ -327,7 +332,7 @@ Status VerifyDbDirectory(io::Env* env, const std::string& dir, std::vector<std::
           continue;
         }
         std::string detail;
-        s = CheckTable(env, path, &lf.second, &detail);
+        s = CheckTable(env, path, num, keys, &lf.second, &detail);
         if (s.ok()) {
           report.Ok(name, fmt::format("({}, {})", where, detail));
         } else {
@@ -350,7 +355,7 @@ Status VerifyDbDirectory(io::Env* env, const std::string& dir, std::vector<std::
     }
     // No usable manifest: check the table on its own.
     std::string detail;
-    s = CheckTable(env, path, nullptr, &detail);
+    s = CheckTable(env, path, num, keys, nullptr, &detail);
     if (s.ok()) {
       report.Ok(name, fmt::format("({}; not cross-checked: no readable manifest)", detail));
     } else {
@@ -360,7 +365,7 @@ Status VerifyDbDirectory(io::Env* env, const std::string& dir, std::vector<std::
 
   // ---- WAL segments ----
   for (size_t i = 0; i < wals.size(); i++) {
-    CheckWal(env, dir, wals[i], i + 1 == wals.size(), &report);
+    CheckWal(env, dir, wals[i], i + 1 == wals.size(), keys, &report);
   }
 
   // ---- everything else ----

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/base/encryption.h"
 #include "engine/base/status.h"
 #include "engine/io/env.h"
 #include "engine/lsm/dbformat.h"
@@ -50,7 +51,11 @@ namespace basalt::lsm {
 // a final line starting with "summary: ". *intact is true when no problem
 // was found (notes allowed). Returns non-OK only when the directory itself
 // cannot be listed; problems in files are reported through the lines.
+// keys: the key ring for encrypted files (may be null: an encrypted file is
+// then reported as a problem, "no encryption key file was given"). Lines of
+// encrypted files say "encrypted, key id N".
 Status VerifyDbDirectory(io::Env* env, const std::string& dir,
-                         std::vector<std::string>* report_lines, bool* intact);
+                         std::vector<std::string>* report_lines, bool* intact,
+                         const KeyRing* keys = nullptr);
 
 }  // namespace basalt::lsm

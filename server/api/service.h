@@ -42,6 +42,9 @@ struct ServiceOptions {
   // Milliseconds since the Unix epoch, for shard-iterator ages; unset = the
   // system clock (tests inject a fake one to expire iterators).
   std::function<uint64_t()> now_ms;
+  // The store encrypts its files (--encryption-key-file): DescribeTable's
+  // SSEDescription says so.
+  bool encryption_at_rest = false;
   // Set: requests must be signed with SigV4 by a known user (docs/security.md).
   std::shared_ptr<auth::Authenticator> authenticator;
   // Longest request body once decoded from its Content-Encoding (gzip,

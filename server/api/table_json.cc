@@ -338,6 +338,25 @@ std::optional<table::StreamSpec> ParseStreamSpec(const json::object& req) {
   return out;
 }
 
+std::optional<table::SseSettings> ParseSseSpec(const json::object& req) {
+  const json::object* spec = GetObject(req, "SSESpecification");
+  if (spec == nullptr) return std::nullopt;
+  auto enabled = GetBool(*spec, "Enabled");
+  auto type = GetString(*spec, "SSEType");
+  auto key = GetString(*spec, "KMSMasterKeyId");
+  Constraints c;
+  if (type && *type != "AES256" && *type != "KMS") {
+    c.Add(Quote(*type), "sSESpecification.sSEType",
+          "Member must satisfy enum value set: [AES256, KMS]");
+  }
+  c.ThrowIfAny();
+  table::SseSettings out;
+  out.enabled = enabled.value_or(false);
+  out.type = type && *type == "AES256" ? table::SseType::kAes256 : table::SseType::kKms;
+  out.kms_key_id = key.value_or("");
+  return out;
+}
+
 json::object DescribeTableJson(const Context& ctx, const TableDef& d,
                                std::optional<table::TableStatus> status) {
   json::object t;
@@ -373,6 +392,17 @@ json::object DescribeTableJson(const Context& ctx, const TableDef& d,
   if (!d.stream.label.empty()) {
     t["LatestStreamLabel"] = d.stream.label;
     t["LatestStreamArn"] = fmt::format("{}/stream/{}", arn, d.stream.label);
+  }
+  // SSEDescription says what is in force, never what was only asked for:
+  // with --encryption-key-file every table's files are AES-256-GCM encrypted
+  // with the server's key (SSEType AES256; there is no KMS, so no KMS is
+  // claimed whatever SSESpecification asked). Without it nothing is
+  // encrypted: a table that asked for encryption is shown DISABLED, one that
+  // did not shows nothing, as a DynamoDB table on its default key does.
+  if (ctx.options->encryption_at_rest) {
+    t["SSEDescription"] = {{"Status", "ENABLED"}, {"SSEType", "AES256"}};
+  } else if (d.sse.enabled) {
+    t["SSEDescription"] = {{"Status", "DISABLED"}};
   }
   t["DeletionProtectionEnabled"] = d.deletion_protection;
   return t;

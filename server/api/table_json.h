@@ -80,6 +80,10 @@ boost::json::object ThroughputJson(const table::ProvisionedThroughput& p);
 
 // StreamSpecification -> the requested setting (label unset), or nullopt when absent.
 std::optional<table::StreamSpec> ParseStreamSpec(const boost::json::object& req);
+// SSESpecification -> the requested setting (kept in the catalog; what
+// DescribeTable reports is what is in force: DescribeTableJson), or nullopt
+// when absent. SSEType outside [AES256, KMS] is a ValidationException.
+std::optional<table::SseSettings> ParseSseSpec(const boost::json::object& req);
 // A new stream's label: the current time (UTC, milliseconds), but always
 // later than `previous` so that each enabling names a distinct stream.
 std::string StreamLabel(const std::string& previous = {});

@@ -118,6 +118,7 @@ json::object CreateTable(Context& ctx, const json::object& req) {
   }
   std::vector<IndexDef> indexes = ParseIndexes(req, keys, defs, ppr);
   auto stream = ParseStreamSpec(req);
+  auto sse = ParseSseSpec(req);
   auto tags = ParseTags(GetArray(req, "Tags"), "tags");
 
   TableDef def;
@@ -133,6 +134,7 @@ json::object CreateTable(Context& ctx, const json::object& req) {
     def.provisioned.write_units = static_cast<uint64_t>(tp->write);
   }
   def.status = TableStatus::kActive;
+  if (sse) def.sse = *sse;
   Check(MergeTags(&def.tags, tags));
   def.indexes = std::move(indexes);
   if (stream && stream->enabled) {
@@ -431,6 +433,7 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
   std::vector<KeyAttribute> new_defs = ParseAttributeDefinitions(&c, req, /*required=*/false);
   c.ThrowIfAny();
   auto stream = ParseStreamSpec(req);
+  auto sse = ParseSseSpec(req);
   if (!tp && !billing && !stream && (gsi_updates == nullptr || gsi_updates->empty()) &&
       GetObject(req, "SSESpecification") == nullptr) {
     throw ValidationError(
@@ -515,6 +518,7 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
         d->stream.enabled = false;  // keeps the label: the old stream stays readable
       }
     }
+    if (sse) d->sse = *sse;
     return ApplyGsiUpdates(gsis, now, name, d);
   };
   // No exception may cross into the table layer: errors become Status values.

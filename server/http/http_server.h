@@ -161,6 +161,12 @@ struct HttpServerOptions {
   // CORS policy: "*" (DynamoDB's: every origin), "none", or a comma-separated
   // list of origins (cors.h). Start() fails with InvalidArgument on a bad one.
   std::string cors_origin = "*";
+  // TLS: PEM certificate chain and private key. Both set: every connection
+  // is TLS 1.2+ (Start() refuses files that do not load); both empty: plain
+  // HTTP. A client that speaks plain HTTP to a TLS listener fails the
+  // handshake and is closed (bounded by first_byte_timeout_ms).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {

@@ -12,7 +12,8 @@
 //   4. `basalt-admin verify` passes again after Close.
 //
 // usage: compaction_crash_test WRITER BASALT_ADMIN
-// env:   BASALT_CRASH_ROUNDS (default 10), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS
+// env:   BASALT_CRASH_ROUNDS (default 10), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS,
+//        BASALT_CRASH_ENCRYPTION=1 (every file encrypted; crash_harness.h)
 #include <sys/wait.h>
 
 #include <chrono>
@@ -82,7 +83,7 @@ bool RunAndKill(const std::vector<std::string>& args, const KillPlan& plan, std:
 // Runs basalt-admin verify; returns its exit code and stdout lines.
 int RunVerify(const std::string& admin, const std::string& dir, std::vector<std::string>* lines) {
   lines->clear();
-  FILE* f = popen((admin + " verify " + dir + " 2>&1").c_str(), "r");
+  FILE* f = popen((admin + test::CrashAdminKeyFlag() + " verify " + dir + " 2>&1").c_str(), "r");
   if (f == nullptr) return -1;
   char buf[4096];
   std::string out;
@@ -122,6 +123,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(seed));
   Random rnd(seed);
   const std::string dir = test::FreshTestDir("basalt_compaction_crash");
+  test::SetUpCrashEncryption(dir);
   test::SilenceLogging();
 
   test::State acked;
@@ -168,6 +170,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<DB> db;
     Options options;
     options.disable_compaction = true;
+    options.encryption_keys = test::CrashEncryptionKeys();
     Status s = DB::Open(options, dir, &db);
     if (!s.ok()) return Fail(where + "reopen: " + s.ToString());
     bool applied = false;
@@ -181,7 +184,8 @@ int main(int argc, char** argv) {
     // 3. Recovery removed every leftover: no unreferenced .sst, temp file or old manifest.
     std::vector<std::string> report;
     bool intact = false;
-    s = VerifyDbDirectory(io::Env::Default(), dir, &report, &intact);
+    s = VerifyDbDirectory(io::Env::Default(), dir, &report, &intact,
+                          test::CrashEncryptionKeys().get());
     if (!s.ok()) return Fail(where + "verify after reopen: " + s.ToString());
     std::vector<std::string> orphans = OrphanLines(report);
     if (!intact || !orphans.empty()) {

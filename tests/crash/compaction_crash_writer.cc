@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   options.level_size_multiplier = 4;
   options.level0_compaction_trigger = 2;
   options.table.block_size = 512;
+  options.encryption_keys = test::CrashEncryptionKeys();
   std::unique_ptr<DB> db;
   TreeId second;
   if (!test::OpenWriterDb("compaction_crash_writer", options, argv[1], &db, &second)) return 1;

@@ -14,11 +14,13 @@
 #include <ctime>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "engine/base/encryption.h"
 #include "engine/base/logging.h"
 
 namespace basalt::test {
@@ -69,9 +71,55 @@ inline std::string FreshTestDir(const std::string& name) {
   return dir;
 }
 
+// Encryption at rest (BASALT_CRASH_ENCRYPTION=1): every writer, every reopen
+// and every `basalt-admin verify` then uses one test key file, so the crash
+// rounds run over encrypted WAL segments, manifests and SSTables.
+//
+// Parent side: when BASALT_CRASH_ENCRYPTION is set, writes the key file next
+// to dir (<dir>.keys.json, removed with RemoveTestDir) and exports its path as
+// BASALT_CRASH_KEY_FILE, which the writers inherit. Returns whether it is on.
+inline bool SetUpCrashEncryption(const std::string& dir) {
+  const char* on = std::getenv("BASALT_CRASH_ENCRYPTION");
+  if (on == nullptr || std::string_view(on) == "0" || std::string_view(on).empty()) return false;
+  const std::string path = dir + ".keys.json";
+  // A fixed test key (base64 of the bytes 0x00..0x1f); id 7.
+  const std::string json =
+      "{\"keys\": [{\"id\": 7, \"key\": \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"}]}\n";
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr || std::fwrite(json.data(), 1, json.size(), f) != json.size()) std::abort();
+  std::fclose(f);
+  setenv("BASALT_CRASH_KEY_FILE", path.c_str(), 1);
+  std::printf("crash: encryption on (key file %s)\n", path.c_str());
+  return true;
+}
+
+// Both sides: the key ring of BASALT_CRASH_KEY_FILE for Options::encryption_keys
+// (nullptr when encryption is off). Exits if the file does not load.
+inline std::shared_ptr<const KeyRing> CrashEncryptionKeys() {
+  const char* path = std::getenv("BASALT_CRASH_KEY_FILE");
+  if (path == nullptr || *path == '\0') return nullptr;
+  std::shared_ptr<const KeyRing> keys;
+  Status s = KeyRing::Load(path, &keys);
+  if (!s.ok()) {
+    std::fprintf(stderr, "crash: %s\n", s.ToString().c_str());
+    std::exit(2);
+  }
+  return keys;
+}
+
+// Parent side: the basalt-admin option that reads the key file ("" when off).
+inline std::string CrashAdminKeyFlag() {
+  const char* path = std::getenv("BASALT_CRASH_KEY_FILE");
+  return path == nullptr || *path == '\0' ? std::string()
+                                          : std::string(" --encryption-key-file ") + path;
+}
+
 // Parent side: removes dir unless BASALT_KEEP_TEST_DIRS is set.
 inline void RemoveTestDir(const std::string& dir) {
-  if (std::getenv("BASALT_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir);
+  if (std::getenv("BASALT_KEEP_TEST_DIRS") == nullptr) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::remove(dir + ".keys.json");
+  }
 }
 
 // Parent side: prints "<program>: FAIL: <msg>" to stderr and returns 1.

@@ -5,7 +5,8 @@
 // write in flight at the kill may or may not be there, but atomically).
 //
 // usage: crash_test CRASH_WRITER BASALT_ADMIN
-// env:   BASALT_CRASH_ROUNDS (default 20), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS
+// env:   BASALT_CRASH_ROUNDS (default 20), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS,
+//        BASALT_CRASH_ENCRYPTION=1 (every file encrypted; crash_harness.h)
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   std::printf("crash_test: %d rounds, seed %llu\n", rounds, static_cast<unsigned long long>(seed));
   Random rnd(seed);
   const std::string dir = test::FreshTestDir("basalt_crash");
+  test::SetUpCrashEncryption(dir);
   test::SilenceLogging();
 
   test::State acked;
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
     total_acked += log.acked_ops;
 
     // 1. The files verify (a torn WAL tail is allowed).
-    std::string cmd = admin + " verify " + dir + " > /dev/null";
+    std::string cmd = admin + test::CrashAdminKeyFlag() + " verify " + dir + " > /dev/null";
     int vr = std::system(cmd.c_str());
     if (vr != 0)
       return Fail("round " + std::to_string(round) + ": basalt-admin verify failed on " + dir);
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
     // 2. Every acknowledged write is there.
     std::unique_ptr<DB> db;
     Options options;
+    options.encryption_keys = test::CrashEncryptionKeys();
     Status s = DB::Open(options, dir, &db);
     if (!s.ok()) return Fail("reopen: " + s.ToString());
     bool applied = false;

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   options.target_file_size = 64 << 10;
   options.max_bytes_for_level_base = 256 << 10;
   options.table.block_size = 1024;
+  options.encryption_keys = test::CrashEncryptionKeys();
   std::unique_ptr<DB> db;
   TreeId second;
   if (!test::OpenWriterDb("crash_writer", options, argv[1], &db, &second)) return 1;

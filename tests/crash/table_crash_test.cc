@@ -13,7 +13,8 @@
 // entirely absent.
 //
 // usage: table_crash_test TABLE_CRASH_WRITER
-// env:   BASALT_CRASH_ROUNDS (default 10), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS
+// env:   BASALT_CRASH_ROUNDS (default 10), BASALT_CRASH_SEED, BASALT_KEEP_TEST_DIRS,
+//        BASALT_CRASH_ENCRYPTION=1 (every file encrypted; crash_harness.h)
 #include <cstdio>
 #include <map>
 #include <set>
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(seed));
   Random rnd(seed);
   const std::string dir = test::FreshTestDir("basalt_table_crash");
+  test::SetUpCrashEncryption(dir);
   test::SilenceLogging();
 
   std::map<std::string, int64_t> acked;
@@ -93,6 +95,7 @@ int main(int argc, char** argv) {
     TableStoreOptions options;
     options.dir = dir;
     options.split_threshold_bytes = 0;
+    options.lsm.encryption_keys = test::CrashEncryptionKeys();
     std::unique_ptr<TableStore> ts;
     Status s = TableStore::Open(options, &ts);
     if (!s.ok()) return Fail("round " + std::to_string(round) + ": reopen: " + s.ToString());

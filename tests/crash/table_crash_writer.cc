@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   options.lsm.write_buffer_size = 32 << 10;
   options.lsm.target_file_size = 64 << 10;
   options.lsm.max_bytes_for_level_base = 256 << 10;
+  options.lsm.encryption_keys = test::CrashEncryptionKeys();
   options.split_threshold_bytes = 48 << 10;
   options.split_check_interval_ms = 10;
   std::unique_ptr<TableStore> ts;

@@ -137,7 +137,8 @@ inline std::string BuildLogFile(Input* in, uint64_t magic) {
   uint8_t flags = in->Byte();
   std::string header;
   PutFixed64(&header, (flags & 1) ? magic ^ 1 : magic);
-  PutFixed32(&header, (flags & 2) ? lsm::log::kFormatVersion + 1 : lsm::log::kFormatVersion);
+  PutFixed32(&header,
+             (flags & 2) ? lsm::log::kEncryptedFormatVersion + 1 : lsm::log::kFormatVersion);
   PutFixed64(&header, 7);
   std::string file;
   lsm::log::EncodeRecord(&file, lsm::log::RecordType::kFileHeader, header);

@@ -8,6 +8,7 @@
 # Every wait and loop here is bounded in time, so a hung server fails the run
 # instead of hanging it.
 
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -41,7 +42,7 @@ SECRET_KEY = "secret"
 ACCOUNT = "000000000000"
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 30
-LISTEN_RE = re.compile(rb"^basalt-server listening on http://127\.0\.0\.1:(\d+)\r?\n$")
+LISTEN_RE = re.compile(rb"^basalt-server listening on (https?)://127\.0\.0\.1:(\d+)\r?\n$")
 
 
 # AttributeValues, for tests that write requests by hand.
@@ -74,8 +75,8 @@ class ServerProcess:
                      "--region", REGION, *extra_args]
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=self._log)
-        self.port = self._read_port(START_TIMEOUT_S)
-        self.endpoint = "http://127.0.0.1:%d" % self.port
+        scheme, self.port = self._read_port(START_TIMEOUT_S)
+        self.endpoint = "%s://127.0.0.1:%d" % (scheme, self.port)
         # Keep draining stdout so the server never blocks on a full pipe.
         self.stdout_tail = []
         self._drain = threading.Thread(target=self._drain_stdout, daemon=True)
@@ -107,7 +108,7 @@ class ServerProcess:
         if not m:
             self._abort()
             raise RuntimeError("unexpected first stdout line from basalt-server: %r" % line)
-        return int(m.group(1))
+        return m.group(1).decode(), int(m.group(2))
 
     def _drain_stdout(self):
         try:
@@ -149,22 +150,34 @@ class ServerProcess:
         return self.proc.returncode
 
 
-@pytest.fixture(scope="session")
-def server():
+@contextlib.contextmanager
+def own_server(prefix, prepare=None):
+    """A server of its own in a fresh temporary directory `top` (data in
+    top/data). prepare(top), if given, writes what the server needs there
+    (credentials, certificates) and returns its extra arguments. Stopped with
+    SIGTERM at the end, which must exit 0; `top` is removed."""
     binary = server_binary()
     if not os.path.isfile(binary) or not os.access(binary, os.X_OK):
         pytest.fail("basalt-server binary not found at %s (set BASALT_SERVER)" % binary, pytrace=False)
-    top = tempfile.mkdtemp(prefix="basalt-it-")
+    top = tempfile.mkdtemp(prefix=prefix)
     data_dir = os.path.join(top, "data")
     os.mkdir(data_dir)
-    srv = ServerProcess(binary, data_dir)
+    srv = None
     try:
+        srv = ServerProcess(binary, data_dir, extra_args=prepare(top) if prepare else ())
+        srv.top = top
         yield srv
     finally:
-        code = srv.stop(signal.SIGTERM)
-        log = srv.stderr_text()
+        code = srv.stop(signal.SIGTERM) if srv else 0
+        log = srv.stderr_text() if srv else ""
         shutil.rmtree(top, ignore_errors=True)
     assert code == 0, "basalt-server exited with %s after SIGTERM; stderr: %s" % (code, log)
+
+
+@pytest.fixture(scope="session")
+def server():
+    with own_server("basalt-it-") as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

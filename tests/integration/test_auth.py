@@ -8,10 +8,8 @@
 import datetime
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import boto3
@@ -20,7 +18,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import (CLIENT_CONFIG, REGION, AwsCli, ServerProcess, aws_cli_binary, error_of,
+from conftest import (CLIENT_CONFIG, REGION, AwsCli, aws_cli_binary, error_of, own_server,
                       server_binary, sign_request, unique_name, wait_active)
 from test_node_sdk import NODE_DIR, node_or_skip
 
@@ -43,22 +41,15 @@ def credentials_doc(users):
 
 @pytest.fixture(scope="module")
 def auth_server():
-    top = tempfile.mkdtemp(prefix="basalt-auth-")
-    data_dir = os.path.join(top, "data")
-    os.mkdir(data_dir)
-    creds_path = os.path.join(top, "credentials.json")
-    with open(creds_path, "w") as f:
-        json.dump(credentials_doc(USERS), f)
-    srv = ServerProcess(server_binary(), data_dir,
-                        extra_args=("--auth", "sigv4", "--credentials", creds_path))
-    srv.credentials_path = creds_path
-    try:
+    def prepare(top):
+        path = os.path.join(top, "credentials.json")
+        with open(path, "w") as f:
+            json.dump(credentials_doc(USERS), f)
+        return ("--auth", "sigv4", "--credentials", path)
+
+    with own_server("basalt-auth-", prepare) as srv:
+        srv.credentials_path = os.path.join(srv.top, "credentials.json")
         yield srv
-    finally:
-        code = srv.stop(signal.SIGTERM)
-        log = srv.stderr_text()
-        shutil.rmtree(top, ignore_errors=True)
-    assert code == 0, "basalt-server exited with %s; stderr: %s" % (code, log)
 
 
 def client_for(endpoint, user=None, key=None, secret=None, token=None, region=REGION,

@@ -15,9 +15,7 @@
 
 import json
 import os
-import shutil
 import signal
-import tempfile
 
 import boto3
 import pytest
@@ -25,7 +23,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import CLIENT_CONFIG, REGION, ServerProcess, server_binary, sign_request, wait_active
+from conftest import (CLIENT_CONFIG, REGION, ServerProcess, own_server, server_binary, sign_request,
+                      wait_active)
 
 ACCOUNT = "123456789012"
 ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
@@ -87,17 +86,16 @@ def key_of(name):
 
 @pytest.fixture(scope="module")
 def srv():
-    top = tempfile.mkdtemp(prefix="basalt-authz-")
-    data_dir = os.path.join(top, "data")
-    os.mkdir(data_dir)
-    creds = os.path.join(top, "credentials.json")
-    with open(creds, "w") as f:
-        json.dump({"account": ACCOUNT,
-                   "users": [{"name": n, "accessKeyId": key_of(n), "secretAccessKey": n + "-secret",
-                              "policies": p} for n, p in POLICIES.items()]}, f)
-    s = ServerProcess(server_binary(), data_dir,
-                      extra_args=("--auth", "sigv4", "--credentials", creds))
-    try:
+    def prepare(top):
+        creds = os.path.join(top, "credentials.json")
+        with open(creds, "w") as f:
+            json.dump({"account": ACCOUNT,
+                       "users": [{"name": n, "accessKeyId": key_of(n),
+                                  "secretAccessKey": n + "-secret", "policies": p}
+                                 for n, p in POLICIES.items()]}, f)
+        return ("--auth", "sigv4", "--credentials", creds)
+
+    with own_server("basalt-authz-", prepare) as s:
         admin = as_user(s, "admin")
         for name in ("shared1", "secret1", "tenants"):
             extra = {}
@@ -119,11 +117,6 @@ def srv():
         for t in ("alice", "bob"):
             admin.put_item(TableName="tenants", Item={"p": {"S": t}, "v": {"N": "1"}})
         yield s
-    finally:
-        code = s.stop(signal.SIGTERM)
-        log = s.stderr_text()
-        shutil.rmtree(top, ignore_errors=True)
-    assert code == 0, log
 
 
 def as_user(s, name, service="dynamodb"):

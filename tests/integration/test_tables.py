@@ -733,3 +733,30 @@ def test_describe_endpoints_names_the_address_the_client_used(client, endpoint):
     # this server again.
     address = client.describe_endpoints()["Endpoints"][0]["Address"]
     assert address == endpoint.split("://", 1)[1]
+
+
+def test_sse_specification_reports_what_is_in_force(client, make_table):
+    """SSEDescription tells the truth: this server runs without
+    --encryption-key-file, so nothing is encrypted; a table that asked for
+    encryption is shown DISABLED, and no KMS key is ever claimed
+    (docs/security.md, "Encryption at rest"). test_encryption.py checks the
+    encrypted server's answer."""
+    plain = make_table()
+    assert "SSEDescription" not in client.describe_table(TableName=plain)["Table"]
+    asked = make_table(SSESpecification={"Enabled": True, "SSEType": "KMS",
+                                         "KMSMasterKeyId": "alias/mine"})
+    assert client.describe_table(TableName=asked)["Table"]["SSEDescription"] == {"Status": "DISABLED"}
+    off = make_table(SSESpecification={"Enabled": False})
+    assert "SSEDescription" not in client.describe_table(TableName=off)["Table"]
+    with pytest.raises(ClientError) as e:
+        client.create_table(TableName=unique_name(), BillingMode="PAY_PER_REQUEST",
+                             KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"}],
+                             SSESpecification={"Enabled": True, "SSEType": "DES"})
+    code, msg = error_of(e)
+    assert code == "ValidationException"
+    assert ("Value 'DES' at 'sSESpecification.sSEType' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [AES256, KMS]") in msg
+    # UpdateTable keeps the request too.
+    client.update_table(TableName=plain, SSESpecification={"Enabled": True, "SSEType": "AES256"})
+    assert client.describe_table(TableName=plain)["Table"]["SSEDescription"] == {"Status": "DISABLED"}

@@ -13,8 +13,9 @@ namespace basalt::lsm {
 
 namespace {
 
-uint32_t FooterChecksum(const char* p) {
-  return static_cast<uint32_t>(Checksum(std::string_view(p, 52)));
+// Low 32 bits of XXH3-64 over the footer bytes before the checksum field.
+uint32_t FooterChecksum(const char* p, size_t n) {
+  return static_cast<uint32_t>(Checksum(std::string_view(p, n)));
 }
 
 void PutHandleFixed(std::string* dst, const BlockHandle& h) {
@@ -76,37 +77,68 @@ void Footer::EncodeTo(std::string* dst) const {
   PutHandleFixed(dst, filter);
   PutHandleFixed(dst, properties);
   PutHandleFixed(dst, index);
+  if (format_version == kEncryptedTableFormatVersion) {
+    PutFixed64(dst, file_number);
+    dst->append(encryption_header);
+  }
   PutFixed32(dst, format_version);
-  PutFixed32(dst, FooterChecksum(dst->data() + start));
+  PutFixed32(dst, FooterChecksum(dst->data() + start, dst->size() - start));
   PutFixed64(dst, kTableMagic);
 }
 
-Status Footer::DecodeFrom(std::string_view input) {
-  if (input.size() != kEncodedLength) {
+Status Footer::DecodeFrom(std::string_view tail) {
+  if (tail.size() < kEncodedLength) {
     return Status::Corruption(
-        fmt::format("sstable: footer is {} bytes, expected {}", input.size(), kEncodedLength));
+        fmt::format("sstable: footer is {} bytes, expected {}", tail.size(), kEncodedLength));
   }
-  const char* p = input.data();
-  const uint64_t magic = DecodeFixed64(p + 56);
+  const char* end = tail.data() + tail.size();
+  const uint64_t magic = DecodeFixed64(end - 8);
   if (magic != kTableMagic) {
     return Status::Corruption(fmt::format("sstable: bad magic number {:#018x}", magic));
   }
-  const uint32_t version = DecodeFixed32(p + 48);
-  if (version != kTableFormatVersion) {
+  const uint32_t version = DecodeFixed32(end - 16);
+  size_t length = 0;
+  if (version == kTableFormatVersion) {
+    length = kEncodedLength;
+  } else if (version == kEncryptedTableFormatVersion) {
+    length = kEncryptedEncodedLength;
+    if (tail.size() < length) {
+      return Status::Corruption(fmt::format(
+          "sstable: file is {} bytes, shorter than the {}-byte version-2 footer (truncated?)",
+          tail.size(), length));
+    }
+  } else {
     return Status::Corruption(fmt::format("unsupported sstable format version {}", version));
   }
-  if (DecodeFixed32(p + 52) != FooterChecksum(p)) {
+  const char* p = end - length;
+  if (DecodeFixed32(end - 12) != FooterChecksum(p, length - 12)) {
     return Status::Corruption("sstable: bad footer checksum");
   }
   filter = GetHandleFixed(p);
   properties = GetHandleFixed(p + 16);
   index = GetHandleFixed(p + 32);
   format_version = version;
+  if (version == kEncryptedTableFormatVersion) {
+    file_number = DecodeFixed64(p + 48);
+    encryption_header.assign(p + 56, kEncryptionHeaderBytes);
+  } else {
+    file_number = 0;
+    encryption_header.clear();
+  }
   return Status::OK();
 }
 
 Status WriteRawBlock(io::WritableFile* file, std::string_view contents, CompressionType type,
-                     uint64_t* offset, BlockHandle* handle) {
+                     uint64_t* offset, BlockHandle* handle, const FileCipher* cipher,
+                     std::string* scratch) {
+  std::string local;
+  if (cipher != nullptr) {
+    if (scratch == nullptr) scratch = &local;
+    scratch->clear();
+    Status s = cipher->Encrypt(*offset, static_cast<uint8_t>(type), contents, scratch);
+    if (!s.ok()) return s;
+    contents = *scratch;
+  }
   handle->offset = *offset;
   handle->size = contents.size();
   Status s = file->Append(contents);
@@ -138,7 +170,7 @@ namespace {
 // DecodeBlock; when owned holds raw's bytes (raw.data() == owned->data()), an
 // uncompressed block takes them over instead of being copied.
 Status DecodeBlockImpl(const BlockHandle& handle, std::string_view raw, std::string* owned,
-                       std::string* contents) {
+                       std::string* contents, const FileCipher* cipher) {
   const size_t n = static_cast<size_t>(handle.size);
   if (raw.size() != n + kBlockTrailerSize) {
     return Status::Corruption(
@@ -150,17 +182,34 @@ Status DecodeBlockImpl(const BlockHandle& handle, std::string_view raw, std::str
     return Status::Corruption(
         fmt::format("sstable: bad block checksum at offset {}", handle.offset));
   }
-  switch (static_cast<CompressionType>(static_cast<uint8_t>(trailer[0]))) {
+  const auto type = static_cast<uint8_t>(trailer[0]);
+  std::string_view stored = raw.substr(0, n);
+  std::string plain;
+  if (cipher != nullptr) {
+    // The checksum passed, so a failure here is not a torn or garbled write
+    // but a block that was changed, moved, or sealed with another key.
+    const bool ok = n >= kEncryptionOverhead;
+    if (ok) plain.resize(n - kEncryptionOverhead);
+    if (!ok || !cipher->Decrypt(handle.offset, type, stored, plain.data())) {
+      return Status::Corruption(fmt::format(
+          "sstable {:06}.sst: block at offset {} failed authentication (AES-256-GCM tag "
+          "mismatch: the block was modified, or moved from another file or offset)",
+          cipher->file_number(), handle.offset));
+    }
+    stored = plain;
+    owned = &plain;
+  }
+  switch (static_cast<CompressionType>(type)) {
     case CompressionType::kNone:
-      if (owned != nullptr && owned->data() == raw.data()) {
-        owned->resize(n);
+      if (owned != nullptr && owned->data() == stored.data()) {
+        owned->resize(stored.size());
         *contents = std::move(*owned);
       } else {
-        contents->assign(raw.data(), n);
+        contents->assign(stored.data(), stored.size());
       }
       return Status::OK();
     case CompressionType::kLz4: {
-      Status s = Lz4Uncompress(raw.substr(0, n), contents);
+      Status s = Lz4Uncompress(stored, contents);
       if (!s.ok()) {
         return Status::Corruption(fmt::format("sstable: block at offset {}", handle.offset),
                                   s.message());
@@ -168,18 +217,19 @@ Status DecodeBlockImpl(const BlockHandle& handle, std::string_view raw, std::str
       return Status::OK();
     }
   }
-  return Status::Corruption(fmt::format("sstable: unknown compression type {} at offset {}",
-                                        static_cast<uint8_t>(trailer[0]), handle.offset));
+  return Status::Corruption(
+      fmt::format("sstable: unknown compression type {} at offset {}", type, handle.offset));
 }
 
 }  // namespace
 
-Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents) {
-  return DecodeBlockImpl(handle, raw, nullptr, contents);
+Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents,
+                   const FileCipher* cipher) {
+  return DecodeBlockImpl(handle, raw, nullptr, contents, cipher);
 }
 
 Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
-                 std::string* contents) {
+                 std::string* contents, const FileCipher* cipher) {
   uint64_t offset = 0;
   size_t n = 0;
   Status s = BlockReadRange(file_limit, handle, &offset, &n);
@@ -189,7 +239,7 @@ Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const Bl
   std::string_view result;
   s = file->Read(offset, n, buf.data(), &result);
   if (!s.ok()) return s;
-  return DecodeBlockImpl(handle, result, &buf, contents);
+  return DecodeBlockImpl(handle, result, &buf, contents, cipher);
 }
 
 }  // namespace basalt::lsm

@@ -1,5 +1,5 @@
 // SSTable on-disk constants, block handles, the footer and block I/O.
-// See docs/format/sstable.md (format version 1) for the byte layouts; every
+// See docs/format/sstable.md (format versions 1 and 2) for the byte layouts; every
 // constant marked "frozen" is written to disk and must not change without a
 // new format version.
 #pragma once
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/encryption.h"
 #include "engine/base/status.h"
 #include "engine/io/env.h"
 
@@ -18,8 +19,12 @@ namespace basalt::lsm {
 // the file ends with the bytes 42 41 53 41 4c 54 53 54 = "BASALTST").
 inline constexpr uint64_t kTableMagic = 0x5453544c41534142ull;
 
-// The format version this build writes, and the only one it reads.
+// Format versions. 1: plain (written with encryption off). 2: encrypted
+// (written with encryption on): every block's stored contents are sealed
+// with AES-256-GCM, and the footer carries the file number and the
+// encryption header. Readers accept both.
 inline constexpr uint32_t kTableFormatVersion = 1;
+inline constexpr uint32_t kEncryptedTableFormatVersion = 2;
 
 // Written to disk in every block trailer: DO NOT CHANGE THESE VALUES.
 enum class CompressionType : uint8_t {
@@ -48,26 +53,44 @@ struct BlockHandle {
   bool DecodeFrom(std::string_view* input);
 };
 
-// Fixed 64 bytes at the end of the file:
+// At the end of the file. Version 1, 64 bytes:
 //   [0,16)  filter handle      fixed64 offset, fixed64 size (size 0 = no filter)
 //   [16,32) properties handle  fixed64 offset, fixed64 size
 //   [32,48) index handle       fixed64 offset, fixed64 size
 //   [48,52) fixed32 format version
 //   [52,56) fixed32 low 32 bits of XXH3-64 over bytes [0,52)
 //   [56,64) fixed64 kTableMagic
+// Version 2 (encrypted), 108 bytes:
+//   [0,48)   the three handles, as above
+//   [48,56)  fixed64 file number
+//   [56,92)  encryption header: key id fixed32, salt[16], key check[16]
+//   [92,96)  fixed32 format version
+//   [96,100) fixed32 low 32 bits of XXH3-64 over bytes [0,96)
+//   [100,108) fixed64 kTableMagic
+// The version and the magic are always the last 16 bytes but 4 and 8 of them.
 struct Footer {
-  static constexpr size_t kEncodedLength = 64;
+  static constexpr size_t kEncodedLength = 64;            // version 1
+  static constexpr size_t kEncryptedEncodedLength = 108;  // version 2
+  static constexpr size_t kMaxEncodedLength = kEncryptedEncodedLength;
 
   BlockHandle filter;
   BlockHandle properties;
   BlockHandle index;
   uint32_t format_version = kTableFormatVersion;
+  // Version 2 only.
+  uint64_t file_number = 0;
+  std::string encryption_header;  // kEncryptionHeaderBytes
 
-  // Appends exactly kEncodedLength bytes.
+  size_t encoded_length() const {
+    return format_version == kEncryptedTableFormatVersion ? kEncryptedEncodedLength
+                                                          : kEncodedLength;
+  }
+  // Appends exactly encoded_length() bytes.
   void EncodeTo(std::string* dst) const;
+  // tail: the last min(file size, kMaxEncodedLength) bytes of the file.
   // Checks, in order: length, magic, version, checksum. Corruption names
   // the check that failed.
-  Status DecodeFrom(std::string_view input);
+  Status DecodeFrom(std::string_view tail);
 };
 
 // Index keys. The index entry of a data block may be any internal key k with
@@ -82,17 +105,27 @@ void ShortenIndexSeparator(std::string* key, std::string_view limit);
 // REQUIRES: *key is an internal key.
 void ShortenIndexSuccessor(std::string* key);
 
-// Appends contents and its trailer to file at *offset; sets *handle and
-// advances *offset by contents.size() + kBlockTrailerSize.
-Status WriteRawBlock(io::WritableFile* file, std::string_view contents, CompressionType type,
-                     uint64_t* offset, BlockHandle* handle);
+// Block encryption (format version 2). A block's stored contents are
+// nonce | AES-256-GCM(contents after compression) | tag, with AAD = table
+// kind | file number | block offset | compression type, so a block moved to
+// another offset or file, or given another type byte, fails authentication.
+// A null cipher: plain (version 1).
 
-// Reads the block at handle, verifies its checksum and decompresses it.
-// file_limit: the block and its trailer must end at or before this offset
-// (the start of the footer). Corruption messages name the block offset.
+// Appends contents and its trailer to file at *offset; sets *handle and
+// advances *offset by the stored size + kBlockTrailerSize. With a cipher the
+// stored contents are sealed (handle->size includes kEncryptionOverhead);
+// scratch holds them.
+Status WriteRawBlock(io::WritableFile* file, std::string_view contents, CompressionType type,
+                     uint64_t* offset, BlockHandle* handle, const FileCipher* cipher = nullptr,
+                     std::string* scratch = nullptr);
+
+// Reads the block at handle, verifies its checksum (and tag), decrypts and
+// decompresses it. file_limit: the block and its trailer must end at or
+// before this offset (the start of the footer). Corruption messages name the
+// block offset (and, for authentication failures, the file).
 // It is BlockReadRange + one file Read + DecodeBlock.
 Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
-                 std::string* contents);
+                 std::string* contents, const FileCipher* cipher = nullptr);
 
 // The bytes ReadBlock reads for handle: *n = handle.size + kBlockTrailerSize
 // at handle.offset. Corruption if they do not end by file_limit.
@@ -100,8 +133,9 @@ Status BlockReadRange(uint64_t file_limit, const BlockHandle& handle, uint64_t* 
 
 // The rest of ReadBlock, for bytes read elsewhere (a batched read, a
 // read-ahead window): raw must be exactly the BlockReadRange bytes (shorter is
-// a truncated read: Corruption); verifies the checksum and decompresses into
-// *contents.
-Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents);
+// a truncated read: Corruption); verifies the checksum, decrypts and
+// decompresses into *contents.
+Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents,
+                   const FileCipher* cipher = nullptr);
 
 }  // namespace basalt::lsm

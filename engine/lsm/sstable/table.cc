@@ -1,4 +1,5 @@
-// TableBuilder and Table (table.h). Byte layouts: docs/format/sstable.md.
+// Table (table.h): reads an sstable. Byte layouts: docs/format/sstable.md;
+// the writer is table_builder.cc.
 
 #include "engine/lsm/sstable/table.h"
 
@@ -14,31 +15,14 @@
 #include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/sstable/block.h"
-#include "engine/lsm/sstable/block_builder.h"
 #include "engine/lsm/sstable/bloom.h"
-#include "engine/lsm/sstable/compression.h"
 #include "engine/lsm/sstable/format.h"
 
 namespace basalt::lsm {
 
 namespace {
 
-// Properties block contents (format version 1): eight varint64 counters in
-// TableProperties order, then the smallest and largest internal keys, each
-// length-prefixed. Trailing bytes are ignored (room for later fields).
-void EncodeProperties(const TableProperties& p, std::string* dst) {
-  PutVarint64(dst, p.num_entries);
-  PutVarint64(dst, p.num_deletions);
-  PutVarint64(dst, p.num_data_blocks);
-  PutVarint64(dst, p.raw_key_bytes);
-  PutVarint64(dst, p.raw_value_bytes);
-  PutVarint64(dst, p.data_bytes);
-  PutVarint64(dst, p.index_bytes);
-  PutVarint64(dst, p.filter_bytes);
-  PutLengthPrefixed(dst, p.smallest_key);
-  PutLengthPrefixed(dst, p.largest_key);
-}
-
+// Properties block contents: see EncodeProperties (table_builder.cc).
 bool DecodeProperties(std::string_view in, TableProperties* p) {
   std::string_view smallest, largest;
   if (!GetVarint64(&in, &p->num_entries) || !GetVarint64(&in, &p->num_deletions) ||
@@ -66,9 +50,9 @@ std::string DataBlockContext(const BlockHandle& h) {
 
 // Reads and parses a data block.
 Status ReadDataBlock(const io::RandomAccessFile* file, uint64_t limit, const BlockHandle& handle,
-                     std::unique_ptr<Block>* block) {
+                     const FileCipher* cipher, std::unique_ptr<Block>* block) {
   std::string contents;
-  Status s = ReadBlock(file, limit, handle, &contents);
+  Status s = ReadBlock(file, limit, handle, &contents, cipher);
   if (!s.ok()) return s;
   auto b = std::make_unique<Block>(std::move(contents));
   if (!b->status().ok()) return WithContext(b->status(), DataBlockContext(handle));
@@ -77,10 +61,10 @@ Status ReadDataBlock(const io::RandomAccessFile* file, uint64_t limit, const Blo
 }
 
 // Parses a data block from raw (BlockReadRange) bytes.
-Status DataBlockFromRaw(const BlockHandle& handle, std::string_view raw,
+Status DataBlockFromRaw(const BlockHandle& handle, std::string_view raw, const FileCipher* cipher,
                         std::unique_ptr<Block>* block) {
   std::string contents;
-  Status s = DecodeBlock(handle, raw, &contents);
+  Status s = DecodeBlock(handle, raw, &contents, cipher);
   if (!s.ok()) return s;
   auto b = std::make_unique<Block>(std::move(contents));
   if (!b->status().ok()) return WithContext(b->status(), DataBlockContext(handle));
@@ -184,9 +168,10 @@ void CacheBlock(BlockCache* cache, uint64_t cache_id, const BlockHandle& handle,
 // Reads a data block through the cache, if any: a hit returns the cached
 // block; a miss reads (through prefetcher's window when it has or takes one),
 // parses and, with fill_cache, inserts it. Failed reads are not cached.
-Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit, BlockCache* cache,
-                           uint64_t cache_id, const BlockHandle& handle, bool fill_cache,
-                           BlockPrefetcher* prefetcher, std::shared_ptr<const Block>* block) {
+Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit,
+                           const FileCipher* cipher, BlockCache* cache, uint64_t cache_id,
+                           const BlockHandle& handle, bool fill_cache, BlockPrefetcher* prefetcher,
+                           std::shared_ptr<const Block>* block) {
   if (prefetcher != nullptr) prefetcher->NoteAccess(handle);
   if (cache != nullptr) {
     *block = cache->Lookup<Block>(cache_id, handle.offset);
@@ -198,9 +183,9 @@ Status ReadDataBlockCached(const io::RandomAccessFile* file, uint64_t limit, Blo
   if (prefetcher != nullptr) {
     std::string_view raw;
     s = prefetcher->TryRead(handle, &raw, &served);
-    if (s.ok() && served) s = DataBlockFromRaw(handle, raw, &b);
+    if (s.ok() && served) s = DataBlockFromRaw(handle, raw, cipher, &b);
   }
-  if (s.ok() && !served) s = ReadDataBlock(file, limit, handle, &b);
+  if (s.ok() && !served) s = ReadDataBlock(file, limit, handle, cipher, &b);
   if (!s.ok()) return s;
   *block = std::shared_ptr<const Block>(std::move(b));
   if (cache != nullptr && fill_cache) CacheBlock(cache, cache_id, handle, *block);
@@ -217,177 +202,12 @@ Status DecodeIndexValue(std::string_view value, BlockHandle* handle) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
-// TableBuilder
-
-struct TableBuilder::Rep {
-  Rep(const TableOptions& o, io::WritableFile* f)
-      : options(o),
-        file(f),
-        data_block(o.block_restart_interval),
-        index_block(1),
-        bloom(o.bloom_bits_per_key) {}
-
-  TableOptions options;
-  io::WritableFile* file;
-  uint64_t offset = 0;
-  Status status;
-  BlockBuilder data_block;
-  BlockBuilder index_block;
-  BloomFilterPolicy bloom;
-  std::vector<uint64_t> key_hashes;  // one per distinct user key, for the filter
-  std::string last_key;
-  uint64_t num_entries = 0;
-  bool closed = false;
-
-  // After a data block is written, its index entry waits for the next key
-  // so the separator can be shortened against it. Invariant: true only
-  // while data_block is empty.
-  bool pending_index_entry = false;
-  BlockHandle pending_handle;
-
-  std::string compressed;  // scratch
-  TableProperties props;
-
-  // Writes the pending data block, if any.
-  void Flush();
-};
-
-TableBuilder::TableBuilder(const TableOptions& options, io::WritableFile* file)
-    : rep_(std::make_unique<Rep>(options, file)) {}
-
-TableBuilder::~TableBuilder() = default;
-
-namespace {
-
-// Compresses (if enabled and worth it) and writes one block.
-Status WriteBlock(std::string_view raw, bool compression, io::WritableFile* file,
-                  std::string* scratch, uint64_t* offset, BlockHandle* handle) {
-  std::string_view contents;
-  const CompressionType type = CompressBlock(raw, compression, scratch, &contents);
-  return WriteRawBlock(file, contents, type, offset, handle);
-}
-
-}  // namespace
-
-void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
-  Rep* r = rep_.get();
-  assert(!r->closed);
-  assert(internal_key.size() >= 8);
-  assert(r->num_entries == 0 || CompareInternalKey(r->last_key, internal_key) < 0);
-  if (!r->status.ok()) return;
-
-  if (r->pending_index_entry) {
-    assert(r->data_block.empty());
-    std::string separator = r->last_key;
-    ShortenIndexSeparator(&separator, internal_key);
-    std::string handle_encoding;
-    r->pending_handle.EncodeTo(&handle_encoding);
-    r->index_block.Add(separator, handle_encoding);
-    r->pending_index_entry = false;
-  }
-
-  const std::string_view user_key = ExtractUserKey(internal_key);
-  if (r->options.bloom_bits_per_key > 0 &&
-      (r->num_entries == 0 || ExtractUserKey(r->last_key) != user_key)) {
-    r->key_hashes.push_back(BloomFilterPolicy::KeyHash(user_key));
-  }
-
-  TableProperties& p = r->props;
-  if (r->num_entries == 0) p.smallest_key.assign(internal_key);
-  p.num_entries++;
-  if ((ExtractTrailer(internal_key) & 0xff) == static_cast<uint8_t>(ValueKind::kDelete)) {
-    p.num_deletions++;
-  }
-  p.raw_key_bytes += internal_key.size();
-  p.raw_value_bytes += value.size();
-
-  r->last_key.assign(internal_key);
-  r->num_entries++;
-  r->data_block.Add(internal_key, value);
-  if (r->data_block.CurrentSizeEstimate() >= r->options.block_size) r->Flush();
-}
-
-void TableBuilder::Rep::Flush() {
-  Rep* r = this;
-  if (!r->status.ok() || r->data_block.empty()) return;
-  assert(!r->pending_index_entry);
-  r->status = WriteBlock(r->data_block.Finish(), r->options.compression, r->file, &r->compressed,
-                         &r->offset, &r->pending_handle);
-  if (!r->status.ok()) return;
-  r->data_block.Reset();
-  r->pending_index_entry = true;
-  r->props.num_data_blocks++;
-  r->props.data_bytes += r->pending_handle.size + kBlockTrailerSize;
-}
-
-Status TableBuilder::status() const { return rep_->status; }
-
-Status TableBuilder::Finish() {
-  Rep* r = rep_.get();
-  assert(!r->closed);
-  r->Flush();
-  r->closed = true;
-  if (!r->status.ok()) return r->status;
-
-  Footer footer;
-
-  // Filter block (always stored uncompressed: bloom bits do not compress).
-  if (r->options.bloom_bits_per_key > 0) {
-    const std::string filter = r->bloom.CreateFilterFromHashes(r->key_hashes);
-    r->status = WriteRawBlock(r->file, filter, CompressionType::kNone, &r->offset, &footer.filter);
-    if (!r->status.ok()) return r->status;
-    r->props.filter_bytes = filter.size() + kBlockTrailerSize;
-  }
-
-  // Index block: finished first so the properties can state its size.
-  if (r->pending_index_entry) {
-    std::string successor = r->last_key;
-    ShortenIndexSuccessor(&successor);
-    std::string handle_encoding;
-    r->pending_handle.EncodeTo(&handle_encoding);
-    r->index_block.Add(successor, handle_encoding);
-    r->pending_index_entry = false;
-  }
-  std::string index_scratch;
-  std::string_view index_contents;
-  const CompressionType index_type = CompressBlock(r->index_block.Finish(), r->options.compression,
-                                                   &index_scratch, &index_contents);
-  r->props.index_bytes = index_contents.size() + kBlockTrailerSize;
-  r->props.largest_key = r->last_key;
-
-  // Properties block.
-  std::string props;
-  EncodeProperties(r->props, &props);
-  r->status = WriteBlock(props, r->options.compression, r->file, &r->compressed, &r->offset,
-                         &footer.properties);
-  if (!r->status.ok()) return r->status;
-
-  // Index block, then the footer.
-  r->status = WriteRawBlock(r->file, index_contents, index_type, &r->offset, &footer.index);
-  if (!r->status.ok()) return r->status;
-  std::string footer_encoding;
-  footer.EncodeTo(&footer_encoding);
-  r->status = r->file->Append(footer_encoding);
-  if (!r->status.ok()) return r->status;
-  r->offset += footer_encoding.size();
-  return Status::OK();
-}
-
-void TableBuilder::Abandon() {
-  assert(!rep_->closed);
-  rep_->closed = true;
-}
-
-uint64_t TableBuilder::NumEntries() const { return rep_->num_entries; }
-uint64_t TableBuilder::FileSize() const { return rep_->offset; }
-const TableProperties& TableBuilder::properties() const { return rep_->props; }
-
-// ---------------------------------------------------------------------------
 // Table
 
 struct Table::Rep {
   std::shared_ptr<BlockCache> block_cache;  // may be null
   std::unique_ptr<io::RandomAccessFile> file;
+  std::unique_ptr<FileCipher> cipher;  // null: a plain (version 1) table
   uint64_t file_size = 0;
   uint64_t data_limit = 0;  // start of the footer: no block extends past it
   Footer footer;
@@ -401,9 +221,9 @@ struct Table::Rep {
 namespace {
 
 // Reads a meta block (filter, properties, index); Corruption names it.
-Status ReadMetaBlock(const io::RandomAccessFile* file, uint64_t limit, const BlockHandle& handle,
-                     std::string_view name, std::string* contents) {
-  Status s = ReadBlock(file, limit, handle, contents);
+Status ReadMetaBlock(const io::RandomAccessFile* file, uint64_t limit, const FileCipher* cipher,
+                     const BlockHandle& handle, std::string_view name, std::string* contents) {
+  Status s = ReadBlock(file, limit, handle, contents, cipher);
   return WithContext(s, fmt::format("{} block", name));
 }
 
@@ -412,10 +232,12 @@ Status ReadMetaBlock(const io::RandomAccessFile* file, uint64_t limit, const Blo
 // iteration.
 class TableIterator final : public Iterator {
  public:
-  TableIterator(const io::RandomAccessFile* file, uint64_t data_limit, const Block* index,
-                BlockCache* cache, uint64_t cache_id, const TableReadOptions& options)
+  TableIterator(const io::RandomAccessFile* file, uint64_t data_limit, const FileCipher* cipher,
+                const Block* index, BlockCache* cache, uint64_t cache_id,
+                const TableReadOptions& options)
       : file_(file),
         data_limit_(data_limit),
+        cipher_(cipher),
         cache_(cache),
         cache_id_(cache_id),
         fill_cache_(options.fill_cache),
@@ -493,7 +315,7 @@ class TableIterator final : public Iterator {
       return true;  // already loaded
     }
     ResetData();
-    s = ReadDataBlockCached(file_, data_limit_, cache_, cache_id_, handle, fill_cache_,
+    s = ReadDataBlockCached(file_, data_limit_, cipher_, cache_, cache_id_, handle, fill_cache_,
                             &prefetcher_, &data_block_);
     if (!s.ok()) {
       SetError(std::move(s));
@@ -541,7 +363,8 @@ class TableIterator final : public Iterator {
 
   const io::RandomAccessFile* const file_;
   const uint64_t data_limit_;
-  BlockCache* const cache_;  // may be null
+  const FileCipher* const cipher_;  // null: plain
+  BlockCache* const cache_;         // may be null
   const uint64_t cache_id_;
   const bool fill_cache_;
   BlockPrefetcher prefetcher_;
@@ -554,9 +377,27 @@ class TableIterator final : public Iterator {
 
 }  // namespace
 
+namespace {
+
+// Reads and decodes the footer of a table of file_size bytes.
+Status ReadFooter(const io::RandomAccessFile* file, uint64_t file_size, Footer* footer) {
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(file_size, Footer::kMaxEncodedLength));
+  char buf[Footer::kMaxEncodedLength];
+  std::string_view tail;
+  Status s = file->Read(file_size - n, n, buf, &tail);
+  if (!s.ok()) return s;
+  if (tail.size() != n) {
+    return Status::Corruption(
+        fmt::format("sstable: short footer read ({} bytes; file truncated?)", tail.size()));
+  }
+  return footer->DecodeFrom(tail);
+}
+
+}  // namespace
+
 Status Table::Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_size,
                    std::unique_ptr<Table>* table, std::shared_ptr<BlockCache> block_cache,
-                   uint64_t cache_id) {
+                   uint64_t cache_id, const KeyRing* keys, uint64_t file_number) {
   table->reset();
   if (file == nullptr) return Status::InvalidArgument("sstable: no file");
   if (file_size < Footer::kEncodedLength) {
@@ -568,32 +409,38 @@ Status Table::Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_siz
   auto rep = std::make_unique<Rep>();
   rep->block_cache = std::move(block_cache);
   rep->file_size = file_size;
-  rep->data_limit = file_size - Footer::kEncodedLength;
   rep->cache_id = cache_id;
   if (cache_id == kNewCacheId && rep->block_cache != nullptr) {
     rep->cache_id = rep->block_cache->NewId();
   }
 
-  char footer_buf[Footer::kEncodedLength];
-  std::string_view footer_input;
-  Status s = file->Read(rep->data_limit, Footer::kEncodedLength, footer_buf, &footer_input);
+  Status s = ReadFooter(file.get(), file_size, &rep->footer);
   if (!s.ok()) return s;
-  if (footer_input.size() != Footer::kEncodedLength) {
-    return Status::Corruption(
-        fmt::format("sstable: short footer read ({} bytes; file truncated?)", footer_input.size()));
+  rep->data_limit = file_size - rep->footer.encoded_length();
+  if (rep->footer.format_version == kEncryptedTableFormatVersion) {
+    const uint64_t number = rep->footer.file_number;
+    if (file_number != 0 && file_number != number) {
+      return Status::Corruption(fmt::format(
+          "sstable: the footer names table {} but this is table {} (file renamed or copied?)",
+          number, file_number));
+    }
+    s = FileCipher::ForExistingFile(keys, EncryptedFileKind::kTable, number,
+                                    rep->footer.encryption_header,
+                                    fmt::format("sstable {:06}.sst", number), &rep->cipher);
+    if (!s.ok()) return s;
   }
-  s = rep->footer.DecodeFrom(footer_input);
-  if (!s.ok()) return s;
+  const FileCipher* cipher = rep->cipher.get();
 
   std::string contents;
-  s = ReadMetaBlock(file.get(), rep->data_limit, rep->footer.index, "index", &contents);
+  s = ReadMetaBlock(file.get(), rep->data_limit, cipher, rep->footer.index, "index", &contents);
   if (!s.ok()) return s;
   rep->index_block = std::make_unique<Block>(std::move(contents));
   if (!rep->index_block->status().ok()) {
     return WithContext(rep->index_block->status(), "index block");
   }
 
-  s = ReadMetaBlock(file.get(), rep->data_limit, rep->footer.properties, "properties", &contents);
+  s = ReadMetaBlock(file.get(), rep->data_limit, cipher, rep->footer.properties, "properties",
+                    &contents);
   if (!s.ok()) return s;
   if (!DecodeProperties(contents, &rep->props)) {
     return Status::Corruption(
@@ -601,7 +448,8 @@ Status Table::Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_siz
   }
 
   if (rep->footer.filter.size > 0) {
-    s = ReadMetaBlock(file.get(), rep->data_limit, rep->footer.filter, "filter", &rep->filter);
+    s = ReadMetaBlock(file.get(), rep->data_limit, cipher, rep->footer.filter, "filter",
+                      &rep->filter);
     if (!s.ok()) return s;
     rep->has_filter = true;
   }
@@ -643,8 +491,8 @@ Status Table::GetFromBlock(const BlockHandle& handle, std::string_view lookup_ik
                            std::string* ikey, std::string* value) const {
   *found = false;
   std::shared_ptr<const Block> block;
-  Status s = ReadDataBlockCached(rep_->file.get(), rep_->data_limit, rep_->block_cache.get(),
-                                 rep_->cache_id, handle,
+  Status s = ReadDataBlockCached(rep_->file.get(), rep_->data_limit, rep_->cipher.get(),
+                                 rep_->block_cache.get(), rep_->cache_id, handle,
                                  /*fill_cache=*/true, /*prefetcher=*/nullptr, &block);
   if (!s.ok()) return s;
   return SearchBlock(*block, handle, lookup_ikey, found, ikey, value);
@@ -662,7 +510,7 @@ Status Table::BlockRange(const BlockHandle& handle, uint64_t* offset, size_t* n)
 Status Table::BlockFromRaw(const BlockHandle& handle, std::string_view raw, bool fill_cache,
                            std::shared_ptr<const Block>* block) const {
   std::unique_ptr<Block> b;
-  Status s = DataBlockFromRaw(handle, raw, &b);
+  Status s = DataBlockFromRaw(handle, raw, rep_->cipher.get(), &b);
   if (!s.ok()) return s;
   *block = std::shared_ptr<const Block>(std::move(b));
   BlockCache* cache = rep_->block_cache.get();
@@ -700,7 +548,7 @@ uint64_t Table::ApproximateOffsetOf(std::string_view ikey) const {
 }
 
 std::unique_ptr<Iterator> Table::NewIterator(const TableReadOptions& options) const {
-  return std::make_unique<TableIterator>(rep_->file.get(), rep_->data_limit,
+  return std::make_unique<TableIterator>(rep_->file.get(), rep_->data_limit, rep_->cipher.get(),
                                          rep_->index_block.get(), rep_->block_cache.get(),
                                          rep_->cache_id, options);
 }
@@ -714,21 +562,22 @@ Status Table::VerifyChecksums() const {
   const io::RandomAccessFile* file = r->file.get();
 
   // Footer and meta blocks, re-read from the file.
-  char footer_buf[Footer::kEncodedLength];
-  std::string_view footer_input;
-  Status s = file->Read(r->data_limit, Footer::kEncodedLength, footer_buf, &footer_input);
-  if (!s.ok()) return s;
+  const FileCipher* cipher = r->cipher.get();
   Footer footer;
-  s = footer.DecodeFrom(footer_input);
+  Status s = ReadFooter(file, r->file_size, &footer);
   if (!s.ok()) return s;
+  if (footer.format_version != r->footer.format_version ||
+      footer.encryption_header != r->footer.encryption_header) {
+    return Status::Corruption("sstable: the footer changed since the table was opened");
+  }
   std::string contents;
   if (footer.filter.size > 0) {
-    s = ReadMetaBlock(file, r->data_limit, footer.filter, "filter", &contents);
+    s = ReadMetaBlock(file, r->data_limit, cipher, footer.filter, "filter", &contents);
     if (!s.ok()) return s;
   }
-  s = ReadMetaBlock(file, r->data_limit, footer.properties, "properties", &contents);
+  s = ReadMetaBlock(file, r->data_limit, cipher, footer.properties, "properties", &contents);
   if (!s.ok()) return s;
-  s = ReadMetaBlock(file, r->data_limit, footer.index, "index", &contents);
+  s = ReadMetaBlock(file, r->data_limit, cipher, footer.index, "index", &contents);
   if (!s.ok()) return s;
   Block index(std::move(contents));
   if (!index.status().ok()) return WithContext(index.status(), "index block");
@@ -743,7 +592,7 @@ Status Table::VerifyChecksums() const {
     s = DecodeIndexValue(index_iter.value(), &handle);
     if (!s.ok()) return s;
     std::unique_ptr<Block> block;
-    s = ReadDataBlock(file, r->data_limit, handle, &block);
+    s = ReadDataBlock(file, r->data_limit, handle, cipher, &block);
     if (!s.ok()) return s;
     blocks++;
     BlockIterator it(block.get(), KeyOrder::kInternal);
@@ -772,6 +621,8 @@ Status Table::VerifyChecksums() const {
 
 const TableProperties& Table::properties() const { return rep_->props; }
 uint64_t Table::file_size() const { return rep_->file_size; }
+uint32_t Table::format_version() const { return rep_->footer.format_version; }
+uint32_t Table::key_id() const { return rep_->cipher ? rep_->cipher->key_id() : 0; }
 uint64_t Table::cache_id() const { return rep_->cache_id; }
 
 }  // namespace basalt::lsm

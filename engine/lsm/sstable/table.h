@@ -8,6 +8,12 @@
 // bloom filter over user keys (XXH3, bits_per_key). The footer holds the
 // handles of the meta blocks, the format version and the magic number.
 //
+// Encryption (format version 2): a TableBuilder given a FileCipher seals
+// every block after compression (AES-256-GCM, format.h); Table::Open reads
+// the footer's key id and needs a KeyRing holding it. The block cache holds
+// decrypted, decompressed blocks; an authentication failure is Corruption
+// naming the table and the block offset.
+//
 // Caching: a Table holds its index block, filter and properties in memory
 // (pinned) from Open until it is destroyed. Data blocks are read on demand;
 // with a block cache given to Open, Get and iterators look them up in (and
@@ -33,6 +39,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/encryption.h"
 #include "engine/base/status.h"
 #include "engine/io/env.h"
 #include "engine/lsm/iterator.h"
@@ -80,7 +87,11 @@ struct TableProperties {
 class TableBuilder {
  public:
   // file: not owned; must outlive the builder. The builder appends only.
-  TableBuilder(const TableOptions& options, io::WritableFile* file);
+  // cipher: null writes a plain table (format version 1); otherwise an
+  // encrypted one (version 2) under that file's cipher (its file number is
+  // recorded in the footer).
+  TableBuilder(const TableOptions& options, io::WritableFile* file,
+               std::unique_ptr<FileCipher> cipher = nullptr);
   ~TableBuilder();
   TableBuilder(const TableBuilder&) = delete;
   TableBuilder& operator=(const TableBuilder&) = delete;
@@ -114,11 +125,16 @@ class Table {
   // cache_id: this table's key in block_cache, unique among the tables
   // sharing it (DBImpl passes the file number); kNewCacheId takes a fresh one
   // from BlockCache::NewId(). Unused without a cache.
+  // keys: the key ring for an encrypted (version 2) table; not used after
+  // Open returns. An encrypted table without its key is InvalidArgument, a
+  // failed key check Corruption. file_number: the table's number (its file
+  // name), checked against an encrypted table's footer; 0: not checked.
   static constexpr uint64_t kNewCacheId = ~uint64_t{0};
   static Status Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_size,
                      std::unique_ptr<Table>* table,
                      std::shared_ptr<BlockCache> block_cache = nullptr,
-                     uint64_t cache_id = kNewCacheId);
+                     uint64_t cache_id = kNewCacheId, const KeyRing* keys = nullptr,
+                     uint64_t file_number = 0);
   ~Table();
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
@@ -182,6 +198,9 @@ class Table {
 
   const TableProperties& properties() const;
   uint64_t file_size() const;
+  // 1 (plain) or 2 (encrypted); the key id of an encrypted table (else 0).
+  uint32_t format_version() const;
+  uint32_t key_id() const;
   // Key of this table's blocks in its block cache.
   uint64_t cache_id() const;
 

@@ -64,17 +64,19 @@ Status ReadCurrentFile(io::Env* env, const std::string& dir, std::string* manife
 }
 
 Status ReplayManifest(io::Env* env, const std::string& path, ManifestState* state,
-                      ManifestReplayInfo* info,
+                      ManifestReplayInfo* info, const KeyRing* keys,
                       const std::function<void(uint64_t, const VersionEdit&)>& on_edit) {
   ManifestReplayInfo local;
   if (info == nullptr) info = &local;
   *info = ManifestReplayInfo();
   env->GetFileSize(path, &info->file_size).PermitUnchecked();  // informational only
   std::unique_ptr<log::Reader> reader;
-  Status s = log::Reader::Open(env, path, log::kManifestMagic, &reader);
+  Status s = log::Reader::Open(env, path, log::kManifestMagic, &reader, keys);
   if (!s.ok()) return s;
   info->has_header = reader->has_header();
   info->header_file_number = reader->file_number();
+  info->format_version = reader->format_version();
+  info->key_id = reader->key_id();
   if (!reader->has_header()) {
     return Status::Corruption(path, "manifest has no file header (empty, or torn at creation)");
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/base/encryption.h"
 #include "engine/base/status.h"
 #include "engine/io/env.h"
 #include "engine/lsm/dbformat.h"
@@ -42,6 +43,8 @@ struct ManifestState {
 struct ManifestReplayInfo {
   bool has_header = false;
   uint64_t header_file_number = 0;  // from the kFileHeader record
+  uint32_t format_version = 0;      // 1 plain, 2 encrypted (0: no header)
+  uint32_t key_id = 0;              // of an encrypted manifest
   uint64_t edits = 0;               // records decoded and applied
   bool torn_tail = false;           // the engine ignores a torn manifest tail
   uint64_t valid_end = 0;           // end of the intact prefix
@@ -59,9 +62,10 @@ Status ReadCurrentFile(io::Env* env, const std::string& dir, std::string* manife
 // Corruption if the file has no valid header (the engine refuses such a
 // manifest), a bad magic/version, damage followed by intact records, or an
 // edit that does not decode; edits before the damage have been applied then.
-// A torn tail is not an error (info->torn_tail). info may be null.
+// A torn tail is not an error (info->torn_tail). info may be null. keys:
+// for an encrypted manifest (may be null; log::Reader::Open's errors then).
 Status ReplayManifest(io::Env* env, const std::string& path, ManifestState* state,
-                      ManifestReplayInfo* info,
+                      ManifestReplayInfo* info, const KeyRing* keys = nullptr,
                       const std::function<void(uint64_t offset, const VersionEdit&)>& on_edit = {});
 
 }  // namespace basalt::lsm

@@ -9,25 +9,35 @@
 namespace basalt::lsm::log {
 
 Status Reader::Open(io::Env* env, const std::string& path, uint64_t expected_magic,
-                    std::unique_ptr<Reader>* reader) {
+                    std::unique_ptr<Reader>* reader, const KeyRing* keys) {
   std::unique_ptr<Reader> r(new Reader());
   r->path_ = path;
   Status s = io::ReadFileToString(env, path, &r->data_);
   if (!s.ok()) return s;
-  if (r->data_.size() < static_cast<size_t>(kFileHeaderRecordSize)) {
-    // Cut while being created (the header is synced before any record).
+  uint8_t type;
+  std::string_view payload;
+  uint64_t next;
+  Damage d = Damage::kTruncatedHeader;
+  if (r->data_.size() >= static_cast<size_t>(kFileHeaderRecordSize)) {
+    d = r->ParseAt(0, &type, &payload, &next);
+  }
+  // Cut while being created (the header is synced before any record): shorter
+  // than a version-1 header record, or an intact version-2 header record
+  // start whose payload runs past the end.
+  const bool cut =
+      d == Damage::kTruncatedHeader ||
+      (d == Damage::kTruncatedPayload &&
+       static_cast<uint8_t>(r->data_[4]) == static_cast<uint8_t>(RecordType::kFileHeader) &&
+       DecodeFixed32(r->data_.data()) == static_cast<uint32_t>(kEncryptedFileHeaderPayloadSize));
+  if (cut) {
     r->done_ = true;
     r->torn_tail_ = true;
     r->valid_end_ = 0;
     *reader = std::move(r);
     return Status::OK();
   }
-  uint8_t type;
-  std::string_view payload;
-  uint64_t next;
-  Damage d = r->ParseAt(0, &type, &payload, &next);
   if (d != Damage::kNone || static_cast<RecordType>(type) != RecordType::kFileHeader ||
-      payload.size() != static_cast<size_t>(kFileHeaderPayloadSize)) {
+      payload.size() < static_cast<size_t>(kFileHeaderPayloadSize)) {
     return Status::Corruption(fmt::format("{}: damaged file header ({})", path,
                                           d != Damage::kNone ? DamageName(d) : "not a header"));
   }
@@ -36,10 +46,24 @@ Status Reader::Open(io::Env* env, const std::string& path, uint64_t expected_mag
   if (magic != expected_magic) {
     return Status::Corruption(fmt::format("{}: bad magic number {:#x}", path, magic));
   }
-  if (version != kFormatVersion) {
+  if (version != kFormatVersion && version != kEncryptedFormatVersion) {
     return Status::Corruption(fmt::format("{}: unsupported log format version {}", path, version));
   }
+  const size_t want = static_cast<size_t>(
+      version == kFormatVersion ? kFileHeaderPayloadSize : kEncryptedFileHeaderPayloadSize);
+  if (payload.size() != want) {
+    return Status::Corruption(fmt::format(
+        "{}: damaged file header ({}-byte payload for version {})", path, payload.size(), version));
+  }
   r->file_number_ = DecodeFixed64(payload.data() + 12);
+  r->format_version_ = version;
+  if (version == kEncryptedFormatVersion) {
+    const EncryptedFileKind kind =
+        magic == kManifestMagic ? EncryptedFileKind::kManifest : EncryptedFileKind::kWal;
+    s = FileCipher::ForExistingFile(keys, kind, r->file_number_,
+                                    payload.substr(kFileHeaderPayloadSize), path, &r->cipher_);
+    if (!s.ok()) return s;
+  }
   r->has_header_ = true;
   r->pos_ = next;
   r->valid_end_ = next;
@@ -147,6 +171,23 @@ bool Reader::ReadRecord(std::string_view* payload, uint64_t* offset) {
           Status::Corruption(fmt::format("{}: unexpected header record at offset {}", path_, at));
       done_ = true;
       return false;
+    }
+    if (cipher_ != nullptr) {
+      // The framing is intact, so this is not crash damage: a record that
+      // fails authentication was changed or moved (log_reader.h).
+      const bool ok = payload->size() >= kEncryptionOverhead;
+      if (ok) plain_.resize(payload->size() - kEncryptionOverhead);
+      if (!ok ||
+          !cipher_->Decrypt(at, static_cast<uint8_t>(RecordType::kData), *payload, plain_.data())) {
+        status_ = Status::Corruption(fmt::format(
+            "{}: record at offset {} failed authentication (AES-256-GCM tag mismatch: the record "
+            "was modified, or moved from another file or offset)",
+            path_, at));
+        done_ = true;
+        valid_end_ = at;
+        return false;
+      }
+      *payload = plain_;
     }
     if (offset != nullptr) *offset = at;
     return true;

@@ -486,9 +486,9 @@ TEST_CASE("table: footer checks name what failed") {
   Status s = open_with(footer + 56, 1);
   CHECK(s.IsCorruption());
   CHECK(s.message().find("bad magic number") != std::string_view::npos);
-  s = open_with(footer + 48, 3);  // version 1 -> 2
+  s = open_with(footer + 48, 2);  // version 1 -> 3 (2 is the encrypted format)
   CHECK(s.IsCorruption());
-  CHECK(s.message() == "unsupported sstable format version 2");
+  CHECK(s.message() == "unsupported sstable format version 3");
   s = open_with(footer + 3, 1);
   CHECK(s.IsCorruption());
   CHECK(s.message() == "sstable: bad footer checksum");
