@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -97,12 +97,11 @@ std::string CanonicalUri(std::string_view path) {
     }
     pos = end + 1;
   }
-  std::string out;
-  for (std::string_view seg : segments) {
-    out.push_back('/');
-    UriEncode(seg, false, &out);
+  std::string out(1, '/');
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0) out.push_back('/');
+    UriEncode(segments[i], false, &out);
   }
-  if (out.empty()) out = "/";
   return out;
 }
 
@@ -163,17 +162,54 @@ int ToInt(std::string_view s) {
 
 }  // namespace
 
+// OpenSSL 3 looks an algorithm up by name on every one-shot call (SHA256(),
+// HMAC()): a lock and a hash-table walk that cost more than hashing a small
+// request. The algorithms are fetched once, and each thread keeps its
+// contexts (EVP_MD_fetch, EVP_MAC_fetch: OpenSSL 3.0 "Algorithm fetching").
+namespace {
+struct ThreadCrypto {
+  EVP_MD_CTX* md = nullptr;
+  EVP_MAC_CTX* mac = nullptr;
+  ThreadCrypto() {
+    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, sha256, nullptr);
+    mac = EVP_MAC_CTX_new(hmac);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX_set_params(mac, params);
+  }
+  ~ThreadCrypto() {
+    EVP_MD_CTX_free(md);
+    EVP_MAC_CTX_free(mac);
+  }
+};
+ThreadCrypto& Crypto() {
+  thread_local ThreadCrypto c;
+  return c;
+}
+}  // namespace
+
 std::string Sha256Hex(std::string_view data) {
   unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = Crypto().md;
+  // Init with a null type re-uses the context's SHA-256.
+  EVP_DigestInit_ex(ctx, nullptr, nullptr);
+  EVP_DigestUpdate(ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(ctx, md, &len);
   return Hex(md, sizeof md);
 }
 
 std::array<unsigned char, 32> Hmac(std::string_view key, std::string_view data) {
   std::array<unsigned char, 32> out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+  size_t len = 0;
+  EVP_MAC_CTX* ctx = Crypto().mac;
+  EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr);
+  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  EVP_MAC_final(ctx, out.data(), &len, out.size());
   return out;
 }
 
@@ -220,7 +256,8 @@ std::array<unsigned char, 32> DeriveKey(std::string_view secret, std::string_vie
   auto as_view = [](const std::array<unsigned char, 32>& k) {
     return std::string_view(reinterpret_cast<const char*>(k.data()), k.size());
   };
-  const std::string first = "AWS4" + std::string(secret);
+  std::string first = "AWS4";
+  first.append(secret);
   const auto k_date = Hmac(first, date);
   const auto k_region = Hmac(as_view(k_date), region);
   const auto k_service = Hmac(as_view(k_region), service);
