@@ -474,6 +474,11 @@ BASALT_DB_TEST_CASE("db: manifest replay restores trees, files per level and seq
                     ConfigSet::kAll, ManifestReplay);
 
 void SplitSharesFiles(DbTestBase& f) {
+  // The file count below must see only what the split writes: no background
+  // compaction (nor a flush of the parent still in flight, hence the Flush
+  // before counting) may add files meanwhile. Compaction is on again from the
+  // Reopen further down.
+  f.options.disable_compaction = true;
   f.Open();
   TreeId p;
   REQUIRE(f.db->CreateTree("p", &p).ok());
@@ -489,6 +494,7 @@ void SplitSharesFiles(DbTestBase& f) {
     model.erase(Key(i));
   }
   const Snapshot* before = f.db->GetSnapshot();
+  REQUIRE(f.db->Flush(p).ok());
   const int tables_before = f.CountFiles(FileType::kTable);
   TreeId l, r;
   CHECK(f.db->SplitTree(p, "", "l", "r", &l, &r).IsInvalidArgument());  // not inside the range
@@ -520,6 +526,7 @@ void SplitSharesFiles(DbTestBase& f) {
   f.db->ReleaseSnapshot(before);
 
   // Writes go on in the children; the split survives reopen and compaction.
+  f.options.disable_compaction = false;
   REQUIRE(f.db->Put(WriteOptions(), l, Key(5), "new-left").ok());
   REQUIRE(f.db->Put(WriteOptions(), r, Key(2500), "new-right").ok());
   model[Key(5)] = "new-left";
