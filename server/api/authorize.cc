@@ -471,10 +471,10 @@ std::optional<auth::Policy> ResourcePolicyFor(const Context& ctx, const std::str
 
 }  // namespace
 
-void Authorize(const Context& ctx, const std::vector<AccessCheck>& checks) {
+void Authorize(const Context& ctx, std::vector<AccessCheck> checks) {
   if (ctx.identity == nullptr || ctx.identity->user == nullptr) return;
   const auth::User& user = *ctx.identity->user;
-  for (const AccessCheck& check : checks) {
+  for (AccessCheck& check : checks) {
     auth::AccessRequest request;
     request.principal.account = ctx.identity->credentials->account();
     request.principal.arn = user.arn;
@@ -482,7 +482,7 @@ void Authorize(const Context& ctx, const std::vector<AccessCheck>& checks) {
     request.principal.userid = user.userid;
     request.action = check.action;
     request.resource = check.resource;
-    request.keys = check.keys;
+    request.keys = std::move(check.keys);  // each check is evaluated once
     auth::AuthorizeDetail detail;
     const std::optional<auth::Policy> resource_policy = ResourcePolicyFor(ctx, check.resource);
     const auth::Decision d = auth::Authorize(
@@ -520,7 +520,7 @@ void AuthorizeRequest(Context& ctx, std::string_view op, bool streams, const jso
       checks.push_back(Simple(action, Str(body, "StreamArn").value_or("")));
     }
     // GetRecords: CheckStreamRead once the iterator is decoded.
-    Authorize(ctx, checks);
+    Authorize(ctx, std::move(checks));
     return;
   }
   if (op == "ListTables" || op == "DescribeLimits" || op == "DescribeEndpoints") {
@@ -555,7 +555,7 @@ void AuthorizeRequest(Context& ctx, std::string_view op, bool streams, const jso
     // DescribeTimeToLive, UpdateTimeToLive, DescribeContinuousBackups, ...
     checks.push_back(Simple(action, ctx.TableArn(Str(body, "TableName").value_or(""))));
   }
-  Authorize(ctx, checks);
+  Authorize(ctx, std::move(checks));
 }
 
 void CheckStreamRead(const Context& ctx, const std::string& table, const std::string& label) {

@@ -53,7 +53,8 @@ struct AccessCheck {
 };
 
 // Throws AccessDeniedException for the first check the identity may not do.
-void Authorize(const Context& ctx, const std::vector<AccessCheck>& checks);
+// Takes the checks by value: their condition keys move into the evaluation.
+void Authorize(const Context& ctx, std::vector<AccessCheck> checks);
 
 // The checks of operation `op` ("PutItem"; `streams` for the Streams API's
 // operations) with request `body`, then Authorize.
