@@ -12,9 +12,16 @@ packages=(
   # OpenSSL: SigV4's HMAC-SHA256, TLS, AES-GCM; zlib: gzip/deflate bodies.
   libssl-dev zlib1g-dev
   python3 python3-boto3 python3-pytest awscli openssl
+  # scripts/package.sh: dpkg-shlibdeps computes the .deb's Depends
+  # (tests/integration/test_package.py also runs systemd-analyze verify where
+  # systemd is installed, and skips that check elsewhere).
+  dpkg-dev
   # The fuzz targets (tests/fuzz/): clang, and libclang-rt-14-dev for the
   # libFuzzer runtime (libclang_rt.fuzzer-x86_64.a) and the sanitizers'.
   clang libclang-rt-14-dev
+  # The dashboard's browser test (tests/integration/test_dashboard.py):
+  # headless Chromium driven through chromedriver by Selenium.
+  chromium chromium-driver python3-selenium
 )
 # node runs the tests that need a newer AWS SDK than Debian's boto3
 # (tests/integration/node); a machine that already has node keeps its own.

@@ -11,6 +11,10 @@
 //                                         opens the tables (takes the lock) and checks
 //                                         that every secondary index equals the function
 //                                         of its table; exit 0 equal, 1 differences
+//   basalt-admin --version                prints "basalt-admin VERSION"
+//   basalt-admin trigger add|list|get|remove ...
+//                                         the stream-trigger API of a running server
+//                                         (tools/admin_triggers.h, docs/triggers.md)
 //
 // Every command but `stats` and `verify-indexes` only reads: it never writes, truncates or removes
 // a file and never takes the directory lock. Formats: docs/format/wal.md, docs/format/manifest.md,
@@ -44,6 +48,7 @@
 #include "engine/lsm/wal/log_reader.h"
 #include "engine/lsm/write_batch.h"
 #include "engine/table/table_store.h"
+#include "tools/admin_triggers.h"
 
 namespace basalt::lsm {
 namespace {
@@ -94,7 +99,12 @@ commands:
                            it: no missing, extra or stale entry. One line per
                            index, with up to five examples of differences; an
                            index still being backfilled is listed, not compared
+  trigger add|list|get|remove [--endpoint URL] ...
+                           the stream triggers of a RUNNING server, through its
+                           API (docs/triggers.md); `basalt-admin trigger` alone
+                           prints that command's usage
   help                     this text
+  --version                prints "basalt-admin VERSION"
 
 options:
   --encryption-key-file FILE
@@ -478,6 +488,12 @@ int Run(int argc, char** argv) {
     fmt::print("{}", kUsage);
     return kExitOk;
   }
+  if (cmd == "--version" || cmd == "version") {
+    if (!args.empty()) return Usage("--version takes no arguments");
+    fmt::print("basalt-admin {}\n", BASALT_VERSION);
+    return kExitOk;
+  }
+  if (cmd == "trigger") return tools::TriggerCommand(args);
   if (cmd != "dump-wal" && cmd != "dump-sst" && cmd != "dump-manifest" && cmd != "verify" &&
       cmd != "stats" && cmd != "verify-indexes") {
     return Usage(fmt::format("unknown command '{}'", cmd));

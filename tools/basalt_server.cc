@@ -10,6 +10,53 @@
 //                 [--auth none|sigv4] [--credentials FILE] [--auth-max-skew-s 900]
 //                 [--cors-origin *] [--encryption-key-file FILE]
 //                 [--tls-cert FILE --tls-key FILE [--plain-port N]]
+//                 [--trigger-command-dir DIR] [--trigger-failure-dir DIR]
+//                 [--config FILE] [--version]
+//                 [--metrics-port N] [--no-metrics] [--access-log FILE|-]
+//                 [--no-throttling] [--capacity-realism]
+//                 [--table-max-read-units 40000] [--table-max-write-units 40000]
+//
+// Capacity (server/api/throttle.h; docs/server.md, "Capacity and
+// throttling"): PROVISIONED tables and GSIs are held to their units (with
+// 300 s of burst), on-demand ones to their OnDemandThroughput and to the
+// per-table quota --table-max-read-units / --table-max-write-units (units per
+// second; DynamoDB's default 40,000; DescribeLimits reports them).
+// --no-throttling: nothing is refused (benchmarks), consumption still counted.
+// --capacity-realism: also DynamoDB's per-partition limits (3,000 read /
+// 1,000 write units per second per partition key value) and the on-demand
+// ramp (12,000 read / 4,000 write units at once, then twice the peak of more
+// than 30 minutes ago). Both are flags (in a --config file:
+// `no-throttling = true`, `capacity-realism = true`).
+//
+// Metrics (docs/server.md, "Metrics"): GET /metrics serves Prometheus text
+// (request counters and latency histograms, capacity, the storage engine's
+// shape, the process); GET /dashboard a live page over /metrics and
+// /contributor-insights (docs/server.md, "Dashboard"). --metrics-port N: also
+// serve the read-only pages
+// (/metrics, /dashboard, /contributor-insights) alone on port N of --address,
+// plain HTTP. --no-metrics: no per-request instrumentation and no /metrics
+// (a flag; in a --config file `no-metrics = true`). --access-log FILE|-: one
+// line per API request (time, access key id, operation, table, status, error type, latency in ms,
+// consumed units) appended to FILE, or written to standard output ("-"), by a
+// writer thread (request threads never wait for the disk); off by default.
+//
+// --trigger-command-dir DIR: stream triggers (docs/triggers.md) may run the
+// programs in DIR as Command targets (without it, Command targets are
+// refused: a trigger's creator could otherwise run any program as the
+// server's user). --trigger-failure-dir DIR: where "file:NAME" on-failure
+// destinations are written (default <data-dir>/trigger-failures).
+//
+// --config FILE: options from a file (tools/config_file.h): `key = value`
+// lines, the keys being the long option names without "--" (`port = 8000`,
+// `data-dir = /var/lib/basalt`), '#' or ';' comment lines; a flag is
+// `no-metrics = true` (or false). The file's options
+// count as if typed before the command line's, wherever --config stands, so
+// the command line overrides the file. An unknown key, a line without '=' or
+// an unreadable file stops the server with exit status 2, like a bad option.
+// The Debian package starts the server with --config /etc/basalt/basalt.conf
+// (packaging/debian/; docs/packaging.md).
+//
+// --version: prints "basalt-server VERSION" (CMake's project version).
 //
 // --tls-cert/--tls-key: serve HTTPS (TLS 1.2+) on --port with this PEM
 // certificate chain and private key; --plain-port: also plain HTTP on that
@@ -66,13 +113,19 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/base/encryption.h"
 #include "engine/table/table_store.h"
+#include "server/api/contributor_insights.h"
 #include "server/api/service.h"
 #include "server/auth/credentials.h"
 #include "server/http/cors.h"
 #include "server/http/http_server.h"
+#include "server/metrics/dashboard.h"
+#include "server/metrics/server_metrics.h"
+#include "server/triggers/trigger_service.h"
+#include "tools/config_file.h"
 
 namespace {
 
@@ -90,10 +143,23 @@ void Usage(FILE* f) {
              "                     [--cors-origin *|none|ORIGIN[,ORIGIN...]]\n"
              "                     [--tls-cert FILE --tls-key FILE [--plain-port N]]\n"
              "                     [--encryption-key-file FILE]\n"
+             "                     [--trigger-command-dir DIR] [--trigger-failure-dir DIR]\n"
+             "                     [--config FILE] [--version] [--help]\n"
+             "                     [--metrics-port N] [--no-metrics] [--access-log FILE|-]\n"
+             "                     [--no-throttling] [--capacity-realism]\n"
+             "                     [--table-max-read-units N] [--table-max-write-units N]\n"
              "defaults: 127.0.0.1, 8000, ./data, sync, 64, 64, cores, us-east-1, 1024, 60000,\n"
              "          10737418240, 20000 (items/s read by the backfills of added\n"
              "          indexes; 0 = unlimited), 10737418240, 60000, 5000, 256, 64,\n"
-             "          none, -, 900, *, - (encryption off)\n");
+             "          none, -, 900, *, - (encryption off), - (no Command targets),\n"
+             "          <data-dir>/trigger-failures, - (metrics on the main port only),\n"
+             "          metrics on, - (no access log), throttling on, realism off,\n"
+             "          40000, 40000 (per-table on-demand quota, units/s)\n"
+             "--no-throttling: refuse nothing for capacity (consumption still counted);\n"
+             "--capacity-realism: per-partition-key limits and the on-demand ramp\n"
+             "--config FILE: options from FILE, one `key = value` a line, key = the\n"
+             "          option's name without --, e.g. `data-dir = /var/lib/basalt`;\n"
+             "          # or ; comment lines; the command line overrides the file\n");
 }
 
 bool ParseUint(const char* s, uint64_t max, uint64_t* out) {
@@ -112,6 +178,8 @@ int main(int argc, char** argv) {
   std::string address = "127.0.0.1";
   uint64_t port = 8000;
   std::string data_dir = "./data";
+  std::string trigger_command_dir;
+  std::string trigger_failure_dir;  // "" = <data-dir>/trigger-failures
   std::string durability = "sync";
   uint64_t cache_mb = 64;
   uint64_t memtable_mb = 64;
@@ -135,6 +203,33 @@ int main(int argc, char** argv) {
   std::string tls_key;
   uint64_t plain_port = 0;
   bool plain_port_set = false;
+  uint64_t metrics_port = 0;
+  bool metrics_port_set = false;
+  bool metrics_on = true;
+  std::string access_log;
+  server::api::CapacityOptions capacity;
+
+  // --config FILE: the file's options go before the command line's, so the
+  // command line overrides them (each option below keeps its last value).
+  // where(i): "FILE:LINE: " for an argument from a file, for the errors.
+  tools::Arguments expanded;
+  // Options without a value: flags (in a file `no-metrics = true`), and the
+  // command-line-only ones.
+  if (Status cs = tools::ExpandConfigFiles(
+          argc, argv, /*flags=*/{"--no-metrics", "--no-throttling", "--capacity-realism"},
+          /*command_line_only=*/{"--help", "-h", "--version"}, &expanded);
+      !cs.ok()) {
+    fmt::print(stderr, "basalt-server: {}\n", cs.ToString());
+    return 2;
+  }
+  std::vector<char*> expanded_argv{argv[0]};
+  for (std::string& arg : expanded.args) expanded_argv.push_back(arg.data());
+  argc = static_cast<int>(expanded_argv.size());
+  argv = expanded_argv.data();
+  auto where = [&expanded](int i) {
+    const std::string& w = expanded.where[static_cast<size_t>(i - 1)];
+    return w.empty() ? w : w + ": ";
+  };
 
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -142,8 +237,24 @@ int main(int argc, char** argv) {
       Usage(stdout);
       return 0;
     }
+    if (a == "--version") {
+      fmt::print("basalt-server {}\n", BASALT_VERSION);
+      return 0;
+    }
+    if (a == "--no-metrics") {
+      metrics_on = false;
+      continue;
+    }
+    if (a == "--no-throttling") {
+      capacity.enforce = false;
+      continue;
+    }
+    if (a == "--capacity-realism") {
+      capacity.realism = true;
+      continue;
+    }
     if (i + 1 >= argc) {
-      fmt::print(stderr, "basalt-server: {} needs a value\n", a);
+      fmt::print(stderr, "basalt-server: {}{} needs a value\n", where(i), a);
       Usage(stderr);
       return 2;
     }
@@ -200,20 +311,36 @@ int main(int argc, char** argv) {
     } else if (a == "--plain-port") {
       ok = ParseUint(v, 65535, &plain_port);
       plain_port_set = true;
+    } else if (a == "--metrics-port") {
+      ok = ParseUint(v, 65535, &metrics_port);
+      metrics_port_set = true;
+    } else if (a == "--access-log") {
+      access_log = v;
+      ok = !access_log.empty();
+    } else if (a == "--table-max-read-units") {
+      ok = ParseUint(v, 1000000000000, &capacity.table_max_read_units) &&
+           capacity.table_max_read_units > 0;
+    } else if (a == "--table-max-write-units") {
+      ok = ParseUint(v, 1000000000000, &capacity.table_max_write_units) &&
+           capacity.table_max_write_units > 0;
+    } else if (a == "--trigger-command-dir") {
+      trigger_command_dir = v;
+    } else if (a == "--trigger-failure-dir") {
+      trigger_failure_dir = v;
     } else if (a == "--cors-origin") {
       cors_origin = v;
       server::CorsPolicy unused;
       if (Status cs = server::ParseCorsOrigin(cors_origin, &unused); !cs.ok()) {
-        fmt::print(stderr, "basalt-server: --cors-origin: {}\n", cs.ToString());
+        fmt::print(stderr, "basalt-server: {}--cors-origin: {}\n", where(i), cs.ToString());
         return 2;
       }
     } else {
-      fmt::print(stderr, "basalt-server: unknown option {}\n", a);
+      fmt::print(stderr, "basalt-server: {}unknown option {}\n", where(i), a);
       Usage(stderr);
       return 2;
     }
     if (!ok) {
-      fmt::print(stderr, "basalt-server: bad value for {}: {}\n", a, v);
+      fmt::print(stderr, "basalt-server: {}bad value for {}: {}\n", where(i), a, v);
       return 2;
     }
   }
@@ -283,11 +410,42 @@ int main(int argc, char** argv) {
   server::api::ServiceOptions so;
   so.region = region;
   so.encryption_at_rest = encryption_keys != nullptr;
+  so.capacity = capacity;
   if (authenticator) {
     so.account = authenticator->credentials()->account();
     so.authenticator = authenticator;
   }
+  // Metrics and the access log (server/metrics/server_metrics.h): the
+  // Service reports every request to them; GET /metrics.
+  server::metrics::MetricsOptions mo;
+  mo.request_metrics = metrics_on;
+  mo.access_log = access_log;
+  auto metrics = std::make_shared<server::metrics::ServerMetrics>(store.get(), mo);
+  if (Status ms = metrics->Start(); !ms.ok()) {
+    fmt::print(stderr, "basalt-server: {}\n", ms.ToString());
+    return 2;
+  }
+  so.observer = metrics->observer();
   server::api::Service service(store.get(), so);
+  metrics->Attach(&service);
+  // Contributor Insights' top keys as JSON (docs/server.md, "Contributor Insights").
+  service.AddGetHandler("/contributor-insights",
+                        server::api::ContributorInsightsGetHandler(&service, store.get()));
+  // The live dashboard page over /metrics and /contributor-insights
+  // (docs/server.md, "Dashboard"; server/metrics/dashboard.h).
+  service.AddGetHandler("/dashboard", server::metrics::ServeDashboard);
+  // Stream triggers (docs/triggers.md): their API on this port, their
+  // delivery threads until the server stops.
+  server::triggers::TriggerServiceOptions tso;
+  tso.command_dir = trigger_command_dir;
+  tso.failure_dir =
+      trigger_failure_dir.empty() ? data_dir + "/trigger-failures" : trigger_failure_dir;
+  server::triggers::TriggerService triggers(store.get(), &service.options(), tso);
+  service.AddOperations(std::string(server::triggers::kTriggerTargetPrefix), triggers.Operations());
+  if (Status ts = triggers.Start(); !ts.ok()) {
+    fmt::print(stderr, "basalt-server: stream triggers: {}\n", ts.ToString());
+    return 1;
+  }
 
   server::HttpServerOptions ho;
   ho.address = address;
@@ -341,6 +499,35 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // --metrics-port: the read-only GET pages alone, plain HTTP, one thread.
+  std::optional<server::HttpServer> metrics_http;
+  if (metrics_port_set) {
+    server::HttpServerOptions mho;
+    mho.address = address;
+    mho.port = static_cast<uint16_t>(metrics_port);
+    mho.threads = 1;
+    mho.max_connections = 64;
+    mho.cors_origin = cors_origin;
+    metrics_http.emplace(mho, [&service](const server::HttpRequest& req,
+                                         server::HttpResponse* resp) {
+      const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+      if ((req.method == "GET" || req.method == "HEAD") &&
+          (path == "/metrics" || path == "/dashboard" || path == "/contributor-insights")) {
+        service.Handle(req, resp);
+        return;
+      }
+      resp->status = 404;
+      resp->content_type = "text/plain";
+      resp->body = "not found: this port serves /metrics, /dashboard and /contributor-insights\n";
+    });
+    s = metrics_http->Start();
+    if (!s.ok()) {
+      fmt::print(stderr, "basalt-server: metrics port: {}\n", s.ToString());
+      if (plain) plain->Stop();
+      http.Stop();
+      return 1;
+    }
+  }
   fmt::print(
       "basalt-server listening on {}://{}:{}\n"
       "  data-dir {} | durability {} | cache {} MiB | memtable {} MiB | threads {} | "
@@ -355,6 +542,9 @@ int main(int argc, char** argv) {
       encryption_keys ? fmt::format("on (key id {})", encryption_keys->current_id())
                       : std::string("off"),
       plain ? fmt::format(" | plain http on port {}", plain->port()) : std::string());
+  fmt::print("  metrics {}{} | access-log {}\n", metrics_on ? "on (GET /metrics)" : "off",
+             metrics_http ? fmt::format(" | metrics-port {}", metrics_http->port()) : std::string(),
+             access_log.empty() ? std::string("off") : access_log);
   std::fflush(stdout);
 
   int sig = 0;
@@ -378,8 +568,11 @@ int main(int argc, char** argv) {
   }
   fmt::print("basalt-server: signal {}, stopping\n", sig);
   std::fflush(stdout);
+  if (metrics_http) metrics_http->Stop();
   if (plain) plain->Stop();
   http.Stop();
+  metrics->Stop();  // the access log's last lines
+  triggers.Stop();
   s = store->Close();
   if (!s.ok()) {
     fmt::print(stderr, "basalt-server: close: {}\n", s.ToString());

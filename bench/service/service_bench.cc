@@ -37,6 +37,7 @@
 
 #include "engine/table/table_store.h"
 #include "server/api/service.h"
+#include "server/metrics/server_metrics.h"
 
 namespace basalt {
 namespace {
@@ -81,7 +82,18 @@ class Fixture {
     o.stream_trim_interval_ms = 0;
     Status s = table::TableStore::Open(o, &store_);
     if (!s.ok()) std::abort();
-    service_ = std::make_unique<server::api::Service>(store_.get(), server::api::ServiceOptions{});
+    // BASALT_BENCH_METRICS=1: with the request metrics of basalt-server
+    // (server/metrics; docs/benchmarks.md, "Metrics overhead").
+    server::api::ServiceOptions so;
+    so.capacity.enforce = false;  // as basalt-server --no-throttling: the preload is a burst
+    if (const char* m = std::getenv("BASALT_BENCH_METRICS"); m != nullptr && m[0] == '1') {
+      metrics_ = std::make_shared<server::metrics::ServerMetrics>(
+          store_.get(), server::metrics::MetricsOptions{});
+      if (!metrics_->Start().ok()) std::abort();
+      so.observer = metrics_->observer();
+    }
+    service_ = std::make_unique<server::api::Service>(store_.get(), so);
+    if (metrics_) metrics_->Attach(service_.get());
     request_.method = "POST";
     request_.target = "/";
     request_.headers = {{"content-type", "application/x-amz-json-1.0"}, {"x-amz-target", ""}};
@@ -128,6 +140,7 @@ class Fixture {
 
   std::string dir_;
   std::unique_ptr<table::TableStore> store_;
+  std::shared_ptr<server::metrics::ServerMetrics> metrics_;
   std::unique_ptr<server::api::Service> service_;
   server::HttpRequest request_;
 };

@@ -147,6 +147,8 @@ class DB {
   virtual Status GetTreeStats(TreeId tree, TreeStats* stats) = 0;
   // Block cache and row cache counters.
   virtual CacheStats GetCacheStats() = 0;
+  // DB-wide compaction, write-stall and WAL counters (stats.h).
+  virtual DbStats GetDbStats() = 0;
   // Approximate bytes of the tree's data within its own key range: memtables
   // plus, per SSTable, the share of its data blocks inside the range (from the
   // index, no I/O; scaled to the file's size, so that the parts of a range add

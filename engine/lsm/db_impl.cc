@@ -482,6 +482,10 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
       if (s.ok()) {
         last_seq_ = last;
         for (Writer* x : valid) user_bytes_written_ += x->batch->ApproximateSize();
+        wal_bytes_ += framed.size();
+        wal_syncs_ += need_sync ? 1 : 0;
+        wal_group_commits_++;
+        wal_group_writers_ += valid.size();
       } else {
         if (wal_damaged && !wal_damaged_) {
           wal_damaged_ = true;
@@ -516,6 +520,20 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shar
                                 bool force, bool* waited) {
   *waited = false;
   bool delayed = false;
+  // Counts this call's wait, if any, as one write stall (mu_ is held at every return).
+  struct StallTimer {
+    DBImpl* db;
+    const bool* waited;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~StallTimer() {
+      if (!*waited) return;
+      db->write_stalls_++;
+      db->write_stall_micros_ +=
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - start)
+                                    .count());
+    }
+  } stall_timer{this, waited};
   while (true) {
     if (!bg_error_.ok()) return bg_error_;
     if (shutting_down_) return Status::Aborted("DB is closing");

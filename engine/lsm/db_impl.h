@@ -76,6 +76,7 @@ class DBImpl : public DB {
   Status CompactAll(TreeId tree) override;
   Status GetTreeStats(TreeId tree, TreeStats* stats) override;
   CacheStats GetCacheStats() override;
+  DbStats GetDbStats() override;
   Status GetApproximateSize(TreeId tree, uint64_t* bytes) override;
   Status GetApproximateRangeSize(TreeId tree, std::string_view start, std::string_view end,
                                  uint64_t* bytes) override;
@@ -243,6 +244,8 @@ class DBImpl : public DB {
   uint64_t flushes_ = 0, compactions_ = 0;
   uint64_t bytes_flushed_ = 0, bytes_compacted_read_ = 0, bytes_compacted_written_ = 0;
   uint64_t user_bytes_written_ = 0;
+  uint64_t write_stalls_ = 0, write_stall_micros_ = 0;
+  uint64_t wal_bytes_ = 0, wal_syncs_ = 0, wal_group_commits_ = 0, wal_group_writers_ = 0;
 
   // Compaction's byte-rate budget; null when unlimited.
   std::unique_ptr<RateLimiter> compaction_limiter_;

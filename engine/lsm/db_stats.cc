@@ -58,6 +58,31 @@ CacheStats DBImpl::GetCacheStats() {
   return st;
 }
 
+DbStats DBImpl::GetDbStats() {
+  DbStats st;
+  const CommitQueue::Stats async = commit_queue_->stats();
+  st.async_batches = async.batches;
+  st.async_writes = async.writes;
+  std::lock_guard<std::mutex> l(mu_);
+  st.flushes = flushes_;
+  st.compactions = compactions_;
+  st.compaction_bytes_read = bytes_compacted_read_;
+  st.compaction_bytes_written = bytes_compacted_written_;
+  st.bytes_flushed = bytes_flushed_;
+  st.user_bytes_written = user_bytes_written_;
+  st.write_amplification = user_bytes_written_ == 0
+                               ? 0
+                               : static_cast<double>(bytes_flushed_ + bytes_compacted_written_) /
+                                     static_cast<double>(user_bytes_written_);
+  st.write_stalls = write_stalls_;
+  st.write_stall_micros = write_stall_micros_;
+  st.wal_bytes = wal_bytes_;
+  st.wal_syncs = wal_syncs_;
+  st.wal_group_commits = wal_group_commits_;
+  st.wal_group_writers = wal_group_writers_;
+  return st;
+}
+
 namespace {
 
 // The bytes of v's SSTables with lower <= user key < upper (no upper: no

@@ -74,6 +74,33 @@ struct RowCacheStats {
   size_t entries = 0;
 };
 
+// DB-wide counters (all trees) since Open, for monitoring (DB::GetDbStats).
+// Each counter is exact; a snapshot of them is not atomic across counters.
+struct DbStats {
+  uint64_t flushes = 0;
+  uint64_t compactions = 0;
+  uint64_t compaction_bytes_read = 0;
+  uint64_t compaction_bytes_written = 0;
+  uint64_t bytes_flushed = 0;
+  uint64_t user_bytes_written = 0;
+  double write_amplification = 0;  // as TreeStats::db_write_amplification
+  // Writes that had to wait for room (a slowdown delay, an immutable memtable
+  // still being flushed, or too many L0 files / pending compaction bytes),
+  // counted once per wait of a group leader, and the time those waits took.
+  uint64_t write_stalls = 0;
+  uint64_t write_stall_micros = 0;
+  // The WAL: bytes appended (framed records), fdatasyncs of group commits,
+  // group commits (one WAL append each) and the Write calls they carried
+  // (a WriteAsync batch that the commit queue combined with others counts as
+  // part of one Write call; async_batches / async_writes tell how many).
+  uint64_t wal_bytes = 0;
+  uint64_t wal_syncs = 0;
+  uint64_t wal_group_commits = 0;
+  uint64_t wal_group_writers = 0;
+  uint64_t async_batches = 0;  // WriteAsync batches submitted
+  uint64_t async_writes = 0;   // the Write calls that carried them
+};
+
 // Counters of the DB's caches (all trees), since Open. A disabled cache
 // reports capacity 0 and no activity.
 struct CacheStats {

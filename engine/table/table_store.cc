@@ -117,6 +117,8 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   co.now_ms = options.now_ms;
   s = ClientTokens::Open(ts->db_.get(), std::move(co), &ts->tokens_);
   if (!s.ok()) return s;
+  s = SystemRecords::Open(ts->db_.get(), &ts->system_);
+  if (!s.ok()) return s;
   ts->write_path_ = std::make_unique<WritePath>(ts->db_.get(), ts->streams_.get(),
                                                 options.item_collection_limit_bytes);
   TtlSweeper::Options to;

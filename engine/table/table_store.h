@@ -86,6 +86,7 @@
 #include "engine/table/query_scan.h"
 #include "engine/table/schema.h"
 #include "engine/table/stream.h"
+#include "engine/table/system_records.h"
 #include "engine/table/table_handle.h"
 #include "engine/table/transaction.h"
 #include "engine/table/ttl_sweeper.h"
@@ -469,6 +470,9 @@ class TableStore {
   void ReleaseSnapshot(const lsm::Snapshot* s) { db_->ReleaseSnapshot(s); }
   // The underlying DB (for stats, tools and tests).
   lsm::DB* db() { return db_.get(); }
+  // The node's durable key/value area for server state that is not a table
+  // (system_records.h; stream triggers keep their definitions there).
+  SystemRecords* system_records() { return system_.get(); }
 
  private:
   // Moves a committed single-item write's outcome and items into *result.
@@ -504,6 +508,7 @@ class TableStore {
   BackgroundLoop split_loop_;
   InFlightKeys in_flight_;
   std::unique_ptr<ClientTokens> tokens_;
+  std::unique_ptr<SystemRecords> system_;
   BackgroundLoop token_loop_;
 };
 

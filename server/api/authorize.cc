@@ -550,6 +550,14 @@ void AuthorizeRequest(Context& ctx, std::string_view op, bool streams, const jso
   } else if (op == "TagResource" || op == "UntagResource" || op == "ListTagsOfResource" ||
              op.ends_with("ResourcePolicy")) {
     checks.push_back(Simple(action, Str(body, "ResourceArn").value_or("")));
+  } else if (op == "ListContributorInsights") {
+    checks.push_back(Simple(action, "*"));
+  } else if (op == "UpdateContributorInsights" || op == "DescribeContributorInsights") {
+    // The table's or the GSI's ARN; TableName may itself be the table's ARN.
+    std::string table = Str(body, "TableName").value_or("");
+    std::string arn = table.starts_with("arn:") ? table : ctx.TableArn(table);
+    if (std::optional<std::string> index = Str(body, "IndexName")) arn += "/index/" + *index;
+    checks.push_back(Simple(action, std::move(arn)));
   } else {
     // Table operations: CreateTable, DeleteTable, DescribeTable, UpdateTable,
     // DescribeTimeToLive, UpdateTimeToLive, DescribeContinuousBackups, ...

@@ -17,7 +17,9 @@
 //   - Query / Scan of an index: the index's ARN; PartiQL: PartiQLSelect /
 //     PartiQLInsert / PartiQLUpdate / PartiQLDelete per statement on its table
 //     or index (ExecuteTransaction with dynamodb:EnclosingOperation);
-//   - ListTables, ListStreams, DescribeLimits, DescribeEndpoints: "*";
+//   - ListTables, ListStreams, DescribeLimits, DescribeEndpoints,
+//     ListContributorInsights: "*"; Update/DescribeContributorInsights: the
+//     table's ARN, or the GSI's with IndexName;
 //   - Streams: the stream's ARN (GetRecords checks it itself, once the
 //     iterator is decoded: CheckStreamRead).
 // Condition keys: dynamodb:LeadingKeys (the partition key values, as text:

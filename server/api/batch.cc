@@ -22,9 +22,11 @@
 // the schema").
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "engine/table/index_key.h"
@@ -165,6 +167,23 @@ json::object BatchGetItem(Context& ctx, const json::object& req) {
     for (const Item& key : tables[i].keys) located[i].push_back(LocateKey(*handles.back(), key));
   }
 
+  // Capacity (throttle.h): the keys of a table out of read capacity are
+  // returned unprocessed; when every table is, the request is refused.
+  std::vector<bool> throttled(tables.size(), false);
+  if (ctx.capacity != nullptr) {
+    std::optional<ApiError> refusal;
+    for (size_t ti = 0; ti < tables.size(); ti++) {
+      ApiError e;
+      if (!ctx.capacity->TryAdmit(handles[ti]->def(), "", CapacityKind::kRead, {}, &e)) {
+        throttled[ti] = true;
+        if (!refusal) refusal = std::move(e);
+      }
+    }
+    if (refusal && std::find(throttled.begin(), throttled.end(), false) == throttled.end()) {
+      throw *refusal;
+    }
+  }
+
   json::object responses;
   json::object unprocessed;
   std::vector<TableUnits> units;
@@ -177,25 +196,28 @@ json::object BatchGetItem(Context& ctx, const json::object& req) {
     json::array left;
     for (size_t ki = 0; ki < t.keys.size(); ki++) {
       const Item& key = t.keys[ki];
-      if (full) {
+      if (full || throttled[ti]) {
         left.push_back(ItemToJson(key));
         continue;
       }
       std::optional<Item> item;
       CheckData(ctx.store->GetItem(*handles[ti], located[ti][ki], nullptr, &item));
-      tu.units += ReadUnits(SizeOf(item), t.consistent);
-      if (!item) continue;
-      Item shown = t.e.projection ? expr::Project(*item, *t.e.projection) : std::move(*item);
-      const size_t size = table::ItemSize(shown);
-      if (bytes + size > kMaxBatchGetBytes) {
-        // Not returned, so not charged: the client reads it again.
-        tu.units -= ReadUnits(SizeOf(item), t.consistent);
-        full = true;
-        left.push_back(ItemToJson(key));
-        continue;
+      const double item_units = ReadUnits(SizeOf(item), t.consistent);
+      if (item) {
+        Item shown = t.e.projection ? expr::Project(*item, *t.e.projection) : std::move(*item);
+        const size_t size = table::ItemSize(shown);
+        if (bytes + size > kMaxBatchGetBytes) {
+          // Not returned, so not charged: the client reads it again.
+          full = true;
+          left.push_back(ItemToJson(key));
+          continue;
+        }
+        bytes += size;
+        out.push_back(ItemToJson(shown));
       }
-      bytes += size;
-      out.push_back(ItemToJson(shown));
+      tu.units += item_units;
+      ChargeRead(ctx, handles[ti]->def(), "", item_units,
+                 CapacityKeysOf(ctx, handles[ti]->def(), &key));
     }
     if (!left.empty()) {
       // The key list plus the table's read parameters, as the client sent them.
@@ -304,6 +326,36 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
 
   std::vector<table::TableRef> handles;
   for (const std::string& t : tables) handles.push_back(LookupTable(ctx, t));
+  // Capacity (throttle.h): the requests of a table out of write capacity (its
+  // own or a GSI's) are returned unprocessed, as the client sent them; when
+  // every table is, the request is refused.
+  json::object unprocessed;
+  if (ctx.capacity != nullptr) {
+    std::vector<bool> throttled(tables.size(), false);
+    std::optional<ApiError> refusal;
+    for (size_t ti = 0; ti < tables.size(); ti++) {
+      ApiError e;
+      if (!ctx.capacity->TryAdmit(handles[ti]->def(), "", CapacityKind::kWrite, {}, &e)) {
+        throttled[ti] = true;
+        if (!refusal) refusal = std::move(e);
+        unprocessed[tables[ti]] = request_items->at(tables[ti]);
+      }
+    }
+    if (refusal) {
+      if (std::find(throttled.begin(), throttled.end(), false) == throttled.end()) throw *refusal;
+      size_t kept = 0;
+      for (size_t i = 0; i < ops.size(); ++i) {
+        if (throttled[op_table[i]]) continue;
+        ops[kept] = std::move(ops[i]);
+        op_items[kept] = std::move(op_items[i]);
+        op_table[kept] = op_table[i];
+        kept++;
+      }
+      ops.resize(kept);
+      op_items.resize(kept);
+      op_table.resize(kept);
+    }
+  }
   std::set<std::pair<size_t, std::string>> seen;  // (table, encoded key)
   for (size_t i = 0; i < ops.size(); ++i) {
     table::WriteOp& op = ops[i];
@@ -332,15 +384,22 @@ json::object BatchWriteItem(Context& ctx, const json::object& req) {
   CheckData(ctx.store->WriteAtomically(ops, &result));
 
   std::vector<TableUnits> units;
-  for (const std::string& t : tables) units.push_back({t, 0, {}});
-  // Capacity only when asked for; the put item is read in place, not copied.
-  for (size_t i = 0; mode != ReturnCapacity::kNone && i < ops.size(); ++i) {
+  for (const std::string& t : tables) {
+    if (!unprocessed.contains(t)) units.push_back({t, 0, {}});
+  }
+  // The put item is read in place, not copied.
+  for (size_t i = 0; i < ops.size(); ++i) {
     const Item* old = result.old_items[i] ? &*result.old_items[i] : nullptr;
     const Item* next = ops[i].kind == table::WriteOp::Kind::kPut ? &ops[i].item : nullptr;
-    units[op_table[i]].AddWrite(handles[op_table[i]]->def(), old, next);
+    const table::TableDef& def = handles[op_table[i]]->def();
+    ChargeWrite(ctx, def, old, next);
+    if (mode == ReturnCapacity::kNone) continue;
+    for (TableUnits& tu : units) {
+      if (tu.table == def.name) tu.AddWrite(def, old, next);
+    }
   }
   json::object resp;
-  resp["UnprocessedItems"] = json::object();
+  resp["UnprocessedItems"] = std::move(unprocessed);
   AddCapacityList(&resp, mode, units, false);
   if (collection_metrics) {
     // Per table (with LSIs), each item collection the batch wrote to, once.

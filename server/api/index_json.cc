@@ -52,6 +52,7 @@ struct RawIndex {
   std::optional<std::string> projection_type;
   std::optional<std::vector<std::string>> non_key;
   std::optional<Throughput> throughput;
+  std::optional<table::OnDemandThroughput> on_demand;
 };
 
 RawIndex ParseRawIndex(Constraints* c, const json::object& ix, const std::string& path,
@@ -93,6 +94,7 @@ RawIndex ParseRawIndex(Constraints* c, const json::object& ix, const std::string
   }
   r.throughput =
       ParseThroughput(c, GetObject(ix, "ProvisionedThroughput"), path + ".provisionedThroughput");
+  if (!local) r.on_demand = ParseOnDemand(GetObject(ix, "OnDemandThroughput"), {});
   return r;
 }
 
@@ -163,6 +165,7 @@ IndexDef CheckIndex(const RawIndex& r, const std::vector<KeyElement>& table_keys
     CheckThroughputBounds(*r.throughput);
     if (!r.local) ApplyThroughput(*r.throughput, 0, &def.provisioned);
   }
+  if (r.on_demand) def.on_demand = *r.on_demand;
   return def;
 }
 

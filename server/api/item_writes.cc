@@ -182,9 +182,20 @@ std::optional<Item> ItemWrite::Attributes(const table::UpdateResult& r) const {
   return std::nullopt;
 }
 
+namespace {
+// Capacity admission of a single-item write (throttle.h).
+void AdmitWrite(Context& ctx, const ItemWrite& w) {
+  if (ctx.capacity == nullptr) return;
+  const Item key = w.RequestKey();
+  AdmitCapacity(ctx, w.table()->def(), "", CapacityKind::kWrite,
+                CapacityKeysOf(ctx, w.table()->def(), &key));
+}
+}  // namespace
+
 json::object RunSingleWrite(Context& ctx, ItemWrite& w) {
   const table::TableHandle& t = *w.table();
   if (ctx.store->TransactionHolds(t, w.key())) throw TransactionConflict();
+  AdmitWrite(ctx, w);
   table::UpdateResult r =
       RunUpdate(ctx, t, w.key(), [&](const Item* old) { return w.Decide(old); });
   return SingleWriteResponse(ctx, w, r);
@@ -193,6 +204,7 @@ json::object RunSingleWrite(Context& ctx, ItemWrite& w) {
 bool StartSingleWrite(Context& ctx, ItemWrite& w, SingleWriteDone done) {
   const table::TableHandle& t = *w.table();
   if (ctx.store->TransactionHolds(t, w.key())) throw TransactionConflict();
+  AdmitWrite(ctx, w);
   // Decide's error, kept for the completion (it must not cross the engine).
   auto error = std::make_shared<std::optional<ApiError>>();
   return ctx.store->TryUpdateAsync(
@@ -228,7 +240,11 @@ bool StartSingleWrite(Context& ctx, ItemWrite& w, SingleWriteDone done) {
 
 json::object SingleWriteResponse(Context& ctx, const ItemWrite& w, const table::UpdateResult& r) {
   const table::TableHandle& t = *w.table();
-  if (r.outcome == Decision::Kind::kConditionFailed) ThrowConditionFailed(w.common(), r.old_item);
+  // Charged whether or not the condition held (a failed one: the item's units).
+  const bool failed = r.outcome == Decision::Kind::kConditionFailed;
+  ChargeWrite(ctx, t.def(), r.old_item ? &*r.old_item : nullptr,
+              !failed && r.new_item ? &*r.new_item : nullptr, 1, failed);
+  if (failed) ThrowConditionFailed(w.common(), r.old_item);
   json::object resp;
   std::optional<Item> attrs = w.Attributes(r);
   if (attrs && !attrs->empty()) resp["Attributes"] = ItemToJson(*attrs);

@@ -51,13 +51,17 @@ json::object GetItem(Context& ctx, const json::object& req) {
 
   const table::TableRef t = LookupTable(ctx, common.table);
   const table::ItemKey k = LocateKey(*t, key);
+  const CapacityKeys keys = CapacityKeysOf(ctx, t->def(), &key);
+  AdmitCapacity(ctx, t->def(), "", CapacityKind::kRead, keys);
   std::optional<Item> item;
   CheckData(ctx.store->GetItem(*t, k, nullptr, &item));
+  const double units = ReadUnits(SizeOf(item), consistent.value_or(false));
+  ChargeRead(ctx, t->def(), "", units, keys);
   json::object resp;
   if (item) {
     resp["Item"] = ItemToJson(e.projection ? expr::Project(*item, *e.projection) : *item);
   }
-  AddCapacity(&resp, common, ReadUnits(SizeOf(item), consistent.value_or(false)), true);
+  AddCapacity(&resp, common, units, true);
   return resp;
 }
 

@@ -321,12 +321,16 @@ json::object Select(Context& ctx, const ParsedStatement& p, const json::object& 
   json::array items;
   if (plan.kind == partiql::KeyPlan::Kind::kKeys) {
     double units = 0;
+    AdmitCapacity(ctx, def, "", CapacityKind::kRead,
+                  plan.keys.size() == 1 ? CapacityKeysOf(ctx, def, &plan.keys[0]) : CapacityKeys());
     for (const Item& key : plan.keys) {
       table::ItemKey located;
       if (!t->LocateKey(key, &located).ok()) continue;  // a value of another type matches nothing
       std::optional<Item> item;
       CheckData(ctx.store->GetItem(*t, located, nullptr, &item));
-      units += ReadUnits(SizeOf(item), p.consistent);
+      const double item_units = ReadUnits(SizeOf(item), p.consistent);
+      units += item_units;
+      ChargeRead(ctx, def, "", item_units, CapacityKeysOf(ctx, def, &key));
       if (!item || !Evaluate(where.get(), &*item)) continue;
       items.push_back(ItemToJson(s.select_all ? *item : expr::Project(*item, s.projection)));
     }

@@ -34,6 +34,7 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "engine/table/index_key.h"
 #include "server/api/capacity.h"
@@ -234,8 +235,10 @@ void ParseReadSemantics(const json::object& req, const char* filter_member, bool
 // fetched: the page holds the LSI entries' whole items, read from the table
 // (index_reads.h); unless the request asked for all attributes or named its
 // own, the answer is cut back to the index's projection.
-json::object Respond(const ReadRequest& r, const TableDef& def, const table::IndexDef* ix,
-                     table::Page& page, double table_units = 0, bool fetched = false) {
+// The units are charged (throttle.h) with `keys`: the Query's partition key.
+json::object Respond(Context& ctx, const ReadRequest& r, const TableDef& def,
+                     const table::IndexDef* ix, table::Page& page, const CapacityKeys& keys,
+                     double table_units = 0, bool fetched = false) {
   const bool count_only = r.select == "COUNT";
   const bool to_index = fetched && !r.e.projection && r.select != "ALL_ATTRIBUTES";
   json::array items;
@@ -265,11 +268,15 @@ json::object Respond(const ReadRequest& r, const TableDef& def, const table::Ind
   }
   if (last) resp["LastEvaluatedKey"] = ItemToJson(*last);
   if (ix == nullptr) {
-    AddCapacity(&resp, r.common, ReadUnits(page.bytes, r.consistent), true);
+    const double units = ReadUnits(page.bytes, r.consistent);
+    ChargeRead(ctx, def, "", units, keys);
+    AddCapacity(&resp, r.common, units, true);
   } else {
     // The entries read are charged to the index (a GSI read is eventually
     // consistent), fetched items to the table.
     const double units = ReadUnits(page.bytes, r.consistent && !ix->global());
+    ChargeRead(ctx, def, ix->name, units, keys);
+    ChargeRead(ctx, def, "", table_units, keys);
     AddCapacity(&resp, r.common, table_units, true, {{ix->name, ix->global(), units}});
   }
   return resp;
@@ -366,13 +373,19 @@ json::object Query(Context& ctx, const json::object& req) {
     }
   }
 
+  CapacityKeys keys;
+  if (ctx.capacity != nullptr && ctx.capacity->WantsKeys()) {
+    keys.partition_key =
+        json::serialize(ValueToJson(kc.pk_values.empty() ? kc.pk : kc.pk_values[0]));
+  }
+  AdmitCapacity(ctx, def, r.index.value_or(""), CapacityKind::kRead, keys);
   table::QueryPage page;
   if (ir.index == nullptr) {
     std::optional<table::ItemKey> start;
     if (r.start_key) start = LocateQueryStartKey(*t, kc, *r.start_key);
     CheckData(ctx.store->Query(*t, kc.pk, kc.sk, forward, start ? &*start : nullptr, kPageBytes,
                                PageLimit(r), nullptr, &page));
-    return Respond(r, def, nullptr, page);
+    return Respond(ctx, r, def, nullptr, page, keys);
   }
   std::optional<std::string> start;
   if (r.start_key) start = LocateIndexQueryStartKey(def, *ir.index, kc, *r.start_key);
@@ -381,7 +394,7 @@ json::object Query(Context& ctx, const json::object& req) {
                                   PageLimit(r), nullptr, &page));
   double table_units = 0;
   if (ir.fetch) FetchFromTable(ctx, *t, r.consistent, &page.items, &table_units);
-  return Respond(r, def, ir.index, page, table_units, ir.fetch);
+  return Respond(ctx, r, def, ir.index, page, keys, table_units, ir.fetch);
 }
 
 json::object Scan(Context& ctx, const json::object& req) {
@@ -466,17 +479,19 @@ json::object Scan(Context& ctx, const json::object& req) {
     }
   }
 
+  const CapacityKeys keys;  // a Scan reads no one partition
+  AdmitCapacity(ctx, def, r.index.value_or(""), CapacityKind::kRead, keys);
   table::ScanPage page;
   if (ir.index == nullptr) {
     CheckData(ctx.store->Scan(*t, lo, hi, start ? &*start : nullptr, kPageBytes, PageLimit(r),
                               nullptr, &page));
-    return Respond(r, def, nullptr, page);
+    return Respond(ctx, r, def, nullptr, page, keys);
   }
   CheckData(ctx.store->ScanIndex(*t, *ir.index, lo, hi, start ? &start->encoded : nullptr,
                                  kPageBytes, PageLimit(r), nullptr, &page));
   double table_units = 0;
   if (ir.fetch) FetchFromTable(ctx, *t, r.consistent, &page.items, &table_units);
-  return Respond(r, def, ir.index, page, table_units, ir.fetch);
+  return Respond(ctx, r, def, ir.index, page, keys, table_units, ir.fetch);
 }
 
 }  // namespace

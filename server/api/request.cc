@@ -386,6 +386,48 @@ void AddCapacity(json::object* resp, const Common& common, double units, bool re
 
 size_t SizeOf(const std::optional<Item>& item) { return item ? table::ItemSize(*item) : 0; }
 
+CapacityKeys CapacityKeysOf(Context& ctx, const TableDef& def, const Item* item,
+                            const table::IndexDef* index) {
+  if (ctx.capacity == nullptr || item == nullptr || !ctx.capacity->WantsKeys()) return {};
+  return CapacityManager::KeysOf(def, index, *item);
+}
+
+void AdmitCapacity(Context& ctx, const TableDef& def, const std::string& index, CapacityKind kind,
+                   const CapacityKeys& keys) {
+  if (ctx.capacity != nullptr) ctx.capacity->Admit(def, index, kind, keys);
+}
+
+void ChargeRead(Context& ctx, const TableDef& def, const std::string& index, double units,
+                const CapacityKeys& keys) {
+  if (ctx.capacity != nullptr) ctx.capacity->Charge(def, index, CapacityKind::kRead, units, keys);
+}
+
+void ChargeWrite(Context& ctx, const TableDef& def, const Item* old_item, const Item* new_item,
+                 double factor, bool table_only) {
+  if (ctx.capacity == nullptr) return;
+  const size_t bytes = std::max(old_item != nullptr ? table::ItemSize(*old_item) : 0,
+                                new_item != nullptr ? table::ItemSize(*new_item) : 0);
+  double table_units = factor * WriteUnits(bytes);
+  const Item* any = new_item != nullptr ? new_item : old_item;
+  std::vector<IndexCapacity> indexes;
+  if (!table_only) indexes = IndexWriteUnits(def, old_item, new_item);
+  for (const IndexCapacity& ix : indexes) {
+    if (!ix.global) table_units += ix.units;
+  }
+  ctx.capacity->Charge(def, "", CapacityKind::kWrite, table_units, CapacityKeysOf(ctx, def, any));
+  for (const IndexCapacity& ix : indexes) {
+    if (!ix.global || ix.units <= 0) continue;
+    const table::IndexDef* d = def.FindIndex(ix.name);
+    // The entry's keys: the new item's, or the removed entry's.
+    const Item* keyed = new_item;
+    if (d != nullptr && (keyed == nullptr || keyed->Find(d->partition_key[0].name) == nullptr)) {
+      keyed = old_item;
+    }
+    ctx.capacity->Charge(def, ix.name, CapacityKind::kWrite, ix.units,
+                         CapacityKeysOf(ctx, def, keyed, d));
+  }
+}
+
 void AddWriteCapacity(json::object* resp, const Common& common, const TableDef& def,
                       const std::optional<Item>& old_item, const std::optional<Item>& new_item) {
   if (common.capacity == ReturnCapacity::kNone) return;

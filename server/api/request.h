@@ -18,6 +18,7 @@
 #include "server/api/capacity.h"
 #include "server/api/errors.h"
 #include "server/api/service.h"
+#include "server/api/throttle.h"
 #include "server/expr/expr.h"
 
 namespace basalt::server::api {
@@ -130,6 +131,26 @@ size_t SizeOf(const std::optional<Item>& item);
 // new item, plus the index units (computed only when capacity was asked for).
 void AddWriteCapacity(boost::json::object* resp, const Common& common, const table::TableDef& def,
                       const std::optional<Item>& old_item, const std::optional<Item>& new_item);
+
+// Capacity enforcement (throttle.h) through ctx.capacity (nothing when null).
+// The key texts of an item or key for CapacityEvent, computed only when
+// the manager wants them (index: a GSI's keys instead of the table's).
+CapacityKeys CapacityKeysOf(Context& ctx, const table::TableDef& def, const Item* item,
+                            const table::IndexDef* index = nullptr);
+// Admission before an operation: throws ProvisionedThroughputExceededException
+// or ThrottlingException (with ThrottlingReasons) when out of capacity.
+// index: the GSI or LSI read ("" = the table); a write checks the table and
+// all its GSIs.
+void AdmitCapacity(Context& ctx, const table::TableDef& def, const std::string& index,
+                   CapacityKind kind, const CapacityKeys& keys = {});
+// Charges read units consumed on the table or an index (an LSI's go to the table).
+void ChargeRead(Context& ctx, const table::TableDef& def, const std::string& index, double units,
+                const CapacityKeys& keys = {});
+// Charges one item write: the larger item's units times `factor` (2 in a
+// transaction) to the table, and unless `table_only` (a failed condition, a
+// condition check) the index entries' units to each GSI (an LSI's to the table).
+void ChargeWrite(Context& ctx, const table::TableDef& def, const Item* old_item,
+                 const Item* new_item, double factor = 1, bool table_only = false);
 
 // Runs fn under TableStore::Update; fn may throw ApiError, which is carried
 // out of the table layer as a value and rethrown here.

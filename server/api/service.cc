@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include "engine/base/logging.h"
 #include "server/api/authorize.h"
+#include "server/api/contributor_insights.h"
 #include "server/api/errors.h"
 #include "server/api/index_json.h"
 #include "server/api/item_writes.h"
@@ -62,6 +64,57 @@ std::string ErrorContentType(const HttpRequest& req) {
   while (!ctype.empty() && ctype.back() == ' ') ctype.remove_suffix(1);
   return std::string(ctype == kJson ? kJson : kAmzJson);
 }
+
+// The access key id of a SigV4 Authorization header ("AWS4-HMAC-SHA256
+// Credential=AKID/date/region/service/aws4_request, ..."), "" if none.
+std::string_view AccessKeyId(const HttpRequest& req) {
+  std::string_view a = req.Header("authorization");
+  const size_t at = a.find("Credential=");
+  if (at == std::string_view::npos) return {};
+  a.remove_prefix(at + 11);
+  return a.substr(0, std::min(a.find('/'), a.find_first_of(", ")));
+}
+
+// Tells ServiceOptions::observer about one request when it goes out of scope
+// (request_observer.h); nothing at all without an observer.
+class ObservedRequest {
+ public:
+  ObservedRequest(RequestObserver* observer, const HttpRequest& req, const HttpResponse* resp)
+      : observer_(observer), req_(req), resp_(resp) {
+    if (observer_ != nullptr) start_ = std::chrono::steady_clock::now();
+  }
+  ~ObservedRequest() {
+    if (observer_ == nullptr) return;
+    RequestRecord r;
+    r.operation = operation_;
+    r.table = table_;
+    if (observer_->wants_details) r.access_key_id = AccessKeyId(req_);
+    r.response = resp_;
+    r.latency_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::steady_clock::now() - start_)
+                                             .count());
+    observer_->OnRequest(r);
+  }
+  ObservedRequest(const ObservedRequest&) = delete;
+  ObservedRequest& operator=(const ObservedRequest&) = delete;
+  // operation: a key of an operations map (outlives the request).
+  void Set(std::string_view operation, const json::object& body) {
+    if (observer_ == nullptr) return;
+    operation_ = operation;
+    if (!observer_->wants_details) return;
+    if (const json::value* t = body.if_contains("TableName"); t != nullptr && t->is_string()) {
+      table_ = std::string(t->get_string());
+    }
+  }
+
+ private:
+  RequestObserver* const observer_;
+  const HttpRequest& req_;
+  const HttpResponse* const resp_;
+  std::chrono::steady_clock::time_point start_;
+  std::string_view operation_;
+  std::string table_;
+};
 }  // namespace
 
 uint64_t Service::NowMs() const {
@@ -99,6 +152,19 @@ std::string Context::TableArn(const std::string& table) const {
 Service::Service(table::TableStore* store, ServiceOptions options) : options_(std::move(options)) {
   ctx_.store = store;
   ctx_.options = &options_;
+  CapacityOptions co = options_.capacity;
+  co.region = options_.region;
+  co.account = options_.account;
+  capacity_ = std::make_unique<CapacityManager>(std::move(co));
+  capacity_->SetStore(store);
+  ctx_.capacity = capacity_.get();
+  ContributorInsights::Options io;
+  io.now_ms = options_.now_ms;
+  insights_ = std::make_unique<ContributorInsights>(std::move(io));
+  ctx_.insights = insights_.get();
+  LoadContributorInsights(store, insights_.get());
+  insights_listener_ = NewContributorInsightsListener(insights_.get());
+  capacity_->AddListener(insights_listener_.get());
   RegisterTableOperations(&ops_);
   RegisterTagOperations(&ops_);
   RegisterItemOperations(&ops_);
@@ -108,7 +174,13 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   RegisterTransactionOperations(&ops_);
   RegisterPartiqlOperations(&ops_);
   RegisterResourcePolicyOperations(&ops_);
+  RegisterContributorInsightsOperations(&ops_);
   RegisterStreamsOperations(&streams_ops_);
+}
+
+void Service::AddOperations(std::string target_prefix,
+                            std::map<std::string, Operation, std::less<>> ops) {
+  extra_ops_.emplace_back(std::move(target_prefix), std::move(ops));
 }
 
 bool Service::Writes(const HttpRequest& req) {
@@ -129,8 +201,11 @@ bool Service::Writes(const HttpRequest& req) {
                                                  "TagResource",
                                                  "UntagResource",
                                                  "PutResourcePolicy",
-                                                 "DeleteResourcePolicy"};
+                                                 "DeleteResourcePolicy",
+                                                 "UpdateContributorInsights"};
   std::string_view target = req.Header("x-amz-target");
+  // Basalt's own API families (AddOperations) change durable state.
+  if (target.starts_with("Basalt")) return true;
   if (!target.starts_with(kTargetPrefix)) return false;
   target.remove_prefix(kTargetPrefix.size());
   for (std::string_view op : kWrites) {
@@ -156,6 +231,8 @@ bool Service::TakesAsync(const HttpRequest& req) { return AsyncKind(req).has_val
 bool Service::HandleAsync(const HttpRequest& req, HttpResponder& respond) {
   const std::optional<ItemWrite::Kind> kind = AsyncKind(req);
   if (!kind) return false;
+  const auto start = options_.observer ? std::chrono::steady_clock::now()
+                                       : std::chrono::steady_clock::time_point();
   // Anything unusual takes the synchronous way, which answers it.
   std::string_view ctype = req.Header("content-type");
   ctype = ctype.substr(0, ctype.find(';'));
@@ -184,6 +261,12 @@ bool Service::HandleAsync(const HttpRequest& req, HttpResponder& respond) {
     std::optional<ItemWrite> write;
     std::string content_type;
     HttpResponder respond;
+    // ServiceOptions::observer (null: none) and what it is told.
+    RequestObserver* observer = nullptr;
+    std::chrono::steady_clock::time_point start;
+    std::string_view operation;
+    std::string table;
+    std::string access_key_id;
   };
   auto st = std::make_shared<State>();
   st->body = std::move(body);
@@ -208,11 +291,34 @@ bool Service::HandleAsync(const HttpRequest& req, HttpResponder& respond) {
       r = HttpResponse();
       r.status = 500;
     }
+    if (state.observer != nullptr) {
+      RequestRecord rec;
+      rec.operation = state.operation;
+      rec.table = state.table;
+      rec.access_key_id = state.access_key_id;
+      rec.response = &r;
+      rec.latency_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                 std::chrono::steady_clock::now() - state.start)
+                                                 .count());
+      state.observer->OnRequest(rec);
+    }
     HttpResponder send = std::move(state.respond);
     send(std::move(r));
   };
+  static constexpr std::string_view kOps[] = {"PutItem", "UpdateItem", "DeleteItem"};
+  if (options_.observer) {
+    st->observer = options_.observer.get();
+    st->start = start;
+    st->operation = kOps[static_cast<int>(*kind)];
+    if (st->observer->wants_details) {
+      st->access_key_id = std::string(AccessKeyId(req));
+      const json::object& o = st->body.get_object();
+      if (const json::value* t = o.if_contains("TableName"); t != nullptr && t->is_string()) {
+        st->table = std::string(t->get_string());
+      }
+    }
+  }
   try {
-    static constexpr std::string_view kOps[] = {"PutItem", "UpdateItem", "DeleteItem"};
     AuthorizeRequest(st->ctx, kOps[static_cast<int>(*kind)], false, st->body.get_object());
     st->write.emplace(*kind, st->body.get_object(), ItemWrite::Source{});
     st->write->Resolve(st->ctx);
@@ -232,7 +338,18 @@ bool Service::HandleAsync(const HttpRequest& req, HttpResponder& respond) {
   return true;
 }
 
+void Service::AddGetHandler(std::string path, GetHandler handler) {
+  get_handlers_[std::move(path)] = std::move(handler);
+}
+
 void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
+  if ((req.method == "GET" || req.method == "HEAD") && !get_handlers_.empty()) {
+    const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+    if (auto it = get_handlers_.find(path); it != get_handlers_.end()) {
+      it->second(req, resp);
+      return;
+    }
+  }
   if (req.method == "GET" && (req.target == "/" || req.target.empty())) {
     resp->status = 200;
     resp->content_type = "text/plain";
@@ -243,6 +360,7 @@ void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
                               : fmt::format("healthy: {} ", host);
     return;
   }
+  ObservedRequest observed(options_.observer.get(), req, resp);
   // Authentication comes before anything else looks at the request (an
   // unsigned request for an unknown operation gets
   // MissingAuthenticationTokenException, as from DynamoDB).
@@ -293,21 +411,32 @@ void Service::Handle(const HttpRequest& req, HttpResponse* resp) {
       throw SerializationError("Start of structure or map found where not expected.");
     }
     std::string_view target = req.Header("x-amz-target");
-    const auto* ops = &ops_;
+    const std::map<std::string, Operation, std::less<>>* ops = nullptr;
     if (target.starts_with(kTargetPrefix)) {
       target.remove_prefix(kTargetPrefix.size());
+      ops = &ops_;
     } else if (target.starts_with(kStreamsTargetPrefix)) {
       target.remove_prefix(kStreamsTargetPrefix.size());
       ops = &streams_ops_;
     } else {
-      throw UnknownOperation();
+      for (const auto& [prefix, extra] : extra_ops_) {
+        if (!target.starts_with(prefix)) continue;
+        target.remove_prefix(prefix.size());
+        ops = &extra;
+        break;
+      }
+      if (ops == nullptr) throw UnknownOperation();
     }
     auto it = ops->find(target);
     if (it == ops->end()) throw UnknownOperation();
+    observed.Set(it->first, body.get_object());
     Context ctx = ctx_;
     ctx.host = std::string(req.Header("host"));
     if (options_.authenticator) ctx.identity = &identity;
-    AuthorizeRequest(ctx, it->first, ops == &streams_ops_, body.get_object());
+    // AddOperations' families authorize themselves.
+    if (ops == &ops_ || ops == &streams_ops_) {
+      AuthorizeRequest(ctx, it->first, ops == &streams_ops_, body.get_object());
+    }
     json::object out = it->second(ctx, body.get_object());
     resp->status = 200;
     resp->content_type = content_type;

@@ -28,8 +28,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/table/table_store.h"
+#include "server/api/contributor_insights_sketch.h"
+#include "server/api/request_observer.h"
+#include "server/api/throttle.h"
 #include "server/auth/credentials.h"
 #include "server/http/http_server.h"
 
@@ -51,6 +56,13 @@ struct ServiceOptions {
   // deflate: server/http/compression.h); DynamoDB's request limit, as
   // HttpServerOptions::max_body_bytes bounds the body as sent.
   size_t max_request_bytes = size_t{16} << 20;
+  // Told of every API request answered (request_observer.h; server/metrics
+  // counts them and writes the access log); null = no instrumentation.
+  std::shared_ptr<RequestObserver> observer;
+  // Throughput enforcement (throttle.h; --no-throttling, --capacity-realism,
+  // --table-max-read-units, --table-max-write-units). region and account are
+  // taken from the fields above.
+  CapacityOptions capacity;
 };
 
 // What every operation handler sees.
@@ -62,6 +74,10 @@ struct Context {
   std::string host;
   // Who sent the request (--auth sigv4), or nullptr in local mode.
   const auth::Identity* identity = nullptr;
+  // Admission and charging of capacity (throttle.h); never null in a Service.
+  CapacityManager* capacity = nullptr;
+  // Contributor Insights' rule sets (contributor_insights.h); never null in a Service.
+  ContributorInsights* insights = nullptr;
 
   std::string TableArn(const std::string& table) const;
 };
@@ -71,6 +87,26 @@ using Operation = std::function<boost::json::object(Context&, const boost::json:
 class Service {
  public:
   Service(table::TableStore* store, ServiceOptions options);
+  // Serves another API family on this port under its own X-Amz-Target prefix
+  // (Basalt's own APIs, e.g. the stream triggers' "BasaltTriggers_20261207.").
+  // Their operations authorize themselves (Authorize, authorize.h), and
+  // Writes() counts every target starting with "Basalt" as a write. Call
+  // before the server starts; not thread-safe against Handle.
+  void AddOperations(std::string target_prefix, std::map<std::string, Operation, std::less<>> ops);
+  // Serves GET (and HEAD) requests for `path` (exact, without the query
+  // string; e.g. "/metrics", "/dashboard") with `handler`, before
+  // authentication: the handler decides who may see what. Call before the
+  // server starts; not thread-safe against Handle. The handler must be
+  // thread-safe.
+  using GetHandler = std::function<void(const HttpRequest&, HttpResponse*)>;
+  void AddGetHandler(std::string path, GetHandler handler);
+  const ServiceOptions& options() const { return options_; }
+  // Capacity enforcement and consumption counters: add listeners before the
+  // server starts (throttle.h).
+  CapacityManager& capacity() { return *capacity_; }
+  // Contributor Insights' top keys (contributor_insights_sketch.h; /metrics
+  // appends them with AppendPrometheus).
+  ContributorInsights& contributor_insights() { return *insights_; }
   void Handle(const HttpRequest& request, HttpResponse* response);
   // True for the operations that write (items, tables, tags, TTL settings,
   // PartiQL): in Durability::kSync they wait for their WAL group's fsync, so
@@ -96,10 +132,17 @@ class Service {
 
   Context ctx_;
   ServiceOptions options_;
+  std::unique_ptr<CapacityManager> capacity_;
+  std::unique_ptr<ContributorInsights> insights_;
+  // Feeds insights_ from capacity_'s charges and throttles.
+  std::unique_ptr<CapacityListener> insights_listener_;
   std::map<std::string, Operation, std::less<>> ops_;
   // DynamoDB Streams operations, served on the same port (as DynamoDB Local
   // and Alternator do) under their own target prefix.
   std::map<std::string, Operation, std::less<>> streams_ops_;
+  std::map<std::string, GetHandler, std::less<>> get_handlers_;
+  // AddOperations: (prefix, operations).
+  std::vector<std::pair<std::string, std::map<std::string, Operation, std::less<>>>> extra_ops_;
 };
 
 // Sets the table layer's hooks that need the server before TableStore::Open:
@@ -124,6 +167,9 @@ void RegisterPartiqlOperations(std::map<std::string, Operation, std::less<>>* op
 void RegisterTtlOperations(std::map<std::string, Operation, std::less<>>* ops);
 // resource_policy.cc: PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy.
 void RegisterResourcePolicyOperations(std::map<std::string, Operation, std::less<>>* ops);
+// contributor_insights.cc: UpdateContributorInsights, DescribeContributorInsights,
+// ListContributorInsights.
+void RegisterContributorInsightsOperations(std::map<std::string, Operation, std::less<>>* ops);
 // streams.cc: the DynamoDB Streams API (ListStreams, DescribeStream,
 // GetShardIterator, GetRecords), registered in the Streams operations map.
 void RegisterStreamsOperations(std::map<std::string, Operation, std::less<>>* ops);

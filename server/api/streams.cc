@@ -57,6 +57,7 @@
 #include "server/api/errors.h"
 #include "server/api/json_value.h"
 #include "server/api/service.h"
+#include "server/api/stream_json.h"
 
 namespace basalt::server::api {
 
@@ -78,8 +79,6 @@ uint64_t NowMs(const Context& ctx) {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
-
-std::string SequenceText(uint64_t seq) { return fmt::format("{:0{}}", seq, kSequenceDigits); }
 
 bool ValidTableName(std::string_view s) {
   if (s.size() < 3 || s.size() > 255) return false;
@@ -112,17 +111,15 @@ void CheckLimit(Constraints* c, const std::optional<int64_t>& limit, int64_t max
   }
 }
 
-struct StreamName {
-  std::string table;
-  std::string label;
-};
+}  // namespace
+
+std::string StreamSequenceText(uint64_t seq) { return fmt::format("{:0{}}", seq, kSequenceDigits); }
 
 std::string StreamArn(const Context& ctx, const std::string& table, const std::string& label) {
   return fmt::format("{}/stream/{}", ctx.TableArn(table), label);
 }
 
-// "arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>". A
-// well-formed ARN of another region or account names no stream of ours.
+// A well-formed ARN of another region or account names no stream of ours.
 StreamName ParseStreamArn(const Context& ctx, const std::string& arn) {
   constexpr std::string_view kPrefix = "arn:aws:dynamodb:";
   constexpr std::string_view kStream = "/stream/";
@@ -142,6 +139,8 @@ StreamName ParseStreamArn(const Context& ctx, const std::string& arn) {
   }
   return n;
 }
+
+namespace {
 
 ApiError StreamNotFound(const std::string& arn) {
   return ResourceNotFound(fmt::format("Requested resource not found: Stream: {} not found", arn));
@@ -246,27 +245,39 @@ const char* EventName(table::StreamEvent e) {
 }
 
 json::object RecordJson(const Context& ctx, const Iterator& it, const StreamRecord& r) {
+  return StreamRecordJson(ctx.options->region, it.table, it.label, it.shard, r);
+}
+
+}  // namespace
+
+json::object StreamRecordJson(const std::string& region, const std::string& table,
+                              const std::string& label, const std::string& shard_id,
+                              const StreamRecord& r) {
   json::object d;
   // Whole seconds, as DynamoDB reports ApproximateCreationDateTime.
   d["ApproximateCreationDateTime"] = static_cast<int64_t>(r.created_ms / 1000);
   d["Keys"] = ItemToJson(r.keys);
   if (r.new_image) d["NewImage"] = ItemToJson(*r.new_image);
   if (r.old_image) d["OldImage"] = ItemToJson(*r.old_image);
-  d["SequenceNumber"] = SequenceText(r.sequence);
+  d["SequenceNumber"] = StreamSequenceText(r.sequence);
   d["SizeBytes"] = static_cast<uint64_t>(r.size_bytes);
   d["StreamViewType"] = table::StreamViewTypeName(r.view_type);
   json::object o;
-  o["eventID"] = EventId(it.table, it.label, it.shard, r.sequence);
+  o["eventID"] = EventId(table, label, shard_id, r.sequence);
   o["eventName"] = EventName(r.event);
   o["eventVersion"] = "1.1";
   o["eventSource"] = "aws:dynamodb";
-  o["awsRegion"] = ctx.options->region;
+  o["awsRegion"] = region;
   o["dynamodb"] = std::move(d);
   if (r.by_ttl) {
     o["userIdentity"] = {{"PrincipalId", "dynamodb.amazonaws.com"}, {"Type", "Service"}};
   }
   return o;
 }
+
+bool ParseStreamSequence(std::string_view text, uint64_t* out) { return ParseSequence(text, out); }
+
+namespace {
 
 json::array KeySchemaOf(Context& ctx, const std::string& table) {
   json::array a;
@@ -393,8 +404,8 @@ json::object DescribeStream(Context& ctx, const json::object& req) {
   for (; i < shards.size() && out.size() < max; i++) {
     const ShardInfo& s = shards[i];
     if (!listed(s)) continue;
-    json::object range{{"StartingSequenceNumber", SequenceText(s.starting_sequence)}};
-    if (s.ending_sequence) range["EndingSequenceNumber"] = SequenceText(*s.ending_sequence);
+    json::object range{{"StartingSequenceNumber", StreamSequenceText(s.starting_sequence)}};
+    if (s.ending_sequence) range["EndingSequenceNumber"] = StreamSequenceText(*s.ending_sequence);
     json::object shard;
     if (!s.parent_shard_id.empty()) shard["ParentShardId"] = s.parent_shard_id;
     shard["SequenceNumberRange"] = std::move(range);

@@ -285,6 +285,35 @@ void ApplyThroughput(const Throughput& t, uint64_t now_ms, table::ProvisionedThr
   p->write_units = write;
 }
 
+std::optional<table::OnDemandThroughput> ParseOnDemand(const json::object* o,
+                                                       const table::OnDemandThroughput& current) {
+  if (o == nullptr) return std::nullopt;
+  table::OnDemandThroughput od = current;
+  auto one = [&](const char* member, std::optional<uint64_t>* out) {
+    const std::optional<int64_t> v = GetInt(*o, member);
+    if (!v) return;
+    if (*v == -1) {
+      out->reset();
+    } else if (*v < 1 || *v > kMaxCapacity) {
+      throw ValidationError(fmt::format("{}{} must be -1 (no maximum) or between 1 and {}: {}",
+                                        kInvalid, member, kMaxCapacity, *v));
+    } else {
+      *out = static_cast<uint64_t>(*v);
+    }
+  };
+  one("MaxReadRequestUnits", &od.max_read_request_units);
+  one("MaxWriteRequestUnits", &od.max_write_request_units);
+  return od;
+}
+
+json::object OnDemandJson(const table::OnDemandThroughput& od) {
+  auto units = [](const std::optional<uint64_t>& v) {
+    return v ? static_cast<int64_t>(*v) : int64_t{-1};
+  };
+  return {{"MaxReadRequestUnits", units(od.max_read_request_units)},
+          {"MaxWriteRequestUnits", units(od.max_write_request_units)}};
+}
+
 json::object ThroughputJson(const table::ProvisionedThroughput& p) {
   const bool today = p.decrease_day == NowMs() / kMsPerDay;
   json::object o{{"NumberOfDecreasesToday", today ? p.decreases_today : 0},
@@ -379,6 +408,9 @@ json::object DescribeTableJson(const Context& ctx, const TableDef& d,
   json::object bms{{"BillingMode", ppr ? "PAY_PER_REQUEST" : "PROVISIONED"}};
   if (ppr) bms["LastUpdateToPayPerRequestDateTime"] = Seconds(d.pay_per_request_since_ms);
   t["BillingModeSummary"] = std::move(bms);
+  if (d.on_demand.max_read_request_units || d.on_demand.max_write_request_units) {
+    t["OnDemandThroughput"] = OnDemandJson(d.on_demand);
+  }
   for (const bool global : {false, true}) {
     json::array list = IndexesJson(arn, d, global);
     if (!list.empty()) {

@@ -77,6 +77,13 @@ void ApplyThroughput(const Throughput& t, uint64_t now_ms, table::ProvisionedThr
 // {"NumberOfDecreasesToday", "ReadCapacityUnits", "WriteCapacityUnits"} and,
 // once they happened, "LastIncreaseDateTime" / "LastDecreaseDateTime".
 boost::json::object ThroughputJson(const table::ProvisionedThroughput& p);
+// OnDemandThroughput {MaxReadRequestUnits, MaxWriteRequestUnits} (nullopt
+// when absent): each -1 (no maximum) or at least 1, else ValidationException.
+// A member left out keeps its value in *current (UpdateTable) or stays unset.
+std::optional<table::OnDemandThroughput> ParseOnDemand(const boost::json::object* o,
+                                                       const table::OnDemandThroughput& current);
+// {"MaxReadRequestUnits": n|-1, "MaxWriteRequestUnits": n|-1}.
+boost::json::object OnDemandJson(const table::OnDemandThroughput& od);
 
 // StreamSpecification -> the requested setting (label unset), or nullopt when absent.
 std::optional<table::StreamSpec> ParseStreamSpec(const boost::json::object& req);

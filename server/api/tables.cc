@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 #include "server/api/errors.h"
@@ -133,6 +134,7 @@ json::object CreateTable(Context& ctx, const json::object& req) {
     def.provisioned.read_units = static_cast<uint64_t>(tp->read);
     def.provisioned.write_units = static_cast<uint64_t>(tp->write);
   }
+  if (auto od = ParseOnDemand(GetObject(req, "OnDemandThroughput"), {})) def.on_demand = *od;
   def.status = TableStatus::kActive;
   if (sse) def.sse = *sse;
   Check(MergeTags(&def.tags, tags));
@@ -213,9 +215,42 @@ json::object ListTables(Context& ctx, const json::object& req) {
 struct GsiUpdate {
   enum class Kind { kCreate, kUpdate, kDelete } kind = Kind::kUpdate;
   std::string name;
-  IndexDef created;                 // kCreate
-  std::optional<Throughput> units;  // kUpdate
+  IndexDef created;                                 // kCreate
+  std::optional<Throughput> units;                  // kUpdate
+  const json::object* on_demand_request = nullptr;  // kUpdate: OnDemandThroughput
 };
+
+// DynamoDB's limit on decreases of provisioned throughput (the Developer
+// Guide's Service Quotas page): any 4 per UTC day, then one more per hour
+// without a decrease, 27 a day at most. LimitExceededException otherwise.
+std::string FormatUtc(uint64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::strftime(buf, sizeof(buf), "%A, %B %d, %Y %I:%M:%S %p UTC", &tm);
+  return buf;
+}
+
+Status CheckDecrease(const Throughput& t, const table::ProvisionedThroughput& p, uint64_t now_ms) {
+  constexpr uint64_t kDayMs = uint64_t{24} * 3600 * 1000;
+  constexpr uint64_t kHourMs = uint64_t{3600} * 1000;
+  if (static_cast<uint64_t>(t.read) >= p.read_units &&
+      static_cast<uint64_t>(t.write) >= p.write_units) {
+    return Status::OK();
+  }
+  const uint32_t today = p.decrease_day == now_ms / kDayMs ? p.decreases_today : 0;
+  if (today < 4 || (today < 27 && now_ms >= p.last_decrease_ms + kHourMs)) return Status::OK();
+  return Status::Aborted(
+      Status::SubCode::kLimitExceeded,
+      fmt::format(
+          "Subscriber limit exceeded: Provisioned throughput decreases are limited within "
+          "a given UTC day. After the first 4 decreases, each subsequent decrease in the "
+          "same UTC day can be performed at most once every 3600 seconds. Number of "
+          "decreases today: {}. Last decrease at {}. Next decrease can be made at {}",
+          today, FormatUtc(p.last_decrease_ms),
+          FormatUtc(today >= 27 ? (now_ms / kDayMs + 1) * kDayMs : p.last_decrease_ms + kHourMs)));
+}
 
 ApiError LimitExceeded(std::string message) {
   return DynamoError("LimitExceededException", std::move(message));
@@ -259,6 +294,7 @@ std::vector<GsiUpdate> ParseGsiUpdates(const TableDef& cur, const json::array& l
                                 path + ".update.provisionedThroughput");
       c.ThrowIfAny();
       if (g.units) CheckThroughputBounds(*g.units);
+      g.on_demand_request = GetObject(*up, "OnDemandThroughput");
     } else {
       g.kind = GsiUpdate::Kind::kCreate;
       g.name = GetString(*cr, "IndexName").value_or("");
@@ -359,6 +395,9 @@ Status ApplyGsiUpdates(const std::vector<GsiUpdate>& updates, uint64_t now_ms,
               "GlobalSecondaryIndex: " +
               u.name);
         }
+        if (u.on_demand_request != nullptr) {
+          ix->on_demand = *ParseOnDemand(u.on_demand_request, ix->on_demand);
+        }
         if (!u.units) break;
         if (d->billing_mode == BillingMode::kPayPerRequest) {
           return Status::InvalidArgument(fmt::format(
@@ -377,6 +416,7 @@ Status ApplyGsiUpdates(const std::vector<GsiUpdate>& updates, uint64_t now_ms,
               "Developer Guide for current limits and how to request higher limits.",
               u.name, p.read_units, u.units->read, p.write_units, u.units->write));
         }
+        if (Status ds = CheckDecrease(*u.units, ix->provisioned, now_ms); !ds.ok()) return ds;
         ApplyThroughput(*u.units, now_ms, &ix->provisioned);
         break;
       }
@@ -434,8 +474,9 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
   c.ThrowIfAny();
   auto stream = ParseStreamSpec(req);
   auto sse = ParseSseSpec(req);
+  const json::object* on_demand = GetObject(req, "OnDemandThroughput");
   if (!tp && !billing && !stream && (gsi_updates == nullptr || gsi_updates->empty()) &&
-      GetObject(req, "SSESpecification") == nullptr) {
+      GetObject(req, "SSESpecification") == nullptr && on_demand == nullptr) {
     throw ValidationError(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
@@ -491,14 +532,35 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
           d->provisioned.read_units, tp->read, d->provisioned.write_units, tp->write));
     }
     if (to_ppr) {
-      if (d->billing_mode != BillingMode::kPayPerRequest) d->pay_per_request_since_ms = now;
+      if (d->billing_mode != BillingMode::kPayPerRequest) {
+        // At most 4 switches to on-demand per rolling 24 hours (kept in
+        // memory: a restart forgets them).
+        if (ctx.capacity != nullptr && !ctx.capacity->RecordOnDemandSwitch(name, now)) {
+          return Status::Aborted(
+              Status::SubCode::kLimitExceeded,
+              fmt::format("Subscriber limit exceeded: Billing mode can be changed to "
+                          "PAY_PER_REQUEST at most {} times in a 24-hour rolling window for "
+                          "table: {}",
+                          kMaxOnDemandSwitches, name));
+        }
+        d->pay_per_request_since_ms = now;
+      }
       d->billing_mode = BillingMode::kPayPerRequest;
       d->provisioned.read_units = 0;
       d->provisioned.write_units = 0;
+      for (IndexDef& ix : d->indexes) {
+        if (!ix.global()) continue;
+        ix.provisioned.read_units = 0;
+        ix.provisioned.write_units = 0;
+      }
     } else {
+      if (tp && d->billing_mode == BillingMode::kProvisioned) {
+        if (Status ds = CheckDecrease(*tp, d->provisioned, now); !ds.ok()) return ds;
+      }
       d->billing_mode = BillingMode::kProvisioned;
       if (tp) ApplyThroughput(*tp, now, &d->provisioned);
     }
+    if (on_demand != nullptr) d->on_demand = *ParseOnDemand(on_demand, d->on_demand);
     if (stream) {
       const bool cur_enabled = d->stream.enabled;
       const bool want = stream->enabled;
@@ -540,7 +602,14 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
   if (thrown) throw *thrown;
   if (s.Is(Status::SubCode::kLimitExceeded)) throw LimitExceeded(std::string(s.message()));
   Check(s);
-  json::object t = DescribeTableJson(ctx, altered, TableStatus::kActive);
+  // A change of capacity is applied at once, but answered as DynamoDB
+  // answers it: UPDATING (DescribeTable shows ACTIVE right after).
+  const bool updating = tp || billing || on_demand != nullptr ||
+                        std::any_of(gsis.begin(), gsis.end(), [](const GsiUpdate& g) {
+                          return g.kind == GsiUpdate::Kind::kUpdate;
+                        });
+  json::object t =
+      DescribeTableJson(ctx, altered, updating ? TableStatus::kUpdating : TableStatus::kActive);
   // A deleted GSI is shown once more, DELETING (its space is already freed).
   if (!deleted.empty()) {
     TableDef shown = altered;
@@ -569,11 +638,20 @@ json::object DescribeEndpoints(Context& ctx, const json::object&) {
   return {{"Endpoints", json::array{{{"Address", address}, {"CachePeriodInMinutes", 1440}}}}};
 }
 
-json::object DescribeLimits(Context&, const json::object&) {
-  return {{"AccountMaxReadCapacityUnits", 80000},
-          {"AccountMaxWriteCapacityUnits", 80000},
-          {"TableMaxReadCapacityUnits", 40000},
-          {"TableMaxWriteCapacityUnits", 40000}};
+// This server's limits: the per-table quota it enforces on on-demand tables
+// (--table-max-read-units / --table-max-write-units, DynamoDB's default
+// 40,000) and DynamoDB's account figure (80,000, or the per-table one when
+// larger; Basalt enforces no account-wide sum).
+json::object DescribeLimits(Context& ctx, const json::object&) {
+  const uint64_t table_read = ctx.capacity != nullptr ? ctx.capacity->options().table_max_read_units
+                                                      : kDefaultTableMaxUnits;
+  const uint64_t table_write = ctx.capacity != nullptr
+                                   ? ctx.capacity->options().table_max_write_units
+                                   : kDefaultTableMaxUnits;
+  return {{"AccountMaxReadCapacityUnits", std::max<uint64_t>(80000, table_read)},
+          {"AccountMaxWriteCapacityUnits", std::max<uint64_t>(80000, table_write)},
+          {"TableMaxReadCapacityUnits", table_read},
+          {"TableMaxWriteCapacityUnits", table_write}};
 }
 
 }  // namespace

@@ -387,6 +387,14 @@ json::object RunWriteTransaction(Context& ctx, std::vector<TransactionAction>& a
     if (put) ValidateStoredItem(w.payload(), false);
   }
   LocateAll(n, [&](size_t i) { actions[i].write->Locate(); });
+  // Capacity (throttle.h): every action's table (and its GSIs) must have write
+  // capacity left, else the whole transaction is refused.
+  for (const TransactionAction& a : actions) {
+    if (ctx.capacity == nullptr) break;
+    const Item key = a.write->RequestKey();
+    const table::TableDef& def = a.write->table()->def();
+    AdmitCapacity(ctx, def, "", CapacityKind::kWrite, CapacityKeysOf(ctx, def, &key));
+  }
 
   table::TxnRequest txn;
   txn.actions.reserve(n);
@@ -445,6 +453,17 @@ json::object RunWriteTransaction(Context& ctx, std::vector<TransactionAction>& a
     ThrowCancelled(reasons);
   }
 
+  if (!r.replayed) {
+    // Charged as DynamoDB counts a transaction: the table's write twice
+    // (prepare and commit), the index entries once.
+    for (size_t i = 0; i < n; i++) {
+      const ItemWrite& w = *actions[i].write;
+      const Item* old = r.old_items[i] ? &*r.old_items[i] : nullptr;
+      const Item* next = r.new_items[i] ? &*r.new_items[i] : nullptr;
+      const bool check = w.kind() == ItemWrite::Kind::kConditionCheck;
+      ChargeWrite(ctx, w.table()->def(), old, check ? nullptr : next, 2, check);
+    }
+  }
   json::object resp;
   if (options.capacity != ReturnCapacity::kNone && r.replayed) {
     // DynamoDB: a repeated call reports the read units of reading the items.
@@ -515,6 +534,10 @@ std::vector<std::optional<Item>> RunReadTransaction(Context& ctx,
   for (const TransactionRead& r : reads) {
     if (HasEmptyKeyValue(r.table->def(), r.key, false)) LocateKey(*r.table, r.key);
   }
+  for (const TransactionRead& r : reads) {  // capacity (throttle.h)
+    AdmitCapacity(ctx, r.table->def(), "", CapacityKind::kRead,
+                  CapacityKeysOf(ctx, r.table->def(), &r.key));
+  }
   std::vector<std::pair<table::TableRef, table::ItemKey>> keys(n);
   LocateAll(n, [&](size_t i) {
     keys[i] = {reads[i].table, LocateKey(*reads[i].table, reads[i].key)};
@@ -526,6 +549,10 @@ std::vector<std::optional<Item>> RunReadTransaction(Context& ctx,
     ThrowCancelledAt(n, conflicts, "TransactionConflict", "Transaction is ongoing for the item");
   }
   CheckData(s);
+  for (size_t i = 0; i < n && i < found.size(); i++) {  // twice, as a transaction
+    ChargeRead(ctx, reads[i].table->def(), "", 2 * ReadUnits(SizeOf(found[i]), true),
+               CapacityKeysOf(ctx, reads[i].table->def(), &reads[i].key));
+  }
   size_t bytes = 0;
   for (const auto& item : found) bytes += SizeOf(item);
   if (bytes > kMaxTransactionResponse) {

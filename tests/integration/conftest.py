@@ -66,8 +66,13 @@ def server_binary():
 class ServerProcess:
     """A running basalt-server: its port, process and log files."""
 
-    def __init__(self, binary, data_dir, extra_args=(), durability="none"):
+    # throttling=False adds --no-throttling: the suite's tables have small
+    # provisioned throughput (5/5) and are hammered; only the throttling tests
+    # (test_throttling.py) want capacity enforced.
+    def __init__(self, binary, data_dir, extra_args=(), durability="none", throttling=False):
         self.data_dir = data_dir
+        if not throttling:
+            extra_args = ("--no-throttling", *extra_args)
         self.log_path = os.path.join(os.path.dirname(data_dir), "server-stderr.log")
         self._log = open(self.log_path, "wb")
         self.args = [binary, "--address", "127.0.0.1", "--port", "0",
@@ -151,7 +156,7 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def own_server(prefix, prepare=None):
+def own_server(prefix, prepare=None, throttling=False):
     """A server of its own in a fresh temporary directory `top` (data in
     top/data). prepare(top), if given, writes what the server needs there
     (credentials, certificates) and returns its extra arguments. Stopped with
@@ -164,7 +169,8 @@ def own_server(prefix, prepare=None):
     os.mkdir(data_dir)
     srv = None
     try:
-        srv = ServerProcess(binary, data_dir, extra_args=prepare(top) if prepare else ())
+        srv = ServerProcess(binary, data_dir, extra_args=prepare(top) if prepare else (),
+                            throttling=throttling)
         srv.top = top
         yield srv
     finally:
