@@ -542,9 +542,11 @@ int main(int argc, char** argv) {
       encryption_keys ? fmt::format("on (key id {})", encryption_keys->current_id())
                       : std::string("off"),
       plain ? fmt::format(" | plain http on port {}", plain->port()) : std::string());
-  fmt::print("  metrics {}{} | access-log {}\n", metrics_on ? "on (GET /metrics)" : "off",
+  fmt::print("  metrics {}{} | access-log {} | throttling {}{}\n",
+             metrics_on ? "on (GET /metrics)" : "off",
              metrics_http ? fmt::format(" | metrics-port {}", metrics_http->port()) : std::string(),
-             access_log.empty() ? std::string("off") : access_log);
+             access_log.empty() ? std::string("off") : access_log, capacity.enforce ? "on" : "off",
+             capacity.realism ? " (capacity-realism)" : "");
   std::fflush(stdout);
 
   int sig = 0;

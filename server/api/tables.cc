@@ -533,9 +533,9 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
     }
     if (to_ppr) {
       if (d->billing_mode != BillingMode::kPayPerRequest) {
-        // At most 4 switches to on-demand per rolling 24 hours (kept in
-        // memory: a restart forgets them).
-        if (ctx.capacity != nullptr && !ctx.capacity->RecordOnDemandSwitch(name, now)) {
+        // At most 4 switches to on-demand per rolling 24 hours (durable,
+        // throttle.h).
+        if (ctx.capacity != nullptr && !ctx.capacity->RecordOnDemandSwitch(d->table_id, now)) {
           return Status::Aborted(
               Status::SubCode::kLimitExceeded,
               fmt::format("Subscriber limit exceeded: Billing mode can be changed to "

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <optional>
 
+#include "engine/base/logging.h"
 #include "engine/table/table_store.h"
 #include "server/api/json_value.h"
 
@@ -345,12 +347,34 @@ void CapacityManager::Notify(const CapacityEvent& e) {
   for (CapacityListener* l : listeners_) l->OnCapacity(e);
 }
 
-bool CapacityManager::RecordOnDemandSwitch(const std::string& table, uint64_t now_ms) {
+bool CapacityManager::RecordOnDemandSwitch(uint64_t table_id, uint64_t now_ms) {
+  const std::string key = fmt::format("billing-switches:{:016x}", table_id);
   std::lock_guard<std::mutex> l(mu_);
-  std::deque<uint64_t>& times = switches_[table];
+  auto [it, inserted] = switches_.try_emplace(table_id);
+  std::deque<uint64_t>& times = it->second;
+  if (inserted && store_ != nullptr) {
+    std::string stored;
+    bool found = false;
+    if (store_->system_records()->Get(key, &stored, &found).ok() && found) {
+      boost::json::error_code ec;
+      boost::json::value v = boost::json::parse(stored, ec);
+      if (!ec && v.is_array()) {
+        for (const boost::json::value& t : v.get_array()) {
+          if (t.is_number()) times.push_back(t.to_number<uint64_t>());
+        }
+      }
+    }
+  }
   while (!times.empty() && times.front() + kMsPerDay <= now_ms) times.pop_front();
   if (times.size() >= kMaxOnDemandSwitches) return false;
   times.push_back(now_ms);
+  if (store_ != nullptr) {
+    boost::json::array a;
+    for (uint64_t t : times) a.emplace_back(t);
+    Status s = store_->system_records()->Put(key, boost::json::serialize(a));
+    if (!s.ok())
+      LogInfo("billing-mode switch of table {} not recorded: {}", table_id, s.ToString());
+  }
   return true;
 }
 

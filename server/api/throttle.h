@@ -198,9 +198,12 @@ class CapacityManager {  // owned by Service; Service::capacity() returns it
               const CapacityKeys& keys = {});
 
   // UpdateTable's billing-mode switch limit: records a switch to
-  // PAY_PER_REQUEST of `table` at now_ms, or returns false (nothing recorded)
-  // when kMaxOnDemandSwitches happened in the 24 hours before. In memory only.
-  bool RecordOnDemandSwitch(const std::string& table, uint64_t now_ms);
+  // PAY_PER_REQUEST of the table with id `table_id` at now_ms, or returns
+  // false (nothing recorded) when kMaxOnDemandSwitches happened in the 24
+  // hours before. Durable when the manager has a store: the times are kept in
+  // its SystemRecords ("billing-switches:<table id, 16 hex>" -> JSON array of
+  // ms), read back on a table's first switch after a restart.
+  bool RecordOnDemandSwitch(uint64_t table_id, uint64_t now_ms);
 
  private:
   enum class Limit { kNone, kProvisioned, kOnDemandMax, kAccount };
@@ -230,7 +233,7 @@ class CapacityManager {  // owned by Service; Service::capacity() returns it
   std::vector<CapacityListener*> listeners_;
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Resource> resources_;  // (table, index)
-  std::map<std::string, std::deque<uint64_t>> switches_;               // table -> ms
+  std::map<uint64_t, std::deque<uint64_t>> switches_;                  // table id -> ms
 };
 
 }  // namespace basalt::server::api

@@ -8,6 +8,7 @@
 # The Debian botocore predates OnDemandThroughput and ThrottlingReasons, so
 # those go through raw JSON requests (local mode: no signature needed).
 import json
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +16,8 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import make_client, own_server, unique_name, table_arn, S, REGION
+from conftest import (REGION, S, ServerProcess, make_client, own_server, server_binary, table_arn,
+                      unique_name)
 
 
 @pytest.fixture(scope="module")
@@ -182,16 +184,28 @@ def test_on_demand_cap_throttles(srv, c):
     assert all(put(c, name, 100 + j) for j in range(50))
 
 
-def test_billing_mode_switch_limit(srv, c):
-    name = unique_name("thr")
-    create(c, name)
-    tp = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-    for _ in range(4):
-        c.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
-        c.update_table(TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput=tp)
-    with pytest.raises(ClientError) as e:
-        c.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
-    assert e.value.response["Error"]["Code"] == "LimitExceededException"
+def test_billing_mode_switch_limit_survives_a_restart():
+    with own_server("basalt-switch-", throttling=True) as s:
+        c = make_client(s.endpoint)
+        name = unique_name("thr")
+        create(c, name)
+        tp = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        for _ in range(4):
+            c.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+            c.update_table(TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput=tp)
+        with pytest.raises(ClientError) as e:
+            c.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+        assert e.value.response["Error"]["Code"] == "LimitExceededException"
+        # The four switches are remembered across a restart.
+        assert s.stop(signal.SIGTERM) == 0
+        s2 = ServerProcess(server_binary(), s.data_dir, throttling=True)
+        try:
+            c2 = make_client(s2.endpoint)
+            with pytest.raises(ClientError) as e:
+                c2.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+            assert e.value.response["Error"]["Code"] == "LimitExceededException"
+        finally:
+            assert s2.stop(signal.SIGTERM) == 0
 
 
 def test_decreases_limited_per_day(srv, c):

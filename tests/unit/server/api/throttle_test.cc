@@ -215,10 +215,10 @@ TEST_CASE("--no-throttling admits everything and still counts") {
 TEST_CASE("At most 4 switches to on-demand per rolling 24 hours") {
   CapacityManager m;
   const uint64_t hour = 3600 * 1000;
-  for (int i = 0; i < 4; i++) CHECK(m.RecordOnDemandSwitch("T", i * hour));
-  CHECK_FALSE(m.RecordOnDemandSwitch("T", 5 * hour));
-  CHECK(m.RecordOnDemandSwitch("U", 5 * hour));
-  CHECK(m.RecordOnDemandSwitch("T", 24 * hour));  // the first one left the window
+  for (int i = 0; i < 4; i++) CHECK(m.RecordOnDemandSwitch(7, i * hour));
+  CHECK_FALSE(m.RecordOnDemandSwitch(7, 5 * hour));
+  CHECK(m.RecordOnDemandSwitch(8, 5 * hour));
+  CHECK(m.RecordOnDemandSwitch(7, 24 * hour));  // the first one left the window
 }
 
 TEST_CASE("KeysOf: the table's or the GSI's key values as DynamoDB JSON") {
