@@ -637,6 +637,7 @@ class InsightsListener final : public CapacityListener {
   void OnCapacity(const CapacityEvent& e) override {
     insights_->Record(e.table, e.index, e.partition_key, e.sort_key, e.units, e.throttled);
   }
+  bool WantsKeys(std::string_view table) const override { return insights_->Tracks(table); }
 
  private:
   ContributorInsights* const insights_;

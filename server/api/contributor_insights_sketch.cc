@@ -152,6 +152,7 @@ void ContributorInsights::Enable(const std::string& table, const std::string& in
     auto& slot = sets_[Key(table, index)];
     if (!slot) slot = std::make_shared<RuleSet>();
     set = slot;
+    set_count_ = sets_.size();
   }
   std::lock_guard lock(set->mu);
   std::vector<Rule> rules;
@@ -171,6 +172,14 @@ void ContributorInsights::Enable(const std::string& table, const std::string& in
 void ContributorInsights::Disable(const std::string& table, const std::string& index) {
   std::unique_lock lock(mu_);
   sets_.erase(Key(table, index));
+  set_count_ = sets_.size();
+}
+
+bool ContributorInsights::Tracks(std::string_view table) const {
+  if (set_count_.load(std::memory_order_relaxed) == 0) return false;
+  std::shared_lock lock(mu_);
+  auto it = sets_.lower_bound(std::pair<std::string_view, std::string_view>(table, ""));
+  return it != sets_.end() && it->first.first == table;
 }
 
 bool ContributorInsights::Enabled(const std::string& table, const std::string& index) const {

@@ -39,6 +39,7 @@
 // SpaceSaving and SlidingTopK are not thread-safe (the owner locks).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -133,6 +134,10 @@ class ContributorInsights {
   // Stops counting and forgets the counts. No-op when not enabled.
   void Disable(const std::string& table, const std::string& index);
   bool Enabled(const std::string& table, const std::string& index) const;
+  // Whether any rule of `table` or of its indexes is on: the request path
+  // computes the key texts Record needs only then. Lock-free when no table
+  // has insights on.
+  bool Tracks(std::string_view table) const;
   // Every (table, index) with rules.
   std::vector<std::pair<std::string, std::string>> List() const;
 
@@ -198,6 +203,7 @@ class ContributorInsights {
   Options options_;
   mutable std::shared_mutex mu_;
   std::map<Key, std::shared_ptr<RuleSet>, KeyLess> sets_;  // guarded by mu_
+  std::atomic<size_t> set_count_{0};                       // sets_.size()
 };
 
 }  // namespace basalt::server::api

@@ -374,7 +374,7 @@ json::object Query(Context& ctx, const json::object& req) {
   }
 
   CapacityKeys keys;
-  if (ctx.capacity != nullptr && ctx.capacity->WantsKeys()) {
+  if (ctx.capacity != nullptr && ctx.capacity->WantsKeys(def.name)) {
     keys.partition_key =
         json::serialize(ValueToJson(kc.pk_values.empty() ? kc.pk : kc.pk_values[0]));
   }

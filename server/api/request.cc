@@ -388,7 +388,7 @@ size_t SizeOf(const std::optional<Item>& item) { return item ? table::ItemSize(*
 
 CapacityKeys CapacityKeysOf(Context& ctx, const TableDef& def, const Item* item,
                             const table::IndexDef* index) {
-  if (ctx.capacity == nullptr || item == nullptr || !ctx.capacity->WantsKeys()) return {};
+  if (ctx.capacity == nullptr || item == nullptr || !ctx.capacity->WantsKeys(def.name)) return {};
   return CapacityManager::KeysOf(def, index, *item);
 }
 

@@ -78,6 +78,9 @@ class CapacityListener {  // OnCapacity must be cheap and thread-safe
  public:
   virtual ~CapacityListener() = default;
   virtual void OnCapacity(const CapacityEvent& e) = 0;
+  // Whether this listener uses the key texts of `table`'s events (building
+  // them costs a serialization per request); default yes.
+  virtual bool WantsKeys(std::string_view /*table*/) const { return true; }
 };
 
 struct CapacityCounters {    // per table and per GSI, cumulative since start
@@ -177,9 +180,15 @@ class CapacityManager {  // owned by Service; Service::capacity() returns it
   std::vector<CapacityCounters> Snapshot() const;
   const CapacityOptions& options() const { return options_; }
 
-  // True when events carry keys (listeners or per-key limits want them):
-  // callers compute KeysOf only then.
-  bool WantsKeys() const { return !listeners_.empty() || (options_.enforce && options_.realism); }
+  // True when events of `table` carry keys (per-key limits or a listener
+  // want them): callers compute KeysOf only then.
+  bool WantsKeys(std::string_view table) const {
+    if (options_.enforce && options_.realism) return true;
+    for (const CapacityListener* l : listeners_) {
+      if (l->WantsKeys(table)) return true;
+    }
+    return false;
+  }
   // The key texts of `item` (an item or a key) for the table (index == nullptr)
   // or a GSI (its first partition and sort key attributes).
   static CapacityKeys KeysOf(const table::TableDef& def, const table::IndexDef* index,

@@ -190,3 +190,17 @@ TEST_CASE("contributor insights: rules, modes, keys, prometheus") {
   ci.AppendPrometheus(&prom);
   CHECK(prom.empty());
 }
+
+TEST_CASE("contributor insights: Tracks tells the request path whether to build key texts") {
+  ContributorInsights ci(ContributorInsights::Options{});
+  CHECK_FALSE(ci.Tracks("t"));
+  ci.Enable("t", "gsi", {{RuleKind::kPKC, "PKC-t-gsi"}});
+  CHECK(ci.Tracks("t"));  // an index's rules count for its table
+  CHECK_FALSE(ci.Tracks("u"));
+  CHECK_FALSE(ci.Tracks("t2"));
+  ci.Enable("u", "", {{RuleKind::kPKC, "PKC-u"}});
+  CHECK(ci.Tracks("u"));
+  ci.Disable("t", "gsi");
+  CHECK_FALSE(ci.Tracks("t"));
+  CHECK(ci.Tracks("u"));
+}
