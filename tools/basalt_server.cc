@@ -124,6 +124,7 @@
 #include "server/http/http_server.h"
 #include "server/metrics/dashboard.h"
 #include "server/metrics/server_metrics.h"
+#include "server/triggers/trigger_metrics.h"
 #include "server/triggers/trigger_service.h"
 #include "tools/config_file.h"
 
@@ -446,6 +447,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "basalt-server: stream triggers: {}\n", ts.ToString());
     return 1;
   }
+  if (metrics_on) server::triggers::RegisterTriggerMetrics(&metrics->registry(), &triggers);
 
   server::HttpServerOptions ho;
   ho.address = address;

@@ -114,6 +114,13 @@ void TriggerService::Stop() {
   for (auto& [uuid, runner] : runners_) runner->Stop();
 }
 
+std::vector<std::pair<TriggerDef, TriggerStats>> TriggerService::Snapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<TriggerDef, TriggerStats>> out;
+  for (const auto& [uuid, runner] : runners_) out.emplace_back(runner->def(), runner->stats());
+  return out;
+}
+
 std::map<std::string, api::Operation, std::less<>> TriggerService::Operations() {
   std::map<std::string, api::Operation, std::less<>> ops;
   ops["CreateTrigger"] = [this](api::Context& c, const json::object& r) { return Create(c, r); };

@@ -31,6 +31,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/table/table_store.h"
 #include "server/api/service.h"
@@ -59,6 +61,8 @@ class TriggerService {
   Status Start();
   // Stops every runner (waits for their invocations in flight).
   void Stop();
+  // Every trigger's definition and delivery counters (for /metrics).
+  std::vector<std::pair<TriggerDef, TriggerStats>> Snapshot();
   // The API, for Service::AddOperations(kTriggerTargetPrefix, ...). The
   // operations refer to this service, which must outlive the Service.
   std::map<std::string, api::Operation, std::less<>> Operations();

@@ -217,6 +217,14 @@ def test_api_errors_and_lifecycle(srv):
         assert updated["BatchSize"] == 9
         client.put_item(TableName=name, Item={"p": {"S": "a"}})
         wait_for(lambda: len(rcv.records()) == 1, "the record after the update")
+        # The trigger's counters in /metrics (docs/triggers.md, "Metrics").
+        import urllib.request
+        with urllib.request.urlopen(srv.endpoint + "/metrics", timeout=30) as r:
+            metrics = r.read().decode()
+        labels = '{trigger="%s",table="%s"}' % (uuid, name)
+        assert "basalt_trigger_records_delivered_total%s 1" % labels in metrics, metrics[-2000:]
+        assert "basalt_trigger_invocations_total%s 1" % labels in metrics
+        assert "basalt_trigger_enabled%s 1" % labels in metrics
         api_ok(srv.endpoint, "DeleteTrigger", {"UUID": uuid})
         status, out = api(srv.endpoint, "GetTrigger", {"UUID": uuid})
         assert error_type(out) == "ResourceNotFoundException"
