@@ -589,6 +589,16 @@ Status TableStore::DeleteTable(const std::string& name) {
   std::shared_ptr<TableRuntime> rt;
   Status s = ResolveRuntime(name, &rt);
   if (!s.ok()) return s;
+  {
+    // Checked under the catalog mutex, so an UpdateTable that turns the
+    // protection on cannot slip in between (DynamoDB's text).
+    std::shared_lock<SharedGate> l(rt->commit_mu);
+    if (rt->DefLocked().deletion_protection) {
+      return Status::InvalidArgument(
+          "Resource cannot be deleted as it is currently protected against deletion. Disable "
+          "deletion protection first.");
+    }
+  }
   lsm::WriteBatch batch;
   batch.Delete(catalog_tree_, TableKey(name));
   s = db_->Write(SyncWrite(), &batch);

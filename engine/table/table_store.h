@@ -271,7 +271,9 @@ class TableStore {
   // hash.
   Status SplitPartition(const std::string& table, uint32_t partition_id, uint32_t index_id = 0);
   // Removes the catalog entry (synced), then drops the table's trees, which
-  // deletes their files. kTableNotFound if absent.
+  // deletes their files. kTableNotFound if absent; InvalidArgument (DynamoDB's
+  // "Resource cannot be deleted as it is currently protected against
+  // deletion. ..." text) while TableDef::deletion_protection is set.
   Status DeleteTable(const std::string& name);
 
   // The table's current handle (kTableNotFound if absent). Cheap: a shared

@@ -135,6 +135,7 @@ json::object CreateTable(Context& ctx, const json::object& req) {
     def.provisioned.write_units = static_cast<uint64_t>(tp->write);
   }
   if (auto od = ParseOnDemand(GetObject(req, "OnDemandThroughput"), {})) def.on_demand = *od;
+  def.deletion_protection = GetBool(req, "DeletionProtectionEnabled").value_or(false);
   def.status = TableStatus::kActive;
   if (sse) def.sse = *sse;
   Check(MergeTags(&def.tags, tags));
@@ -475,8 +476,10 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
   auto stream = ParseStreamSpec(req);
   auto sse = ParseSseSpec(req);
   const json::object* on_demand = GetObject(req, "OnDemandThroughput");
+  const std::optional<bool> deletion_protection = GetBool(req, "DeletionProtectionEnabled");
   if (!tp && !billing && !stream && (gsi_updates == nullptr || gsi_updates->empty()) &&
-      GetObject(req, "SSESpecification") == nullptr && on_demand == nullptr) {
+      GetObject(req, "SSESpecification") == nullptr && on_demand == nullptr &&
+      !deletion_protection) {
     throw ValidationError(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
@@ -508,6 +511,7 @@ json::object UpdateTable(Context& ctx, const json::object& req) {
 
   const uint64_t now = NowMs();
   auto edit = [&](TableDef* d) -> Status {
+    if (deletion_protection) d->deletion_protection = *deletion_protection;
     const bool to_ppr =
         billing ? *billing == "PAY_PER_REQUEST" : d->billing_mode == BillingMode::kPayPerRequest;
     if (to_ppr && tp) {

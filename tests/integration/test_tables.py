@@ -5,6 +5,7 @@
 # names its source.
 
 import datetime
+import json
 import re
 
 import pytest
@@ -760,3 +761,37 @@ def test_sse_specification_reports_what_is_in_force(client, make_table):
     # UpdateTable keeps the request too.
     client.update_table(TableName=plain, SSESpecification={"Enabled": True, "SSEType": "AES256"})
     assert client.describe_table(TableName=plain)["Table"]["SSEDescription"] == {"Status": "DISABLED"}
+
+
+def test_deletion_protection(client, make_table, raw):
+    # DeletionProtectionEnabled (CreateTable, UpdateTable, DescribeTable);
+    # DeleteTable is refused while it is set, with DynamoDB's message. Raw
+    # JSON: Debian's botocore predates the member.
+    def call(op, body):
+        r = raw(body=json.dumps(body).encode(), target=op)
+        return r.status, r.json()
+
+    name = unique_name()
+    status, out = call("CreateTable", {
+        "TableName": name, "BillingMode": "PAY_PER_REQUEST", "DeletionProtectionEnabled": True,
+        "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}]})
+    assert status == 200, out
+    assert out["TableDescription"]["DeletionProtectionEnabled"] is True
+    assert call("DescribeTable", {"TableName": name})[1]["Table"]["DeletionProtectionEnabled"]
+    status, out = call("DeleteTable", {"TableName": name})
+    assert status == 400 and out["__type"].endswith("#ValidationException"), out
+    assert out["message"] == ("Resource cannot be deleted as it is currently protected against "
+                              "deletion. Disable deletion protection first.")
+    client.describe_table(TableName=name)  # still there
+    # Turning it off alone is a valid UpdateTable.
+    status, out = call("UpdateTable", {"TableName": name, "DeletionProtectionEnabled": False})
+    assert status == 200 and out["TableDescription"]["DeletionProtectionEnabled"] is False, out
+    client.delete_table(TableName=name)
+    other = make_table()
+    assert call("DescribeTable", {"TableName": other})[1]["Table"]["DeletionProtectionEnabled"] \
+        is False
+    assert call("UpdateTable", {"TableName": other, "DeletionProtectionEnabled": True})[0] == 200
+    status, out = call("DeleteTable", {"TableName": other})
+    assert status == 400 and out["__type"].endswith("#ValidationException"), out
+    assert call("UpdateTable", {"TableName": other, "DeletionProtectionEnabled": False})[0] == 200
