@@ -1,4 +1,4 @@
-// basalt-admin: inspect and check the files of a Basalt LSM directory.
+// basalt-admin: inspect, check, back up and restore the files of a Basalt LSM directory.
 //
 //   basalt-admin [--encryption-key-file FILE] <command> ...
 //   basalt-admin dump-wal FILE            records and entries of a WAL segment
@@ -11,14 +11,21 @@
 //                                         opens the tables (takes the lock) and checks
 //                                         that every secondary index equals the function
 //                                         of its table; exit 0 equal, 1 differences
+//   basalt-admin backup DIR DEST          offline backup of a closed data directory (takes
+//                                         the lock): SSTables hard-linked, the rest copied,
+//                                         BACKUP.json last (tools/admin_backup.h)
+//   basalt-admin verify-backup DEST       BACKUP.json, every file's size and checksum, then
+//                                         the checks of verify; exit 0 intact, 1 damaged
+//   basalt-admin restore DEST DIR         verifies DEST, then restores it into a new DIR
 //   basalt-admin --version                prints "basalt-admin VERSION"
 //   basalt-admin trigger add|list|get|remove ...
 //                                         the stream-trigger API of a running server
 //                                         (tools/admin_triggers.h, docs/triggers.md)
 //
-// Every command but `stats` and `verify-indexes` only reads: it never writes, truncates or removes
-// a file and never takes the directory lock. Formats: docs/format/wal.md, docs/format/manifest.md,
-// docs/format/sstable.md.
+// Every command but `stats`, `verify-indexes`, `backup` and `restore` only reads: it never writes,
+// truncates or removes a file and never takes the directory lock. `backup` takes the lock of the
+// DB it reads and writes only DEST; `restore` writes only the new DIR (docs/backup.md). Formats:
+// docs/format/wal.md, docs/format/manifest.md, docs/format/sstable.md.
 //
 // --encryption-key-file FILE (anywhere on the line): the key file of an
 // encrypted DB (docs/security.md), needed to read its encrypted files.
@@ -48,6 +55,7 @@
 #include "engine/lsm/wal/log_reader.h"
 #include "engine/lsm/write_batch.h"
 #include "engine/table/table_store.h"
+#include "tools/admin_backup.h"
 #include "tools/admin_triggers.h"
 
 namespace basalt::lsm {
@@ -67,8 +75,9 @@ constexpr size_t kValuePrefix = 32;
 constexpr std::string_view kUsage =
     R"(usage: basalt-admin [--encryption-key-file FILE] <command> [arguments]
 
-Inspect and check the files of a Basalt LSM directory. Every command except
-`stats` and `verify-indexes` only reads files: it never modifies the directory and does not take
+Inspect, check, back up and restore the files of a Basalt LSM directory.
+Every command except `stats`, `verify-indexes`, `backup` and `restore` only
+reads files: it never modifies the directory and does not take
 its lock, so it may run beside an open DB (it then sees one moment of a
 directory that keeps changing; run verify on a closed DB for a definitive
 answer).
@@ -99,6 +108,20 @@ commands:
                            it: no missing, extra or stale entry. One line per
                            index, with up to five examples of differences; an
                            index still being backfilled is listed, not compared
+  backup DIR DEST          OFFLINE backup (docs/backup.md): TAKES THE LOCK of
+                           DIR (fails while a server runs); DEST must be new
+                           or empty. SSTables are hard-linked (copied, and
+                           said so, where a link is impossible), CURRENT, the
+                           manifest and WAL segments copied, every file
+                           fsynced; DEST/BACKUP.json (files, sizes, XXH3) is
+                           written last: without it DEST is incomplete.
+                           Encrypted files stay encrypted
+  verify-backup DEST       checks BACKUP.json, every file it lists (size,
+                           XXH3), then everything verify checks, on DEST
+  restore DEST DIR         verifies DEST, then rebuilds the DB in DIR (new or
+                           empty): SSTables hard-linked, the rest copied, all
+                           fsynced, built as DIR.restore-tmp and renamed. A
+                           server can then open DIR (with the same key file)
   trigger add|list|get|remove [--endpoint URL] ...
                            the stream triggers of a RUNNING server, through its
                            API (docs/triggers.md); `basalt-admin trigger` alone
@@ -111,9 +134,11 @@ options:
                            the key file of an encrypted DB (JSON, docs/security.md):
                            every command needs it to read encrypted files
 
-exit status: 0 success (verify: intact; verify-indexes: every index equals its
-table), 1 corruption, missing file or I/O error (verify: anything damaged or
-missing; verify-indexes: a difference), 2 usage error
+exit status: 0 success (verify, verify-backup: intact; verify-indexes: every
+index equals its table), 1 corruption, missing file or I/O error (verify,
+verify-backup: anything damaged or missing; verify-indexes: a difference;
+backup: the DB is in use or damaged; restore: the backup is damaged or
+incomplete), 2 usage error
 )";
 
 int Usage(std::string_view why) {
@@ -494,6 +519,7 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
   if (cmd == "trigger") return tools::TriggerCommand(args);
+  if (tools::IsBackupCommand(cmd)) return tools::BackupCommand(cmd, args, keys.get());
   if (cmd != "dump-wal" && cmd != "dump-sst" && cmd != "dump-manifest" && cmd != "verify" &&
       cmd != "stats" && cmd != "verify-indexes") {
     return Usage(fmt::format("unknown command '{}'", cmd));

@@ -156,6 +156,12 @@ class Env {
   virtual Status RemoveFile(const std::string& path) = 0;
   // Atomically replaces to with from (rename(2)).
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // Makes to a second name of the file from (link(2)); to must not exist.
+  // NotSupported when no hard link is possible between the two paths
+  // (different file systems, a file system without hard links, the link
+  // count limit) and from Envs without links (the default): the caller may
+  // copy instead. Other failures: NotFound/IOError naming the path.
+  virtual Status LinkFile(const std::string& from, const std::string& to);
   virtual Status CreateDirIfMissing(const std::string& dir) = 0;
   virtual Status RemoveDir(const std::string& dir) = 0;
   virtual Status GetFileSize(const std::string& path, uint64_t* size) = 0;
@@ -198,6 +204,9 @@ class EnvWrapper : public Env {
   Status RemoveFile(const std::string& p) override { return target_->RemoveFile(p); }
   Status RenameFile(const std::string& f, const std::string& t) override {
     return target_->RenameFile(f, t);
+  }
+  Status LinkFile(const std::string& f, const std::string& t) override {
+    return target_->LinkFile(f, t);
   }
   Status CreateDirIfMissing(const std::string& d) override {
     return target_->CreateDirIfMissing(d);

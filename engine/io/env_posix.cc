@@ -1,8 +1,8 @@
 // The pread/pwrite Env: always available, and the fallback when io_uring is
 // not (see env_uring.h). Also the shared pieces of env.h that do not depend
 // on an implementation: RandomAccessFile::MultiRead's default,
-// MultiReadFiles, Env::NewDirectRandomAccessFile's default and the
-// WriteStringToFile/ReadFileToString helpers.
+// MultiReadFiles, the defaults of Env::NewDirectRandomAccessFile and
+// Env::LinkFile, and the WriteStringToFile/ReadFileToString helpers.
 //
 // O_DIRECT (NewDirectRandomAccessFile): reads go through DirectPread
 // (aligned bounce buffer, direct_io.h).
@@ -356,6 +356,15 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status LinkFile(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) == 0) return Status::OK();
+    const int err = errno;
+    if (err == EXDEV || err == EPERM || err == EMLINK || err == EOPNOTSUPP) {
+      return Status::NotSupported(from + " -> " + to, std::strerror(err));
+    }
+    return PosixError(from + " -> " + to, err);
+  }
+
   Status CreateDirIfMissing(const std::string& dir) override {
     if (::mkdir(dir.c_str(), 0755) == 0) return Status::OK();
     int err = errno;
@@ -490,6 +499,10 @@ Status Env::NewDirectRandomAccessFile(const std::string& path,
                                       std::unique_ptr<RandomAccessFile>* result) {
   result->reset();
   return Status::NotSupported(path, Name() + " env has no direct I/O");
+}
+
+Status Env::LinkFile(const std::string& from, const std::string& to) {
+  return Status::NotSupported(from + " -> " + to, Name() + " env has no hard links");
 }
 
 Env* Env::Posix() {

@@ -336,6 +336,24 @@ void MissingFilesAreNotFound(Env* env) {
 }
 BASALT_ENV_TEST_CASE("env: missing files are NotFound", MissingFilesAreNotFound);
 
+// LinkFile (offline backups, engine/lsm/backup.h): a second name of the same
+// file; an existing target or a missing source is an error, not NotSupported.
+void LinkFileMakesASecondName(Env* env) {
+  INFO("env: " << env->Name());
+  TempDir dir;
+  const std::string a = dir.Sub("a"), b = dir.Sub("b");
+  REQUIRE(WriteStringToFile(env, "linked bytes", a, true).ok());
+  REQUIRE(env->LinkFile(a, b).ok());
+  CHECK(ReadAll(env, b) == "linked bytes");
+  REQUIRE(env->RemoveFile(a).ok());
+  CHECK(ReadAll(env, b) == "linked bytes");  // the other name keeps the data
+  REQUIRE(WriteStringToFile(env, "x", a, true).ok());
+  Status s = env->LinkFile(a, b);
+  CHECK((!s.ok() && !s.IsNotSupported()));
+  CHECK(env->LinkFile(dir.Sub("missing"), dir.Sub("c")).IsNotFound());
+}
+BASALT_ENV_TEST_CASE("env: LinkFile makes a second name of a file", LinkFileMakesASecondName);
+
 void LockFileIsExclusive(Env* env) {
   INFO("env: " << env->Name());
   TempDir dir;
