@@ -83,37 +83,16 @@
 #include <vector>
 
 #include "bench/db_bench/backend.h"
+#include "bench/db_bench/flags.h"
 #include "bench/db_bench/histogram.h"
+#include "bench/db_bench/machine.h"
+#include "bench/db_bench/workload.h"
 #include "engine/base/random.h"
 
 extern char** environ;
 
 namespace basalt::bench {
 namespace {
-
-// ---------------------------------------------------------------------------
-// Flags. BENCH_FLAG(type, name, default, help) defines FLAGS_name; the help
-// text is what --help prints.
-
-enum class FlagType { kBool, kInt, kBytes, kDouble, kString };
-struct FlagInfo {
-  const char* name;
-  FlagType type;
-  void* ptr;
-  const char* help;
-};
-std::vector<FlagInfo>& Flags() {
-  static std::vector<FlagInfo> flags;
-  return flags;
-}
-struct FlagRegistrar {
-  FlagRegistrar(const char* name, FlagType type, void* ptr, const char* help) {
-    Flags().push_back({name, type, ptr, help});
-  }
-};
-#define BENCH_FLAG(ctype, ftype, name, value, help) \
-  ctype FLAGS_##name = value;                       \
-  FlagRegistrar flag_registrar_##name(#name, FlagType::ftype, &FLAGS_##name, help)
 
 constexpr const char* kAllBenchmarks =
     "fillseq,fillrandom,overwrite,readrandom,multireadrandom,readmissing,seekrandom,readrange,"
@@ -183,82 +162,11 @@ BENCH_FLAG(bool, kBool, verify_settle, false,
 BENCH_FLAG(bool, kBool, stats, false, "1: print the backend's own statistics after each benchmark");
 BENCH_FLAG(bool, kBool, child, false, "internal: this process runs one backend for a parent");
 
-bool ParseFlag(const char* arg) {
-  if (std::strncmp(arg, "--", 2) != 0) return false;
-  const char* eq = std::strchr(arg, '=');
-  if (eq == nullptr) return false;
-  const std::string name(arg + 2, eq);
-  const char* value = eq + 1;
-  for (const FlagInfo& f : Flags()) {
-    if (name != f.name) continue;
-    char* end = nullptr;
-    switch (f.type) {
-      case FlagType::kBool:
-        if (!std::strcmp(value, "1") || !std::strcmp(value, "true")) {
-          *static_cast<bool*>(f.ptr) = true;
-        } else if (!std::strcmp(value, "0") || !std::strcmp(value, "false")) {
-          *static_cast<bool*>(f.ptr) = false;
-        } else {
-          return false;
-        }
-        return true;
-      case FlagType::kInt:
-      case FlagType::kBytes: {
-        long long v = std::strtoll(value, &end, 10);
-        if (end == value) return false;
-        if (f.type == FlagType::kBytes && *end != '\0') {
-          const char unit = static_cast<char>(*end | 0x20);
-          if (unit == 'k')
-            v <<= 10;
-          else if (unit == 'm')
-            v <<= 20;
-          else if (unit == 'g')
-            v <<= 30;
-          else
-            return false;
-          end++;
-          if (*end == 'i' || *end == 'I') end++;
-          if (*end == 'b' || *end == 'B') end++;
-        }
-        if (*end != '\0') return false;
-        *static_cast<int64_t*>(f.ptr) = v;
-        return true;
-      }
-      case FlagType::kDouble:
-        *static_cast<double*>(f.ptr) = std::strtod(value, &end);
-        return end != value && *end == '\0';
-      case FlagType::kString:
-        *static_cast<std::string*>(f.ptr) = value;
-        return true;
-    }
-  }
-  return false;
-}
-
 void PrintHelp() {
   fmt::print("basalt_db_bench: db_bench for basalt, rocksdb and leveldb on identical settings.\n");
   fmt::print("benchmarks: {}\ncompiled backends: {}\nflags (--name=value):\n", kAllBenchmarks,
              CompiledBackends());
-  for (const FlagInfo& f : Flags()) {
-    if (std::strcmp(f.name, "child") == 0) continue;
-    std::string def;
-    switch (f.type) {
-      case FlagType::kBool:
-        def = std::to_string(static_cast<int>(*static_cast<bool*>(f.ptr)));
-        break;
-      case FlagType::kInt:
-      case FlagType::kBytes:
-        def = std::to_string(*static_cast<int64_t*>(f.ptr));
-        break;
-      case FlagType::kDouble:
-        def = fmt::format("{}", *static_cast<double*>(f.ptr));
-        break;
-      case FlagType::kString:
-        def = *static_cast<std::string*>(f.ptr);
-        break;
-    }
-    fmt::print("  --{}={}\n      {}\n", f.name, def, f.help);
-  }
+  PrintFlags("child");
 }
 
 // ---------------------------------------------------------------------------
@@ -288,194 +196,10 @@ uint64_t NowNanos() {
 
 std::string Mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / 1048576.0); }
 
-// A "Key: value" line of /proc/self/status or /proc/meminfo, in bytes (kB units).
-uint64_t ProcKb(const char* path, const char* key) {
-  std::ifstream in(path);
-  std::string line;
-  const size_t n = std::strlen(key);
-  while (std::getline(in, line)) {
-    if (line.compare(0, n, key) == 0 && line.size() > n && line[n] == ':') {
-      return std::strtoull(line.c_str() + n + 1, nullptr, 10) * 1024;
-    }
-  }
-  return 0;
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, 10, "model name") == 0) {
-      size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(colon + 2);
-    }
-  }
-  return "unknown";
-}
-
-std::string FilesystemType(const std::string& path) {
-  struct statfs st;
-  std::filesystem::path p(path);
-  while (!p.empty() && !std::filesystem::exists(p)) p = p.parent_path();
-  if (statfs(p.empty() ? "/" : p.c_str(), &st) != 0) return "unknown";
-  switch (static_cast<uint64_t>(st.f_type)) {
-    case 0xEF53:
-      return "ext4";
-    case 0x01021994:
-      return "tmpfs (memory: fsync is free)";
-    case 0x58465342:
-      return "xfs";
-    case 0x9123683E:
-      return "btrfs";
-    case 0x794C7630:
-      return "overlayfs";
-    default:
-      return fmt::format("f_type {:#x}", static_cast<uint64_t>(st.f_type));
-  }
-}
-
-// du of dir: allocated bytes (st_blocks) and apparent bytes (st_size).
-void DiskUsage(const std::string& dir, uint64_t* allocated, uint64_t* apparent) {
-  *allocated = *apparent = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st;
-    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    *allocated += static_cast<uint64_t>(st.st_blocks) * 512;
-    *apparent += static_cast<uint64_t>(st.st_size);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Keys and values.
-
-// The key of number k: FLAGS_key_size bytes, zero-padded decimal.
+// The key of number k, --key_size bytes (workload.h).
 void EncodeKey(uint64_t k, char* dst) {
-  for (int64_t i = FLAGS_key_size - 1; i >= 0; i--) {
-    dst[i] = static_cast<char>('0' + k % 10);
-    k /= 10;
-  }
+  bench::EncodeKey(k, static_cast<size_t>(FLAGS_key_size), dst);
 }
-
-// LevelDB's RandomGenerator: a buffer of 100-byte pieces, each a random
-// printable string of 100 * ratio bytes repeated to fill the piece, so that
-// values compress to about `ratio`. Generate() hands out consecutive slices.
-class ValueGenerator {
- public:
-  ValueGenerator(uint64_t seed, size_t value_size) {
-    Random rnd(seed);
-    const size_t total = std::max<size_t>(1 << 20, 2 * value_size);
-    while (data_.size() < total) {
-      const size_t raw = std::max<size_t>(1, static_cast<size_t>(100 * FLAGS_compression_ratio));
-      std::string random;
-      for (size_t i = 0; i < raw; i++) random.push_back(static_cast<char>(' ' + rnd.Uniform(95)));
-      std::string piece;
-      while (piece.size() < 100) piece.append(random, 0, std::min(raw, 100 - piece.size()));
-      data_ += piece;
-    }
-  }
-  std::string_view Generate(size_t len) {
-    if (pos_ + len > data_.size()) pos_ = 0;
-    pos_ += len;
-    return std::string_view(data_).substr(pos_ - len, len);
-  }
-
- private:
-  std::string data_;
-  size_t pos_ = 0;
-};
-
-// YCSB's zipfian generator (Gray et al., "Quickly generating billion-record
-// synthetic databases"): rank r in [0, n) with probability ~ 1/(r+1)^theta.
-// Scrambled as YCSB's ScrambledZipfianGenerator: the key is a hash (FNV-1a)
-// of the rank mod n, so the hot keys are spread over the key space instead of
-// sitting in its first blocks. Immutable after construction: share it.
-class ZipfianGenerator {
- public:
-  ZipfianGenerator(uint64_t n, double theta) : n_(n), theta_(theta) {
-    double zetan = 0;
-    for (uint64_t i = 1; i <= n; i++) zetan += 1.0 / std::pow(static_cast<double>(i), theta);
-    zetan_ = zetan;
-    const double zeta2 = 1.0 + 1.0 / std::pow(2.0, theta);
-    alpha_ = 1.0 / (1.0 - theta);
-    eta_ = (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta)) / (1.0 - zeta2 / zetan_);
-  }
-  uint64_t NextRank(Random* rnd) const {
-    const double u = static_cast<double>(rnd->Next() >> 11) * 0x1.0p-53;
-    const double uz = u * zetan_;
-    if (uz < 1.0) return 0;
-    if (uz < 1.0 + std::pow(0.5, theta_)) return 1;
-    const auto r =
-        static_cast<uint64_t>(static_cast<double>(n_) * std::pow(eta_ * u - eta_ + 1.0, alpha_));
-    return std::min(r, n_ - 1);
-  }
-  uint64_t NextKey(Random* rnd) const { return Fnv1a64(NextRank(rnd)) % n_; }
-
- private:
-  static uint64_t Fnv1a64(uint64_t v) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (int i = 0; i < 8; i++) {
-      h ^= (v >> (8 * i)) & 0xff;
-      h *= 0x100000001b3ULL;
-    }
-    return h;
-  }
-  const uint64_t n_;
-  const double theta_;
-  double zetan_ = 0, alpha_ = 0, eta_ = 0;
-};
-
-// Which key numbers are present in the DB, as far as this process wrote them.
-// Lets readrandom read only existing keys and readseq check its count.
-// Thread-safe (atomic words).
-class KeySet {
- public:
-  explicit KeySet(uint64_t n) : n_(n), words_((n + 63) / 64) {}
-  // known: the DB is empty (we track it from here on); !known: unknown contents.
-  void Reset(bool known) {
-    for (auto& w : words_) w.store(0, std::memory_order_relaxed);
-    known_ = known;
-  }
-  bool known() const { return known_; }
-  void Set(uint64_t k) { words_[k / 64].fetch_or(Bit(k), std::memory_order_relaxed); }
-  void Clear(uint64_t k) { words_[k / 64].fetch_and(~Bit(k), std::memory_order_relaxed); }
-  bool Test(uint64_t k) const {
-    return (words_[k / 64].load(std::memory_order_relaxed) & Bit(k)) != 0;
-  }
-  uint64_t Count() const {
-    uint64_t c = 0;
-    for (auto& w : words_)
-      c += static_cast<uint64_t>(std::popcount(w.load(std::memory_order_relaxed)));
-    return c;
-  }
-  // A uniformly chosen present key, or nullopt if none is.
-  std::optional<uint64_t> PickPresent(Random* rnd) const {
-    for (int i = 0; i < 64; i++) {
-      const uint64_t k = rnd->Uniform(n_);
-      if (Test(k)) return k;
-    }
-    const uint64_t start = rnd->Uniform(n_);  // sparse set: scan forward
-    for (uint64_t i = 0; i < n_; i++) {
-      const uint64_t k = (start + i) % n_;
-      if (Test(k)) return k;
-    }
-    return std::nullopt;
-  }
-
- private:
-  static uint64_t Bit(uint64_t k) { return uint64_t{1} << (k % 64); }
-  uint64_t n_;
-  std::vector<std::atomic<uint64_t>> words_;
-  bool known_ = false;
-};
 
 // ---------------------------------------------------------------------------
 // Per-thread results.
@@ -508,7 +232,9 @@ struct Stats {
 
 struct ThreadState {
   ThreadState(int id, uint64_t seed)
-      : tid(id), rnd(seed), values(seed, static_cast<size_t>(FLAGS_value_size)) {}
+      : tid(id),
+        rnd(seed),
+        values(seed, static_cast<size_t>(FLAGS_value_size), FLAGS_compression_ratio) {}
   int tid;
   Random rnd;
   ValueGenerator values;

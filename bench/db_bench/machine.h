@@ -1,0 +1,22 @@
+// What basalt_db_bench reports about the machine and the run: memory from
+// /proc, load average, CPU model, the file system of the DB directory, and
+// disk usage. Linux only; every function answers "unknown"/0 instead of
+// failing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace basalt::bench {
+
+// A "Key: value" line of /proc/self/status or /proc/meminfo, in bytes (kB units); 0 if absent.
+uint64_t ProcKb(const char* path, const char* key);
+// "1.00 0.50 0.25" from /proc/loadavg.
+std::string LoadAverage();
+std::string CpuModel();
+// ext4, xfs, btrfs, tmpfs, ... of the nearest existing ancestor of `path`.
+std::string FilesystemType(const std::string& path);
+// du of dir: allocated bytes (st_blocks) and apparent bytes (st_size).
+void DiskUsage(const std::string& dir, uint64_t* allocated, uint64_t* apparent);
+
+}  // namespace basalt::bench
