@@ -75,6 +75,21 @@ std::string_view AccessKeyId(const HttpRequest& req) {
   return a.substr(0, std::min(a.find('/'), a.find_first_of(", ")));
 }
 
+// Tells `observer` about one answered request.
+void Report(RequestObserver* observer, std::string_view operation, std::string_view table,
+            std::string_view access_key_id, const HttpResponse* response,
+            std::chrono::steady_clock::time_point start) {
+  RequestRecord r;
+  r.operation = operation;
+  r.table = table;
+  r.access_key_id = access_key_id;
+  r.response = response;
+  r.latency_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
+  observer->OnRequest(r);
+}
+
 // Tells ServiceOptions::observer about one request when it goes out of scope
 // (request_observer.h); nothing at all without an observer.
 class ObservedRequest {
@@ -85,15 +100,8 @@ class ObservedRequest {
   }
   ~ObservedRequest() {
     if (observer_ == nullptr) return;
-    RequestRecord r;
-    r.operation = operation_;
-    r.table = table_;
-    if (observer_->wants_details) r.access_key_id = AccessKeyId(req_);
-    r.response = resp_;
-    r.latency_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                             std::chrono::steady_clock::now() - start_)
-                                             .count());
-    observer_->OnRequest(r);
+    Report(observer_, operation_, table_,
+           observer_->wants_details ? AccessKeyId(req_) : std::string_view(), resp_, start_);
   }
   ObservedRequest(const ObservedRequest&) = delete;
   ObservedRequest& operator=(const ObservedRequest&) = delete;
@@ -292,15 +300,7 @@ bool Service::HandleAsync(const HttpRequest& req, HttpResponder& respond) {
       r.status = 500;
     }
     if (state.observer != nullptr) {
-      RequestRecord rec;
-      rec.operation = state.operation;
-      rec.table = state.table;
-      rec.access_key_id = state.access_key_id;
-      rec.response = &r;
-      rec.latency_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                 std::chrono::steady_clock::now() - state.start)
-                                                 .count());
-      state.observer->OnRequest(rec);
+      Report(state.observer, state.operation, state.table, state.access_key_id, &r, state.start);
     }
     HttpResponder send = std::move(state.respond);
     send(std::move(r));

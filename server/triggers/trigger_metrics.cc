@@ -5,23 +5,28 @@ namespace basalt::server::triggers {
 void RegisterTriggerMetrics(metrics::Registry* registry, TriggerService* service) {
   registry->AddCollector([service](metrics::Exposition* out) {
     using Type = metrics::Exposition::Type;
+    struct Counter {
+      const char* name;
+      const char* help;
+      uint64_t TriggerStats::*value;
+    };
+    static constexpr Counter kCounters[] = {
+        {"basalt_trigger_invocations_total", "Calls of the trigger's target, retries included.",
+         &TriggerStats::invocations},
+        {"basalt_trigger_function_errors_total", "Calls of the trigger's target that failed.",
+         &TriggerStats::function_errors},
+        {"basalt_trigger_records_delivered_total", "Stream records the target accepted.",
+         &TriggerStats::records_delivered},
+        {"basalt_trigger_records_filtered_total", "Stream records dropped by FilterCriteria.",
+         &TriggerStats::records_filtered},
+        {"basalt_trigger_records_failed_total",
+         "Stream records described to the on-failure destination.", &TriggerStats::records_failed},
+    };
     for (const auto& [def, st] : service->Snapshot()) {
       const metrics::Labels labels{{"trigger", def.uuid}, {"table", def.table}};
-      out->Add("basalt_trigger_invocations_total", Type::kCounter,
-               "Calls of the trigger's target, retries included.", labels,
-               static_cast<double>(st.invocations));
-      out->Add("basalt_trigger_function_errors_total", Type::kCounter,
-               "Calls of the trigger's target that failed.", labels,
-               static_cast<double>(st.function_errors));
-      out->Add("basalt_trigger_records_delivered_total", Type::kCounter,
-               "Stream records the target accepted.", labels,
-               static_cast<double>(st.records_delivered));
-      out->Add("basalt_trigger_records_filtered_total", Type::kCounter,
-               "Stream records dropped by FilterCriteria.", labels,
-               static_cast<double>(st.records_filtered));
-      out->Add("basalt_trigger_records_failed_total", Type::kCounter,
-               "Stream records described to the on-failure destination.", labels,
-               static_cast<double>(st.records_failed));
+      for (const Counter& c : kCounters) {
+        out->Add(c.name, Type::kCounter, c.help, labels, static_cast<double>(st.*c.value));
+      }
       if (st.iterator_age_ms >= 0) {
         out->Add("basalt_trigger_iterator_age_milliseconds", Type::kGauge,
                  "Age of the newest record of the last settled chunk (Lambda's IteratorAge).",
