@@ -63,7 +63,11 @@ std::string EncodeCheckpoint(const Checkpoint& c) {
   json::object o{{"Next", c.next}, {"Done", c.done}};
   if (!c.windows.empty()) {
     json::array w;
-    for (const auto& [start, state] : c.windows) w.push_back({{"Start", start}, {"State", state}});
+    for (const Checkpoint::Window& e : c.windows) {
+      json::object o{{"Start", e.start}, {"State", e.state}};
+      if (e.closed_end != 0) o["ClosedEnd"] = e.closed_end;
+      w.push_back(std::move(o));
+    }
     o["Windows"] = std::move(w);
   }
   return json::serialize(o);
@@ -86,10 +90,14 @@ Status DecodeCheckpoint(std::string_view text, Checkpoint* c) {
       const json::object* eo = e.if_object();
       const json::value* start = eo ? eo->if_contains("Start") : nullptr;
       const json::value* state = eo ? eo->if_contains("State") : nullptr;
-      if (start == nullptr || !start->is_number() || state == nullptr || !state->is_object()) {
+      const json::value* closed = eo ? eo->if_contains("ClosedEnd") : nullptr;
+      if (start == nullptr || !start->is_number() || state == nullptr || !state->is_object() ||
+          (closed != nullptr && !closed->is_number())) {
         return Status::Corruption("trigger checkpoint window");
       }
-      c->windows.emplace_back(start->to_number<uint64_t>(), state->get_object());
+      c->windows.push_back({start->to_number<uint64_t>(),
+                            closed != nullptr ? closed->to_number<uint64_t>() : 0,
+                            state->get_object()});
     }
   }
   return Status::OK();
@@ -130,6 +138,7 @@ struct TriggerRunner::Record {
 struct TriggerRunner::Lane {
   std::unique_ptr<Invoker> invoker;
   uint64_t window_start = 0;  // tumbling window open since (ms), 0 = none
+  uint64_t closed_end = 0;    // end of the last window closed (ms), 0 = none
   json::object state;         // the window's state, as the target last returned it
 };
 
@@ -271,13 +280,15 @@ void TriggerRunner::RunShard(Shard* sh) {
   const size_t lanes = std::max<uint32_t>(1, def_.parallelization_factor);
   sh->lanes.resize(lanes);
   for (size_t i = 0; i < lanes && i < sh->cp.windows.size(); i++) {
-    sh->lanes[i].window_start = sh->cp.windows[i].first;
-    sh->lanes[i].state = sh->cp.windows[i].second;
+    sh->lanes[i].window_start = sh->cp.windows[i].start;
+    sh->lanes[i].closed_end = sh->cp.windows[i].closed_end;
+    sh->lanes[i].state = sh->cp.windows[i].state;
   }
   auto save = [&]() {
     sh->cp.windows.clear();
     if (def_.tumbling_window_s > 0) {
-      for (const Lane& l : sh->lanes) sh->cp.windows.emplace_back(l.window_start, l.state);
+      for (const Lane& l : sh->lanes)
+        sh->cp.windows.push_back({l.window_start, l.closed_end, l.state});
     }
     Status s =
         store_->system_records()->Put(CheckpointKey(def_.uuid, sh->id), EncodeCheckpoint(sh->cp));
@@ -427,13 +438,19 @@ bool TriggerRunner::DeliverLane(Shard* sh, Lane* lane, std::vector<const Record*
     fin.window_start = lane->window_start;
     fin.final_for_window = true;
     if (!Settle(sh, lane, std::move(fin))) return false;
+    lane->closed_end = lane->window_start + window_ms;
     lane->window_start = 0;
     lane->state = json::object();
     return true;
   };
   for (const Record* r : records) {
     if (window_ms != 0) {
-      const uint64_t w = r->created_ms / window_ms * window_ms;
+      // Windows only move forward: a record seen after its window closed (its
+      // stream write landed just after the window's end passed), or created
+      // before one already open (concurrent writers take their times before
+      // their sequence numbers), joins the open or the next window.
+      const uint64_t w =
+          std::max({r->created_ms / window_ms * window_ms, lane->closed_end, lane->window_start});
       if (lane->window_start != 0 && w != lane->window_start) {
         if (!flush() || !close_window()) return false;
       }

@@ -81,8 +81,16 @@ struct TriggerStats {
 struct Checkpoint {
   uint64_t next = 0;  // the first sequence not yet settled
   bool done = false;  // the closed shard was delivered to its end
-  // Tumbling windows: per lane, the open window's start (ms, 0 = none) and state.
-  std::vector<std::pair<uint64_t, boost::json::object>> windows;
+  // Tumbling windows, per lane: the open window's start (ms, 0 = none), its
+  // state, and the end of the last window closed (ms, 0 = none). A record that
+  // becomes visible after its window was closed joins the next window, so a
+  // closed window is never reopened with a fresh state.
+  struct Window {
+    uint64_t start = 0;
+    uint64_t closed_end = 0;
+    boost::json::object state;
+  };
+  std::vector<Window> windows;
 };
 std::string CheckpointKey(const std::string& uuid, const std::string& shard_id);
 std::string EncodeCheckpoint(const Checkpoint& c);

@@ -83,19 +83,22 @@ TEST_CASE("checkpoints read back, and damaged ones are refused") {
   Checkpoint c;
   c.next = 123456789;
   c.done = true;
-  c.windows.emplace_back(1733500000000, json::object{{"total", 7}});
-  c.windows.emplace_back(0, json::object{});
+  c.windows.push_back({1733500000000, 1733499998000, json::object{{"total", 7}}});
+  c.windows.push_back({0, 0, json::object{}});
   Checkpoint back;
   REQUIRE(DecodeCheckpoint(EncodeCheckpoint(c), &back).ok());
   CHECK(back.next == c.next);
   CHECK(back.done);
   REQUIRE(back.windows.size() == 2);
-  CHECK(back.windows[0].first == 1733500000000);
-  CHECK(json::serialize(back.windows[0].second) == R"({"total":7})");
+  CHECK(back.windows[0].start == 1733500000000);
+  CHECK(back.windows[0].closed_end == 1733499998000);
+  CHECK(json::serialize(back.windows[0].state) == R"({"total":7})");
+  CHECK(back.windows[1].closed_end == 0);
   CHECK(CheckpointKey("u", "shardId-1") == "trigger-checkpoint:u:shardId-1");
   for (const char* bad :
        {"", "{", "[]", R"({"Next":1})", R"({"Done":true})", R"({"Next":"1","Done":true})",
-        R"({"Next":1,"Done":true,"Windows":[{"Start":1}]})"}) {
+        R"({"Next":1,"Done":true,"Windows":[{"Start":1}]})",
+        R"({"Next":1,"Done":true,"Windows":[{"Start":1,"State":{},"ClosedEnd":"2"}]})"}) {
     CHECK_MESSAGE(DecodeCheckpoint(bad, &back).IsCorruption(), bad);
   }
 }
