@@ -77,6 +77,12 @@ class [[nodiscard]] Status {
     kTransactionInProgress = 19,
     // engine/table: a client token was used before with another request.
     kIdempotentMismatch = 20,
+    // engine/table: point-in-time recovery is off for the table, or a time
+    // lies outside its restorable window (snapshots.h).
+    kPitrNotEnabled = 21,
+    kOutOfWindow = 22,
+    // engine/table: no snapshot (backup) of that id.
+    kSnapshotNotFound = 23,
   };
 
   Status() noexcept = default;

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,18 @@ class DB {
   // name is taken; NotFound if the parent is absent. kDefaultTree cannot be split.
   virtual Status SplitTree(TreeId parent, std::string_view split_key, std::string_view left_name,
                            std::string_view right_name, TreeId* left, TreeId* right) = 0;
+  // Clones trees: for each sources[i], a new tree names[i] with the same key
+  // range and the same data, sharing the source's SSTables (not copied; a
+  // shared file leaves the disk when no tree holds it). All clones are one
+  // consistent cut: writes are held back while the sources' unflushed entries
+  // are flushed (each source is flushed first, so that wait covers only what
+  // arrived meanwhile), and one atomic manifest edit creates the clones. The
+  // clones then live on their own: writes, compactions and drops of either
+  // side do not affect the other. *ids receives the new trees' ids.
+  // InvalidArgument if a name is taken, empty or repeated, or the spans'
+  // sizes differ; NotFound if a source is absent. kDefaultTree cannot be cloned.
+  virtual Status CloneTrees(std::span<const TreeId> sources, std::span<const std::string> names,
+                            std::vector<TreeId>* ids) = 0;
   // NotFound if no tree has that name.
   virtual Status FindTree(std::string_view name, TreeId* id) = 0;
   virtual std::vector<TreeInfo> ListTrees() = 0;

@@ -53,6 +53,8 @@ class DBImpl : public DB {
   Status Close() override;
   Status CreateTree(std::string_view name, TreeId* id) override;
   Status DropTree(TreeId id) override;
+  Status CloneTrees(std::span<const TreeId> sources, std::span<const std::string> names,
+                    std::vector<TreeId>* ids) override;
   Status SplitTree(TreeId parent, std::string_view split_key, std::string_view left_name,
                    std::string_view right_name, TreeId* left, TreeId* right) override;
   Status FindTree(std::string_view name, TreeId* id) override;

@@ -16,6 +16,7 @@
 // Thread safety: TableHandle is immutable. TableRuntime documents each member.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "engine/table/item_key.h"
 #include "engine/table/partition_map.h"
 #include "engine/table/schema.h"
+#include "engine/table/snapshot_format.h"
 #include "engine/table/stream_store.h"
 
 namespace basalt::table {
@@ -73,6 +75,23 @@ struct TableRuntime {
   std::atomic<int64_t> item_count{0};
   std::atomic<int64_t> size_bytes{0};
   void Account(const std::optional<Item>& old_item, const std::optional<Item>& new_item);
+
+  // Point-in-time history (snapshots.h, snapshot_format.h): while PITR is
+  // enabled, the tree of the current history segment and its number. Changed
+  // only under commit_mu exclusive; read under it (shared suffices).
+  std::optional<lsm::TreeId> history_tree;
+  uint64_t history_segment = 0;
+  // The last change stamp handed out: NextStamp returns max(now_ms <<
+  // kStampShift, last + 1), so stamps increase strictly per table and a
+  // later write of one item (after its latch) gets a larger one.
+  std::atomic<uint64_t> last_stamp{0};
+  uint64_t NextStamp(uint64_t now_ms) {
+    uint64_t last = last_stamp.load(std::memory_order_relaxed);
+    for (;;) {
+      const uint64_t next = std::max(now_ms << kStampShift, last + 1);
+      if (last_stamp.compare_exchange_weak(last, next, std::memory_order_relaxed)) return next;
+    }
+  }
 
   // Stream state (stream_store.h); its own locks.
   TableStreams streams;

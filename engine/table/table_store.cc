@@ -9,10 +9,11 @@
 #include "engine/base/logging.h"
 #include "engine/table/partition_map.h"
 #include "engine/table/stream_store.h"
+#include "engine/table/table_store_internal.h"
 
 namespace basalt::table {
 
-namespace {
+namespace store_detail {
 
 constexpr std::string_view kTableKeyPrefix = "table:";
 constexpr std::string_view kNextTableIdKey = "next_table_id";
@@ -92,7 +93,9 @@ Status DropPartitions(lsm::DB* db, const std::vector<PartitionDef>& parts) {
   return first;
 }
 
-}  // namespace
+}  // namespace store_detail
+
+using namespace store_detail;
 
 // ---- open / close ----
 
@@ -137,7 +140,18 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
     ts->db_->Close().PermitUnchecked();
     return s;
   }
+  s = ts->LoadSnapshots();
+  if (!s.ok()) {
+    ts->Close().PermitUnchecked();
+    return s;
+  }
   TableStore* p = ts.get();
+  if (options.pitr_check_interval_ms != 0) {
+    ts->pitr_loop_.Start(options.pitr_check_interval_ms, [p] {
+      Status st = p->RunPitrMaintenance();
+      if (!st.ok()) LogInfo("table store: point-in-time maintenance: {}", st.ToString());
+    });
+  }
   if (options.split_threshold_bytes != 0) {
     ts->split_loop_.Start(options.split_check_interval_ms, [p] { p->CheckSplits(); });
   }
@@ -275,6 +289,7 @@ TableStore::~TableStore() { Close().PermitUnchecked(); }
 Status TableStore::Close() {
   split_loop_.Stop();
   token_loop_.Stop();
+  pitr_loop_.Stop();
   if (ttl_) ttl_->Stop();
   if (index_builder_) index_builder_->Stop();
   if (streams_) streams_->StopTrimming();
@@ -328,9 +343,13 @@ void TableStore::Publish(const std::shared_ptr<TableRuntime>& rt) {
 }
 
 TableDef TableStore::Described(const TableRuntime& rt) {
+  std::shared_lock<SharedGate> l(rt.commit_mu);
+  return DescribedLocked(rt);
+}
+
+TableDef TableStore::DescribedLocked(const TableRuntime& rt) {
   TableDef d;
   {
-    std::shared_lock<SharedGate> l(rt.commit_mu);
     d = *rt.def;
     d.partitions = rt.partitions->table().parts();
     for (IndexDef& ix : d.indexes) {
@@ -362,7 +381,12 @@ Status TableStore::CreateTable(const TableDef& in, TableDef* created) {
   Status s = AssignIndexIds(&def);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> cl(catalog_mu_);
+  return CreateTableLocked(std::move(def), nullptr, created);
+}
+
+Status TableStore::CreateTableLocked(TableDef def, const SnapshotTrees* from, TableDef* created) {
   if (closed_) return Closed();
+  Status s;
   {
     std::shared_lock<std::shared_mutex> l(mu_);
     if (tables_.count(def.name) != 0) {
@@ -371,35 +395,71 @@ Status TableStore::CreateTable(const TableDef& in, TableDef* created) {
     }
     def.table_id = next_table_id_;
   }
-  def.approx_item_count = 0;
-  def.approx_size_bytes = 0;
   if (def.creation_time_ms == 0) def.creation_time_ms = NowMs();
-
-  // Indexes made with the table start empty, like it: ACTIVE at once.
-  for (IndexDef& ix : def.indexes) {
-    ix.status = IndexStatus::kActive;
-    ix.backfilling = false;
-    ix.backfill_position.clear();
-    ix.approx_item_count = ix.approx_size_bytes = 0;
+  if (from == nullptr) {
+    def.approx_item_count = 0;
+    def.approx_size_bytes = 0;
+    // Indexes made with the table start empty, like it: ACTIVE at once.
+    for (IndexDef& ix : def.indexes) {
+      ix.status = IndexStatus::kActive;
+      ix.backfilling = false;
+      ix.backfill_position.clear();
+      ix.approx_item_count = ix.approx_size_bytes = 0;
+    }
   }
+  // The trees of the table (index_id 0) or of one index: new and empty, or
+  // clones of a snapshot's.
+  auto make_parts = [&](uint32_t index_id, std::vector<PartitionDef>* parts) -> Status {
+    if (from == nullptr) {
+      return CreatePartitions(db_.get(), def.table_id, index_id, options_.initial_partitions,
+                              parts);
+    }
+    auto it = from->find(index_id);
+    if (it == from->end()) return Status::Corruption("snapshot without the trees of an index");
+    std::vector<lsm::TreeId> sources;
+    std::vector<std::string> names;
+    for (const auto& [pid, info] : it->second) {
+      sources.push_back(info.id);
+      names.push_back(PartitionTreeName(def.table_id, pid, index_id));
+    }
+    std::vector<lsm::TreeId> ids;
+    Status st = db_->CloneTrees(sources, names, &ids);
+    if (!st.ok()) return st;
+    for (size_t i = 0; i < ids.size(); i++) {
+      PartitionDef p;
+      p.id = it->second[i].first;
+      p.tree = ids[i];
+      const lsm::TreeInfo& info = it->second[i].second;
+      p.lo = info.lower.empty() ? 0 : DecodeBigEndian64(info.lower);
+      p.hi = info.upper ? DecodeBigEndian64(*info.upper) : 0;
+      parts->push_back(p);
+    }
+    std::sort(parts->begin(), parts->end(),
+              [](const PartitionDef& a, const PartitionDef& b) { return a.lo < b.lo; });
+    st = CheckCoverage(def.name, *parts);
+    if (!st.ok()) DropPartitions(db_.get(), *parts).PermitUnchecked();
+    return st;
+  };
 
   // A crash before the catalog write leaves trees of an unknown table id,
   // which Open drops.
   std::vector<PartitionDef> parts;
   std::vector<PartitionDef> all;  // every tree made, to drop on failure
   auto rt = std::make_shared<TableRuntime>(def.table_id);
+  rt->item_count = static_cast<int64_t>(def.approx_item_count);
+  rt->size_bytes = static_cast<int64_t>(def.approx_size_bytes);
   auto drop_created = [&] {
     DropPartitions(db_.get(), all).PermitUnchecked();
     streams_->Drop(rt.get()).PermitUnchecked();
   };
-  s = CreatePartitions(db_.get(), def.table_id, 0, options_.initial_partitions, &parts);
+  s = make_parts(0, &parts);
   if (!s.ok()) return s;
   all = parts;
   std::shared_ptr<const PartitionSet> set =
       std::make_shared<PartitionSet>(std::make_shared<const PartitionMap>(parts));
   for (const IndexDef& ix : def.indexes) {
     std::vector<PartitionDef> index_parts;
-    s = CreatePartitions(db_.get(), def.table_id, ix.id, options_.initial_partitions, &index_parts);
+    s = make_parts(ix.id, &index_parts);
     if (!s.ok()) {
       drop_created();
       return s;
@@ -616,7 +676,12 @@ Status TableStore::DeleteTable(const std::string& name) {
     if (s.ok()) s = d;
   }
   if (!s.ok()) return s;
-  return streams_->Drop(rt.get());
+  s = streams_->Drop(rt.get());
+  if (!s.ok()) return s;
+  // Its point-in-time history goes with it (the server keeps a backup of a
+  // table with PITR on before deleting it, as DynamoDB does). A crash before
+  // this leaves history of an unknown table: Open drops it.
+  return DropPitrState(rt->table_id);
 }
 
 void TableStore::CheckSplits() {

@@ -85,6 +85,7 @@
 #include "engine/table/key_codec.h"
 #include "engine/table/query_scan.h"
 #include "engine/table/schema.h"
+#include "engine/table/snapshots.h"
 #include "engine/table/stream.h"
 #include "engine/table/system_records.h"
 #include "engine/table/table_handle.h"
@@ -147,6 +148,15 @@ struct TableStoreOptions {
   // (item_collection.h); DynamoDB's 10 GB unless a test wants less.
   uint64_t item_collection_limit_bytes = kItemCollectionLimitBytes;
 
+  // ---- Point-in-time recovery (snapshots.h) ----
+  // A new base snapshot (and history segment) of each table with PITR on
+  // this often: a restore replays at most this much history. Bases older
+  // than the newest one at or before the window's start are dropped with
+  // their segments (docs/backup.md, "Space").
+  uint64_t pitr_base_interval_ms = uint64_t{3600} * 1000;
+  // How often the background pass rotates and prunes; 0 = never
+  // (RunPitrMaintenance still works).
+  uint32_t pitr_check_interval_ms = 60000;
   // ---- Transactions (transaction.h, client_tokens.h) ----
   // How long a committed transaction's client token is remembered
   // (DynamoDB: 10 minutes).
@@ -467,6 +477,60 @@ class TableStore {
   // One retention pass now (tests, admin). *trimmed (optional): records deleted.
   Status TrimStreams(uint64_t* trimmed = nullptr);
 
+  // ---- Snapshots and point-in-time recovery (snapshots.h) ----
+  //
+  // Takes a consistent snapshot of `table` (all partitions and indexes and
+  // the definition at one instant: the table's writes are held back for the
+  // moment of the clone, typically well under a millisecond after a flush of
+  // its trees) under the new id `id`, storing `meta` with it. kTableNotFound;
+  // InvalidArgument for a malformed id; kTableInUse "Snapshot already exists"
+  // if the id is taken. Durable on return. *out (optional) receives its info.
+  Status CreateSnapshot(const std::string& table, const std::string& id, std::string meta,
+                        TableSnapshotInfo* out = nullptr);
+  // Every snapshot (backups and point-in-time bases), ordered by id.
+  Status ListSnapshots(std::vector<TableSnapshotInfo>* out);
+  // NotFound kSnapshotNotFound "Snapshot not found: <id>" if absent.
+  Status GetSnapshot(const std::string& id, TableSnapshotInfo* out);
+  // Replaces the stored meta of snapshot `id` (NotFound if absent).
+  Status SetSnapshotMeta(const std::string& id, std::string meta);
+  // Drops the snapshot and its trees (their files go once nothing else shares
+  // them). NotFound if absent. Durable on return.
+  Status DeleteSnapshot(const std::string& id);
+  // Creates table `target.name` holding exactly the snapshot's items and the
+  // entries of the snapshot's indexes that target keeps. `target` is the new
+  // table's whole definition: its key schema must equal the snapshot's, and
+  // each of its indexes must be one of the snapshot's (same name; its id,
+  // keys and projection are taken from the snapshot; capacity settings as
+  // given) — dropping indexes is allowed, adding is not (InvalidArgument).
+  // Every SSTable block of the snapshot is read and its checksum checked
+  // first (Corruption: nothing is created). kTableInUse if the name exists.
+  // *created (optional) receives the stored definition.
+  Status RestoreSnapshot(const std::string& id, const TableDef& target,
+                         TableDef* created = nullptr);
+  // Turns point-in-time recovery of `table` on or off and sets its period
+  // (1-35 days; InvalidArgument otherwise). Turning it on starts the history
+  // now (EarliestRestorableDateTime = now); turning it off drops the history
+  // and its bases. kTableNotFound.
+  Status SetPointInTimeRecovery(const std::string& table, bool enabled, uint32_t period_days);
+  // kTableNotFound.
+  Status DescribePointInTimeRecovery(const std::string& table, PitrStatus* out);
+  // Creates table `target.name` (RestoreSnapshot's rules for `target`) equal
+  // to `source` as of time_ms: every change committed at or before time_ms,
+  // none after. InvalidArgument kPitrNotEnabled "Point in time recovery is not
+  // enabled for table '<name>'" / kOutOfWindow when time_ms is outside
+  // DescribePointInTimeRecovery's window. kTableNotFound, kTableInUse.
+  Status RestoreToPointInTime(const std::string& source, uint64_t time_ms, const TableDef& target,
+                              TableDef* created = nullptr);
+  // Calls fn, in commit order, for each change of `table` committed in
+  // (from_ms, to_ms] (both inside the window, else the errors above). fn's
+  // error stops the walk and is returned.
+  Status ReadTableChanges(const std::string& table, uint64_t from_ms, uint64_t to_ms,
+                          const std::function<Status(const TableChange&)>& fn);
+
+  // One pass of the PITR background work now (tests, admin): a new base for
+  // each table whose newest is pitr_base_interval_ms old, then pruning.
+  Status RunPitrMaintenance();
+
   // Snapshots for consistent multi-call reads. Release before Close.
   const lsm::Snapshot* GetSnapshot() { return db_->GetSnapshot(); }
   void ReleaseSnapshot(const lsm::Snapshot* s) { db_->ReleaseSnapshot(s); }
@@ -488,6 +552,46 @@ class TableStore {
   void Publish(const std::shared_ptr<TableRuntime>& rt);
   // The definition of rt as DescribeTable returns it (live partitions, stats).
   static TableDef Described(const TableRuntime& rt);
+  // ---- snapshots (table_store_snapshots.cc) ----
+  // A snapshot's trees by index id (0: the table): (partition id, tree).
+  using SnapshotTrees = std::map<uint32_t, std::vector<std::pair<uint32_t, lsm::TreeInfo>>>;
+  // CreateTable's body. REQUIRES catalog_mu_. With `from`, the new table's
+  // trees are clones of those trees (RestoreSnapshot) and def's statistics
+  // and index states are kept as given.
+  Status CreateTableLocked(TableDef def, const SnapshotTrees* from, TableDef* created);
+  // Clones rt's trees into snapshot `id` and stores its record. REQUIRES
+  // catalog_mu_ and rt's commit lock exclusive.
+  Status SnapshotLocked(TableRuntime& rt, const std::string& id, std::string meta,
+                        TableSnapshotInfo* out);
+  // Drops snapshot id's record, then its trees.
+  Status DeleteSnapshotLocked(const std::string& id);
+  // At Open: attaches each PITR table's current history segment; drops what
+  // a crash left half made (unfinished restores, orphan snapshot and history
+  // trees, history of tables without PITR).
+  Status LoadSnapshots();
+  // Replays source's history after its base up to `stamp` into `target`.
+  Status ReplayHistory(uint64_t source_id, uint64_t from_segment, uint64_t stamp,
+                       const std::string& target);
+  // Flushes every tree of rt (before taking its commit lock for a clone).
+  void FlushTable(const TableRuntime& rt);
+  // The PITR window of a table; REQUIRES def.pitr.enabled.
+  void PitrWindow(const TableDef& def, uint64_t now_ms, uint64_t* earliest, uint64_t* latest) const;
+  // Starts a new history segment of rt with its base snapshot (PITR on, or
+  // the periodic rotation). REQUIRES catalog_mu_ (not the commit lock).
+  Status StartHistorySegment(TableRuntime& rt, uint64_t* base_stamp);
+  // kPitrNotEnabled / kOutOfWindow unless time_ms is restorable.
+  Status CheckPitrTime(const TableDef& def, uint64_t time_ms);
+  // The trees of snapshot `id` that def keeps (the table's and its
+  // indexes'), each read whole to check its checksums.
+  Status SnapshotTreesOf(const std::string& id, const TableDef& def, SnapshotTrees* trees);
+  // Drops table_id's PITR bases and history segments.
+  Status DropPitrState(uint64_t table_id);
+  // The PITR bases of a table, oldest first: (segment, info).
+  Status PitrBases(uint64_t table_id, std::vector<std::pair<uint64_t, TableSnapshotInfo>>* out);
+  static TableDef DescribedLocked(const TableRuntime& rt);
+  std::mutex pitr_mu_;  // serialises restores with base rotation and pruning (before catalog_mu_)
+  BackgroundLoop pitr_loop_;
+
   void CheckSplits();
   Status VerifyTableIndexes(const TableHandle& t, const lsm::Snapshot* snap,
                             std::vector<IndexVerifyReport>* out);

@@ -8,6 +8,7 @@
 #include "engine/table/item_codec.h"
 #include "engine/table/item_collection.h"
 #include "engine/table/query_scan.h"
+#include "engine/table/snapshot_format.h"
 #include "engine/table/stream_store.h"
 #include "engine/table/table_handle.h"
 
@@ -366,6 +367,28 @@ Status WritePath::Stage(std::span<WriteSlot> slots, CommitOptions* options, Atte
                             s.decision.origin == Decision::Origin::kTtl, now_ms, &batch,
                             &a->staged);
     }
+  }
+  // Point-in-time history: one change record per real change of a table with
+  // PITR on, in the same batch; a commit's changes of one table share a stamp.
+  std::vector<std::pair<TableRuntime*, uint64_t>> stamps;
+  uint32_t n = 0;
+  for (WriteSlot& s : slots) {
+    if (!s.write || !s.record) continue;
+    TableRuntime& rt = s.table->runtime();
+    if (!rt.history_tree) continue;
+    auto it =
+        std::find_if(stamps.begin(), stamps.end(), [&](const auto& e) { return e.first == &rt; });
+    if (it == stamps.end()) {
+      if (!stamped) {
+        now_ms = streams_->NowMs();
+        stamped = true;
+      }
+      stamps.emplace_back(&rt, rt.NextStamp(now_ms));
+      it = stamps.end() - 1;
+    }
+    batch.Put(*rt.history_tree, HistoryKey(it->second, n++),
+              s.decision.kind == Decision::Kind::kPut ? HistoryPutValue(s.encoded)
+                                                      : HistoryDeleteValue(s.key->attributes));
   }
   if (options != nullptr && options->stage_extra) options->stage_extra(&batch);
   return Status::OK();

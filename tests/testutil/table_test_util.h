@@ -62,6 +62,7 @@ inline table::TableStoreOptions StoreOptions(const std::string& dir, uint32_t pa
   o.ttl_sweep_interval_ms = 0;
   o.stream_trim_interval_ms = 0;
   o.client_token_trim_interval_ms = 0;
+  o.pitr_check_interval_ms = 0;
   return o;
 }
 
