@@ -9,8 +9,10 @@ packages=(
   doctest-dev libbenchmark-dev
   librocksdb-dev libleveldb-dev
   libboost1.81-dev libboost-json1.81-dev
-  # OpenSSL: SigV4's HMAC-SHA256, TLS, AES-GCM; zlib: gzip/deflate bodies.
-  libssl-dev zlib1g-dev
+  # OpenSSL: SigV4's HMAC-SHA256, TLS, AES-GCM; zlib: gzip/deflate bodies
+  # and export/import files; libzstd: ZSTD import sources (server/export),
+  # zstd: the command the export/import tests compress with.
+  libssl-dev zlib1g-dev libzstd-dev zstd
   python3 python3-boto3 python3-pytest awscli openssl
   # scripts/package.sh: dpkg-shlibdeps computes the .deb's Depends
   # (tests/integration/test_package.py also runs systemd-analyze verify where

@@ -5,12 +5,14 @@
 //                 [--memtable-mb 64] [--threads N] [--region us-east-1]
 //                 [--max-connections 1024] [--ttl-interval-ms 60000]
 //                 [--split-threshold-bytes 10737418240]
+//                 [--pitr-base-interval-seconds 3600]
 //                 [--request-timeout-ms 60000] [--first-byte-timeout-ms 5000]
 //                 [--max-pending-body-mb 256] [--write-threads 64]
 //                 [--auth none|sigv4] [--credentials FILE] [--auth-max-skew-s 900]
 //                 [--cors-origin *] [--encryption-key-file FILE]
 //                 [--tls-cert FILE --tls-key FILE [--plain-port N]]
 //                 [--trigger-command-dir DIR] [--trigger-failure-dir DIR]
+//                 [--export-root DIR] [--export-incremental-min-period-s 900]
 //                 [--config FILE] [--version]
 //                 [--metrics-port N] [--no-metrics] [--access-log FILE|-]
 //                 [--no-throttling] [--capacity-realism]
@@ -45,6 +47,14 @@
 // refused: a trigger's creator could otherwise run any program as the
 // server's user). --trigger-failure-dir DIR: where "file:NAME" on-failure
 // destinations are written (default <data-dir>/trigger-failures).
+//
+// --export-root DIR: ExportTableToPointInTime and ImportTable work on local
+// files standing in for S3 (server/export/jobs.h; docs/backup.md, "Export and
+// import"): S3 bucket B and prefix P are the directory DIR/B/P (B must exist;
+// anything resolving outside DIR is refused). Without it both operations
+// answer ValidationException. --export-incremental-min-period-s: the shortest
+// INCREMENTAL_EXPORT period (DynamoDB's 15 minutes by default; lower it for
+// tests).
 //
 // --config FILE: options from a file (tools/config_file.h): `key = value`
 // lines, the keys being the long option names without "--" (`port = 8000`,
@@ -99,6 +109,10 @@
 // (DynamoDB's is 10 GB; 0 = never). Small values force splits, e.g. to test
 // stream readers across shard lineage.
 //
+// --pitr-base-interval-seconds: how often a table with point-in-time
+// recovery gets a new base snapshot (docs/backup.md): a restore replays at
+// most this much history. Minimum 1.
+//
 // Prints its settings, then "basalt-server listening on http://ADDR:PORT" (the
 // line tests wait for; with --port 0 the OS picks the port). SIGTERM/SIGINT
 // stop it cleanly: no new connections, requests in flight are answered, the
@@ -120,6 +134,7 @@
 #include "server/api/contributor_insights.h"
 #include "server/api/service.h"
 #include "server/auth/credentials.h"
+#include "server/export/jobs.h"
 #include "server/http/cors.h"
 #include "server/http/http_server.h"
 #include "server/metrics/dashboard.h"
@@ -136,7 +151,7 @@ void Usage(FILE* f) {
              "                     [--durability sync|periodic|none] [--cache-mb N]\n"
              "                     [--memtable-mb N] [--threads N] [--region R]\n"
              "                     [--max-connections N] [--ttl-interval-ms N]\n"
-             "                     [--split-threshold-bytes N]\n"
+             "                     [--split-threshold-bytes N] [--pitr-base-interval-seconds N]\n"
              "                     [--index-backfill-rate N] [--item-collection-limit-bytes N]\n"
              "                     [--request-timeout-ms N] [--first-byte-timeout-ms N]\n"
              "                     [--max-pending-body-mb N] [--write-threads N]\n"
@@ -145,6 +160,7 @@ void Usage(FILE* f) {
              "                     [--tls-cert FILE --tls-key FILE [--plain-port N]]\n"
              "                     [--encryption-key-file FILE]\n"
              "                     [--trigger-command-dir DIR] [--trigger-failure-dir DIR]\n"
+             "                     [--export-root DIR] [--export-incremental-min-period-s N]\n"
              "                     [--config FILE] [--version] [--help]\n"
              "                     [--metrics-port N] [--no-metrics] [--access-log FILE|-]\n"
              "                     [--no-throttling] [--capacity-realism]\n"
@@ -153,7 +169,8 @@ void Usage(FILE* f) {
              "          10737418240, 20000 (items/s read by the backfills of added\n"
              "          indexes; 0 = unlimited), 10737418240, 60000, 5000, 256, 64,\n"
              "          none, -, 900, *, - (encryption off), - (no Command targets),\n"
-             "          <data-dir>/trigger-failures, - (metrics on the main port only),\n"
+             "          <data-dir>/trigger-failures, - (no exports or imports), 900,\n"
+             "          - (metrics on the main port only),\n"
              "          metrics on, - (no access log), throttling on, realism off,\n"
              "          40000, 40000 (per-table on-demand quota, units/s)\n"
              "--no-throttling: refuse nothing for capacity (consumption still counted);\n"
@@ -181,6 +198,8 @@ int main(int argc, char** argv) {
   std::string data_dir = "./data";
   std::string trigger_command_dir;
   std::string trigger_failure_dir;  // "" = <data-dir>/trigger-failures
+  std::string export_root;          // "" = exports and imports refused
+  uint64_t export_min_period_s = 900;
   std::string durability = "sync";
   uint64_t cache_mb = 64;
   uint64_t memtable_mb = 64;
@@ -188,6 +207,7 @@ int main(int argc, char** argv) {
   uint64_t max_connections = 1024;
   uint64_t ttl_interval_ms = 60000;
   uint64_t split_threshold_bytes = table::TableStoreOptions().split_threshold_bytes;
+  uint64_t pitr_base_interval_s = table::TableStoreOptions().pitr_base_interval_ms / 1000;
   uint64_t backfill_rate = table::TableStoreOptions().index_backfill_items_per_second;
   uint64_t collection_limit = table::TableStoreOptions().item_collection_limit_bytes;
   std::string region = "us-east-1";
@@ -284,6 +304,8 @@ int main(int argc, char** argv) {
       ok = ParseUint(v, UINT32_MAX, &ttl_interval_ms);
     } else if (a == "--split-threshold-bytes") {
       ok = ParseUint(v, UINT64_MAX, &split_threshold_bytes);
+    } else if (a == "--pitr-base-interval-seconds") {
+      ok = ParseUint(v, uint64_t{365} * 86400, &pitr_base_interval_s) && pitr_base_interval_s > 0;
     } else if (a == "--index-backfill-rate") {
       ok = ParseUint(v, UINT32_MAX, &backfill_rate);
     } else if (a == "--item-collection-limit-bytes") {
@@ -328,6 +350,11 @@ int main(int argc, char** argv) {
       trigger_command_dir = v;
     } else if (a == "--trigger-failure-dir") {
       trigger_failure_dir = v;
+    } else if (a == "--export-root") {
+      export_root = v;
+      ok = !export_root.empty();
+    } else if (a == "--export-incremental-min-period-s") {
+      ok = ParseUint(v, 24 * 3600, &export_min_period_s);
     } else if (a == "--cors-origin") {
       cors_origin = v;
       server::CorsPolicy unused;
@@ -398,6 +425,10 @@ int main(int argc, char** argv) {
   to.lsm.write_buffer_size = memtable_mb << 20;
   to.ttl_sweep_interval_ms = static_cast<uint32_t>(ttl_interval_ms);
   to.split_threshold_bytes = split_threshold_bytes;
+  to.pitr_base_interval_ms = pitr_base_interval_s * 1000;
+  // Check often enough to honour a short interval (tests), at most once a minute.
+  to.pitr_check_interval_ms =
+      static_cast<uint32_t>(std::min<uint64_t>(60000, to.pitr_base_interval_ms));
   to.index_backfill_items_per_second = static_cast<uint32_t>(backfill_rate);
   to.item_collection_limit_bytes = collection_limit;
   server::api::ConfigureTableStore(&to);
@@ -427,6 +458,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   so.observer = metrics->observer();
+  // Export and import jobs (server/export/jobs.h): interrupted ones are marked
+  // FAILED here, before any request can ask.
+  server::exports::JobManagerOptions jo;
+  jo.root = export_root;
+  jo.region = so.region;
+  jo.account = so.account;
+  jo.incremental_min_period_ms = export_min_period_s * 1000;
+  so.jobs = std::make_shared<server::exports::JobManager>(store.get(), jo);
+  if (Status js = so.jobs->Start(); !js.ok()) {
+    fmt::print(stderr, "basalt-server: export jobs: {}\n", js.ToString());
+    return 1;
+  }
   server::api::Service service(store.get(), so);
   metrics->Attach(&service);
   // Contributor Insights' top keys as JSON (docs/server.md, "Contributor Insights").
@@ -577,6 +620,7 @@ int main(int argc, char** argv) {
   http.Stop();
   metrics->Stop();  // the access log's last lines
   triggers.Stop();
+  so.jobs->Stop();  // a running export or import is recorded FAILED
   s = store->Close();
   if (!s.ok()) {
     fmt::print(stderr, "basalt-server: close: {}\n", s.ToString());

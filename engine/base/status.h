@@ -83,6 +83,8 @@ class [[nodiscard]] Status {
     kOutOfWindow = 22,
     // engine/table: no snapshot (backup) of that id.
     kSnapshotNotFound = 23,
+    // engine/lsm: a write to a read-only (frozen) tree (DB::CloneTrees).
+    kTreeFrozen = 24,
   };
 
   Status() noexcept = default;

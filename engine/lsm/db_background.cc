@@ -251,7 +251,7 @@ void DBImpl::CompactionThread() {
     std::unique_ptr<CompactionTask> task;
     if (bg_error_.ok()) {
       for (auto& [id, t] : trees_) {
-        if (!t->compacting && NeedsCompaction(*t)) {
+        if (!t->compacting && !t->frozen && NeedsCompaction(*t)) {
           task = PickCompaction(t);
           if (task) break;
         }
@@ -490,6 +490,7 @@ Status DBImpl::CompactAll(TreeId tree) {
   auto t = FindTreeLocked(tree);
   if (!t) return Status::NotFound(fmt::format("tree {}", tree));
   if (options_.disable_compaction) return Status::NotSupported("compaction is disabled");
+  if (t->frozen) return Status::OK();  // a frozen tree keeps its files as they are
   work_cv_.notify_all();
   while (bg_error_.ok() && !shutting_down_ && (t->compacting || NeedsCompaction(*t))) {
     work_cv_.notify_all();

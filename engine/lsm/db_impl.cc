@@ -194,6 +194,7 @@ Status::SubCode DBImpl::BatchMisfit(const Writer& w) {
   for (TreeId id : w.trees) {
     auto t = FindTreeLocked(id);
     if (!t) return Status::SubCode::kTreeGone;
+    if (t->frozen) return Status::SubCode::kTreeFrozen;
     bounded = bounded || !t->lower.empty() || t->upper;
   }
   if (!bounded) return Status::SubCode::kNone;
@@ -281,7 +282,8 @@ Status DBImpl::WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusi
       if (x->misfit != Status::SubCode::kNone) {
         x->status = Status::InvalidArgument(
             x->misfit,
-            "write batch names a tree that does not exist or a key outside its tree's range");
+            "write batch names a tree that does not exist or is read-only, or a key outside its "
+            "tree's range");
         continue;
       }
       x->batch->SetSequence(seq);

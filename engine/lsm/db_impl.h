@@ -94,6 +94,7 @@ class DBImpl : public DB {
     SequenceNumber flushed_seq = 0;   // durable in SSTables up to here
     std::shared_ptr<const Version> version;
     bool compacting = false;  // a compaction or a split owns the tree's file set
+    bool frozen = false;      // Options::frozen_trees: no writes, never compacted
     std::string lower;        // key range [lower, upper); see DB::SplitTree
     std::optional<std::string> upper;
     bool InRange(std::string_view k) const { return k >= lower && (!upper || k < *upper); }

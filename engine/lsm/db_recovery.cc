@@ -201,6 +201,7 @@ Status DBImpl::RecoverManifest(uint64_t* manifest_number) {
     t->flushed_seq = rec.flushed_seq;
     t->lower = rec.lower;
     t->upper = rec.upper;
+    t->frozen = options_.frozen_trees && options_.frozen_trees(t->name);
     t->mem = std::make_shared<MemTable>();
     auto v = std::make_shared<Version>();
     for (auto& [num, lf] : rec.files) {
@@ -466,6 +467,7 @@ void DBImpl::ApplyToState(const VersionEdit& e,
     auto t = std::make_shared<Tree>();
     t->id = id;
     t->name = name;
+    t->frozen = options_.frozen_trees && options_.frozen_trees(name);
     t->flushed_seq = last_seq_;  // nothing of it is in the WAL yet
     t->mem = std::make_shared<MemTable>();
     auto v = std::make_shared<Version>();

@@ -4,9 +4,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/lsm/table_options.h"
 
@@ -148,6 +150,13 @@ struct Options {
   CompactionStyle compaction_style = CompactionStyle::kLeveled;
   // Turn background compaction off (tests of flush alone; L0 then grows). Default: false.
   bool disable_compaction = false;
+  // Read-only trees: a tree whose name this returns true for refuses writes
+  // (InvalidArgument kTreeFrozen) and is never compacted, so it keeps exactly
+  // the files it was made with (a clone from DB::CloneTrees sharing another
+  // tree's SSTables costs no space until that tree rewrites them). Like
+  // RocksDB's per-column-family options it is not stored in the DB: give the
+  // same predicate at every open. Unset: no tree is frozen.
+  std::function<bool(std::string_view tree_name)> frozen_trees;
 
   // Encryption at rest (engine/base/encryption.h, docs/security.md): with a
   // key ring, every WAL segment, manifest and SSTable the DB writes is

@@ -33,6 +33,9 @@ Status DecodeSnapshotRecord(std::string_view data, TableSnapshotInfo* info);
 std::string SnapshotTreeName(std::string_view id, uint32_t index_id, uint32_t partition_id);
 bool ParseSnapshotTreeName(std::string_view name, std::string* id, uint32_t* index_id,
                            uint32_t* partition_id);
+// True for names of the "snap/" family (the table store freezes those trees:
+// lsm::Options::frozen_trees).
+inline bool IsSnapshotTreeName(std::string_view name) { return name.substr(0, 5) == "snap/"; }
 
 // Point-in-time history. Segment `segment` of table `table_id` is the tree
 // "h<table_id>.<segment>"; it holds the changes committed after base

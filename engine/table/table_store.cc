@@ -8,6 +8,7 @@
 #include "engine/base/coding.h"
 #include "engine/base/logging.h"
 #include "engine/table/partition_map.h"
+#include "engine/table/snapshot_format.h"
 #include "engine/table/stream_store.h"
 #include "engine/table/table_store_internal.h"
 
@@ -105,7 +106,10 @@ Status TableStore::Open(const TableStoreOptions& options, std::unique_ptr<TableS
   }
   std::unique_ptr<TableStore> ts(new TableStore());
   ts->options_ = options;
-  Status s = lsm::DB::Open(options.lsm, options.dir, &ts->db_);
+  // Snapshot trees are read-only and never compacted: they keep sharing the
+  // table's files instead of rewriting their own copy (snapshots.h).
+  ts->options_.lsm.frozen_trees = [](std::string_view name) { return IsSnapshotTreeName(name); };
+  Status s = lsm::DB::Open(ts->options_.lsm, options.dir, &ts->db_);
   if (!s.ok()) return s;
   s = ts->db_->FindTree(kCatalogTreeName, &ts->catalog_tree_);
   if (s.IsNotFound()) s = ts->db_->CreateTree(kCatalogTreeName, &ts->catalog_tree_);
@@ -396,6 +400,10 @@ Status TableStore::CreateTableLocked(TableDef def, const SnapshotTrees* from, Ta
     def.table_id = next_table_id_;
   }
   if (def.creation_time_ms == 0) def.creation_time_ms = NowMs();
+  // A new table starts without point-in-time recovery (DynamoDB's
+  // CreateTable has no such setting; a restored table does not inherit it):
+  // SetPointInTimeRecovery turns it on with its history.
+  def.pitr = PitrSettings();
   if (from == nullptr) {
     def.approx_item_count = 0;
     def.approx_size_bytes = 0;
@@ -522,6 +530,10 @@ Status TableStore::AlterTable(const std::string& name, const std::function<Statu
   if (def.name != before.name || def.table_id != before.table_id || !def.SameKeySchema(before) ||
       def.creation_time_ms != before.creation_time_ms) {
     return Status::InvalidArgument("AlterTable may not change the name, key schema or id");
+  }
+  if (def.pitr != before.pitr) {
+    return Status::InvalidArgument(
+        "point-in-time recovery changes go through SetPointInTimeRecovery");
   }
   s = AssignIndexIds(&def);
   if (!s.ok()) return s;

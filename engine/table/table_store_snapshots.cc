@@ -78,6 +78,9 @@ Status TableStore::SnapshotLocked(TableRuntime& rt, const std::string& id, std::
     names.push_back(SnapshotTreeName(id, index_id, p.id));
   }
   std::vector<lsm::TreeId> ids;
+  // The clones are frozen (their names: lsm::Options::frozen_trees, set at
+  // Open): a snapshot never compacts, so it shares the table's files until
+  // the table rewrites them, and costs no space before.
   Status s = db_->CloneTrees(sources, names, &ids);
   if (!s.ok()) return s;
   for (lsm::TreeId t : ids) {

@@ -550,8 +550,45 @@ void AuthorizeRequest(Context& ctx, std::string_view op, bool streams, const jso
   } else if (op == "TagResource" || op == "UntagResource" || op == "ListTagsOfResource" ||
              op.ends_with("ResourcePolicy")) {
     checks.push_back(Simple(action, Str(body, "ResourceArn").value_or("")));
-  } else if (op == "ListContributorInsights") {
+  } else if (op == "ListContributorInsights" || op == "ListBackups") {
     checks.push_back(Simple(action, "*"));
+  } else if (op == "DescribeBackup" || op == "DeleteBackup") {
+    checks.push_back(Simple(action, Str(body, "BackupArn").value_or("")));
+  } else if (op == "RestoreTableFromBackup" || op == "RestoreTableToPointInTime") {
+    // The Developer Guide ("Using IAM with DynamoDB backup and restore"): the
+    // restore action on the source backup (RestoreTableToPointInTime: the
+    // source table), and read and write permissions on the target table.
+    std::string source;
+    if (op == "RestoreTableFromBackup") {
+      source = Str(body, "BackupArn").value_or("");
+    } else if (std::optional<std::string> arn = Str(body, "SourceTableArn")) {
+      source = *arn;
+    } else {
+      source = ctx.TableArn(Str(body, "SourceTableName").value_or(""));
+    }
+    checks.push_back(Simple(action, std::move(source)));
+    const std::string target = ctx.TableArn(Str(body, "TargetTableName").value_or(""));
+    for (const char* a :
+         {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
+          "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem"}) {
+      checks.push_back(Simple(a, target));
+    }
+  } else if (op == "ListExports" || op == "ListImports") {
+    checks.push_back(Simple(action, "*"));
+  } else if (op == "ExportTableToPointInTime") {
+    checks.push_back(Simple(action, Str(body, "TableArn").value_or("")));
+  } else if (op == "DescribeExport") {
+    checks.push_back(Simple(action, Str(body, "ExportArn").value_or("")));
+  } else if (op == "DescribeImport") {
+    checks.push_back(Simple(action, Str(body, "ImportArn").value_or("")));
+  } else if (op == "ImportTable") {
+    // The table the import creates.
+    std::string table;
+    if (const json::value* p = body.if_contains("TableCreationParameters");
+        p != nullptr && p->is_object()) {
+      table = Str(p->get_object(), "TableName").value_or("");
+    }
+    checks.push_back(Simple(action, ctx.TableArn(table)));
   } else if (op == "UpdateContributorInsights" || op == "DescribeContributorInsights") {
     // The table's or the GSI's ARN; TableName may itself be the table's ARN.
     std::string table = Str(body, "TableName").value_or("");
@@ -560,8 +597,10 @@ void AuthorizeRequest(Context& ctx, std::string_view op, bool streams, const jso
     checks.push_back(Simple(action, std::move(arn)));
   } else {
     // Table operations: CreateTable, DeleteTable, DescribeTable, UpdateTable,
-    // DescribeTimeToLive, UpdateTimeToLive, DescribeContinuousBackups, ...
-    checks.push_back(Simple(action, ctx.TableArn(Str(body, "TableName").value_or(""))));
+    // DescribeTimeToLive, UpdateTimeToLive, CreateBackup,
+    // Describe/UpdateContinuousBackups (whose TableName may be the ARN), ...
+    const std::string table = Str(body, "TableName").value_or("");
+    checks.push_back(Simple(action, table.starts_with("arn:") ? table : ctx.TableArn(table)));
   }
   Authorize(ctx, std::move(checks));
 }

@@ -20,6 +20,12 @@
 //   - ListTables, ListStreams, DescribeLimits, DescribeEndpoints,
 //     ListContributorInsights: "*"; Update/DescribeContributorInsights: the
 //     table's ARN, or the GSI's with IndexName;
+//   - backups: CreateBackup the table's ARN, Describe/DeleteBackup the
+//     backup's, ListBackups "*"; RestoreTableFromBackup the backup's ARN and
+//     RestoreTableToPointInTime the source table's, each also PutItem,
+//     UpdateItem, DeleteItem, GetItem, Query, Scan and BatchWriteItem on the
+//     target table (Developer Guide, "Using IAM with DynamoDB backup and
+//     restore");
 //   - Streams: the stream's ARN (GetRecords checks it itself, once the
 //     iterator is decoded: CheckStreamRead).
 // Condition keys: dynamodb:LeadingKeys (the partition key values, as text:

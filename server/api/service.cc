@@ -183,6 +183,10 @@ Service::Service(table::TableStore* store, ServiceOptions options) : options_(st
   RegisterPartiqlOperations(&ops_);
   RegisterResourcePolicyOperations(&ops_);
   RegisterContributorInsightsOperations(&ops_);
+  RegisterBackupOperations(&ops_);
+  RegisterContinuousBackupOperations(&ops_);
+  RegisterExportOperations(&ops_);
+  RegisterImportOperations(&ops_);
   RegisterStreamsOperations(&streams_ops_);
 }
 
@@ -210,7 +214,14 @@ bool Service::Writes(const HttpRequest& req) {
                                                  "UntagResource",
                                                  "PutResourcePolicy",
                                                  "DeleteResourcePolicy",
-                                                 "UpdateContributorInsights"};
+                                                 "UpdateContributorInsights",
+                                                 "CreateBackup",
+                                                 "DeleteBackup",
+                                                 "RestoreTableFromBackup",
+                                                 "UpdateContinuousBackups",
+                                                 "RestoreTableToPointInTime",
+                                                 "ExportTableToPointInTime",
+                                                 "ImportTable"};
   std::string_view target = req.Header("x-amz-target");
   // Basalt's own API families (AddOperations) change durable state.
   if (target.starts_with("Basalt")) return true;

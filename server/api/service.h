@@ -38,6 +38,10 @@
 #include "server/auth/credentials.h"
 #include "server/http/http_server.h"
 
+namespace basalt::server::exports {
+class JobManager;
+}
+
 namespace basalt::server::api {
 
 struct ServiceOptions {
@@ -63,6 +67,9 @@ struct ServiceOptions {
   // --table-max-read-units, --table-max-write-units). region and account are
   // taken from the fields above.
   CapacityOptions capacity;
+  // Export and import jobs (server/export/jobs.h; --export-root); null: the
+  // operations answer that exports need --export-root.
+  std::shared_ptr<exports::JobManager> jobs;
 };
 
 // What every operation handler sees.
@@ -170,6 +177,16 @@ void RegisterResourcePolicyOperations(std::map<std::string, Operation, std::less
 // contributor_insights.cc: UpdateContributorInsights, DescribeContributorInsights,
 // ListContributorInsights.
 void RegisterContributorInsightsOperations(std::map<std::string, Operation, std::less<>>* ops);
+// backups.cc: CreateBackup, DescribeBackup, ListBackups, DeleteBackup,
+// RestoreTableFromBackup.
+void RegisterBackupOperations(std::map<std::string, Operation, std::less<>>* ops);
+// continuous_backups.cc: UpdateContinuousBackups, DescribeContinuousBackups,
+// RestoreTableToPointInTime.
+void RegisterContinuousBackupOperations(std::map<std::string, Operation, std::less<>>* ops);
+// exports.cc: ExportTableToPointInTime, DescribeExport, ListExports;
+// imports.cc: ImportTable, DescribeImport, ListImports (ServiceOptions::jobs).
+void RegisterExportOperations(std::map<std::string, Operation, std::less<>>* ops);
+void RegisterImportOperations(std::map<std::string, Operation, std::less<>>* ops);
 // streams.cc: the DynamoDB Streams API (ListStreams, DescribeStream,
 // GetShardIterator, GetRecords), registered in the Streams operations map.
 void RegisterStreamsOperations(std::map<std::string, Operation, std::less<>>* ops);

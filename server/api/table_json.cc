@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/base/checksum.h"
+#include "server/api/backups.h"
 #include "server/api/index_json.h"
 #include "server/api/json_value.h"
 
@@ -51,6 +52,8 @@ std::string StreamLabelAt(uint64_t ms) {
 }
 
 }  // namespace
+
+std::string TableUuid(const TableDef& d) { return TableId(d); }
 
 uint64_t NowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -437,6 +440,9 @@ json::object DescribeTableJson(const Context& ctx, const TableDef& d,
     t["SSEDescription"] = {{"Status", "DISABLED"}};
   }
   t["DeletionProtectionEnabled"] = d.deletion_protection;
+  if (std::optional<json::object> restore = RestoreSummaryJson(ctx, d)) {
+    t["RestoreSummary"] = std::move(*restore);
+  }
   return t;
 }
 

@@ -95,7 +95,17 @@ std::optional<table::SseSettings> ParseSseSpec(const boost::json::object& req);
 // later than `previous` so that each enabling names a distinct stream.
 std::string StreamLabel(const std::string& previous = {});
 
-// The TableDescription of `d` (status: the stored one unless overridden).
+// DynamoDB's TableId of `d` (a UUID; ours is derived from the table's name,
+// internal id and creation time, so it is stable for the table's life).
+std::string TableUuid(const table::TableDef& d);
+
+// The table definition a CreateTable request `req` asks for, validated with
+// CreateTable's checks and messages (tables.cc); ImportTable's
+// TableCreationParameters go through it too.
+table::TableDef ParseCreateTableRequest(const boost::json::object& req);
+
+// The TableDescription of `d` (status: the stored one unless overridden),
+// with the RestoreSummary of a restored table (backups.h).
 boost::json::object DescribeTableJson(const Context& ctx, const table::TableDef& d,
                                       std::optional<table::TableStatus> status = std::nullopt);
 

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <set>
 
+#include "server/api/backups.h"
 #include "server/api/errors.h"
 #include "server/api/index_json.h"
 #include "server/api/json_value.h"
@@ -39,7 +40,9 @@ TableDef DescribeOrThrow(Context& ctx, const std::string& name) {
   return d;
 }
 
-json::object CreateTable(Context& ctx, const json::object& req) {
+}  // namespace
+
+TableDef ParseCreateTableRequest(const json::object& req) {
   Constraints c;
   std::optional<std::string> name = RequireTableName(req);
   std::vector<KeyAttribute> defs = ParseAttributeDefinitions(&c, req, /*required=*/true);
@@ -144,6 +147,13 @@ json::object CreateTable(Context& ctx, const json::object& req) {
     def.stream = *stream;
     def.stream.label = StreamLabel();
   }
+  return def;
+}
+
+namespace {
+
+json::object CreateTable(Context& ctx, const json::object& req) {
+  TableDef def = ParseCreateTableRequest(req);
   TableDef created;
   Check(ctx.store->CreateTable(def, &created));
   return {{"TableDescription", DescribeTableJson(ctx, created, TableStatus::kActive)}};
@@ -164,8 +174,13 @@ json::object DeleteTable(Context& ctx, const json::object& req) {
           "indexes are being created, updated, or deleted.");
     }
   }
-  Check(ctx.store->DeleteTable(name));
+  // With point-in-time recovery on, a SYSTEM backup first (backups.h).
+  const std::string system_backup = BeforeTableDelete(ctx, d);
+  const Status deleted = ctx.store->DeleteTable(name);
+  AfterTableDelete(ctx, d, system_backup, deleted);
+  Check(deleted);
   json::object t = DescribeTableJson(ctx, d, TableStatus::kDeleting);
+  t.erase("RestoreSummary");
   // DynamoDB's DeleteTable answer leaves out the key schema, the attribute
   // definitions, the indexes and the creation time.
   for (const char* k : {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes",
@@ -203,6 +218,9 @@ json::object ListTables(Context& ctx, const json::object& req) {
   c.ThrowIfAny();
   const size_t max = static_cast<size_t>(limit.value_or(100));
   std::vector<std::string> names = ctx.store->ListTables();
+  // Internal tables (an export's restored copy, "~export-...": a name no
+  // client can give) are not the user's.
+  std::erase_if(names, [](const std::string& n) { return n.starts_with('~'); });
   auto it = start ? std::upper_bound(names.begin(), names.end(), *start) : names.begin();
   json::array out;
   for (; it != names.end() && out.size() < max; ++it) out.emplace_back(*it);

@@ -120,4 +120,42 @@ void CloneIsOneCut(DbTestBase& f) {
 BASALT_DB_TEST_CASE("db: clones of several trees are one consistent cut under writes",
                     ConfigSet::kFew, CloneIsOneCut);
 
+void FrozenClones(DbTestBase& f) {
+  f.options.write_buffer_size = 64 << 10;
+  f.options.frozen_trees = [](std::string_view name) { return name == "frozen"; };
+  f.Open();
+  TreeId a;
+  REQUIRE(f.db->CreateTree("a", &a).ok());
+  for (int i = 0; i < 2000; i++) {
+    REQUIRE(f.db->Put(WriteOptions{false}, a, Key(i % 700), std::string(100, 'a' + i % 26)).ok());
+  }
+  const std::string want = f.Contents(a);
+  std::vector<TreeId> sources = {a};
+  std::vector<std::string> names = {"frozen"};
+  std::vector<TreeId> clones;
+  REQUIRE(f.db->CloneTrees(sources, names, &clones).ok());
+  const TreeId c = clones[0];
+  Status s = f.db->Put(WriteOptions(), c, "x", "y");
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.subcode() == Status::SubCode::kTreeFrozen);
+  CHECK(f.db->CompactAll(c).ok());  // nothing to do: its files stay as they are
+  TreeStats before;
+  REQUIRE(f.db->GetTreeStats(c, &before).ok());
+  REQUIRE(f.db->CompactAll(a).ok());
+  f.Reopen();
+  CHECK(f.Contents(c) == want);
+  CHECK(f.db->Put(WriteOptions(), c, "x", "y").IsInvalidArgument());
+  TreeStats after;
+  REQUIRE(f.db->GetTreeStats(c, &after).ok());
+  REQUIRE(after.levels.size() == before.levels.size());
+  for (size_t lv = 0; lv < after.levels.size(); lv++) {
+    CHECK(after.levels[lv].files == before.levels[lv].files);
+    CHECK(after.levels[lv].bytes == before.levels[lv].bytes);
+  }
+  REQUIRE(f.db->DropTree(c).ok());
+}
+BASALT_DB_TEST_CASE(
+    "db: frozen trees (Options::frozen_trees) refuse writes and never compact, across reopen",
+    ConfigSet::kFew, FrozenClones);
+
 }  // namespace
