@@ -20,6 +20,7 @@
 #include <mutex>
 #include <set>
 
+#include "engine/base/base64.h"
 #include "engine/base/coding.h"
 
 namespace basalt {
@@ -165,26 +166,9 @@ std::string KindName(EncryptedFileKind kind) {
 
 // ---- key file ----
 
-// Standard base64 (RFC 4648 section 4) with padding; false if malformed.
+// A key's base64 text (padded); false if malformed or implausibly long.
 bool DecodeBase64(std::string_view in, std::string* out) {
-  if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return false;
-  for (size_t i = 0; i < in.size(); i++) {
-    const char c = in[i];
-    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    const bool pad_ok = c == '=' && i + 2 >= in.size() && (i + 1 == in.size() || in[i + 1] == '=');
-    if (!alnum && c != '+' && c != '/' && !pad_ok) return false;
-  }
-  std::string buf(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(buf.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  if (n < 0) return false;
-  size_t padding = 0;
-  if (in.back() == '=') padding++;
-  if (in.size() >= 2 && in[in.size() - 2] == '=') padding++;
-  buf.resize(static_cast<size_t>(n) - padding);
-  *out = std::move(buf);
-  return true;
+  return !in.empty() && in.size() <= 4096 && Base64Decode(in, out);
 }
 
 Status KeyFileError(std::string_view source, std::string_view what) {

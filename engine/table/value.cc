@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/base/base64.h"
+
 namespace basalt::table {
 
 namespace {
@@ -12,31 +14,6 @@ Status InvalidParameter(std::string_view detail) {
   std::string msg = "One or more parameter values were invalid: ";
   msg.append(detail);
   return Status::InvalidArgument(msg);
-}
-
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 |
-                 uint32_t(uint8_t(in[i + 2]));
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (size_t rest = in.size() - i; rest > 0) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-    if (rest == 2) v |= uint32_t(uint8_t(in[i + 1])) << 8;
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(rest == 2 ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
 }
 
 // "[a, b, c]" in the given order; `fmt` renders one element.
@@ -385,7 +362,7 @@ Status ValidateValue(const Value& v, int level) {
       }
       if (HasDuplicateStrings(v.bs())) {
         std::string msg = "Input collection ";
-        msg.append(Collection(v.bs(), [](const std::string& s) { return Base64(s); }));
+        msg.append(Collection(v.bs(), [](const std::string& s) { return Base64Encode(s); }));
         msg.append("of type BS contains duplicates.");
         return InvalidParameter(msg);
       }

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/base64.h"
 #include "engine/table/value.h"
 
 namespace basalt::server::api {
@@ -37,8 +38,7 @@ Item ParseItem(const boost::json::value& v, std::string_view member);
 boost::json::value ValueToJson(const Value& v);
 boost::json::object ItemToJson(const Item& item);
 
-// ---- base64 (standard alphabet, padded) ----
-std::string Base64Encode(std::string_view bytes);
+// ---- base64 (standard alphabet, padded; encoding: engine/base/base64.h) ----
 // SerializationException on bad length, alphabet or padding. The length is
 // counted as DynamoDB (Java) counts it, in UTF-16 units; a bad character is
 // echoed whole (every byte of a multi-byte UTF-8 character), never as a

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/base64.h"
 #include "server/auth/policy_internal.h"
 
 namespace basalt::server::auth::internal {
@@ -169,38 +170,6 @@ bool ParseDate(std::string_view s, int64_t* ms) {
   return true;
 }
 
-// Standard base64 (RFC 4648 section 4), padding optional.
-bool DecodeBase64(std::string_view s, std::string* out) {
-  while (!s.empty() && s.back() == '=') s.remove_suffix(1);
-  if (s.size() % 4 == 1) return false;
-  out->clear();
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else {
-      return false;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return true;
-}
-
 // An address ("192.0.2.7", "2001:db8::1") into family and bytes.
 bool ParseAddress(std::string_view s, int* family, unsigned char* addr) {
   char buf[64];
@@ -294,7 +263,8 @@ std::string ParseValue(const Condition& c, const std::string& text, bool variabl
       return {};
     }
     case Op::kBinaryEquals:
-      if (!DecodeBase64(text, &out->bytes)) return where + " is not base64";
+      if (!Base64Decode(text, &out->bytes, /*require_padding=*/false))
+        return where + " is not base64";
       return {};
     case Op::kIpAddress:
       if (!ParseCidr(text, &out->cidr)) {

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/base/base64.h"
+
 namespace basalt::server::exports {
 
 namespace json = boost::json;
@@ -14,16 +16,6 @@ using table::Value;
 using table::ValueType;
 
 namespace {
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int B64Index(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
 
 json::array StringsJson(const std::vector<std::string>& v, bool binary) {
   json::array a;
@@ -49,60 +41,6 @@ Status ParseBytes(const json::value& v, std::string* out) {
 
 const json::array* ArrayOf(const json::value& v) { return v.is_array() ? &v.get_array() : nullptr; }
 }  // namespace
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t n =
-        (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += kB64[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint32_t(uint8_t(in[i])) << 16;
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8);
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-bool Base64Decode(std::string_view in, std::string* out) {
-  out->clear();
-  if (in.size() % 4 != 0) return false;
-  out->reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; k++) {
-      const char c = in[i + k];
-      if (c == '=' && i + 4 == in.size() && k >= 2) {
-        v[k] = 0;
-        pad++;
-        continue;
-      }
-      if (pad > 0) return false;  // a character after padding
-      v[k] = B64Index(c);
-      if (v[k] < 0) return false;
-    }
-    const uint32_t n =
-        (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    out->push_back(static_cast<char>(n >> 16));
-    if (pad < 2) out->push_back(static_cast<char>((n >> 8) & 0xff));
-    if (pad < 1) out->push_back(static_cast<char>(n & 0xff));
-  }
-  return true;
-}
 
 json::value ValueToDynamoJson(const Value& v) {
   switch (v.type()) {

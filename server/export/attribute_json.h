@@ -27,9 +27,4 @@ Status ValueFromDynamoJson(const boost::json::value& v, table::Value* out);
 // An attribute map {"name": AttributeValue, ...}.
 Status ItemFromDynamoJson(const boost::json::value& v, table::Item* out);
 
-// Standard base64 with padding.
-std::string Base64Encode(std::string_view bytes);
-// false for a bad length, character or padding.
-bool Base64Decode(std::string_view text, std::string* out);
-
 }  // namespace basalt::server::exports

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "engine/base/base64.h"
 #include "server/export/attribute_json.h"
 
 namespace basalt::server::exports {

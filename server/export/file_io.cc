@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/base/base64.h"
 #include "server/export/attribute_json.h"
 
 namespace basalt::server::exports {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "engine/base/base64.h"
 #include "server/export/attribute_json.h"
 
 namespace basalt::server::exports {

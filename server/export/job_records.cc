@@ -52,6 +52,37 @@ Status ParseObject(std::string_view text, json::value* v) {
   return Status::OK();
 }
 
+// The members export and import records share.
+template <typename R>
+void EncodeCommon(const R& r, json::object* o) {
+  (*o)["id"] = r.id;
+  (*o)["arn"] = r.arn;
+  (*o)["table_name"] = r.table_name;
+  (*o)["table_arn"] = r.table_arn;
+  (*o)["table_id"] = r.table_id;
+  (*o)["client_token"] = r.client_token;
+  (*o)["fingerprint"] = r.fingerprint;
+  (*o)["state"] = JobStateName(r.state);
+  (*o)["start_ms"] = r.start_ms;
+  (*o)["end_ms"] = r.end_ms;
+}
+
+template <typename R>
+void DecodeCommon(const Reader& in, R* r) {
+  std::string state;
+  in.Str("id", &r->id);
+  in.Str("arn", &r->arn);
+  in.Str("table_name", &r->table_name);
+  in.Str("table_arn", &r->table_arn);
+  in.Str("table_id", &r->table_id);
+  in.Str("client_token", &r->client_token);
+  in.Str("fingerprint", &r->fingerprint);
+  in.Str("state", &state);
+  r->state = StateFrom(state);
+  in.U64("start_ms", &r->start_ms);
+  in.U64("end_ms", &r->end_ms);
+}
+
 }  // namespace
 
 const char* JobStateName(JobState s) {
@@ -68,16 +99,7 @@ const char* JobStateName(JobState s) {
 
 std::string EncodeExportRecord(const ExportRecord& r) {
   json::object o;
-  o["id"] = r.id;
-  o["arn"] = r.arn;
-  o["table_name"] = r.table_name;
-  o["table_arn"] = r.table_arn;
-  o["table_id"] = r.table_id;
-  o["client_token"] = r.client_token;
-  o["fingerprint"] = r.fingerprint;
-  o["state"] = JobStateName(r.state);
-  o["start_ms"] = r.start_ms;
-  o["end_ms"] = r.end_ms;
+  EncodeCommon(r, &o);
   o["export_time_ms"] = r.export_time_ms;
   o["export_type_given"] = r.export_type_given;
   o["incremental"] = r.incremental;
@@ -103,18 +125,7 @@ Status DecodeExportRecord(std::string_view text, ExportRecord* r) {
   if (Status s = ParseObject(text, &v); !s.ok()) return s;
   const Reader in(v.get_object());
   *r = ExportRecord();
-  std::string state;
-  in.Str("id", &r->id);
-  in.Str("arn", &r->arn);
-  in.Str("table_name", &r->table_name);
-  in.Str("table_arn", &r->table_arn);
-  in.Str("table_id", &r->table_id);
-  in.Str("client_token", &r->client_token);
-  in.Str("fingerprint", &r->fingerprint);
-  in.Str("state", &state);
-  r->state = StateFrom(state);
-  in.U64("start_ms", &r->start_ms);
-  in.U64("end_ms", &r->end_ms);
+  DecodeCommon(in, r);
   in.U64("export_time_ms", &r->export_time_ms);
   in.Bool("export_type_given", &r->export_type_given);
   in.Bool("incremental", &r->incremental);
@@ -138,16 +149,7 @@ Status DecodeExportRecord(std::string_view text, ExportRecord* r) {
 
 std::string EncodeImportRecord(const ImportRecord& r) {
   json::object o;
-  o["id"] = r.id;
-  o["arn"] = r.arn;
-  o["table_name"] = r.table_name;
-  o["table_arn"] = r.table_arn;
-  o["table_id"] = r.table_id;
-  o["client_token"] = r.client_token;
-  o["fingerprint"] = r.fingerprint;
-  o["state"] = JobStateName(r.state);
-  o["start_ms"] = r.start_ms;
-  o["end_ms"] = r.end_ms;
+  EncodeCommon(r, &o);
   o["bucket"] = r.bucket;
   o["bucket_owner"] = r.bucket_owner;
   o["key_prefix"] = r.key_prefix;
@@ -176,19 +178,8 @@ Status DecodeImportRecord(std::string_view text, ImportRecord* r) {
   if (Status s = ParseObject(text, &v); !s.ok()) return s;
   const Reader in(v.get_object());
   *r = ImportRecord();
-  std::string state;
   std::string delim;
-  in.Str("id", &r->id);
-  in.Str("arn", &r->arn);
-  in.Str("table_name", &r->table_name);
-  in.Str("table_arn", &r->table_arn);
-  in.Str("table_id", &r->table_id);
-  in.Str("client_token", &r->client_token);
-  in.Str("fingerprint", &r->fingerprint);
-  in.Str("state", &state);
-  r->state = StateFrom(state);
-  in.U64("start_ms", &r->start_ms);
-  in.U64("end_ms", &r->end_ms);
+  DecodeCommon(in, r);
   in.Str("bucket", &r->bucket);
   in.Str("bucket_owner", &r->bucket_owner);
   in.Str("key_prefix", &r->key_prefix);

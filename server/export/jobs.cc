@@ -160,26 +160,45 @@ void JobManager::WaitIdle() {
   cv_.wait(l, [this] { return stop_ || (queue_.empty() && running_ == 0); });
 }
 
+namespace {
+
+// The job (records under `prefix`) that r's ClientToken started within the
+// token window: *out and *found set. kIdempotentMismatch when that job's
+// request differed (DynamoDB's answer to a reused token).
+template <typename R>
+Status FindByToken(table::SystemRecords* records, std::string_view prefix,
+                   Status (*decode)(std::string_view, R*), const R& r, uint64_t now,
+                   uint64_t window_ms, R* out, bool* found) {
+  *found = false;
+  if (r.client_token.empty()) return Status::OK();
+  std::vector<std::pair<std::string, std::string>> recs;
+  if (Status s = records->List(prefix, &recs); !s.ok()) return s;
+  for (const auto& [key, value] : recs) {
+    R old;
+    if (!decode(value, &old).ok() || old.client_token != r.client_token) continue;
+    if (old.start_ms + window_ms < now) continue;
+    if (old.fingerprint != r.fingerprint) {
+      return Status::InvalidArgument(Status::SubCode::kIdempotentMismatch,
+                                     "Duplicate request detected with a different request "
+                                     "body for the same ClientToken");
+    }
+    *out = std::move(old);
+    *found = true;
+    return Status::OK();
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status JobManager::SubmitExport(ExportRecord r, ExportRecord* out, bool* replayed) {
   std::lock_guard<std::mutex> l(mu_);
   *replayed = false;
   const uint64_t now = NowMs();
-  if (!r.client_token.empty()) {
-    std::vector<std::pair<std::string, std::string>> recs;
-    if (Status s = store_->system_records()->List(kExportKey, &recs); !s.ok()) return s;
-    for (const auto& [key, value] : recs) {
-      ExportRecord old;
-      if (!DecodeExportRecord(value, &old).ok() || old.client_token != r.client_token) continue;
-      if (old.start_ms + options_.token_window_ms < now) continue;
-      if (old.fingerprint != r.fingerprint) {
-        return Status::InvalidArgument(Status::SubCode::kIdempotentMismatch,
-                                       "Duplicate request detected with a different request "
-                                       "body for the same ClientToken");
-      }
-      *out = old;
-      *replayed = true;
-      return Status::OK();
-    }
+  if (Status s = FindByToken(store_->system_records(), kExportKey, DecodeExportRecord, r, now,
+                             options_.token_window_ms, out, replayed);
+      !s.ok() || *replayed) {
+    return s;
   }
   r.start_ms = now;
   r.id = NewJobId(now);
@@ -199,22 +218,10 @@ Status JobManager::SubmitImport(ImportRecord r,
   std::lock_guard<std::mutex> l(mu_);
   *replayed = false;
   const uint64_t now = NowMs();
-  if (!r.client_token.empty()) {
-    std::vector<std::pair<std::string, std::string>> recs;
-    if (Status s = store_->system_records()->List(kImportKey, &recs); !s.ok()) return s;
-    for (const auto& [key, value] : recs) {
-      ImportRecord old;
-      if (!DecodeImportRecord(value, &old).ok() || old.client_token != r.client_token) continue;
-      if (old.start_ms + options_.token_window_ms < now) continue;
-      if (old.fingerprint != r.fingerprint) {
-        return Status::InvalidArgument(Status::SubCode::kIdempotentMismatch,
-                                       "Duplicate request detected with a different request "
-                                       "body for the same ClientToken");
-      }
-      *out = old;
-      *replayed = true;
-      return Status::OK();
-    }
+  if (Status s = FindByToken(store_->system_records(), kImportKey, DecodeImportRecord, r, now,
+                             options_.token_window_ms, out, replayed);
+      !s.ok() || *replayed) {
+    return s;
   }
   r.start_ms = now;
   r.id = NewJobId(now);

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <random>
 
+#include "engine/base/base64.h"
 #include "server/export/attribute_json.h"
 #include "server/export/file_io.h"
 

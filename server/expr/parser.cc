@@ -15,6 +15,7 @@
 #include <cctype>
 #include <utility>
 
+#include "engine/base/base64.h"
 #include "server/expr/parser_internal.h"
 
 namespace basalt::server::expr::parse_detail {
@@ -52,29 +53,6 @@ const char* LongTypeName(table::ValueType t) {
   }
 }
 
-std::string Base64(std::string_view in) {
-  static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kChars[(v >> s) & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += kChars[(v >> 18) & 63];
-    out += kChars[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kChars[(v >> 18) & 63];
-    out += kChars[(v >> 12) & 63];
-    out += kChars[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // "{N:1}" / "{S:a}" as in DynamoDB's BETWEEN messages.
 std::string AttrValueString(const Value& v) {
   std::string s = "{";
@@ -88,7 +66,7 @@ std::string AttrValueString(const Value& v) {
       s += v.n().ToString();
       break;
     case table::ValueType::kB:
-      s += Base64(v.b());
+      s += Base64Encode(v.b());
       break;
     case table::ValueType::kBool:
       s += v.boolean() ? "true" : "false";

@@ -151,8 +151,8 @@ TEST_CASE("Query: string and binary sort keys, begins_with, between, projection"
       std::string("\xff\0", 2)};
   for (size_t i = bytes.size(); i-- > 0;) {
     Put(f, "bins",
-        R"({"pk":{"S":"k"},"sk":{"B":")" + server::api::Base64Encode(bytes[i]) +
-            R"("},"i":{"N":")" + std::to_string(i) + R"("},"x":{"S":"y"}})");
+        R"({"pk":{"S":"k"},"sk":{"B":")" + basalt::Base64Encode(bytes[i]) + R"("},"i":{"N":")" +
+            std::to_string(i) + R"("},"x":{"S":"y"}})");
   }
   const std::string q = R"("TableName":"bins","KeyConditionExpression":"pk = :p")";
   CHECK(Indexes(AllItems(f, "Query", q + R"(,"ExpressionAttributeValues":{":p":{"S":"k"}})")) ==
@@ -161,8 +161,7 @@ TEST_CASE("Query: string and binary sort keys, begins_with, between, projection"
             f, "Query",
             R"j("TableName":"bins","KeyConditionExpression":"pk = :p AND begins_with(sk, :b)",
                             "ExpressionAttributeValues":{":p":{"S":"k"},":b":{"B":")j" +
-                server::api::Base64Encode(std::string("\xff")) + R"("}})")) ==
-        std::vector<int>{5, 6});
+                basalt::Base64Encode(std::string("\xff")) + R"("}})")) == std::vector<int>{5, 6});
   CHECK(Indexes(AllItems(
             f, "Query",
             R"j("TableName":"bins","KeyConditionExpression":"pk = :p AND begins_with(sk, :b)",

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/base64.h"
 #include "server/export/attribute_json.h"
 #include "server/export/csv.h"
 #include "server/export/file_io.h"
