@@ -454,6 +454,62 @@ def test_kill_during_create_backup_and_restore(node):
     node.stop()
 
 
+def test_kill_during_point_in_time_restore(node):
+    """kill -9 while RestoreTableToPointInTime replays the history: after the
+    restart the target is absent (an unfinished restore is removed at open) or
+    whole, the source is untouched, and a new restore succeeds."""
+    c = node.start()
+    items = load(c, "hist", 500, size=200)
+    c.update_continuous_backups(TableName="hist", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    # History to replay: every item rewritten several times after the base.
+    rng = random.Random(5)
+    for rnd in range(6):
+        batch = []
+        for key in sorted(items):
+            it = {"p": {"S": key[0]}, "c": {"S": key[1]}, "g": {"S": "g%d" % rng.randrange(20)},
+                  "pad": {"S": "%x" % rng.getrandbits(800)}, "round": {"N": str(rnd)}}
+            items[key] = canon(it)
+            batch.append({"PutRequest": {"Item": it}})
+            if len(batch) == 25:
+                c.batch_write_item(RequestItems={"hist": batch})
+                batch = []
+        if batch:
+            c.batch_write_item(RequestItems={"hist": batch})
+    restore_s = timed(lambda: c.restore_table_to_point_in_time(
+        SourceTableName="hist", TargetTableName="probe", UseLatestRestorableTime=True))
+    assert table_state(c, "probe") == items
+    c.delete_table(TableName="probe")
+    print("RestoreTableToPointInTime %.3fs" % restore_s)
+    rng = random.Random(12)
+    for round_ in range(4):
+        target = "pit%d" % round_
+        t = threading.Thread(target=lambda: _swallow(lambda: c.restore_table_to_point_in_time(
+            SourceTableName="hist", TargetTableName=target, UseLatestRestorableTime=True)),
+            daemon=True)
+        t.start()
+        time.sleep(rng.uniform(0.1 * restore_s, 0.9 * restore_s))
+        node.stop(signal.SIGKILL)
+        t.join(timeout=30)
+        c = node.start()
+        assert table_state(c, "hist") == items
+        tables = set(c.list_tables()["TableNames"])
+        assert tables <= {"hist", target}
+        print("round %d: target %s after the kill%s" % (
+            round_, "whole" if target in tables else "absent",
+            " (an unfinished restore removed at open)"
+            if "whose restore did not finish" in node.srv.stderr_text() else ""))
+        if target in tables:  # it exists: then it is whole
+            assert table_state(c, target) == items
+            c.delete_table(TableName=target)
+        c.restore_table_to_point_in_time(SourceTableName="hist", TargetTableName=target,
+                                         UseLatestRestorableTime=True)
+        assert table_state(c, target) == items
+        assert sorted(canon(i) for i in scan_all(c, target, "byg")) == sorted(items.values())
+        c.delete_table(TableName=target)
+    node.stop()
+
+
 def _swallow(fn):
     try:
         fn()
