@@ -27,9 +27,17 @@
 #include <vector>
 
 #include "bench/db_bench/backend.h"
+#include "bench/db_bench/machine.h"
 
 namespace basalt::bench {
 namespace {
+
+#ifdef BASALT_DB_BENCH_BASELINES
+constexpr const char* kBuild =
+    "release build of Debian's source package, scripts/build-baselines.sh";
+#else
+constexpr const char* kBuild = "Debian's libleveldb package: assert-enabled Debian build";
+#endif
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -162,8 +170,8 @@ class LevelDBBackend : public Backend {
   std::vector<std::string> Describe() const override {
     const leveldb::Options& o = options_;
     return {
-        fmt::format("leveldb {}.{} (Debian libleveldb, shared library)", leveldb::kMajorVersion,
-                    leveldb::kMinorVersion),
+        fmt::format("leveldb {}.{} ({})", leveldb::kMajorVersion, leveldb::kMinorVersion, kBuild),
+        "  library: " + DescribeLibrary(reinterpret_cast<const void*>(&leveldb::DestroyDB)),
         config_.compression
             ? "  compression: kSnappyCompression -- LevelDB has no LZ4; snappy is its only "
               "compressor (stored raw if it saves < 1/8)"

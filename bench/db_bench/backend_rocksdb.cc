@@ -22,9 +22,17 @@
 #include <thread>
 
 #include "bench/db_bench/backend.h"
+#include "bench/db_bench/machine.h"
 
 namespace basalt::bench {
 namespace {
+
+#ifdef BASALT_DB_BENCH_BASELINES
+constexpr const char* kBuild =
+    "release build of Debian's source package, scripts/build-baselines.sh";
+#else
+constexpr const char* kBuild = "Debian's librocksdb package: assert-enabled Debian build";
+#endif
 
 class TableBytesListener : public rocksdb::EventListener {
  public:
@@ -105,9 +113,9 @@ class RocksDBBackend : public Backend {
     const rocksdb::Options& o = options_;
     const rocksdb::BlockBasedTableOptions& t = table_options_;
     return {
-        fmt::format("rocksdb {}.{}.{} (Debian librocksdb, shared library), block-based table "
-                    "format_version {}",
-                    ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH, t.format_version),
+        fmt::format("rocksdb {}.{}.{} ({}), block-based table format_version {}", ROCKSDB_MAJOR,
+                    ROCKSDB_MINOR, ROCKSDB_PATCH, kBuild, t.format_version),
+        "  library: " + DescribeLibrary(reinterpret_cast<const void*>(&rocksdb::DestroyDB)),
         fmt::format("  compression: {}", config_.compression
                                              ? "kLZ4Compression (stored raw if it saves < 1/8)"
                                              : "kNoCompression"),

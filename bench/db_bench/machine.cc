@@ -1,9 +1,11 @@
 #include "bench/db_bench/machine.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -73,6 +75,35 @@ void DiskUsage(const std::string& dir, uint64_t* allocated, uint64_t* apparent) 
     *allocated += static_cast<uint64_t>(st.st_blocks) * 512;
     *apparent += static_cast<uint64_t>(st.st_size);
   }
+}
+
+std::string LibraryOf(const void* code) {
+  Dl_info info{};
+  if (dladdr(code, &info) == 0 || info.dli_fname == nullptr) return "";
+  std::error_code ec;
+  const auto canonical = std::filesystem::canonical(info.dli_fname, ec);
+  return ec ? std::string(info.dli_fname) : canonical.string();
+}
+
+std::string AssertionState(const std::string& library) {
+  if (library.empty()) return "unknown (library not found)";
+  const std::string cmd = fmt::format("nm -D --undefined-only '{}' 2>/dev/null", library);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return "unknown (nm not run)";
+  char line[512];
+  bool any = false, asserts = false;
+  while (std::fgets(line, sizeof(line), p) != nullptr) {
+    any = true;
+    if (std::strstr(line, "__assert_fail") != nullptr) asserts = true;
+  }
+  pclose(p);
+  if (!any) return "unknown (nm found no symbols: binutils missing?)";
+  return asserts ? "assertions ON (built without NDEBUG)" : "assertions off (NDEBUG)";
+}
+
+std::string DescribeLibrary(const void* code) {
+  const std::string lib = LibraryOf(code);
+  return fmt::format("{}, {}", lib.empty() ? "?" : lib, AssertionState(lib));
 }
 
 }  // namespace basalt::bench

@@ -19,4 +19,15 @@ std::string FilesystemType(const std::string& path);
 // du of dir: allocated bytes (st_blocks) and apparent bytes (st_size).
 void DiskUsage(const std::string& dir, uint64_t* allocated, uint64_t* apparent);
 
+// The shared library (its path, from dladdr) that holds `code`, e.g. the
+// address of a function of RocksDB; "" if unknown.
+std::string LibraryOf(const void* code);
+// How a library was built, read off its dynamic symbol table (nm -D): a
+// library compiled without -DNDEBUG calls glibc's __assert_fail from its
+// assert()s, one built with it does not. "assertions ON (no NDEBUG)",
+// "assertions off (NDEBUG)", or "unknown (...)".
+std::string AssertionState(const std::string& library);
+// "<path>, <AssertionState>" for the library holding `code`.
+std::string DescribeLibrary(const void* code);
+
 }  // namespace basalt::bench

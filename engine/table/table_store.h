@@ -152,7 +152,7 @@ struct TableStoreOptions {
   // A new base snapshot (and history segment) of each table with PITR on
   // this often: a restore replays at most this much history. Bases older
   // than the newest one at or before the window's start are dropped with
-  // their segments (docs/backup.md, "Space").
+  // their segments (docs/backup.md, "Cost and bound").
   uint64_t pitr_base_interval_ms = uint64_t{3600} * 1000;
   // How often the background pass rotates and prunes; 0 = never
   // (RunPitrMaintenance still works).

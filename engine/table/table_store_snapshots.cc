@@ -650,7 +650,8 @@ Status TableStore::LoadSnapshots() {
     for (const auto& [segment, info] : bases) {
       if (segments.count(segment) != 0) current = segment;
     }
-    for (const auto& [segment, tree] : segments) {
+    for (const auto& [seg, tree] : segments) {
+      const uint64_t segment = seg;  // a lambda may not capture a structured binding (clang 14)
       const bool has_base = std::any_of(bases.begin(), bases.end(),
                                         [&](const auto& b) { return b.first == segment; });
       if (!has_base || (current && segment > *current)) {

@@ -417,7 +417,7 @@ class Parser {
         pos_++;
         IonValue field;
         if (Status s = Parse(&field, depth + 1); !s.ok()) return s;
-        v->fields.emplace_back(std::move(name), std::move(field));
+        v->fields.push_back(IonField{std::move(name), std::move(field)});
         if (Status s = SkipSpace(); !s.ok()) return s;
         if (Peek() == ',') {
           pos_++;

@@ -35,6 +35,8 @@ void AppendIonStruct(const table::Item& item, std::string* out);
 // else a quoted symbol).
 void AppendIonFieldName(std::string_view name, std::string* out);
 
+struct IonField;
+
 // A parsed Ion value.
 struct IonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kSymbol, kBlob, kList, kSexp, kStruct };
@@ -43,8 +45,15 @@ struct IonValue {
   bool boolean = false;
   std::string
       text;  // kNumber: text in Java BigDecimal syntax; kString/kSymbol: UTF-8; kBlob: bytes
-  std::vector<IonValue> elements;                        // kList, kSexp
-  std::vector<std::pair<std::string, IonValue>> fields;  // kStruct
+  std::vector<IonValue> elements;  // kList, kSexp
+  std::vector<IonField> fields;    // kStruct
+};
+
+// One field of a struct. (Not a std::pair: a pair of an incomplete type
+// cannot be a vector's element inside that type with libstdc++ and clang.)
+struct IonField {
+  std::string name;
+  IonValue value;
 };
 
 // Parses every top-level value of `text` (the version marker $ion_1_0 is

@@ -130,7 +130,7 @@ TEST_CASE("Ion text round trip of every type, and AWS's number form") {
   REQUIRE(values.size() == 1);
   REQUIRE(values[0].fields.size() == 1);
   Item back;
-  REQUIRE(IonToItem(values[0].fields[0].second, &back).ok());
+  REQUIRE(IonToItem(values[0].fields[0].value, &back).ok());
   CHECK(back == it);
   std::string n;
   AppendIonValue(N("600"), &n);
@@ -158,7 +158,7 @@ TEST_CASE("Ion: the Developer Guide's export example") {
   REQUIRE(ParseIon(doc, &values).ok());
   REQUIRE(values.size() == 1);
   Item item;
-  REQUIRE(IonToItem(values[0].fields[0].second, &item).ok());
+  REQUIRE(IonToItem(values[0].fields[0].value, &item).ok());
   CHECK(item.Find("PageCount")->n() == D("600"));
   CHECK(item.Find("Price")->n() == D("2000"));
   CHECK(item.Find("Id")->n() == D("103"));
