@@ -65,6 +65,10 @@ void EncodeCommon(const R& r, json::object* o) {
   (*o)["state"] = JobStateName(r.state);
   (*o)["start_ms"] = r.start_ms;
   (*o)["end_ms"] = r.end_ms;
+  (*o)["bucket"] = r.bucket;
+  (*o)["bucket_owner"] = r.bucket_owner;
+  (*o)["failure_code"] = r.failure_code;
+  (*o)["failure_message"] = r.failure_message;
 }
 
 template <typename R>
@@ -81,6 +85,10 @@ void DecodeCommon(const Reader& in, R* r) {
   r->state = StateFrom(state);
   in.U64("start_ms", &r->start_ms);
   in.U64("end_ms", &r->end_ms);
+  in.Str("bucket", &r->bucket);
+  in.Str("bucket_owner", &r->bucket_owner);
+  in.Str("failure_code", &r->failure_code);
+  in.Str("failure_message", &r->failure_message);
 }
 
 }  // namespace
@@ -106,8 +114,6 @@ std::string EncodeExportRecord(const ExportRecord& r) {
   o["from_ms"] = r.from_ms;
   o["to_ms"] = r.to_ms;
   o["view_type"] = r.view_type;
-  o["bucket"] = r.bucket;
-  o["bucket_owner"] = r.bucket_owner;
   o["prefix"] = r.prefix;
   o["sse_algorithm"] = r.sse_algorithm;
   o["sse_kms_key_id"] = r.sse_kms_key_id;
@@ -115,8 +121,6 @@ std::string EncodeExportRecord(const ExportRecord& r) {
   o["manifest"] = r.manifest;
   o["item_count"] = r.item_count;
   o["billed_size_bytes"] = r.billed_size_bytes;
-  o["failure_code"] = r.failure_code;
-  o["failure_message"] = r.failure_message;
   return json::serialize(o);
 }
 
@@ -132,8 +136,6 @@ Status DecodeExportRecord(std::string_view text, ExportRecord* r) {
   in.U64("from_ms", &r->from_ms);
   in.U64("to_ms", &r->to_ms);
   in.Str("view_type", &r->view_type);
-  in.Str("bucket", &r->bucket);
-  in.Str("bucket_owner", &r->bucket_owner);
   in.Str("prefix", &r->prefix);
   in.Str("sse_algorithm", &r->sse_algorithm);
   in.Str("sse_kms_key_id", &r->sse_kms_key_id);
@@ -141,8 +143,6 @@ Status DecodeExportRecord(std::string_view text, ExportRecord* r) {
   in.Str("manifest", &r->manifest);
   in.U64("item_count", &r->item_count);
   in.U64("billed_size_bytes", &r->billed_size_bytes);
-  in.Str("failure_code", &r->failure_code);
-  in.Str("failure_message", &r->failure_message);
   if (r->id.empty()) return Status::Corruption("export record without an id");
   return Status::OK();
 }
@@ -150,8 +150,6 @@ Status DecodeExportRecord(std::string_view text, ExportRecord* r) {
 std::string EncodeImportRecord(const ImportRecord& r) {
   json::object o;
   EncodeCommon(r, &o);
-  o["bucket"] = r.bucket;
-  o["bucket_owner"] = r.bucket_owner;
   o["key_prefix"] = r.key_prefix;
   o["input_format"] = r.input_format;
   o["compression"] = r.compression;
@@ -168,8 +166,6 @@ std::string EncodeImportRecord(const ImportRecord& r) {
   o["processed_items"] = r.processed_items;
   o["imported_items"] = r.imported_items;
   o["error_count"] = r.error_count;
-  o["failure_code"] = r.failure_code;
-  o["failure_message"] = r.failure_message;
   return json::serialize(o);
 }
 
@@ -180,8 +176,6 @@ Status DecodeImportRecord(std::string_view text, ImportRecord* r) {
   *r = ImportRecord();
   std::string delim;
   DecodeCommon(in, r);
-  in.Str("bucket", &r->bucket);
-  in.Str("bucket_owner", &r->bucket_owner);
   in.Str("key_prefix", &r->key_prefix);
   in.Str("input_format", &r->input_format);
   in.Str("compression", &r->compression);
@@ -203,8 +197,6 @@ Status DecodeImportRecord(std::string_view text, ImportRecord* r) {
   in.U64("processed_items", &r->processed_items);
   in.U64("imported_items", &r->imported_items);
   in.U64("error_count", &r->error_count);
-  in.Str("failure_code", &r->failure_code);
-  in.Str("failure_message", &r->failure_message);
   if (r->id.empty()) return Status::Corruption("import record without an id");
   return Status::OK();
 }
