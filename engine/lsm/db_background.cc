@@ -1,6 +1,6 @@
-// DBImpl, part 3 (db_impl.h; part 1 in db_impl.cc): the background work —
-// flushing memtables to L0 tables, compaction (the policy picks:
-// engine/lsm/compaction/) and the periodic WAL sync.
+// DBImpl (db_impl.h), the background work: scheduling flushes of memtables
+// to L0 tables (FlushJob) and compactions (the policy picks,
+// engine/lsm/compaction/; CompactionJob merges), and the periodic WAL sync.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,7 +9,7 @@
 #include "engine/base/logging.h"
 #include "engine/lsm/db_impl.h"
 #include "engine/lsm/filename.h"
-#include "engine/lsm/merging_iterator.h"
+#include "engine/lsm/flush_job.h"
 
 namespace basalt::lsm {
 
@@ -19,7 +19,7 @@ struct DBImpl::CompactionTask {
   int level = 0;  // input level
   int output_level = 1;
   std::vector<std::shared_ptr<TableFile>> inputs[2];  // level, output_level
-  SequenceNumber smallest_snapshot = 0;
+  std::vector<SequenceNumber> snapshots;              // live at the pick, ascending
   CompactionPick pick;  // what the policy chose (committed to its state on success)
 };
 
@@ -30,7 +30,7 @@ Status DBImpl::Flush(TreeId tree) {
   MaybeRecover();  // a failed state from an I/O error first tries to recover
   std::vector<std::shared_ptr<Tree>> targets;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (tree == kAllTrees) {
       for (auto& [id, t] : trees_) targets.push_back(t);
     } else {
@@ -40,36 +40,36 @@ Status DBImpl::Flush(TreeId tree) {
     }
   }
   for (auto& t : targets) {
-    Exclusive switch_memtable = [&](std::unique_lock<std::mutex>& lk) {
+    Exclusive switch_memtable = [&]() REQUIRES(mu_) {
       if (t->mem->NumEntries() == 0) return Status::OK();
       bool waited = false;
-      return MakeRoomForWrite(lk, t, /*force=*/true, &waited);
+      return MakeRoomForWrite(t, /*force=*/true, &waited);
     };
     Status s = WriteImpl(WriteOptions(), nullptr, &switch_memtable);
     if (!s.ok()) return s;
   }
   // Wait until every switched memtable is durable in L0.
   {
-    std::unique_lock<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (auto& t : targets) {
-      while (t->imm && bg_error_.ok() && !shutting_down_) bg_cv_.wait(l);
+      while (t->imm && bg_error_.ok() && !shutting_down_) bg_cv_.Wait();
     }
     if (!bg_error_.ok()) return bg_error_;
   }
   // If nothing in the current WAL segment is unflushed any more, start a new
   // one so the old one can be deleted now rather than when it fills up.
-  Exclusive roll_if_flushed = [&](std::unique_lock<std::mutex>& l) -> Status {
-    if (WalFloor() < last_seq_ || wal_->Size() <= wal_->HeaderSize()) {
+  Exclusive roll_if_flushed = [&]() REQUIRES(mu_) -> Status {
+    if (WalFloor() < last_seq_ || LeaderWal().Size() <= LeaderWal().HeaderSize()) {
       return Status::OK();
     }
     const uint64_t number = NewFileNumber();
-    l.unlock();  // still the leader: no write can touch the WAL meanwhile
+    mu_.Unlock();  // still the leader: no write can touch the WAL meanwhile
     Status rs;
     {
-      std::lock_guard<std::mutex> wl(wal_mu_);
+      MutexLock wl(&wal_mu_);
       rs = RollWal(number);
     }
-    l.lock();
+    mu_.Lock();
     if (!rs.ok()) SetBgError(rs);
     return rs;
   };
@@ -79,7 +79,7 @@ Status DBImpl::Flush(TreeId tree) {
 }
 
 void DBImpl::FlushThread() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   while (!shutting_down_) {
     std::shared_ptr<Tree> target;
     if (bg_error_.ok()) {
@@ -97,33 +97,33 @@ void DBImpl::FlushThread() {
       }
     }
     if (!target) {
-      work_cv_.wait(l);
+      work_cv_.Wait();
       continue;
     }
-    Status s = FlushMemtable(l, target);
+    Status s = FlushMemtable(target);
     if (!s.ok()) SetBgError(s);
-    bg_cv_.notify_all();
-    work_cv_.notify_all();  // compaction may now be needed
+    bg_cv_.SignalAll();
+    work_cv_.SignalAll();  // compaction may now be needed
     if (s.ok()) {
-      l.unlock();
+      mu_.Unlock();
       DeleteObsoleteWals();
-      l.lock();
+      mu_.Lock();
     }
   }
 }
 
-// REQUIRES: mu_ held (released during I/O).
-Status DBImpl::FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_ptr<Tree>& t) {
+Status DBImpl::FlushMemtable(const std::shared_ptr<Tree>& t) {
   std::shared_ptr<MemTable> imm = t->imm;
   const SequenceNumber boundary = t->imm_boundary;
+  const TreeId tree = t->id;
   const uint64_t number = NewFileNumber();
   pending_outputs_.insert(number);
-  const std::vector<SequenceNumber> snapshots(snapshots_.begin(), snapshots_.end());
-  l.unlock();
+  std::vector<SequenceNumber> snapshots(snapshots_.begin(), snapshots_.end());
+  mu_.Unlock();
 
   FileMetaData meta;
   std::unique_ptr<Iterator> it = imm->NewIterator();
-  Status s = BuildTable(it.get(), number, snapshots, &meta);
+  Status s = FlushJob(&job_env_, it.get(), number, std::move(snapshots)).Run(&meta);
   std::map<uint64_t, std::shared_ptr<TableFile>> tables;
   VersionEdit edit;
   if (s.ok() && meta.num_entries > 0) {
@@ -131,16 +131,16 @@ Status DBImpl::FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_
     s = OpenTableFile(meta, &tf);
     if (s.ok()) {
       tables[number] = tf;
-      edit.new_files.push_back({t->id, 0, meta});
+      edit.new_files.push_back({tree, 0, meta});
     }
   }
   bool logged = false;  // the edit may be in the manifest even if LogAndApply failed
   if (s.ok()) {
-    edit.flushed_seqs.emplace_back(t->id, boundary);
+    edit.flushed_seqs.emplace_back(tree, boundary);
     logged = true;
     s = LogAndApply(edit, tables);
   }
-  l.lock();
+  mu_.Lock();
   pending_outputs_.erase(number);
   if (s.ok()) {
     if (t->imm == imm) t->imm.reset();
@@ -152,56 +152,6 @@ Status DBImpl::FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_
     // DeleteOrphans removes it if unreferenced), as LevelDB does.
     env_->RemoveFile(TableFileName(dir_, number)).PermitUnchecked();
   }
-  return s;
-}
-
-Status DBImpl::BuildTable(Iterator* input, uint64_t number,
-                          const std::vector<SequenceNumber>& snapshots, FileMetaData* meta) {
-  meta->number = number;
-  std::string path = TableFileName(dir_, number);
-  std::unique_ptr<FileCipher> cipher;
-  Status s = NewFileCipher(EncryptedFileKind::kTable, number, &cipher);
-  if (!s.ok()) return s;
-  std::unique_ptr<io::WritableFile> file;
-  s = env_->NewWritableFile(path, &file);
-  if (!s.ok()) return s;
-  TableBuilder builder(options_.table, file.get(), std::move(cipher));
-  input->SeekToFirst();
-  meta->smallest_seq = kMaxSequenceNumber;
-  std::string prev_user_key;
-  SequenceNumber prev_seq = kMaxSequenceNumber;  // of the newer entry of the same user key
-  for (; input->Valid(); input->Next()) {
-    std::string_view k = input->key();
-    const std::string_view user_key = ExtractUserKey(k);
-    const SequenceNumber seq = ExtractTrailer(k) >> 8;
-    if (meta->num_entries > 0 && user_key == prev_user_key) {
-      // Snapshot S sees this version iff seq <= S < prev_seq.
-      auto first = std::lower_bound(snapshots.begin(), snapshots.end(), seq);
-      const bool hidden = first == snapshots.end() || *first >= prev_seq;
-      prev_seq = seq;
-      if (hidden) continue;  // no reader can see it (RocksDB also drops these at flush)
-    } else {
-      prev_user_key.assign(user_key);
-      prev_seq = seq;
-    }
-    if (meta->num_entries == 0) meta->smallest.assign(k);
-    meta->largest.assign(k);
-    meta->smallest_seq = std::min(meta->smallest_seq, seq);
-    meta->largest_seq = std::max(meta->largest_seq, seq);
-    builder.Add(k, input->value());
-    meta->num_entries++;
-  }
-  s = input->status();
-  if (s.ok()) {
-    s = builder.Finish();
-  } else {
-    builder.Abandon();
-  }
-  if (s.ok()) s = file->Sync();
-  if (s.ok()) s = file->Close();
-  meta->file_size = builder.FileSize();
-  if (s.ok() && meta->num_entries > 0) s = env_->SyncDir(dir_);
-  if (!s.ok() || meta->num_entries == 0) env_->RemoveFile(path).PermitUnchecked();
   return s;
 }
 
@@ -241,12 +191,12 @@ std::unique_ptr<DBImpl::CompactionTask> DBImpl::PickCompaction(const std::shared
     }
   }
   task->pick = std::move(*pick);
-  task->smallest_snapshot = snapshots_.empty() ? last_seq_ : *snapshots_.begin();
+  task->snapshots.assign(snapshots_.begin(), snapshots_.end());
   return task;
 }
 
 void DBImpl::CompactionThread() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   while (!shutting_down_) {
     std::unique_ptr<CompactionTask> task;
     if (bg_error_.ok()) {
@@ -258,187 +208,82 @@ void DBImpl::CompactionThread() {
       }
     }
     if (!task) {
-      work_cv_.wait(l);
+      work_cv_.Wait();
       continue;
     }
     task->tree->compacting = true;
     running_compactions_++;
-    Status s = RunCompaction(l, task.get());
+    Status s = RunCompaction(task.get());
     task->tree->compacting = false;
     running_compactions_--;
     if (!s.ok()) SetBgError(s);
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
   }
 }
 
-// REQUIRES: mu_ held (released during I/O).
-Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* task) {
+Status DBImpl::RunCompaction(CompactionTask* task) {
   Tree* t = task->tree.get();
-  const Version& v = *task->version;
-  if (IsTrivialMove(*t, *task)) return MoveFiles(l, task);
-  l.unlock();
-
-  std::vector<std::unique_ptr<Iterator>> children;
-  uint64_t bytes_read = 0;
-  // Inputs are read front to back once: fixed read-ahead windows, and no
-  // cache pollution by blocks that are about to become garbage.
-  TableReadOptions input_options;
-  input_options.readahead_size = options_.compaction_readahead_size;
-  input_options.fill_cache = false;
-  for (const auto& in : task->inputs) {
-    for (const auto& f : in) {
-      children.push_back(f->table->NewIterator(input_options));
-      bytes_read += f->meta.file_size;
-    }
-  }
-  std::unique_ptr<Iterator> input = NewMergingIterator(std::move(children));
-
-  // Is user_key absent from every level below the output? Then a tombstone
-  // for it has nothing left to hide.
-  auto is_base_level_for = [&](std::string_view user_key) {
-    for (int lv = task->output_level + 1; lv < kNumLevels; lv++) {
-      if (v.MayHold(lv, user_key)) return false;
+  if (IsTrivialMove(*t, *task)) return MoveFiles(task);
+  const std::shared_ptr<const Version> v = task->version;
+  SurvivorRules rules;
+  rules.snapshots = std::move(task->snapshots);
+  // A tombstone with no level below the output holding its key hides nothing.
+  rules.bottommost = [v, below = task->output_level + 1](std::string_view user_key) {
+    for (int lv = below; lv < kNumLevels; lv++) {
+      if (v->MayHold(lv, user_key)) return false;
     }
     return true;
   };
+  rules.lower = t->lower;
+  rules.upper = t->upper;
+  std::vector<std::shared_ptr<TableFile>> inputs = task->inputs[0];
+  inputs.insert(inputs.end(), task->inputs[1].begin(), task->inputs[1].end());
+  CompactionJobOptions jo;
+  jo.target_file_size = options_.target_file_size;
+  jo.readahead_size = options_.compaction_readahead_size;
+  jo.limiter = compaction_limiter_.get();
+  jo.shutting_down = &shutting_down_;
+  CompactionJob job(&job_env_, this, jo, std::move(inputs), std::move(rules));
+  mu_.Unlock();
 
-  std::map<uint64_t, std::shared_ptr<TableFile>> outputs;
-  VersionEdit edit;
-  Status s;
-  std::unique_ptr<io::WritableFile> file;
-  std::unique_ptr<TableBuilder> builder;
-  FileMetaData meta;
-  uint64_t bytes_written = 0;
-
-  uint64_t charged = 0;  // bytes of the current output already charged to the rate limiter
-  auto finish_output = [&]() -> Status {
-    Status fs = builder->Finish();
-    if (fs.ok() && compaction_limiter_ &&
-        !compaction_limiter_->Request(builder->FileSize() - charged)) {
-      fs = Status::Aborted("shutting down");
-    }
-    if (fs.ok()) fs = file->Sync();
-    if (fs.ok()) fs = file->Close();
-    meta.file_size = builder->FileSize();
-    builder.reset();
-    file.reset();
-    if (!fs.ok()) return fs;
-    std::shared_ptr<TableFile> tf;
-    fs = OpenTableFile(meta, &tf);
-    if (!fs.ok()) return fs;
-    outputs[meta.number] = tf;
-    edit.new_files.push_back({t->id, task->output_level, meta});
-    bytes_written += meta.file_size;
-    return Status::OK();
-  };
-
-  std::string current_user_key;
-  bool has_current = false;
-  SequenceNumber last_seq_for_key = kMaxSequenceNumber;
-  constexpr uint64_t kRateChunk = 64 << 10;  // charge the rate limiter per 64 KiB written
-  for (input->SeekToFirst(); input->Valid() && s.ok(); input->Next()) {
-    if (shutting_down_.load(std::memory_order_relaxed)) {
-      s = Status::Aborted("shutting down");
-      break;
-    }
-    std::string_view ikey = input->key();
-    ParsedInternalKey p;
-    if (!ParseInternalKey(ikey, &p)) {
-      s = Status::Corruption("compaction input has a malformed key");
-      break;
-    }
-    bool new_user_key = !has_current || p.user_key != current_user_key;
-    if (new_user_key) {
-      current_user_key.assign(p.user_key);
-      has_current = true;
-      last_seq_for_key = kMaxSequenceNumber;
-    }
-    bool drop = false;
-    if (last_seq_for_key <= task->smallest_snapshot) {
-      drop = true;  // hidden by a newer entry that every snapshot sees
-    } else if (p.kind == ValueKind::kDelete && p.sequence <= task->smallest_snapshot &&
-               is_base_level_for(p.user_key)) {
-      drop = true;  // tombstone with nothing below to hide
-    }
-    last_seq_for_key = p.sequence;
-    // A split child's inherited files hold the sibling's keys too.
-    if (!t->InRange(p.user_key)) drop = true;
-    if (drop) continue;
-
-    // Start a new output at a user-key boundary once the current one is full,
-    // so one key's versions never straddle two files of a level.
-    if (builder && new_user_key && builder->FileSize() >= options_.target_file_size) {
-      s = finish_output();
-      if (!s.ok()) break;
-    }
-    if (!builder) {
-      {
-        std::lock_guard<std::mutex> g(mu_);
-        meta = FileMetaData();
-        meta.number = NewFileNumber();
-        pending_outputs_.insert(meta.number);
-      }
-      std::unique_ptr<FileCipher> cipher;
-      s = NewFileCipher(EncryptedFileKind::kTable, meta.number, &cipher);
-      if (!s.ok()) break;
-      s = env_->NewWritableFile(TableFileName(dir_, meta.number), &file);
-      if (!s.ok()) break;
-      builder = std::make_unique<TableBuilder>(options_.table, file.get(), std::move(cipher));
-      charged = 0;
-      meta.smallest.assign(ikey);
-      meta.smallest_seq = kMaxSequenceNumber;
-    }
-    builder->Add(ikey, input->value());
-    if (compaction_limiter_ && builder->FileSize() >= charged + kRateChunk) {
-      // Pay for what was written since the last charge; waits when over budget.
-      if (!compaction_limiter_->Request(builder->FileSize() - charged)) {
-        s = Status::Aborted("shutting down");
-        break;
-      }
-      charged = builder->FileSize();
-    }
-    meta.largest.assign(ikey);
-    meta.smallest_seq = std::min(meta.smallest_seq, p.sequence);
-    meta.largest_seq = std::max(meta.largest_seq, p.sequence);
-    meta.num_entries++;
-  }
-  if (s.ok()) s = input->status();
-  if (s.ok() && builder) s = finish_output();
-  if (builder) builder->Abandon();
-  if (s.ok()) s = env_->SyncDir(dir_);
+  Status s = job.Run();
   bool logged = false;  // see FlushMemtable: then the outputs must stay on disk
   if (s.ok()) {
+    VersionEdit edit;
+    for (const FileMetaData& meta : job.output_files()) {
+      edit.new_files.push_back({t->id, task->output_level, meta});
+    }
     for (int i = 0; i < 2; i++) {
       int lv = i == 0 ? task->level : task->output_level;
       for (const auto& f : task->inputs[i])
         edit.deleted_files.push_back({t->id, lv, f->meta.number});
     }
     logged = true;
-    s = LogAndApply(edit, outputs);
+    s = LogAndApply(edit, job.outputs());
   }
-  l.lock();
-  for (const auto& [num, tf] : outputs) pending_outputs_.erase(num);
-  if (meta.number != 0) pending_outputs_.erase(meta.number);
+  if (!s.ok() && !logged) job.RemoveOutputs();
+  mu_.Lock();
+  for (uint64_t num : job.numbers()) pending_outputs_.erase(num);
   if (s.ok()) {
     compactions_++;
-    bytes_compacted_read_ += bytes_read;
-    bytes_compacted_written_ += bytes_written;
+    bytes_compacted_read_ += job.bytes_read();
+    bytes_compacted_written_ += job.bytes_written();
     CompactionPolicy::Commit(task->pick, &t->policy_state);
     LevelStats& ls = t->compaction_stats[task->output_level];
     ls.compactions++;
-    ls.bytes_read_by_compaction += bytes_read;
-    ls.bytes_written_by_compaction += bytes_written;
-  } else if (!logged) {
-    for (const auto& [num, tf] : outputs) tf->obsolete = true;  // delete with last ref
-    if (file || meta.number != 0) {
-      l.unlock();
-      if (!outputs.count(meta.number))
-        env_->RemoveFile(TableFileName(dir_, meta.number)).PermitUnchecked();
-      l.lock();
-    }
-    if (s.IsAborted() && shutting_down_) s = Status::OK();  // clean shutdown, not an error
+    ls.bytes_read_by_compaction += job.bytes_read();
+    ls.bytes_written_by_compaction += job.bytes_written();
+  } else if (!logged && s.IsAborted() && shutting_down_) {
+    s = Status::OK();  // clean shutdown, not an error
   }
   return s;
+}
+
+uint64_t DBImpl::NewOutputNumber() {
+  MutexLock l(&mu_);
+  const uint64_t number = NewFileNumber();
+  pending_outputs_.insert(number);
+  return number;
 }
 
 bool DBImpl::IsTrivialMove(const Tree& t, const CompactionTask& task) const {
@@ -463,8 +308,7 @@ bool DBImpl::IsTrivialMove(const Tree& t, const CompactionTask& task) const {
   return true;
 }
 
-// REQUIRES: mu_ held (released while the manifest is written).
-Status DBImpl::MoveFiles(std::unique_lock<std::mutex>& l, CompactionTask* task) {
+Status DBImpl::MoveFiles(CompactionTask* task) {
   Tree* t = task->tree.get();
   VersionEdit edit;
   std::map<uint64_t, std::shared_ptr<TableFile>> tables;
@@ -473,9 +317,9 @@ Status DBImpl::MoveFiles(std::unique_lock<std::mutex>& l, CompactionTask* task) 
     edit.new_files.push_back({t->id, task->output_level, f->meta});
     tables[f->meta.number] = f;
   }
-  l.unlock();
+  mu_.Unlock();
   Status s = LogAndApply(edit, tables);
-  l.lock();
+  mu_.Lock();
   if (s.ok()) {
     CompactionPolicy::Commit(task->pick, &t->policy_state);
     t->compaction_stats[task->output_level].files_moved_in +=
@@ -486,36 +330,36 @@ Status DBImpl::MoveFiles(std::unique_lock<std::mutex>& l, CompactionTask* task) 
 
 Status DBImpl::CompactAll(TreeId tree) {
   MaybeRecover();
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto t = FindTreeLocked(tree);
   if (!t) return Status::NotFound(fmt::format("tree {}", tree));
   if (options_.disable_compaction) return Status::NotSupported("compaction is disabled");
   if (t->frozen) return Status::OK();  // a frozen tree keeps its files as they are
-  work_cv_.notify_all();
+  work_cv_.SignalAll();
   while (bg_error_.ok() && !shutting_down_ && (t->compacting || NeedsCompaction(*t))) {
-    work_cv_.notify_all();
-    bg_cv_.wait(l);
+    work_cv_.SignalAll();
+    bg_cv_.Wait();
   }
   return bg_error_;
 }
 
 void DBImpl::PeriodicSyncThread() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   while (!shutting_down_) {
-    work_cv_.wait_for(l, std::chrono::milliseconds(options_.periodic_sync_interval_ms));
+    work_cv_.WaitFor(std::chrono::milliseconds(options_.periodic_sync_interval_ms));
     if (shutting_down_) break;
-    l.unlock();
+    mu_.Unlock();
     Status s;
     uint64_t size = 0;
     {
-      std::lock_guard<std::mutex> wl(wal_mu_);
+      MutexLock wl(&wal_mu_);
       if (wal_ && wal_unsynced_) {
         size = wal_->Size();
         s = wal_->Sync();
         if (s.ok()) wal_unsynced_ = false;
       }
     }
-    l.lock();
+    mu_.Lock();
     if (!s.ok()) {
       // Every byte written was acknowledged (periodic durability): recovery
       // keeps them all and makes them durable again.

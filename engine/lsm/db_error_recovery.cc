@@ -17,42 +17,43 @@ void DBImpl::SetBgError(const Status& s) {
     next_recovery_ = {};  // a new failure: the next write may try to recover at once
     LogInfo("lsm: {} entered failed state; writes refused until {}: {}", dir_,
             s.IsIOError() ? "it recovers" : "reopen", s.ToString());
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
   }
 }
 
 void DBImpl::MaybeRecover() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (bg_error_.ok() || !bg_error_.IsIOError() || closed_ || shutting_down_) return;
     const auto now = std::chrono::steady_clock::now();
     if (now < next_recovery_) return;
     next_recovery_ = now + std::chrono::milliseconds(options_.error_recovery_interval_ms);
   }
-  Exclusive recover = [this](std::unique_lock<std::mutex>& l) { return RecoverLocked(l); };
+  Exclusive recover = [this]() REQUIRES(mu_) { return RecoverLocked(); };
   WriteImpl(WriteOptions(), nullptr, &recover, /*recovery=*/true).PermitUnchecked();
 }
 
-Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>& l) {
+Status DBImpl::RecoverLocked() {
   if (bg_error_.ok()) return Status::OK();
   if (!bg_error_.IsIOError()) return bg_error_;
   const bool wal_damaged = wal_damaged_;
   const bool manifest_damaged = manifest_damaged_;
+  const uint64_t wal_good_size = wal_good_size_;
   const uint64_t new_wal = NewFileNumber();
   const Status cause = bg_error_;
-  l.unlock();  // the leader: no write touches the WAL meanwhile
+  mu_.Unlock();  // the leader: no write touches the WAL meanwhile
   Status s;
   if (manifest_damaged) {
     // A torn record may end the manifest: continue in a new one written
     // from the state in memory (which never applied the failed edit).
-    std::lock_guard<std::mutex> ml(manifest_mu_);
+    MutexLock ml(&manifest_mu_);
     s = WriteManifestSnapshot();
   }
   if (s.ok()) {
-    std::lock_guard<std::mutex> wl(wal_mu_);
-    if (wal_damaged || wal_ == nullptr) s = RepairWal(new_wal);
+    MutexLock wl(&wal_mu_);
+    if (wal_damaged || wal_ == nullptr) s = RepairWal(new_wal, wal_good_size);
   }
-  l.lock();
+  mu_.Lock();
   if (!s.ok()) {
     LogInfo("lsm: {} still failed, recovery from ({}) not possible yet: {}", dir_, cause.ToString(),
             s.ToString());
@@ -62,12 +63,12 @@ Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>& l) {
   if (wal_damaged) wal_damaged_ = false;
   bg_error_ = Status::OK();
   LogInfo("lsm: {} recovered from a failed state ({}); writes resume", dir_, cause.ToString());
-  bg_cv_.notify_all();
-  work_cv_.notify_all();  // retry the flushes and compactions that failed
+  bg_cv_.SignalAll();
+  work_cv_.SignalAll();  // retry the flushes and compactions that failed
   return Status::OK();
 }
 
-Status DBImpl::RepairWal(uint64_t new_number) {
+Status DBImpl::RepairWal(uint64_t new_number, uint64_t wal_good_size) {
   if (wal_ != nullptr) {
     const std::string path = WalFileName(dir_, wal_number_);
     const std::shared_ptr<const FileCipher> cipher = wal_->cipher();  // null: plain
@@ -76,7 +77,7 @@ Status DBImpl::RepairWal(uint64_t new_number) {
     // Cut the bytes of the write that failed (never acknowledged) so that
     // this segment, no longer the last one, ends at a record boundary, and
     // make that length and everything before it durable.
-    Status s = env_->TruncateFile(path, wal_good_size_);
+    Status s = env_->TruncateFile(path, wal_good_size);
     std::unique_ptr<io::WritableFile> f;
     if (s.ok()) s = env_->NewAppendableFile(path, &f);
     if (s.ok()) s = f->Sync();
@@ -89,7 +90,7 @@ Status DBImpl::RepairWal(uint64_t new_number) {
       }
       return s;
     }
-    old_wals_.push_back({wal_number_, wal_last_seq_, wal_good_size_});
+    old_wals_.push_back({wal_number_, wal_last_seq_, wal_good_size});
     NoteOldWalsChanged();
   }
   return RollWal(new_number);

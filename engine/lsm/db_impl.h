@@ -1,28 +1,37 @@
 // DBImpl: the engine behind db.h. Internal header.
 //
-// Concurrency (LevelDB's model, extended to many trees):
-//  - mu_ guards the tree map, versions, sequence numbers, the writer queue
-//    and background state. It is never held across file I/O.
+// Files: db_impl.cc (construction, Close), db_write.cc (the write path),
+// db_read.cc (Get, iterators, snapshots), db_multiget.cc, db_trees.cc,
+// db_recovery.cc (Open and recovery), db_versions.cc (LogAndApply, the
+// manifest's upkeep), db_background.cc (flush and compaction scheduling;
+// the jobs themselves are flush_job.h and compaction/compaction_job.h),
+// db_error_recovery.cc, db_stats.cc.
+//
+// Concurrency (LevelDB's model, extended to many trees), checked by clang's
+// -Wthread-safety where the annotations can say it:
+//  - mu_ guards the tree map and every Tree's fields, versions, sequence
+//    numbers, the writer queue and background state. It is never held
+//    across file I/O (Open's recovery, single-threaded, aside).
 //  - Writes queue as Writers; the front writer ("leader") takes a group of
 //    queued batches, assigns sequence numbers, appends them to the WAL with
 //    one write (and one fdatasync when any of them asked for sync), inserts
 //    them into the memtables with mu_ released, then wakes the group.
 //  - wal_mu_ serialises WAL appends, syncs and segment rolls between the
-//    leader and the periodic-sync thread. manifest_mu_ serialises manifest
-//    writes. Lock order: manifest_mu_ -> mu_; wal_mu_ is never held with mu_.
-//  - One flush thread and one compaction thread. Memtable switches happen
-//    only while holding the leader position, so an immutable memtable holds
-//    exactly the entries with sequence <= its boundary.
+//    leader and the periodic-sync thread; only the leader replaces wal_.
+//    manifest_mu_ serialises "read the state, log an edit, apply it".
+//    Lock order: manifest_mu_ -> mu_; wal_mu_ is never held with mu_.
+//  - One flush thread and max_background_compactions compaction threads.
+//    Memtable switches happen only while holding the leader position, so an
+//    immutable memtable holds exactly the entries with sequence <= its
+//    boundary.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -30,20 +39,25 @@
 #include <vector>
 
 #include "engine/base/encryption.h"
+#include "engine/base/mutex.h"
+#include "engine/base/thread_annotations.h"
 #include "engine/io/env.h"
 #include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/cache/row_cache.h"
 #include "engine/lsm/commit_queue.h"
+#include "engine/lsm/compaction/compaction_job.h"
+#include "engine/lsm/compaction/output_file.h"
 #include "engine/lsm/compaction/policy.h"
 #include "engine/lsm/compaction/rate_limiter.h"
 #include "engine/lsm/db.h"
 #include "engine/lsm/memtable/memtable.h"
 #include "engine/lsm/version/version.h"
+#include "engine/lsm/version/version_set.h"
 #include "engine/lsm/wal/log_writer.h"
 
 namespace basalt::lsm {
 
-class DBImpl : public DB {
+class DBImpl : public DB, private JobHost {
  public:
   DBImpl(const Options& options, std::string dir);
   ~DBImpl() override;
@@ -85,6 +99,8 @@ class DBImpl : public DB {
   std::string DebugString() override;
 
  private:
+  // Every field is guarded by DBImpl::mu_ (an annotation cannot name the
+  // enclosing object's mutex).
   struct Tree {
     TreeId id = 0;
     std::string name;
@@ -104,6 +120,9 @@ class DBImpl : public DB {
     const Version* pending_for = nullptr;
     uint64_t pending_bytes = 0;
   };
+  // A write group's bytes at most (and WriteAsync's batches per group).
+  static constexpr size_t kMaxGroupBytes = 1 << 20;
+
   struct Writer;
   struct SnapshotImpl;
   struct CompactionTask;
@@ -113,89 +132,112 @@ class DBImpl : public DB {
     uint64_t bytes;
   };
 
-  // --- open/recovery ---
-  Status NewDB();
-  Status RecoverManifest(uint64_t* manifest_number);
-  Status ReplayWal(const std::vector<uint64_t>& segments);
-  Status WriteManifestSnapshot();  // REQUIRES: manifest_mu_ held
-  Status SetCurrent(uint64_t manifest_number);
-  Status OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile>* out);
+  // --- open/recovery (db_recovery.cc) ---
+  // Open runs these before any other thread exists; the analysis is off
+  // for them rather than taking locks nothing contends for.
+  Status RecoverManifest() NO_THREAD_SAFETY_ANALYSIS;
+  Status ReplayWal(const std::vector<uint64_t>& segments) NO_THREAD_SAFETY_ANALYSIS;
+  Status OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile>* out) override;
   // The cipher of a new file of this kind and number; null when encryption
   // is off (Options::encryption_keys).
   Status NewFileCipher(EncryptedFileKind kind, uint64_t number,
                        std::unique_ptr<FileCipher>* cipher) const;
-  void DeleteOrphans();
+  void DeleteOrphans() EXCLUDES(mu_);
 
-  // --- read path ---
+  // --- read path (db_read.cc) ---
   // Get from the memtables and the version, without the row cache.
-  Status GetImpl(const ReadOptions& o, TreeId tree, std::string_view key, std::string* value);
+  Status GetImpl(const ReadOptions& o, TreeId tree, std::string_view key, std::string* value)
+      EXCLUDES(mu_);
 
-  // --- write path ---
-  // batch == nullptr: run exclusive (with mu_ held, in the leader position,
-  // so no write is in flight) instead of writing.
-  using Exclusive = std::function<Status(std::unique_lock<std::mutex>&)>;
+  // --- write path (db_write.cc) ---
+  // batch == nullptr: run *exclusive instead of writing, with mu_ held, in
+  // the leader position (so no write is in flight). It may release mu_ (to
+  // wait or for I/O) but holds it again when it returns (write the lambdas
+  // REQUIRES(mu_): the analysis checks their bodies, not the call).
+  using Exclusive = std::function<Status()>;
   // recovery: *exclusive runs even while bg_error_ is set (MaybeRecover).
   Status WriteImpl(const WriteOptions& o, WriteBatch* batch, const Exclusive* exclusive,
-                   bool recovery = false);
+                   bool recovery = false) EXCLUDES(mu_);
   // kNone if the batch names only existing trees and keys inside their
-  // ranges, else the sub-code of the first misfit. REQUIRES: mu_ held.
-  Status::SubCode BatchMisfit(const Writer& w);
-  Status MakeRoomForWrite(std::unique_lock<std::mutex>& l, const std::shared_ptr<Tree>& t,
-                          bool force, bool* waited);
-  void SwitchMemtable(Tree* t);         // REQUIRES: mu_ held, leader position, t->imm == null
-  Status RollWal(uint64_t new_number);  // REQUIRES: wal_mu_ held
-  void DeleteObsoleteWals();
-  void NoteOldWalsChanged();  // REQUIRES: wal_mu_ held
+  // ranges, else the sub-code of the first misfit.
+  Status::SubCode BatchMisfit(const Writer& w) REQUIRES(mu_);
+  // Leader position. May wait (releasing mu_): then *waited = true.
+  // Counts a wait as one write stall.
+  Status MakeRoomForWrite(const std::shared_ptr<Tree>& t, bool force, bool* waited) REQUIRES(mu_);
+  Status WaitForRoom(const std::shared_ptr<Tree>& t, bool force, bool* waited) REQUIRES(mu_);
+  void SwitchMemtable(Tree* t) REQUIRES(mu_);  // leader position, t->imm == null
+  Status RollWal(uint64_t new_number) REQUIRES(wal_mu_);
+  void DeleteObsoleteWals() EXCLUDES(mu_, wal_mu_);
+  void NoteOldWalsChanged() REQUIRES(wal_mu_);
   // Switches memtables that pin the oldest WAL segment once the kept WAL
-  // passes max_total_wal_size. REQUIRES: mu_ held, leader position.
-  void MaybeFlushForWalSize();
-  SequenceNumber WalFloor();  // REQUIRES: mu_ held
+  // passes max_total_wal_size. Leader position.
+  void MaybeFlushForWalSize() REQUIRES(mu_);
+  SequenceNumber WalFloor() REQUIRES(mu_);
+  // The current WAL segment, read by the leader without wal_mu_: only the
+  // leader appends to or replaces wal_ (the sync thread only syncs), so the
+  // leader's reads cannot race a change. The analysis cannot express "the
+  // leader", hence the exception.
+  const log::Writer& LeaderWal() const NO_THREAD_SAFETY_ANALYSIS { return *wal_; }
 
-  // --- background ---
-  void FlushThread();
-  void CompactionThread();
-  void PeriodicSyncThread();
-  Status FlushMemtable(std::unique_lock<std::mutex>& l, const std::shared_ptr<Tree>& t);
-  std::unique_ptr<CompactionTask> PickCompaction(const std::shared_ptr<Tree>& t);
-  Status RunCompaction(std::unique_lock<std::mutex>& l, CompactionTask* task);
-  bool NeedsCompaction(const Tree& t) const;
+  // --- background (db_background.cc) ---
+  void FlushThread() EXCLUDES(mu_);
+  void CompactionThread() EXCLUDES(mu_);
+  void PeriodicSyncThread() EXCLUDES(mu_);
+  // mu_ is released while the job runs and the edit is logged.
+  Status FlushMemtable(const std::shared_ptr<Tree>& t) REQUIRES(mu_);
+  std::unique_ptr<CompactionTask> PickCompaction(const std::shared_ptr<Tree>& t) REQUIRES(mu_);
+  Status RunCompaction(CompactionTask* task) REQUIRES(mu_);
+  bool NeedsCompaction(const Tree& t) const REQUIRES(mu_);
   // Trivial move: the inputs overlap nothing in the output level nor each
   // other (and lie in the tree's range), so they can move down by a manifest
   // edit alone, without being rewritten (LevelDB and RocksDB do the same).
-  bool IsTrivialMove(const Tree& t, const CompactionTask& task) const;
-  Status MoveFiles(std::unique_lock<std::mutex>& l, CompactionTask* task);
-  uint64_t PendingCompactionBytes(Tree* t);  // REQUIRES: mu_ held
-  // Writes input (a memtable's entries) into table file number. A version
-  // no reader can see is dropped: one with a newer version of the same key
-  // and no snapshot (of `snapshots`, ascending) between the two.
-  Status BuildTable(Iterator* input, uint64_t number, const std::vector<SequenceNumber>& snapshots,
-                    FileMetaData* meta);
-  // Writes edit to the manifest (synced), then installs it. new_tables holds the opened
-  // files the edit adds. REQUIRES: mu_ NOT held.
+  bool IsTrivialMove(const Tree& t, const CompactionTask& task) const REQUIRES(mu_);
+  Status MoveFiles(CompactionTask* task) REQUIRES(mu_);
+  uint64_t PendingCompactionBytes(Tree* t) REQUIRES(mu_);
+  // JobHost: a file number kept in pending_outputs_ until the job's caller
+  // releases it.
+  uint64_t NewOutputNumber() override EXCLUDES(mu_);
+
+  // --- the manifest (db_versions.cc) ---
+  // Writes edit to the manifest (synced), then installs it. new_tables holds
+  // the opened files the edit adds.
   Status LogAndApply(const VersionEdit& edit,
-                     const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
+                     const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables)
+      EXCLUDES(manifest_mu_, mu_);
   // The same with manifest_mu_ already held.
   Status LogAndApplyLocked(const VersionEdit& edit,
-                           const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
+                           const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables)
+      REQUIRES(manifest_mu_) EXCLUDES(mu_);
   void ApplyToState(const VersionEdit& edit,
-                    const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables);
-  void SetBgError(const Status& s);  // REQUIRES: mu_ held
+                    const std::map<uint64_t, std::shared_ptr<TableFile>>& new_tables) REQUIRES(mu_);
+  // A new manifest holding the whole state as one edit (VersionSet::WriteSnapshot).
+  Status WriteManifestSnapshot() REQUIRES(manifest_mu_) EXCLUDES(mu_);
+
+  // --- failed state (db_error_recovery.cc) ---
+  void SetBgError(const Status& s) REQUIRES(mu_);
   // Error recovery (Options::error_recovery_interval_ms): MaybeRecover runs
   // RecoverLocked as an exclusive writer when the error is an I/O error and
   // the interval has passed.
-  void MaybeRecover();
-  Status RecoverLocked(std::unique_lock<std::mutex>& l);  // REQUIRES: leader, mu_ held
-  // Cuts the current WAL back to wal_good_size_ (the bytes before the failed
-  // write), syncs it and starts a new segment. REQUIRES: wal_mu_ held.
-  Status RepairWal(uint64_t new_number);
-  uint64_t NewFileNumber() { return next_file_number_++; }  // REQUIRES: mu_ held
-  std::shared_ptr<Tree> FindTreeLocked(TreeId id);
+  void MaybeRecover() EXCLUDES(mu_);
+  Status RecoverLocked() REQUIRES(mu_);  // leader position
+  // Cuts the current WAL back to wal_good_size (the bytes before the failed
+  // write), syncs it and starts a new segment.
+  Status RepairWal(uint64_t new_number, uint64_t wal_good_size) REQUIRES(wal_mu_);
+
+  // CloneTrees' edit: the clones of sources, named names, sharing their files.
+  Status CloneEdit(std::span<const TreeId> sources, std::span<const std::string> names,
+                   VersionEdit* edit, std::map<uint64_t, std::shared_ptr<TableFile>>* shared,
+                   std::vector<TreeId>* ids) REQUIRES(mu_);
+  uint64_t NewFileNumber() REQUIRES(mu_) { return next_file_number_++; }
+  std::shared_ptr<Tree> FindTreeLocked(TreeId id) REQUIRES(mu_);
 
   const Options options_;
   // From options_.compaction_style (initialised here, after options_).
   const std::unique_ptr<CompactionPolicy> compaction_policy_ = NewCompactionPolicy(options_);
   io::Env* const env_;
   const std::string dir_;
+  // What flush and compaction jobs write with (env, dir, table options, keys).
+  const JobEnv job_env_;
   std::unique_ptr<io::FileLock> lock_;
   // One block cache per DB (its keys are file numbers, unique within the DB),
   // shared by every open table. Null when Options::block_cache_size is 0.
@@ -203,54 +245,59 @@ class DBImpl : public DB {
   const std::shared_ptr<BlockCache> block_cache_;
   // Null when Options::row_cache_size is 0. Thread-safe on its own (no mu_).
   const std::unique_ptr<RowCache> row_cache_;
+  // The manifest and CURRENT (thread-safe on its own).
+  VersionSet versions_;
 
-  std::mutex mu_;
-  std::condition_variable bg_cv_;    // background progress (flush/compaction done, errors)
-  std::condition_variable work_cv_;  // work for the background threads
-  std::deque<Writer*> writers_;
+  Mutex manifest_mu_ ACQUIRED_BEFORE(mu_);
+  Mutex mu_;
+  CondVar bg_cv_{&mu_};    // background progress (flush/compaction done, errors)
+  CondVar work_cv_{&mu_};  // work for the background threads
+  std::deque<Writer*> writers_ GUARDED_BY(mu_);
   // WriteAsync's committer (its thread starts with the first WriteAsync).
   std::unique_ptr<CommitQueue> commit_queue_;
-  std::map<TreeId, std::shared_ptr<Tree>> trees_;
-  SequenceNumber last_seq_ = 0;
-  uint64_t next_file_number_ = 2;
-  TreeId next_tree_id_ = 1;
-  std::multiset<SequenceNumber> snapshots_;
-  std::set<uint64_t> pending_outputs_;
-  Status bg_error_;
-  // What an I/O error damaged, for RecoverLocked (mu_).
-  bool wal_damaged_ = false;       // the current WAL's tail past wal_good_size_ is unknown
-  uint64_t wal_good_size_ = 0;     // the WAL's size before the failed write
-  bool manifest_damaged_ = false;  // a manifest record may be torn
-  std::chrono::steady_clock::time_point next_recovery_{};
+  std::map<TreeId, std::shared_ptr<Tree>> trees_ GUARDED_BY(mu_);
+  SequenceNumber last_seq_ GUARDED_BY(mu_) = 0;
+  uint64_t next_file_number_ GUARDED_BY(mu_) = 2;
+  TreeId next_tree_id_ GUARDED_BY(mu_) = 1;
+  std::multiset<SequenceNumber> snapshots_ GUARDED_BY(mu_);
+  std::set<uint64_t> pending_outputs_ GUARDED_BY(mu_);
+  Status bg_error_ GUARDED_BY(mu_);
+  // What an I/O error damaged, for RecoverLocked.
+  bool wal_damaged_ GUARDED_BY(mu_) = false;       // the WAL's tail past wal_good_size_ is unknown
+  uint64_t wal_good_size_ GUARDED_BY(mu_) = 0;     // the WAL's size before the failed write
+  bool manifest_damaged_ GUARDED_BY(mu_) = false;  // a manifest record may be torn
+  std::chrono::steady_clock::time_point next_recovery_ GUARDED_BY(mu_){};
   std::atomic<bool> shutting_down_{false};  // written under mu_, read anywhere
-  bool closed_ = false;
-  bool opened_ = false;
-  int running_compactions_ = 0;
+  bool closed_ GUARDED_BY(mu_) = false;
+  bool opened_ = false;  // set by Open before the DB is shared
+  int running_compactions_ GUARDED_BY(mu_) = 0;
 
-  // WAL (wal_mu_).
-  std::mutex wal_mu_;
-  std::unique_ptr<log::Writer> wal_;
-  uint64_t wal_number_ = 0;
-  SequenceNumber wal_last_seq_ = 0;
-  bool wal_unsynced_ = false;
-  std::deque<WalSegment> old_wals_;
+  // WAL.
+  Mutex wal_mu_;
+  std::unique_ptr<log::Writer> wal_ GUARDED_BY(wal_mu_);
+  uint64_t wal_number_ GUARDED_BY(wal_mu_) = 0;
+  SequenceNumber wal_last_seq_ GUARDED_BY(wal_mu_) = 0;
+  bool wal_unsynced_ GUARDED_BY(wal_mu_) = false;
+  std::deque<WalSegment> old_wals_ GUARDED_BY(wal_mu_);
   // Summary of old_wals_ for the leader, which holds mu_ but not wal_mu_.
   std::atomic<uint64_t> old_wal_bytes_{0};
   std::atomic<SequenceNumber> oldest_wal_last_seq_{0};
 
-  // Manifest (manifest_mu_).
-  std::mutex manifest_mu_;
-  std::unique_ptr<log::Writer> manifest_;
-  uint64_t manifest_number_ = 0;
+  // Counters.
+  uint64_t flushes_ GUARDED_BY(mu_) = 0;
+  uint64_t compactions_ GUARDED_BY(mu_) = 0;
+  uint64_t bytes_flushed_ GUARDED_BY(mu_) = 0;
+  uint64_t bytes_compacted_read_ GUARDED_BY(mu_) = 0;
+  uint64_t bytes_compacted_written_ GUARDED_BY(mu_) = 0;
+  uint64_t user_bytes_written_ GUARDED_BY(mu_) = 0;
+  uint64_t write_stalls_ GUARDED_BY(mu_) = 0;
+  uint64_t write_stall_micros_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_syncs_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_group_commits_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_group_writers_ GUARDED_BY(mu_) = 0;
 
-  // Counters (mu_).
-  uint64_t flushes_ = 0, compactions_ = 0;
-  uint64_t bytes_flushed_ = 0, bytes_compacted_read_ = 0, bytes_compacted_written_ = 0;
-  uint64_t user_bytes_written_ = 0;
-  uint64_t write_stalls_ = 0, write_stall_micros_ = 0;
-  uint64_t wal_bytes_ = 0, wal_syncs_ = 0, wal_group_commits_ = 0, wal_group_writers_ = 0;
-
-  // Compaction's byte-rate budget; null when unlimited.
+  // Compaction's byte-rate budget; null when unlimited. Set by Open.
   std::unique_ptr<RateLimiter> compaction_limiter_;
 
   std::thread flush_thread_, sync_thread_;

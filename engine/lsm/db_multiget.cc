@@ -107,7 +107,7 @@ void DBImpl::MultiGet(const ReadOptions& o, TreeId tree, const std::vector<std::
   SequenceNumber seq;
   std::vector<bool> in_range(n);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     Status whole;
     auto t = closed_ ? nullptr : FindTreeLocked(tree);
     if (closed_) {

@@ -15,7 +15,7 @@ namespace basalt::lsm {
 // Stats
 
 Status DBImpl::GetTreeStats(TreeId tree, TreeStats* stats) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto t = FindTreeLocked(tree);
   if (!t) return Status::NotFound(fmt::format("tree {}", tree));
   stats->levels.assign(kNumLevels, LevelStats());
@@ -63,7 +63,7 @@ DbStats DBImpl::GetDbStats() {
   const CommitQueue::Stats async = commit_queue_->stats();
   st.async_batches = async.batches;
   st.async_writes = async.writes;
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   st.flushes = flushes_;
   st.compactions = compactions_;
   st.compaction_bytes_read = bytes_compacted_read_;
@@ -131,7 +131,7 @@ Status DBImpl::GetApproximateSize(TreeId tree, uint64_t* bytes) {
   std::optional<std::string> upper;
   uint64_t total = 0;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto t = FindTreeLocked(tree);
     if (!t) return Status::NotFound(fmt::format("tree {}", tree));
     v = t->version;
@@ -150,7 +150,7 @@ Status DBImpl::GetApproximateRangeSize(TreeId tree, std::string_view start, std:
   std::string lower;
   std::optional<std::string> upper;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto t = FindTreeLocked(tree);
     if (!t) return Status::NotFound(fmt::format("tree {}", tree));
     v = t->version;
@@ -172,7 +172,7 @@ Status DBImpl::GetApproximateRangeSize(TreeId tree, std::string_view start, std:
 }
 
 std::string DBImpl::DebugString() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   std::string r = fmt::format(
       "last_sequence={} next_file={} flushes={} compactions={} user_bytes={} flushed_bytes={} "
       "compaction_read={} compaction_written={}\n",

@@ -17,10 +17,10 @@ std::shared_ptr<DBImpl::Tree> DBImpl::FindTreeLocked(TreeId id) {
 Status DBImpl::CreateTree(std::string_view name, TreeId* id) {
   if (name.empty()) return Status::InvalidArgument("tree name must not be empty");
   // Holding manifest_mu_ across the check and the edit keeps names unique.
-  std::unique_lock<std::mutex> ml(manifest_mu_);
+  MutexLock ml(&manifest_mu_);
   VersionEdit edit;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (closed_ || shutting_down_) return Status::Aborted("DB is closed");
     if (!bg_error_.ok()) return bg_error_;
     for (auto& [tid, t] : trees_) {
@@ -38,7 +38,7 @@ Status DBImpl::DropTree(TreeId id) {
   VersionEdit edit;
   edit.dropped_trees.push_back(id);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!FindTreeLocked(id)) return Status::NotFound(fmt::format("tree {}", id));
   }
   Status s = LogAndApply(edit, {});
@@ -58,7 +58,7 @@ Status DBImpl::SplitTree(TreeId parent, std::string_view split_key, std::string_
   if (!s.ok()) return s;
 
   std::string split(split_key);
-  Exclusive do_split = [&](std::unique_lock<std::mutex>& l) -> Status {
+  Exclusive do_split = [&]() REQUIRES(mu_) -> Status {
     std::shared_ptr<Tree> t;
     while (true) {
       if (!bg_error_.ok()) return bg_error_;
@@ -74,7 +74,7 @@ Status DBImpl::SplitTree(TreeId parent, std::string_view split_key, std::string_
         }
       }
       if (t->imm || t->compacting) {
-        bg_cv_.wait(l);  // a flush or compaction of the parent is running
+        bg_cv_.Wait();  // a flush or compaction of the parent is running
         continue;
       }
       if (t->mem->NumEntries() > 0) {
@@ -109,12 +109,12 @@ Status DBImpl::SplitTree(TreeId parent, std::string_view split_key, std::string_
       }
     }
     edit.dropped_trees.push_back(parent);
-    l.unlock();
+    mu_.Unlock();
     Status es = LogAndApply(edit, shared);
-    l.lock();
+    mu_.Lock();
     t->compacting = false;
-    bg_cv_.notify_all();
-    work_cv_.notify_all();
+    bg_cv_.SignalAll();
+    work_cv_.SignalAll();
     return es;
   };
   s = WriteImpl(WriteOptions(), nullptr, &do_split);
@@ -143,7 +143,7 @@ Status DBImpl::CloneTrees(std::span<const TreeId> sources, std::span<const std::
     if (!s.ok()) return s;
   }
   std::vector<std::shared_ptr<Tree>> ts;
-  Exclusive do_clone = [&](std::unique_lock<std::mutex>& l) -> Status {
+  Exclusive do_clone = [&]() REQUIRES(mu_) -> Status {
     // 1. Writes are held back; wait until every source's entries are in
     //    SSTables (switch non-empty memtables, wait for running flushes).
     while (true) {
@@ -161,53 +161,60 @@ Status DBImpl::CloneTrees(std::span<const TreeId> sources, std::span<const std::
         }
       }
       if (!waiting) break;
-      bg_cv_.wait(l);
+      bg_cv_.Wait();
     }
     // 2. Take manifest_mu_ (before mu_, the lock order) so that no flush or
     //    compaction edit lands between reading the sources' file sets and
     //    logging the clones. A compaction may be running: its edit applies
     //    to its own tree only; the files the clones share stay on disk.
-    l.unlock();
-    std::unique_lock<std::mutex> ml(manifest_mu_);
-    l.lock();
-    if (!bg_error_.ok()) return bg_error_;
+    mu_.Unlock();
+    MutexLock ml(&manifest_mu_);
+    mu_.Lock();
     VersionEdit edit;
     std::map<uint64_t, std::shared_ptr<TableFile>> shared;
-    ids->clear();
-    for (auto& [id, other] : trees_) {
-      for (const std::string& n : names) {
-        if (other->name == n) return Status::InvalidArgument("tree already exists", n);
-      }
-    }
-    for (size_t i = 0; i < sources.size(); i++) {
-      std::shared_ptr<Tree> t = FindTreeLocked(sources[i]);
-      if (!t) return Status::NotFound(fmt::format("tree {}", sources[i]));
-      // Nothing reached the memtables or started a flush: writes are held.
-      const TreeId id = next_tree_id_ + i;
-      ids->push_back(id);
-      edit.created_trees.emplace_back(id, names[i]);
-      edit.tree_bounds.push_back({id, t->lower, t->upper});
-      edit.flushed_seqs.emplace_back(id, last_seq_);
-      for (int lv = 0; lv < kNumLevels; lv++) {
-        for (const auto& f : t->version->levels[lv]) {
-          shared[f->meta.number] = f;
-          edit.new_files.push_back({id, lv, f->meta});
-        }
-      }
-    }
-    edit.next_tree_id = next_tree_id_ + sources.size();
-    l.unlock();
-    Status es = LogAndApplyLocked(edit, shared);
-    ml.unlock();
-    l.lock();
-    work_cv_.notify_all();
+    Status es = CloneEdit(sources, names, &edit, &shared, ids);
+    if (!es.ok()) return es;
+    mu_.Unlock();
+    es = LogAndApplyLocked(edit, shared);
+    mu_.Lock();
+    work_cv_.SignalAll();
     return es;
   };
   return WriteImpl(WriteOptions(), nullptr, &do_clone);
 }
 
+Status DBImpl::CloneEdit(std::span<const TreeId> sources, std::span<const std::string> names,
+                         VersionEdit* edit, std::map<uint64_t, std::shared_ptr<TableFile>>* shared,
+                         std::vector<TreeId>* ids) {
+  if (!bg_error_.ok()) return bg_error_;
+  ids->clear();
+  for (auto& [id, other] : trees_) {
+    for (const std::string& n : names) {
+      if (other->name == n) return Status::InvalidArgument("tree already exists", n);
+    }
+  }
+  for (size_t i = 0; i < sources.size(); i++) {
+    std::shared_ptr<Tree> t = FindTreeLocked(sources[i]);
+    if (!t) return Status::NotFound(fmt::format("tree {}", sources[i]));
+    // Nothing reached the memtables or started a flush: writes are held.
+    const TreeId id = next_tree_id_ + i;
+    ids->push_back(id);
+    edit->created_trees.emplace_back(id, names[i]);
+    edit->tree_bounds.push_back({id, t->lower, t->upper});
+    edit->flushed_seqs.emplace_back(id, last_seq_);
+    for (int lv = 0; lv < kNumLevels; lv++) {
+      for (const auto& f : t->version->levels[lv]) {
+        (*shared)[f->meta.number] = f;
+        edit->new_files.push_back({id, lv, f->meta});
+      }
+    }
+  }
+  edit->next_tree_id = next_tree_id_ + sources.size();
+  return Status::OK();
+}
+
 Status DBImpl::FindTree(std::string_view name, TreeId* id) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (auto& [tid, t] : trees_) {
     if (t->name == name) {
       *id = tid;
@@ -218,7 +225,7 @@ Status DBImpl::FindTree(std::string_view name, TreeId* id) {
 }
 
 std::vector<TreeInfo> DBImpl::ListTrees() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   std::vector<TreeInfo> r;
   for (auto& [id, t] : trees_) r.push_back({id, t->name, t->lower, t->upper});
   return r;
