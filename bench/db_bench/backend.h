@@ -1,5 +1,5 @@
 // The storage engines basalt_db_bench drives: one Backend per engine, all
-// configured from the same BackendConfig (see db_bench.cc for the flags).
+// configured from the same BackendConfig (see bench_flags.cc for the flags).
 //
 // A backend states in Describe() exactly what it was given and where it
 // differs (LevelDB has no LZ4, no row cache, no direct reads, no MultiGet), so
@@ -7,8 +7,8 @@
 //
 // Errors: every call that can fail returns false (or GetResult::kError) and
 // fills *err; the harness stops the run, as LevelDB's db_bench does.
-// Thread safety: Put/Delete/Get/NewCursor may be called from many threads at
-// once; Open/Close/Settle only while no other call runs. A Cursor is used by
+// Thread safety: Put/Delete/Get/MultiGet/GetRange/NewCursor may be called from
+// many threads at once; Open/Close/Settle only while no other call runs. A Cursor is used by
 // one thread.
 #pragma once
 

@@ -11,6 +11,10 @@ namespace basalt::bench {
 
 // A "Key: value" line of /proc/self/status or /proc/meminfo, in bytes (kB units); 0 if absent.
 uint64_t ProcKb(const char* path, const char* key);
+// Resets this process's peak resident set size (VmHWM) to its current RSS
+// by writing "5" to /proc/self/clear_refs (Linux >= 4.0, proc(5)); false if
+// the kernel refused.
+bool ResetPeakRss();
 // "1.00 0.50 0.25" from /proc/loadavg.
 std::string LoadAverage();
 std::string CpuModel();

@@ -1,6 +1,7 @@
 // basalt_db_bench's keys and values: the key encoding, LevelDB's value
-// generator, YCSB's scrambled zipfian key chooser, and the set of keys a run
-// has written. Plain classes; thread safety per class.
+// generator, YCSB's scrambled zipfian key chooser, the load order of
+// ycsbload, and the set of keys a run has written. Plain classes; thread
+// safety per class.
 #pragma once
 
 #include <algorithm>
@@ -58,16 +59,27 @@ class ValueGenerator {
 // synthetic databases"): rank r in [0, n) with probability ~ 1/(r+1)^theta.
 // Scrambled as YCSB's ScrambledZipfianGenerator: the key is a hash (FNV-1a)
 // of the rank mod n, so the hot keys are spread over the key space instead of
-// sitting in its first blocks. Immutable after construction: share it.
+// sitting in its first blocks. Const methods only after construction: share
+// it; Grow changes it: call it on a thread's own copy.
 class ZipfianGenerator {
  public:
   ZipfianGenerator(uint64_t n, double theta) : n_(n), theta_(theta) {
     double zetan = 0;
     for (uint64_t i = 1; i <= n; i++) zetan += 1.0 / std::pow(static_cast<double>(i), theta);
     zetan_ = zetan;
-    const double zeta2 = 1.0 + 1.0 / std::pow(2.0, theta);
+    zeta2_ = 1.0 + 1.0 / std::pow(2.0, theta);
     alpha_ = 1.0 / (1.0 - theta);
-    eta_ = (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta)) / (1.0 - zeta2 / zetan_);
+    eta_ = (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta)) / (1.0 - zeta2_ / zetan_);
+  }
+  // Extends the item count to n (no-op if n <= the current count) by adding
+  // the new terms to zeta, as YCSB's ZipfianGenerator.nextLong(itemcount)
+  // does when the count grows (its "latest" distribution over a growing
+  // table).
+  void Grow(uint64_t n) {
+    if (n <= n_) return;
+    for (uint64_t i = n_ + 1; i <= n; i++) zetan_ += 1.0 / std::pow(static_cast<double>(i), theta_);
+    n_ = n;
+    eta_ = (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta_)) / (1.0 - zeta2_ / zetan_);
   }
   uint64_t NextRank(Random* rnd) const {
     const double u = static_cast<double>(rnd->Next() >> 11) * 0x1.0p-53;
@@ -89,9 +101,49 @@ class ZipfianGenerator {
     }
     return h;
   }
-  const uint64_t n_;
-  const double theta_;
-  double zetan_ = 0, alpha_ = 0, eta_ = 0;
+  uint64_t n_;
+  double theta_;
+  double zetan_ = 0, zeta2_ = 0, alpha_ = 0, eta_ = 0;
+};
+
+// A permutation of [0, n): the order in which ycsbload inserts the records.
+// YCSB loads record i under the key hash(i) (insertorder=hashed), so the
+// load's inserts land all over the key space; this does the same with
+// every number in [0, n) exactly once. A bijection on the b-bit numbers
+// (b = bits of n - 1: multiply by an odd constant, xor-shift, add, three
+// rounds, all mod 2^b) walked until it lands in [0, n) (cycle walking,
+// Black and Rogaway, "Ciphers with Arbitrary Finite Domains", 2002): fewer
+// than two bijection steps per key on average, as 2^b < 2n. Immutable: share
+// it.
+class KeyPermutation {
+ public:
+  explicit KeyPermutation(uint64_t n) : n_(n) {
+    bits_ = n <= 1 ? 0 : 64 - std::countl_zero(n - 1);
+    mask_ = bits_ == 64 ? ~uint64_t{0} : (uint64_t{1} << bits_) - 1;
+    shift_ = std::max(1, bits_ / 2);
+  }
+  // The i-th key number, i in [0, n).
+  uint64_t At(uint64_t i) const {
+    uint64_t x = i;
+    do {
+      x = Mix(x);
+    } while (x >= n_);
+    return x;
+  }
+
+ private:
+  uint64_t Mix(uint64_t x) const {
+    for (int round = 0; round < 3; round++) {
+      x = (x * 0x9e3779b97f4a7c15ULL) & mask_;
+      x ^= x >> shift_;
+      x = (x + 0x632be59bd9b4e019ULL) & mask_;
+    }
+    return x;
+  }
+  uint64_t n_;
+  int bits_;
+  uint64_t mask_;
+  int shift_;
 };
 
 // Which key numbers are present in the DB, as far as this process wrote them.
@@ -106,6 +158,8 @@ class KeySet {
     known_ = known;
   }
   bool known() const { return known_; }
+  // Key numbers [0, Capacity()) can be tracked.
+  uint64_t Capacity() const { return n_; }
   void Set(uint64_t k) { words_[k / 64].fetch_or(Bit(k), std::memory_order_relaxed); }
   void Clear(uint64_t k) { words_[k / 64].fetch_and(~Bit(k), std::memory_order_relaxed); }
   bool Test(uint64_t k) const {
