@@ -1,22 +1,17 @@
-// BlockCache (block_cache.h): per shard, a hash map into an LRU list.
+// BlockCache (block_cache.h): per shard, an open-addressing table of inline
+// entries with a CLOCK hand.
 
 #include "engine/lsm/cache/block_cache.h"
 
 #include <algorithm>
-#include <list>
-#include <mutex>
-#include <unordered_map>
 #include <utility>
+#include <vector>
+
+#include "engine/base/mutex.h"
 
 namespace basalt::lsm {
 
 namespace {
-
-struct CacheKey {
-  uint64_t id;
-  uint64_t offset;
-  bool operator==(const CacheKey&) const = default;
-};
 
 // 64-bit mix (splitmix64 finalizer) of both key halves.
 uint64_t HashKey(uint64_t id, uint64_t offset) {
@@ -29,26 +24,92 @@ uint64_t HashKey(uint64_t id, uint64_t offset) {
   return x;
 }
 
-struct KeyHash {
-  size_t operator()(const CacheKey& k) const {
-    return static_cast<size_t>(HashKey(k.id, k.offset));
-  }
-};
+constexpr size_t kMinSlots = 16;
 
 }  // namespace
 
 struct BlockCache::Shard {
-  struct Entry {
-    CacheKey key;
-    std::shared_ptr<const void> value;
-    size_t charge;
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t id = 0;
+    uint64_t offset = 0;
+    std::shared_ptr<const void> value;  // null: the slot is empty
+    size_t charge = 0;
+    bool referenced = false;
   };
 
-  std::mutex mu;
+  Mutex mu;
   size_t capacity = 0;
-  size_t usage = 0;      // guarded by mu
-  std::list<Entry> lru;  // front: most recently used; guarded by mu
-  std::unordered_map<CacheKey, std::list<Entry>::iterator, KeyHash> map;  // guarded by mu
+  size_t usage GUARDED_BY(mu) = 0;
+  size_t count GUARDED_BY(mu) = 0;
+  size_t hand GUARDED_BY(mu) = 0;
+  std::vector<Slot> slots GUARDED_BY(mu) = std::vector<Slot>(kMinSlots);
+
+  size_t Mask() const REQUIRES(mu) { return slots.size() - 1; }
+  size_t Home(uint64_t hash) const REQUIRES(mu) { return static_cast<size_t>(hash) & Mask(); }
+
+  // The slot holding (id, offset), or slots.size() when absent.
+  size_t Find(uint64_t hash, uint64_t id, uint64_t offset) const REQUIRES(mu) {
+    for (size_t i = Home(hash);; i = (i + 1) & Mask()) {
+      const Slot& s = slots[i];
+      if (s.value == nullptr) return slots.size();
+      if (s.hash == hash && s.id == id && s.offset == offset) return i;
+    }
+  }
+
+  // Places an entry known to be absent; the table has a free slot.
+  void Place(Slot&& e) REQUIRES(mu) {
+    size_t i = Home(e.hash);
+    while (slots[i].value != nullptr) i = (i + 1) & Mask();
+    slots[i] = std::move(e);
+  }
+
+  // Empties slot i, moving later entries of its probe run back so that every
+  // entry stays reachable from its home slot (linear probing's deletion
+  // without tombstones). Its value goes to *dropped.
+  void EraseAt(size_t i, std::vector<std::shared_ptr<const void>>* dropped) REQUIRES(mu) {
+    usage -= slots[i].charge;
+    count--;
+    dropped->push_back(std::move(slots[i].value));
+    slots[i] = Slot();
+    for (size_t j = (i + 1) & Mask(); slots[j].value != nullptr; j = (j + 1) & Mask()) {
+      const size_t home = Home(slots[j].hash);
+      // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (stays) continue;
+      slots[i] = std::move(slots[j]);
+      slots[j] = Slot();
+      i = j;
+    }
+  }
+
+  void Grow() REQUIRES(mu) {
+    std::vector<Slot> old(slots.size() * 2);
+    old.swap(slots);
+    hand = 0;
+    for (Slot& s : old) {
+      if (s.value != nullptr) Place(std::move(s));
+    }
+  }
+
+  // Evicts one entry by the clock (one exists).
+  void EvictOne(std::vector<std::shared_ptr<const void>>* dropped) REQUIRES(mu) {
+    while (true) {
+      hand &= Mask();
+      Slot& s = slots[hand];
+      if (s.value == nullptr) {
+        hand++;
+      } else if (s.referenced) {
+        s.referenced = false;  // a second chance
+        hand++;
+      } else {
+        // The backward shift may move another entry into this slot: the
+        // hand looks at it next.
+        EraseAt(hand, dropped);
+        return;
+      }
+    }
+  }
 };
 
 BlockCache::BlockCache(size_t capacity_bytes, int num_shard_bits)
@@ -70,14 +131,15 @@ std::shared_ptr<const void> BlockCache::LookupValue(uint64_t cache_id, uint64_t 
     misses_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  Shard& s = ShardFor(HashKey(cache_id, offset));
+  const uint64_t hash = HashKey(cache_id, offset);
+  Shard& s = ShardFor(hash);
   std::shared_ptr<const void> result;
   {
-    std::lock_guard<std::mutex> l(s.mu);
-    auto it = s.map.find(CacheKey{cache_id, offset});
-    if (it != s.map.end()) {
-      s.lru.splice(s.lru.begin(), s.lru, it->second);
-      result = it->second->value;
+    MutexLock l(&s.mu);
+    const size_t i = s.Find(hash, cache_id, offset);
+    if (i != s.slots.size()) {
+      s.slots[i].referenced = true;
+      result = s.slots[i].value;
     }
   }
   (result ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
@@ -88,37 +150,40 @@ void BlockCache::Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<cons
                         size_t bytes) {
   if (capacity_ == 0 || value == nullptr) return;
   const size_t charge = Charge(bytes);
-  Shard& s = ShardFor(HashKey(cache_id, offset));
+  const uint64_t hash = HashKey(cache_id, offset);
+  Shard& s = ShardFor(hash);
   if (charge > s.capacity) return;
-  const CacheKey key{cache_id, offset};
   // Values dropped here are released after the lock (their destructors free memory).
-  std::list<Shard::Entry> dropped;
+  std::vector<std::shared_ptr<const void>> dropped;
+  size_t evicted = 0;
+  size_t usage_before, usage_after;
   {
-    std::lock_guard<std::mutex> l(s.mu);
-    auto it = s.map.find(key);
-    if (it != s.map.end()) {  // replace
-      s.usage -= it->second->charge;
-      usage_.fetch_sub(it->second->charge, std::memory_order_relaxed);
-      entries_.fetch_sub(1, std::memory_order_relaxed);
-      dropped.splice(dropped.end(), s.lru, it->second);
-      s.map.erase(it);
-    }
-    while (s.usage + charge > s.capacity && !s.lru.empty()) {
-      auto victim = std::prev(s.lru.end());
-      s.usage -= victim->charge;
-      usage_.fetch_sub(victim->charge, std::memory_order_relaxed);
-      entries_.fetch_sub(1, std::memory_order_relaxed);
-      evictions_.fetch_add(1, std::memory_order_relaxed);
-      s.map.erase(victim->key);
-      dropped.splice(dropped.end(), s.lru, victim);
-    }
-    s.lru.push_front(Shard::Entry{key, std::move(value), charge});
-    s.map.emplace(key, s.lru.begin());
+    MutexLock l(&s.mu);
+    usage_before = s.usage;
+    const size_t found = s.Find(hash, cache_id, offset);
+    if (found != s.slots.size()) s.EraseAt(found, &dropped);  // replace
+    const size_t replaced = dropped.size();
+    while (s.usage + charge > s.capacity && s.count > 0) s.EvictOne(&dropped);
+    evicted = dropped.size() - replaced;
+    if ((s.count + 1) * 4 > s.slots.size() * 3) s.Grow();
+    s.Place(Shard::Slot{hash, cache_id, offset, std::move(value), charge, false});
+    s.count++;
     s.usage += charge;
-    usage_.fetch_add(charge, std::memory_order_relaxed);
-    entries_.fetch_add(1, std::memory_order_relaxed);
+    usage_after = s.usage;
   }
+  AddUsage(usage_before, usage_after);
   inserts_.fetch_add(1, std::memory_order_relaxed);
+  evictions_.fetch_add(evicted, std::memory_order_relaxed);
+  entries_.fetch_add(1, std::memory_order_relaxed);
+  entries_.fetch_sub(dropped.size(), std::memory_order_relaxed);
+}
+
+void BlockCache::AddUsage(size_t before, size_t after) {
+  if (after >= before) {
+    usage_.fetch_add(after - before, std::memory_order_relaxed);
+  } else {
+    usage_.fetch_sub(before - after, std::memory_order_relaxed);
+  }
 }
 
 size_t BlockCache::EraseFile(uint64_t cache_id) {
@@ -126,20 +191,20 @@ size_t BlockCache::EraseFile(uint64_t cache_id) {
   const size_t n = size_t{1} << num_shard_bits_;
   for (size_t i = 0; i < n; i++) {
     Shard& s = shards_[i];
-    std::list<Shard::Entry> dropped;
-    std::lock_guard<std::mutex> l(s.mu);
-    for (auto it = s.lru.begin(); it != s.lru.end();) {
-      auto next = std::next(it);
-      if (it->key.id == cache_id) {
-        s.usage -= it->charge;
-        usage_.fetch_sub(it->charge, std::memory_order_relaxed);
-        entries_.fetch_sub(1, std::memory_order_relaxed);
-        s.map.erase(it->key);
-        dropped.splice(dropped.end(), s.lru, it);
-        erased++;
-      }
-      it = next;
+    std::vector<std::shared_ptr<const void>> dropped;
+    MutexLock l(&s.mu);
+    const size_t usage_before = s.usage;
+    std::vector<std::pair<uint64_t, uint64_t>> keys;  // (hash, offset)
+    for (const Shard::Slot& slot : s.slots) {
+      if (slot.value != nullptr && slot.id == cache_id) keys.emplace_back(slot.hash, slot.offset);
     }
+    for (const auto& [hash, offset] : keys) {
+      const size_t at = s.Find(hash, cache_id, offset);
+      if (at != s.slots.size()) s.EraseAt(at, &dropped);
+    }
+    AddUsage(usage_before, s.usage);
+    erased += dropped.size();
+    entries_.fetch_sub(dropped.size(), std::memory_order_relaxed);
   }
   return erased;
 }

@@ -1,5 +1,5 @@
-// BlockCache: a sharded LRU cache of parsed, decompressed SSTable data blocks
-// with a fixed byte budget.
+// BlockCache: a sharded CLOCK cache of parsed, decompressed SSTable data
+// blocks with a fixed byte budget.
 //
 // Keys are (cache id, block offset). The cache id names one table file and
 // must be unique among the tables sharing a cache: DBImpl uses the file
@@ -15,19 +15,31 @@
 // owner of a cache id decides the value type of its entries and reads them
 // back with Lookup<T> of that same type (SSTable readers store lsm::Block).
 //
+// Layout and policy (RocksDB's HyperClockCache and CLOCK in general: a hit
+// only sets a bit, so a lookup never reorders anything): each shard is an
+// open-addressing table (linear probing, backward-shift deletion) whose
+// slots hold the entries inline (hash, key, value, charge, reference bit),
+// so a lookup usually reads one slot. A hit sets the entry's reference bit.
+// To make room, the clock hand sweeps the slots: an entry with its bit set
+// gets it cleared (a second chance), one without is evicted. A new entry
+// starts without the bit, so a block read once goes before one read again.
+// The table doubles when it is 3/4 full, so the entry count never limits
+// what the byte budget allows.
+//
 // Budget: each entry is charged its stated size (the uncompressed block) +
-// kEntryOverhead (list node, hash node, control block). The capacity is
-// split evenly over the shards; a shard evicts its least recently used
-// entries before an insert so its usage never exceeds its share, and an
-// entry larger than a shard's share is not cached. So usage() <= capacity()
-// at all times. Only data blocks are cached: filter and index blocks are held
-// (pinned) by each open Table for its lifetime and are not counted here.
+// kEntryOverhead (its slot, the table's spare slots, the control block). The
+// capacity is split evenly over the shards; a shard evicts before an insert
+// so its usage never exceeds its share, and an entry larger than a shard's
+// share is not cached. So usage() <= capacity() at all times. Only data
+// blocks are cached: filter and index blocks are held (pinned) by each open
+// Table for its lifetime and are not counted here.
 //
 // Capacity 0 disables the cache: Lookup always misses, Insert does nothing.
 //
 // Thread safety: all methods are safe to call concurrently. Each shard has
-// its own mutex; the statistics are relaxed atomics (each counter is exact,
-// a Stats snapshot is not atomic across counters).
+// its own mutex; values dropped by an insert or erase are released after it.
+// The statistics are relaxed atomics (each counter is exact, a Stats
+// snapshot is not atomic across counters).
 #pragma once
 
 #include <atomic>
@@ -51,15 +63,15 @@ class BlockCache {
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
 
-  // The cached value, now most recently used; nullptr on a miss.
+  // The cached value (its reference bit set); nullptr on a miss.
   // REQUIRES: T is the type the entry was inserted with (see above).
   template <typename T>
   std::shared_ptr<const T> Lookup(uint64_t cache_id, uint64_t offset) {
     return std::static_pointer_cast<const T>(LookupValue(cache_id, offset));
   }
   std::shared_ptr<const void> LookupValue(uint64_t cache_id, uint64_t offset);
-  // Inserts (or replaces) value as most recently used, charged
-  // Charge(bytes), evicting LRU entries of its shard to stay within budget.
+  // Inserts (or replaces) value, charged Charge(bytes), evicting entries of
+  // its shard (CLOCK, above) to stay within budget.
   // bytes: the memory value holds (a block: its uncompressed contents).
   // No-op when disabled, value is null, or the charge is larger than a
   // shard's share of the budget.
@@ -81,6 +93,8 @@ class BlockCache {
  private:
   struct Shard;
   Shard& ShardFor(uint64_t hash);
+  // usage_ follows one shard's usage from before to after.
+  void AddUsage(size_t before, size_t after);
 
   const size_t capacity_;
   const int num_shard_bits_;

@@ -51,36 +51,46 @@ std::string FirstKey(const Block& block) {
 
 }  // namespace
 
-TEST_CASE("block_cache: LRU eviction order within the budget") {
+TEST_CASE("block_cache: CLOCK eviction within the budget") {
   const size_t charge = Charge(*MakeBlock("k", 1000));
   BlockCache cache(3 * charge, /*num_shard_bits=*/0);  // room for exactly three
   for (uint64_t i = 0; i < 3; i++) Insert(&cache, 1, i, MakeBlock("k", 1000));
   CHECK(cache.usage() == 3 * charge);
   CHECK(cache.GetStats().entries == 3);
-  // Touch 0: 1 is now the least recently used.
+  // 0 is looked up (its reference bit set); 1 and 2 are not. The next insert
+  // evicts one of those two, never 0.
   CHECK(Lookup(&cache, 1, 0) != nullptr);
   Insert(&cache, 1, 3, MakeBlock("k", 1000));
-  CHECK(Lookup(&cache, 1, 1) == nullptr);
+  CHECK(cache.GetStats().evictions == 1);
+  CHECK((Lookup(&cache, 1, 1) == nullptr) != (Lookup(&cache, 1, 2) == nullptr));
+  CHECK(Lookup(&cache, 1, 3) != nullptr);
+  // An entry looked up between inserts survives any number of them; the
+  // others come and go.
+  for (uint64_t i = 4; i < 40; i++) {
+    REQUIRE(Lookup(&cache, 1, 0) != nullptr);
+    Insert(&cache, 1, i, MakeBlock("k", 1000));
+    REQUIRE(cache.usage() == 3 * charge);
+  }
   CHECK(Lookup(&cache, 1, 0) != nullptr);
-  CHECK(Lookup(&cache, 1, 2) != nullptr);
-  CHECK(Lookup(&cache, 1, 3) != nullptr);
-  // Order now (LRU first): 0, 2, 3. Two more inserts evict 0 then 2.
-  Insert(&cache, 1, 4, MakeBlock("k", 1000));
-  CHECK(Lookup(&cache, 1, 0) == nullptr);
-  Insert(&cache, 1, 5, MakeBlock("k", 1000));
-  CHECK(Lookup(&cache, 1, 2) == nullptr);
-  CHECK(Lookup(&cache, 1, 3) != nullptr);
+  int present = 0;
+  for (uint64_t i = 1; i < 40; i++) present += Lookup(&cache, 1, i) != nullptr ? 1 : 0;
+  CHECK(present == 2);
   const BlockCache::Stats st = cache.GetStats();
-  CHECK(st.evictions == 3);
-  CHECK(st.inserts == 6);
+  CHECK(st.evictions == 37);
+  CHECK(st.inserts == 40);
   CHECK(st.entries == 3);
   CHECK(st.usage == 3 * charge);
+  // Replacing an entry keeps one entry for the key.
+  Insert(&cache, 1, 0, MakeBlock("r", 1000));
+  CHECK(FirstKey(*Lookup(&cache, 1, 0)) == "r");
+  CHECK(cache.GetStats().entries == 3);
+  CHECK(cache.usage() == 3 * charge);
   // Different cache ids are different keys; EraseFile drops only its own.
-  Insert(&cache, 2, 3, MakeBlock("o", 1000));
-  CHECK(FirstKey(*Lookup(&cache, 2, 3)) == "o");
-  CHECK(FirstKey(*Lookup(&cache, 1, 3)) == "k");
+  Insert(&cache, 2, 0, MakeBlock("o", 1000));
+  CHECK(FirstKey(*Lookup(&cache, 2, 0)) == "o");
   CHECK(cache.EraseFile(2) == 1);
-  CHECK(Lookup(&cache, 2, 3) == nullptr);
+  CHECK(cache.GetStats().entries == 2);
+  CHECK(Lookup(&cache, 2, 0) == nullptr);
   // Too big for the budget: not cached.
   Insert(&cache, 1, 99, MakeBlock("big", 10 * charge));
   CHECK(Lookup(&cache, 1, 99) == nullptr);
