@@ -109,6 +109,8 @@ class Benchmark {
 
   // ---- workloads.cc: LevelDB's db_bench workloads ----
   void Write(ThreadState* ts, bool seq, uint64_t n, bool sync);
+  // One Put of key number k with a fresh value, timed and counted.
+  void TimedPut(ThreadState* ts, uint64_t k, bool sync);
   void FillSeq(ThreadState* ts);
   void FillRandom(ThreadState* ts);
   void Overwrite(ThreadState* ts);

@@ -18,19 +18,22 @@
 
 namespace basalt::bench {
 
-void Benchmark::Write(ThreadState* ts, bool seq, uint64_t n, bool sync) {
+void Benchmark::TimedPut(ThreadState* ts, uint64_t k, bool sync) {
   char key[64];
+  EncodeKey(k, key);
+  const std::string_view value = ts->values.Generate(static_cast<size_t>(FLAGS_value_size));
   std::string err;
+  const uint64_t t0 = NowNanos();
+  if (!db_->Put(std::string_view(key, FLAGS_key_size), value, sync, &err)) Fail("put", err);
+  ts->stats.hist.Add(NowNanos() - t0);
+  keys_.Set(k);
+  ts->stats.ops++;
+  ts->stats.bytes += static_cast<uint64_t>(FLAGS_key_size) + value.size();
+}
+
+void Benchmark::Write(ThreadState* ts, bool seq, uint64_t n, bool sync) {
   for (uint64_t i = 0; i < n; i++) {
-    const uint64_t k = seq ? i : ts->rnd.Uniform(static_cast<uint64_t>(FLAGS_num));
-    EncodeKey(k, key);
-    std::string_view value = ts->values.Generate(static_cast<size_t>(FLAGS_value_size));
-    const uint64_t t0 = NowNanos();
-    if (!db_->Put(std::string_view(key, FLAGS_key_size), value, sync, &err)) Fail("put", err);
-    ts->stats.hist.Add(NowNanos() - t0);
-    keys_.Set(k);
-    ts->stats.ops++;
-    ts->stats.bytes += static_cast<uint64_t>(FLAGS_key_size) + value.size();
+    TimedPut(ts, seq ? i : ts->rnd.Uniform(static_cast<uint64_t>(FLAGS_num)), sync);
   }
   ts->stats.written_bytes = ts->stats.bytes;
 }

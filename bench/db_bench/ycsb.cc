@@ -94,20 +94,8 @@ void Benchmark::YcsbLoad(ThreadState* ts) {
   const auto threads = static_cast<uint64_t>(num_threads_);
   const auto tid = static_cast<uint64_t>(ts->tid);
   const KeyPermutation order(num);
-  char key[64];
-  std::string err;
   for (uint64_t i = num * tid / threads; i < num * (tid + 1) / threads; i++) {
-    const uint64_t k = order.At(i);
-    EncodeKey(k, key);
-    const std::string_view value = ts->values.Generate(static_cast<size_t>(FLAGS_value_size));
-    const uint64_t t0 = NowNanos();
-    if (!db_->Put(std::string_view(key, FLAGS_key_size), value, FLAGS_sync, &err)) {
-      Fail("put", err);
-    }
-    ts->stats.hist.Add(NowNanos() - t0);
-    keys_.Set(k);
-    ts->stats.ops++;
-    ts->stats.bytes += static_cast<uint64_t>(FLAGS_key_size) + value.size();
+    TimedPut(ts, order.At(i), FLAGS_sync);
   }
   ts->stats.written_bytes = ts->stats.bytes;
 }
