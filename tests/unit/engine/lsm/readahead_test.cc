@@ -140,7 +140,9 @@ TEST_CASE("readahead: table iterator entries identical, fewer reads with read-ah
         {"fixed 5000", size_t{5000}}};
     std::string seek_trace_off;
     for (const auto& [name, size] : modes) {
-      INFO("read-ahead " << name);
+      // INFO's lambda may not capture a structured binding (clang 14).
+      const std::string& label = name;
+      INFO("read-ahead " << label);
       counting.Reset();
       CHECK(Dump(table->NewIterator(Readahead(size)).get(), false) == expect);
       forward_reads[name] = counting.reads();

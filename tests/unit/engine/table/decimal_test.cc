@@ -298,7 +298,8 @@ TEST_CASE("decimal: parse accepts DynamoDB syntax and prints the canonical form"
       {"0.00e-128", "0"},
   };
   for (const auto& [in, want] : cases) {
-    INFO("input: ", in);
+    const auto& input = in;  // INFO's lambda may not capture a structured binding (clang 14)
+    INFO("input: ", input);
     Decimal d = P(in);
     CHECK(d.ToString() == want);
     CHECK(d.ToString().size() <= Decimal::kMaxStringLength);
@@ -393,7 +394,8 @@ TEST_CASE("decimal: parse errors carry DynamoDB's exact messages") {
       {"0." + Z(131), under},
   };
   for (const auto& [in, want] : cases) {
-    INFO("input: ", in);
+    const auto& input = in;  // INFO's lambda may not capture a structured binding (clang 14)
+    INFO("input: ", input);
     Decimal d = Decimal::FromInt64(42);
     Status s = Decimal::Parse(in, &d);
     CHECK(s.IsInvalidArgument());
@@ -573,7 +575,8 @@ TEST_CASE(
       {"1234567890123456789012345678901234567", 20},  // n=37
   };
   for (const auto& [in, want] : cases) {
-    INFO(in);
+    const auto& input = in;  // INFO's lambda may not capture a structured binding (clang 14)
+    INFO(input);
     CHECK(P(in).SizeInBytes() == want);
   }
 }

@@ -102,7 +102,9 @@ void CheckItems(TableStore* ts, const std::string& table,
   for (const auto& [pk, v] : want) {
     std::optional<Item> got;
     Ok(ts->GetItem(table, Key(pk), nullptr, &got));
-    REQUIRE_MESSAGE(got.has_value(), pk);
+    // The macro's lambda may not capture a structured binding (clang 14).
+    const std::string& key = pk;
+    REQUIRE_MESSAGE(got.has_value(), key);
     int64_t gv = 0;
     REQUIRE(got->Find("v")->n().ToInt64(&gv));
     CHECK(gv == v);

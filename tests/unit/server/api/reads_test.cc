@@ -358,7 +358,9 @@ void FillScan(test::ApiFixture& f, const std::string& table, int count) {
 void CheckEachOnce(const std::map<std::string, int>& seen, int count) {
   CHECK(seen.size() == static_cast<size_t>(count));
   for (const auto& [k, n] : seen) {
-    INFO(k);
+    // The macro's lambda may not capture a structured binding (clang 14).
+    const std::string& key = k;
+    INFO(key);
     CHECK(n == 1);
   }
 }

@@ -245,7 +245,9 @@ TEST_CASE("integer members: only an integer literal in the Java type's range") {
       {"true", "TRUE_VALUE cannot be converted to Integer"},
   };
   for (const auto& [value, message] : bad) {
-    INFO(value);
+    // The macro's lambda may not capture a structured binding (clang 14).
+    const std::string& v = value;
+    INFO(v);
     auto e = f.Err("Query", q + value + "}");
     CHECK(e.first == "SerializationException");
     CHECK(e.second == message);

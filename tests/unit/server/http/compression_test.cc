@@ -246,7 +246,9 @@ TEST_CASE("compression: Accept-Encoding negotiation as DynamoDB reads it") {
       {"identity, gzip", kGzip},  // two headers, joined by the server
   };
   for (const auto& [header, want] : cases) {
-    CAPTURE(header);
+    // The macro's lambda may not capture a structured binding (clang 14).
+    const std::string& h = header;
+    CAPTURE(h);
     CHECK(NegotiateContentCoding(header) == want);
   }
 }
