@@ -19,6 +19,19 @@
 #include "engine/base/logging.h"
 #include "engine/io/direct_io.h"
 
+// ThreadSanitizer builds (BASALT_TSAN): gcc says so with __SANITIZE_THREAD__,
+// clang 14 only through __has_feature.
+#if defined(__SANITIZE_THREAD__)
+#define BASALT_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BASALT_UNDER_TSAN 1
+#endif
+#endif
+#ifdef BASALT_UNDER_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace basalt::io {
 namespace {
 
@@ -37,14 +50,41 @@ Status ErrnoStatus(const std::string& path, int err) {
 
 // ---- per-thread rings ----
 
+// liburing maps and unmaps a ring's memory with raw system calls, which
+// ThreadSanitizer does not see (it learns of munmap through libc's). A ring
+// mapped where an exited thread's ring was then looks like racing with that
+// thread's writes to its submission entries. The kernel unmaps the old ring
+// before it can map a new one at the same address; these tell TSan so, keyed
+// by the mappings' addresses, so that only a ring reusing one is ordered
+// after the ring that had it.
+#ifdef BASALT_UNDER_TSAN
+void RingUnmapping(io_uring* ring) {
+  for (void* m : {ring->sq.ring_ptr, ring->cq.ring_ptr, static_cast<void*>(ring->sq.sqes)}) {
+    __tsan_release(m);
+  }
+}
+void RingMapped(io_uring* ring) {
+  for (void* m : {ring->sq.ring_ptr, ring->cq.ring_ptr, static_cast<void*>(ring->sq.sqes)}) {
+    __tsan_acquire(m);
+  }
+}
+#else
+void RingUnmapping(io_uring*) {}
+void RingMapped(io_uring*) {}
+#endif
+
 class ThreadRing {
  public:
   ThreadRing() {
     int r = io_uring_queue_init(kUringQueueDepth, &ring_, 0);
     init_error_ = r < 0 ? -r : 0;
+    if (init_error_ == 0) RingMapped(&ring_);
   }
   ~ThreadRing() {
-    if (init_error_ == 0) io_uring_queue_exit(&ring_);
+    if (init_error_ == 0) {
+      RingUnmapping(&ring_);
+      io_uring_queue_exit(&ring_);
+    }
   }
   ThreadRing(const ThreadRing&) = delete;
   ThreadRing& operator=(const ThreadRing&) = delete;
