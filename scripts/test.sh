@@ -63,6 +63,7 @@ tsan_lsm_tests=(
   'row_cache db: concurrent writers and readers*'
   'skiplist: concurrent readers*'
   'point index:*'
+  'stats:*'  # counters, sizes and DebugString read beside writes and compactions
 )
 # A pattern that matches nothing (a renamed test) fails the step; doctest
 # splits filters at commas, so a pattern must not hold one.
