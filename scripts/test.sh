@@ -54,7 +54,7 @@ tsan_lsm_tests=(
   'db: failed flushes and manifest writes recover*'  # error recovery beside the writers
   'db: an fsync error fails that write*'
   'db: a write error on the WAL is reported*'
-  'durability: periodic syncs beside writers*'  # the WAL's sync thread beside the leader
+  'durability: periodic WAL syncs*'  # the WAL's sync thread beside the leader
   'compaction: threads*'
   'compaction_policy: DB workload with each style*'
   'compaction faults: power loss at random moments*'

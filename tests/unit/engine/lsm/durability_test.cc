@@ -28,7 +28,7 @@ std::string Key(int writer, int i) {
   return buf;
 }
 
-TEST_CASE("durability: periodic syncs beside writers rolling the WAL; power loss keeps them") {
+TEST_CASE("durability: periodic WAL syncs beside writers and rolls survive power loss") {
   DbTestBase f(test::DbConfig{.env = test::EnvKind::kFault});
   io::FaultEnv& fenv = *f.fault_env();  // the configuration's: outlives the DB
   f.options.durability = Durability::kPeriodic;
