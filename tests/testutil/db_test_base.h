@@ -23,6 +23,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,13 @@
 #include "tests/testutil/temp_dir.h"
 
 namespace basalt::test {
+
+// "key" and i in 8 digits: keys that sort as their numbers do.
+inline std::string Key(int i) {
+  char b[32];
+  std::snprintf(b, sizeof(b), "key%08d", i);
+  return b;
+}
 
 // Which Env a configuration gives Options::env.
 enum class EnvKind {

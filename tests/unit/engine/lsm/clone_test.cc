@@ -18,14 +18,9 @@ using namespace basalt;
 using namespace basalt::lsm;
 using test::ConfigSet;
 using test::DbTestBase;
+using test::Key;
 
 namespace {
-
-std::string Key(int i) {
-  char b[32];
-  std::snprintf(b, sizeof(b), "key%08d", i);
-  return b;
-}
 
 void ClonesAreIndependent(DbTestBase& f) {
   f.options.write_buffer_size = 256 << 10;

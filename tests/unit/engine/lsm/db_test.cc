@@ -20,14 +20,9 @@ using namespace basalt;
 using namespace basalt::lsm;
 using test::ConfigSet;
 using test::DbTestBase;
+using test::Key;
 
 namespace {
-
-std::string Key(int i) {
-  char b[32];
-  std::snprintf(b, sizeof(b), "key%08d", i);
-  return b;
-}
 
 void PutGetDeleteOverwrite(DbTestBase& f) {
   f.Open();

@@ -22,14 +22,9 @@ using namespace basalt;
 using namespace basalt::lsm;
 using test::ConfigSet;
 using test::DbTestBase;
+using test::Key;
 
 namespace {
-
-std::string Key(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "key%06d", i);
-  return buf;
-}
 
 uint64_t Compactions(const TreeStats& st) {
   uint64_t n = 0;
