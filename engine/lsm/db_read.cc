@@ -5,6 +5,7 @@
 #include "engine/lsm/cache/row_cache.h"
 #include "engine/lsm/db_impl.h"
 #include "engine/lsm/db_iter.h"
+#include "engine/lsm/level_iterator.h"
 #include "engine/lsm/merging_iterator.h"
 
 namespace basalt::lsm {
@@ -124,8 +125,11 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
   TableReadOptions tro;
   tro.readahead_size = o.readahead_size;
   tro.fill_cache = o.fill_cache;
-  for (const auto& lv : v->levels) {
-    for (const auto& f : lv) children.push_back(f->table->NewIterator(tro));
+  // L0: runs of disjoint files (often one file each); deeper levels: one
+  // lazily opening iterator per level.
+  AppendRunIterators(v->levels[0], tro, &children);
+  for (int level = 1; level < kNumLevels; level++) {
+    if (!v->levels[level].empty()) children.push_back(NewLevelIterator(v->levels[level], tro));
   }
   // The cleanup keeps the version (and so its tables) alive with the iterator.
   return NewBoundedIterator(NewDBIterator(NewMergingIterator(std::move(children)), seq, [v] {}),

@@ -1,6 +1,7 @@
 #include "engine/lsm/compaction/compaction_job.h"
 
 #include "engine/lsm/filename.h"
+#include "engine/lsm/level_iterator.h"
 #include "engine/lsm/merging_iterator.h"
 
 namespace basalt::lsm {
@@ -39,11 +40,10 @@ Status CompactionJob::Run() {
   TableReadOptions input_options;
   input_options.readahead_size = options_.readahead_size;
   input_options.fill_cache = false;
+  // The inputs of a level form one run, read one table at a time.
   std::vector<std::unique_ptr<Iterator>> children;
-  for (const auto& f : inputs_) {
-    children.push_back(f->table->NewIterator(input_options));
-    bytes_read_ += f->meta.file_size;
-  }
+  AppendRunIterators(inputs_, input_options, &children);
+  for (const auto& f : inputs_) bytes_read_ += f->meta.file_size;
   std::unique_ptr<Iterator> input = NewMergingIterator(std::move(children));
   CompactionIterator it(input.get(), &rules_);
 
