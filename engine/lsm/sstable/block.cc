@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+#include <utility>
+
 #include "engine/base/coding.h"
 #include "engine/lsm/dbformat.h"
 
@@ -32,7 +35,14 @@ inline const char* DecodeEntry(const char* p, const char* limit, uint32_t* share
 
 }  // namespace
 
-Block::Block(std::string contents) : data_(std::move(contents)) {
+Block::Block(BlockBuffer contents) : data_(std::move(contents)) { Init(); }
+
+Block::Block(std::string_view contents) : data_(contents.size()) {
+  if (!contents.empty()) std::memcpy(data_.data(), contents.data(), contents.size());
+  Init();
+}
+
+void Block::Init() {
   if (data_.size() < sizeof(uint32_t) || data_.size() > UINT32_MAX) {
     status_ = Status::Corruption(fmt::format("sstable: bad block size {}", data_.size()));
     return;

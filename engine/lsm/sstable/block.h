@@ -16,6 +16,7 @@
 
 #include "engine/base/status.h"
 #include "engine/lsm/iterator.h"
+#include "engine/lsm/sstable/block_buffer.h"
 
 namespace basalt::lsm {
 
@@ -28,14 +29,18 @@ enum class KeyOrder {
 class Block {
  public:
   // Takes ownership of the block contents (uncompressed, without trailer).
-  explicit Block(std::string contents);
+  explicit Block(BlockBuffer contents);
+  // Copies contents (index blocks at open, tests).
+  explicit Block(std::string_view contents);
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
 
   // OK if the restart array is well-formed (entries are checked lazily, by
   // iterators).
   const Status& status() const { return status_; }
-  std::string_view contents() const { return data_; }
+  std::string_view contents() const { return data_.view(); }
+  // Bytes of memory the contents take (what a cache should charge).
+  size_t memory_usage() const { return data_.capacity(); }
   uint32_t num_restarts() const { return num_restarts_; }
 
   // The Block must outlive the iterator.
@@ -44,7 +49,9 @@ class Block {
  private:
   friend class BlockIterator;
 
-  std::string data_;
+  void Init();
+
+  BlockBuffer data_;
   uint32_t restart_offset_ = 0;  // offset of the restart array
   uint32_t num_restarts_ = 0;
   Status status_;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "engine/base/status.h"
+#include "engine/lsm/sstable/block_buffer.h"
 #include "engine/lsm/sstable/format.h"
 
 namespace basalt::lsm {
@@ -22,6 +23,8 @@ bool Lz4Compress(std::string_view raw, std::string* out);
 // larger than kMaxUncompressedBlockSize, or the LZ4 data does not decode to
 // exactly that many bytes. Never reads or writes out of bounds.
 Status Lz4Uncompress(std::string_view compressed, std::string* out);
+// The same into a BlockBuffer (not zero-filled first).
+Status Lz4Uncompress(std::string_view compressed, BlockBuffer* out);
 
 // Writer policy: when enabled, compresses raw into *scratch and returns kLz4
 // with *out = *scratch if that saves at least 1/8 of raw's size

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 
 #include "engine/base/checksum.h"
 #include "engine/base/coding.h"
@@ -169,8 +171,8 @@ namespace {
 
 // DecodeBlock; when owned holds raw's bytes (raw.data() == owned->data()), an
 // uncompressed block takes them over instead of being copied.
-Status DecodeBlockImpl(const BlockHandle& handle, std::string_view raw, std::string* owned,
-                       std::string* contents, const FileCipher* cipher) {
+Status DecodeBlockImpl(const BlockHandle& handle, std::string_view raw, BlockBuffer* owned,
+                       BlockBuffer* contents, const FileCipher* cipher) {
   const size_t n = static_cast<size_t>(handle.size);
   if (raw.size() != n + kBlockTrailerSize) {
     return Status::Corruption(
@@ -184,28 +186,29 @@ Status DecodeBlockImpl(const BlockHandle& handle, std::string_view raw, std::str
   }
   const auto type = static_cast<uint8_t>(trailer[0]);
   std::string_view stored = raw.substr(0, n);
-  std::string plain;
+  BlockBuffer plain;
   if (cipher != nullptr) {
     // The checksum passed, so a failure here is not a torn or garbled write
     // but a block that was changed, moved, or sealed with another key.
     const bool ok = n >= kEncryptionOverhead;
-    if (ok) plain.resize(n - kEncryptionOverhead);
+    if (ok) plain = BlockBuffer(n - kEncryptionOverhead);
     if (!ok || !cipher->Decrypt(handle.offset, type, stored, plain.data())) {
       return Status::Corruption(fmt::format(
           "sstable {:06}.sst: block at offset {} failed authentication (AES-256-GCM tag "
           "mismatch: the block was modified, or moved from another file or offset)",
           cipher->file_number(), handle.offset));
     }
-    stored = plain;
+    stored = plain.view();
     owned = &plain;
   }
   switch (static_cast<CompressionType>(type)) {
     case CompressionType::kNone:
       if (owned != nullptr && owned->data() == stored.data()) {
-        owned->resize(stored.size());
+        owned->Truncate(stored.size());
         *contents = std::move(*owned);
       } else {
-        contents->assign(stored.data(), stored.size());
+        *contents = BlockBuffer(stored.size());
+        if (!stored.empty()) std::memcpy(contents->data(), stored.data(), stored.size());
       }
       return Status::OK();
     case CompressionType::kLz4: {
@@ -223,23 +226,38 @@ Status DecodeBlockImpl(const BlockHandle& handle, std::string_view raw, std::str
 
 }  // namespace
 
-Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents,
+Status DecodeBlock(const BlockHandle& handle, std::string_view raw, BlockBuffer* contents,
                    const FileCipher* cipher) {
   return DecodeBlockImpl(handle, raw, nullptr, contents, cipher);
 }
 
+Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents,
+                   const FileCipher* cipher) {
+  BlockBuffer b;
+  Status s = DecodeBlockImpl(handle, raw, nullptr, &b, cipher);
+  if (s.ok()) contents->assign(b.view());
+  return s;
+}
+
 Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
-                 std::string* contents, const FileCipher* cipher) {
+                 BlockBuffer* contents, const FileCipher* cipher) {
   uint64_t offset = 0;
   size_t n = 0;
   Status s = BlockReadRange(file_limit, handle, &offset, &n);
   if (!s.ok()) return s;
-  std::string buf;
-  buf.resize(n);
+  BlockBuffer buf(n);
   std::string_view result;
   s = file->Read(offset, n, buf.data(), &result);
   if (!s.ok()) return s;
   return DecodeBlockImpl(handle, result, &buf, contents, cipher);
+}
+
+Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
+                 std::string* contents, const FileCipher* cipher) {
+  BlockBuffer b;
+  Status s = ReadBlock(file, file_limit, handle, &b, cipher);
+  if (s.ok()) contents->assign(b.view());
+  return s;
 }
 
 }  // namespace basalt::lsm

@@ -12,6 +12,7 @@
 #include "engine/base/encryption.h"
 #include "engine/base/status.h"
 #include "engine/io/env.h"
+#include "engine/lsm/sstable/block_buffer.h"
 
 namespace basalt::lsm {
 
@@ -126,6 +127,12 @@ Status WriteRawBlock(io::WritableFile* file, std::string_view contents, Compress
 // It is BlockReadRange + one file Read + DecodeBlock.
 Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
                  std::string* contents, const FileCipher* cipher = nullptr);
+// The same into a BlockBuffer: the read buffer and the contents come from
+// this thread's recycled buffers, nothing is zero-filled, and an
+// uncompressed, unencrypted block keeps the read buffer (no copy). The path
+// of data blocks.
+Status ReadBlock(const io::RandomAccessFile* file, uint64_t file_limit, const BlockHandle& handle,
+                 BlockBuffer* contents, const FileCipher* cipher = nullptr);
 
 // The bytes ReadBlock reads for handle: *n = handle.size + kBlockTrailerSize
 // at handle.offset. Corruption if they do not end by file_limit.
@@ -136,6 +143,8 @@ Status BlockReadRange(uint64_t file_limit, const BlockHandle& handle, uint64_t* 
 // a truncated read: Corruption); verifies the checksum, decrypts and
 // decompresses into *contents.
 Status DecodeBlock(const BlockHandle& handle, std::string_view raw, std::string* contents,
+                   const FileCipher* cipher = nullptr);
+Status DecodeBlock(const BlockHandle& handle, std::string_view raw, BlockBuffer* contents,
                    const FileCipher* cipher = nullptr);
 
 }  // namespace basalt::lsm

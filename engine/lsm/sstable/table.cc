@@ -51,7 +51,7 @@ std::string DataBlockContext(const BlockHandle& h) {
 // Reads and parses a data block.
 Status ReadDataBlock(const io::RandomAccessFile* file, uint64_t limit, const BlockHandle& handle,
                      const FileCipher* cipher, std::unique_ptr<Block>* block) {
-  std::string contents;
+  BlockBuffer contents;
   Status s = ReadBlock(file, limit, handle, &contents, cipher);
   if (!s.ok()) return s;
   auto b = std::make_unique<Block>(std::move(contents));
@@ -63,7 +63,7 @@ Status ReadDataBlock(const io::RandomAccessFile* file, uint64_t limit, const Blo
 // Parses a data block from raw (BlockReadRange) bytes.
 Status DataBlockFromRaw(const BlockHandle& handle, std::string_view raw, const FileCipher* cipher,
                         std::unique_ptr<Block>* block) {
-  std::string contents;
+  BlockBuffer contents;
   Status s = DecodeBlock(handle, raw, &contents, cipher);
   if (!s.ok()) return s;
   auto b = std::make_unique<Block>(std::move(contents));
@@ -159,10 +159,11 @@ class BlockPrefetcher {
 };
 
 // Data blocks are cached as Blocks under their table's cache id, charged
-// their uncompressed contents (block_cache.h: the cache itself is untyped).
+// the memory of their uncompressed contents (block_cache.h: the cache itself
+// is untyped).
 void CacheBlock(BlockCache* cache, uint64_t cache_id, const BlockHandle& handle,
                 const std::shared_ptr<const Block>& block) {
-  cache->Insert(cache_id, handle.offset, block, block->contents().size());
+  cache->Insert(cache_id, handle.offset, block, block->memory_usage());
 }
 
 // Reads a data block through the cache, if any: a hit returns the cached
