@@ -28,7 +28,7 @@ namespace basalt::lsm {
 
 class BlockBuffer {
  public:
-  static constexpr size_t kGranule = 512;
+  static constexpr size_t kGranule = 64;
   static constexpr size_t kMaxPooled = 16;
   static constexpr size_t kMaxPooledBuffer = size_t{256} << 10;
   static constexpr size_t kMaxPooledBytes = size_t{1} << 20;
