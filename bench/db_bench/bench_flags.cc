@@ -24,6 +24,9 @@ BENCH_FLAG(int64_t, kInt, num, 1000000,
 BENCH_FLAG(int64_t, kInt, reads, -1, "ops per reader thread in read benchmarks (-1: --num)");
 BENCH_FLAG(int64_t, kInt, threads, 1,
            "reader threads for the read benchmarks; client threads of ycsbload and ycsb[a-f]");
+BENCH_FLAG(int64_t, kInt, sync_threads, 1,
+           "writer threads of fillsync, sharing its num/100 writes (group commit); its "
+           "row is fillsync.<N>t when N > 1");
 BENCH_FLAG(int64_t, kInt, key_size, 16, "key bytes: the key number, zero-padded decimal");
 BENCH_FLAG(int64_t, kInt, value_size, 100, "value bytes");
 BENCH_FLAG(double, kDouble, compression_ratio, 0.5,

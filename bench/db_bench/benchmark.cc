@@ -147,7 +147,7 @@ void Benchmark::EncodeKey(uint64_t k, char* dst) {
 void Benchmark::RunOne(const std::string& name, int index) {
   // How each benchmark runs: kReaders = --threads threads; kReadersAndWriter
   // = --threads readers + one writer (reported apart).
-  enum Threads { kOne, kReaders, kReadersAndWriter };
+  enum Threads { kOne, kReaders, kReadersAndWriter, kSyncWriters };
   struct Spec {
     const char* name;
     Method method;
@@ -167,7 +167,7 @@ void Benchmark::RunOne(const std::string& name, int index) {
       {"readseq", &Benchmark::ReadSeq, false, false, kReaders},
       {"readwhilewriting", &Benchmark::ReadWhileWriting, false, true, kReadersAndWriter},
       {"deleterandom", &Benchmark::DeleteRandom, false, true, kOne},
-      {"fillsync", &Benchmark::FillSync, true, true, kOne},
+      {"fillsync", &Benchmark::FillSync, true, true, kSyncWriters},
       {"ycsbload", &Benchmark::YcsbLoad, true, true, kReaders},
   };
   Spec spec{};
@@ -185,7 +185,14 @@ void Benchmark::RunOne(const std::string& name, int index) {
     spec = *it;
   }
   const int readers = static_cast<int>(FLAGS_threads);
-  const int threads = spec.threads == kOne ? 1 : spec.threads == kReaders ? readers : readers + 1;
+  int threads = 1;
+  if (spec.threads == kReaders) threads = readers;
+  if (spec.threads == kReadersAndWriter) threads = readers + 1;
+  std::string row = name;
+  if (spec.threads == kSyncWriters) {
+    threads = static_cast<int>(FLAGS_sync_threads);
+    if (threads > 1) row = fmt::format("{}.{}t", name, threads);
+  }
 
   if (spec.fresh) {
     if (FLAGS_use_existing_db) {
@@ -230,7 +237,7 @@ void Benchmark::RunOne(const std::string& name, int index) {
                  name, later && table_bytes_after ? *later - *table_bytes_after : 0);
     }
   }
-  Report(name, s, spec.writes, settle_seconds, table_bytes_before, table_bytes_after);
+  Report(row, s, spec.writes, settle_seconds, table_bytes_before, table_bytes_after);
   if (FLAGS_cache_stats) PrintCacheStats(name, cache_before, db_->GetCacheCounters());
 }
 

@@ -31,6 +31,7 @@
 //                    writes random keys as fast as it can; reports the readers
 //   deleterandom     delete --num random keys (repeats possible)
 //   fillsync         write --num/100 random entries, fsync per write, fresh DB
+//                    (--sync_threads writers share them)
 // YCSB (not in the default list; ycsb.h has the definitions):
 //   ycsbload         fresh DB, then every key of [0, num) once, in a hashed
 //                    order (YCSB's insertorder=hashed), by --threads threads
@@ -181,9 +182,11 @@ void PrintHeader(const std::string& command) {
              FLAGS_read_distribution == "zipfian"
                  ? "zipfian, theta 0.99 over [0, num), scrambled (FNV-1a of the rank mod num)"
                  : "uniform");
-  fmt::print("durability:   {}; fillsync: {} writes, fsync each; WAL on in all backends\n",
-             FLAGS_sync ? "--sync=1: every write fsyncs" : "--sync=0: no fsync per write",
-             std::max<int64_t>(1, FLAGS_num / 100));
+  fmt::print(
+      "durability:   {}; fillsync: {} writes, fsync each, by {} writer thread(s); WAL on in all "
+      "backends\n",
+      FLAGS_sync ? "--sync=1: every write fsyncs" : "--sync=0: no fsync per write",
+      std::max<int64_t>(1, FLAGS_num / 100), FLAGS_sync_threads);
   fmt::print("threads:      1 writer; {} reader(s) in read benchmarks, {} reads each\n",
              FLAGS_threads, FLAGS_reads < 0 ? FLAGS_num : FLAGS_reads);
   fmt::print(
@@ -286,6 +289,7 @@ int Main(int argc, char** argv) {
                     FLAGS_num - 1));
   }
   if (FLAGS_multiget_batch <= 0) Die("need --multiget_batch > 0");
+  if (FLAGS_sync_threads <= 0 || FLAGS_sync_threads > 1024) Die("need 0 < --sync_threads <= 1024");
   if (FLAGS_compression != "lz4" && FLAGS_compression != "none") {
     Die("--compression must be lz4 or none");
   }

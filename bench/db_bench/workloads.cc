@@ -48,7 +48,11 @@ void Benchmark::Overwrite(ThreadState* ts) {
   Write(ts, false, static_cast<uint64_t>(FLAGS_num), FLAGS_sync);
 }
 void Benchmark::FillSync(ThreadState* ts) {
-  Write(ts, false, std::max<uint64_t>(1, static_cast<uint64_t>(FLAGS_num) / 100), true);
+  // --sync_threads writers share the writes, so each commit can carry others'.
+  const uint64_t n = std::max<uint64_t>(1, static_cast<uint64_t>(FLAGS_num) / 100);
+  const auto threads = static_cast<uint64_t>(num_threads_);
+  const auto tid = static_cast<uint64_t>(ts->tid);
+  Write(ts, false, n * (tid + 1) / threads - n * tid / threads, true);
 }
 
 void Benchmark::DeleteRandom(ThreadState* ts) {
