@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "engine/base/logging.h"
+#include "engine/base/memory.h"
 #include "engine/lsm/db_impl.h"
 #include "engine/lsm/filename.h"
 #include "engine/lsm/flush_job.h"
@@ -104,11 +105,10 @@ void DBImpl::FlushThread() {
     if (!s.ok()) SetBgError(s);
     bg_cv_.SignalAll();
     work_cv_.SignalAll();  // compaction may now be needed
-    if (s.ok()) {
-      mu_.Unlock();
-      DeleteObsoleteWals();
-      mu_.Lock();
-    }
+    mu_.Unlock();
+    if (s.ok()) DeleteObsoleteWals();
+    ReleaseFreeMemory();  // the flushed memtable's and the builder's buffers
+    mu_.Lock();
   }
 }
 
@@ -218,6 +218,9 @@ void DBImpl::CompactionThread() {
     running_compactions_--;
     if (!s.ok()) SetBgError(s);
     bg_cv_.SignalAll();
+    mu_.Unlock();
+    ReleaseFreeMemory();  // the job's builders, key hashes and read windows
+    mu_.Lock();
   }
 }
 
