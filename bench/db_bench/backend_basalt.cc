@@ -133,7 +133,7 @@ class BasaltBackend : public Backend {
         fmt::format("  compression: {}",
                     o.table.compression ? "lz4 per block (stored raw if it saves < 1/8)" : "none"),
         o.block_cache_size > 0
-            ? fmt::format("  cache: {} MiB sharded LRU block cache (16 shards) of uncompressed "
+            ? fmt::format("  cache: {} MiB CLOCK block cache (16 shards) of uncompressed "
                           "data blocks; index and filter blocks pinned per table, not counted",
                           o.block_cache_size >> 20)
             : std::string("  cache: off (--cache_size=0): data block reads go through the OS "
