@@ -1,13 +1,27 @@
-// LeveledPolicy: LevelDB-style leveled compaction.
-//  - L0 -> L1 once L0 holds level0_compaction_trigger files: all L0 files
-//    plus the overlapping L1 files.
-//  - Ln -> Ln+1 (1 <= n < kNumLevels-1) once level n passes its target,
-//    max_bytes_for_level_base x level_size_multiplier^(n-1); the shallowest
-//    such level wins. One file is picked round-robin (the first whose largest
-//    key is after the level's compact pointer), plus the overlapping Ln+1 files.
-// Trade-off: low space amplification (~1.1x) and read amplification (L0 +
-// one file per level), write amplification about level_size_multiplier per level.
+// LeveledPolicy: leveled compaction (LevelDB's shape, RocksDB's choices).
+//  - Which level: the one furthest over its limit (RocksDB's score). L0's
+//    score is its file count over level0_compaction_trigger; level n's
+//    (1 <= n < kNumLevels-1) its bytes over its target,
+//    max_bytes_for_level_base x level_size_multiplier^(n-1). The highest
+//    score >= 1 wins (L0) or > 1 (deeper), a tie the shallower level. So an
+//    L1 far over its target drains into L2 before more L0 files merge into
+//    it: otherwise every L0 -> L1 compaction rewrites an ever larger L1.
+//  - L0 -> L1: all L0 files plus the overlapping L1 files.
+//  - Ln -> Ln+1: one file plus the overlapping Ln+1 files. The file
+//    (Options::leveled_file_pick): by default the one with the smallest
+//    ratio of overlapping Ln+1 bytes to its own size (RocksDB's
+//    kMinOverlappingRatio: the fewest bytes rewritten per byte moved down;
+//    a file with no overlap moves for free), ties round-robin; or
+//    round-robin alone (LevelDB: the first file after the level's compact
+//    pointer).
+// Trade-off: low space amplification (~1.1x at steady state) and read
+// amplification (L0 + one file per level), write amplification about
+// level_size_multiplier per level.
 #pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "engine/lsm/compaction/policy.h"
 
@@ -25,8 +39,18 @@ class LeveledPolicy final : public CompactionPolicy {
   uint64_t PendingCompactionBytes(const Version& v) const override;
 
  private:
-  // The level >= 1 over its target, or -1.
-  int OversizedLevel(const Version& v) const;
+  // The level to compact (see above), or -1.
+  int PickLevel(const Version& v) const;
+  // The file of level (>= 1) to push into level + 1.
+  static const TableFile& MinOverlappingRatioFile(const Version& v, int level,
+                                                  const std::string& pointer);
+  static const TableFile& NextFile(const std::vector<std::shared_ptr<TableFile>>& files,
+                                   const std::string& pointer) {
+    return *files[NextFileIndex(files, pointer)];
+  }
+  // The first file whose largest key is after pointer (wrapping to 0).
+  static size_t NextFileIndex(const std::vector<std::shared_ptr<TableFile>>& files,
+                              const std::string& pointer);
   const CompactionPolicyOptions o_;
 };
 

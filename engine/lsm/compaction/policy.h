@@ -50,9 +50,11 @@ struct CompactionPolicyOptions {
   int level0_compaction_trigger = 4;
   uint64_t max_bytes_for_level_base = 256 << 20;
   int level_size_multiplier = 10;
+  LeveledFilePick file_pick = LeveledFilePick::kMinOverlappingRatio;
 
   static CompactionPolicyOptions From(const Options& o) {
-    return {o.level0_compaction_trigger, o.max_bytes_for_level_base, o.level_size_multiplier};
+    return {o.level0_compaction_trigger, o.max_bytes_for_level_base, o.level_size_multiplier,
+            o.leveled_file_pick};
   }
 };
 

@@ -92,7 +92,7 @@ TEST_CASE("compaction_policy: leveled L0 trigger picks all L0 plus overlapping L
   CHECK_FALSE(p->next_compact_pointer.has_value());
 }
 
-TEST_CASE("compaction_policy: leveled picks the shallowest level over target") {
+TEST_CASE("compaction_policy: leveled picks the level furthest over its target") {
   LeveledPolicy policy(SmallOptions());
   struct Row {
     uint64_t l1_bytes, l2_bytes;
@@ -101,9 +101,10 @@ TEST_CASE("compaction_policy: leveled picks the shallowest level over target") {
   // L1 target 1000, L2 target 10000.
   const Row rows[] = {
       {1000, 10000, "none"},
-      {1001, 10000, "L1:[1]->L2:[3]"},
+      {1001, 10000, "L1:[2]->L2:[]"},  // file 2 has nothing below it
       {1000, 10001, "L2:[3]->L3:[]"},
-      {2000, 20000, "L1:[1]->L2:[3]"},
+      {2000, 20000, "L1:[2]->L2:[]"},  // a tie: the shallower level
+      {1500, 30000, "L2:[3]->L3:[]"},  // L2 at 3x its target before L1 at 1.5x
   };
   for (const Row& r : rows) {
     VersionBuilder b;
@@ -133,12 +134,44 @@ TEST_CASE("compaction_policy: leveled round robin within a level") {
   CHECK(st.compact_pointer[1] == IKey("b"));
 }
 
-TEST_CASE("compaction_policy: L0 trigger wins over an oversized level") {
+TEST_CASE("compaction_policy: leveled L0 competes with the levels by score") {
   LeveledPolicy policy(SmallOptions());
-  VersionBuilder b;
-  for (uint64_t n = 20; n > 16; n--) b.Add(0, n, "x", "y", 1);
-  b.Add(1, 1, "a", "b", 5000);
-  CHECK(Describe(policy.Pick(b.v, PolicyState())) == "L0:[20,19,18,17]->L1:[]");
+  struct Row {
+    uint64_t l0_files, l1_bytes;
+    std::string want;
+  };
+  const Row rows[] = {
+      {4, 1000, "L0:[20,19,18,17]->L1:[1]"},              // L0 at its trigger
+      {4, 5000, "L1:[1]->L2:[]"},                         // L1 at 5x: drained first
+      {8, 1500, "L0:[20,19,18,17,16,15,14,13]->L1:[1]"},  // L0 at 2x beats L1 at 1.5x
+      {8, 2000, "L0:[20,19,18,17,16,15,14,13]->L1:[1]"},  // a tie: the shallower
+      {3, 1001, "L1:[1]->L2:[]"},                         // L0 under its trigger
+  };
+  for (const Row& r : rows) {
+    VersionBuilder b;
+    for (uint64_t n = 20; n > 20 - r.l0_files; n--) b.Add(0, n, "a", "b", 1);
+    b.Add(1, 1, "a", "b", r.l1_bytes);
+    CAPTURE(r.l0_files);
+    CAPTURE(r.l1_bytes);
+    CHECK(Describe(policy.Pick(b.v, PolicyState())) == r.want);
+  }
+}
+
+TEST_CASE("compaction_policy: leveled pushes the file with the least overlap below") {
+  LeveledPolicy policy(SmallOptions());
+  VersionBuilder b;  // L1 at 1200 of 1000
+  b.Add(1, 1, "a", "b", 400).Add(1, 2, "c", "d", 400).Add(1, 3, "e", "f", 400);
+  b.Add(2, 8, "a", "c", 1000).Add(2, 9, "d", "d", 10).Add(2, 10, "e", "z", 500);
+  // Overlap per byte: file 1 1000/400, file 2 1010/400, file 3 500/400.
+  CHECK(Describe(policy.Pick(b.v, PolicyState())) == "L1:[3]->L2:[10]");
+  CompactionPolicyOptions rr = SmallOptions();
+  rr.file_pick = LeveledFilePick::kRoundRobin;  // LevelDB's choice: the first
+  CHECK(Describe(LeveledPolicy(rr).Pick(b.v, PolicyState())) == "L1:[1]->L2:[8]");
+
+  VersionBuilder c;  // a file with nothing below it moves without a rewrite
+  c.Add(1, 1, "a", "b", 400).Add(1, 2, "m", "n", 700);
+  c.Add(2, 8, "a", "c", 10).Add(2, 9, "x", "z", 10);
+  CHECK(Describe(policy.Pick(c.v, PolicyState())) == "L1:[2]->L2:[]");
 }
 
 TEST_CASE("compaction_policy: tiered merges all L0 with all of L1") {
