@@ -115,6 +115,7 @@ class BasaltBackend : public Backend {
     options_.block_cache_size = config.cache_size;
     options_.row_cache_size = config.row_cache_size;
     options_.use_direct_reads = config.use_direct_reads;
+    if (config.round_robin_pick) options_.leveled_file_pick = lsm::LeveledFilePick::kRoundRobin;
     if (config.readahead_size >= 0) {
       read_options_.readahead_size = static_cast<size_t>(config.readahead_size);
     }
@@ -170,9 +171,12 @@ class BasaltBackend : public Backend {
             : std::string("  encryption: off"),
         fmt::format(
             "  shape (engine defaults): L0 compaction/slowdown/stop at {}/{}/{} files, target "
-            "file {} MiB, L1 {} MiB, x{} per level",
+            "file {} MiB, L1 {} MiB, x{} per level; level by score, file by {}",
             o.level0_compaction_trigger, o.level0_slowdown_trigger, o.level0_stop_trigger,
-            o.target_file_size >> 20, o.max_bytes_for_level_base >> 20, o.level_size_multiplier),
+            o.target_file_size >> 20, o.max_bytes_for_level_base >> 20, o.level_size_multiplier,
+            o.leveled_file_pick == lsm::LeveledFilePick::kRoundRobin
+                ? "round robin (--compaction_pick=round_robin)"
+                : "min overlapping ratio"),
     };
   }
 

@@ -49,6 +49,9 @@ BENCH_FLAG(bool, kBool, cache_stats, false,
 BENCH_FLAG(int64_t, kInt, bloom_bits, 10, "bloom filter bits per key (0: no filter)");
 BENCH_FLAG(std::string, kString, compression, "lz4",
            "lz4 or none (LevelDB has no lz4: it gets snappy, and says so)");
+BENCH_FLAG(std::string, kString, compaction_pick, "min_overlap",
+           "Basalt's leveled compactions: which file of a level goes down, min_overlap "
+           "(RocksDB's kMinOverlappingRatio) or round_robin (LevelDB's)");
 BENCH_FLAG(int64_t, kBytes, write_buffer_size, int64_t{64} << 20, "memtable bytes");
 BENCH_FLAG(int64_t, kBytes, block_size, 4096, "table data block bytes (before compression)");
 BENCH_FLAG(bool, kBool, sync, false,

@@ -124,6 +124,7 @@ BackendConfig MakeConfig(const std::string& dir) {
   c.row_cache_size = static_cast<uint64_t>(FLAGS_row_cache_size);
   c.cache_stats = FLAGS_cache_stats;
   c.bloom_bits = static_cast<int>(FLAGS_bloom_bits);
+  c.round_robin_pick = FLAGS_compaction_pick == "round_robin";
   c.compression = FLAGS_compression == "lz4";
   c.write_buffer_size = static_cast<uint64_t>(FLAGS_write_buffer_size);
   c.block_size = static_cast<uint64_t>(FLAGS_block_size);
@@ -290,6 +291,9 @@ int Main(int argc, char** argv) {
   }
   if (FLAGS_multiget_batch <= 0) Die("need --multiget_batch > 0");
   if (FLAGS_sync_threads <= 0 || FLAGS_sync_threads > 1024) Die("need 0 < --sync_threads <= 1024");
+  if (FLAGS_compaction_pick != "min_overlap" && FLAGS_compaction_pick != "round_robin") {
+    Die("--compaction_pick must be min_overlap or round_robin");
+  }
   if (FLAGS_compression != "lz4" && FLAGS_compression != "none") {
     Die("--compression must be lz4 or none");
   }
