@@ -205,8 +205,13 @@ def main():
     if not rows:
         sys.exit(f"bench-charts: no TSV rows in {args.results}")
     rows = label_rows(rows)
-    phases = [r for r in rows if "." not in r["benchmark"]]  # not the per-op YCSB rows
-    per_op = [r for r in rows if "." in r["benchmark"]]
+    # The per-op rows of a YCSB mix are "ycsb<x>.<op>"; other dotted names
+    # (fillsync.16t: fillsync with 16 writers) are benchmarks of their own.
+    def is_op_row(r):
+        return r["benchmark"].startswith("ycsb") and "." in r["benchmark"]
+
+    phases = [r for r in rows if not is_op_row(r)]
+    per_op = [r for r in rows if is_op_row(r)]
     t = args.title
 
     def col(name):
