@@ -4,16 +4,17 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/base/random.h"
-#include "engine/io/env.h"
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/merging_iterator.h"
 #include "engine/lsm/sstable/table.h"
 #include "engine/lsm/version/version.h"
+#include "tests/testutil/sst_file.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -31,33 +32,9 @@ std::string IKey(std::string_view user, SequenceNumber seq) {
 
 bool EntryLess(const Entry& a, const Entry& b) { return CompareInternalKey(a.first, b.first) < 0; }
 
-// Writes sorted entries as an SSTable of small blocks and opens it.
 std::shared_ptr<TableFile> MakeFile(const test::TempDir& dir, uint64_t number,
                                     const std::vector<Entry>& entries) {
-  REQUIRE(!entries.empty());
-  io::Env* env = io::Env::Posix();
-  const std::string path = dir.Sub(std::to_string(number) + ".sst");
-  TableOptions topts;
-  topts.block_size = 128;
-  {
-    std::unique_ptr<io::WritableFile> file;
-    REQUIRE(env->NewWritableFile(path, &file).ok());
-    TableBuilder b(topts, file.get());
-    for (const auto& [k, v] : entries) b.Add(k, v);
-    REQUIRE(b.Finish().ok());
-    REQUIRE(file->Close().ok());
-  }
-  std::unique_ptr<io::RandomAccessFile> file;
-  REQUIRE(env->NewRandomAccessFile(path, &file).ok());
-  FileMetaData meta;
-  meta.number = number;
-  meta.file_size = file->Size();
-  meta.smallest = entries.front().first;
-  meta.largest = entries.back().first;
-  meta.num_entries = entries.size();
-  std::unique_ptr<Table> table;
-  REQUIRE(Table::Open(std::move(file), meta.file_size, &table).ok());
-  return std::make_shared<TableFile>(meta, std::shared_ptr<Table>(std::move(table)), env, path);
+  return test::WriteSstFile(dir, number, entries, /*block_size=*/128);
 }
 
 // n sorted entries over random user keys, several versions of some.

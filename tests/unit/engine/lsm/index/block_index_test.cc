@@ -14,6 +14,7 @@
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/sstable/table.h"
 #include "engine/lsm/version/version.h"
+#include "tests/testutil/sst_file.h"
 #include "tests/testutil/temp_dir.h"
 
 using namespace basalt;
@@ -38,34 +39,17 @@ bool EntryLess(const Entry& a, const Entry& b) { return CompareInternalKey(a.ike
 // TableFile with its block index leaves.
 std::shared_ptr<TableFile> MakeFile(const test::TempDir& dir, uint64_t number,
                                     const std::vector<Entry>& entries, size_t fanout) {
-  REQUIRE(!entries.empty());
-  io::Env* env = io::Env::Posix();
-  const std::string path = dir.Sub(std::to_string(number) + ".sst");
-  TableOptions topts;
-  topts.block_size = 256;  // many blocks per file
-  {
-    std::unique_ptr<io::WritableFile> file;
-    REQUIRE(env->NewWritableFile(path, &file).ok());
-    TableBuilder b(topts, file.get());
-    for (const Entry& e : entries) b.Add(e.ikey, e.value);
-    REQUIRE(b.Finish().ok());
-    REQUIRE(file->Close().ok());
-  }
-  std::unique_ptr<io::RandomAccessFile> file;
-  REQUIRE(env->NewRandomAccessFile(path, &file).ok());
-  FileMetaData meta;
-  meta.number = number;
-  meta.file_size = file->Size();
-  meta.smallest = entries.front().ikey;
-  meta.largest = entries.back().ikey;
-  meta.num_entries = entries.size();
-  std::unique_ptr<Table> table;
-  REQUIRE(Table::Open(std::move(file), meta.file_size, &table).ok());
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const Entry& e : entries) pairs.emplace_back(e.ikey, e.value);
+  // Small blocks: many per file.
+  const std::shared_ptr<TableFile> plain = test::WriteSstFile(dir, number, pairs, 256);
+  const Table& table = *plain->table;
+  const FileMetaData& meta = plain->meta;
   std::shared_ptr<const FileBlockIndex> leaves;
-  REQUIRE(FileBlockIndex::Build(*table, meta.largest, &leaves, fanout).ok());
-  CHECK(leaves->num_blocks() == table->properties().num_data_blocks);
+  REQUIRE(FileBlockIndex::Build(table, meta.largest, &leaves, fanout).ok());
+  CHECK(leaves->num_blocks() == table.properties().num_data_blocks);
   CHECK(leaves->num_blocks() > 1);
-  return std::make_shared<TableFile>(meta, std::shared_ptr<Table>(std::move(table)), env, path,
+  return std::make_shared<TableFile>(meta, plain->table, plain->env, plain->path,
                                      std::move(leaves));
 }
 
