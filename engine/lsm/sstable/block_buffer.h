@@ -12,10 +12,12 @@
 // stream of misses reuses the same few buffers.
 //
 // The free list holds at most kMaxPooled buffers and kMaxPooledBytes per
-// thread (buffers larger than kMaxPooledBuffer are never kept); it is freed
-// when the thread exits. Capacity is rounded up to kGranule, so a cached
-// block's memory is within kGranule of its size (BlockCache charges
-// capacity()).
+// thread (buffers larger than kMaxPooledBuffer are never kept), memory the
+// block cache does not charge: 256 KiB per reading thread at most, so a
+// server with many worker threads keeps little; it is freed when the thread
+// exits. A steady stream of misses needs two or three buffers. Capacity is
+// rounded up to kGranule, so a cached block's memory is within kGranule of
+// its size (BlockCache charges capacity()).
 //
 // Thread safety: a BlockBuffer is a value (one owner); the free lists are
 // per thread, so allocation and release take no lock.
@@ -31,7 +33,7 @@ class BlockBuffer {
   static constexpr size_t kGranule = 64;
   static constexpr size_t kMaxPooled = 16;
   static constexpr size_t kMaxPooledBuffer = size_t{256} << 10;
-  static constexpr size_t kMaxPooledBytes = size_t{1} << 20;
+  static constexpr size_t kMaxPooledBytes = size_t{256} << 10;
 
   BlockBuffer() = default;
   // n bytes, uninitialized. n may be 0 (no allocation).
