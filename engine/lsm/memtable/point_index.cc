@@ -7,32 +7,49 @@
 
 namespace basalt::lsm {
 
+namespace {
+
+// The low 32 bits of XXH3-64: they pick the slot (tables stay far below 2^32
+// slots) and are what a slot keeps.
+uint32_t HashOf(std::string_view user_key) { return static_cast<uint32_t>(Hash64(user_key)); }
+
+}  // namespace
+
 PointIndex::Slots* PointIndex::NewSlots(size_t count) {
   char* mem =
       arena_->AllocateAligned(sizeof(Slots) + sizeof(std::atomic<const char*>) * (count - 1));
   auto* t = reinterpret_cast<Slots*>(mem);
   t->mask = count - 1;
-  for (size_t i = 0; i < count; i++) new (&t->slot[i]) std::atomic<const char*>(nullptr);
+  t->hashes = reinterpret_cast<std::atomic<uint32_t>*>(
+      arena_->AllocateAligned(sizeof(std::atomic<uint32_t>) * count));
+  for (size_t i = 0; i < count; i++) {
+    new (&t->slot[i]) std::atomic<const char*>(nullptr);
+    new (&t->hashes[i]) std::atomic<uint32_t>(0);
+  }
   return t;
 }
 
-const char* PointIndex::FindIn(const Slots* t, std::string_view user_key, uint64_t hash) const {
+const char* PointIndex::FindIn(const Slots* t, std::string_view user_key, uint32_t hash) const {
   for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
     const char* e = t->slot[i].load(std::memory_order_acquire);
     if (e == nullptr) return nullptr;  // never full: at most half the slots are used
-    if (key_of_(e) == user_key) return e;
+    // The acquire above makes the slot's hash (stored before it) visible.
+    if (t->hashes[i].load(std::memory_order_relaxed) == hash && key_of_(e) == user_key) return e;
   }
 }
 
-bool PointIndex::PutIn(Slots* t, const char* entry, std::string_view user_key, uint64_t hash,
+bool PointIndex::PutIn(Slots* t, const char* entry, const std::string_view* user_key, uint32_t hash,
                        bool keep_existing) {
   for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
     const char* e = t->slot[i].load(std::memory_order_relaxed);
     if (e == nullptr) {
-      t->slot[i].store(entry, std::memory_order_release);
+      t->hashes[i].store(hash, std::memory_order_relaxed);
+      t->slot[i].store(entry, std::memory_order_release);  // publishes the hash too
       return true;
     }
-    if (key_of_(e) == user_key) {
+    if (t->hashes[i].load(std::memory_order_relaxed) != hash) continue;
+    const std::string_view key = user_key != nullptr ? *user_key : key_of_(entry);
+    if (key_of_(e) == key) {
       if (!keep_existing) t->slot[i].store(entry, std::memory_order_release);
       return false;
     }
@@ -46,9 +63,10 @@ void PointIndex::MoveSome() {
   for (; moved_ < end; moved_++) {
     const char* e = old->slot[moved_].load(std::memory_order_relaxed);
     if (e == nullptr) continue;
-    const std::string_view key = key_of_(e);
     // A key Put since the switch is in current_ with a newer entry: keep it.
-    if (PutIn(cur, e, key, Hash64(key), /*keep_existing=*/true)) keys_++;
+    // The stored hash places the entry without reading its key.
+    const uint32_t hash = old->hashes[moved_].load(std::memory_order_relaxed);
+    if (PutIn(cur, e, /*user_key=*/nullptr, hash, /*keep_existing=*/true)) keys_++;
   }
   if (moved_ > old->mask) {
     old_.store(nullptr, std::memory_order_release);
@@ -74,14 +92,14 @@ void PointIndex::Put(const char* entry, std::string_view user_key) {
     moved_ = 0;
     MoveSome();
   }
-  if (PutIn(cur, entry, user_key, Hash64(user_key), /*keep_existing=*/false)) keys_++;
+  if (PutIn(cur, entry, &user_key, HashOf(user_key), /*keep_existing=*/false)) keys_++;
 }
 
 const char* PointIndex::Find(std::string_view user_key) const {
   const Slots* cur = current_.load(std::memory_order_acquire);
   if (cur == nullptr) return nullptr;
   const Slots* old = old_.load(std::memory_order_acquire);
-  const uint64_t hash = Hash64(user_key);
+  const uint32_t hash = HashOf(user_key);
   const char* e = FindIn(cur, user_key, hash);
   if (e == nullptr && old != nullptr) e = FindIn(old, user_key, hash);
   return e;

@@ -5,11 +5,11 @@
 //
 // Open addressing with linear probing over slots that are only ever filled
 // or overwritten by a newer entry of the same user key, never emptied; the
-// slot arrays live in the memtable's arena. At half full a twice larger
-// array becomes current and the writer moves the old one's entries over a
-// few slots per Put (no stall); until it is done, readers look in the
-// current array, then in the old one. An old array stays readable until the
-// arena goes.
+// slot arrays (8 bytes per slot, plus 4 for a slot's hash bits, at most 4
+// slots per key) live in the memtable's arena and count toward its size. At half full a twice
+// larger array becomes current and the writer moves the old one's entries over a few slots per Put
+// (no stall); until it is done, readers look in the current array, then in the old one. An old
+// array stays readable until the arena goes.
 //
 // Thread safety: Put by the memtable's one writer; Find by any number of
 // readers concurrently, lock-free. A reader sees every Put that happened
@@ -46,12 +46,19 @@ class PointIndex {
  private:
   struct Slots {
     size_t mask;  // slot count - 1 (a power of two)
+    // The low 32 bits of each filled slot's key hash, written before the
+    // slot's entry (release) and never changed after: a probe compares it
+    // before reading the entry's key (a cache miss), and a resize moves
+    // entries without reading them.
+    std::atomic<uint32_t>* hashes;
     std::atomic<const char*> slot[1];
   };
   Slots* NewSlots(size_t count);
-  const char* FindIn(const Slots* t, std::string_view user_key, uint64_t hash) const;
-  // Stores entry in t (replacing its key's slot); true if the key was new to t.
-  bool PutIn(Slots* t, const char* entry, std::string_view user_key, uint64_t hash,
+  const char* FindIn(const Slots* t, std::string_view user_key, uint32_t hash) const;
+  // Stores entry in t (replacing its key's slot); true if the key was new to
+  // t. user_key: entry's user key, or null to read it from entry only if a
+  // slot's hash matches (a resize moving entries).
+  bool PutIn(Slots* t, const char* entry, const std::string_view* user_key, uint32_t hash,
              bool keep_existing);
   void MoveSome();
 
