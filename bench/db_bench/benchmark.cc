@@ -146,7 +146,8 @@ void Benchmark::EncodeKey(uint64_t k, char* dst) {
 
 void Benchmark::RunOne(const std::string& name, int index) {
   // How each benchmark runs: kReaders = --threads threads; kReadersAndWriter
-  // = --threads readers + one writer (reported apart).
+  // = --threads readers + one writer (reported apart); kSyncWriters =
+  // --sync_threads writers.
   enum Threads { kOne, kReaders, kReadersAndWriter, kSyncWriters };
   struct Spec {
     const char* name;

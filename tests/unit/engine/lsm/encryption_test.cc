@@ -364,7 +364,9 @@ TEST_CASE("encryption: a tampered SSTable block is Corruption naming the table a
   test::TempDir src;
   auto ring = Ring({1});
   {
-    auto db = OpenDb(Small(ring), src.path());
+    Options o = Small(ring);
+    o.write_buffer_size = 1 << 20;  // one flush makes the one table
+    auto db = OpenDb(o, src.path());
     PutRange(db.get(), 0, 500);
     REQUIRE(db->Flush(kDefaultTree).ok());
     REQUIRE(db->Close().ok());
