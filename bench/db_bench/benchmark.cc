@@ -239,7 +239,7 @@ void Benchmark::RunOne(const std::string& name, int index) {
     }
   }
   Report(row, s, spec.writes, settle_seconds, table_bytes_before, table_bytes_after);
-  if (FLAGS_cache_stats) PrintCacheStats(name, cache_before, db_->GetCacheCounters());
+  if (FLAGS_cache_stats) PrintCacheStats(row, cache_before, db_->GetCacheCounters());
 }
 
 void Benchmark::PrintCacheStats(const std::string& name, const CacheCounters& a,

@@ -61,12 +61,9 @@ class LevelIterator final : public Iterator {
  private:
   // Points file_iter_ at files_[i] (unpositioned), reusing it when it is
   // already there: a seek that stays in the file keeps its cached block.
-  // False after an error (then nothing is open).
+  // False after an error (then nothing is open). An open file_iter_ implies
+  // status_ is OK: status_ is only set when one is closed.
   bool Open(size_t i) {
-    if (!status_.ok()) {
-      Close();
-      return false;
-    }
     if (file_iter_ != nullptr && index_ == i) return true;
     Close();
     if (!status_.ok()) return false;

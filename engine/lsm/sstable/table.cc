@@ -222,8 +222,10 @@ struct Table::Rep {
 namespace {
 
 // Reads a meta block (filter, properties, index); Corruption names it.
+// Contents: std::string, or BlockBuffer for a block that becomes a Block.
+template <typename Contents>
 Status ReadMetaBlock(const io::RandomAccessFile* file, uint64_t limit, const FileCipher* cipher,
-                     const BlockHandle& handle, std::string_view name, std::string* contents) {
+                     const BlockHandle& handle, std::string_view name, Contents* contents) {
   Status s = ReadBlock(file, limit, handle, contents, cipher);
   return WithContext(s, fmt::format("{} block", name));
 }
@@ -432,14 +434,15 @@ Status Table::Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_siz
   }
   const FileCipher* cipher = rep->cipher.get();
 
-  std::string contents;
-  s = ReadMetaBlock(file.get(), rep->data_limit, cipher, rep->footer.index, "index", &contents);
+  BlockBuffer index;  // becomes the Block without a copy
+  s = ReadMetaBlock(file.get(), rep->data_limit, cipher, rep->footer.index, "index", &index);
   if (!s.ok()) return s;
-  rep->index_block = std::make_unique<Block>(std::move(contents));
+  rep->index_block = std::make_unique<Block>(std::move(index));
   if (!rep->index_block->status().ok()) {
     return WithContext(rep->index_block->status(), "index block");
   }
 
+  std::string contents;
   s = ReadMetaBlock(file.get(), rep->data_limit, cipher, rep->footer.properties, "properties",
                     &contents);
   if (!s.ok()) return s;
