@@ -97,6 +97,13 @@ class Backend {
   // How Settle does that (for the header).
   virtual std::string SettleMethod() const = 0;
 
+  // A full compaction: flushes the memtable and merges every table into the
+  // bottom level, so that no overwritten version or needless tombstone is
+  // left (the "compact" benchmark: space amplification). Waits.
+  virtual bool CompactFull(std::string* err) = 0;
+  // How CompactFull does that (for the header).
+  virtual std::string CompactFullMethod() const = 0;
+
   // Bytes written to table files (flush + compaction output) since Open, or
   // nullopt when the backend cannot tell. WAL bytes are not included.
   virtual std::optional<uint64_t> TableBytesWritten() = 0;

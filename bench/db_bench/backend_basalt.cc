@@ -267,6 +267,16 @@ class BasaltBackend : public Backend {
     return "DB::Flush(default tree) + DB::CompactAll (waits until no level needs compaction)";
   }
 
+  bool CompactFull(std::string* err) override {
+    Status s = db_->CompactFull(lsm::kDefaultTree);
+    if (!s.ok()) *err = s.ToString();
+    return s.ok();
+  }
+  std::string CompactFullMethod() const override {
+    return "DB::CompactFull(default tree) (flush, then each level merged into the next one "
+           "holding tables)";
+  }
+
   std::optional<uint64_t> TableBytesWritten() override {
     const std::string text = db_->DebugString();
     auto flushed = Counter(text, "flushed_bytes");

@@ -268,6 +268,15 @@ class RocksDBBackend : public Backend {
            "compaction-pending, num-running-compactions until all 0 (7.8 has no WaitForCompact)";
   }
 
+  bool CompactFull(std::string* err) override {
+    rocksdb::Status s = db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
+    if (!s.ok()) *err = s.ToString();
+    return s.ok();
+  }
+  std::string CompactFullMethod() const override {
+    return "DB::CompactRange(default CompactRangeOptions, whole key range) (flushes first)";
+  }
+
   std::optional<uint64_t> TableBytesWritten() override { return listener_->bytes(); }
   std::string WriteAmpSource() const override {
     return "EventListener::OnTableFileCreated file_size, reasons kFlush + kCompaction";

@@ -125,6 +125,7 @@ void Benchmark::PrintBackendHeader() {
   for (const std::string& line : db_->Describe()) fmt::print("{}\n", line);
   fmt::print("  settle: {}\n", db_->SettleMethod());
   fmt::print("  readrange: {}\n", db_->GetRangeMethod());
+  fmt::print("  compact: {}\n", db_->CompactFullMethod());
   fmt::print("  write amplification from: {}\n", db_->WriteAmpSource());
   fmt::print("  DB directory: {}\n", dir_);
   fmt::print("------------------------------------------------\n");
@@ -169,6 +170,7 @@ void Benchmark::RunOne(const std::string& name, int index) {
       {"readwhilewriting", &Benchmark::ReadWhileWriting, false, true, kReadersAndWriter},
       {"deleterandom", &Benchmark::DeleteRandom, false, true, kOne},
       {"fillsync", &Benchmark::FillSync, true, true, kSyncWriters},
+      {"compact", &Benchmark::Compact, false, true, kOne},
       {"ycsbload", &Benchmark::YcsbLoad, true, true, kReaders},
   };
   Spec spec{};
@@ -179,7 +181,7 @@ void Benchmark::RunOne(const std::string& name, int index) {
     const auto it = std::find_if(std::begin(kSpecs), std::end(kSpecs),
                                  [&](const Spec& s) { return name == s.name; });
     if (it == std::end(kSpecs)) {
-      fmt::print(stderr, "unknown benchmark '{}' (known: {},{})\n", name, kAllBenchmarks,
+      fmt::print(stderr, "unknown benchmark '{}' (known: {},compact,{})\n", name, kAllBenchmarks,
                  kYcsbBenchmarks);
       return;
     }
@@ -325,6 +327,14 @@ void Benchmark::Report(const std::string& name, const Stats& s, bool writes, dou
   } else if (name == "readseq") {
     extra += fmt::format("; {} entries", s.ops);
   }
+  // compact: space amplification = the DB's size as the benchmarks before
+  // left it / its size with only live data, fully compacted.
+  std::optional<double> space_amp;
+  if (name == "compact" && allocated > 0) {
+    space_amp = static_cast<double>(db_bytes_before_compact_) / static_cast<double>(allocated);
+    extra += fmt::format("; space amp {:.3f} (db {} before the full compaction)", *space_amp,
+                         Mib(static_cast<double>(db_bytes_before_compact_)));
+  }
   if (ycsb_ != nullptr) {
     uint64_t lookups = 0;
     for (int op = 0; op < kYcsbOpCount && op < static_cast<int>(s.by_op.size()); op++) {
@@ -367,10 +377,11 @@ void Benchmark::Report(const std::string& name, const Stats& s, bool writes, dou
     fmt::print(
         "TSV\t{}\t{}\t{}\t{}\t{:.3f}\t{:.0f}\t{:.2f}\t{:.2f}\t{:.2f}\t{:.2f}\t{}\t{}\t{}\t{}\t{}\t{"
         "}"
-        "\t{}\t{}\t{}\n",
+        "\t{}\t{}\t{}\t{}\n",
         db_->Name(), bench, FLAGS_num, ops, seconds, opss, mbs, q50, q99, q999, allocated, wa, dist,
         FLAGS_row_cache_size, FLAGS_use_direct_reads ? 1 : 0, FLAGS_readahead_size,
-        FLAGS_multiget_batch, rss, phase_peak);
+        FLAGS_multiget_batch, rss, phase_peak,
+        space_amp && bench == name ? fmt::format("{:.3f}", *space_amp) : std::string("NA"));
   };
   tsv(name, s.ops, ops_per_sec, mb_per_sec, p50, p99, p999,
       wamp ? fmt::format("{:.3f}", *wamp) : std::string("NA"));

@@ -116,6 +116,9 @@ class Benchmark {
   void Overwrite(ThreadState* ts);
   void FillSync(ThreadState* ts);
   void DeleteRandom(ThreadState* ts);
+  // compact: one full compaction (Backend::CompactFull); Report computes the
+  // space amplification from the DB size before and after it.
+  void Compact(ThreadState* ts);
   // A key number per --read_distribution: uniform, or the shared zipfian.
   uint64_t RandomReadKey(ThreadState* ts) const;
   // Point reads of keys known to be present (uniform over the present ones),
@@ -147,7 +150,8 @@ class Benchmark {
   std::atomic<int> readers_done_{0};
   std::unique_ptr<ZipfianGenerator> zipf_;  // set when --read_distribution=zipfian
   Stats writer_stats_;
-  uint64_t peak_rss_ = 0;        // the process's peak RSS so far (VmHWM before each reset)
+  uint64_t db_bytes_before_compact_ = 0;  // compact: du of the DB before the full compaction
+  uint64_t peak_rss_ = 0;                 // the process's peak RSS so far (VmHWM before each reset)
   bool phase_peak_rss_ = false;  // VmHWM was reset at this benchmark's start (ResetPeakRss)
   // YCSB: the workload being run; the zipfian over [0, num) (request keys
   // when --ycsb_distribution=zipfian, the base of ycsbd's latest); the next

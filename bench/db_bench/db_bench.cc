@@ -32,6 +32,11 @@
 //   deleterandom     delete --num random keys (repeats possible)
 //   fillsync         write --num/100 random entries, fsync per write, fresh DB
 //                    (--sync_threads writers share them)
+// Not in the default list:
+//   compact          one full compaction of the DB as the benchmarks before
+//                    left it (Backend::CompactFull); space amplification =
+//                    db size before / db size after (e.g.
+//                    --benchmarks=fillrandom,overwrite,compact)
 // YCSB (not in the default list; ycsb.h has the definitions):
 //   ycsbload         fresh DB, then every key of [0, num) once, in a hashed
 //                    order (YCSB's insertorder=hashed), by --threads threads
@@ -55,11 +60,13 @@
 //   backend benchmark num ops seconds ops_per_sec mb_per_sec p50_us p99_us
 //   p999_us db_bytes write_amp read_dist row_cache_bytes
 //   direct_reads readahead multiget_batch rss_bytes phase_peak_rss_bytes
+//   space_amp
 //   (write_amp is NA where nothing was written; read_dist is the request
 //   distribution of ycsb rows (latest for ycsbd); the read settings of the run:
 //   direct reads 0/1; read-ahead -1 = engine default, 0 = off, else bytes;
 //   keys per MultiGet; resident memory after the benchmark and its peak
-//   during the benchmark, NA where the kernel cannot reset the peak).
+//   during the benchmark, NA where the kernel cannot reset the peak;
+//   space_amp: compact rows only, else NA).
 //   ycsb[a-f] add one row per operation type of the mix, named
 //   "<benchmark>.<op>" (op: read, update, insert, scan, rmw): its ops, its
 //   ops/s over the same wall time, its latency percentiles, write_amp NA.
@@ -104,6 +111,9 @@ namespace {
 void PrintHelp() {
   fmt::print("basalt_db_bench: db_bench for basalt, rocksdb and leveldb on identical settings.\n");
   fmt::print("benchmarks: {}\n", kAllBenchmarks);
+  fmt::print(
+      "not in the default list: compact (one full compaction; space amplification = db\n"
+      "  size before / after), e.g. --benchmarks=fillrandom,overwrite,compact\n");
   fmt::print(
       "YCSB benchmarks (not in the default list): {}\n"
       "  ycsbload: fresh DB, --num records in a hashed order; ycsba..ycsbf: YCSB's core\n"
@@ -203,6 +213,9 @@ void PrintHeader(const std::string& command) {
       "              flush/compaction runs or is pending (not in ops/s; printed as settle)\n");
   fmt::print("size:         db = du (allocated bytes) of the DB directory after that\n");
   fmt::print(
+      "space amp:    compact rows: db before a full compaction / db after it (the\n"
+      "              backend's full compaction: see 'compact' per backend below)\n");
+  fmt::print(
       "write amp:    table bytes written by flush + compaction during the benchmark and\n"
       "              its settle / user key+value bytes written (keys only for deletes);\n"
       "              WAL bytes excluded\n");
@@ -240,7 +253,7 @@ void PrintHeader(const std::string& command) {
   fmt::print(
       "TSV\tbackend\tbenchmark\tnum\tops\tseconds\tops_per_sec\tmb_per_sec\tp50_us\tp99_us"
       "\tp999_us\tdb_bytes\twrite_amp\tread_dist\trow_cache_bytes\tdirect_reads\treadahead"
-      "\tmultiget_batch\trss_bytes\tphase_peak_rss_bytes\n");
+      "\tmultiget_batch\trss_bytes\tphase_peak_rss_bytes\tspace_amp\n");
   std::fflush(stdout);
 }
 

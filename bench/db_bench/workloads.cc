@@ -15,6 +15,7 @@
 
 #include "bench/db_bench/bench_flags.h"
 #include "bench/db_bench/benchmark.h"
+#include "bench/db_bench/machine.h"
 
 namespace basalt::bench {
 
@@ -71,6 +72,16 @@ void Benchmark::DeleteRandom(ThreadState* ts) {
     ts->stats.bytes += static_cast<uint64_t>(FLAGS_key_size);
   }
   ts->stats.written_bytes = ts->stats.bytes;
+}
+
+void Benchmark::Compact(ThreadState* ts) {
+  uint64_t apparent;
+  DiskUsage(dir_, &db_bytes_before_compact_, &apparent);
+  std::string err;
+  const uint64_t t0 = NowNanos();
+  if (!db_->CompactFull(&err)) Fail("full compaction", err);
+  ts->stats.hist.Add(NowNanos() - t0);
+  ts->stats.ops = 1;
 }
 
 uint64_t Benchmark::RandomReadKey(ThreadState* ts) const {

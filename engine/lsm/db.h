@@ -156,6 +156,16 @@ class DB {
   virtual Status Flush(TreeId tree) = 0;
   // Compacts until no level of the tree needs compaction; waits.
   virtual Status CompactAll(TreeId tree) = 0;
+  // A full compaction (RocksDB's CompactRange over the whole key range):
+  // flushes the tree's memtable, then merges each level's tables into the
+  // next level below that holds tables (L0 into L1 at least), level by
+  // level, so that the tables the tree had end up in its deepest level,
+  // without overwritten versions and with no tombstone that no snapshot
+  // needs. The tree's background compactions and splits wait meanwhile;
+  // writes go on (what they flush meanwhile stays in L0). Waits.
+  // NotFound: no such tree; NotSupported: compaction is disabled; OK without
+  // work for a frozen tree; else the first error of a flush or merge.
+  virtual Status CompactFull(TreeId tree) = 0;
 
   virtual Status GetTreeStats(TreeId tree, TreeStats* stats) = 0;
   // Block cache and row cache counters.

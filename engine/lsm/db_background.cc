@@ -211,16 +211,22 @@ void DBImpl::CompactionThread() {
       work_cv_.Wait();
       continue;
     }
-    task->tree->compacting = true;
+    const std::shared_ptr<Tree> tree = task->tree;
+    tree->compacting = true;
     running_compactions_++;
     Status s = RunCompaction(task.get());
-    task->tree->compacting = false;
-    running_compactions_--;
     if (!s.ok()) SetBgError(s);
-    bg_cv_.SignalAll();
     mu_.Unlock();
+    // The task holds the last references to its inputs (and their version):
+    // obsolete files are deleted here, outside mu_, and before a waiter
+    // (CompactAll, Settle-style callers measuring disk use) hears that the
+    // compaction is over.
+    task.reset();
     ReleaseFreeMemory();  // the job's builders, key hashes and read windows
     mu_.Lock();
+    tree->compacting = false;
+    running_compactions_--;
+    bg_cv_.SignalAll();
   }
 }
 
@@ -344,6 +350,57 @@ Status DBImpl::CompactAll(TreeId tree) {
     bg_cv_.Wait();
   }
   return bg_error_;
+}
+
+Status DBImpl::CompactFull(TreeId tree) {
+  Status s = Flush(tree);
+  if (!s.ok()) return s;
+  MutexLock l(&mu_);
+  std::shared_ptr<Tree> t = FindTreeLocked(tree);
+  if (!t) return Status::NotFound(fmt::format("tree {}", tree));
+  if (options_.disable_compaction) return Status::NotSupported("compaction is disabled");
+  if (t->frozen) return Status::OK();
+  // Own the tree's file set, as a background compaction does.
+  while (t->compacting && bg_error_.ok() && !shutting_down_) bg_cv_.Wait();
+  if (!bg_error_.ok()) return bg_error_;
+  if (shutting_down_) return Status::Aborted("shutting down");
+  t->compacting = true;
+  running_compactions_++;
+  // The levels that hold tables now; each merges into the next one of them.
+  std::vector<int> levels;
+  for (int lv = 0; lv < kNumLevels; lv++) {
+    if (!t->version->levels[lv].empty()) levels.push_back(lv);
+  }
+  if (levels.size() == 1 && levels[0] == 0) levels.push_back(1);  // L0 alone goes to L1
+  for (size_t i = 0; s.ok() && i + 1 < levels.size(); i++) {
+    auto task = std::make_unique<CompactionTask>();
+    task->tree = t;
+    task->version = t->version;
+    task->level = levels[i];
+    task->output_level = levels[i + 1];
+    task->pick.level = task->level;
+    task->pick.output_level = task->output_level;
+    for (int k = 0; k < 2; k++) {
+      const int lv = k == 0 ? task->level : task->output_level;
+      for (const auto& f : t->version->levels[lv]) {
+        task->inputs[k].push_back(f);
+        task->pick.input_numbers[k].push_back(f->meta.number);
+      }
+    }
+    task->snapshots.assign(snapshots_.begin(), snapshots_.end());
+    s = RunCompaction(task.get());
+    if (s.ok() && shutting_down_) s = Status::Aborted("shutting down");
+    mu_.Unlock();
+    task.reset();  // obsolete inputs are deleted here, outside mu_ (see CompactionThread)
+    ReleaseFreeMemory();
+    mu_.Lock();
+  }
+  t->compacting = false;
+  running_compactions_--;
+  if (!s.ok() && !s.IsAborted()) SetBgError(s);
+  bg_cv_.SignalAll();
+  work_cv_.SignalAll();
+  return s;
 }
 
 void DBImpl::PeriodicSyncThread() {

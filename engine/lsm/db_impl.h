@@ -90,6 +90,7 @@ class DBImpl : public DB, private JobHost {
   void ReleaseSnapshot(const Snapshot* snapshot) override;
   Status Flush(TreeId tree) override;
   Status CompactAll(TreeId tree) override;
+  Status CompactFull(TreeId tree) override;
   Status GetTreeStats(TreeId tree, TreeStats* stats) override;
   CacheStats GetCacheStats() override;
   DbStats GetDbStats() override;

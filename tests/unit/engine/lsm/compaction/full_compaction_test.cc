@@ -1,0 +1,188 @@
+// DB::CompactFull: after it the tree's tables are all in one level, hold each
+// live key once (no overwritten version, no tombstone that no snapshot needs),
+// and every read answers as before; a snapshot keeps what it sees.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+#include "engine/base/random.h"
+#include "engine/lsm/db.h"
+#include "engine/lsm/stats.h"
+#include "tests/testutil/db_test_base.h"
+
+using namespace basalt;
+using namespace basalt::lsm;
+using test::Key;
+
+namespace {
+
+// Levels that hold tables, and their entries in all.
+struct Shape {
+  int levels_with_files = 0;
+  int deepest = -1;
+  uint64_t bytes = 0;
+};
+
+Shape ShapeOf(test::DbTestBase& f) {
+  TreeStats st;
+  REQUIRE(f.db->GetTreeStats(kDefaultTree, &st).ok());
+  Shape s;
+  for (size_t lv = 0; lv < st.levels.size(); lv++) {
+    if (st.levels[lv].files == 0) continue;
+    s.levels_with_files++;
+    s.deepest = static_cast<int>(lv);
+    s.bytes += st.levels[lv].bytes;
+  }
+  return s;
+}
+
+// Writes 3 versions of 3000 keys and deletes a third of them, with small
+// memtables, so that several levels hold tables; returns the live contents.
+std::map<std::string, std::string> Churn(test::DbTestBase& f) {
+  std::map<std::string, std::string> model;
+  Random rnd(11);
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 3000; i++) {
+      std::string v(100, ' ');
+      for (char& c : v) c = static_cast<char>('a' + rnd.Uniform(26));
+      REQUIRE(f.db->Put(WriteOptions{false}, kDefaultTree, Key(i), v).ok());
+      model[Key(i)] = v;
+    }
+  }
+  for (int i = 0; i < 3000; i += 3) {
+    REQUIRE(f.db->Delete(WriteOptions{false}, kDefaultTree, Key(i)).ok());
+    model.erase(Key(i));
+  }
+  return model;
+}
+
+void CheckContents(test::DbTestBase& f, const std::map<std::string, std::string>& model) {
+  std::string expected;
+  for (const auto& [k, v] : model) expected += k + "=" + v + ";";
+  CHECK(f.Contents() == expected);
+  for (int i = 0; i < 3000; i += 7) {
+    const auto it = model.find(Key(i));
+    CHECK(f.Get(Key(i)) == (it == model.end() ? std::string("NOT_FOUND") : it->second));
+  }
+}
+
+void FullCompactionLeavesOneLevel(test::DbTestBase& f) {
+  f.options.write_buffer_size = 64 << 10;
+  f.options.target_file_size = 64 << 10;
+  f.options.max_bytes_for_level_base = 128 << 10;
+  f.Open();
+  auto model = Churn(f);
+  REQUIRE(f.db->Flush(kDefaultTree).ok());
+  REQUIRE(f.db->CompactAll(kDefaultTree).ok());
+  // One more L0 file (below the trigger), over what compaction left below.
+  for (int i = 0; i < 100; i++) {
+    f.Put(Key(i), "l0");
+    model[Key(i)] = "l0";
+  }
+  REQUIRE(f.db->Flush(kDefaultTree).ok());
+  const Shape before = ShapeOf(f);
+  INFO("before: " << f.FilesPerLevel());
+  CHECK(before.levels_with_files >= 2);  // else the test tests nothing
+
+  // The last deletes are still in the memtable: CompactFull flushes them first.
+  f.Delete(Key(1));
+  auto live = model;
+  live.erase(Key(1));
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());
+  const Shape after = ShapeOf(f);
+  INFO("after: " << f.FilesPerLevel());
+  CHECK(after.levels_with_files == 1);
+  CHECK(after.deepest >= 1);
+  CHECK(after.deepest >= before.deepest);
+  // Only live entries are left (each 111 bytes of key and value; random
+  // letters, which LZ4 does not shrink much).
+  CHECK(after.bytes < before.bytes);
+  CHECK(after.bytes < live.size() * 140);
+  CheckContents(f, live);
+  f.Reopen();
+  CheckContents(f, live);
+  CHECK(ShapeOf(f).levels_with_files == 1);
+
+  // A second full compaction of a compacted tree keeps it as it is.
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());
+  CHECK(ShapeOf(f).levels_with_files == 1);
+  CheckContents(f, live);
+}
+BASALT_DB_TEST_CASE("compaction: a full compaction leaves one level of live entries",
+                    test::ConfigSet::kFew, FullCompactionLeavesOneLevel);
+
+TEST_CASE("compaction: a full compaction keeps what a snapshot sees") {
+  test::DbTestBase f;
+  f.options.write_buffer_size = 64 << 10;
+  f.Open();
+  f.Put("k", "old");
+  f.Put("gone", "here");
+  REQUIRE(f.db->Flush(kDefaultTree).ok());
+  const Snapshot* snap = f.db->GetSnapshot();
+  f.Put("k", "new");
+  f.Delete("gone");
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());
+  CHECK(ShapeOf(f).levels_with_files == 1);
+  CHECK(f.Get("k") == "new");
+  CHECK(f.Get("gone") == "NOT_FOUND");
+  ReadOptions ro;
+  ro.snapshot = snap;
+  std::string v;
+  REQUIRE(f.db->Get(ro, kDefaultTree, "k", &v).ok());
+  CHECK(v == "old");
+  REQUIRE(f.db->Get(ro, kDefaultTree, "gone", &v).ok());
+  CHECK(v == "here");
+  f.db->ReleaseSnapshot(snap);
+  // Without the snapshot the next full compaction drops both.
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());
+  CHECK(f.Contents() == "k=new;");
+}
+
+TEST_CASE("compaction: a full compaction of an empty tree, an unknown tree, a frozen DB") {
+  test::DbTestBase f;
+  f.Open();
+  CHECK(f.db->CompactFull(kDefaultTree).ok());
+  CHECK(ShapeOf(f).levels_with_files == 0);
+  CHECK(f.db->CompactFull(12345).IsNotFound());
+  f.Put("a", "1");
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());  // L0 alone goes to L1
+  TreeStats st;
+  REQUIRE(f.db->GetTreeStats(kDefaultTree, &st).ok());
+  CHECK(st.levels[0].files == 0);
+  CHECK(st.levels[1].files == 1);
+  f.Close();
+  f.options.disable_compaction = true;
+  f.Open();
+  CHECK(f.db->CompactFull(kDefaultTree).IsNotSupported());
+  CHECK(f.Get("a") == "1");
+}
+
+// A caller that measures disk use after CompactAll or CompactFull (a
+// benchmark's space amplification) must not count the inputs of the
+// compaction just finished: they are deleted before the waiter wakes.
+void NoObsoleteTableAfterCompaction(test::DbTestBase& f) {
+  f.options.write_buffer_size = 64 << 10;
+  f.options.target_file_size = 64 << 10;
+  f.options.max_bytes_for_level_base = 128 << 10;
+  f.Open();
+  auto files_in_version = [&] {
+    TreeStats st;
+    REQUIRE(f.db->GetTreeStats(kDefaultTree, &st).ok());
+    int n = 0;
+    for (const LevelStats& l : st.levels) n += l.files;
+    return n;
+  };
+  for (int round = 0; round < 4; round++) {
+    Churn(f);
+    REQUIRE(f.db->Flush(kDefaultTree).ok());
+    REQUIRE(f.db->CompactAll(kDefaultTree).ok());
+    CHECK(f.CountFiles(FileType::kTable) == files_in_version());
+    REQUIRE(f.db->CompactFull(kDefaultTree).ok());
+    CHECK(f.CountFiles(FileType::kTable) == files_in_version());
+  }
+}
+BASALT_DB_TEST_CASE("compaction: no obsolete table is left when CompactAll or CompactFull returns",
+                    test::ConfigSet::kFew, NoObsoleteTableAfterCompaction);
+
+}  // namespace
