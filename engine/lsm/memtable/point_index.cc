@@ -32,7 +32,7 @@ PointIndex::Slots* PointIndex::NewSlots(size_t count) {
 const char* PointIndex::FindIn(const Slots* t, std::string_view user_key, uint32_t hash) const {
   for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
     const char* e = t->slot[i].load(std::memory_order_acquire);
-    if (e == nullptr) return nullptr;  // never full: at most half the slots are used
+    if (e == nullptr) return nullptr;  // never full (kMaxLoadNum / kMaxLoadDen)
     // The acquire above makes the slot's hash (stored before it) visible.
     if (t->hashes[i].load(std::memory_order_relaxed) == hash && key_of_(e) == user_key) return e;
   }
@@ -81,7 +81,7 @@ void PointIndex::Put(const char* entry, std::string_view user_key) {
     current_.store(cur, std::memory_order_release);
   } else if (old_.load(std::memory_order_relaxed) != nullptr) {
     MoveSome();
-  } else if ((keys_ + 1) * 2 > cur->mask + 1) {
+  } else if ((keys_ + 1) * kMaxLoadDen > (cur->mask + 1) * kMaxLoadNum) {
     // Readers must find the old array whenever they find the new one: old_
     // first, then current_ (both release; readers load current_ first).
     Slots* next = NewSlots((cur->mask + 1) * 2);
