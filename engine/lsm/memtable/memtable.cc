@@ -36,12 +36,17 @@ std::string_view EntryUserKey(const char* entry) {
 }  // namespace
 
 struct MemTable::Rep {
+  Rep(size_t expected_keys, size_t max_index_bytes)
+      : index(&arena, &EntryUserKey, expected_keys, max_index_bytes) {}
   Arena arena;
   Table table{EntryCompare(), &arena};
-  PointIndex index{&arena, &EntryUserKey};
+  PointIndex index;
 };
 
-MemTable::MemTable() : rep_(std::make_unique<Rep>()) {}
+MemTable::MemTable(size_t expected_keys, size_t max_index_bytes)
+    : rep_(std::make_unique<Rep>(expected_keys, max_index_bytes)) {}
+
+size_t MemTable::DistinctKeys() const { return rep_->index.Keys(); }
 MemTable::~MemTable() = default;
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view user_key,

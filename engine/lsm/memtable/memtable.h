@@ -22,7 +22,10 @@ namespace basalt::lsm {
 
 class MemTable : public std::enable_shared_from_this<MemTable> {
  public:
-  MemTable();
+  // expected_keys: distinct keys to size the point index for (the previous
+  // memtable's DistinctKeys()), its first array at most max_index_bytes; 0:
+  // the index starts small and grows.
+  explicit MemTable(size_t expected_keys = 0, size_t max_index_bytes = SIZE_MAX);
   ~MemTable();
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
@@ -49,6 +52,9 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   // Bytes allocated (arena + skiplist), for the flush trigger.
   size_t ApproximateMemoryUsage() const;
   uint64_t NumEntries() const { return num_entries_.load(std::memory_order_relaxed); }
+  // Distinct user keys added (an upper bound while the point index grows).
+  // REQUIRES: no concurrent Add (e.g. the memtable has become immutable).
+  size_t DistinctKeys() const;
   // Sequence of the first and of the largest entry added (0 when empty). The
   // DB adds entries in increasing sequence order starting at 1.
   SequenceNumber FirstSequence() const { return first_seq_.load(std::memory_order_relaxed); }

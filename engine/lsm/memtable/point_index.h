@@ -10,7 +10,10 @@
 // larger array becomes current and the writer moves the old one's entries
 // over a few slots per Put (no stall); until it is done, readers look in the
 // current array, then in the old one. An old array stays readable until the
-// arena goes, so the arrays hold 2.7 to 5.3 slots per key (32 to 64 bytes).
+// arena goes, so grown arrays hold 2.7 to 5.3 slots per key (32 to 64 bytes).
+// A memtable that expects n keys (its predecessor's count) sizes its first
+// array for them (any slot count, not only powers of two), so in a steady
+// workload the index never grows and costs about 18 bytes per key.
 //
 // Thread safety: Put by the memtable's one writer; Find by any number of
 // readers concurrently, lock-free. A reader sees every Put that happened
@@ -21,6 +24,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 
 #include "engine/base/arena.h"
@@ -31,7 +35,10 @@ class PointIndex {
  public:
   // key_of(entry): the user key of an entry (must stay valid as the arena).
   using KeyOf = std::string_view (*)(const char* entry);
-  PointIndex(Arena* arena, KeyOf key_of) : arena_(arena), key_of_(key_of) {}
+  // expected_keys: the first array (made at the first Put) is sized for this
+  // many keys, at most max_initial_bytes; 0: kInitialSlots.
+  PointIndex(Arena* arena, KeyOf key_of, size_t expected_keys = 0,
+             size_t max_initial_bytes = std::numeric_limits<size_t>::max());
   PointIndex(const PointIndex&) = delete;
   PointIndex& operator=(const PointIndex&) = delete;
 
@@ -39,6 +46,11 @@ class PointIndex {
   void Put(const char* entry, std::string_view user_key);
   // The newest entry Put for user_key, or nullptr.
   const char* Find(std::string_view user_key) const;
+  // Writer only: distinct keys Put; while an array is being replaced, an
+  // upper bound (the keys already moved count twice).
+  size_t Keys() const { return keys_ + (old_.load(std::memory_order_relaxed) ? old_keys_ : 0); }
+  // Writer only: slots of the current array (tests).
+  size_t Capacity() const;
 
   static constexpr size_t kInitialSlots = 64;
   // Old slots moved per Put while an array is being replaced.
@@ -50,10 +62,12 @@ class PointIndex {
   // entry, so the longer probe runs of a fuller array stay cheap.
   static constexpr size_t kMaxLoadNum = 3;
   static constexpr size_t kMaxLoadDen = 4;
+  // Bytes per slot: the entry pointer and the hash bits.
+  static constexpr size_t kSlotBytes = 12;
 
  private:
   struct Slots {
-    size_t mask;  // slot count - 1 (a power of two)
+    size_t count;  // slots (any count >= 2)
     // The low 32 bits of each filled slot's key hash, written before the
     // slot's entry (release) and never changed after: a probe compares it
     // before reading the entry's key (a cache miss), and a resize moves
@@ -69,14 +83,20 @@ class PointIndex {
   bool PutIn(Slots* t, const char* entry, const std::string_view* user_key, uint32_t hash,
              bool keep_existing);
   void MoveSome();
+  // The home slot of hash in t (Lemire's multiply-shift: any slot count).
+  static size_t Home(const Slots* t, uint32_t hash) {
+    return static_cast<size_t>((static_cast<uint64_t>(hash) * t->count) >> 32);
+  }
 
   Arena* const arena_;
   const KeyOf key_of_;
+  const size_t initial_slots_;
   std::atomic<Slots*> current_{nullptr};
   std::atomic<Slots*> old_{nullptr};  // being moved into current_, or null
   // Writer only.
-  size_t keys_ = 0;   // distinct keys in current_
-  size_t moved_ = 0;  // old_ slots moved so far
+  size_t keys_ = 0;      // distinct keys in current_
+  size_t moved_ = 0;     // old_ slots moved so far
+  size_t old_keys_ = 0;  // distinct keys old_ held when it was replaced
 };
 
 }  // namespace basalt::lsm

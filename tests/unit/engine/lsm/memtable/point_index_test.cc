@@ -110,3 +110,47 @@ TEST_CASE("point index: readers see every published put while the writer resizes
   CHECK(failures.load() == 0);
   CHECK(checks.load() > 0);
 }
+
+TEST_CASE("point index: sized for the expected keys it never grows; any slot count works") {
+  {
+    Arena arena;
+    PointIndex index(&arena, &KeyOf, /*expected_keys=*/10000);
+    CHECK(index.Capacity() == 0);  // the array is made at the first Put
+    for (int i = 0; i < 10000; i++) index.Put(MakeEntry(&arena, Key(i), 1), Key(i));
+    const size_t capacity = index.Capacity();
+    CHECK(capacity >= 10000 * PointIndex::kMaxLoadDen / PointIndex::kMaxLoadNum);
+    CHECK(capacity % 2 == 1);  // not a power of two
+    CHECK(index.Keys() == 10000);
+    // The slots, their hash bits and the arena's own blocks; no grown arrays.
+    CHECK(arena.MemoryUsage() <
+          10000 * (4 + 8 + 8 + 8) + capacity * PointIndex::kSlotBytes * 5 / 4);
+    for (int i = 0; i < 10000; i++) {
+      const char* e = index.Find(Key(i));
+      REQUIRE(e != nullptr);
+      CHECK(KeyOf(e) == Key(i));
+    }
+    CHECK(index.Find(Key(10000)) == nullptr);
+  }
+  {
+    // The first array is capped; an odd-sized array grows like any other, and
+    // every key stays findable through the growths.
+    Arena arena;
+    PointIndex index(&arena, &KeyOf, /*expected_keys=*/1000000, /*max_initial_bytes=*/1200 * 12);
+    std::vector<uint64_t> newest(30000, 0);
+    uint64_t version = 0;
+    for (int round = 0; round < 2; round++) {
+      for (int i = round; i < 30000; i += 1 + round) {
+        newest[i] = ++version;
+        index.Put(MakeEntry(&arena, Key(i), newest[i]), Key(i));
+        if (i == 0) CHECK(index.Capacity() == 1200);
+      }
+    }
+    CHECK(index.Capacity() > 1200);
+    CHECK(index.Keys() >= 30000);
+    for (int i = 0; i < 30000; i++) {
+      const char* e = index.Find(Key(i));
+      REQUIRE(e != nullptr);
+      CHECK(VersionOf(e) == newest[i]);
+    }
+  }
+}
