@@ -173,15 +173,20 @@ bool DBImpl::NeedsCompaction(const Tree& t) const {
 std::unique_ptr<DBImpl::CompactionTask> DBImpl::PickCompaction(const std::shared_ptr<Tree>& t) {
   std::optional<CompactionPick> pick = compaction_policy_->Pick(*t->version, t->policy_state);
   if (!pick) return nullptr;
+  return MakeTask(t, std::move(*pick));
+}
+
+std::unique_ptr<DBImpl::CompactionTask> DBImpl::MakeTask(const std::shared_ptr<Tree>& t,
+                                                         CompactionPick pick) {
   auto task = std::make_unique<CompactionTask>();
   task->tree = t;
   task->version = t->version;
-  task->level = pick->level;
-  task->output_level = pick->output_level;
+  task->level = pick.level;
+  task->output_level = pick.output_level;
   const Version& v = *t->version;
   for (int i = 0; i < 2; i++) {
-    const int lv = i == 0 ? pick->level : pick->output_level;
-    for (uint64_t number : pick->input_numbers[i]) {
+    const int lv = i == 0 ? pick.level : pick.output_level;
+    for (uint64_t number : pick.input_numbers[i]) {
       for (const auto& f : v.levels[lv]) {
         if (f->meta.number == number) {
           task->inputs[i].push_back(f);
@@ -190,7 +195,7 @@ std::unique_ptr<DBImpl::CompactionTask> DBImpl::PickCompaction(const std::shared
       }
     }
   }
-  task->pick = std::move(*pick);
+  task->pick = std::move(pick);
   task->snapshots.assign(snapshots_.begin(), snapshots_.end());
   return task;
 }
@@ -214,20 +219,21 @@ void DBImpl::CompactionThread() {
     const std::shared_ptr<Tree> tree = task->tree;
     tree->compacting = true;
     running_compactions_++;
-    Status s = RunCompaction(task.get());
-    if (!s.ok()) SetBgError(s);
-    mu_.Unlock();
-    // The task holds the last references to its inputs (and their version):
-    // obsolete files are deleted here, outside mu_, and before a waiter
-    // (CompactAll, Settle-style callers measuring disk use) hears that the
-    // compaction is over.
-    task.reset();
-    ReleaseFreeMemory();  // the job's builders, key hashes and read windows
-    mu_.Lock();
+    RunAndDropCompaction(std::move(task)).PermitUnchecked();  // an error is bg_error_
     tree->compacting = false;
     running_compactions_--;
     bg_cv_.SignalAll();
   }
+}
+
+Status DBImpl::RunAndDropCompaction(std::unique_ptr<CompactionTask> task) {
+  Status s = RunCompaction(task.get());
+  if (!s.ok()) SetBgError(s);
+  mu_.Unlock();
+  task.reset();
+  ReleaseFreeMemory();  // the job's builders, key hashes and read windows
+  mu_.Lock();
+  return s;
 }
 
 Status DBImpl::RunCompaction(CompactionTask* task) {
@@ -373,31 +379,19 @@ Status DBImpl::CompactFull(TreeId tree) {
   }
   if (levels.size() == 1 && levels[0] == 0) levels.push_back(1);  // L0 alone goes to L1
   for (size_t i = 0; s.ok() && i + 1 < levels.size(); i++) {
-    auto task = std::make_unique<CompactionTask>();
-    task->tree = t;
-    task->version = t->version;
-    task->level = levels[i];
-    task->output_level = levels[i + 1];
-    task->pick.level = task->level;
-    task->pick.output_level = task->output_level;
+    CompactionPick pick;  // every file of both levels
+    pick.level = levels[i];
+    pick.output_level = levels[i + 1];
     for (int k = 0; k < 2; k++) {
-      const int lv = k == 0 ? task->level : task->output_level;
-      for (const auto& f : t->version->levels[lv]) {
-        task->inputs[k].push_back(f);
-        task->pick.input_numbers[k].push_back(f->meta.number);
+      for (const auto& f : t->version->levels[k == 0 ? pick.level : pick.output_level]) {
+        pick.input_numbers[k].push_back(f->meta.number);
       }
     }
-    task->snapshots.assign(snapshots_.begin(), snapshots_.end());
-    s = RunCompaction(task.get());
+    s = RunAndDropCompaction(MakeTask(t, std::move(pick)));
     if (s.ok() && shutting_down_) s = Status::Aborted("shutting down");
-    mu_.Unlock();
-    task.reset();  // obsolete inputs are deleted here, outside mu_ (see CompactionThread)
-    ReleaseFreeMemory();
-    mu_.Lock();
   }
   t->compacting = false;
   running_compactions_--;
-  if (!s.ok() && !s.IsAborted()) SetBgError(s);
   bg_cv_.SignalAll();
   work_cv_.SignalAll();
   return s;

@@ -187,7 +187,15 @@ class DBImpl : public DB, private JobHost {
   // mu_ is released while the job runs and the edit is logged.
   Status FlushMemtable(const std::shared_ptr<Tree>& t) REQUIRES(mu_);
   std::unique_ptr<CompactionTask> PickCompaction(const std::shared_ptr<Tree>& t) REQUIRES(mu_);
+  // The task for pick on t's current version (inputs found by file number).
+  std::unique_ptr<CompactionTask> MakeTask(const std::shared_ptr<Tree>& t, CompactionPick pick)
+      REQUIRES(mu_);
   Status RunCompaction(CompactionTask* task) REQUIRES(mu_);
+  // RunCompaction (an error becomes the DB's background error), then drops
+  // the task outside mu_: it holds the last references to its inputs, so
+  // their obsolete files are unlinked before the caller tells anyone the
+  // compaction is over; then free heap pages go back to the kernel.
+  Status RunAndDropCompaction(std::unique_ptr<CompactionTask> task) REQUIRES(mu_);
   bool NeedsCompaction(const Tree& t) const REQUIRES(mu_);
   // Trivial move: the inputs overlap nothing in the output level nor each
   // other (and lie in the tree's range), so they can move down by a manifest
