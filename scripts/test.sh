@@ -51,6 +51,7 @@ tsan_lsm_tests=(
   'db: clones of several trees are one consistent cut*'
   'db: compaction keeps L0 bounded*'  # writers against flush and compaction threads
   'db: snapshots see the past across flushes*'
+  'db: no obsolete WAL segment is left when Flush returns*'  # Flush beside the flush thread's deletes
   'db: failed flushes and manifest writes recover*'  # error recovery beside the writers
   'db: an fsync error fails that write*'
   'db: a write error on the WAL is reported*'

@@ -19,7 +19,10 @@
 //  - wal_mu_ serialises WAL appends, syncs and segment rolls between the
 //    leader and the periodic-sync thread; only the leader replaces wal_.
 //    manifest_mu_ serialises "read the state, log an edit, apply it".
-//    Lock order: manifest_mu_ -> mu_; wal_mu_ is never held with mu_.
+//    wal_delete_mu_ serialises deleting obsolete WAL segments (unlinks
+//    included), so no caller returns while another's unlinks still run.
+//    Lock order: manifest_mu_ -> mu_; wal_delete_mu_ -> mu_, wal_mu_;
+//    wal_mu_ is never held with mu_.
 //  - One flush thread and max_background_compactions compaction threads.
 //    Memtable switches happen only while holding the leader position, so an
 //    immutable memtable holds exactly the entries with sequence <= its
@@ -168,7 +171,10 @@ class DBImpl : public DB, private JobHost {
   Status WaitForRoom(const std::shared_ptr<Tree>& t, bool force, bool* waited) REQUIRES(mu_);
   void SwitchMemtable(Tree* t) REQUIRES(mu_);  // leader position, t->imm == null
   Status RollWal(uint64_t new_number) REQUIRES(wal_mu_);
-  void DeleteObsoleteWals() EXCLUDES(mu_, wal_mu_);
+  // Deletes the segments every tree has flushed past. When it returns, each
+  // segment obsolete by then is gone, whichever thread unlinked it (Flush's
+  // caller counts the files).
+  void DeleteObsoleteWals() EXCLUDES(wal_delete_mu_, mu_, wal_mu_);
   void NoteOldWalsChanged() REQUIRES(wal_mu_);
   // Switches memtables that pin the oldest WAL segment once the kept WAL
   // passes max_total_wal_size. Leader position.
@@ -258,6 +264,9 @@ class DBImpl : public DB, private JobHost {
   VersionSet versions_;
 
   Mutex manifest_mu_ ACQUIRED_BEFORE(mu_);
+  // Held across DeleteObsoleteWals, unlinks included: a second caller waits
+  // for the first's unlinks rather than returning while they run.
+  Mutex wal_delete_mu_ ACQUIRED_BEFORE(mu_);
   Mutex mu_;
   CondVar bg_cv_{&mu_};    // background progress (flush/compaction done, errors)
   CondVar work_cv_{&mu_};  // work for the background threads

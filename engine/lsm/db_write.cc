@@ -399,6 +399,7 @@ SequenceNumber DBImpl::WalFloor() {
 }
 
 void DBImpl::DeleteObsoleteWals() {
+  MutexLock dl(&wal_delete_mu_);
   SequenceNumber floor;
   {
     MutexLock l(&mu_);

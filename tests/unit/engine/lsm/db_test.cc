@@ -727,6 +727,48 @@ void FlushFreesWal(DbTestBase& f) {
 BASALT_DB_TEST_CASE("db: an explicit flush frees the WAL it covered", ConfigSet::kAll,
                     FlushFreesWal);
 
+// Unlinks WAL segments slowly on every thread but the one that made it, so a
+// background thread's deletion is still running when the test thread's
+// Flush looks for segments to delete.
+class SlowWalRemoveEnv : public io::EnvWrapper {
+ public:
+  using EnvWrapper::EnvWrapper;
+  Status RemoveFile(const std::string& path) override {
+    uint64_t number = 0;
+    const std::string name = std::filesystem::path(path).filename().string();
+    if (std::this_thread::get_id() != owner_ && ParseFileName(name, &number) == FileType::kWal) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+    return EnvWrapper::RemoveFile(path);
+  }
+
+ private:
+  const std::thread::id owner_ = std::this_thread::get_id();
+};
+
+TEST_CASE("db: no obsolete WAL segment is left when Flush returns, while another thread deletes") {
+  // The flush thread deletes the segments its flush made obsolete; Flush
+  // then rolls the current one and deletes what is left. Flush's caller must
+  // find every covered segment gone, whichever thread unlinked it.
+  SlowWalRemoveEnv env(io::Env::Posix());
+  DbTestBase f;
+  f.options.env = &env;
+  f.options.write_buffer_size = 8 << 20;
+  f.options.wal_segment_size = 32 << 10;
+  f.Open();
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 2000; i++) {
+      REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), std::string(100, 'a' + round)).ok());
+    }
+    REQUIRE(f.CountFiles(FileType::kWal) > 4);
+    REQUIRE(f.db->Flush(DB::kAllTrees).ok());
+    INFO("round " << round);
+    CHECK(f.CountFiles(FileType::kWal) == 1);  // the fresh segment
+    CHECK(f.SizeOfFiles(FileType::kWal) < 1000);
+  }
+  f.Close();
+}
+
 void IteratorBounds(DbTestBase& f) {
   f.Open();
   for (int i = 0; i < 100; i++) REQUIRE(f.db->Put(WriteOptions{false}, 0, Key(i), "v").ok());
