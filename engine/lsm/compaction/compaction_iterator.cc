@@ -37,8 +37,16 @@ bool CompactionIterator::Drop(const ParsedInternalKey& p, bool first_of_key,
   return false;
 }
 
+bool CompactionIterator::CanZero(const ParsedInternalKey& p) const {
+  const std::vector<SequenceNumber>& snaps = rules_->snapshots;
+  return p.kind == ValueKind::kValue && p.sequence != 0 &&
+         (snaps.empty() || snaps.front() >= p.sequence) && rules_->bottommost &&
+         rules_->bottommost(p.user_key);
+}
+
 void CompactionIterator::FindSurvivor() {
   valid_ = false;
+  zeroed_ = false;
   for (; input_->Valid(); input_->Next()) {
     ParsedInternalKey p;
     if (!ParseInternalKey(input_->key(), &p)) {
@@ -58,6 +66,13 @@ void CompactionIterator::FindSurvivor() {
       continue;
     }
     current_ = p;
+    if (CanZero(p)) {
+      zeroed_key_.assign(p.user_key);
+      PutFixed64(&zeroed_key_, PackTrailer(0, p.kind));
+      current_.sequence = 0;
+      zeroed_ = true;
+      zeroed_count_++;
+    }
     new_user_key_ = !has_output_ || p.user_key != last_output_key_;
     if (new_user_key_) last_output_key_.assign(p.user_key);
     has_output_ = true;

@@ -19,6 +19,13 @@
 // (inputs were written before), so they see what the newest-stripe readers
 // see and need not be in the list.
 //
+// A surviving value whose user key is in no level below the output and that
+// no live snapshot is older than gets sequence number 0 (RocksDB does the
+// same at the bottommost level): every reader sees it either way, since at
+// most one version of a key can be older than all snapshots and it is the
+// oldest kept, and a key of zeros compresses to almost nothing. Nothing
+// reads an entry's sequence number after that but the visibility rule.
+//
 // Errors: a key that does not parse ends iteration with Corruption; the
 // input's own error is reported by status(). Not thread-safe (one job).
 #pragma once
@@ -56,7 +63,9 @@ class CompactionIterator {
   void SeekToFirst();
   void Next();  // REQUIRES: Valid()
   bool Valid() const { return valid_; }
-  std::string_view key() const { return input_->key(); }  // REQUIRES: Valid()
+  // The survivor's internal key (its sequence number zeroed, see above).
+  // Valid until the next move. REQUIRES: Valid()
+  std::string_view key() const { return zeroed_ ? std::string_view(zeroed_key_) : input_->key(); }
   std::string_view value() const { return input_->value(); }
   const ParsedInternalKey& parsed() const { return current_; }  // REQUIRES: Valid()
   // True when the current entry's user key differs from the previous
@@ -64,11 +73,14 @@ class CompactionIterator {
   bool new_user_key() const { return new_user_key_; }
   Status status() const;
   uint64_t dropped() const { return dropped_; }
+  uint64_t zeroed() const { return zeroed_count_; }  // survivors given sequence number 0
 
  private:
   // Moves to the first survivor at or after the input's position.
   void FindSurvivor();
   bool Drop(const ParsedInternalKey& p, bool first_of_key, SequenceNumber newer_seq) const;
+  // Whether survivor p's sequence number can be zeroed (see above).
+  bool CanZero(const ParsedInternalKey& p) const;
 
   Iterator* const input_;
   const SurvivorRules* const rules_;
@@ -81,7 +93,10 @@ class CompactionIterator {
   std::string last_output_key_;                    // user key of the last survivor
   bool has_output_ = false;
   bool new_user_key_ = false;
+  bool zeroed_ = false;     // current_ is input_->key() with sequence 0: zeroed_key_
+  std::string zeroed_key_;  // buffer reused between entries
   uint64_t dropped_ = 0;
+  uint64_t zeroed_count_ = 0;
 };
 
 }  // namespace basalt::lsm

@@ -1,5 +1,7 @@
 #include "engine/lsm/version/version.h"
 
+#include <algorithm>
+
 #include "engine/base/logging.h"
 
 namespace basalt::lsm {
@@ -18,6 +20,13 @@ uint64_t Version::LevelBytes(int level) const {
 }
 
 bool Version::MayHold(int level, std::string_view user_key) const {
+  if (level > 0) {  // sorted, disjoint: the first file not wholly before the key
+    const auto& files = levels[level];
+    auto f = std::partition_point(files.begin(), files.end(), [&](const auto& file) {
+      return ExtractUserKey(file->meta.largest) < user_key;
+    });
+    return f != files.end() && ExtractUserKey((*f)->meta.smallest) <= user_key;
+  }
   for (const auto& f : levels[level]) {
     if (ExtractUserKey(f->meta.smallest) <= user_key &&
         user_key <= ExtractUserKey(f->meta.largest)) {

@@ -59,7 +59,9 @@ struct Version {
   std::shared_ptr<const BlockIndex> BuildBlockIndex(size_t fanout = kBlockIndexFanout) const;
 
   uint64_t LevelBytes(int level) const;
-  // Whether some file in level may hold user_key (its range covers it); no allocation.
+  // Whether some file in level may hold user_key (its range covers it); no
+  // allocation. A binary search above L0 (its files are sorted and disjoint),
+  // so a compaction can ask for every key it writes.
   bool MayHold(int level, std::string_view user_key) const;
   // Files in level whose user-key range intersects [smallest_user, largest_user].
   std::vector<std::shared_ptr<TableFile>> Overlapping(int level, std::string_view smallest_user,

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/lsm/memtable/memtable.h"
@@ -27,8 +28,13 @@ std::vector<Entry> Survivors(const MemTable& m, const SurvivorRules& rules,
   CompactionIterator it(input.get(), &rules);
   std::vector<Entry> out;
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
-    out.push_back({std::string(it.parsed().user_key), it.parsed().sequence, it.parsed().kind,
-                   it.new_user_key()});
+    // key() is what the output holds; parsed() must describe it.
+    ParsedInternalKey k;
+    REQUIRE(ParseInternalKey(it.key(), &k));
+    CHECK(k.user_key == it.parsed().user_key);
+    CHECK(k.sequence == it.parsed().sequence);
+    CHECK(k.kind == it.parsed().kind);
+    out.push_back({std::string(k.user_key), k.sequence, k.kind, it.new_user_key()});
   }
   REQUIRE(it.status().ok());
   if (dropped != nullptr) *dropped = it.dropped();
@@ -83,19 +89,67 @@ TEST_CASE("compaction_iterator: a tombstone goes only at the bottom and with no 
   REQUIRE(flush.size() == 2);
   CHECK(flush[0].kind == ValueKind::kDelete);
   CHECK(flush[1].user_key == "z");
-  // At the bottom both the tombstone and what it hides go.
+  // At the bottom both the tombstone and what it hides go (z, at the bottom
+  // too and older than every snapshot, gets sequence number 0).
   rules.bottommost = [](std::string_view) { return true; };
-  CHECK(Seqs(Survivors(m, rules)) == std::vector<SequenceNumber>{6});
+  CHECK(Seqs(Survivors(m, rules)) == std::vector<SequenceNumber>{0});
   // Not at the bottom for k: the tombstone stays.
   rules.bottommost = [](std::string_view k) { return k != "k"; };
-  CHECK(Seqs(Survivors(m, rules)) == std::vector<SequenceNumber>{5, 6});
+  CHECK(Seqs(Survivors(m, rules)) == std::vector<SequenceNumber>{5, 0});
   // A snapshot older than the tombstone still reads "old": both stay.
   rules.bottommost = [](std::string_view) { return true; };
   rules.snapshots = {4};
-  CHECK(Seqs(Survivors(m, rules)) == std::vector<SequenceNumber>{5, 3, 6});
+  CHECK(Seqs(Survivors(m, rules)) == std::vector<SequenceNumber>{5, 0, 6});
   // A snapshot at the tombstone reads "absent", as the newest readers do.
   rules.snapshots = {5};
   CHECK(Seqs(Survivors(m, rules)) == std::vector<SequenceNumber>{6});
+}
+
+TEST_CASE("compaction_iterator: a value older than every snapshot gets sequence 0 at the bottom") {
+  MemTable m;
+  m.Add(2, ValueKind::kValue, "a", "a2");
+  m.Add(3, ValueKind::kValue, "b", "b3");
+  m.Add(7, ValueKind::kValue, "b", "b7");
+  m.Add(4, ValueKind::kDelete, "c", "");
+  m.Add(9, ValueKind::kValue, "d", "d9");
+  SurvivorRules rules;
+  uint64_t zeroed = 0;
+  auto run = [&] {
+    std::unique_ptr<Iterator> input = m.NewIterator();
+    CompactionIterator it(input.get(), &rules);
+    std::vector<std::pair<std::string, SequenceNumber>> out;
+    for (it.SeekToFirst(); it.Valid(); it.Next()) {
+      ParsedInternalKey k;
+      REQUIRE(ParseInternalKey(it.key(), &k));
+      out.emplace_back(std::string(k.user_key) + "=" + std::string(it.value()), k.sequence);
+    }
+    REQUIRE(it.status().ok());
+    zeroed = it.zeroed();
+    return out;
+  };
+  using Out = std::vector<std::pair<std::string, SequenceNumber>>;
+  // A flush never zeroes: a lower level may hold an older version.
+  CHECK(run() == Out{{"a=a2", 2}, {"b=b7", 7}, {"c=", 4}, {"d=d9", 9}});
+  CHECK(zeroed == 0);
+  // At the bottom without snapshots every surviving value is zeroed.
+  rules.bottommost = [](std::string_view) { return true; };
+  CHECK(run() == Out{{"a=a2", 0}, {"b=b7", 0}, {"d=d9", 0}});
+  CHECK(zeroed == 3);
+  // Snapshot 5 reads b3: b3 is older than every snapshot (zeroed, still
+  // after b7 in key order), b7 and d9 are newer than snapshot 5 (kept); c's
+  // tombstone at 4 hides nothing from snapshot 5 and goes.
+  rules.snapshots = {5};
+  CHECK(run() == Out{{"a=a2", 0}, {"b=b7", 7}, {"b=b3", 0}, {"d=d9", 9}});
+  CHECK(zeroed == 2);
+  // Snapshot 1 is older than everything: nothing is zeroed, the tombstone stays.
+  rules.snapshots = {1, 5};
+  CHECK(run() == Out{{"a=a2", 2}, {"b=b7", 7}, {"b=b3", 3}, {"c=", 4}, {"d=d9", 9}});
+  CHECK(zeroed == 0);
+  // Only where no level below holds the key.
+  rules.snapshots.clear();
+  rules.bottommost = [](std::string_view k) { return k != "b"; };
+  CHECK(run() == Out{{"a=a2", 0}, {"b=b7", 7}, {"d=d9", 0}});
+  CHECK(zeroed == 2);
 }
 
 TEST_CASE("compaction_iterator: keys outside the tree's range are dropped") {

@@ -4,10 +4,17 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "engine/base/random.h"
+#include "engine/io/env.h"
 #include "engine/lsm/db.h"
+#include "engine/lsm/dbformat.h"
+#include "engine/lsm/filename.h"
+#include "engine/lsm/sstable/table.h"
 #include "engine/lsm/stats.h"
 #include "tests/testutil/db_test_base.h"
 
@@ -137,6 +144,75 @@ TEST_CASE("compaction: a full compaction keeps what a snapshot sees") {
   // Without the snapshot the next full compaction drops both.
   REQUIRE(f.db->CompactFull(kDefaultTree).ok());
   CHECK(f.Contents() == "k=new;");
+}
+
+// Every entry of the DB's table files, "user_key@seq;" each, sorted as
+// strings, read from the files.
+std::string TableEntries(test::DbTestBase& f) {
+  io::Env* env = io::Env::Posix();
+  std::vector<std::string> names;
+  REQUIRE(env->GetChildren(f.dir.path(), &names).ok());
+  std::multiset<std::string> entries;
+  for (const std::string& name : names) {
+    uint64_t number = 0;
+    if (ParseFileName(name, &number) != FileType::kTable) continue;
+    const std::string path = f.dir.path() + "/" + name;
+    uint64_t size = 0;
+    std::unique_ptr<io::RandomAccessFile> file;
+    REQUIRE(env->GetFileSize(path, &size).ok());
+    REQUIRE(env->NewRandomAccessFile(path, &file).ok());
+    std::unique_ptr<Table> table;
+    REQUIRE(Table::Open(std::move(file), size, &table).ok());
+    std::unique_ptr<Iterator> it = table->NewIterator();
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ParsedInternalKey k;
+      REQUIRE(ParseInternalKey(it->key(), &k));
+      entries.insert(std::string(k.user_key) + "@" + std::to_string(k.sequence));
+    }
+    REQUIRE(it->status().ok());
+  }
+  std::string out;
+  for (const std::string& e : entries) out += e + ";";
+  return out;
+}
+
+TEST_CASE("compaction: at the bottom a value older than every snapshot gets sequence number 0") {
+  test::DbTestBase f;
+  f.Open();
+  f.Put("a", "1");    // sequence 1
+  f.Put("k", "old");  // 2
+  // L0 alone moves to an empty L1 without a rewrite: sequences stay.
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());
+  CHECK(TableEntries(f) == "a@1;k@2;");
+  const Snapshot* snap = f.db->GetSnapshot();     // sees a=1, k=old
+  f.Put("k", "new");                              // 3
+  f.Put("z", "1");                                // 4
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());  // merges L0 into L1
+  // a and the k the snapshot reads are older than it: 0. The rest keep theirs.
+  CHECK(TableEntries(f) == "a@0;k@0;k@3;z@4;");
+  ReadOptions ro;
+  ro.snapshot = snap;
+  std::string v;
+  REQUIRE(f.db->Get(ro, kDefaultTree, "k", &v).ok());
+  CHECK(v == "old");
+  CHECK(f.db->Get(ro, kDefaultTree, "z", &v).IsNotFound());
+  CHECK(f.Get("k") == "new");
+  f.db->ReleaseSnapshot(snap);
+  f.Put("m", "1");  // 5
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());
+  CHECK(TableEntries(f) == "a@0;k@0;m@0;z@0;");
+  CHECK(f.Contents() == "a=1;k=new;m=1;z=1;");
+  // Sequence numbers go on from where they were, not from the zeroed files:
+  // a write after a reopen still hides the zeroed version, flushed or not.
+  f.Reopen();
+  f.Put("k", "newer");  // 6
+  CHECK(f.Get("k") == "newer");
+  REQUIRE(f.db->Flush(kDefaultTree).ok());
+  CHECK(f.Get("k") == "newer");
+  CHECK(TableEntries(f) == "a@0;k@0;k@6;m@0;z@0;");
+  REQUIRE(f.db->CompactFull(kDefaultTree).ok());
+  CHECK(f.Contents() == "a=1;k=newer;m=1;z=1;");
+  CHECK(TableEntries(f) == "a@0;k@0;m@0;z@0;");
 }
 
 TEST_CASE("compaction: a full compaction of an empty tree, an unknown tree, a frozen DB") {
