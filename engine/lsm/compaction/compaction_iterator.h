@@ -23,7 +23,7 @@
 // no live snapshot is older than gets sequence number 0 (RocksDB does the
 // same at the bottommost level): every reader sees it either way, since at
 // most one version of a key can be older than all snapshots and it is the
-// oldest kept, and a key of zeros compresses to almost nothing. Nothing
+// oldest kept, and a trailer of zeros compresses to almost nothing. Nothing
 // reads an entry's sequence number after that but the visibility rule.
 //
 // Errors: a key that does not parse ends iteration with Corruption; the

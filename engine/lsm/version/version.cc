@@ -20,7 +20,7 @@ uint64_t Version::LevelBytes(int level) const {
 }
 
 bool Version::MayHold(int level, std::string_view user_key) const {
-  if (level > 0) {  // sorted, disjoint: the first file not wholly before the key
+  if (level > 0) {  // sorted, disjoint: look at the first file not wholly before the key
     const auto& files = levels[level];
     auto f = std::partition_point(files.begin(), files.end(), [&](const auto& file) {
       return ExtractUserKey(file->meta.largest) < user_key;

@@ -60,8 +60,8 @@ struct Version {
 
   uint64_t LevelBytes(int level) const;
   // Whether some file in level may hold user_key (its range covers it); no
-  // allocation. A binary search above L0 (its files are sorted and disjoint),
-  // so a compaction can ask for every key it writes.
+  // allocation. A binary search in L1 and deeper (their files are sorted and
+  // disjoint), so a compaction can ask for every key it writes.
   bool MayHold(int level, std::string_view user_key) const;
   // Files in level whose user-key range intersects [smallest_user, largest_user].
   std::vector<std::shared_ptr<TableFile>> Overlapping(int level, std::string_view smallest_user,

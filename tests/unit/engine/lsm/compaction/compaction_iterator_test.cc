@@ -20,10 +20,11 @@ struct Entry {
   SequenceNumber seq;
   ValueKind kind;
   bool new_user_key;
+  std::string value;
 };
 
 std::vector<Entry> Survivors(const MemTable& m, const SurvivorRules& rules,
-                             uint64_t* dropped = nullptr) {
+                             uint64_t* dropped = nullptr, uint64_t* zeroed = nullptr) {
   std::unique_ptr<Iterator> input = m.NewIterator();
   CompactionIterator it(input.get(), &rules);
   std::vector<Entry> out;
@@ -34,10 +35,12 @@ std::vector<Entry> Survivors(const MemTable& m, const SurvivorRules& rules,
     CHECK(k.user_key == it.parsed().user_key);
     CHECK(k.sequence == it.parsed().sequence);
     CHECK(k.kind == it.parsed().kind);
-    out.push_back({std::string(k.user_key), k.sequence, k.kind, it.new_user_key()});
+    out.push_back(
+        {std::string(k.user_key), k.sequence, k.kind, it.new_user_key(), std::string(it.value())});
   }
   REQUIRE(it.status().ok());
   if (dropped != nullptr) *dropped = it.dropped();
+  if (zeroed != nullptr) *zeroed = it.zeroed();
   return out;
 }
 
@@ -115,16 +118,10 @@ TEST_CASE("compaction_iterator: a value older than every snapshot gets sequence 
   SurvivorRules rules;
   uint64_t zeroed = 0;
   auto run = [&] {
-    std::unique_ptr<Iterator> input = m.NewIterator();
-    CompactionIterator it(input.get(), &rules);
     std::vector<std::pair<std::string, SequenceNumber>> out;
-    for (it.SeekToFirst(); it.Valid(); it.Next()) {
-      ParsedInternalKey k;
-      REQUIRE(ParseInternalKey(it.key(), &k));
-      out.emplace_back(std::string(k.user_key) + "=" + std::string(it.value()), k.sequence);
+    for (const Entry& e : Survivors(m, rules, nullptr, &zeroed)) {
+      out.emplace_back(e.user_key + "=" + e.value, e.seq);
     }
-    REQUIRE(it.status().ok());
-    zeroed = it.zeroed();
     return out;
   };
   using Out = std::vector<std::pair<std::string, SequenceNumber>>;
