@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
+  # lld: the linker CMakeLists.txt picks when it links (faster than GNU ld).
+  lld
   liburing-dev libxxhash-dev liblz4-dev libfmt-dev
   doctest-dev libbenchmark-dev
   librocksdb-dev libleveldb-dev
