@@ -133,13 +133,8 @@ TEST_CASE("compaction: a full compaction keeps what a snapshot sees") {
   CHECK(ShapeOf(f).levels_with_files == 1);
   CHECK(f.Get("k") == "new");
   CHECK(f.Get("gone") == "NOT_FOUND");
-  ReadOptions ro;
-  ro.snapshot = snap;
-  std::string v;
-  REQUIRE(f.db->Get(ro, kDefaultTree, "k", &v).ok());
-  CHECK(v == "old");
-  REQUIRE(f.db->Get(ro, kDefaultTree, "gone", &v).ok());
-  CHECK(v == "here");
+  CHECK(f.Get("k", kDefaultTree, snap) == "old");
+  CHECK(f.Get("gone", kDefaultTree, snap) == "here");
   f.db->ReleaseSnapshot(snap);
   // Without the snapshot the next full compaction drops both.
   REQUIRE(f.db->CompactFull(kDefaultTree).ok());
@@ -190,12 +185,8 @@ TEST_CASE("compaction: at the bottom a value older than every snapshot gets sequ
   REQUIRE(f.db->CompactFull(kDefaultTree).ok());  // merges L0 into L1
   // a and the k the snapshot reads are older than it: 0. The rest keep theirs.
   CHECK(TableEntries(f) == "a@0;k@0;k@3;z@4;");
-  ReadOptions ro;
-  ro.snapshot = snap;
-  std::string v;
-  REQUIRE(f.db->Get(ro, kDefaultTree, "k", &v).ok());
-  CHECK(v == "old");
-  CHECK(f.db->Get(ro, kDefaultTree, "z", &v).IsNotFound());
+  CHECK(f.Get("k", kDefaultTree, snap) == "old");
+  CHECK(f.Get("z", kDefaultTree, snap) == "NOT_FOUND");
   CHECK(f.Get("k") == "new");
   f.db->ReleaseSnapshot(snap);
   f.Put("m", "1");  // 5
