@@ -199,11 +199,13 @@ TEST_CASE(
         // (A background compaction may hit the one-shot fault only now: each
         // call recovers first, so a second one completes.)
         Status fl = db->Flush(kDefaultTree);
+        const std::string first_flush = fl.ToString();
         if (!fl.ok()) fl = db->Flush(kDefaultTree);
-        CHECK(fl.ok());
+        CHECK_MESSAGE(fl.ok(), first_flush, " then ", fl.ToString());
         Status co = db->CompactAll(kDefaultTree);
+        const std::string first_compact = co.ToString();
         if (!co.ok()) co = db->CompactAll(kDefaultTree);
-        CHECK(co.ok());
+        CHECK_MESSAGE(co.ok(), first_compact, " then ", co.ToString());
         CHECK(Diff(db.get(), model) == "");
         fenv.FailNthWrite(0);
         fenv.FailNthSync(0);
