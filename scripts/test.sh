@@ -3,7 +3,7 @@
 # UndefinedBehaviorSanitizer, and runs the whole test suite with ctest.
 # Then builds the engine's unit tests with ThreadSanitizer (build/tsan) and
 # runs the concurrency tests (docs/testing.md, "ThreadSanitizer"), and, with
-# clang, builds the libFuzzer targets (build/fuzz) and runs each for 3 seconds
+# clang, builds the libFuzzer targets (build/fuzz-smoke, at -O0) and runs each for 3 seconds
 # (docs/testing.md, "Fuzzing").
 # Long runs: BASALT_CRASH_ROUNDS=200 BASALT_MODEL_RUNS=20 bash scripts/test.sh
 set -euo pipefail
@@ -39,8 +39,9 @@ else
   echo "test.sh: clang++ not found; the ThreadSanitizer build uses g++ (build/tsan-gcc)"
   tsan_dir=build/tsan-gcc tsan_cc=gcc tsan_cxx=g++
 fi
+# -O0: these short runs lose less to slower code than -O1 costs to compile.
 CC=$tsan_cc CXX=$tsan_cxx cmake -S . -B "$tsan_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DBASALT_TSAN=ON -DBASALT_BENCH=OFF >/dev/null
+  -DBASALT_TSAN=ON -DBASALT_INSTRUMENTED_OPT=-O0 -DBASALT_BENCH=OFF >/dev/null
 cmake --build "$tsan_dir" -j2 --target unit_base unit_io unit_lsm unit_table
 tsan_build_s=$((SECONDS - tsan_start))
 tsan_lsm_tests=(
@@ -108,20 +109,22 @@ fi
 
 # Fuzz smoke run (docs/testing.md, "Fuzzing"): each libFuzzer target for 3
 # seconds from its seed corpus (tests/fuzz/corpus/<name>/; new inputs go to a
-# scratch dir, crash files to build/fuzz/). Needs clang; fails on any crash,
-# leak or sanitizer report.
+# scratch dir, crash files to build/fuzz-smoke/). Needs clang; fails on any
+# crash, leak or sanitizer report. Built at -O0 in a dir of its own, so
+# build/fuzz keeps -O1 for long runs by hand.
 if command -v clang++ >/dev/null 2>&1; then
   fuzz_start=$SECONDS
-  CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DBASALT_FUZZ=ON -DBASALT_BENCH=OFF -DBASALT_TESTS=OFF >/dev/null
-  cmake --build build/fuzz -j2 --target basalt_fuzz
+  fuzz_dir=build/fuzz-smoke
+  CC=clang CXX=clang++ cmake -S . -B "$fuzz_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBASALT_FUZZ=ON -DBASALT_INSTRUMENTED_OPT=-O0 -DBASALT_BENCH=OFF -DBASALT_TESTS=OFF >/dev/null
+  cmake --build "$fuzz_dir" -j2 --target basalt_fuzz
   fuzz_failed=()
   for src in tests/fuzz/*_fuzz.cc; do
     name=$(basename "$src" _fuzz.cc)
     work=$(mktemp -d)
-    log=build/fuzz/fuzz_$name.log
-    if build/fuzz/fuzz_"$name" -max_total_time=3 -rss_limit_mb=2048 -print_final_stats=1 \
-         -artifact_prefix=build/fuzz/ "$work" tests/fuzz/corpus/"$name" >"$log" 2>&1; then
+    log=$fuzz_dir/fuzz_$name.log
+    if "$fuzz_dir"/fuzz_"$name" -max_total_time=3 -rss_limit_mb=2048 -print_final_stats=1 \
+         -artifact_prefix="$fuzz_dir"/ "$work" tests/fuzz/corpus/"$name" >"$log" 2>&1; then
       runs=$(grep -a -o 'number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || true)
       echo "fuzz: $name: ok, ${runs:-?} executions in 3 s"
     else
