@@ -89,7 +89,7 @@ Status Trimmed() {
                          "horizon");
 }
 
-lsm::WriteOptions SyncWrite() {
+lsm::WriteOptions SyncedWrite() {
   lsm::WriteOptions wo;
   wo.sync = true;
   return wo;
@@ -195,7 +195,7 @@ Status StreamStore::Load(TableRuntime* rt, std::optional<lsm::TreeId> tree,
   }
   if (batch.Empty()) return Status::OK();
   PutNextSeq(s.next_seq, *s.tree, &batch);
-  return db_->Write(SyncWrite(), &batch);
+  return db_->Write(SyncedWrite(), &batch);
 }
 
 Status StreamStore::StageSpecChange(TableRuntime* rt, const StreamSpec& before, StreamSpec* after,
@@ -312,7 +312,7 @@ void StreamStore::OnSplit(TableRuntime* rt, const PartitionDef& parent, const Pa
     PutNextSeq(s.next_seq, *s.tree, &batch);
   }
   // On failure Load derives the same metadata from the partitions at Open.
-  db_->Write(SyncWrite(), &batch).PermitUnchecked();
+  db_->Write(SyncedWrite(), &batch).PermitUnchecked();
 }
 
 Status StreamStore::Drop(TableRuntime* rt) {

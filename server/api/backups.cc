@@ -47,6 +47,7 @@
 #include <regex>
 
 #include "engine/base/logging.h"
+#include "server/api/export_json.h"
 #include "server/api/json_value.h"
 #include "server/api/table_json.h"
 
@@ -102,13 +103,11 @@ bool BackupMeta::Decode(std::string_view text, BackupMeta* out) {
   return true;
 }
 
-namespace {
-
-double Seconds(uint64_t ms) { return static_cast<double>(ms) / 1000.0; }
-
-uint64_t Now(const Context& ctx) {
+uint64_t ContextNowMs(const Context& ctx) {
   return ctx.options != nullptr && ctx.options->now_ms ? ctx.options->now_ms() : NowMs();
 }
+
+namespace {
 
 ApiError BackupNotFound(const std::string& arn) {
   return DynamoError("BackupNotFoundException", "Backup not found: " + arn);
@@ -192,7 +191,7 @@ ArnParts ParseBackupArn(const Context& ctx, const std::string& arn) {
 std::vector<std::pair<TableSnapshotInfo, BackupMeta>> AllBackups(Context& ctx) {
   std::vector<TableSnapshotInfo> all;
   Check(ctx.store->ListSnapshots(&all));
-  const uint64_t now = Now(ctx);
+  const uint64_t now = ContextNowMs(ctx);
   std::vector<std::pair<TableSnapshotInfo, BackupMeta>> out;
   for (TableSnapshotInfo& info : all) {
     BackupMeta meta;
@@ -218,7 +217,7 @@ void FindBackup(Context& ctx, const std::string& arn, const ArnParts& parts,
   if (info->table != parts.table || !BackupMeta::Decode(info->meta, meta)) {
     throw BackupNotFound(arn);
   }
-  if (meta->system && meta->expiry_ms != 0 && meta->expiry_ms <= Now(ctx)) {
+  if (meta->system && meta->expiry_ms != 0 && meta->expiry_ms <= ContextNowMs(ctx)) {
     const Status d = ctx.store->DeleteSnapshot(info->id);
     if (!d.ok() && !d.IsNotFound()) LogInfo("expired backup {}: {}", info->id, d.ToString());
     throw BackupNotFound(arn);
@@ -274,8 +273,8 @@ json::object BackupDetailsJson(const std::string& arn, const TableSnapshotInfo& 
                  {"BackupSizeBytes", info.size_bytes},
                  {"BackupStatus", status},
                  {"BackupType", meta.system ? "SYSTEM" : "USER"},
-                 {"BackupCreationDateTime", Seconds(meta.created_ms)}};
-  if (meta.expiry_ms != 0) o["BackupExpiryDateTime"] = Seconds(meta.expiry_ms);
+                 {"BackupCreationDateTime", EpochSeconds(meta.created_ms)}};
+  if (meta.expiry_ms != 0) o["BackupExpiryDateTime"] = EpochSeconds(meta.expiry_ms);
   return o;
 }
 
@@ -287,7 +286,7 @@ json::object SourceTableDetailsJson(const Context& ctx, const TableSnapshotInfo&
                  {"TableArn", ctx.TableArn(info.table)},
                  {"TableSizeBytes", d.approx_size_bytes},
                  {"KeySchema", TableKeySchemaJson(d)},
-                 {"TableCreationDateTime", Seconds(d.creation_time_ms)},
+                 {"TableCreationDateTime", EpochSeconds(d.creation_time_ms)},
                  {"ProvisionedThroughput", UnitsJson(d.provisioned)},
                  {"ItemCount", d.approx_item_count},
                  {"BillingMode", ppr ? "PAY_PER_REQUEST" : "PROVISIONED"}};
@@ -384,7 +383,7 @@ json::object CreateBackup(Context& ctx, const json::object& req) {
   c.ThrowIfAny();
   BackupMeta meta;
   meta.name = *name;
-  meta.created_ms = Now(ctx);
+  meta.created_ms = ContextNowMs(ctx);
   TableSnapshotInfo info;
   const Status s = CreateBackupSnapshot(ctx, table, &meta, &info);
   if (s.Is(Status::SubCode::kTableNotFound)) throw TableNotFound(table);
@@ -481,8 +480,8 @@ json::object ListBackups(Context& ctx, const json::object& req) {
                    {"TableArn", ctx.TableArn(info.table)},
                    {"BackupArn", arn},
                    {"BackupName", meta.name},
-                   {"BackupCreationDateTime", Seconds(meta.created_ms)}};
-    if (meta.expiry_ms != 0) s["BackupExpiryDateTime"] = Seconds(meta.expiry_ms);
+                   {"BackupCreationDateTime", EpochSeconds(meta.created_ms)}};
+    if (meta.expiry_ms != 0) s["BackupExpiryDateTime"] = EpochSeconds(meta.expiry_ms);
     s["BackupStatus"] = "AVAILABLE";
     s["BackupType"] = meta.system ? "SYSTEM" : "USER";
     s["BackupSizeBytes"] = info.size_bytes;
@@ -512,7 +511,7 @@ json::object RestoreTableFromBackup(Context& ctx, const json::object& req) {
   TableSnapshotInfo info;
   BackupMeta meta;
   FindBackup(ctx, arn, parts, &info, &meta);
-  const uint64_t now = Now(ctx);
+  const uint64_t now = ContextNowMs(ctx);
   const TableDef def = RestoreTargetDef(req, info.def, target, now);
   table::TableRef existing;
   if (ctx.store->Resolve(target, &existing).ok()) {
@@ -545,7 +544,7 @@ std::string BeforeTableDelete(Context& ctx, const TableDef& d) {
   BackupMeta meta;
   meta.name = d.name + "$DeletedTableBackup";
   meta.system = true;
-  meta.created_ms = Now(ctx);
+  meta.created_ms = ContextNowMs(ctx);
   const uint32_t days = d.pitr.recovery_period_days != 0 ? d.pitr.recovery_period_days : 35;
   meta.expiry_ms = meta.created_ms + days * kDayMs;
   TableSnapshotInfo info;

@@ -24,8 +24,8 @@ namespace {
 
 // The index entry of `item`, or nullopt when the item lacks an index key
 // attribute (DynamoDB writes no entry then: the index is sparse).
-std::optional<table::Item> Entry(const table::TableDef& def, const table::IndexDef& ix,
-                                 const table::Item* item) {
+std::optional<table::Item> IndexEntryOf(const table::TableDef& def, const table::IndexDef& ix,
+                                        const table::Item* item) {
   if (!item) return std::nullopt;
   for (const auto* keys : {&ix.partition_key, &ix.sort_key}) {
     for (const auto& k : *keys) {
@@ -51,8 +51,8 @@ std::vector<IndexCapacity> IndexWriteUnits(const table::TableDef& def, const tab
                                            const table::Item* new_item) {
   std::vector<IndexCapacity> out;
   for (const table::IndexDef& ix : def.indexes) {
-    auto before = Entry(def, ix, old_item);
-    auto after = Entry(def, ix, new_item);
+    auto before = IndexEntryOf(def, ix, old_item);
+    auto after = IndexEntryOf(def, ix, new_item);
     double units = 0;
     if (before && after) {
       bool key_changed = false;

@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 
 #include "server/api/backups.h"
+#include "server/api/export_json.h"
 #include "server/api/json_value.h"
 #include "server/api/table_json.h"
 
@@ -43,12 +44,6 @@ using table::TableDef;
 namespace {
 
 constexpr uint32_t kDefaultPeriodDays = 35;
-
-double Seconds(uint64_t ms) { return static_cast<double>(ms) / 1000.0; }
-
-uint64_t Now(const Context& ctx) {
-  return ctx.options != nullptr && ctx.options->now_ms ? ctx.options->now_ms() : NowMs();
-}
 
 ApiError PitrUnavailable(const std::string& table) {
   return DynamoError("PointInTimeRecoveryUnavailableException",
@@ -67,8 +62,8 @@ json::object DescriptionJson(const table::PitrStatus& st) {
   json::object pitr{{"PointInTimeRecoveryStatus", st.enabled ? "ENABLED" : "DISABLED"}};
   if (st.enabled) {
     pitr["RecoveryPeriodInDays"] = st.recovery_period_days;
-    pitr["EarliestRestorableDateTime"] = Seconds(st.earliest_ms);
-    pitr["LatestRestorableDateTime"] = Seconds(st.latest_ms);
+    pitr["EarliestRestorableDateTime"] = EpochSeconds(st.earliest_ms);
+    pitr["LatestRestorableDateTime"] = EpochSeconds(st.latest_ms);
   }
   return {{"ContinuousBackupsStatus", st.enabled ? "ENABLED" : "DISABLED"},
           {"PointInTimeRecoveryDescription", std::move(pitr)}};
@@ -204,7 +199,7 @@ json::object RestoreTableToPointInTime(Context& ctx, const json::object& req) {
                     IsoSeconds(at), IsoSeconds(st.earliest_ms), IsoSeconds(st.latest_ms)));
   };
   if (at < st.earliest_ms || at > st.latest_ms) throw out_of_window();
-  const TableDef target_def = RestoreTargetDef(req, def, target, Now(ctx));
+  const TableDef target_def = RestoreTargetDef(req, def, target, ContextNowMs(ctx));
   table::TableRef existing;
   if (ctx.store->Resolve(target, &existing).ok()) {
     throw DynamoError("TableAlreadyExistsException", "Table already exists: " + target);

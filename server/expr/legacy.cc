@@ -13,7 +13,7 @@ using table::ValueType;
 
 constexpr std::string_view kInvalid = "One or more parameter values were invalid: ";
 
-Status Invalid(std::string_view msg) {
+Status InvalidParameter(std::string_view msg) {
   return Status::InvalidArgument(std::string(kInvalid) + std::string(msg));
 }
 
@@ -57,14 +57,14 @@ Status BuildComparison(const std::string& name, const std::string& op,
   for (const Spec& s : kSpecs) {
     if (op == s.op) spec = &s;
   }
-  if (spec == nullptr) return Invalid("Unsupported ComparisonOperator: " + op);
+  if (spec == nullptr) return InvalidParameter("Unsupported ComparisonOperator: " + op);
   const int n = static_cast<int>(values.size());
   if (n < spec->min || n > spec->max) {
-    return Invalid("Invalid number of argument(s) for the " + op + " ComparisonOperator");
+    return InvalidParameter("Invalid number of argument(s) for the " + op + " ComparisonOperator");
   }
   for (const Value& v : values) {
     if (v.type() != values[0].type())
-      return Invalid("AttributeValues inside AttributeValueList must be of same type");
+      return InvalidParameter("AttributeValues inside AttributeValueList must be of same type");
   }
   for (const Value& v : values) {
     const bool ok = spec->string_or_binary
@@ -72,8 +72,8 @@ Status BuildComparison(const std::string& name, const std::string& op,
                     : spec->scalar_only ? IsScalarKeyType(v)
                                         : true;
     if (!ok) {
-      return Invalid("ComparisonOperator " + op + " is not valid for " + TypeName(v.type()) +
-                     " AttributeValue type");
+      return InvalidParameter("ComparisonOperator " + op + " is not valid for " +
+                              TypeName(v.type()) + " AttributeValue type");
     }
   }
   if (op == "BETWEEN" && CompareScalar(values[0], values[1]) > 0) {
@@ -107,31 +107,33 @@ Status BuildExpected(const LegacyCondition& e, std::unique_ptr<CondNode>* out) {
   if (e.comparison_operator.has_value()) {
     const std::string& op = *e.comparison_operator;
     if (e.exists.has_value()) {
-      return Invalid("Exists and ComparisonOperator cannot be used together for Attribute: " + k);
+      return InvalidParameter(
+          "Exists and ComparisonOperator cannot be used together for Attribute: " + k);
     }
     if (e.attribute_value_list.has_value() && e.value.has_value()) {
-      return Invalid("Value and AttributeValueList cannot be used together for Attribute: " + k);
+      return InvalidParameter(
+          "Value and AttributeValueList cannot be used together for Attribute: " + k);
     }
     if (op != "NULL" && op != "NOT_NULL" && !e.attribute_value_list.has_value() &&
         !e.value.has_value()) {
-      return Invalid("Value or AttributeValueList must be used with ComparisonOperator: " + op +
-                     " for Attribute: " + k);
+      return InvalidParameter("Value or AttributeValueList must be used with ComparisonOperator: " +
+                              op + " for Attribute: " + k);
     }
     std::vector<Value> values = e.attribute_value_list.value_or(std::vector<Value>{});
     if (e.value.has_value()) values.push_back(*e.value);
     return BuildComparison(k, op, values, out);
   }
   if (e.attribute_value_list.has_value()) {
-    return Invalid("AttributeValueList can only be used with a ComparisonOperator for Attribute: " +
-                   k);
+    return InvalidParameter(
+        "AttributeValueList can only be used with a ComparisonOperator for Attribute: " + k);
   }
   const bool exists = e.exists.value_or(true);
   if (exists && !e.value.has_value()) {
-    return Invalid(std::string("Value must be provided when Exists is ") +
-                   (e.exists.has_value() ? "true" : "null") + " for Attribute: " + k);
+    return InvalidParameter(std::string("Value must be provided when Exists is ") +
+                            (e.exists.has_value() ? "true" : "null") + " for Attribute: " + k);
   }
   if (!exists && e.value.has_value()) {
-    return Invalid("Value cannot be used when Exists is false for Attribute: " + k);
+    return InvalidParameter("Value cannot be used when Exists is false for Attribute: " + k);
   }
   if (exists) return BuildComparison(k, "EQ", {*e.value}, out);
   return BuildComparison(k, "NULL", {}, out);
@@ -181,29 +183,33 @@ Status UpdateFromLegacy(const std::vector<AttributeUpdate>& updates,
     if (u.value.has_value()) a.value = ValueOf(*u.value);
     if (u.action == "PUT") {
       if (!u.value.has_value())
-        return Invalid("Only DELETE action is allowed when no attribute value is specified");
+        return InvalidParameter(
+            "Only DELETE action is allowed when no attribute value is specified");
       a.kind = UpdateAction::Kind::kSet;
     } else if (u.action == "DELETE") {
       if (!u.value.has_value()) {
         a.kind = UpdateAction::Kind::kRemove;
       } else if (!IsSetType(u.value->type())) {
-        return Invalid(std::string("DELETE action with value is not supported for the type ") +
-                       TypeName(u.value->type()));
+        return InvalidParameter(
+            std::string("DELETE action with value is not supported for the type ") +
+            TypeName(u.value->type()));
       } else {
         a.kind = UpdateAction::Kind::kDelete;
         a.legacy = true;
       }
     } else if (u.action == "ADD") {
       if (!u.value.has_value())
-        return Invalid("Only DELETE action is allowed when no attribute value is specified");
+        return InvalidParameter(
+            "Only DELETE action is allowed when no attribute value is specified");
       const ValueType t = u.value->type();
       if (t != ValueType::kN && t != ValueType::kL && !IsSetType(t)) {
-        return Invalid(std::string("ADD action is not supported for the type ") + TypeName(t));
+        return InvalidParameter(std::string("ADD action is not supported for the type ") +
+                                TypeName(t));
       }
       a.kind = UpdateAction::Kind::kAdd;
       a.legacy = true;
     } else {
-      return Invalid("Unsupported AttributeUpdates action: " + u.action);
+      return InvalidParameter("Unsupported AttributeUpdates action: " + u.action);
     }
     plan->actions.push_back(std::move(a));
   }

@@ -8,18 +8,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "server/http/ows.h"
+
 namespace basalt::server {
 
 namespace {
-
-// RFC 9110 5.6.3: optional whitespace.
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool EqualsNoCase(std::string_view a, std::string_view lower) {
   if (a.size() != lower.size()) return false;
@@ -117,7 +110,7 @@ BodyDecode Inflate(std::string_view in, bool gzip, size_t max_bytes, char** buf,
 // accepts it: a decimal with optional sign, fraction and exponent, spaces
 // around it ignored. False for anything else.
 bool ParseWeight(std::string_view s, double* out) {
-  s = Trim(s);
+  s = TrimOws(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   double v = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -154,7 +147,7 @@ BodyDecode DecodeRequestBody(const HttpRequest& req, size_t max_bytes, DecodedBo
   bool gzip = false;
   bool known = true;
   ForEachElement(header, [&](std::string_view element) {
-    element = Trim(element);
+    element = TrimOws(element);
     if (element.empty() || EqualsNoCase(element, "identity")) return;
     ++codings;
     if (EqualsNoCase(element, "gzip") || EqualsNoCase(element, "x-gzip")) {
@@ -191,7 +184,7 @@ ContentCoding NegotiateContentCoding(std::string_view accept_encoding) {
   ForEachElement(accept_encoding, [&](std::string_view element) {
     ++pos;
     const size_t semi = element.find(';');
-    const std::string_view coding = Trim(element.substr(0, semi));
+    const std::string_view coding = TrimOws(element.substr(0, semi));
     const double q = semi == std::string_view::npos ? 1.0 : Weight(element.substr(semi + 1));
     Seen* seen = EqualsNoCase(coding, "gzip")      ? &gzip
                  : EqualsNoCase(coding, "deflate") ? &deflate

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "server/http/ows.h"
+
 namespace basalt::server {
 
 namespace {
@@ -16,12 +18,6 @@ std::string Lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // scheme "://" host [":" port], lower-case already; RFC 6454 6.1 as browsers
@@ -74,7 +70,7 @@ bool Allowed(const CorsPolicy& policy, std::string_view origin) {
 
 Status ParseCorsOrigin(std::string_view spec, CorsPolicy* out) {
   CorsPolicy p;
-  const std::string_view trimmed = Trim(spec);
+  const std::string_view trimmed = TrimOws(spec);
   if (trimmed == "*") {
     p.mode = CorsPolicy::Mode::kAnyOrigin;
   } else if (trimmed == "none") {
@@ -84,11 +80,11 @@ Status ParseCorsOrigin(std::string_view spec, CorsPolicy* out) {
     std::string_view list = spec;
     while (true) {
       const size_t comma = list.find(',');
-      const std::string origin = Lower(Trim(list.substr(0, comma)));
+      const std::string origin = Lower(TrimOws(list.substr(0, comma)));
       if (!IsOrigin(origin)) {
         return Status::InvalidArgument(
             "cors origin",
-            "'" + std::string(Trim(list.substr(0, comma))) +
+            "'" + std::string(TrimOws(list.substr(0, comma))) +
                 "' is not an origin (scheme://host[:port], e.g. https://app.example.com); "
                 "use *, none or a comma-separated list of origins");
       }

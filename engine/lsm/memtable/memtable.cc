@@ -26,7 +26,7 @@ struct EntryCompare {
   }
 };
 
-using Table = SkipList<const char*, EntryCompare>;
+using EntryList = SkipList<const char*, EntryCompare>;
 
 // The user key of an entry (for the point index).
 std::string_view EntryUserKey(const char* entry) {
@@ -39,7 +39,7 @@ struct MemTable::Rep {
   Rep(size_t expected_keys, size_t max_index_bytes)
       : index(&arena, &EntryUserKey, expected_keys, max_index_bytes) {}
   Arena arena;
-  Table table{EntryCompare(), &arena};
+  EntryList table{EntryCompare(), &arena};
   PointIndex index;
 };
 
@@ -87,7 +87,7 @@ MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) cons
   ParsedInternalKey want;
   ParseInternalKey(key.internal_key(), &want);
   if (p.sequence > want.sequence) {
-    Table::Iterator it(&rep_->table);
+    EntryList::Iterator it(&rep_->table);
     it.Seek(key.memtable_key().data());
     if (!it.Valid()) return GetResult::kNotPresent;
     ikey = GetLengthPrefixedAt(it.key());
@@ -105,7 +105,7 @@ size_t MemTable::ApproximateMemoryUsage() const { return rep_->arena.MemoryUsage
 uint64_t MemTable::ApproximateRangeBytes(std::string_view start, std::string_view end) const {
   // Every version of a user key sorts at or after LookupKey(key, max seq).
   LookupKey lo(start, kMaxSequenceNumber);
-  Table::Iterator it(&rep_->table);
+  EntryList::Iterator it(&rep_->table);
   uint64_t bytes = 0;
   size_t n = 0;
   for (it.Seek(lo.memtable_key().data()); it.Valid(); it.Next()) {
@@ -133,7 +133,7 @@ namespace {
 
 class MemTableIterator : public Iterator {
  public:
-  explicit MemTableIterator(std::shared_ptr<const MemTable> mem, const Table* table)
+  explicit MemTableIterator(std::shared_ptr<const MemTable> mem, const EntryList* table)
       : mem_(std::move(mem)), it_(table) {}
   bool Valid() const override { return it_.Valid(); }
   void SeekToFirst() override { it_.SeekToFirst(); }
@@ -155,7 +155,7 @@ class MemTableIterator : public Iterator {
 
  private:
   std::shared_ptr<const MemTable> mem_;  // keeps the arena alive
-  Table::Iterator it_;
+  EntryList::Iterator it_;
   std::string buf_;
 };
 
