@@ -3,13 +3,16 @@
 # UndefinedBehaviorSanitizer, and runs the whole test suite with ctest.
 # Then builds the engine's unit tests with ThreadSanitizer (build/tsan) and
 # runs the concurrency tests (docs/testing.md, "ThreadSanitizer"), and, with
-# clang, builds the libFuzzer targets (build/fuzz-smoke, at -O0) and runs each for 3 seconds
-# (docs/testing.md, "Fuzzing").
+# clang, builds the libFuzzer targets (build/fuzz-smoke, at -O0) and runs
+# each for 3 seconds (docs/testing.md, "Fuzzing").
 # Long runs: BASALT_CRASH_ROUNDS=200 BASALT_MODEL_RUNS=20 bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake -S . -B build/debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBASALT_SANITIZE=ON -DBASALT_BENCH=OFF >/dev/null
+# Unity builds (CMAKE_UNITY_BUILD) in all three builds: the libraries' files
+# compiled in batches of 8 build in about half the CPU time (docs/testing.md).
+cmake -S . -B build/debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBASALT_SANITIZE=ON -DBASALT_BENCH=OFF \
+  -DCMAKE_UNITY_BUILD=ON >/dev/null
 cmake --build build/debug -j2
 # The AWS SDK for JavaScript v3 for the tests Debian's boto3 is too old for
 # (from the npm registry, pinned by package-lock.json). Skipped without npm.
@@ -41,7 +44,7 @@ else
 fi
 # -O0: these short runs lose less to slower code than -O1 costs to compile.
 CC=$tsan_cc CXX=$tsan_cxx cmake -S . -B "$tsan_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DBASALT_TSAN=ON -DBASALT_INSTRUMENTED_OPT=-O0 -DBASALT_BENCH=OFF >/dev/null
+  -DBASALT_TSAN=ON -DBASALT_INSTRUMENTED_OPT=-O0 -DBASALT_BENCH=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
 cmake --build "$tsan_dir" -j2 --target unit_base unit_io unit_lsm unit_table
 tsan_build_s=$((SECONDS - tsan_start))
 tsan_lsm_tests=(
@@ -116,7 +119,8 @@ if command -v clang++ >/dev/null 2>&1; then
   fuzz_start=$SECONDS
   fuzz_dir=build/fuzz-smoke
   CC=clang CXX=clang++ cmake -S . -B "$fuzz_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DBASALT_FUZZ=ON -DBASALT_INSTRUMENTED_OPT=-O0 -DBASALT_BENCH=OFF -DBASALT_TESTS=OFF >/dev/null
+    -DBASALT_FUZZ=ON -DBASALT_INSTRUMENTED_OPT=-O0 -DBASALT_BENCH=OFF -DBASALT_TESTS=OFF \
+    -DCMAKE_UNITY_BUILD=ON >/dev/null
   cmake --build "$fuzz_dir" -j2 --target basalt_fuzz
   fuzz_failed=()
   for src in tests/fuzz/*_fuzz.cc; do
