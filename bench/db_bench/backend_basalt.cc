@@ -116,6 +116,7 @@ class BasaltBackend : public Backend {
     options_.row_cache_size = config.row_cache_size;
     options_.use_direct_reads = config.use_direct_reads;
     if (config.round_robin_pick) options_.leveled_file_pick = lsm::LeveledFilePick::kRoundRobin;
+    options_.read_triggered_compaction = config.read_compaction;
     if (config.readahead_size >= 0) {
       read_options_.readahead_size = static_cast<size_t>(config.readahead_size);
     }
@@ -171,12 +172,14 @@ class BasaltBackend : public Backend {
             : std::string("  encryption: off"),
         fmt::format(
             "  shape (engine defaults): L0 compaction/slowdown/stop at {}/{}/{} files, target "
-            "file {} MiB, L1 {} MiB, x{} per level; level by score, file by {}",
+            "file {} MiB, L1 {} MiB, x{} per level; level by score, file by {}; read-triggered "
+            "compaction {}",
             o.level0_compaction_trigger, o.level0_slowdown_trigger, o.level0_stop_trigger,
             o.target_file_size >> 20, o.max_bytes_for_level_base >> 20, o.level_size_multiplier,
             o.leveled_file_pick == lsm::LeveledFilePick::kRoundRobin
                 ? "round robin (--compaction_pick=round_robin)"
-                : "min overlapping ratio"),
+                : "min overlapping ratio",
+            o.read_triggered_compaction ? "on (--read_compaction=1)" : "off"),
     };
   }
 

@@ -167,11 +167,53 @@ uint64_t DBImpl::PendingCompactionBytes(Tree* t) {
 }
 
 bool DBImpl::NeedsCompaction(const Tree& t) const {
-  return compaction_policy_->NeedsCompaction(*t.version);
+  return compaction_policy_->NeedsCompaction(*t.version) || ReadCompactionDue(t);
+}
+
+bool DBImpl::ReadCompactionDue(const Tree& t) const {
+  if (!t.read_compaction) return false;
+  const auto& [level, number] = *t.read_compaction;
+  if (level >= kNumLevels - 1) return false;
+  for (const auto& f : t.version->levels[level]) {
+    if (f->meta.number == number) return true;
+  }
+  return false;  // compacted away meanwhile
+}
+
+void DBImpl::ChargeRead(const std::shared_ptr<Tree>& t, const TableFile* first, int count) {
+  if (count < 2 || first->read_budget.fetch_sub(1, std::memory_order_relaxed) != 1) return;
+  MutexLock l(&mu_);
+  const Version& v = *t->version;
+  for (int level = 0; level < kNumLevels - 1; level++) {
+    for (const auto& f : v.levels[level]) {
+      if (f.get() != first) continue;
+      t->read_compaction.emplace(level, f->meta.number);
+      work_cv_.SignalAll();
+      return;
+    }
+  }
 }
 
 std::unique_ptr<DBImpl::CompactionTask> DBImpl::PickCompaction(const std::shared_ptr<Tree>& t) {
   std::optional<CompactionPick> pick = compaction_policy_->Pick(*t->version, t->policy_state);
+  if (!pick && ReadCompactionDue(*t)) {
+    // Its level's size-triggered work is done; L0 goes down whole (its files
+    // overlap: a newer one may not pass an older one).
+    const auto [level, number] = *t->read_compaction;
+    pick.emplace();
+    pick->level = level;
+    pick->output_level = level + 1;
+    if (level == 0) {
+      for (const auto& f : t->version->levels[0]) pick->input_numbers[0].push_back(f->meta.number);
+    } else {
+      pick->input_numbers[0].push_back(number);
+    }
+    pick->input_numbers[1] =
+        OverlappingNumbers(*t->version, level, pick->input_numbers[0], pick->output_level);
+    t->read_compaction.reset();
+  } else if (!ReadCompactionDue(*t)) {
+    t->read_compaction.reset();  // its file was compacted away meanwhile
+  }
   if (!pick) return nullptr;
   return MakeTask(t, std::move(*pick));
 }

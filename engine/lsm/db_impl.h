@@ -123,6 +123,9 @@ class DBImpl : public DB, private JobHost {
     // PendingCompactionBytes of `version`, cached for the write path.
     const Version* pending_for = nullptr;
     uint64_t pending_bytes = 0;
+    // Options::read_triggered_compaction: a file (level, number) whose read
+    // budget ran out, to compact when no size-triggered compaction is due.
+    std::optional<std::pair<int, uint64_t>> read_compaction;
   };
   // A write group's bytes at most (and WriteAsync's batches per group).
   static constexpr size_t kMaxGroupBytes = 1 << 20;
@@ -203,6 +206,12 @@ class DBImpl : public DB, private JobHost {
   // compaction is over; then free heap pages go back to the kernel.
   Status RunAndDropCompaction(std::unique_ptr<CompactionTask> task) REQUIRES(mu_);
   bool NeedsCompaction(const Tree& t) const REQUIRES(mu_);
+  // Options::read_triggered_compaction: a point read of t passed through
+  // `count` files' key ranges, `first` the first of them; charges it one read
+  // and, when its budget runs out, asks for its compaction (db_background.cc).
+  void ChargeRead(const std::shared_ptr<Tree>& t, const TableFile* first, int count) EXCLUDES(mu_);
+  // t.read_compaction names a file of t's current version.
+  bool ReadCompactionDue(const Tree& t) const REQUIRES(mu_);
   // Trivial move: the inputs overlap nothing in the output level nor each
   // other (and lie in the tree's range), so they can move down by a manifest
   // edit alone, without being rewritten (LevelDB and RocksDB do the same).
@@ -249,6 +258,9 @@ class DBImpl : public DB, private JobHost {
   const Options options_;
   // From options_.compaction_style (initialised here, after options_).
   const std::unique_ptr<CompactionPolicy> compaction_policy_ = NewCompactionPolicy(options_);
+  // Options::read_triggered_compaction, which the leveled policy alone uses.
+  const bool read_compaction_ =
+      options_.read_triggered_compaction && options_.compaction_style == CompactionStyle::kLeveled;
   io::Env* const env_;
   const std::string dir_;
   // What flush and compaction jobs write with (env, dir, table options, keys).

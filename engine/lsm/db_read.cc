@@ -48,6 +48,7 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
   std::shared_ptr<MemTable> mem, imm;
   std::shared_ptr<const Version> v;
   SequenceNumber seq;
+  std::shared_ptr<Tree> charged;  // read_triggered_compaction: the tree to charge
   {
     MutexLock l(&mu_);
     if (closed_) return Status::Aborted("DB is closed");
@@ -57,6 +58,7 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
     if (!t->InRange(key))
       return Status::InvalidArgument(Status::SubCode::kKeyOutOfRange,
                                      "key outside the tree's range");
+    if (read_compaction_) charged = t;
     mem = t->mem;
     imm = t->imm;
     v = t->version;
@@ -76,7 +78,12 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
   }
   std::string found_key;
   Status result;
+  // The files whose key ranges the read passed through (LevelDB's seek
+  // charge: the first of two or more pays).
+  const TableFile* first_holder = nullptr;
+  int holders = 0;
   for (int level = 0; level < kNumLevels; level++) {
+    if (charged) v->NoteHolders(level, key, &first_holder, &holders);
     bool done = false;
     Status s = v->ForEachCandidateBlock(
         level, lk.internal_key(), [&](const TableFile& f, const BlockHandle& h) {
@@ -93,8 +100,12 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
           return done = true;
         });
     if (!s.ok()) return s;
-    if (done) return result;
+    if (done) {
+      if (holders > 1) ChargeRead(charged, first_holder, holders);
+      return result;
+    }
   }
+  if (holders > 1) ChargeRead(charged, first_holder, holders);
   return Status::NotFound("");
 }
 

@@ -162,6 +162,16 @@ struct Options {
   CompactionStyle compaction_style = CompactionStyle::kLeveled;
   // kLeveled: which file of a level >= 1 goes down. Default: kMinOverlappingRatio.
   LeveledFilePick leveled_file_pick = LeveledFilePick::kMinOverlappingRatio;
+  // kLeveled: read-triggered compaction (LevelDB's "seek compaction"). A
+  // file gets a budget of max(100, its size / 16 KiB) reads; a Get (not
+  // MultiGet) whose key lies in the key ranges of two or more table files,
+  // in the levels it searched, charges the first of them, and a file whose
+  // budget runs out is compacted into the next level (with every L0 file,
+  // when it is in L0). Read-heavy phases then leave fewer sorted runs for seeks and
+  // scans to merge, at the cost of the writes that compaction makes. Bloom
+  // filters do not stop the charge: the range decides, as in LevelDB.
+  // Ignored by kTiered. Default: false.
+  bool read_triggered_compaction = false;
   // Turn background compaction off (tests of flush alone; L0 then grows). Default: false.
   bool disable_compaction = false;
   // Read-only trees: a tree whose name this returns true for refuses writes

@@ -20,20 +20,32 @@ uint64_t Version::LevelBytes(int level) const {
 }
 
 bool Version::MayHold(int level, std::string_view user_key) const {
-  if (level > 0) {  // sorted, disjoint: look at the first file not wholly before the key
-    const auto& files = levels[level];
+  const TableFile* first = nullptr;
+  int count = 0;
+  NoteHolders(level, user_key, &first, &count);
+  return count > 0;
+}
+
+void Version::NoteHolders(int level, std::string_view user_key, const TableFile** first,
+                          int* count) const {
+  const auto& files = levels[level];
+  auto note = [&](const TableFile& f) {
+    if (*first == nullptr) *first = &f;
+    ++*count;
+  };
+  if (level > 0) {  // sorted, disjoint: the first file not wholly before the key
     auto f = std::partition_point(files.begin(), files.end(), [&](const auto& file) {
       return ExtractUserKey(file->meta.largest) < user_key;
     });
-    return f != files.end() && ExtractUserKey((*f)->meta.smallest) <= user_key;
+    if (f != files.end() && ExtractUserKey((*f)->meta.smallest) <= user_key) note(**f);
+    return;
   }
-  for (const auto& f : levels[level]) {
+  for (const auto& f : files) {  // newest first
     if (ExtractUserKey(f->meta.smallest) <= user_key &&
         user_key <= ExtractUserKey(f->meta.largest)) {
-      return true;
+      note(*f);
     }
   }
-  return false;
 }
 
 std::vector<std::shared_ptr<TableFile>> Version::Overlapping(int level,

@@ -4,6 +4,7 @@
 // unlinked when the last Version holding it goes away.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -41,6 +42,10 @@ struct TableFile {
   // Set when no tree holds the file any more (tree_refs fell to 0) or it was
   // never installed; the file is deleted with the last reference.
   std::atomic<bool> obsolete{false};
+  // Options::read_triggered_compaction: reads this file may still be charged
+  // before it asks to be compacted (any thread; relaxed).
+  mutable std::atomic<int64_t> read_budget{
+      std::max<int64_t>(100, static_cast<int64_t>(meta.file_size >> 14))};
 };
 
 struct Version {
@@ -59,6 +64,10 @@ struct Version {
   std::shared_ptr<const BlockIndex> BuildBlockIndex(size_t fanout = kBlockIndexFanout) const;
 
   uint64_t LevelBytes(int level) const;
+  // The files of `level` whose key range holds user_key, in search order
+  // (L0: newest first; deeper levels: at most one): *first is set to the
+  // first of them if it is still null, and *count grows by their number.
+  void NoteHolders(int level, std::string_view user_key, const TableFile** first, int* count) const;
   // Whether some file in level may hold user_key (its range covers it); no
   // allocation. A binary search in L1 and deeper (their files are sorted and
   // disjoint), so a compaction can ask for every key it writes.
