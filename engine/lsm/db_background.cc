@@ -101,8 +101,9 @@ void DBImpl::FlushThread() {
       work_cv_.Wait();
       continue;
     }
+    const uint64_t recoveries = recoveries_;
     Status s = FlushMemtable(target);
-    if (!s.ok()) SetBgError(s);
+    if (!s.ok() && recoveries_ == recoveries) SetBgError(s);
     bg_cv_.SignalAll();
     work_cv_.SignalAll();  // compaction may now be needed
     mu_.Unlock();
@@ -269,8 +270,9 @@ void DBImpl::CompactionThread() {
 }
 
 Status DBImpl::RunAndDropCompaction(std::unique_ptr<CompactionTask> task) {
+  const uint64_t recoveries = recoveries_;
   Status s = RunCompaction(task.get());
-  if (!s.ok()) SetBgError(s);
+  if (!s.ok() && recoveries_ == recoveries) SetBgError(s);
   mu_.Unlock();
   task.reset();
   ReleaseFreeMemory();  // the job's builders, key hashes and read windows

@@ -62,6 +62,7 @@ Status DBImpl::RecoverLocked() {
   if (manifest_damaged) manifest_damaged_ = false;
   if (wal_damaged) wal_damaged_ = false;
   bg_error_ = Status::OK();
+  recoveries_++;
   LogInfo("lsm: {} recovered from a failed state ({}); writes resume", dir_, cause.ToString());
   bg_cv_.SignalAll();
   work_cv_.SignalAll();  // retry the flushes and compactions that failed

@@ -297,6 +297,11 @@ class DBImpl : public DB, private JobHost {
   uint64_t wal_good_size_ GUARDED_BY(mu_) = 0;     // the WAL's size before the failed write
   bool manifest_damaged_ GUARDED_BY(mu_) = false;  // a manifest record may be torn
   std::chrono::steady_clock::time_point next_recovery_ GUARDED_BY(mu_){};
+  // Successful recoveries so far. A flush or compaction that a recovery
+  // overtook does not set its error: it may be the failed state's own
+  // refusal (LogAndApply returns bg_error_), which would put the recovered
+  // DB back into that state; the job is retried and a real error recurs.
+  uint64_t recoveries_ GUARDED_BY(mu_) = 0;
   std::atomic<bool> shutting_down_{false};  // written under mu_, read anywhere
   bool closed_ GUARDED_BY(mu_) = false;
   bool opened_ = false;  // set by Open before the DB is shared
