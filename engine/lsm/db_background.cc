@@ -197,23 +197,12 @@ void DBImpl::ChargeRead(const std::shared_ptr<Tree>& t, const TableFile* first, 
 
 std::unique_ptr<DBImpl::CompactionTask> DBImpl::PickCompaction(const std::shared_ptr<Tree>& t) {
   std::optional<CompactionPick> pick = compaction_policy_->Pick(*t->version, t->policy_state);
-  if (!pick && ReadCompactionDue(*t)) {
-    // Its level's size-triggered work is done; L0 goes down whole (its files
-    // overlap: a newer one may not pass an older one).
-    const auto [level, number] = *t->read_compaction;
-    pick.emplace();
-    pick->level = level;
-    pick->output_level = level + 1;
-    if (level == 0) {
-      for (const auto& f : t->version->levels[0]) pick->input_numbers[0].push_back(f->meta.number);
-    } else {
-      pick->input_numbers[0].push_back(number);
-    }
-    pick->input_numbers[1] =
-        OverlappingNumbers(*t->version, level, pick->input_numbers[0], pick->output_level);
+  if (!pick && t->read_compaction) {
+    // Size-triggered work first; then the file whose read budget ran out
+    // (nullopt: compacted away meanwhile).
+    pick = compaction_policy_->PickFile(*t->version, t->read_compaction->first,
+                                        t->read_compaction->second);
     t->read_compaction.reset();
-  } else if (!ReadCompactionDue(*t)) {
-    t->read_compaction.reset();  // its file was compacted away meanwhile
   }
   if (!pick) return nullptr;
   return MakeTask(t, std::move(*pick));

@@ -103,10 +103,6 @@ bool BackupMeta::Decode(std::string_view text, BackupMeta* out) {
   return true;
 }
 
-uint64_t ContextNowMs(const Context& ctx) {
-  return ctx.options != nullptr && ctx.options->now_ms ? ctx.options->now_ms() : NowMs();
-}
-
 namespace {
 
 ApiError BackupNotFound(const std::string& arn) {
@@ -191,7 +187,7 @@ ArnParts ParseBackupArn(const Context& ctx, const std::string& arn) {
 std::vector<std::pair<TableSnapshotInfo, BackupMeta>> AllBackups(Context& ctx) {
   std::vector<TableSnapshotInfo> all;
   Check(ctx.store->ListSnapshots(&all));
-  const uint64_t now = ContextNowMs(ctx);
+  const uint64_t now = NowMs(ctx.options);
   std::vector<std::pair<TableSnapshotInfo, BackupMeta>> out;
   for (TableSnapshotInfo& info : all) {
     BackupMeta meta;
@@ -217,7 +213,7 @@ void FindBackup(Context& ctx, const std::string& arn, const ArnParts& parts,
   if (info->table != parts.table || !BackupMeta::Decode(info->meta, meta)) {
     throw BackupNotFound(arn);
   }
-  if (meta->system && meta->expiry_ms != 0 && meta->expiry_ms <= ContextNowMs(ctx)) {
+  if (meta->system && meta->expiry_ms != 0 && meta->expiry_ms <= NowMs(ctx.options)) {
     const Status d = ctx.store->DeleteSnapshot(info->id);
     if (!d.ok() && !d.IsNotFound()) LogInfo("expired backup {}: {}", info->id, d.ToString());
     throw BackupNotFound(arn);
@@ -383,7 +379,7 @@ json::object CreateBackup(Context& ctx, const json::object& req) {
   c.ThrowIfAny();
   BackupMeta meta;
   meta.name = *name;
-  meta.created_ms = ContextNowMs(ctx);
+  meta.created_ms = NowMs(ctx.options);
   TableSnapshotInfo info;
   const Status s = CreateBackupSnapshot(ctx, table, &meta, &info);
   if (s.Is(Status::SubCode::kTableNotFound)) throw TableNotFound(table);
@@ -511,7 +507,7 @@ json::object RestoreTableFromBackup(Context& ctx, const json::object& req) {
   TableSnapshotInfo info;
   BackupMeta meta;
   FindBackup(ctx, arn, parts, &info, &meta);
-  const uint64_t now = ContextNowMs(ctx);
+  const uint64_t now = NowMs(ctx.options);
   const TableDef def = RestoreTargetDef(req, info.def, target, now);
   table::TableRef existing;
   if (ctx.store->Resolve(target, &existing).ok()) {
@@ -544,7 +540,7 @@ std::string BeforeTableDelete(Context& ctx, const TableDef& d) {
   BackupMeta meta;
   meta.name = d.name + "$DeletedTableBackup";
   meta.system = true;
-  meta.created_ms = ContextNowMs(ctx);
+  meta.created_ms = NowMs(ctx.options);
   const uint32_t days = d.pitr.recovery_period_days != 0 ? d.pitr.recovery_period_days : 35;
   meta.expiry_ms = meta.created_ms + days * kDayMs;
   TableSnapshotInfo info;

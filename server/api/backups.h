@@ -49,10 +49,6 @@ std::string TableNameOrArnMember(const boost::json::object& req,
 // of the backup and point-in-time operations for a missing table.
 ApiError TableNotFound(const std::string& name);
 
-// Now in ms since the epoch: ServiceOptions::now_ms when set (tests), else
-// the clock.
-uint64_t ContextNowMs(const Context& ctx);
-
 // ISO-8601 UTC with seconds ("2026-10-06T23:16:32Z"), as DynamoDB quotes
 // times in its backup and restore errors.
 std::string IsoSeconds(uint64_t ms);

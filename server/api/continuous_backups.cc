@@ -199,7 +199,7 @@ json::object RestoreTableToPointInTime(Context& ctx, const json::object& req) {
                     IsoSeconds(at), IsoSeconds(st.earliest_ms), IsoSeconds(st.latest_ms)));
   };
   if (at < st.earliest_ms || at > st.latest_ms) throw out_of_window();
-  const TableDef target_def = RestoreTargetDef(req, def, target, ContextNowMs(ctx));
+  const TableDef target_def = RestoreTargetDef(req, def, target, NowMs(ctx.options));
   table::TableRef existing;
   if (ctx.store->Resolve(target, &existing).ok()) {
     throw DynamoError("TableAlreadyExistsException", "Table already exists: " + target);

@@ -36,7 +36,6 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -68,16 +67,6 @@ constexpr size_t kTopContributors = 10;
 std::mutex& UpdateMutex() {
   static std::mutex mu;
   return mu;
-}
-
-uint64_t SystemNowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-uint64_t NowMs(const ServiceOptions* options) {
-  return options != nullptr && options->now_ms ? options->now_ms() : SystemNowMs();
 }
 
 // The stored settings of one table or GSI.

@@ -16,6 +16,7 @@
 #include "server/api/errors.h"
 #include "server/api/index_json.h"
 #include "server/api/item_writes.h"
+#include "server/api/table_json.h"
 #include "server/http/compression.h"
 
 namespace basalt::server::api {
@@ -125,12 +126,11 @@ class ObservedRequest {
 };
 }  // namespace
 
-uint64_t Service::NowMs() const {
-  if (options_.now_ms) return options_.now_ms();
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+uint64_t NowMs(const ServiceOptions* options) {
+  return options != nullptr && options->now_ms ? options->now_ms() : NowMs();
 }
+
+uint64_t Service::NowMs() const { return api::NowMs(&options_); }
 
 bool Service::Authenticate(const HttpRequest& req, auth::Identity* identity,
                            HttpResponse* resp) const {

@@ -72,6 +72,10 @@ struct ServiceOptions {
   std::shared_ptr<exports::JobManager> jobs;
 };
 
+// Milliseconds since the Unix epoch: options->now_ms when set (tests inject a
+// fake clock), else the system clock (table_json.h's NowMs()).
+uint64_t NowMs(const ServiceOptions* options);
+
 // What every operation handler sees.
 struct Context {
   table::TableStore* store = nullptr;

@@ -46,7 +46,6 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
-#include <chrono>
 #include <cstddef>
 #include <limits>
 #include <optional>
@@ -72,13 +71,6 @@ constexpr uint64_t kIteratorMaxAgeMs = 15 * 60 * 1000;
 constexpr size_t kMaxRecordBytes = size_t{1} << 20;
 constexpr uint64_t kIteratorSeed = 0x42617361'6c745368ULL;  // "BasaltSh"
 constexpr size_t kSequenceDigits = 21;
-
-uint64_t NowMs(const Context& ctx) {
-  if (ctx.options->now_ms) return ctx.options->now_ms();
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 bool ValidTableName(std::string_view s) {
   if (s.size() < 3 || s.size() > 255) return false;
@@ -475,7 +467,7 @@ json::object GetShardIterator(Context& ctx, const json::object& req) {
         "Requested resource not found: Shard: {} in Stream: {} not found", *shard, *arn));
   }
   CheckStream(s, StreamNotFound(*arn));
-  Iterator it{n.table, n.label, *shard, 0, NowMs(ctx)};
+  Iterator it{n.table, n.label, *shard, 0, NowMs(ctx.options)};
   if (*type == "TRIM_HORIZON") {
     it.sequence = horizon;
   } else if (*type == "LATEST") {
@@ -503,7 +495,7 @@ json::object GetRecords(Context& ctx, const json::object& req) {
   std::optional<Iterator> it = DecodeIterator(*text);
   if (!it) throw ValidationError("Invalid ShardIterator");
   CheckStreamRead(ctx, it->table, it->label);
-  const uint64_t now = NowMs(ctx);
+  const uint64_t now = NowMs(ctx.options);
   if (now > it->issued_ms && now - it->issued_ms > kIteratorMaxAgeMs) {
     throw DynamoError("ExpiredIteratorException",
                       "The provided iterator exceeds the maximum age allowed.");

@@ -55,18 +55,31 @@ std::optional<CompactionPick> LeveledPolicy::Pick(const Version& v,
                                                   const PolicyState& state) const {
   const int chosen = PickLevel(v);
   if (chosen < 0) return std::nullopt;
+  if (chosen == 0) return PickFile(v, 0, v.levels[0].front()->meta.number);
+  const std::string& pointer = state.compact_pointer[chosen];
+  const TableFile& f = o_.file_pick == LeveledFilePick::kRoundRobin
+                           ? NextFile(v.levels[chosen], pointer)
+                           : MinOverlappingRatioFile(v, chosen, pointer);
+  std::optional<CompactionPick> pick = PickFile(v, chosen, f.meta.number);
+  pick->next_compact_pointer = f.meta.largest;
+  return pick;
+}
+
+std::optional<CompactionPick> LeveledPolicy::PickFile(const Version& v, int level,
+                                                      uint64_t number) const {
+  if (level < 0 || level >= kNumLevels - 1) return std::nullopt;
+  const auto& files = v.levels[level];
+  if (std::none_of(files.begin(), files.end(),
+                   [&](const auto& f) { return f->meta.number == number; })) {
+    return std::nullopt;
+  }
   CompactionPick pick;
-  pick.level = chosen;
-  pick.output_level = chosen + 1;
-  if (chosen == 0) {
-    for (const auto& f : v.levels[0]) pick.input_numbers[0].push_back(f->meta.number);
+  pick.level = level;
+  pick.output_level = level + 1;
+  if (level == 0) {
+    for (const auto& f : files) pick.input_numbers[0].push_back(f->meta.number);
   } else {
-    const std::string& pointer = state.compact_pointer[chosen];
-    const TableFile& f = o_.file_pick == LeveledFilePick::kRoundRobin
-                             ? NextFile(v.levels[chosen], pointer)
-                             : MinOverlappingRatioFile(v, chosen, pointer);
-    pick.input_numbers[0].push_back(f.meta.number);
-    pick.next_compact_pointer = f.meta.largest;
+    pick.input_numbers[0].push_back(number);
   }
   pick.input_numbers[1] =
       OverlappingNumbers(v, pick.level, pick.input_numbers[0], pick.output_level);

@@ -33,6 +33,10 @@ class LeveledPolicy final : public CompactionPolicy {
   const char* Name() const override { return "leveled"; }
   bool NeedsCompaction(const Version& v) const override;
   std::optional<CompactionPick> Pick(const Version& v, const PolicyState& state) const override;
+  // An L0 file goes down with every L0 file (they overlap: a newer one may
+  // not pass an older one); a deeper file alone.
+  std::optional<CompactionPick> PickFile(const Version& v, int level,
+                                         uint64_t number) const override;
   // L0 and L1 bytes once L0 is at its trigger; then, level by level with
   // what flows in from above, each level's excess over its target times
   // (multiplier + 1): the excess plus the overlapping bytes below it.

@@ -66,6 +66,13 @@ class CompactionPolicy {
   virtual bool NeedsCompaction(const Version& v) const = 0;
   // The next compaction for this tree, or nullopt when none is needed.
   virtual std::optional<CompactionPick> Pick(const Version& v, const PolicyState& state) const = 0;
+  // The compaction that moves file `number` of `level` into the next level
+  // (Options::read_triggered_compaction), or nullopt when the file is not
+  // there or the policy has no such compaction (tiered).
+  virtual std::optional<CompactionPick> PickFile(const Version& /*v*/, int /*level*/,
+                                                 uint64_t /*number*/) const {
+    return std::nullopt;
+  }
   // Estimate of the bytes compaction must still rewrite to bring every level
   // within its trigger or target (RocksDB's "pending compaction bytes"). The
   // DB slows and then stops writes when it passes the soft/hard limits.

@@ -92,6 +92,22 @@ TEST_CASE("compaction_policy: leveled L0 trigger picks all L0 plus overlapping L
   CHECK_FALSE(p->next_compact_pointer.has_value());
 }
 
+TEST_CASE("compaction_policy: PickFile moves one file down (all of L0 for an L0 file)") {
+  LeveledPolicy leveled(SmallOptions());
+  VersionBuilder b;
+  b.Add(0, 13, "c", "f", 10).Add(0, 12, "a", "b", 10);
+  b.Add(1, 5, "a", "a", 100).Add(1, 6, "e", "g", 100);
+  b.Add(2, 3, "f", "z", 100);
+  CHECK(Describe(leveled.PickFile(b.v, 0, 12)) == "L0:[13,12]->L1:[5,6]");
+  CHECK(Describe(leveled.PickFile(b.v, 1, 6)) == "L1:[6]->L2:[3]");
+  CHECK(Describe(leveled.PickFile(b.v, 1, 5)) == "L1:[5]->L2:[]");
+  CHECK(Describe(leveled.PickFile(b.v, 1, 99)) == "none");              // not in that level
+  CHECK(Describe(leveled.PickFile(b.v, 0, 5)) == "none");               // in another one
+  CHECK(Describe(leveled.PickFile(b.v, kNumLevels - 1, 3)) == "none");  // nothing below
+  TieredPolicy tiered(SmallOptions());
+  CHECK(Describe(tiered.PickFile(b.v, 0, 12)) == "none");
+}
+
 TEST_CASE("compaction_policy: leveled picks the level furthest over its target") {
   LeveledPolicy policy(SmallOptions());
   struct Row {
