@@ -62,6 +62,7 @@ tsan_lsm_tests=(
   'db: a write error on the WAL is reported*'
   'durability: periodic WAL syncs*'  # the WAL's sync thread beside the leader
   'compaction: threads*'
+  'read compaction: seeks on several threads*'  # iterators' charges beside flushes
   'compaction_policy: DB workload with each style*'
   'compaction faults: power loss at random moments*'
   'rate_limiter:*'

@@ -35,7 +35,7 @@ struct BackendConfig {
   bool use_direct_reads = false;    // table files read with O_DIRECT (where the engine can)
   int64_t readahead_size = -1;      // iterator read-ahead: -1 engine default, 0 off, N bytes
   std::string encryption_key_file;  // Basalt: encryption at rest with this key file ("": off)
-  bool read_compaction = false;     // Basalt: Options::read_triggered_compaction
+  std::string read_compaction;      // Basalt: read_triggered_compaction off|seeks|all
   bool round_robin_pick = false;    // Basalt: LeveledFilePick::kRoundRobin (default: min overlap)
 };
 

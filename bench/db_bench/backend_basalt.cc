@@ -116,7 +116,11 @@ class BasaltBackend : public Backend {
     options_.row_cache_size = config.row_cache_size;
     options_.use_direct_reads = config.use_direct_reads;
     if (config.round_robin_pick) options_.leveled_file_pick = lsm::LeveledFilePick::kRoundRobin;
-    options_.read_triggered_compaction = config.read_compaction;
+    if (config.read_compaction == "off") {
+      options_.read_triggered_compaction = lsm::ReadCompaction::kOff;
+    } else if (config.read_compaction == "all") {
+      options_.read_triggered_compaction = lsm::ReadCompaction::kAllReads;
+    }  // else the default, kSeeks
     if (config.readahead_size >= 0) {
       read_options_.readahead_size = static_cast<size_t>(config.readahead_size);
     }
@@ -179,7 +183,10 @@ class BasaltBackend : public Backend {
             o.leveled_file_pick == lsm::LeveledFilePick::kRoundRobin
                 ? "round robin (--compaction_pick=round_robin)"
                 : "min overlapping ratio",
-            o.read_triggered_compaction ? "on (--read_compaction=1)" : "off"),
+            o.read_triggered_compaction == lsm::ReadCompaction::kOff ? "off (--read_compaction=off)"
+            : o.read_triggered_compaction == lsm::ReadCompaction::kAllReads
+                ? "on seeks and Gets (--read_compaction=all)"
+                : "on seeks (the default)"),
     };
   }
 

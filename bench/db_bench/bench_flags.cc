@@ -52,9 +52,10 @@ BENCH_FLAG(std::string, kString, compression, "lz4",
 BENCH_FLAG(std::string, kString, compaction_pick, "min_overlap",
            "Basalt's leveled compactions: which file of a level goes down, min_overlap "
            "(RocksDB's kMinOverlappingRatio) or round_robin (LevelDB's)");
-BENCH_FLAG(bool, kBool, read_compaction, false,
+BENCH_FLAG(std::string, kString, read_compaction, "seeks",
            "Basalt: Options::read_triggered_compaction (LevelDB's seek compaction: files that "
-           "point reads pass through are compacted down)");
+           "reads pass through are compacted down): off, seeks (iterators; the engine's "
+           "default) or all (iterators and Gets, as LevelDB)");
 BENCH_FLAG(int64_t, kBytes, write_buffer_size, int64_t{64} << 20, "memtable bytes");
 BENCH_FLAG(int64_t, kBytes, block_size, 4096, "table data block bytes (before compression)");
 BENCH_FLAG(bool, kBool, sync, false,

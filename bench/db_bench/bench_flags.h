@@ -28,7 +28,7 @@ extern int64_t FLAGS_reads;
 extern int64_t FLAGS_threads;
 extern int64_t FLAGS_sync_threads;
 extern std::string FLAGS_compaction_pick;
-extern bool FLAGS_read_compaction;
+extern std::string FLAGS_read_compaction;
 extern int64_t FLAGS_key_size;
 extern int64_t FLAGS_value_size;
 extern double FLAGS_compression_ratio;

@@ -308,6 +308,10 @@ int Main(int argc, char** argv) {
   if (FLAGS_compaction_pick != "min_overlap" && FLAGS_compaction_pick != "round_robin") {
     Die("--compaction_pick must be min_overlap or round_robin");
   }
+  if (FLAGS_read_compaction != "off" && FLAGS_read_compaction != "seeks" &&
+      FLAGS_read_compaction != "all") {
+    Die("--read_compaction must be off, seeks or all");
+  }
   if (FLAGS_compression != "lz4" && FLAGS_compression != "none") {
     Die("--compression must be lz4 or none");
   }

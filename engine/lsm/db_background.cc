@@ -181,13 +181,12 @@ bool DBImpl::ReadCompactionDue(const Tree& t) const {
   return false;  // compacted away meanwhile
 }
 
-void DBImpl::ChargeRead(const std::shared_ptr<Tree>& t, const TableFile* first, int count) {
-  if (count < 2 || first->read_budget.fetch_sub(1, std::memory_order_relaxed) != 1) return;
+void DBImpl::RequestReadCompaction(const std::shared_ptr<Tree>& t, const TableFile* file) {
   MutexLock l(&mu_);
   const Version& v = *t->version;
   for (int level = 0; level < kNumLevels - 1; level++) {
     for (const auto& f : v.levels[level]) {
-      if (f.get() != first) continue;
+      if (f.get() != file) continue;
       t->read_compaction.emplace(level, f->meta.number);
       work_cv_.SignalAll();
       return;

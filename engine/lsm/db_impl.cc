@@ -48,6 +48,10 @@ DBImpl::~DBImpl() {
 // Close
 
 Status DBImpl::Close() {
+  {
+    MutexLock g(&charge_gate_->mu);  // iterators that outlive the DB charge nothing
+    charge_gate_->db = nullptr;
+  }
   // Async writes queued now are written first (the committer stops after).
   commit_queue_->Stop();
   {

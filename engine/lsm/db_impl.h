@@ -22,6 +22,7 @@
 //    wal_delete_mu_ serialises deleting obsolete WAL segments (unlinks
 //    included), so no caller returns while another's unlinks still run.
 //    Lock order: manifest_mu_ -> mu_; wal_delete_mu_ -> mu_, wal_mu_;
+//    charge_gate_->mu -> mu_ (an iterator asking for a read compaction);
 //    wal_mu_ is never held with mu_.
 //  - One flush thread and max_background_compactions compaction threads.
 //    Memtable switches happen only while holding the leader position, so an
@@ -206,10 +207,23 @@ class DBImpl : public DB, private JobHost {
   // compaction is over; then free heap pages go back to the kernel.
   Status RunAndDropCompaction(std::unique_ptr<CompactionTask> task) REQUIRES(mu_);
   bool NeedsCompaction(const Tree& t) const REQUIRES(mu_);
-  // Options::read_triggered_compaction: a point read of t passed through
-  // `count` files' key ranges, `first` the first of them; charges it one read
-  // and, when its budget runs out, asks for its compaction (db_background.cc).
-  void ChargeRead(const std::shared_ptr<Tree>& t, const TableFile* first, int count) EXCLUDES(mu_);
+  // Options::read_triggered_compaction: a read passed through `count` files'
+  // key ranges, `first` the first of them. Charges first one read; true when
+  // that ran its budget out (once per file).
+  static bool TakeReadCharge(const TableFile* first, int count) {
+    return count > 1 && first->read_budget.fetch_sub(1, std::memory_order_relaxed) == 1;
+  }
+  // Asks for the compaction of t's file whose budget ran out (when it is
+  // still in t's current version, above the last level).
+  void RequestReadCompaction(const std::shared_ptr<Tree>& t, const TableFile* file) EXCLUDES(mu_);
+  // Iterators may outlive the DB (they hold their version and tables), so
+  // their charges reach it through this gate, which Close shuts. Taken
+  // before mu_, and only when a file's budget runs out.
+  struct ChargeGate {
+    explicit ChargeGate(DBImpl* d) : db(d) {}
+    Mutex mu;
+    DBImpl* db GUARDED_BY(mu);
+  };
   // t.read_compaction names a file of t's current version.
   bool ReadCompactionDue(const Tree& t) const REQUIRES(mu_);
   // Trivial move: the inputs overlap nothing in the output level nor each
@@ -258,9 +272,13 @@ class DBImpl : public DB, private JobHost {
   const Options options_;
   // From options_.compaction_style (initialised here, after options_).
   const std::unique_ptr<CompactionPolicy> compaction_policy_ = NewCompactionPolicy(options_);
-  // Options::read_triggered_compaction, which the leveled policy alone uses.
-  const bool read_compaction_ =
-      options_.read_triggered_compaction && options_.compaction_style == CompactionStyle::kLeveled;
+  // Options::read_triggered_compaction, which the leveled policy alone uses:
+  // whether iterators (kSeeks, kAllReads) and Gets (kAllReads) charge files.
+  const bool charge_seeks_ = options_.read_triggered_compaction != ReadCompaction::kOff &&
+                             options_.compaction_style == CompactionStyle::kLeveled;
+  const bool charge_gets_ =
+      charge_seeks_ && options_.read_triggered_compaction == ReadCompaction::kAllReads;
+  const std::shared_ptr<ChargeGate> charge_gate_ = std::make_shared<ChargeGate>(this);
   io::Env* const env_;
   const std::string dir_;
   // What flush and compaction jobs write with (env, dir, table options, keys).

@@ -1,6 +1,10 @@
 #include "engine/lsm/db_iter.h"
 
+#include <functional>
 #include <string>
+#include <thread>
+
+#include "engine/base/random.h"
 
 namespace basalt::lsm {
 namespace {
@@ -11,8 +15,13 @@ namespace {
 //            current entry is held in saved_key_/saved_value_.
 class DBIter : public Iterator {
  public:
-  DBIter(std::unique_ptr<Iterator> iter, SequenceNumber seq, std::function<void()> cleanup)
-      : iter_(std::move(iter)), sequence_(seq), cleanup_(std::move(cleanup)) {}
+  DBIter(std::unique_ptr<Iterator> iter, SequenceNumber seq, std::function<void()> cleanup,
+         std::function<void(std::string_view)> on_read)
+      : iter_(std::move(iter)),
+        sequence_(seq),
+        cleanup_(std::move(cleanup)),
+        on_read_(std::move(on_read)),
+        bytes_until_sample_(on_read_ ? RandomSamplePeriod() : 0) {}
   ~DBIter() override {
     iter_.reset();
     if (cleanup_) cleanup_();
@@ -73,6 +82,7 @@ class DBIter : public Iterator {
     saved_value_.clear();
     saved_key_.clear();
     AppendInternalKey(&saved_key_, target, sequence_, kValueKindForSeek);
+    if (on_read_) on_read_(target);
     iter_->Seek(saved_key_);
     FindNextUserEntry(false);
   }
@@ -97,7 +107,23 @@ class DBIter : public Iterator {
       status_ = Status::Corruption("malformed internal key in iterator");
       return false;
     }
+    if (on_read_) CountRead(p->user_key);
     return true;
+  }
+
+  // Every entry the iterator steps over counts toward the next on_read_ sample.
+  void CountRead(std::string_view user_key) {
+    bytes_until_sample_ -= static_cast<int64_t>(iter_->key().size() + iter_->value().size());
+    if (bytes_until_sample_ > 0) return;
+    bytes_until_sample_ += RandomSamplePeriod();
+    on_read_(user_key);
+  }
+
+  // Uniform in [0, 2 x kReadSampleBytes), as LevelDB's: a fixed period would
+  // never sample scans shorter than it, however many ran.
+  static int64_t RandomSamplePeriod() {
+    thread_local Random rnd(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    return static_cast<int64_t>(rnd.Uniform(2 * kReadSampleBytes));
   }
 
   // Advances to the first visible entry at or after iter_; with skipping,
@@ -154,6 +180,8 @@ class DBIter : public Iterator {
   std::unique_ptr<Iterator> iter_;
   const SequenceNumber sequence_;
   std::function<void()> cleanup_;
+  const std::function<void(std::string_view)> on_read_;
+  int64_t bytes_until_sample_;
   Status status_;
   std::string saved_key_;  // see direction invariants
   std::string saved_value_;
@@ -213,8 +241,10 @@ std::unique_ptr<Iterator> NewBoundedIterator(std::unique_ptr<Iterator> iter, std
 }
 
 std::unique_ptr<Iterator> NewDBIterator(std::unique_ptr<Iterator> internal, SequenceNumber sequence,
-                                        std::function<void()> cleanup) {
-  return std::make_unique<DBIter>(std::move(internal), sequence, std::move(cleanup));
+                                        std::function<void()> cleanup,
+                                        std::function<void(std::string_view)> on_read) {
+  return std::make_unique<DBIter>(std::move(internal), sequence, std::move(cleanup),
+                                  std::move(on_read));
 }
 
 }  // namespace basalt::lsm

@@ -48,7 +48,7 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
   std::shared_ptr<MemTable> mem, imm;
   std::shared_ptr<const Version> v;
   SequenceNumber seq;
-  std::shared_ptr<Tree> charged;  // read_triggered_compaction: the tree to charge
+  std::shared_ptr<Tree> charged;  // read_triggered_compaction kAllReads: the tree to charge
   {
     MutexLock l(&mu_);
     if (closed_) return Status::Aborted("DB is closed");
@@ -58,7 +58,7 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
     if (!t->InRange(key))
       return Status::InvalidArgument(Status::SubCode::kKeyOutOfRange,
                                      "key outside the tree's range");
-    if (read_compaction_) charged = t;
+    if (charge_gets_) charged = t;
     mem = t->mem;
     imm = t->imm;
     v = t->version;
@@ -101,11 +101,11 @@ Status DBImpl::GetImpl(const ReadOptions& o, TreeId tree, std::string_view key,
         });
     if (!s.ok()) return s;
     if (done) {
-      if (holders > 1) ChargeRead(charged, first_holder, holders);
+      if (TakeReadCharge(first_holder, holders)) RequestReadCompaction(charged, first_holder);
       return result;
     }
   }
-  if (holders > 1) ChargeRead(charged, first_holder, holders);
+  if (TakeReadCharge(first_holder, holders)) RequestReadCompaction(charged, first_holder);
   return Status::NotFound("");
 }
 
@@ -115,12 +115,25 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
   SequenceNumber seq;
   std::string lower;
   std::optional<std::string> upper;
+  std::function<void(std::string_view)> on_read;
   {
     MutexLock l(&mu_);
     auto t = FindTreeLocked(tree);
     if (!t)
       return NewEmptyIterator(
           Status::InvalidArgument(Status::SubCode::kTreeGone, fmt::format("no tree {}", tree)));
+    if (charge_seeks_) {
+      on_read = [gate = charge_gate_, t, v = t->version](std::string_view user_key) {
+        const TableFile* first = nullptr;
+        int count = 0;
+        for (int level = 0; level < kNumLevels; level++) {
+          v->NoteHolders(level, user_key, &first, &count);
+        }
+        if (!TakeReadCharge(first, count)) return;  // the gate is locked only when it runs out
+        MutexLock g(&gate->mu);
+        if (gate->db != nullptr) gate->db->RequestReadCompaction(t, first);
+      };
+    }
     lower = t->lower;
     upper = t->upper;
     if (o.lower_bound && *o.lower_bound > lower) lower = *o.lower_bound;
@@ -143,8 +156,10 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o, TreeId tree)
     if (!v->levels[level].empty()) children.push_back(NewLevelIterator(v->levels[level], tro));
   }
   // The cleanup keeps the version (and so its tables) alive with the iterator.
-  return NewBoundedIterator(NewDBIterator(NewMergingIterator(std::move(children)), seq, [v] {}),
-                            std::move(lower), std::move(upper));
+  return NewBoundedIterator(
+      NewDBIterator(
+          NewMergingIterator(std::move(children)), seq, [v] {}, std::move(on_read)),
+      std::move(lower), std::move(upper));
 }
 
 Status DBImpl::GetRange(const ReadOptions& o, TreeId tree, std::string_view start,

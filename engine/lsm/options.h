@@ -47,6 +47,22 @@ enum class CompactionStyle {
   kTiered,
 };
 
+// Which reads charge files for read-triggered compaction
+// (Options::read_triggered_compaction).
+enum class ReadCompaction {
+  kOff,
+  // Iterator seeks, and every 1 MiB an iterator steps over. An iterator
+  // merges every sorted run its position lies in, whatever the bloom filters
+  // say, so overlapping runs cost seeks and scans the most. Point reads are
+  // not charged: a Get stops at the newest file holding its key and bloom
+  // filters skip the others, so overlap costs it little, and charging Gets
+  // makes a read-while-write workload compact what the writer keeps
+  // flushing (measured: docs/benchmarks.md, "Read-triggered compaction").
+  kSeeks,
+  // kSeeks plus every Get (not MultiGet), as LevelDB does.
+  kAllReads,
+};
+
 // Which file of a level >= 1 a leveled compaction pushes down.
 enum class LeveledFilePick {
   // The file with the least overlapping bytes below per byte of its own
@@ -162,16 +178,17 @@ struct Options {
   CompactionStyle compaction_style = CompactionStyle::kLeveled;
   // kLeveled: which file of a level >= 1 goes down. Default: kMinOverlappingRatio.
   LeveledFilePick leveled_file_pick = LeveledFilePick::kMinOverlappingRatio;
-  // kLeveled: read-triggered compaction (LevelDB's "seek compaction"). A
-  // file gets a budget of max(100, its size / 16 KiB) reads; a Get (not
-  // MultiGet) whose key lies in the key ranges of two or more table files,
-  // in the levels it searched, charges the first of them, and a file whose
-  // budget runs out is compacted into the next level (with every L0 file,
-  // when it is in L0). Read-heavy phases then leave fewer sorted runs for seeks and
-  // scans to merge, at the cost of the writes that compaction makes. Bloom
-  // filters do not stop the charge: the range decides, as in LevelDB.
-  // Ignored by kTiered. Default: false.
-  bool read_triggered_compaction = false;
+  // kLeveled: read-triggered compaction (LevelDB's "seek compaction"; see
+  // ReadCompaction). A file gets a budget of max(100, its size / 16 KiB)
+  // charges; a charged read is one whose key lies in the key ranges of two
+  // or more table files (in the levels it searched), and it charges the
+  // first of them. A file whose budget runs out is compacted into the next
+  // level when no size-triggered compaction is due (with every L0 file, when
+  // it is in L0). Read-heavy phases then leave fewer sorted runs for seeks
+  // and scans to merge, at the cost of the writes that compaction makes.
+  // Bloom filters do not stop the charge: the range decides, as in LevelDB.
+  // Ignored by kTiered. Default: kSeeks.
+  ReadCompaction read_triggered_compaction = ReadCompaction::kSeeks;
   // Turn background compaction off (tests of flush alone; L0 then grows). Default: false.
   bool disable_compaction = false;
   // Read-only trees: a tree whose name this returns true for refuses writes
