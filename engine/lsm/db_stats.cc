@@ -206,9 +206,13 @@ std::string DBImpl::DebugString() {
                        bi->InnerMemoryUsage());
     }
     for (int lv = 0; lv < kNumLevels; lv++) {
-      if (t->version->levels[lv].empty()) continue;
-      r += fmt::format("  L{}: {} files, {} bytes\n", lv, t->version->levels[lv].size(),
-                       t->version->LevelBytes(lv));
+      const LevelStats& c = t->compaction_stats[lv];
+      if (t->version->levels[lv].empty() && c.compactions == 0 && c.files_moved_in == 0) continue;
+      r += fmt::format(
+          "  L{}: {} files, {} bytes; compactions into it {} (read {}, written {}), files moved "
+          "in {}\n",
+          lv, t->version->levels[lv].size(), t->version->LevelBytes(lv), c.compactions,
+          c.bytes_read_by_compaction, c.bytes_written_by_compaction, c.files_moved_in);
     }
   }
   return r;

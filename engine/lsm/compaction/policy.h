@@ -47,7 +47,7 @@ struct CompactionPick {
 
 // Parameters shared by the policies (a subset of Options).
 struct CompactionPolicyOptions {
-  int level0_compaction_trigger = 4;
+  int level0_compaction_trigger = 6;  // as Options
   uint64_t max_bytes_for_level_base = 256 << 20;
   int level_size_multiplier = 10;
   LeveledFilePick file_pick = LeveledFilePick::kMinOverlappingRatio;
