@@ -6,6 +6,8 @@
 #include <new>
 #include <utility>
 
+#include "engine/base/page_buffer.h"
+
 namespace basalt::lsm {
 namespace {
 
@@ -67,10 +69,19 @@ BlockBuffer::BlockBuffer(size_t n) : size_(n) {
       }
     }
   }
-  data_ = static_cast<char*>(std::malloc(want));
-  if (data_ == nullptr) throw std::bad_alloc();
-  capacity_ = want;
-  ASAN_POISON_MEMORY_REGION(data_ + n, want - n);  // past size(): off limits
+  if (want > kMaxPooledBuffer) {
+    // Large: pages of its own, so freeing it does not raise malloc's mmap
+    // threshold (engine/base/page_buffer.h). capacity_ > kMaxPooledBuffer
+    // marks a mapped buffer.
+    size_t mapped = want;
+    data_ = MapPages(&mapped);
+    capacity_ = mapped;
+  } else {
+    data_ = static_cast<char*>(std::malloc(want));
+    if (data_ == nullptr) throw std::bad_alloc();
+    capacity_ = want;
+  }
+  ASAN_POISON_MEMORY_REGION(data_ + n, capacity_ - n);  // past size(): off limits
 }
 
 BlockBuffer::BlockBuffer(BlockBuffer&& other) noexcept
@@ -101,7 +112,11 @@ void BlockBuffer::Release() {
     list->bytes += capacity_;
   } else {
     ASAN_UNPOISON_MEMORY_REGION(data_, capacity_);
-    std::free(data_);
+    if (capacity_ > kMaxPooledBuffer) {
+      UnmapPages(data_, capacity_);
+    } else {
+      std::free(data_);
+    }
   }
   data_ = nullptr;
   size_ = capacity_ = 0;

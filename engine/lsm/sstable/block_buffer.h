@@ -19,6 +19,11 @@
 // rounded up to kGranule, so a cached block's memory is within kGranule of
 // its size (BlockCache charges capacity()).
 //
+// A buffer larger than kMaxPooledBuffer (an index or filter block of a
+// large table, a compaction read-ahead window) is mapped from the kernel
+// and unmapped when freed, never taken from malloc: see
+// engine/base/page_buffer.h for why.
+//
 // Thread safety: a BlockBuffer is a value (one owner); the free lists are
 // per thread, so allocation and release take no lock.
 #pragma once

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "engine/base/coding.h"
+#include "engine/base/page_buffer.h"
 #include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/sstable/block.h"
+#include "engine/lsm/sstable/block_buffer.h"
 #include "engine/lsm/sstable/bloom.h"
 #include "engine/lsm/sstable/format.h"
 
@@ -109,7 +111,7 @@ class BlockPrefetcher {
     Status s = BlockReadRange(data_limit_, h, &offset, &n);
     if (!s.ok()) return s;
     if (offset >= buf_offset_ && offset + n <= buf_offset_ + buf_len_) {
-      *raw = std::string_view(buf_.get() + (offset - buf_offset_), n);
+      *raw = std::string_view(buf_.data() + (offset - buf_offset_), n);
       *served = true;
       return Status::OK();
     }
@@ -125,18 +127,15 @@ class BlockPrefetcher {
     // Never past the data: the window ends at the footer at the latest.
     const size_t len =
         static_cast<size_t>(std::min<uint64_t>(std::max(window, n), data_limit_ - offset));
-    if (len > buf_capacity_) {
-      buf_.reset(new char[len]);
-      buf_capacity_ = len;
-    }
+    if (len > buf_.size()) buf_ = BlockBuffer(len);  // the old window is not kept
     buf_len_ = 0;
     std::string_view got;
-    s = file_->Read(offset, len, buf_.get(), &got);
+    s = file_->Read(offset, len, buf_.data(), &got);
     if (!s.ok()) return s;
-    if (got.data() != buf_.get()) std::memcpy(buf_.get(), got.data(), got.size());
+    if (got.data() != buf_.data()) std::memcpy(buf_.data(), got.data(), got.size());
     buf_offset_ = offset;
     buf_len_ = got.size();
-    *raw = std::string_view(buf_.get(), std::min(n, buf_len_));  // short: DecodeBlock says so
+    *raw = std::string_view(buf_.data(), std::min(n, buf_len_));  // short: DecodeBlock says so
     *served = true;
     return Status::OK();
   }
@@ -147,8 +146,9 @@ class BlockPrefetcher {
   const bool adaptive_;
   const size_t fixed_;  // fixed window bytes; 0 (and !adaptive_): off
   // The window: file bytes [buf_offset_, buf_offset_ + buf_len_).
-  std::unique_ptr<char[]> buf_;
-  size_t buf_capacity_ = 0;
+  // Up to 256 KiB pooled per thread; compaction's 2 MiB windows in pages of
+  // their own (block_buffer.h).
+  BlockBuffer buf_;
   uint64_t buf_offset_ = 0;
   size_t buf_len_ = 0;
   // Access pattern (adaptive): blocks in the current sequential run, where
@@ -214,7 +214,7 @@ struct Table::Rep {
   Footer footer;
   TableProperties props;
   bool has_filter = false;
-  std::string filter;
+  BlockBuffer filter;                  // large ones in pages of their own (block_buffer.h)
   std::unique_ptr<Block> index_block;  // whole, parsed, in memory
   uint64_t cache_id = 0;
 };
@@ -467,7 +467,7 @@ Status Table::Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_siz
 Table::~Table() = default;
 
 bool Table::KeyMayMatch(std::string_view user_key) const {
-  return !rep_->has_filter || BloomFilterPolicy::KeyMayMatch(user_key, rep_->filter);
+  return !rep_->has_filter || BloomFilterPolicy::KeyMayMatch(user_key, rep_->filter.view());
 }
 
 Status Table::Get(std::string_view lookup_ikey, bool* found, std::string* ikey,

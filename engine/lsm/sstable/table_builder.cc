@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/base/coding.h"
+#include "engine/base/page_buffer.h"
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/sstable/block_builder.h"
 #include "engine/lsm/sstable/bloom.h"
@@ -54,7 +55,9 @@ struct TableBuilder::Rep {
   BlockBuilder data_block;
   BlockBuilder index_block;
   BloomFilterPolicy bloom;
-  std::vector<uint64_t> key_hashes;  // one per distinct user key, for the filter
+  // One per distinct user key, for the filter: about 8 MiB for a 64 MiB
+  // table, so in pages of its own (engine/base/page_buffer.h).
+  PageVector<uint64_t> key_hashes;
   std::string last_key;
   uint64_t num_entries = 0;
   bool closed = false;
@@ -156,7 +159,7 @@ Status TableBuilder::Finish() {
 
   // Filter block (always stored uncompressed: bloom bits do not compress).
   if (r->options.bloom_bits_per_key > 0) {
-    const std::string filter = r->bloom.CreateFilterFromHashes(r->key_hashes);
+    const std::string filter = r->bloom.CreateFilterFromHashes(r->key_hashes.span());
     r->status = WriteRawBlock(r->file, filter, CompressionType::kNone, &r->offset, &footer.filter,
                               r->cipher.get(), &r->sealed);
     if (!r->status.ok()) return r->status;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <sanitizer/asan_interface.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 #include <thread>
@@ -98,4 +99,29 @@ TEST_CASE("block buffer: the free list is bounded") {
     for (int i = 0; i < 8; i++) big.emplace_back(200 << 10);
   }
   CHECK(BlockBuffer::PooledOnThisThread() == BlockBuffer::kMaxPooledBytes / (size_t{200} << 10));
+}
+
+TEST_CASE("block buffer: a large buffer is mapped pages, never pooled") {
+  DrainFreeList();
+  const size_t n = (size_t{2} << 20) + 5;  // a compaction read-ahead window and a bit
+  char* p = nullptr;
+  {
+    BlockBuffer big(n);
+    p = big.data();
+    CHECK(big.size() == n);
+    CHECK(reinterpret_cast<uintptr_t>(p) % 4096 == 0);  // from mmap, not malloc
+    CHECK(big.capacity() % 4096 == 0);
+    CHECK(big.capacity() >= n);
+    std::memset(p, 'y', n);
+    BlockBuffer moved(std::move(big));
+    CHECK(moved.data() == p);
+    CHECK(moved.view().substr(n - 3) == "yyy");
+  }
+  CHECK(BlockBuffer::PooledOnThisThread() == 0);
+  // Just above the pooled limit is mapped too; just at it is malloc'd and pooled.
+  { BlockBuffer edge(BlockBuffer::kMaxPooledBuffer + 1); }
+  CHECK(BlockBuffer::PooledOnThisThread() == 0);
+  { BlockBuffer at(BlockBuffer::kMaxPooledBuffer); }
+  CHECK(BlockBuffer::PooledOnThisThread() == 1);
+  DrainFreeList();
 }
