@@ -36,6 +36,7 @@ struct BackendConfig {
   int64_t readahead_size = -1;      // iterator read-ahead: -1 engine default, 0 off, N bytes
   std::string encryption_key_file;  // Basalt: encryption at rest with this key file ("": off)
   std::string read_compaction;      // Basalt: read_triggered_compaction off|seeks|all
+  bool charge_metadata = true;      // Basalt: Options::charge_table_metadata
   bool round_robin_pick = false;    // Basalt: LeveledFilePick::kRoundRobin (default: min overlap)
 };
 

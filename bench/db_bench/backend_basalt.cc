@@ -113,6 +113,7 @@ class BasaltBackend : public Backend {
     options_.table.bloom_bits_per_key = config.bloom_bits;
     options_.table.compression = config.compression;
     options_.block_cache_size = config.cache_size;
+    options_.charge_table_metadata = config.charge_metadata;
     options_.row_cache_size = config.row_cache_size;
     options_.use_direct_reads = config.use_direct_reads;
     if (config.round_robin_pick) options_.leveled_file_pick = lsm::LeveledFilePick::kRoundRobin;
@@ -140,8 +141,12 @@ class BasaltBackend : public Backend {
                     o.table.compression ? "lz4 per block (stored raw if it saves < 1/8)" : "none"),
         o.block_cache_size > 0
             ? fmt::format("  cache: {} MiB CLOCK block cache (16 shards) of uncompressed "
-                          "data blocks; index and filter blocks pinned per table, not counted",
-                          o.block_cache_size >> 20)
+                          "data blocks; index and filter blocks pinned per table, {}",
+                          o.block_cache_size >> 20,
+                          o.charge_table_metadata
+                              ? "charged to the cache with the block index leaves (the "
+                                "blocks keep >= 1/8)"
+                              : "not counted (--charge_metadata=0)")
             : std::string("  cache: off (--cache_size=0): data block reads go through the OS "
                           "page cache; index and filter blocks pinned per table"),
         o.row_cache_size > 0

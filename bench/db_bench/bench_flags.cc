@@ -56,6 +56,10 @@ BENCH_FLAG(std::string, kString, read_compaction, "seeks",
            "Basalt: Options::read_triggered_compaction (LevelDB's seek compaction: files that "
            "reads pass through are compacted down): off, seeks (iterators; the engine's "
            "default) or all (iterators and Gets, as LevelDB)");
+BENCH_FLAG(bool, kBool, charge_metadata, true,
+           "Basalt: Options::charge_table_metadata (open tables' filter and index blocks and "
+           "block index leaves charged to --cache_size; 0: on top of it, as RocksDB's and "
+           "LevelDB's defaults)");
 BENCH_FLAG(int64_t, kBytes, write_buffer_size, int64_t{64} << 20, "memtable bytes");
 BENCH_FLAG(int64_t, kBytes, block_size, 4096, "table data block bytes (before compression)");
 BENCH_FLAG(bool, kBool, sync, false,

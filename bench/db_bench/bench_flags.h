@@ -38,6 +38,7 @@ extern std::string FLAGS_read_distribution;
 extern int64_t FLAGS_ycsb_ops;
 extern std::string FLAGS_ycsb_distribution;
 extern bool FLAGS_cache_stats;
+extern bool FLAGS_charge_metadata;
 extern int64_t FLAGS_bloom_bits;
 extern std::string FLAGS_compression;
 extern int64_t FLAGS_write_buffer_size;

@@ -136,6 +136,7 @@ BackendConfig MakeConfig(const std::string& dir) {
   c.bloom_bits = static_cast<int>(FLAGS_bloom_bits);
   c.round_robin_pick = FLAGS_compaction_pick == "round_robin";
   c.read_compaction = FLAGS_read_compaction;
+  c.charge_metadata = FLAGS_charge_metadata;
   c.compression = FLAGS_compression == "lz4";
   c.write_buffer_size = static_cast<uint64_t>(FLAGS_write_buffer_size);
   c.block_size = static_cast<uint64_t>(FLAGS_block_size);

@@ -173,8 +173,13 @@ Status DBImpl::OpenTableFile(const FileMetaData& meta, std::shared_ptr<TableFile
     s = FileBlockIndex::Build(*table, meta.largest, &leaves);
     if (!s.ok()) return Status(s.IsCorruption() ? Status::Corruption(path, s.message()) : s);
   }
+  BlockCache::Reservation charged;
+  if (options_.charge_table_metadata) {
+    charged = BlockCache::Reservation(
+        block_cache_, table->MetadataMemory() + (leaves ? leaves->MemoryUsage() : 0));
+  }
   *out = std::make_shared<TableFile>(meta, std::shared_ptr<Table>(std::move(table)), env_, path,
-                                     std::move(leaves));
+                                     std::move(leaves), std::move(charged));
   return Status::OK();
 }
 

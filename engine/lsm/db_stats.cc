@@ -181,9 +181,9 @@ std::string DBImpl::DebugString() {
   if (block_cache_ != nullptr) {
     const BlockCache::Stats c = block_cache_->GetStats();
     r += fmt::format(
-        "block_cache: usage={}B capacity={}B entries={} hits={} misses={} inserts={} "
-        "evictions={}\n",
-        c.usage, c.capacity, c.entries, c.hits, c.misses, c.inserts, c.evictions);
+        "block_cache: usage={}B reserved={}B capacity={}B entries={} hits={} misses={} "
+        "inserts={} evictions={}\n",
+        c.usage, c.reserved, c.capacity, c.entries, c.hits, c.misses, c.inserts, c.evictions);
   } else {
     r += "block_cache: disabled\n";
   }

@@ -110,8 +110,20 @@ struct Options {
   TableOptions table;
   // Byte budget of the block cache of parsed data blocks, one cache shared by
   // every tree's SSTables (engine/lsm/cache/block_cache.h). Filters and index
-  // blocks are pinned per open table and not counted. Default: 64 MiB; 0 disables.
+  // blocks are pinned per open table; see charge_table_metadata. Default:
+  // 64 MiB; 0 disables.
   size_t block_cache_size = 64 << 20;
+  // Charge what each open table pins (its filter and index blocks, its
+  // block index leaves) to block_cache_size, so the cache's blocks shrink as
+  // the tables' metadata grows and the two together stay within the budget
+  // (the blocks keep at least an eighth of it; RocksDB's
+  // cache_index_and_filter_blocks with the blocks pinned, and its cache
+  // reservations). Without it the metadata is on top of the budget: about
+  // 60 MiB per GiB of table data with 16-byte keys, 100-byte values and 4
+  // KiB blocks, 42 MiB at 10M keys (docs/benchmarks.md, "Table metadata
+  // charged to the cache").
+  // No effect with block_cache_size 0. Default: true.
+  bool charge_table_metadata = true;
   // Point reads find their block through an in-memory B+tree over every
   // live SSTable's data blocks (engine/lsm/index/block_index.h,
   // docs/block_index.md): one descent per level instead of a search over the

@@ -52,9 +52,12 @@ struct BlockCacheStats {
   uint64_t misses = 0;
   uint64_t inserts = 0;
   uint64_t evictions = 0;  // removed to make room (not when a file is erased or replaced)
-  size_t usage = 0;        // bytes charged now
+  size_t usage = 0;        // bytes charged now by cached blocks
   size_t capacity = 0;
   size_t entries = 0;
+  // Bytes of memory held outside the cache but charged to its budget
+  // (Options::charge_table_metadata: open tables' filters and indexes).
+  size_t reserved = 0;
 };
 
 // The row cache (Options::row_cache_size; docs/row_cache.md). Each counter

@@ -135,6 +135,10 @@ void CollectEngine(table::TableStore* store, Exposition* out) {
   gauge("basalt_lsm_block_cache_usage_bytes", "Bytes held by the block cache.", f(c.block.usage));
   gauge("basalt_lsm_block_cache_capacity_bytes", "The block cache's byte budget.",
         f(c.block.capacity));
+  gauge("basalt_lsm_block_cache_reserved_bytes",
+        "Bytes of open tables' filters, indexes and block index leaves charged to the block "
+        "cache's budget (Options::charge_table_metadata).",
+        f(c.block.reserved));
   counter("basalt_lsm_row_cache_hits_total", "Row cache point-lookup hits.", f(c.row.hits));
   counter("basalt_lsm_row_cache_misses_total", "Row cache point-lookup misses.", f(c.row.misses));
   gauge("basalt_lsm_row_cache_usage_bytes", "Bytes held by the row cache.", f(c.row.usage));

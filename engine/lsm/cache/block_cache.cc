@@ -39,7 +39,6 @@ struct BlockCache::Shard {
   };
 
   Mutex mu;
-  size_t capacity = 0;
   size_t usage GUARDED_BY(mu) = 0;
   size_t count GUARDED_BY(mu) = 0;
   size_t hand GUARDED_BY(mu) = 0;
@@ -92,6 +91,12 @@ struct BlockCache::Shard {
     }
   }
 
+  // Evicts by the clock until usage + incoming fits in capacity (or nothing is left).
+  void EvictFor(size_t incoming, size_t capacity, std::vector<std::shared_ptr<const void>>* dropped)
+      REQUIRES(mu) {
+    while (usage + incoming > capacity && count > 0) EvictOne(dropped);
+  }
+
   // Evicts one entry by the clock (one exists).
   void EvictOne(std::vector<std::shared_ptr<const void>>* dropped) REQUIRES(mu) {
     while (true) {
@@ -116,7 +121,13 @@ BlockCache::BlockCache(size_t capacity_bytes, int num_shard_bits)
     : capacity_(capacity_bytes), num_shard_bits_(std::clamp(num_shard_bits, 0, 8)) {
   const size_t n = size_t{1} << num_shard_bits_;
   shards_ = std::make_unique<Shard[]>(n);
-  for (size_t i = 0; i < n; i++) shards_[i].capacity = capacity_ / n;
+}
+
+size_t BlockCache::ShardCapacity() const {
+  const size_t floor = static_cast<size_t>(static_cast<double>(capacity_) * kMinBlockShare);
+  const size_t reserved = reserved_.load(std::memory_order_relaxed);
+  const size_t blocks = reserved + floor >= capacity_ ? floor : capacity_ - reserved;
+  return blocks >> num_shard_bits_;
 }
 
 BlockCache::~BlockCache() = default;
@@ -152,7 +163,8 @@ void BlockCache::Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<cons
   const size_t charge = Charge(bytes);
   const uint64_t hash = HashKey(cache_id, offset);
   Shard& s = ShardFor(hash);
-  if (charge > s.capacity) return;
+  const size_t shard_capacity = ShardCapacity();
+  if (charge > shard_capacity) return;
   // Values dropped here are released after the lock (their destructors free memory).
   std::vector<std::shared_ptr<const void>> dropped;
   size_t evicted = 0;
@@ -163,7 +175,7 @@ void BlockCache::Insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<cons
     const size_t found = s.Find(hash, cache_id, offset);
     if (found != s.slots.size()) s.EraseAt(found, &dropped);  // replace
     const size_t replaced = dropped.size();
-    while (s.usage + charge > s.capacity && s.count > 0) s.EvictOne(&dropped);
+    s.EvictFor(charge, shard_capacity, &dropped);
     evicted = dropped.size() - replaced;
     if ((s.count + 1) * 4 > s.slots.size() * 3) s.Grow();
     s.Place(Shard::Slot{hash, cache_id, offset, std::move(value), charge, false});
@@ -209,6 +221,51 @@ size_t BlockCache::EraseFile(uint64_t cache_id) {
   return erased;
 }
 
+void BlockCache::Reserve(size_t bytes) {
+  if (capacity_ == 0 || bytes == 0) return;
+  reserved_.fetch_add(bytes, std::memory_order_relaxed);
+  const size_t n = size_t{1} << num_shard_bits_;
+  for (size_t i = 0; i < n; i++) {
+    Shard& s = shards_[i];
+    std::vector<std::shared_ptr<const void>> dropped;  // released after the lock
+    size_t usage_before, usage_after;
+    {
+      MutexLock l(&s.mu);
+      usage_before = s.usage;
+      s.EvictFor(0, ShardCapacity(), &dropped);
+      usage_after = s.usage;
+    }
+    AddUsage(usage_before, usage_after);
+    evictions_.fetch_add(dropped.size(), std::memory_order_relaxed);
+    entries_.fetch_sub(dropped.size(), std::memory_order_relaxed);
+  }
+}
+
+void BlockCache::Unreserve(size_t bytes) {
+  if (capacity_ == 0 || bytes == 0) return;
+  reserved_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+BlockCache::Reservation::Reservation(std::shared_ptr<BlockCache> cache, size_t bytes)
+    : cache_(std::move(cache)), bytes_(cache_ != nullptr ? bytes : 0) {
+  if (cache_ != nullptr) cache_->Reserve(bytes_);
+}
+
+BlockCache::Reservation& BlockCache::Reservation::operator=(Reservation&& o) noexcept {
+  if (this != &o) {
+    Release();
+    cache_ = std::move(o.cache_);
+    bytes_ = std::exchange(o.bytes_, 0);
+  }
+  return *this;
+}
+
+void BlockCache::Reservation::Release() {
+  if (cache_ != nullptr) cache_->Unreserve(bytes_);
+  cache_.reset();
+  bytes_ = 0;
+}
+
 uint64_t BlockCache::NewId() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
 BlockCache::Stats BlockCache::GetStats() const {
@@ -220,6 +277,7 @@ BlockCache::Stats BlockCache::GetStats() const {
   st.usage = usage_.load(std::memory_order_relaxed);
   st.capacity = capacity_;
   st.entries = entries_.load(std::memory_order_relaxed);
+  st.reserved = reserved_.load(std::memory_order_relaxed);
   return st;
 }
 

@@ -32,7 +32,15 @@
 // so its usage never exceeds its share, and an entry larger than a shard's
 // share is not cached. So usage() <= capacity() at all times. Only data
 // blocks are cached: filter and index blocks are held (pinned) by each open
-// Table for its lifetime and are not counted here.
+// Table for its lifetime.
+//
+// Reservations (RocksDB's cache reservations, e.g. for filters and table
+// readers): memory held elsewhere can be charged to the budget with a
+// Reservation, which shrinks what the blocks may use, evicting at once, so
+// blocks + reservations stay within the capacity. The blocks always keep at
+// least kMinBlockShare of the capacity, so reads keep a working cache when
+// the reservations alone would fill it (then the total exceeds the
+// capacity by what the reservations take beyond their share).
 //
 // Capacity 0 disables the cache: Lookup always misses, Insert does nothing.
 //
@@ -46,6 +54,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "engine/lsm/stats.h"
 
@@ -55,6 +64,8 @@ class BlockCache {
  public:
   // Bytes charged per entry besides the block contents.
   static constexpr size_t kEntryOverhead = 128;
+  // The share of the capacity that reservations cannot take from the blocks.
+  static constexpr double kMinBlockShare = 0.125;
 
   // capacity_bytes: the byte budget (0 disables). 2^num_shard_bits shards
   // (0..8). Default: 16 shards.
@@ -83,10 +94,32 @@ class BlockCache {
   // A cache id no other NewId() call returns (from 2^63 up, clear of file numbers).
   uint64_t NewId();
 
+  // Charges `bytes` held elsewhere to this cache's budget while it lives
+  // (above). Movable; a default-constructed or moved-from one charges
+  // nothing. It keeps the cache alive.
+  class Reservation {
+   public:
+    Reservation() = default;
+    Reservation(std::shared_ptr<BlockCache> cache, size_t bytes);
+    Reservation(Reservation&& o) noexcept
+        : cache_(std::move(o.cache_)), bytes_(std::exchange(o.bytes_, 0)) {}
+    Reservation& operator=(Reservation&& o) noexcept;
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
+    ~Reservation() { Release(); }
+    size_t bytes() const { return bytes_; }
+
+   private:
+    void Release();
+    std::shared_ptr<BlockCache> cache_;
+    size_t bytes_ = 0;
+  };
+
   using Stats = BlockCacheStats;
   Stats GetStats() const;
   size_t usage() const { return usage_.load(std::memory_order_relaxed); }
   size_t capacity() const { return capacity_; }
+  size_t reserved() const { return reserved_.load(std::memory_order_relaxed); }
   // Charge of an entry holding `bytes` (bytes + kEntryOverhead).
   static size_t Charge(size_t bytes) { return bytes + kEntryOverhead; }
 
@@ -95,12 +128,18 @@ class BlockCache {
   Shard& ShardFor(uint64_t hash);
   // usage_ follows one shard's usage from before to after.
   void AddUsage(size_t before, size_t after);
+  // What one shard's blocks may use now: its share of the capacity less the
+  // reservations (at least its share of kMinBlockShare).
+  size_t ShardCapacity() const;
+  void Reserve(size_t bytes);  // then evicts every shard down to ShardCapacity()
+  void Unreserve(size_t bytes);
 
   const size_t capacity_;
   const int num_shard_bits_;
   std::unique_ptr<Shard[]> shards_;
   std::atomic<size_t> usage_{0};
   std::atomic<size_t> entries_{0};
+  std::atomic<size_t> reserved_{0};
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
   std::atomic<uint64_t> inserts_{0};

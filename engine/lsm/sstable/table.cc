@@ -466,6 +466,10 @@ Status Table::Open(std::unique_ptr<io::RandomAccessFile> file, uint64_t file_siz
 
 Table::~Table() = default;
 
+size_t Table::MetadataMemory() const {
+  return rep_->filter.capacity() + rep_->index_block->memory_usage();
+}
+
 bool Table::KeyMayMatch(std::string_view user_key) const {
   return !rep_->has_filter || BloomFilterPolicy::KeyMayMatch(user_key, rep_->filter.view());
 }

@@ -142,6 +142,9 @@ class Table {
   // False only if the bloom filter proves user_key is absent.
   bool KeyMayMatch(std::string_view user_key) const;
 
+  // Bytes the open table pins for its lifetime: its filter and index blocks.
+  size_t MetadataMemory() const;
+
   // Point lookup: finds the first entry with internal key >= lookup_ikey. If
   // the bloom filter excludes the user key, or no such entry exists, or its
   // user key differs, *found = false. Otherwise copies it out, *found = true.

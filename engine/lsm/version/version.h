@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/io/env.h"
+#include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/index/block_index.h"
 #include "engine/lsm/sstable/table.h"
 #include "engine/lsm/version/version_edit.h"
@@ -19,12 +20,14 @@ namespace basalt::lsm {
 
 struct TableFile {
   TableFile(FileMetaData m, std::shared_ptr<Table> t, io::Env* e, std::string p,
-            std::shared_ptr<const FileBlockIndex> bi = nullptr)
+            std::shared_ptr<const FileBlockIndex> bi = nullptr,
+            BlockCache::Reservation r = BlockCache::Reservation())
       : meta(std::move(m)),
         table(std::move(t)),
         env(e),
         path(std::move(p)),
-        block_index(std::move(bi)) {}
+        block_index(std::move(bi)),
+        reservation(std::move(r)) {}
   ~TableFile();
   TableFile(const TableFile&) = delete;
   TableFile& operator=(const TableFile&) = delete;
@@ -36,6 +39,9 @@ struct TableFile {
   // The file's leaves of the block index (built once when the file is
   // opened); null when Options::use_block_index is off.
   const std::shared_ptr<const FileBlockIndex> block_index;
+  // Options::charge_table_metadata: the table's filter and index blocks and
+  // its block index leaves, charged to the block cache while the file is open.
+  const BlockCache::Reservation reservation;
   // How many trees' current versions hold the file (split children share
   // files). Changed under the DB mutex when edits are applied.
   int tree_refs = 0;

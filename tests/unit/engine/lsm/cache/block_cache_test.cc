@@ -131,6 +131,95 @@ TEST_CASE("block_cache: blocks held by readers survive eviction and erase") {
   CHECK(FirstKey(*held2) == "next");
 }
 
+TEST_CASE("block_cache: reservations shrink the blocks' share at once; the blocks keep an eighth") {
+  const size_t charge = Charge(*MakeBlock("k", 1000));
+  auto cache = std::make_shared<BlockCache>(8 * charge, /*num_shard_bits=*/0);
+  for (uint64_t i = 0; i < 8; i++) Insert(cache.get(), 1, i, MakeBlock("k", 1000));
+  REQUIRE(cache->usage() == 8 * charge);
+  {
+    BlockCache::Reservation r(cache, 3 * charge);
+    CHECK(r.bytes() == 3 * charge);
+    CHECK(cache->reserved() == 3 * charge);
+    // Evicted when reserved, not at the next insert.
+    CHECK(cache->usage() == 5 * charge);
+    CHECK(cache->GetStats().evictions == 3);
+    CHECK(cache->GetStats().entries == 5);
+    CHECK(cache->GetStats().reserved == 3 * charge);
+    for (uint64_t i = 8; i < 30; i++) {
+      Insert(cache.get(), 1, i, MakeBlock("k", 1000));
+      REQUIRE(cache->usage() + cache->reserved() <= cache->capacity());
+    }
+    CHECK(cache->usage() == 5 * charge);
+    {
+      // Reservations beyond the capacity: the blocks keep capacity / 8.
+      BlockCache::Reservation big(cache, 100 * charge);
+      CHECK(cache->usage() == charge);
+      Insert(cache.get(), 1, 100, MakeBlock("k", 1000));
+      CHECK(Lookup(cache.get(), 1, 100) != nullptr);
+      CHECK(cache->usage() == charge);
+      // Moving a reservation moves the charge, it does not add one.
+      BlockCache::Reservation moved(std::move(big));
+      CHECK(moved.bytes() == 100 * charge);
+      CHECK(big.bytes() == 0);  // NOLINT(bugprone-use-after-move): the contract
+      CHECK(cache->reserved() == 103 * charge);
+    }
+    CHECK(cache->reserved() == 3 * charge);
+    for (uint64_t i = 200; i < 210; i++) Insert(cache.get(), 1, i, MakeBlock("k", 1000));
+    CHECK(cache->usage() == 5 * charge);  // the room is back
+  }
+  CHECK(cache->reserved() == 0);
+  for (uint64_t i = 300; i < 310; i++) Insert(cache.get(), 1, i, MakeBlock("k", 1000));
+  CHECK(cache->usage() == 8 * charge);
+
+  // No cache, or a disabled one: nothing is charged.
+  BlockCache::Reservation none(nullptr, 1000);
+  CHECK(none.bytes() == 0);
+  auto off = std::make_shared<BlockCache>(0);
+  {
+    BlockCache::Reservation r(off, 1000);
+    CHECK(off->reserved() == 0);
+  }
+  CHECK(off->reserved() == 0);
+}
+
+TEST_CASE(
+    "block_cache: open tables' filters and indexes are charged to it (charge_table_metadata)") {
+  for (const bool charge : {true, false}) {
+    CAPTURE(charge);
+    test::TempDir dir;
+    Options options;
+    options.durability = Durability::kNone;
+    options.block_cache_size = 4 << 20;
+    options.charge_table_metadata = charge;
+    std::unique_ptr<DB> db;
+    REQUIRE(DB::Open(options, dir.path(), &db).ok());
+    // The same 2,000 keys in three L0 files: three filters and indexes.
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 2000; i++) {
+        REQUIRE(db->Put(WriteOptions(), kDefaultTree, fmt::format("k{:06}", i),
+                        fmt::format("v{}-{}", round, i))
+                    .ok());
+      }
+      REQUIRE(db->Flush(kDefaultTree).ok());
+    }
+    const size_t three = db->GetCacheStats().block.reserved;
+    REQUIRE(db->CompactFull(kDefaultTree).ok());  // one file left
+    const size_t one = db->GetCacheStats().block.reserved;
+    if (charge) {
+      CHECK(three > 2000 * 10 / 8 * 3);  // at least the three filters' bits
+      CHECK(one < three / 2);            // the compacted-away tables gave theirs back
+      CHECK(one > 0);
+    } else {
+      CHECK(three == 0);
+      CHECK(one == 0);
+    }
+    std::string v;
+    REQUIRE(db->Get(ReadOptions(), kDefaultTree, "k001999", &v).ok());
+    CHECK(v == "v2-1999");
+    REQUIRE(db->Close().ok());
+  }
+}
+
 TEST_CASE("block_cache: concurrent lookups and inserts from 4 threads") {
   BlockCache cache(256 << 10);
   std::atomic<uint64_t> found{0};
