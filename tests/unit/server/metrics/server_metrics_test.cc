@@ -153,6 +153,7 @@ TEST_CASE("request counters, errors and latency histograms equal the requests ma
   CHECK(Fixture::Value(samples, "basalt_lsm_wal_group_commits_total", L{}) >= 10);
   CHECK(Fixture::Value(samples, "basalt_lsm_wal_writers_per_sync", L{}) >= 1);
   CHECK(Fixture::Value(samples, "basalt_lsm_block_cache_hits_total", L{}) >= 0);
+  CHECK(Fixture::Value(samples, "basalt_lsm_block_cache_reserved_bytes", L{}) >= 0);
   // Capacity: consumed write units of the ten puts (1 unit each).
   CHECK(Fixture::Value(samples, "basalt_consumed_capacity_units_total",
                        L{{"table", "tbl"},
