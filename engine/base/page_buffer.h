@@ -11,7 +11,7 @@
 // free heap top stays resident per arena between malloc_trim calls
 // (mallopt(3), M_MMAP_THRESHOLD). Measured in docs/benchmarks.md ("Large
 // buffers outside malloc"): with the threshold pinned, the bench's peak RSS
-// per phase fell by 20-30 MiB. An engine must not pin a process-wide malloc
+// per phase fell by 19-29 MiB. An engine must not pin a process-wide malloc
 // setting, so its own large buffers bypass malloc instead: unmapped when
 // freed, they never raise the threshold and never stay resident.
 //

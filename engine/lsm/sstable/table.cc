@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "engine/base/coding.h"
-#include "engine/base/page_buffer.h"
 #include "engine/lsm/cache/block_cache.h"
 #include "engine/lsm/dbformat.h"
 #include "engine/lsm/sstable/block.h"

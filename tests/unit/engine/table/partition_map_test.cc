@@ -339,11 +339,17 @@ TEST_CASE("partition splits: concurrent writers, readers and splits lose nothing
       Status s = ts->Scan("t", 0, 0, std::nullopt, 0, 0, nullptr, &page);
       std::set<std::string> seen;
       for (const auto& item : page.items) {
-        if (!seen.insert(item.Find("pk")->s()).second) errors++;
+        if (!seen.insert(item.Find("pk")->s()).second) {
+          errors++;
+          FAIL_CHECK("scan returned " << item.Find("pk")->s() << " twice");
+        }
       }
       std::optional<Item> got;
       Status g = ts->GetItem("t", Key("w0-0"), nullptr, &got);
-      if (!s.ok() || !g.ok()) errors++;
+      if (!s.ok() || !g.ok()) {
+        errors++;
+        FAIL_CHECK("scan: " << s.ToString() << "; get: " << g.ToString());
+      }
     }
   });
   for (int i = 0; i < 8; i++) {
