@@ -1,17 +1,17 @@
 #include "engine/base/arena.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <new>
+
+#include "engine/base/page_buffer.h"
 
 namespace basalt {
 
 Arena::~Arena() {
   for (const BlockRef& b : blocks_) {
     if (b.size >= kMmapThreshold) {
-      munmap(b.data, b.size);
+      UnmapPages(b.data, b.size);
     } else {
       delete[] b.data;
     }
@@ -21,9 +21,8 @@ Arena::~Arena() {
 char* Arena::NewBlock(size_t bytes) {
   char* data;
   if (bytes >= kMmapThreshold) {
-    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();  // as operator new would
-    data = static_cast<char*>(p);
+    size_t mapped = bytes;  // page-rounded by MapPages; unmapping `bytes` unmaps them all
+    data = MapPages(&mapped);
   } else {
     data = new char[bytes];
   }
